@@ -1,0 +1,128 @@
+# Toro in C: `make` builds build/toro, build/libtoro.a and build/examples/<name>.elf;
+# `make run` boots HelloWorld; `make check` runs every test; `make bench` the benchmarks.
+# V=1 shows the commands.
+
+TORO_VERSION := 0.1.0
+BUILD := build
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+CC := gcc
+AR := ar
+GCC_INCLUDE := $(shell $(CC) -print-file-name=include)
+
+# --- kernel (freestanding, DESIGN.md §4: no SSE in kernel code) ---------------------------------
+KERNEL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -nostdinc \
+	-isystem $(GCC_INCLUDE) -Iinclude -Ikernel/include \
+	-mgeneral-regs-only -mno-red-zone -march=x86-64 -mtune=generic -fno-pic -fno-pie \
+	-fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+	-fno-builtin-printf -ffunction-sections -fdata-sections -DTORO_VERSION='"$(TORO_VERSION)"'
+KERNEL_ASFLAGS := -Iinclude -Ikernel/include -Ikernel/arch/x86_64 -fno-pic -fno-pie -g
+
+KERNEL_SRCS := $(shell find kernel -name '*.c' -o -name '*.S' | sort)
+KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRCS))
+
+# --- host side: the toro tool and the monitor ----------------------------------------------------
+HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iinclude -Ivmm -Itools \
+	-D_GNU_SOURCE -DTORO_VERSION='"$(TORO_VERSION)"'
+HOST_SRCS := $(shell find tools vmm -name '*.c' | sort)
+HOST_OBJS := $(patsubst %,$(BUILD)/host/%.o,$(HOST_SRCS))
+
+# --- examples: examples/NAME/*.c built with the flags in examples/NAME/toro.flags ----------------
+EXAMPLES := $(notdir $(patsubst %/,%,$(dir $(wildcard examples/*/toro.flags))))
+EXAMPLE_ELFS := $(patsubst %,$(BUILD)/examples/%.elf,$(EXAMPLES))
+
+# --- tests ----------------------------------------------------------------------------------------
+GUEST_TESTS := $(basename $(notdir $(wildcard tests/guest/*.c)))
+GUEST_ELFS := $(patsubst %,$(BUILD)/tests/guest/%.elf,$(GUEST_TESTS))
+UNIT_TESTS := $(basename $(notdir $(wildcard tests/unit/*.c)))
+UNIT_BINS := $(patsubst %,$(BUILD)/tests/unit/%,$(UNIT_TESTS))
+SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+TOOL_FILES := $(BUILD)/toro $(BUILD)/libtoro.a $(BUILD)/toro.ld $(BUILD)/include $(BUILD)/uapi
+
+.SECONDEXPANSION:
+.PHONY: all deps run check unit-tests guest-tests bench clean
+.DELETE_ON_ERROR:
+
+all: deps $(TOOL_FILES) $(EXAMPLE_ELFS)
+
+deps:
+	$(Q)tools/deps.sh
+
+run: all
+	$(BUILD)/toro run $(BUILD)/examples/hello.elf
+
+check: all $(UNIT_BINS) $(GUEST_ELFS)
+	$(Q)tests/run.sh $(BUILD)
+
+bench: all
+	$(Q)bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)
+
+# Kernel objects and the library.
+$(BUILD)/kernel/%.c.o: kernel/%.c | deps
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/kernel/%.S.o: kernel/%.S | deps
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AS      $<")
+	$(Q)$(CC) $(KERNEL_ASFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libtoro.a: $(KERNEL_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && $(AR) rcsD $@ $^
+
+$(BUILD)/toro.ld: kernel/toro.ld
+	$(Q)cp $< $@
+
+# The tool finds the public headers and Linux's UAPI headers (for <linux/vm_sockets.h> in POSIX
+# programs; musl ships none) beside itself.
+$(BUILD)/include: | deps
+	@mkdir -p $(BUILD)
+	$(Q)ln -sfn ../include $@
+
+$(BUILD)/uapi: | deps
+	@mkdir -p $@
+	$(Q)ln -sfn /usr/include/linux $@/linux
+	$(Q)ln -sfn /usr/include/asm-generic $@/asm-generic
+	$(Q)ln -sfn /usr/include/x86_64-linux-gnu/asm $@/asm
+
+# Host programs.
+$(BUILD)/host/%.c.o: %.c | deps
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  HOSTCC  $<")
+	$(Q)$(CC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/toro: $(HOST_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -o $@ $^ -lpthread
+
+# Images, built with the tool itself.
+$(BUILD)/examples/%.elf: examples/%/toro.flags $$(wildcard examples/$$*/*.c) $(TOOL_FILES)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TORO    $@")
+	$(Q)$(BUILD)/toro build $$(cat $<) $(wildcard examples/$*/*.c) -o $@
+
+$(BUILD)/tests/guest/%.elf: tests/guest/%.c $(TOOL_FILES)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TORO    $@")
+	$(Q)$(BUILD)/toro build $$(sed -n 's|^// BUILD: *||p' $<) $< -o $@
+
+# Host unit tests, with sanitizers. Each tests/unit/NAME.c lists the sources it needs on a
+# "// SOURCES:" line.
+$(BUILD)/tests/unit/%: tests/unit/%.c $(HOST_SRCS) $(KERNEL_SRCS) | deps
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  UNIT    $@")
+	$(Q)$(CC) $(HOST_CFLAGS) -Ikernel/include $(SANITIZE) -o $@ $< \
+		$$(sed -n 's|^// SOURCES: *||p' $<)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,133 @@
+/* The parts of the Linux x86-64 user ABI the kernel implements for POSIX (musl) applications:
+ * system-call numbers, errno values, flags and structures, as fixed by Linux's UAPI. The kernel
+ * uses this header rather than the host's <linux/...> so that it stays freestanding. */
+#ifndef TORO_ABI_LINUX_H
+#define TORO_ABI_LINUX_H
+
+#include <stdint.h>
+
+/* System-call numbers (arch/x86/entry/syscalls/syscall_64.tbl). */
+#define LINUX_SYS_read            0
+#define LINUX_SYS_write           1
+#define LINUX_SYS_close           3
+#define LINUX_SYS_fstat           5
+#define LINUX_SYS_mmap            9
+#define LINUX_SYS_mprotect        10
+#define LINUX_SYS_munmap          11
+#define LINUX_SYS_brk             12
+#define LINUX_SYS_rt_sigaction    13
+#define LINUX_SYS_rt_sigprocmask  14
+#define LINUX_SYS_ioctl           16
+#define LINUX_SYS_readv           19
+#define LINUX_SYS_writev          20
+#define LINUX_SYS_madvise         28
+#define LINUX_SYS_getpid          39
+#define LINUX_SYS_exit            60
+#define LINUX_SYS_uname           63
+#define LINUX_SYS_getuid          102
+#define LINUX_SYS_getgid          104
+#define LINUX_SYS_geteuid         107
+#define LINUX_SYS_getegid         108
+#define LINUX_SYS_getppid         110
+#define LINUX_SYS_arch_prctl      158
+#define LINUX_SYS_gettid          186
+#define LINUX_SYS_set_tid_address 218
+#define LINUX_SYS_clock_gettime   228
+#define LINUX_SYS_exit_group      231
+#define LINUX_SYS_getrandom       318
+#define LINUX_SYS_COUNT           462 /* one past the highest number Linux 6.x assigns */
+
+/* errno values. */
+#define LINUX_EPERM   1
+#define LINUX_EBADF   9
+#define LINUX_EAGAIN  11
+#define LINUX_ENOMEM  12
+#define LINUX_EFAULT  14
+#define LINUX_EINVAL  22
+#define LINUX_ENODEV  19
+#define LINUX_ENOTTY  25
+#define LINUX_ENOSYS  38
+
+/* mmap */
+#define LINUX_PROT_READ       0x1
+#define LINUX_PROT_WRITE      0x2
+#define LINUX_PROT_EXEC       0x4
+#define LINUX_MAP_SHARED      0x01
+#define LINUX_MAP_PRIVATE     0x02
+#define LINUX_MAP_FIXED       0x10
+#define LINUX_MAP_ANONYMOUS   0x20
+#define LINUX_MAP_FIXED_NOREPLACE 0x100000
+#define LINUX_MAP_FAILED      ((uint64_t)-1)
+
+/* arch_prctl */
+#define LINUX_ARCH_SET_GS 0x1001
+#define LINUX_ARCH_SET_FS 0x1002
+#define LINUX_ARCH_GET_FS 0x1003
+#define LINUX_ARCH_GET_GS 0x1004
+
+/* ioctl */
+#define LINUX_TCGETS     0x5401
+#define LINUX_TIOCGWINSZ 0x5413
+
+/* clock ids */
+#define LINUX_CLOCK_REALTIME           0
+#define LINUX_CLOCK_MONOTONIC          1
+#define LINUX_CLOCK_PROCESS_CPUTIME_ID 2
+#define LINUX_CLOCK_THREAD_CPUTIME_ID  3
+#define LINUX_CLOCK_MONOTONIC_RAW      4
+#define LINUX_CLOCK_REALTIME_COARSE    5
+#define LINUX_CLOCK_MONOTONIC_COARSE   6
+#define LINUX_CLOCK_BOOTTIME           7
+
+/* getrandom */
+#define LINUX_GRND_NONBLOCK 0x1
+#define LINUX_GRND_RANDOM   0x2
+#define LINUX_GRND_INSECURE 0x4
+
+/* Auxiliary vector types. */
+#define LINUX_AT_NULL     0
+#define LINUX_AT_PHDR     3
+#define LINUX_AT_PHENT    4
+#define LINUX_AT_PHNUM    5
+#define LINUX_AT_PAGESZ   6
+#define LINUX_AT_ENTRY    9
+#define LINUX_AT_UID      11
+#define LINUX_AT_EUID     12
+#define LINUX_AT_GID      13
+#define LINUX_AT_EGID     14
+#define LINUX_AT_PLATFORM 15
+#define LINUX_AT_HWCAP    16
+#define LINUX_AT_CLKTCK   17
+#define LINUX_AT_SECURE   23
+#define LINUX_AT_RANDOM   25
+
+struct linux_iovec {
+	uint64_t base;
+	uint64_t len;
+};
+
+struct linux_timespec {
+	int64_t tv_sec;
+	int64_t tv_nsec;
+};
+
+struct linux_winsize {
+	uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel;
+};
+
+#define LINUX_UTSNAME_LEN 65
+struct linux_utsname {
+	char sysname[LINUX_UTSNAME_LEN];
+	char nodename[LINUX_UTSNAME_LEN];
+	char release[LINUX_UTSNAME_LEN];
+	char version[LINUX_UTSNAME_LEN];
+	char machine[LINUX_UTSNAME_LEN];
+	char domainname[LINUX_UTSNAME_LEN];
+};
+
+_Static_assert(sizeof(struct linux_iovec) == 16, "iovec layout");
+_Static_assert(sizeof(struct linux_timespec) == 16, "timespec layout");
+_Static_assert(sizeof(struct linux_winsize) == 8, "winsize layout");
+_Static_assert(sizeof(struct linux_utsname) == 390, "utsname layout");
+
+#endif

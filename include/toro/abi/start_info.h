@@ -1,0 +1,46 @@
+/* The PVH boot ABI: the structure the monitor hands the kernel in %ebx and the ELF note that names
+ * the 32-bit entry point. Shared by the kernel and the monitor; self-contained (see Xen's
+ * arch-x86/hvm/start_info.h, version 1, and Firecracker's docs/pvh.md). */
+#ifndef TORO_ABI_START_INFO_H
+#define TORO_ABI_START_INFO_H
+
+#include <stdint.h>
+
+#define HVM_START_MAGIC          0x336ec578u
+#define HVM_START_VERSION_MEMMAP 1u
+
+/* ELF note (owner "Xen") whose descriptor holds the 32-bit physical entry address. */
+#define XEN_ELFNOTE_PHYS32_ENTRY 18u
+
+/* Memory map entry types, as in the e820 convention. */
+#define HVM_MEMMAP_RAM      1u
+#define HVM_MEMMAP_RESERVED 2u
+#define HVM_MEMMAP_ACPI     3u
+#define HVM_MEMMAP_NVS      4u
+#define HVM_MEMMAP_UNUSABLE 5u
+
+struct hvm_start_info {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t flags;
+	uint32_t nr_modules;
+	uint64_t modlist_paddr;
+	uint64_t cmdline_paddr;
+	uint64_t rsdp_paddr;
+	/* Version 1 and later. */
+	uint64_t memmap_paddr;
+	uint32_t memmap_entries;
+	uint32_t reserved;
+};
+
+struct hvm_memmap_table_entry {
+	uint64_t addr;
+	uint64_t size;
+	uint32_t type;
+	uint32_t reserved;
+};
+
+_Static_assert(sizeof(struct hvm_start_info) == 56, "hvm_start_info layout");
+_Static_assert(sizeof(struct hvm_memmap_table_entry) == 24, "memmap entry layout");
+
+#endif

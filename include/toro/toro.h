@@ -1,0 +1,8 @@
+/* Native API: everything in one include. */
+#ifndef TORO_TORO_H
+#define TORO_TORO_H
+
+#include <toro/console.h>
+#include <toro/system.h>
+
+#endif

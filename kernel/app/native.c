@@ -1,0 +1,31 @@
+/* Start of a native application: main(argc, argv) on the application stack; its return value
+ * is the exit code. `toro build --native` links this file (-u toro_app_native) and its ELF note. */
+#include <kernel/arch.h>
+#include <kernel/kernel.h>
+#include <toro/abi/image.h>
+
+#define STR(x)  #x
+#define XSTR(x) STR(x)
+
+__asm__(".pushsection .note.toro, \"a\"\n"
+	".p2align 2\n"
+	".long 5, 4, " XSTR(TORO_NOTE_KIND) "\n"
+	".asciz \"Toro\"\n"
+	".p2align 2\n"
+	".long " XSTR(TORO_APP_NATIVE) "\n"
+	".popsection\n");
+
+const int toro_app_native = TORO_APP_NATIVE;
+
+int main(int argc, char **argv);
+
+static void native_main(void *arg)
+{
+	const struct app_args *a = arg;
+	kernel_exit(main(a->argc, a->argv));
+}
+
+_Noreturn void kernel_app_start(void *stack_top, const struct app_args *args)
+{
+	arch_call_on_stack(stack_top, native_main, (void *)args);
+}

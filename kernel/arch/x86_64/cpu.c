@@ -1,0 +1,215 @@
+/* Boot CPU setup: the TSS (interrupt stacks), the IDT for the 32 exception vectors, the rest of
+ * the identity map, and small CPU services (exit, random, time stamp). */
+#include <kernel/arch.h>
+
+#include <kernel/mm.h>
+#include <kernel/printk.h>
+#include <kernel/string.h>
+#include <toro/abi/image.h>
+
+#include "io.h"
+#include "x86.h"
+
+#define IDT_EXCEPTIONS   32
+#define IDT_TYPE_INTGATE 0x8e /* present, DPL 0, 64-bit interrupt gate */
+#define TSS_TYPE_AVAIL   0x89 /* present, 64-bit TSS available */
+#define IST_EXCEPTION    1
+#define IST_CRITICAL     2    /* double fault, NMI, machine check: a stack of their own */
+#define EXCEPTION_STACK  16384
+#define CRITICAL_STACK   8192
+
+#define VEC_NMI          2
+#define VEC_DOUBLE_FAULT 8
+#define VEC_MACHINE_CHECK 18
+
+#define I8042_COMMAND 0x64
+#define I8042_RESET   0xfe
+
+struct idt_entry {
+	uint16_t offset_low;
+	uint16_t selector;
+	uint8_t ist;
+	uint8_t type;
+	uint16_t offset_mid;
+	uint32_t offset_high;
+	uint32_t reserved;
+};
+_Static_assert(sizeof(struct idt_entry) == 16, "IDT entry layout");
+
+struct tss {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomap_base;
+} __attribute__((packed));
+_Static_assert(sizeof(struct tss) == 104, "TSS layout");
+
+struct descriptor_pointer {
+	uint16_t limit;
+	uint64_t base;
+} __attribute__((packed));
+
+extern uint64_t gdt_tss[2];
+extern uint64_t boot_pdpt[512];
+extern const uintptr_t trap_stubs[IDT_EXCEPTIONS];
+
+static struct tss boot_tss;
+/* Every entry the IDT limit covers is written, so the table needs no clearing. */
+static struct idt_entry idt[IDT_EXCEPTIONS] __attribute__((section(".noinit.idt"), aligned(16)));
+static char exception_stack[EXCEPTION_STACK]
+	__attribute__((section(".noinit.stacks"), aligned(16)));
+static char critical_stack[CRITICAL_STACK] __attribute__((section(".noinit.stacks"), aligned(16)));
+
+static void idt_set(int vector, uintptr_t handler, int ist)
+{
+	idt[vector] = (struct idt_entry){
+		.offset_low = (uint16_t)handler,
+		.selector = GDT_KERNEL_CS,
+		.ist = (uint8_t)ist,
+		.type = IDT_TYPE_INTGATE,
+		.offset_mid = (uint16_t)(handler >> 16),
+		.offset_high = (uint32_t)(handler >> 32),
+	};
+}
+
+static void tss_load(void)
+{
+	boot_tss.ist[IST_EXCEPTION - 1] = (uintptr_t)(exception_stack + EXCEPTION_STACK);
+	boot_tss.ist[IST_CRITICAL - 1] = (uintptr_t)(critical_stack + CRITICAL_STACK);
+	boot_tss.iomap_base = sizeof(boot_tss);
+	uint64_t base = (uintptr_t)&boot_tss, limit = sizeof(boot_tss) - 1;
+	gdt_tss[0] = (limit & 0xffff) | ((base & 0xffffff) << 16) | ((uint64_t)TSS_TYPE_AVAIL << 40) |
+		     ((limit >> 16 & 0xf) << 48) | ((base >> 24 & 0xff) << 56);
+	gdt_tss[1] = base >> 32;
+	__asm__ volatile("ltr %w0" : : "r"(GDT_TSS));
+}
+
+/* Every vector runs on an IST stack: application code (musl, POSIX programs) keeps data in the
+ * 128-byte red zone below %rsp, which a CPU exception taken on the same stack would overwrite. */
+static void idt_load(void)
+{
+	for (int v = 0; v < IDT_EXCEPTIONS; v++) {
+		int critical = v == VEC_NMI || v == VEC_DOUBLE_FAULT || v == VEC_MACHINE_CHECK;
+		idt_set(v, trap_stubs[v], critical ? IST_CRITICAL : IST_EXCEPTION);
+	}
+	struct descriptor_pointer p = {sizeof(idt) - 1, (uintptr_t)idt};
+	__asm__ volatile("lidt %0" : : "m"(p));
+}
+
+void arch_cpu_init(void)
+{
+	tss_load();
+	idt_load();
+}
+
+static int cpu_has_1g_pages(void)
+{
+	uint32_t r[4];
+	cpuid(0x80000001, 0, r);
+	return (r[3] >> 26) & 1;
+}
+
+void arch_map_ram(uint64_t top)
+{
+	const uint64_t gib = 1ull << 30, boot_mapped = 4 * gib;
+	if (top > ARCH_MAX_RAM)
+		top = ARCH_MAX_RAM;
+	int huge = cpu_has_1g_pages();
+	for (uint64_t a = boot_mapped; a < top; a += gib) {
+		uint64_t *entry = &boot_pdpt[a / gib];
+		if (huge) {
+			*entry = a | PTE_P | PTE_W | PTE_PS;
+			continue;
+		}
+		uint64_t *pd = mm_pages_alloc(1);
+		if (!pd)
+			panic("out of memory for page tables mapping %#llx", (unsigned long long)a);
+		for (int i = 0; i < 512; i++)
+			pd[i] = (a + ((uint64_t)i << 21)) | PTE_P | PTE_W | PTE_PS;
+		*entry = (uintptr_t)pd | PTE_P | PTE_W;
+	}
+}
+
+_Noreturn void arch_exit(int code, uint16_t debugcon_port)
+{
+	if (debugcon_port)
+		outb(debugcon_port, (uint8_t)code);
+	outb(TORO_EXIT_PORT, (uint8_t)code);
+	outb(I8042_COMMAND, I8042_RESET);
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+uint64_t arch_hwcap(void)
+{
+	uint32_t r[4];
+	cpuid(1, 0, r);
+	return r[3];
+}
+
+uint64_t arch_timestamp(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+uint64_t arch_tsc_hz(void)
+{
+	uint32_t r[4];
+	cpuid(0, 0, r);
+	uint32_t max_leaf = r[0];
+	if (max_leaf >= 0x15) {
+		cpuid(0x15, 0, r);
+		if (r[0] && r[1] && r[2])
+			return (uint64_t)r[2] * r[1] / r[0];
+	}
+	if (max_leaf >= 0x16) {
+		cpuid(0x16, 0, r);
+		if (r[0])
+			return (uint64_t)r[0] * 1000000;
+	}
+	cpuid(0x40000000, 0, r);
+	if (r[0] >= 0x40000010) {
+		cpuid(0x40000010, 0, r);
+		if (r[0])
+			return (uint64_t)r[0] * 1000;
+	}
+	return 0;
+}
+
+static int cpu_has_rdrand(void)
+{
+	uint32_t r[4];
+	cpuid(1, 0, r);
+	return (r[2] >> 30) & 1;
+}
+
+/* RDRAND where present; always mixed with the TSC through a splitmix64 step so that a CPU
+ * without it still gets distinct values per call. */
+void arch_random(void *buf, size_t len)
+{
+	static uint64_t state;
+	int rdrand = cpu_has_rdrand();
+	unsigned char *out = buf;
+	while (len > 0) {
+		uint64_t v = 0;
+		if (rdrand) {
+			unsigned char ok = 0;
+			for (int tries = 0; tries < 10 && !ok; tries++)
+				__asm__ volatile("rdrand %0; setc %1" : "=r"(v), "=qm"(ok));
+		}
+		state += 0x9e3779b97f4a7c15ull ^ arch_timestamp();
+		uint64_t z = state;
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+		v ^= z ^ (z >> 31);
+		size_t n = len < sizeof(v) ? len : sizeof(v);
+		memcpy(out, &v, n);
+		out += n;
+		len -= n;
+	}
+}

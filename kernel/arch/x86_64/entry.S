@@ -1,0 +1,104 @@
+/* Assembly entry points: the 32 exception stubs and the two stack switches (kernel thread
+ * start, Linux process entry). The syscall entry is in syscall_entry.S, linked into POSIX images only. */
+
+	.text
+
+/* Exceptions with a CPU-pushed error code; the others push a zero so every frame looks alike. */
+#define HAS_ERROR_CODE(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || \
+			   (v) == 29 || (v) == 30)
+
+	.macro trap_stub vector
+	.p2align 4
+trap_stub_\vector:
+	.if !HAS_ERROR_CODE(\vector)
+	push $0
+	.endif
+	push $\vector
+	jmp trap_common
+	.endm
+
+	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	trap_stub \v
+	.endr
+
+/* struct trap_frame (kernel/arch/x86_64/trap.h) is built here, lowest address first:
+ * r15 ... rax, vector, error code, then the CPU's rip, cs, rflags, rsp, ss.
+ * IST stacks are 16-byte aligned, and 22 quadwords keep %rsp aligned at the call. */
+trap_common:
+	push %rax
+	push %rbx
+	push %rcx
+	push %rdx
+	push %rsi
+	push %rdi
+	push %rbp
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	cld
+	mov %rsp, %rdi
+	call trap_handle
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %r11
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rbp
+	pop %rdi
+	pop %rsi
+	pop %rdx
+	pop %rcx
+	pop %rbx
+	pop %rax
+	add $16, %rsp
+	iretq
+
+	.section .rodata
+	.p2align 3
+	.globl trap_stubs
+trap_stubs:
+	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	.quad trap_stub_\v
+	.endr
+
+	.text
+/* arch_call_on_stack(stack_top, entry, arg) */
+	.globl arch_call_on_stack
+arch_call_on_stack:
+	mov %rdi, %rsp
+	xor %ebp, %ebp
+	mov %rdx, %rdi
+	call *%rsi
+1:	cli
+	hlt
+	jmp 1b
+
+/* arch_enter_process(sp, entry): the state the Linux ABI gives a new process (musl's _start
+ * reads argc at %rsp; %rdx = 0 means no exit handler from a dynamic linker). */
+	.globl arch_enter_process
+arch_enter_process:
+	mov %rdi, %rsp
+	mov %rsi, %r11
+	xor %eax, %eax
+	xor %ebx, %ebx
+	xor %ecx, %ecx
+	xor %edx, %edx
+	xor %esi, %esi
+	xor %edi, %edi
+	xor %ebp, %ebp
+	xor %r8d, %r8d
+	xor %r9d, %r9d
+	xor %r10d, %r10d
+	xor %r12d, %r12d
+	xor %r13d, %r13d
+	xor %r14d, %r14d
+	xor %r15d, %r15d
+	jmp *%r11

@@ -1,0 +1,41 @@
+/* The syscall instruction's entry, linked into POSIX images only (see syscall.c). */
+
+	.text
+/* The syscall instruction lands here in ring 0, on the caller's stack, with the return address
+ * in %rcx and the caller's rflags in %r11 (FMASK cleared IF). We keep the Linux contract: only
+ * %rax (result), %rcx and %r11 change. The caller's 128-byte red zone is skipped first, and the
+ * stack is realigned for C. Return is by popfq and an indirect jump, never sysret: we stay in
+ * ring 0 and this host's KVM cannot emulate sysret (DESIGN.md §4). */
+	.globl syscall_entry
+syscall_entry:
+	lea -128(%rsp), %rsp
+	push %rcx                     /* return address */
+	push %r11                     /* caller's rflags */
+	push %rbx
+	push %r9                      /* struct syscall_args, arg5 ... nr */
+	push %r8
+	push %r10
+	push %rdx
+	push %rsi
+	push %rdi
+	push %rax
+	mov %rsp, %rdi
+	mov %rsp, %rbx
+	and $-16, %rsp
+	cld
+	call syscall_dispatch
+	mov %rbx, %rsp
+	add $8, %rsp                  /* nr: replaced by the result in %rax */
+	pop %rdi
+	pop %rsi
+	pop %rdx
+	pop %r10
+	pop %r8
+	pop %r9
+	pop %rbx
+	mov (%rsp), %r11              /* Linux returns the caller's rflags in %r11 */
+	popfq
+	pop %rcx
+	lea 128(%rsp), %rsp
+	jmp *%rcx
+

@@ -1,0 +1,74 @@
+/* CPU exceptions: every one is fatal for now. The report names the exception, decodes page-fault
+ * error codes, dumps the registers and a symbolized backtrace, then ends the VM with
+ * TORO_EXIT_FAULT_BASE + vector. A fault while reporting prints one line and exits at once. */
+#include "trap.h"
+
+#include <kernel/arch.h>
+#include <kernel/kernel.h>
+#include <kernel/printk.h>
+#include <kernel/symbols.h>
+#include <toro/abi/image.h>
+
+#include "io.h"
+
+#define VEC_PAGE_FAULT 14
+#define PF_PRESENT     0x01
+#define PF_WRITE       0x02
+#define PF_USER        0x04
+#define PF_RESERVED    0x08
+#define PF_FETCH       0x10
+
+static const char *const exception_names[32] = {
+	"divide error (#DE)", "debug (#DB)", "non-maskable interrupt (NMI)", "breakpoint (#BP)",
+	"overflow (#OF)", "bound range exceeded (#BR)", "invalid opcode (#UD)",
+	"device not available (#NM)", "double fault (#DF)", "coprocessor segment overrun",
+	"invalid TSS (#TS)", "segment not present (#NP)", "stack-segment fault (#SS)",
+	"general protection fault (#GP)", "page fault (#PF)", "reserved (15)",
+	"x87 floating-point error (#MF)", "alignment check (#AC)", "machine check (#MC)",
+	"SIMD floating-point exception (#XM)", "virtualization exception (#VE)",
+	"control protection (#CP)", "reserved (22)", "reserved (23)", "reserved (24)",
+	"reserved (25)", "reserved (26)", "reserved (27)", "hypervisor injection (#HV)",
+	"VMM communication (#VC)", "security exception (#SX)", "reserved (31)",
+};
+
+static volatile int trap_depth;
+
+static void print_page_fault(uint64_t error, uint64_t cr2)
+{
+	printk("fault address %#lx: %s %s%s%s\n", (unsigned long)cr2,
+	       error & PF_FETCH ? "instruction fetch from" : error & PF_WRITE ? "write to" : "read from",
+	       error & PF_PRESENT ? "a protected page" : "an unmapped page",
+	       error & PF_RESERVED ? " (reserved bit set)" : "", error & PF_USER ? " (user)" : "");
+}
+
+static void print_registers(const struct trap_frame *f)
+{
+	printk("RAX %016lx RBX %016lx RCX %016lx RDX %016lx\n", f->rax, f->rbx, f->rcx, f->rdx);
+	printk("RSI %016lx RDI %016lx RBP %016lx RSP %016lx\n", f->rsi, f->rdi, f->rbp, f->rsp);
+	printk("R8  %016lx R9  %016lx R10 %016lx R11 %016lx\n", f->r8, f->r9, f->r10, f->r11);
+	printk("R12 %016lx R13 %016lx R14 %016lx R15 %016lx\n", f->r12, f->r13, f->r14, f->r15);
+	printk("RIP %016lx RFLAGS %08lx CS %04lx SS %04lx\n", f->rip, f->rflags, f->cs, f->ss);
+}
+
+void trap_handle(struct trap_frame *f)
+{
+	int vector = (int)(f->vector & 31);
+	if (__atomic_fetch_add(&trap_depth, 1, __ATOMIC_SEQ_CST) > 0) {
+		static const char msg[] = "\n*** fault while reporting a fault; stopping\n";
+		arch_serial_write(msg, sizeof(msg) - 1);
+		arch_exit(TORO_EXIT_FAULT_BASE + vector, kernel_debugcon_port);
+	}
+	uint64_t cr2 = read_cr2();
+	uintptr_t off;
+	const char *fn = symbols_lookup(f->rip, &off);
+	printk("\n*** CPU exception: %s, error code %#lx, at RIP %#lx", exception_names[vector],
+	       (unsigned long)f->error, (unsigned long)f->rip);
+	if (fn)
+		printk(" <%s+%#lx>", fn, (unsigned long)off);
+	printk("\nCR2 %#lx\n", (unsigned long)cr2);
+	if (vector == VEC_PAGE_FAULT)
+		print_page_fault(f->error, cr2);
+	print_registers(f);
+	backtrace_print(f->rip, f->rbp);
+	kernel_exit(TORO_EXIT_FAULT_BASE + vector);
+}

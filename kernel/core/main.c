@@ -1,0 +1,210 @@
+/* The kernel's C entry: take what the monitor handed over (start_info, memory map, command line),
+ * bring up memory, split the command line into options and the application's arguments, and
+ * start the application on its own stack. */
+#include <kernel/arch.h>
+#include <kernel/cmdline.h>
+#include <kernel/kernel.h>
+#include <kernel/mm.h>
+#include <kernel/printk.h>
+#include <kernel/string.h>
+#include <toro/abi/start_info.h>
+#include <toro/system.h>
+
+#define CMDLINE_MAX       4096
+#define LOW_MEMORY_END    0x100000 /* below 1 MiB: firmware tables and future SMP trampoline */
+#define APP_STACK_MIN     (64ul << 10)
+#define APP_STACK_MAX     (8ul << 20)
+#define APP_STACK_RAM_DIV 16
+
+extern char _end[];
+
+uint16_t kernel_debugcon_port;
+
+/* The command line is copied here before any page is handed out, wherever the monitor put it;
+ * argv strings point into it for the life of the VM. */
+static char cmdline[CMDLINE_MAX] __attribute__((section(".noinit.cmdline")));
+
+_Noreturn void kernel_exit(int code)
+{
+	arch_exit(code & 0xff, kernel_debugcon_port);
+}
+
+_Noreturn void toro_exit(int code)
+{
+	kernel_exit(code);
+}
+
+static void cmdline_copy(const struct hvm_start_info *si)
+{
+	const char *src = (const char *)(uintptr_t)si->cmdline_paddr;
+	size_t n = 0;
+	if (src)
+		while (n < CMDLINE_MAX - 1 && src[n])
+			n++;
+	memcpy(cmdline, src, n);
+	cmdline[n] = '\0';
+	if (src && src[n])
+		printk("warning: kernel command line longer than %d bytes; the rest is ignored\n",
+		       CMDLINE_MAX - 1);
+}
+
+/* RAM below 4 GiB is given to the allocator first, so that page tables for RAM above it (with
+ * 2 MiB pages) can come from there. */
+static void memory_add(const struct hvm_memmap_table_entry *map, uint32_t n, int high)
+{
+	const uint64_t four_gib = 4ull << 30;
+	uint64_t floor = ((uintptr_t)_end > LOW_MEMORY_END) ? (uintptr_t)_end : LOW_MEMORY_END;
+	for (uint32_t i = 0; i < n; i++) {
+		if (map[i].type != HVM_MEMMAP_RAM)
+			continue;
+		uint64_t start = map[i].addr, end = map[i].addr + map[i].size;
+		if (end < start || end > ARCH_MAX_RAM)
+			end = ARCH_MAX_RAM;
+		if (start < floor)
+			start = floor;
+		if (high && start < four_gib)
+			start = four_gib;
+		if (!high && end > four_gib)
+			end = four_gib;
+		if (start < end)
+			mm_add_range(start, end);
+	}
+}
+
+static void memory_init(const struct hvm_start_info *si)
+{
+	if (si->version < HVM_START_VERSION_MEMMAP || si->memmap_entries == 0)
+		panic("start_info has no memory map (version %u)", si->version);
+	const struct hvm_memmap_table_entry *map =
+		(const void *)(uintptr_t)si->memmap_paddr;
+	uint64_t top = 0;
+	for (uint32_t i = 0; i < si->memmap_entries; i++)
+		if (map[i].type == HVM_MEMMAP_RAM && map[i].addr + map[i].size > top)
+			top = map[i].addr + map[i].size;
+	if (top > ARCH_MAX_RAM) {
+		printk("warning: RAM above %llu GiB is not used\n", ARCH_MAX_RAM >> 30);
+		top = ARCH_MAX_RAM;
+	}
+	mm_ram_top = top;
+	memory_add(map, si->memmap_entries, 0);
+	arch_map_ram(top);
+	memory_add(map, si->memmap_entries, 1);
+}
+
+/* Options before "--": toro.argv0=NAME names the program, toro.debugcon=PORT repeats the exit
+ * code there, NAME=value without a '.' in NAME goes to the environment (as Linux does for
+ * init); anything else (virtio_mmio.device=, console=...) is for drivers or ignored. */
+static int option_is_env(const char *word)
+{
+	const char *eq = NULL;
+	for (const char *p = word; *p && !eq; p++) {
+		if (*p == '.')
+			return 0;
+		if (*p == '=')
+			eq = p;
+	}
+	return eq && eq != word;
+}
+
+static unsigned long parse_number(const char *s)
+{
+	unsigned long v = 0;
+	int base = 10;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	for (; *s; s++) {
+		int d = *s >= '0' && *s <= '9'	 ? *s - '0'
+			: *s >= 'a' && *s <= 'f' ? *s - 'a' + 10
+			: *s >= 'A' && *s <= 'F' ? *s - 'A' + 10
+						 : 99;
+		if (d >= base)
+			break;
+		v = v * (unsigned long)base + (unsigned long)d;
+	}
+	return v;
+}
+
+/* Words are collected first (their count is only known after unquoting), then sorted into argv
+ * and envp, allocated to fit. */
+static void args_parse(struct app_args *a)
+{
+	const size_t max_words = CMDLINE_MAX / 2 + 1;
+	size_t tmp_pages = (max_words * sizeof(char *) + PAGE_SIZE - 1) / PAGE_SIZE;
+	char **words = mm_pages_alloc(tmp_pages);
+	if (!words)
+		panic("out of memory parsing the command line");
+	char *cursor = cmdline, *w;
+	size_t nwords = 0, dashes = max_words;
+	int envc = 0;
+	const char *argv0 = "app";
+	while ((w = cmdline_next_word(&cursor))) {
+		if (dashes == max_words && strcmp(w, "--") == 0) {
+			dashes = nwords;
+			continue;
+		}
+		words[nwords++] = w;
+		if (dashes != max_words)
+			continue;
+		if (cmdline_option_value(w, "toro.argv0"))
+			argv0 = cmdline_option_value(w, "toro.argv0");
+		else if (cmdline_option_value(w, "toro.debugcon"))
+			kernel_debugcon_port =
+				(uint16_t)parse_number(cmdline_option_value(w, "toro.debugcon"));
+		else if (option_is_env(w))
+			envc++;
+	}
+	if (dashes == max_words)
+		dashes = nwords;
+	int argc = 1 + (int)(nwords - dashes);
+
+	size_t slots = (size_t)argc + 1 + (size_t)envc + 1;
+	char **v = mm_pages_alloc((slots * sizeof(char *) + PAGE_SIZE - 1) / PAGE_SIZE);
+	if (!v)
+		panic("out of memory for %d arguments", argc);
+	a->argc = argc;
+	a->argv = v;
+	a->envc = envc;
+	a->envp = v + argc + 1;
+	a->argv[0] = (char *)argv0;
+	for (size_t i = dashes; i < nwords; i++)
+		a->argv[1 + i - dashes] = words[i];
+	a->argv[argc] = NULL;
+	int ei = 0;
+	for (size_t i = 0; i < dashes; i++)
+		if (option_is_env(words[i]))
+			a->envp[ei++] = words[i];
+	a->envp[ei] = NULL;
+	mm_pages_free(words, tmp_pages);
+}
+
+static size_t app_stack_size(void)
+{
+	struct mm_stats s;
+	mm_get_stats(&s);
+	size_t size = (size_t)(s.total_pages * PAGE_SIZE / APP_STACK_RAM_DIV);
+	if (size < APP_STACK_MIN)
+		size = APP_STACK_MIN;
+	if (size > APP_STACK_MAX)
+		size = APP_STACK_MAX;
+	return size & ~(PAGE_SIZE - 1);
+}
+
+void kernel_start(struct hvm_start_info *si)
+{
+	arch_cpu_init();
+	arch_serial_init();
+	if (si->magic != HVM_START_MAGIC)
+		panic("bad start_info magic %#x at %p", si->magic, (void *)si);
+	cmdline_copy(si);
+	memory_init(si);
+
+	static struct app_args args;
+	args_parse(&args);
+	size_t stack_size = app_stack_size();
+	char *stack = mm_pages_alloc(stack_size / PAGE_SIZE);
+	if (!stack)
+		panic("out of memory for the application stack (%zu KiB)", stack_size >> 10);
+	kernel_app_start(stack + stack_size, &args);
+}

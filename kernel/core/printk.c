@@ -1,0 +1,95 @@
+/* Console output for the kernel (printk, panic) and for native applications (toro_write,
+ * toro_printf). Output is formatted into a small buffer so that a line reaches the console in
+ * few writes. */
+#include <kernel/printk.h>
+
+#include <kernel/arch.h>
+#include <kernel/format.h>
+#include <kernel/kernel.h>
+#include <kernel/symbols.h>
+#include <toro/abi/image.h>
+#include <toro/console.h>
+
+#define PRINT_BUFFER 256
+
+struct print_buffer {
+	char data[PRINT_BUFFER];
+	size_t used;
+};
+
+void console_write(const char *s, size_t len)
+{
+	arch_serial_write(s, len);
+}
+
+static void print_buffer_sink(void *ctx, const char *s, size_t len)
+{
+	struct print_buffer *b = ctx;
+	while (len > 0) {
+		if (b->used == PRINT_BUFFER) {
+			console_write(b->data, b->used);
+			b->used = 0;
+		}
+		size_t n = PRINT_BUFFER - b->used;
+		if (n > len)
+			n = len;
+		for (size_t i = 0; i < n; i++)
+			b->data[b->used + i] = s[i];
+		b->used += n;
+		s += n;
+		len -= n;
+	}
+}
+
+static size_t print_formatted(const char *fmt, va_list ap)
+{
+	struct print_buffer b;
+	b.used = 0;
+	size_t n = format_v(print_buffer_sink, &b, fmt, ap);
+	console_write(b.data, b.used);
+	return n;
+}
+
+void vprintk(const char *fmt, va_list ap)
+{
+	print_formatted(fmt, ap);
+}
+
+void printk(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	print_formatted(fmt, ap);
+	va_end(ap);
+}
+
+_Noreturn void panic(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	printk("\n*** kernel panic: ");
+	print_formatted(fmt, ap);
+	va_end(ap);
+	printk("\n");
+	backtrace_print((uintptr_t)__builtin_return_address(0), arch_frame_pointer());
+	kernel_exit(TORO_EXIT_PANIC);
+}
+
+void toro_write(const char *s, size_t len)
+{
+	console_write(s, len);
+}
+
+int toro_vprintf(const char *fmt, va_list ap)
+{
+	return (int)print_formatted(fmt, ap);
+}
+
+int toro_printf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = (int)print_formatted(fmt, ap);
+	va_end(ap);
+	return n;
+}

@@ -1,0 +1,27 @@
+/* Kernel-wide boot state and the hand-off to the application. */
+#ifndef KERNEL_KERNEL_H
+#define KERNEL_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The application's arguments and environment, from the kernel command line:
+ * "option... -- arg..." (see docs/architecture.md, "Command line"). */
+struct app_args {
+	int argc;
+	char **argv; /* argc entries then NULL; argv[0] from toro.argv0= or "app" */
+	int envc;
+	char **envp; /* envc entries then NULL: NAME=value options whose NAME has no '.' */
+};
+
+/* Defined by exactly one of kernel/app/native.c and kernel/app/posix.c, chosen by `toro build`.
+ * Runs the application on the stack whose top is given; never returns. */
+_Noreturn void kernel_app_start(void *stack_top, const struct app_args *args);
+
+/* Ends the VM with code (0..255). */
+_Noreturn void kernel_exit(int code);
+
+/* The port to which the exit code is also written before exiting (toro.debugcon=), or 0. */
+extern uint16_t kernel_debugcon_port;
+
+#endif

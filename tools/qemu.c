@@ -1,0 +1,198 @@
+/* The QEMU path of `toro run`: boot the image on QEMU's microvm machine. QEMU's isa-debug-exit
+ * turns the guest's exit code into (code << 1) | 1, which loses the top bit, so the kernel also
+ * writes the code to a debugcon port (toro.debugcon=) that QEMU copies to a file we read. */
+#include "toro.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <toro/abi/image.h>
+
+#define QEMU_DEBUGCON_PORT "0x402"
+#define QEMU_MAX_ARGS      48
+
+static const char *qemu_binary(void)
+{
+	const char *q = getenv("TORO_QEMU");
+	return q && *q ? q : "qemu-system-x86_64";
+}
+
+static enum accel_choice choose_accel(const struct run_options *o)
+{
+	if (o->accel != ACCEL_DEFAULT)
+		return o->accel;
+	/* A software KVM (DESIGN.md §4) runs guest ring-0 code in an emulator slower than TCG for
+	 * anything but exits, and cannot run SSE at all. */
+	if (host_kvm_usable() && !host_kvm_is_software())
+		return ACCEL_KVM;
+	return ACCEL_TCG;
+}
+
+/* Reads the last byte QEMU wrote to the debugcon file: the guest's exit code. */
+static int read_exit_code(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	int c, last = -1;
+	while ((c = fgetc(f)) != EOF)
+		last = c;
+	fclose(f);
+	return last;
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void stop_child(pid_t pid)
+{
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 50; i++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* Waits for the child, a signal or the deadline. Returns the wait status, or -1 on timeout and
+ * -2 on an interrupting signal (the child is then stopped). */
+static int wait_child(pid_t pid, double timeout, const sigset_t *set)
+{
+	double deadline = timeout > 0 ? now_seconds() + timeout : 0;
+	for (;;) {
+		int status;
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return status;
+		struct timespec ts = {0, 200 * 1000 * 1000};
+		if (deadline) {
+			double left = deadline - now_seconds();
+			if (left <= 0) {
+				stop_child(pid);
+				return -1;
+			}
+			if (left < 0.2)
+				ts.tv_nsec = (long)(left * 1e9) + 1;
+		}
+		int sig = sigtimedwait(set, NULL, &ts);
+		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
+			stop_child(pid);
+			return -2;
+		}
+	}
+}
+
+int run_qemu(const struct run_options *o, const struct image *img)
+{
+	(void)img;
+	char exit_file[] = "/tmp/toro-exit-XXXXXX";
+	int fd = mkstemp(exit_file);
+	if (fd < 0) {
+		toro_error("cannot create a temporary file: %s", strerror(errno));
+		return 1;
+	}
+	close(fd);
+
+	char *cmdline = make_kernel_cmdline(o, "toro.debugcon=" QEMU_DEBUGCON_PORT);
+	char mem[32], smp[16], chardev[sizeof(exit_file) + 32];
+	snprintf(mem, sizeof(mem), "%lluK", (unsigned long long)(o->mem >> 10));
+	snprintf(smp, sizeof(smp), "%d", o->cpus);
+	snprintf(chardev, sizeof(chardev), "file,id=toroexit,path=%s", exit_file);
+	enum accel_choice accel = choose_accel(o);
+
+	const char *argv[QEMU_MAX_ARGS];
+	int n = 0;
+	argv[n++] = qemu_binary();
+	argv[n++] = "-M";
+	argv[n++] = "microvm,pic=off,pit=off,rtc=off,acpi=off";
+	argv[n++] = "-accel";
+	argv[n++] = accel == ACCEL_KVM ? "kvm" : "tcg";
+	argv[n++] = "-cpu";
+	argv[n++] = accel == ACCEL_KVM ? "host" : "max";
+	argv[n++] = "-m";
+	argv[n++] = mem;
+	argv[n++] = "-smp";
+	argv[n++] = smp;
+	argv[n++] = "-nodefaults";
+	argv[n++] = "-no-user-config";
+	argv[n++] = "-no-reboot";
+	argv[n++] = "-display";
+	argv[n++] = "none";
+	argv[n++] = "-serial";
+	argv[n++] = "stdio";
+	argv[n++] = "-device";
+	argv[n++] = "isa-debug-exit,iobase=0xf4,iosize=4";
+	argv[n++] = "-chardev";
+	argv[n++] = chardev;
+	argv[n++] = "-device";
+	argv[n++] = "isa-debugcon,iobase=" QEMU_DEBUGCON_PORT ",chardev=toroexit";
+	argv[n++] = "-kernel";
+	argv[n++] = o->image;
+	argv[n++] = "-append";
+	argv[n++] = cmdline;
+	argv[n] = NULL;
+
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		execvp(argv[0], (char *const *)argv);
+		fprintf(stderr, "toro: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	free(cmdline);
+	if (pid < 0) {
+		toro_error("fork: %s", strerror(errno));
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		unlink(exit_file);
+		return 1;
+	}
+	int status = wait_child(pid, o->timeout, &set);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	int code = read_exit_code(exit_file);
+	unlink(exit_file);
+
+	if (status == -1) {
+		toro_error("%s: guest still running after %g s (--timeout); stopped", o->image,
+			   o->timeout);
+		return TORO_EXIT_TIMEOUT;
+	}
+	if (status == -2) {
+		toro_error("%s: interrupted; guest stopped", o->image);
+		return TORO_EXIT_SIGNAL;
+	}
+	if (code >= 0)
+		return code;
+	if (WIFSIGNALED(status)) {
+		toro_error("%s: qemu killed by signal %d", o->image, WTERMSIG(status));
+		return 1;
+	}
+	int s = WEXITSTATUS(status);
+	if (s == 127)
+		return 1; /* the child already said why */
+	if (s == 0)
+		return 0; /* reset (i8042) or shutdown without an exit code */
+	if (s & 1 && s != 1)
+		return s >> 1; /* isa-debug-exit from a kernel that does not use debugcon */
+	toro_error("%s: qemu failed (exit status %d)", o->image, s);
+	return 1;
+}
