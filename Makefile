@@ -19,8 +19,8 @@ GCC_INCLUDE := $(shell $(CC) -print-file-name=include)
 KERNEL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -nostdinc \
 	-isystem $(GCC_INCLUDE) -Iinclude -Ikernel/include \
 	-mgeneral-regs-only -mno-red-zone -march=x86-64 -mtune=generic -fno-pic -fno-pie \
-	-fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
-	-fno-builtin-printf -ffunction-sections -fdata-sections -DTORO_VERSION='"$(TORO_VERSION)"'
+	-fno-stack-protector -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
+	-fno-asynchronous-unwind-tables -fno-builtin-printf -ffunction-sections -fdata-sections -DTORO_VERSION='"$(TORO_VERSION)"'
 KERNEL_ASFLAGS := -Iinclude -Ikernel/include -Ikernel/arch/x86_64 -fno-pic -fno-pie -g
 
 KERNEL_SRCS := $(shell find kernel -name '*.c' -o -name '*.S' | sort)

@@ -187,6 +187,7 @@ static int compile_one(struct build *b, const char *src, const char *obj)
 	argv_add(&l, "-fno-pie");
 	argv_add(&l, "-fno-pic");
 	argv_add(&l, "-fno-omit-frame-pointer");
+	argv_add(&l, "-mno-omit-leaf-frame-pointer");
 	argv_add(&l, "-fno-asynchronous-unwind-tables");
 	argv_add(&l, "-ffunction-sections");
 	argv_add(&l, "-fdata-sections");

@@ -41,7 +41,7 @@ static void print_frame(int n, uintptr_t addr)
 	uintptr_t off;
 	const char *name = symbols_lookup(addr, &off);
 	if (name)
-		printk("  #%-2d %#018lx %s+%#lx\n", n, (unsigned long)addr, name, (unsigned long)off);
+		printk("  #%-2d %#018lx %s+0x%lx\n", n, (unsigned long)addr, name, (unsigned long)off);
 	else
 		printk("  #%-2d %#018lx ?\n", n, (unsigned long)addr);
 }

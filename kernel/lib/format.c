@@ -71,7 +71,7 @@ static void put_number(struct out *o, const struct spec *sp, uint64_t value, int
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char buf[24];
-	int len = 0;
+	int len = 0, nonzero = value != 0;
 	while (value) {
 		buf[sizeof(buf) - 1 - len++] = digits[value % base];
 		value /= base;
@@ -86,7 +86,7 @@ static void put_number(struct out *o, const struct spec *sp, uint64_t value, int
 		prefix = "+";
 	else if (sp->flags & FLAG_SPACE)
 		prefix = " ";
-	else if ((sp->flags & FLAG_ALT) && base == 16 && len > 0 && buf[sizeof(buf) - 1] != '0')
+	else if ((sp->flags & FLAG_ALT) && base == 16 && nonzero)
 		prefix = upper ? "0X" : "0x";
 	else if ((sp->flags & FLAG_ALT) && base == 8 && buf[sizeof(buf) - len] != '0')
 		prefix = "0";

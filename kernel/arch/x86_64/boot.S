@@ -20,6 +20,7 @@
 	.section .text.boot, "ax"
 	.code32
 	.globl pvh_start32
+	.type pvh_start32, @function
 pvh_start32:
 	cli
 	cld
@@ -87,6 +88,7 @@ pvh_start32:
 	ljmp $GDT_KERNEL_CS, $long_mode
 
 	.code64
+	.type long_mode, @function
 long_mode:
 	mov $boot_stack_top, %esp
 	/* Clear the rest of BSS (after the two page-table pages) in quadwords. */

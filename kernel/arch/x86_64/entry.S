@@ -24,6 +24,7 @@ trap_stub_\vector:
 /* struct trap_frame (kernel/arch/x86_64/trap.h) is built here, lowest address first:
  * r15 ... rax, vector, error code, then the CPU's rip, cs, rflags, rsp, ss.
  * IST stacks are 16-byte aligned, and 22 quadwords keep %rsp aligned at the call. */
+	.type trap_common, @function
 trap_common:
 	push %rax
 	push %rbx
@@ -72,6 +73,7 @@ trap_stubs:
 	.text
 /* arch_call_on_stack(stack_top, entry, arg) */
 	.globl arch_call_on_stack
+	.type arch_call_on_stack, @function
 arch_call_on_stack:
 	mov %rdi, %rsp
 	xor %ebp, %ebp
@@ -84,6 +86,7 @@ arch_call_on_stack:
 /* arch_enter_process(sp, entry): the state the Linux ABI gives a new process (musl's _start
  * reads argc at %rsp; %rdx = 0 means no exit handler from a dynamic linker). */
 	.globl arch_enter_process
+	.type arch_enter_process, @function
 arch_enter_process:
 	mov %rdi, %rsp
 	mov %rsi, %r11

@@ -7,6 +7,7 @@
  * stack is realigned for C. Return is by popfq and an indirect jump, never sysret: we stay in
  * ring 0 and this host's KVM cannot emulate sysret (DESIGN.md §4). */
 	.globl syscall_entry
+	.type syscall_entry, @function
 syscall_entry:
 	lea -128(%rsp), %rsp
 	push %rcx                     /* return address */

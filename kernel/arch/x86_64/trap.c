@@ -64,7 +64,7 @@ void trap_handle(struct trap_frame *f)
 	printk("\n*** CPU exception: %s, error code %#lx, at RIP %#lx", exception_names[vector],
 	       (unsigned long)f->error, (unsigned long)f->rip);
 	if (fn)
-		printk(" <%s+%#lx>", fn, (unsigned long)off);
+		printk(" <%s+0x%lx>", fn, (unsigned long)off);
 	printk("\nCR2 %#lx\n", (unsigned long)cr2);
 	if (vector == VEC_PAGE_FAULT)
 		print_page_fault(f->error, cr2);
