@@ -19,6 +19,8 @@
 extern char _end[];
 
 uint16_t kernel_debugcon_port;
+char **kernel_options;
+int kernel_option_count;
 
 /* The command line is copied here before any page is handed out, wherever the monitor put it;
  * argv strings point into it for the life of the VM. */
@@ -176,7 +178,9 @@ static void args_parse(struct app_args *a)
 		if (option_is_env(words[i]))
 			a->envp[ei++] = words[i];
 	a->envp[ei] = NULL;
-	mm_pages_free(words, tmp_pages);
+	/* The option words stay where they are, for drivers (kernel_options). */
+	kernel_options = words;
+	kernel_option_count = (int)dashes;
 }
 
 static size_t app_stack_size(void)
@@ -202,6 +206,7 @@ void kernel_start(struct hvm_start_info *si)
 
 	static struct app_args args;
 	args_parse(&args);
+	drivers_init();
 	size_t stack_size = app_stack_size();
 	char *stack = mm_pages_alloc(stack_size / PAGE_SIZE);
 	if (!stack)

@@ -21,6 +21,13 @@ _Noreturn void kernel_app_start(void *stack_top, const struct app_args *args);
 /* Ends the VM with code (0..255). */
 _Noreturn void kernel_exit(int code);
 
+/* The command-line words before "--" (e.g. "virtio_mmio.device=4K@0xd0000000:5"), unquoted. */
+extern char **kernel_options;
+extern int kernel_option_count;
+
+/* Finds and starts the devices named on the command line (kernel/drivers). Boot only. */
+void drivers_init(void);
+
 /* The port to which the exit code is also written before exiting (toro.debugcon=), or 0. */
 extern uint16_t kernel_debugcon_port;
 
