@@ -1,0 +1,163 @@
+/* The kernel command line: the tool's quoting (tools/options.c) and the kernel's splitting
+ * (kernel/core/cmdline.c) must agree for any argument; and `toro run` option parsing. */
+// SOURCES: kernel/core/cmdline.c tools/options.c
+#include <kernel/cmdline.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "toro.h"
+
+/* Quotes args with the tool, splits with the kernel, and checks the words come back. */
+static void round_trip(int n, const char **args)
+{
+	char buf[1024] = "";
+	for (int i = 0; i < n; i++)
+		CHECK(cmdline_append_word(buf, sizeof(buf), args[i]) == 0);
+	char *cursor = buf, *w;
+	int i = 0;
+	while ((w = cmdline_next_word(&cursor)) && i < n) {
+		CHECK_STR(w, args[i]);
+		i++;
+	}
+	CHECK(i == n);
+	CHECK(cmdline_next_word(&cursor) == NULL);
+}
+
+static void test_split(void)
+{
+	char line[] = "  virtio_mmio.device=4K@0xd0000000:5 \"quoted word\" a\\ b \"\" x\\\"y  -- z ";
+	char *cursor = line;
+	CHECK_STR(cmdline_next_word(&cursor), "virtio_mmio.device=4K@0xd0000000:5");
+	CHECK_STR(cmdline_next_word(&cursor), "quoted word");
+	CHECK_STR(cmdline_next_word(&cursor), "a b");
+	CHECK_STR(cmdline_next_word(&cursor), "");
+	CHECK_STR(cmdline_next_word(&cursor), "x\"y");
+	CHECK_STR(cmdline_next_word(&cursor), "--");
+	CHECK_STR(cmdline_next_word(&cursor), "z");
+	CHECK(cmdline_next_word(&cursor) == NULL);
+	CHECK(cmdline_next_word(&cursor) == NULL);
+
+	char empty[] = "   ";
+	cursor = empty;
+	CHECK(cmdline_next_word(&cursor) == NULL);
+
+	/* An unterminated quote runs to the end of the line. */
+	char open[] = "a \"b c";
+	cursor = open;
+	CHECK_STR(cmdline_next_word(&cursor), "a");
+	CHECK_STR(cmdline_next_word(&cursor), "b c");
+
+	CHECK_STR(cmdline_option_value("toro.argv0=hello", "toro.argv0"), "hello");
+	CHECK(cmdline_option_value("toro.argv0", "toro.argv0") == NULL);
+	CHECK(cmdline_option_value("toro.argv00=x", "toro.argv0") == NULL);
+	CHECK_STR(cmdline_option_value("k=", "k"), "");
+}
+
+static void test_quoting(void)
+{
+	const char *simple[] = {"a", "b", "c"};
+	round_trip(3, simple);
+	const char *hard[] = {"two words", "", "back\\slash", "quo\"te", "tab\there", "-- ", "--",
+			      "\\\"", "end\\"};
+	round_trip(9, hard);
+
+	char tiny[8] = "";
+	CHECK(cmdline_append_word(tiny, sizeof(tiny), "12345678") == -1);
+	CHECK_STR(tiny, "");
+	CHECK(cmdline_append_word(tiny, sizeof(tiny), "1234567") == 0);
+	CHECK_STR(tiny, "1234567");
+	CHECK(cmdline_append_word(tiny, sizeof(tiny), "x") == -1);
+}
+
+static void test_sizes(void)
+{
+	uint64_t b;
+	CHECK(parse_size("2M", &b) == 0 && b == 2ull << 20);
+	CHECK(parse_size("128m", &b) == 0 && b == 128ull << 20);
+	CHECK(parse_size("4G", &b) == 0 && b == 4ull << 30);
+	CHECK(parse_size("512GiB", &b) == 0 && b == 512ull << 30);
+	CHECK(parse_size("1K", &b) == 0 && b == 1024);
+	CHECK(parse_size("64", &b) == 0 && b == 64ull << 20);
+	CHECK(parse_size("4096B", &b) == 0 && b == 4096);
+	CHECK(parse_size("", &b) == -1);
+	CHECK(parse_size("M", &b) == -1);
+	CHECK(parse_size("-1M", &b) == -1);
+	CHECK(parse_size("12Q", &b) == -1);
+	CHECK(parse_size("1MX", &b) == -1);
+	CHECK(parse_size("99999999999999999999", &b) == -1);
+	CHECK(parse_size("17179869184T", &b) == -1); /* overflows 64 bits */
+}
+
+static int parse(const char *line, struct run_options *o, char *err, size_t errlen)
+{
+	static char copy[512];
+	static char *argv[32];
+	snprintf(copy, sizeof(copy), "%s", line);
+	int argc = 0;
+	for (char *t = strtok(copy, " "); t && argc < 32; t = strtok(NULL, " "))
+		argv[argc++] = t;
+	return parse_run_options(argc, argv, o, err, errlen);
+}
+
+static void test_run_options(void)
+{
+	struct run_options o;
+	char err[256];
+	CHECK(parse("img.elf", &o, err, sizeof(err)) == 0);
+	CHECK_STR(o.image, "img.elf");
+	CHECK(o.mem == TORO_MEM_DEFAULT && o.cpus == 1 && o.nargs == 0 && o.vmm == VMM_AUTO);
+
+	CHECK(parse("img.elf --mem 2M --cpus=4 --timeout 1.5 --vmm qemu --accel tcg --stats -- a "
+		    "--mem b",
+		    &o, err, sizeof(err)) == 0);
+	CHECK(o.mem == 2ull << 20 && o.cpus == 4 && o.timeout == 1.5 && o.vmm == VMM_QEMU);
+	CHECK(o.accel == ACCEL_TCG && o.stats == 1 && o.nargs == 3);
+	CHECK_STR(o.args[0], "a");
+	CHECK_STR(o.args[1], "--mem");
+
+	const char *bad[] = {
+		"img.elf --mem 0", "img.elf --mem 1K", "img.elf --mem 513G", "img.elf --mem",
+		"img.elf --mem abc", "img.elf --cpus 0", "img.elf --cpus 65", "img.elf --cpus x",
+		"img.elf --timeout 0", "img.elf --timeout -1", "img.elf --timeout x",
+		"img.elf --vmm firecracker", "img.elf --accel hvf", "img.elf --frobnicate", "",
+		"img.elf other.elf", "--stats",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		int rc = parse(bad[i], &o, err, sizeof(err));
+		CHECK(rc == -1);
+		CHECK(err[0] != '\0' && strchr(err, '\n') == NULL);
+		if (rc != -1)
+			fprintf(stderr, "accepted: '%s'\n", bad[i]);
+	}
+}
+
+static void test_kernel_cmdline(void)
+{
+	struct run_options o;
+	char err[256];
+	CHECK(parse("dir/my.elf -- one two\\ x", &o, err, sizeof(err)) == 0);
+	char *line = make_kernel_cmdline(&o, "virtio_mmio.device=4K@0xd0000000:5");
+	CHECK_STR(line, "toro.argv0=my virtio_mmio.device=4K@0xd0000000:5 -- one \"two\\\\\" x");
+	free(line);
+
+	char name[16];
+	image_program_name("/a/b/hello.elf", name, sizeof(name));
+	CHECK_STR(name, "hello");
+	image_program_name("plain", name, sizeof(name));
+	CHECK_STR(name, "plain");
+	image_program_name("a-very-long-name-indeed.elf", name, 8);
+	CHECK_STR(name, "a-very-");
+}
+
+int main(void)
+{
+	test_split();
+	test_quoting();
+	test_sizes();
+	test_run_options();
+	test_kernel_cmdline();
+	return check_summary("cmdline");
+}
