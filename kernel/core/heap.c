@@ -58,21 +58,22 @@ _Static_assert(HEAP_MAX_CLASS_SIZE == 8192, "heap_class_size ends at HEAP_MAX_CL
 
 /* Size to class without a search: up to HEAP_SMALL_LIMIT bytes by 16-byte granules, above it by
  * 128-byte granules. Each entry is the smallest class that holds the granule's largest size. */
-/* clang-format off: ranges side by side read better than one per line. */
+/* clang-format off */
 #define HEAP_SMALL_LIMIT  1024
 #define HEAP_SMALL_SHIFT  4
 #define HEAP_MEDIUM_SHIFT 7
 static const uint8_t heap_small_index[(HEAP_SMALL_LIMIT >> HEAP_SMALL_SHIFT) + 1] = {
-    [0 ... 1] = 0,    [2] = 1,          [3] = 2,          [4] = 3,          [5] = 4,
-    [6] = 5,          [7] = 6,          [8] = 7,          [9 ... 10] = 8,   [11 ... 12] = 9,
-    [13 ... 14] = 10, [15 ... 16] = 11, [17 ... 20] = 12, [21 ... 24] = 13, [25 ... 28] = 14,
-    [29 ... 32] = 15, [33 ... 40] = 16, [41 ... 48] = 17, [49 ... 56] = 18, [57 ... 64] = 19,
+	[0 ... 1] = 0,    [2] = 1,          [3] = 2,          [4] = 3,          [5] = 4,
+	[6] = 5,          [7] = 6,          [8] = 7,          [9 ... 10] = 8,   [11 ... 12] = 9,
+	[13 ... 14] = 10, [15 ... 16] = 11, [17 ... 20] = 12, [21 ... 24] = 13, [25 ... 28] = 14,
+	[29 ... 32] = 15, [33 ... 40] = 16, [41 ... 48] = 17, [49 ... 56] = 18, [57 ... 64] = 19,
 };
 static const uint8_t heap_medium_index[(HEAP_MAX_CLASS_SIZE >> HEAP_MEDIUM_SHIFT) + 1] = {
-    [9 ... 10] = 20,  [11 ... 12] = 21, [13 ... 14] = 22, [15 ... 16] = 23,
-    [17 ... 20] = 24, [21 ... 24] = 25, [25 ... 28] = 26, [29 ... 32] = 27,
-    [33 ... 40] = 28, [41 ... 48] = 29, [49 ... 56] = 30, [57 ... 64] = 31,
+	[9 ... 10] = 20,  [11 ... 12] = 21, [13 ... 14] = 22, [15 ... 16] = 23,
+	[17 ... 20] = 24, [21 ... 24] = 25, [25 ... 28] = 26, [29 ... 32] = 27,
+	[33 ... 40] = 28, [41 ... 48] = 29, [49 ... 56] = 30, [57 ... 64] = 31,
 };
+/* clang-format on */
 
 static inline struct heap_span *heap_span_of(const void *p)
 {
