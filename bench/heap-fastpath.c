@@ -118,7 +118,7 @@ static void print_span_use(void)
 			worst_size = size;
 		}
 	}
-	printf("heap spans: %lu KiB; worst span use %.1f%% (%u-byte class); classes up to %u "
+	printf("heap spans: %lu KiB; worst span use %.1f%% (%u-byte class); classes up to %d "
 	       "bytes\n",
 	       HEAP_SPAN_SIZE / 1024, worst * 100, worst_size, HEAP_MAX_CLASS_SIZE);
 }
@@ -147,7 +147,7 @@ int main(void)
 	heap_get_stats(&a, &st);
 	if (st.remote_received != BENCH_REMOTE) {
 		fprintf(stderr, "heap bench: %lu remote frees received, want %d\n",
-			(unsigned long)st.remote_received, BENCH_REMOTE);
+		        (unsigned long)st.remote_received, BENCH_REMOTE);
 		return 1;
 	}
 	printf("heap bench: %d alloc+free pairs, %d remote frees; %.1f ns per pair (this host)\n",

@@ -18,10 +18,12 @@ INC="-I$ROOT/include -I$ROOT/kernel/include"
 mkdir -p "$BUILD/bench"
 BIN=$BUILD/bench/heap-fastpath
 # shellcheck disable=SC2086
-gcc $KFLAGS $INC -c -o "$TMP/heap.o" "$ROOT/kernel/core/heap.c" &&
-	gcc -std=gnu11 -O2 -g -Wall -Wextra -Werror -fno-pie -no-pie $INC -o "$BIN" \
-		"$ROOT/bench/heap-fastpath.c" "$TMP/heap.o" ||
-	{ echo "bench: cannot build $BIN"; exit 1; }
+if ! gcc $KFLAGS $INC -c -o "$TMP/heap.o" "$ROOT/kernel/core/heap.c" ||
+	! gcc -std=gnu11 -O2 -g -Wall -Wextra -Werror -fno-pie -no-pie $INC -o "$BIN" \
+		"$ROOT/bench/heap-fastpath.c" "$TMP/heap.o"; then
+	echo "bench: cannot build $BIN"
+	exit 1
+fi
 
 echo "== per-core heap (issue 4)"
 "$BIN" || { echo "bench: $BIN failed"; exit 1; }
@@ -46,12 +48,14 @@ count() {
 }
 per() { awk -v a="$1" -v n="$2" 'BEGIN { if (a == "" || n == 0) exit 1; printf "%.1f", a / n }'; }
 
-PAIR=$(per "$(count bench_local_pairs bench_local_pairs)" "$PAIRS") &&
-	ALLOC=$(per "$(count bench_local_pairs heap_alloc)" "$PAIRS") &&
-	FREE=$(per "$(count bench_local_pairs heap_free)" "$PAIRS") &&
-	PUSH=$(per "$(count bench_remote_frees heap_free)" "$REMOTE") &&
-	DRAIN=$(per "$(count bench_drain_allocs heap_alloc)" "$REMOTE") ||
-	{ echo "bench: no instruction counts from callgrind"; exit 1; }
+if ! PAIR=$(per "$(count bench_local_pairs bench_local_pairs)" "$PAIRS") ||
+	! ALLOC=$(per "$(count bench_local_pairs heap_alloc)" "$PAIRS") ||
+	! FREE=$(per "$(count bench_local_pairs heap_free)" "$PAIRS") ||
+	! PUSH=$(per "$(count bench_remote_frees heap_free)" "$REMOTE") ||
+	! DRAIN=$(per "$(count bench_drain_allocs heap_alloc)" "$REMOTE"); then
+	echo "bench: no instruction counts from callgrind"
+	exit 1
+fi
 echo "heap fast path: $(per "$(awk -v a="$ALLOC" -v f="$FREE" 'BEGIN { print a + f }')" 1) instructions per malloc+free pair (aim ≤ 40 per call)"
 echo "  heap_alloc $ALLOC, heap_free $FREE instructions per call; $PAIR per pair with the loop"
 echo "  remote free (push onto the owner's stack): $PUSH instructions per call"

@@ -236,7 +236,7 @@ static void test_every_size(void)
 	heap_get_stats(&h, &st);
 	uint64_t expected = 0;
 	for (size_t size = 0; size <= SIZES_LIMIT; size++)
-		if (live[size] && size <= HEAP_MAX_CLASS_SIZE)
+		if (size <= HEAP_MAX_CLASS_SIZE && live[size])
 			expected += heap_usable_size(live[size]);
 	CHECK(st.bytes_in_use - st.large_bytes == expected);
 	CHECK(st.bytes_in_spans == st.spans * HEAP_SPAN_SIZE);

@@ -9,7 +9,7 @@
 
 /* Spans are HEAP_SPAN_SIZE bytes aligned to HEAP_SPAN_SIZE, so heap_free finds a block's span
  * header, owner and size class by masking the pointer: no global table. 64 KiB keeps the tail
- * lost at the end of a span under 1/8 of the span even for the biggest class (bench/RESULTS.md). */
+ * lost at the end of a span to at most 1/8 of it, even for the biggest class (bench/RESULTS.md). */
 #define HEAP_SPAN_SHIFT 16
 #define HEAP_SPAN_SIZE  (1ul << HEAP_SPAN_SHIFT)
 
