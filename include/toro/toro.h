@@ -4,5 +4,6 @@
 
 #include <toro/console.h>
 #include <toro/system.h>
+#include <toro/thread.h>
 
 #endif

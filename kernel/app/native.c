@@ -22,7 +22,12 @@ int main(int argc, char **argv);
 static void native_main(void *arg)
 {
 	const struct app_args *a = arg;
+	arch_irq_enable();
 	kernel_exit(main(a->argc, a->argv));
+}
+
+void kernel_app_prepare(void)
+{
 }
 
 _Noreturn void kernel_app_start(void *stack_top, const struct app_args *args)

@@ -36,6 +36,11 @@ static char *push_bytes(char *sp, const void *data, size_t len)
 	return sp;
 }
 
+void kernel_app_prepare(void)
+{
+	arch_syscall_enable();
+}
+
 _Noreturn void kernel_app_start(void *stack_top, const struct app_args *args)
 {
 	static const char platform[] = "x86_64";
@@ -77,6 +82,5 @@ _Noreturn void kernel_app_start(void *stack_top, const struct app_args *args)
 		*w++ = (uintptr_t)args->envp[i];
 	memcpy(w, auxv, auxv_words * 8);
 
-	arch_syscall_enable();
 	arch_enter_process((uintptr_t)frame, (uintptr_t)_start);
 }

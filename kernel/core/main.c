@@ -6,7 +6,9 @@
 #include <kernel/kernel.h>
 #include <kernel/mm.h>
 #include <kernel/printk.h>
+#include <kernel/sched.h>
 #include <kernel/string.h>
+#include <kernel/time.h>
 #include <toro/abi/start_info.h>
 #include <toro/system.h>
 
@@ -18,6 +20,9 @@
 
 extern char _end[];
 
+extern struct cpu boot_cpu;
+extern uint64_t acpi_rsdp_paddr;
+
 uint16_t kernel_debugcon_port;
 char **kernel_options;
 int kernel_option_count;
@@ -28,6 +33,7 @@ static char cmdline[CMDLINE_MAX] __attribute__((section(".noinit.cmdline")));
 
 _Noreturn void kernel_exit(int code)
 {
+	console_flush();
 	arch_exit(code & 0xff, kernel_debugcon_port);
 }
 
@@ -197,19 +203,25 @@ static size_t app_stack_size(void)
 
 void kernel_start(struct hvm_start_info *si)
 {
-	arch_cpu_init();
+	time_boot();
+	arch_cpu_init(&boot_cpu);
 	arch_serial_init();
 	if (si->magic != HVM_START_MAGIC)
 		panic("bad start_info magic %#x at %p", si->magic, (void *)si);
 	cmdline_copy(si);
 	memory_init(si);
 
+	acpi_rsdp_paddr = si->rsdp_paddr;
+
 	static struct app_args args;
 	args_parse(&args);
-	drivers_init();
 	size_t stack_size = app_stack_size();
 	char *stack = mm_pages_alloc(stack_size / PAGE_SIZE);
 	if (!stack)
 		panic("out of memory for the application stack (%zu KiB)", stack_size >> 10);
+	sched_init(stack, stack_size);
+	kernel_app_prepare();
+	arch_smp_init();
+	drivers_init();
 	kernel_app_start(stack + stack_size, &args);
 }

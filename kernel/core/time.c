@@ -1,35 +1,60 @@
-/* Clocks from the time stamp counter. Its frequency comes from CPUID (arch_tsc_hz); where no
- * leaf reports it, a nominal 1 GHz is assumed and a warning printed once.
- * TODO(issue 4): kvmclock and calibration against a reference timer. */
+/* Clocks from the time stamp counter. Its rate comes from kvmclock where the hypervisor offers
+ * it, else from CPUID (leaves 0x15, 0x16, 0x40000010), else it is measured against the LAPIC
+ * timer, whose input clock QEMU and KVM run at 1 GHz. The TSC is taken to be invariant (every
+ * monitor we target offers that). */
 #include <kernel/time.h>
 
 #include <kernel/arch.h>
 #include <kernel/printk.h>
 
-#define NSEC_PER_SEC    1000000000ull
-#define NOMINAL_TSC_HZ  1000000000ull
+#define NSEC_PER_SEC 1000000000ull
 
-static uint64_t tsc_hz, tsc_at_boot;
+uint64_t time_tsc_hz;
+static uint64_t tsc_at_boot;
 static uint64_t realtime_offset_ns;
+static const char *time_source = "none";
 
-static void time_init_once(void)
+void time_boot(void)
 {
-	if (tsc_hz)
-		return;
 	tsc_at_boot = arch_timestamp();
-	tsc_hz = arch_tsc_hz();
-	if (!tsc_hz) {
-		printk("toro: warning: TSC frequency unknown; assuming 1 GHz, clocks may drift\n");
-		tsc_hz = NOMINAL_TSC_HZ;
-	}
+}
+
+/* Done on first use, not at boot: measuring may take a millisecond that a program which never
+ * asks the time should not pay. */
+static void time_init(void)
+{
+	if ((time_tsc_hz = arch_kvmclock_tsc_hz()))
+		time_source = "kvmclock";
+	else if ((time_tsc_hz = arch_tsc_hz()))
+		time_source = "cpuid";
+	else if ((time_tsc_hz = arch_tsc_calibrate()))
+		time_source = "lapic-calibrated";
+	else
+		panic("cannot determine the TSC frequency");
+	arch_timer_init(time_tsc_hz);
+}
+
+const char *time_source_name(void)
+{
+	if (!time_tsc_hz)
+		time_init();
+	return time_source;
 }
 
 uint64_t time_monotonic_ns(void)
 {
-	time_init_once();
+	if (!time_tsc_hz)
+		time_init();
 	uint64_t ticks = arch_timestamp() - tsc_at_boot;
 	/* 128-bit product: no overflow for centuries of uptime at any frequency. */
-	return (uint64_t)((unsigned __int128)ticks * NSEC_PER_SEC / tsc_hz);
+	return (uint64_t)((unsigned __int128)ticks * NSEC_PER_SEC / time_tsc_hz);
+}
+
+uint64_t time_ns_to_tsc(uint64_t ns)
+{
+	if (!time_tsc_hz)
+		time_init();
+	return tsc_at_boot + (uint64_t)((unsigned __int128)ns * time_tsc_hz / NSEC_PER_SEC);
 }
 
 uint64_t time_realtime_ns(void)

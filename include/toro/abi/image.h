@@ -20,6 +20,7 @@
 /* Exit codes the kernel itself uses. A CPU exception ends the VM with
  * TORO_EXIT_FAULT_BASE + vector (128 = divide error, 142 = page fault). */
 #define TORO_EXIT_PANIC      125
+#define TORO_EXIT_DEADLOCK   126 /* all threads blocked */
 #define TORO_EXIT_FAULT_BASE 128
 
 #endif

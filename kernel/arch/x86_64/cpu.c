@@ -2,6 +2,8 @@
  * the identity map, and small CPU services (exit, random, time stamp). */
 #include <kernel/arch.h>
 
+#include <kernel/cpu.h>
+#include <kernel/irq.h>
 #include <kernel/mm.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
@@ -11,12 +13,15 @@
 #include "x86.h"
 
 #define IDT_EXCEPTIONS   32
+#define IDT_ENTRIES      IRQ_VECTOR_COUNT
 #define IDT_TYPE_INTGATE 0x8e /* present, DPL 0, 64-bit interrupt gate */
 #define TSS_TYPE_AVAIL   0x89 /* present, 64-bit TSS available */
 #define IST_EXCEPTION    1
 #define IST_CRITICAL     2    /* double fault, NMI, machine check: a stack of their own */
+#define IST_IRQ          3
 #define EXCEPTION_STACK  16384
 #define CRITICAL_STACK   8192
+#define IRQ_STACK        16384
 
 #define VEC_NMI          2
 #define VEC_DOUBLE_FAULT 8
@@ -52,16 +57,26 @@ struct descriptor_pointer {
 	uint64_t base;
 } __attribute__((packed));
 
-extern uint64_t gdt_tss[2];
+/* Each core has its own GDT (its TSS descriptor differs), TSS and interrupt stacks. */
+struct arch_cpu {
+	uint64_t gdt[5]; /* null, kernel code, kernel data, TSS (two slots) */
+	struct tss tss;
+	char exception_stack[EXCEPTION_STACK] __attribute__((aligned(16)));
+	char critical_stack[CRITICAL_STACK] __attribute__((aligned(16)));
+	char irq_stack[IRQ_STACK] __attribute__((aligned(16)));
+};
+
+#define GDT_CODE64 0x00af9a000000ffffull
+#define GDT_DATA   0x00cf92000000ffffull
+
 extern uint64_t boot_pdpt[512];
 extern const uintptr_t trap_stubs[IDT_EXCEPTIONS];
+extern const uintptr_t irq_stubs[IDT_ENTRIES - IDT_EXCEPTIONS];
 
-static struct tss boot_tss;
-/* Every entry the IDT limit covers is written, so the table needs no clearing. */
-static struct idt_entry idt[IDT_EXCEPTIONS] __attribute__((section(".noinit.idt"), aligned(16)));
-static char exception_stack[EXCEPTION_STACK]
-	__attribute__((section(".noinit.stacks"), aligned(16)));
-static char critical_stack[CRITICAL_STACK] __attribute__((section(".noinit.stacks"), aligned(16)));
+/* Every entry the IDT limit covers is written, so the table needs no clearing. The boot CPU's
+ * arch data is never cleared either: arch_cpu_load writes every field it uses. */
+static struct idt_entry idt[IDT_ENTRIES] __attribute__((section(".noinit.idt"), aligned(16)));
+static struct arch_cpu boot_arch __attribute__((section(".noinit.arch"), aligned(64)));
 
 static void idt_set(int vector, uintptr_t handler, int ist)
 {
@@ -75,34 +90,73 @@ static void idt_set(int vector, uintptr_t handler, int ist)
 	};
 }
 
-static void tss_load(void)
-{
-	boot_tss.ist[IST_EXCEPTION - 1] = (uintptr_t)(exception_stack + EXCEPTION_STACK);
-	boot_tss.ist[IST_CRITICAL - 1] = (uintptr_t)(critical_stack + CRITICAL_STACK);
-	boot_tss.iomap_base = sizeof(boot_tss);
-	uint64_t base = (uintptr_t)&boot_tss, limit = sizeof(boot_tss) - 1;
-	gdt_tss[0] = (limit & 0xffff) | ((base & 0xffffff) << 16) | ((uint64_t)TSS_TYPE_AVAIL << 40) |
-		     ((limit >> 16 & 0xf) << 48) | ((base >> 24 & 0xff) << 56);
-	gdt_tss[1] = base >> 32;
-	__asm__ volatile("ltr %w0" : : "r"(GDT_TSS));
-}
-
 /* Every vector runs on an IST stack: application code (musl, POSIX programs) keeps data in the
- * 128-byte red zone below %rsp, which a CPU exception taken on the same stack would overwrite. */
-static void idt_load(void)
+ * 128-byte red zone below %rsp, which an interrupt taken on the same stack would overwrite. */
+static void idt_fill(void)
 {
 	for (int v = 0; v < IDT_EXCEPTIONS; v++) {
 		int critical = v == VEC_NMI || v == VEC_DOUBLE_FAULT || v == VEC_MACHINE_CHECK;
 		idt_set(v, trap_stubs[v], critical ? IST_CRITICAL : IST_EXCEPTION);
 	}
-	struct descriptor_pointer p = {sizeof(idt) - 1, (uintptr_t)idt};
-	__asm__ volatile("lidt %0" : : "m"(p));
+	for (int v = IDT_EXCEPTIONS; v < IDT_ENTRIES; v++)
+		idt_set(v, irq_stubs[v - IDT_EXCEPTIONS], IST_IRQ);
 }
 
-void arch_cpu_init(void)
+/* Loads a's GDT (reloading every segment register), its TSS and the shared IDT, and points
+ * GS at c. */
+static void arch_cpu_load(struct arch_cpu *a, struct cpu *c)
 {
-	tss_load();
-	idt_load();
+	struct tss *t = &a->tss;
+	memset(t, 0, sizeof(*t));
+	t->ist[IST_EXCEPTION - 1] = (uintptr_t)(a->exception_stack + EXCEPTION_STACK);
+	t->ist[IST_CRITICAL - 1] = (uintptr_t)(a->critical_stack + CRITICAL_STACK);
+	t->ist[IST_IRQ - 1] = (uintptr_t)(a->irq_stack + IRQ_STACK);
+	t->iomap_base = sizeof(*t);
+	uint64_t base = (uintptr_t)t, limit = sizeof(*t) - 1;
+	a->gdt[0] = 0;
+	a->gdt[GDT_KERNEL_CS / 8] = GDT_CODE64;
+	a->gdt[GDT_KERNEL_DS / 8] = GDT_DATA;
+	a->gdt[GDT_TSS / 8] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
+			      ((uint64_t)TSS_TYPE_AVAIL << 40) | ((limit >> 16 & 0xf) << 48) |
+			      ((base >> 24 & 0xff) << 56);
+	a->gdt[GDT_TSS / 8 + 1] = base >> 32;
+
+	struct descriptor_pointer g = {sizeof(a->gdt) - 1, (uintptr_t)a->gdt};
+	__asm__ volatile("lgdt %0\n\t"
+			 "pushq %1\n\t"
+			 "leaq 1f(%%rip), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "lretq\n"
+			 "1:\tmov %2, %%eax\n\t"
+			 "mov %%eax, %%ds\n\t"
+			 "mov %%eax, %%es\n\t"
+			 "mov %%eax, %%ss"
+			 :
+			 : "m"(g), "i"(GDT_KERNEL_CS), "i"(GDT_KERNEL_DS)
+			 : "rax", "memory");
+	__asm__ volatile("ltr %w0" : : "r"(GDT_TSS));
+	struct descriptor_pointer p = {sizeof(idt) - 1, (uintptr_t)idt};
+	__asm__ volatile("lidt %0" : : "m"(p));
+	c->self = c;
+	c->arch = a;
+	wrmsr(MSR_GS_BASE, (uintptr_t)c);
+}
+
+void arch_cpu_init(struct cpu *boot)
+{
+	idt_fill();
+	arch_cpu_load(&boot_arch, boot);
+}
+
+/* An application processor's setup, from ap_start: its own GDT, TSS and stacks. */
+int arch_cpu_init_ap(struct cpu *c)
+{
+	size_t pages = (sizeof(struct arch_cpu) + PAGE_SIZE - 1) / PAGE_SIZE;
+	struct arch_cpu *a = mm_pages_alloc(pages);
+	if (!a)
+		return -1;
+	arch_cpu_load(a, c);
+	return 0;
 }
 
 static int cpu_has_1g_pages(void)

@@ -104,4 +104,55 @@ arch_enter_process:
 	xor %r13d, %r13d
 	xor %r14d, %r14d
 	xor %r15d, %r15d
+	push $0x202                   /* rflags: IF set, as for any Linux process */
+	popfq
 	jmp *%r11
+
+/* Interrupt vectors 32..63 (device IRQs, timer, wake-up IPI, spurious): save what the C ABI
+ * lets a call clobber, call irq_dispatch(vector), return. Handlers never switch threads, so the
+ * per-core interrupt stack (IST) is enough; nested interrupts cannot happen (IF stays 0). */
+	.macro irq_stub vector
+	.p2align 4
+irq_stub_\vector:
+	push $0
+	push $\vector
+	jmp irq_common
+	.endm
+
+	.irp v, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63
+	irq_stub \v
+	.endr
+
+	.type irq_common, @function
+irq_common:
+	push %rax
+	push %rcx
+	push %rdx
+	push %rsi
+	push %rdi
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	cld
+	mov 72(%rsp), %rdi            /* the vector */
+	call irq_dispatch
+	pop %r11
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rdi
+	pop %rsi
+	pop %rdx
+	pop %rcx
+	pop %rax
+	add $16, %rsp
+	iretq
+
+	.section .rodata
+	.p2align 3
+	.globl irq_stubs
+irq_stubs:
+	.irp v, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63
+	.quad irq_stub_\v
+	.endr

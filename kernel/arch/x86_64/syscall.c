@@ -8,11 +8,17 @@
 
 extern char syscall_entry[];
 
-void arch_syscall_enable(void)
+static void syscall_msrs_load(void)
 {
 	wrmsr(MSR_STAR, (uint64_t)GDT_KERNEL_CS << 32);
 	wrmsr(MSR_LSTAR, (uintptr_t)syscall_entry);
 	wrmsr(MSR_FMASK, RFLAGS_IF | RFLAGS_DF | RFLAGS_TF | RFLAGS_AC);
+}
+
+void arch_syscall_enable(void)
+{
+	syscall_msrs_load();
+	arch_ap_syscall_init = syscall_msrs_load;
 }
 
 void arch_set_fs_base(uint64_t base)

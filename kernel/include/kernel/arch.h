@@ -6,8 +6,64 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Loads the GDT with its TSS, the IDT and the syscall MSRs on the boot CPU. */
-void arch_cpu_init(void);
+struct cpu;
+
+/* Sets up the boot CPU: its GDT with a TSS (interrupt stacks), the IDT, and the GS base that
+ * makes boot the struct this_cpu() returns. */
+void arch_cpu_init(struct cpu *boot);
+
+/* Finds the other CPUs (MP table, else ACPI MADT) and starts each; every one ends up in
+ * sched_ap_main. Returns the number of CPUs online. */
+unsigned arch_smp_init(void);
+
+/* Switches stacks: saves callee-saved registers and %rsp into *save_rsp, then resumes the
+ * context saved at next_rsp. Interrupts off. */
+void arch_switch(uint64_t *save_rsp, uint64_t next_rsp);
+
+/* Prepares a new stack whose top is top (16-byte aligned) so that arch_switch to the returned
+ * value starts start() with a clean frame-pointer chain. */
+uint64_t arch_stack_init(uintptr_t top, void (*start)(void));
+
+/* Interrupts the given core so that it looks at its inbox. */
+void arch_send_wake(struct cpu *c);
+
+/* Arms this core's one-shot timer for an absolute TSC value (0 disarms). */
+void arch_timer_arm(uint64_t tsc_deadline);
+
+/* Measures what the timer needs once the TSC rate is known (boot CPU). */
+void arch_timer_init(uint64_t tsc_hz);
+
+/* Measures the TSC against the LAPIC timer (1 GHz input clock on QEMU and KVM); 0 if it
+ * cannot. */
+uint64_t arch_tsc_calibrate(void);
+
+/* TSC ticks per second from kvmclock, if the hypervisor offers it; else 0. */
+uint64_t arch_kvmclock_tsc_hz(void);
+
+static inline uint64_t arch_irq_save(void)
+{
+	uint64_t flags;
+	__asm__ volatile("pushfq; pop %0; cli" : "=r"(flags) : : "memory");
+	return flags;
+}
+
+static inline void arch_irq_restore(uint64_t flags)
+{
+	if (flags & 0x200) /* RFLAGS.IF */
+		__asm__ volatile("sti" : : : "memory");
+}
+
+static inline void arch_irq_enable(void)
+{
+	__asm__ volatile("sti" : : : "memory");
+}
+
+/* Enables interrupts and halts in one step (STI's shadow covers HLT, so a wake-up cannot slip
+ * in between), then disables them again. */
+static inline void arch_wait_for_interrupt(void)
+{
+	__asm__ volatile("sti; hlt; cli" : : : "memory");
+}
 
 /* Extends the boot identity map (which covers 0..4 GiB) to cover RAM up to top (at most
  * ARCH_MAX_RAM). May allocate page tables from the page allocator. */
@@ -28,6 +84,9 @@ _Noreturn void arch_call_on_stack(void *stack_top, void (*entry)(void *), void *
 /* Jumps to entry with %rsp = sp and every other register zero: the Linux process entry state
  * (musl's _start). */
 _Noreturn void arch_enter_process(uint64_t sp, uint64_t entry);
+
+/* Set by arch_syscall_enable: run on each application processor as it starts. */
+extern void (*arch_ap_syscall_init)(void);
 
 /* Points the syscall instruction at syscall_entry, which calls syscall_dispatch. */
 void arch_syscall_enable(void);

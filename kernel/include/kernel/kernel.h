@@ -18,6 +18,10 @@ struct app_args {
  * Runs the application on the stack whose top is given; never returns. */
 _Noreturn void kernel_app_start(void *stack_top, const struct app_args *args);
 
+/* Also from the chosen app file: what must be set up before the other cores start (the
+ * syscall MSRs for POSIX images). */
+void kernel_app_prepare(void);
+
 /* Ends the VM with code (0..255). */
 _Noreturn void kernel_exit(int code);
 

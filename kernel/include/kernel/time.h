@@ -4,7 +4,16 @@
 
 #include <stdint.h>
 
+/* Notes the boot time stamp (boot CPU, first thing). The TSC rate is found on first use. */
+void time_boot(void);
+const char *time_source_name(void);
+
 uint64_t time_monotonic_ns(void);
+
+/* The TSC value at monotonic time ns. */
+uint64_t time_ns_to_tsc(uint64_t ns);
+
+extern uint64_t time_tsc_hz;
 
 /* Nanoseconds since 1970, from the toro.realtime= option the tool passes at launch; without it
  * the wall clock starts at 0 at boot. */

@@ -1,0 +1,61 @@
+/* Interrupt dispatch for vectors 32..63: device IRQs routed through the IOAPIC, the per-core
+ * timer, and the wake-up IPI. The timer and the IPI need no work here: they end a core's HLT,
+ * and the scheduler then looks at its sleepers and inbox. */
+#include <kernel/irq.h>
+
+#include <kernel/arch.h>
+#include <kernel/cpu.h>
+#include <kernel/printk.h>
+
+#include "apic.h"
+
+struct irq_slot {
+	irq_handler handler;
+	void *ctx;
+};
+
+static struct irq_slot irq_slots[IRQ_DEVICE_COUNT];
+
+int irq_register(unsigned irq, unsigned cpu, irq_handler handler, void *ctx)
+{
+	if (irq >= IRQ_DEVICE_COUNT || cpu >= cpu_count || !cpus[cpu])
+		return -1;
+	irq_slots[irq].ctx = ctx;
+	__atomic_store_n(&irq_slots[irq].handler, handler, __ATOMIC_RELEASE);
+	ioapic_route(irq, (uint8_t)(IRQ_VECTOR_BASE + irq), cpus[cpu]->apic_id);
+	return 0;
+}
+
+void irq_dispatch(unsigned vector)
+{
+	struct cpu *c = this_cpu();
+	switch (vector) {
+	case IRQ_VECTOR_SPURIOUS:
+		return; /* no EOI for spurious interrupts */
+	case IRQ_VECTOR_TIMER:
+		c->timer_deadline_ns = 0; /* the one-shot has fired: the idle loop re-arms it */
+		break;
+	case IRQ_VECTOR_WAKE:
+		c->ipis_received++;
+		break;
+	default:
+		if (vector >= IRQ_VECTOR_BASE && vector < IRQ_VECTOR_BASE + IRQ_DEVICE_COUNT) {
+			struct irq_slot *s = &irq_slots[vector - IRQ_VECTOR_BASE];
+			irq_handler h = __atomic_load_n(&s->handler, __ATOMIC_ACQUIRE);
+			if (h)
+				h(s->ctx);
+		}
+		break;
+	}
+	apic_eoi();
+}
+
+uint64_t arch_stack_init(uintptr_t top, void (*start)(void))
+{
+	uint64_t *sp = (uint64_t *)top;
+	*--sp = 0;                  /* start's return address: ends backtraces */
+	*--sp = (uintptr_t)start;   /* arch_switch's ret goes here */
+	for (int i = 0; i < 6; i++) /* rbp, rbx, r12-r15 popped by arch_switch */
+		*--sp = 0;
+	return (uintptr_t)sp;
+}

@@ -1,0 +1,69 @@
+/* The application-processor start-up code. The boot CPU copies trampoline_start..trampoline_end
+ * to TRAMPOLINE_ADDR (below 1 MiB, page aligned) and sends INIT-SIPI-SIPI with that page; the AP
+ * starts here in real mode, goes through protected mode into long mode on the boot page tables,
+ * and calls ap_start(ap_boot_cpu) on ap_boot_stack. */
+
+#include "x86.h"
+
+#define TRAMPOLINE_ADDR 0x8000
+#define REL(sym) ((sym) - trampoline_start + TRAMPOLINE_ADDR)
+#define TRAMP_CS32 0x18
+
+	.section .rodata.trampoline, "a"
+	.globl trampoline_start, trampoline_end
+	.code16
+trampoline_start:
+	cli
+	cld
+	xor %ax, %ax
+	mov %ax, %ds
+	lgdtl REL(tramp_gdt_ptr)
+	mov %cr0, %eax
+	or $CR0_PE, %eax
+	mov %eax, %cr0
+	ljmpl $TRAMP_CS32, $REL(tramp32)
+
+	.code32
+tramp32:
+	mov $GDT_KERNEL_DS, %eax
+	mov %eax, %ds
+	mov %eax, %es
+	mov %eax, %ss
+	mov %cr4, %eax
+	or $(CR4_PAE + CR4_PGE + CR4_OSFXSR + CR4_OSXMMEXCPT), %eax
+	mov %eax, %cr4
+	mov $boot_pml4, %eax
+	mov %eax, %cr3
+	mov $MSR_EFER, %ecx
+	rdmsr
+	or $(EFER_LME + EFER_SCE + EFER_NXE), %eax
+	wrmsr
+	mov %cr0, %eax
+	and $~(CR0_EM + CR0_TS), %eax
+	or $(CR0_PG + CR0_PE + CR0_MP + CR0_NE), %eax
+	mov %eax, %cr0
+	ljmp $GDT_KERNEL_CS, $ap_long_mode
+
+	.p2align 3
+tramp_gdt:
+	.quad 0
+	.quad 0x00af9a000000ffff      /* GDT_KERNEL_CS: 64-bit code */
+	.quad 0x00cf92000000ffff      /* GDT_KERNEL_DS */
+	.quad 0x00cf9a000000ffff      /* TRAMP_CS32: 32-bit code */
+tramp_gdt_end:
+tramp_gdt_ptr:
+	.word tramp_gdt_end - tramp_gdt - 1
+	.long REL(tramp_gdt)
+trampoline_end:
+
+	.text
+	.code64
+	.type ap_long_mode, @function
+ap_long_mode:
+	mov ap_boot_stack, %rsp
+	mov ap_boot_cpu, %rdi
+	xor %ebp, %ebp
+	call ap_start
+1:	cli
+	hlt
+	jmp 1b

@@ -1,0 +1,57 @@
+/* The native thread and time API (include/toro/thread.h): thin wrappers over the scheduler. */
+#include <toro/thread.h>
+
+#include <kernel/sched.h>
+#include <kernel/time.h>
+
+#define NSEC_PER_MSEC 1000000ull
+
+toro_thread *toro_thread_create(unsigned core, void *(*fn)(void *), void *arg, size_t stack_size)
+{
+	return thread_create(core, fn, arg, stack_size, NULL);
+}
+
+void *toro_thread_join(toro_thread *t)
+{
+	return thread_join(t);
+}
+
+void toro_thread_detach(toro_thread *t)
+{
+	thread_detach(t);
+}
+
+_Noreturn void toro_thread_exit(void *result)
+{
+	thread_exit(result);
+}
+
+void toro_yield(void)
+{
+	thread_yield();
+}
+
+void toro_sleep_ns(uint64_t ns)
+{
+	thread_sleep_ns(ns);
+}
+
+void toro_sleep_ms(uint64_t ms)
+{
+	thread_sleep_ns(ms * NSEC_PER_MSEC);
+}
+
+unsigned toro_core_id(void)
+{
+	return this_cpu()->id;
+}
+
+unsigned toro_core_count(void)
+{
+	return cpu_count;
+}
+
+uint64_t toro_time_ns(void)
+{
+	return time_monotonic_ns();
+}

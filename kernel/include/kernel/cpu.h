@@ -1,0 +1,44 @@
+/* Per-core state. Each core reaches its own struct cpu through the GS base (this_cpu()); no code
+ * touches another core's run queue or timers: cross-core work goes through the owner's inbox
+ * (a lock-free stack) and a wake-up IPI. */
+#ifndef KERNEL_CPU_H
+#define KERNEL_CPU_H
+
+#include <stdint.h>
+
+#define CPU_MAX 64
+
+struct thread;
+
+struct thread_queue {
+	struct thread *head, *tail;
+};
+
+struct cpu {
+	struct cpu *self; /* first field: this_cpu() reads %gs:0 */
+	unsigned id;      /* 0 .. cpu_count - 1; 0 is the boot CPU */
+	uint32_t apic_id;
+	struct thread *current;
+	struct thread *idle;
+	struct thread_queue ready;
+	struct thread *sleepers;   /* sorted by wake time */
+	struct thread *inbox;      /* threads other cores made runnable here (LIFO, atomic) */
+	struct thread *last_dead;  /* exited thread just switched away from */
+	uint64_t timer_deadline_ns; /* programmed one-shot, 0 if none */
+	volatile int online;
+	uint64_t switches;
+	uint64_t ipis_received;
+	void *arch; /* per-core arch data (TSS, GDT, interrupt stacks) */
+};
+
+extern struct cpu *cpus[CPU_MAX];
+extern unsigned cpu_count;
+
+static inline struct cpu *this_cpu(void)
+{
+	struct cpu *c;
+	__asm__ volatile("mov %%gs:0, %0" : "=r"(c));
+	return c;
+}
+
+#endif
