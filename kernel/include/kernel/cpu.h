@@ -9,6 +9,7 @@
 #define CPU_MAX 64
 
 struct thread;
+struct heap;
 
 struct thread_queue {
 	struct thread *head, *tail;
@@ -29,6 +30,7 @@ struct cpu {
 	uint64_t switches;
 	uint64_t ipis_received;
 	void *arch; /* per-core arch data (TSS, GDT, interrupt stacks) */
+	struct heap *heap; /* this core's heap, made on first use (memory_api.c) */
 };
 
 extern struct cpu *cpus[CPU_MAX];
