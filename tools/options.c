@@ -133,6 +133,14 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 				o->accel = ACCEL_KVM;
 			else
 				return fail(err, errlen, "--accel %s: must be tcg or kvm", v);
+		} else if (is_option(a, "--console")) {
+			v = option_value(argc, argv, &i, "--console");
+			if (strcmp(v, "serial") == 0)
+				o->console = CONSOLE_SERIAL;
+			else if (strcmp(v, "virtio") == 0)
+				o->console = CONSOLE_VIRTIO;
+			else
+				return fail(err, errlen, "--console %s: must be serial or virtio", v);
 		} else if (strcmp(a, "--stats") == 0) {
 			o->stats = 1;
 		} else if (a[0] == '-' && a[1]) {

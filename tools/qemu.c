@@ -4,6 +4,7 @@
 #include "toro.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,14 @@
 #include <toro/abi/image.h>
 
 #define QEMU_DEBUGCON_PORT "0x402"
+
+/* QEMU 7.2 microvm (acpi=off) creates 8 virtio-mmio transports, transport i at
+ * 0xfeb00000 + 512 * i on IRQ 5 + i (hw/i386/microvm.c). It would append virtio_mmio.device=
+ * words for them at the very end of the command line, after our "--", where the kernel reads
+ * application arguments; so that is turned off (auto-kernel-cmdline=off, in run_qemu), the
+ * console is pinned to transport 0, and we name it among the options ourselves. */
+#define QEMU_CONSOLE_BUS    "virtio-mmio-bus.0"
+#define QEMU_CONSOLE_DEVICE "virtio_mmio.device=512@0xfeb00000:5"
 #define QEMU_MAX_ARGS      48
 
 static const char *qemu_binary(void)
@@ -94,6 +103,44 @@ static int wait_child(pid_t pid, double timeout, const sigset_t *set)
 	}
 }
 
+/* The console: COM1 on stdio, or COM1 and a virtio console (virtconsole, port 0 of a
+ * virtio-serial device on the microvm virtio-mmio bus) sharing stdio through a mux chardev, so
+ * early boot lines and fault reports from before the virtio console is up still show. microvm's
+ * virtio-mmio transports default to legacy (version 1); the kernel drives modern ones only.
+ * max_ports=1 keeps the device single-port (no MULTIPORT), which is what the kernel drives. */
+static int add_console(const char **argv, int n, enum console_choice console)
+{
+	if (console == CONSOLE_SERIAL) {
+		argv[n++] = "-serial";
+		argv[n++] = "stdio";
+		return n;
+	}
+	argv[n++] = "-global";
+	argv[n++] = "virtio-mmio.force-legacy=false";
+	argv[n++] = "-chardev";
+	argv[n++] = "stdio,mux=on,id=toroconsole";
+	argv[n++] = "-serial";
+	argv[n++] = "chardev:toroconsole";
+	argv[n++] = "-device";
+	argv[n++] = "virtio-serial-device,max_ports=1,bus=" QEMU_CONSOLE_BUS;
+	argv[n++] = "-device";
+	argv[n++] = "virtconsole,chardev=toroconsole";
+	return n;
+}
+
+/* QEMU makes its stdin non-blocking, and on a terminal stdin and stdout are one open file, so
+ * stdout becomes non-blocking too; QEMU's virtconsole drops output the chardev refuses with
+ * EAGAIN (hw/char/virtio-console.c) where COM1 retries. The guest reads no console input yet,
+ * so QEMU gets /dev/null as stdin and stdout stays blocking. In the child, before exec. */
+static void detach_stdin(void)
+{
+	int fd = open("/dev/null", O_RDONLY);
+	if (fd >= 0 && fd != STDIN_FILENO) {
+		dup2(fd, STDIN_FILENO);
+		close(fd);
+	}
+}
+
 int run_qemu(const struct run_options *o, const struct image *img)
 {
 	(void)img;
@@ -105,7 +152,10 @@ int run_qemu(const struct run_options *o, const struct image *img)
 	}
 	close(fd);
 
-	char *cmdline = make_kernel_cmdline(o, "toro.debugcon=" QEMU_DEBUGCON_PORT);
+	char *cmdline = make_kernel_cmdline(o, o->console == CONSOLE_VIRTIO
+							? "toro.debugcon=" QEMU_DEBUGCON_PORT
+							  " " QEMU_CONSOLE_DEVICE
+							: "toro.debugcon=" QEMU_DEBUGCON_PORT);
 	char mem[32], smp[16], chardev[sizeof(exit_file) + 32];
 	snprintf(mem, sizeof(mem), "%lluK", (unsigned long long)(o->mem >> 10));
 	snprintf(smp, sizeof(smp), "%d", o->cpus);
@@ -116,7 +166,7 @@ int run_qemu(const struct run_options *o, const struct image *img)
 	int n = 0;
 	argv[n++] = qemu_binary();
 	argv[n++] = "-M";
-	argv[n++] = "microvm,pic=off,pit=off,rtc=off,acpi=off";
+	argv[n++] = "microvm,pic=off,pit=off,rtc=off,acpi=off,auto-kernel-cmdline=off";
 	argv[n++] = "-accel";
 	argv[n++] = accel == ACCEL_KVM ? "kvm" : "tcg";
 	argv[n++] = "-cpu";
@@ -130,8 +180,7 @@ int run_qemu(const struct run_options *o, const struct image *img)
 	argv[n++] = "-no-reboot";
 	argv[n++] = "-display";
 	argv[n++] = "none";
-	argv[n++] = "-serial";
-	argv[n++] = "stdio";
+	n = add_console(argv, n, o->console);
 	argv[n++] = "-device";
 	argv[n++] = "isa-debug-exit,iobase=0xf4,iosize=4";
 	argv[n++] = "-chardev";
@@ -155,6 +204,8 @@ int run_qemu(const struct run_options *o, const struct image *img)
 	pid_t pid = fork();
 	if (pid == 0) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
+		if (o->console == CONSOLE_VIRTIO)
+			detach_stdin();
 		execvp(argv[0], (char *const *)argv);
 		fprintf(stderr, "toro: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);

@@ -18,6 +18,9 @@
 
 enum vmm_choice { VMM_AUTO, VMM_TORO, VMM_QEMU };
 enum accel_choice { ACCEL_DEFAULT, ACCEL_TCG, ACCEL_KVM };
+/* Where the guest's console output goes: COM1, or a virtio console (COM1 then carries only what
+ * the kernel prints before the virtio console is up). */
+enum console_choice { CONSOLE_SERIAL, CONSOLE_VIRTIO };
 
 struct run_options {
 	const char *image;
@@ -26,6 +29,7 @@ struct run_options {
 	double timeout;    /* seconds; 0: none */
 	enum vmm_choice vmm;
 	enum accel_choice accel;
+	enum console_choice console;
 	int stats;
 	int nargs;         /* application arguments (after "--") */
 	char **args;

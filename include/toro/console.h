@@ -13,4 +13,8 @@ void toro_write(const char *s, size_t len);
 int toro_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int toro_vprintf(const char *fmt, va_list ap);
 
+/* The device console output goes to: "virtio" (a virtio console, `toro run --console virtio`)
+ * or "serial" (COM1). */
+const char *toro_console_name(void);
+
 #endif

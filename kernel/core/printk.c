@@ -7,6 +7,7 @@
 #include <kernel/format.h>
 #include <kernel/kernel.h>
 #include <kernel/symbols.h>
+#include <kernel/virtio.h>
 #include <toro/abi/image.h>
 #include <toro/console.h>
 
@@ -17,9 +18,20 @@ struct print_buffer {
 	size_t used;
 };
 
+/* The virtio console once it is live; COM1 before that, and for whatever it does not take (it
+ * failed, or a fault inside it is being reported). */
 void console_write(const char *s, size_t len)
 {
-	arch_serial_write(s, len);
+	long n = virtio_console_write(s, len);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n < len)
+		arch_serial_write(s + n, len - (size_t)n);
+}
+
+void console_flush(void)
+{
+	virtio_console_flush();
 }
 
 static void print_buffer_sink(void *ctx, const char *s, size_t len)
@@ -78,6 +90,11 @@ _Noreturn void panic(const char *fmt, ...)
 void toro_write(const char *s, size_t len)
 {
 	console_write(s, len);
+}
+
+const char *toro_console_name(void)
+{
+	return virtio_console_live() ? "virtio" : "serial";
 }
 
 int toro_vprintf(const char *fmt, va_list ap)

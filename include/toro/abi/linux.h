@@ -39,13 +39,17 @@
 
 /* errno values. */
 #define LINUX_EPERM   1
+#define LINUX_EIO     5
 #define LINUX_EBADF   9
 #define LINUX_EAGAIN  11
 #define LINUX_ENOMEM  12
 #define LINUX_EFAULT  14
+#define LINUX_EBUSY   16
+#define LINUX_EEXIST  17
 #define LINUX_EINVAL  22
 #define LINUX_ENODEV  19
 #define LINUX_ENOTTY  25
+#define LINUX_ENOSPC  28
 #define LINUX_ENOSYS  38
 
 /* mmap */

@@ -6,6 +6,9 @@
 #include <stddef.h>
 
 void console_write(const char *s, size_t len);
+
+/* Waits until every console has delivered what was written: called before the VM exits. */
+void console_flush(void);
 void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vprintk(const char *fmt, va_list ap);
 

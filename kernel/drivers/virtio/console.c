@@ -1,0 +1,175 @@
+/* The virtio-console driver (virtio 1.2 §5.3), port 0 output: once live, all console output
+ * goes through its transmit queue instead of COM1 (kernel/core/printk.c routes it). The top
+ * layer of the virtio stack, over the transport (mmio.c) and the ring (virtq.c). */
+#include <kernel/virtio.h>
+
+#include <kernel/mm.h>
+#include <kernel/printk.h>
+#include <kernel/string.h>
+#include <toro/abi/linux.h>
+
+#include "virtio.h"
+
+/* Output is copied into fixed one-page buffers, one descriptor each: up to TX_SLOTS pages are
+ * with the device at a time, which lets a large write go out with one notification per
+ * TX_SLOTS pages, and a small one with one notification. */
+#define VIRTIO_CONSOLE_TX_SLOTS    16
+#define VIRTIO_CONSOLE_SLOT_BYTES  PAGE_SIZE
+/* While waiting for the device, look at its status register (a VM exit) only this often, to
+ * notice a device that gave up (DEVICE_NEEDS_RESET) instead of waiting for ever. */
+#define VIRTIO_CONSOLE_STATUS_SPINS (1u << 16)
+
+struct virtio_console {
+	struct virtio_device *dev;
+	struct virtq tx;
+	char *slot_pages;
+	char *free_slots[VIRTIO_CONSOLE_TX_SLOTS]; /* a stack of buffers not with the device */
+	unsigned free_count;
+	unsigned slot_count;
+	int live;     /* DRIVER_OK set and no failure since */
+	int in_use;   /* a writer is inside (see console_enter) */
+};
+
+static struct virtio_console console;
+
+int virtio_console_live(void)
+{
+	return console.live;
+}
+
+/* Takes the console for one write or flush. Today there is one CPU and no interrupt handler
+ * touches the console, so finding it taken means we re-entered from a fault raised inside it;
+ * the caller then falls back to COM1 rather than deadlock. With SMP this must become a lock
+ * that waits for other CPUs and only refuses its own. */
+static int console_enter(void)
+{
+	return !__atomic_exchange_n(&console.in_use, 1, __ATOMIC_ACQUIRE);
+}
+
+static void console_leave(void)
+{
+	__atomic_store_n(&console.in_use, 0, __ATOMIC_RELEASE);
+}
+
+/* Gives up on the device: output goes back to COM1 (this message included). */
+static void console_broken(const char *reason, int err)
+{
+	console.live = 0;
+	virtio_mmio_fail(console.dev, reason, err);
+}
+
+/* The completion path: moves every buffer the device has used back to the free stack.
+ * Returns 0 or -EIO. An IRQ handler for the transmit queue would call this too, with the
+ * writer excluded (interrupts off while it holds the console). */
+static int console_tx_reclaim(void)
+{
+	void *slot;
+	uint32_t len;
+	int r;
+	while ((r = virtq_get_used(&console.tx, &slot, &len)) == 1)
+		console.free_slots[console.free_count++] = slot;
+	if (r < 0)
+		console_broken("device returned a buffer it was not given", r);
+	return r;
+}
+
+static void console_tx_kick(void)
+{
+	if (virtq_kick_prepare(&console.tx))
+		virtio_mmio_notify(console.dev, &console.tx);
+}
+
+/* Polls until the device returns a buffer (or all of them, if all is set). Returns 0, or
+ * -EIO when the device failed. */
+static int console_tx_wait(int all)
+{
+	unsigned spins = 0;
+	for (;;) {
+		if (console_tx_reclaim() < 0)
+			return -LINUX_EIO;
+		if (all ? !virtq_busy(&console.tx) : console.free_count > 0)
+			return 0;
+		if (++spins % VIRTIO_CONSOLE_STATUS_SPINS == 0 &&
+		    (virtio_mmio_status(console.dev) & VIRTIO_STATUS_DEVICE_NEEDS_RESET)) {
+			console_broken("device needs a reset", -LINUX_EIO);
+			return -LINUX_EIO;
+		}
+		__builtin_ia32_pause();
+	}
+}
+
+long virtio_console_write(const char *s, size_t len)
+{
+	if (!console.live)
+		return -LINUX_ENODEV;
+	if (!console_enter())
+		return -LINUX_EBUSY;
+	size_t done = 0;
+	if (len == 0) {
+		console_leave();
+		return 0;
+	}
+	while (done < len) {
+		if (console.free_count == 0) {
+			/* Everything is with the device: make sure it knows about what we
+			 * added, then wait for a buffer to come back. */
+			console_tx_kick();
+			if (console_tx_wait(0))
+				break;
+		}
+		char *slot = console.free_slots[--console.free_count];
+		size_t n = len - done < VIRTIO_CONSOLE_SLOT_BYTES ? len - done
+								  : VIRTIO_CONSOLE_SLOT_BYTES;
+		memcpy(slot, s + done, n);
+		struct virtq_buf buf = {(uint64_t)(uintptr_t)slot, (uint32_t)n};
+		/* Cannot fail: there are no more slots than descriptors, one each. */
+		virtq_add(&console.tx, &buf, 1, 0, slot);
+		done += n;
+	}
+	if (console.live)
+		console_tx_kick();
+	console_leave();
+	return done ? (long)done : -LINUX_EIO;
+}
+
+int virtio_console_flush(void)
+{
+	if (!console.live)
+		return -LINUX_ENODEV;
+	if (!console_enter())
+		return -LINUX_EBUSY;
+	int r = console_tx_wait(1);
+	console_leave();
+	return r;
+}
+
+int virtio_console_probe(struct virtio_device *dev)
+{
+	if (console.dev) {
+		printk("virtio-console: a second console at %#lx is not used\n",
+		       (unsigned long)dev->base);
+		return -LINUX_EBUSY;
+	}
+	/* Port 0 only (no MULTIPORT), no size or emergency write: just the transmit queue. The
+	 * event index lets the device tell us when a notification is not needed. */
+	int err = virtio_mmio_negotiate(dev, VIRTIO_FEATURE(VIRTIO_F_EVENT_IDX));
+	if (err)
+		return err;
+	err = virtio_mmio_queue_setup(dev, &console.tx, VIRTIO_CONSOLE_TX_QUEUE,
+				      VIRTIO_CONSOLE_TX_SLOTS);
+	if (err)
+		return err;
+	console.slot_count = console.tx.size;
+	console.slot_pages = mm_pages_alloc(console.slot_count);
+	if (!console.slot_pages) {
+		virtio_mmio_fail(dev, "no memory for transmit buffers", -LINUX_ENOMEM);
+		return -LINUX_ENOMEM;
+	}
+	for (unsigned i = 0; i < console.slot_count; i++)
+		console.free_slots[i] = console.slot_pages + i * VIRTIO_CONSOLE_SLOT_BYTES;
+	console.free_count = console.slot_count;
+	console.dev = dev;
+	virtio_mmio_driver_ok(dev);
+	console.live = 1;
+	return 0;
+}
