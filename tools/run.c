@@ -1,7 +1,68 @@
-/* `toro run IMAGE`: check the options and the image, then boot it. */
+/* `toro run IMAGE`: check the options and the image, then boot it in the built-in monitor or in
+ * QEMU. With --vmm auto (the default) the monitor is used, except where it cannot run the image:
+ * no usable /dev/kvm, or a software KVM (DESIGN.md §4) and an image that may use SSE/x87 in ring
+ * 0 (POSIX, or not built --no-fpu); then QEMU runs it, after a one-line notice. */
 #include "toro.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <toro/abi/image.h>
+
+#include "vmm.h"
+
+/* Whether prog is an executable file in a directory of $PATH. */
+static int program_installed(const char *prog)
+{
+	const char *path = getenv("PATH");
+	if (!path)
+		return 0;
+	char dir[4096];
+	while (*path) {
+		size_t n = strcspn(path, ":");
+		if (n > 0 && n < sizeof(dir) - strlen(prog) - 2) {
+			snprintf(dir, sizeof(dir), "%.*s/%s", (int)n, path, prog);
+			if (access(dir, X_OK) == 0)
+				return 1;
+		}
+		path += n + (path[n] == ':');
+	}
+	return 0;
+}
+
+static int qemu_installed(void)
+{
+	const char *q = getenv("TORO_QEMU");
+	return program_installed(q && *q ? q : "qemu-system-x86_64");
+}
+
+/* Why a software KVM cannot run img, or NULL if it can. */
+static const char *software_kvm_obstacle(const struct image *img)
+{
+	if (img->kind == TORO_APP_POSIX)
+		return "a POSIX image (musl uses SSE)";
+	if (!(img->flags & TORO_IMAGE_NO_FPU))
+		return "an image not built --no-fpu";
+	return NULL;
+}
+
+static int run_in_monitor(const struct run_options *o, const struct image *img)
+{
+	int rc = vmm_run(o, img);
+	if (rc != VMM_NO_KVM)
+		return rc;
+	const char *why = strerror(errno);
+	if (o->vmm == VMM_AUTO && qemu_installed()) {
+		toro_error("/dev/kvm: %s; running in QEMU instead", why);
+		return run_qemu(o, img);
+	}
+	toro_error("/dev/kvm: %s: the built-in monitor needs KVM%s", why,
+		   qemu_installed() ? "; try --vmm qemu" : "");
+	return TORO_EXIT_USAGE;
+}
 
 int toro_run(int argc, char **argv)
 {
@@ -16,12 +77,19 @@ int toro_run(int argc, char **argv)
 		toro_error("%s: %s", o.image, err);
 		return TORO_EXIT_USAGE;
 	}
-	if (o.vmm == VMM_TORO) {
-		toro_error("%s: the built-in monitor is not available yet; use --vmm qemu", o.image);
-		image_close(&img);
-		return TORO_EXIT_USAGE;
+	int rc;
+	const char *obstacle;
+	if (o.vmm == VMM_QEMU) {
+		rc = run_qemu(&o, &img);
+	} else if (o.vmm == VMM_AUTO && (obstacle = software_kvm_obstacle(&img)) &&
+		   host_kvm_is_software()) {
+		toro_error("%s: %s, and this host's /dev/kvm is a software KVM that cannot run its "
+			   "FPU/SSE code; running in QEMU",
+			   o.image, obstacle);
+		rc = run_qemu(&o, &img);
+	} else {
+		rc = run_in_monitor(&o, &img);
 	}
-	int rc = run_qemu(&o, &img);
 	image_close(&img);
 	return rc;
 }

@@ -1,0 +1,77 @@
+/* The 16550 registers the kernel's console driver (and any UART probe) touches: THR/RBR, IER,
+ * IIR/FCR, LCR (with the divisor latch behind DLAB), MCR, LSR, MSR, SCR. */
+#include <stddef.h>
+#include <string.h>
+
+#include "serial.h"
+
+#define UART_RBR_THR 0
+#define UART_IER     1
+#define UART_IIR_FCR 2
+#define UART_LCR     3
+#define UART_MCR     4
+#define UART_LSR     5
+#define UART_MSR     6
+#define UART_SCR     7
+
+#define UART_LCR_DLAB     0x80
+#define UART_IIR_NO_INT   0x01
+#define UART_LSR_THRE     0x20
+#define UART_LSR_TEMT     0x40
+#define UART_MSR_CTS_DSR_DCD 0xb0
+
+void serial_init(struct serial *s, void (*output)(void *ctx, const void *data, size_t len),
+		 void *ctx)
+{
+	memset(s, 0, sizeof(*s));
+	s->output = output;
+	s->output_ctx = ctx;
+}
+
+static uint8_t serial_read_reg(const struct serial *s, uint64_t off)
+{
+	int dlab = s->lcr & UART_LCR_DLAB;
+	switch (off) {
+	case UART_RBR_THR: return dlab ? s->dll : 0;
+	case UART_IER: return dlab ? s->dlm : s->ier;
+	case UART_IIR_FCR: return UART_IIR_NO_INT;
+	case UART_LCR: return s->lcr;
+	case UART_MCR: return s->mcr;
+	case UART_LSR: return UART_LSR_THRE | UART_LSR_TEMT;
+	case UART_MSR: return UART_MSR_CTS_DSR_DCD;
+	case UART_SCR: return s->scr;
+	default: return 0xff;
+	}
+}
+
+void serial_read(void *ctx, uint64_t off, void *data, unsigned size)
+{
+	memset(data, 0, size);
+	*(uint8_t *)data = serial_read_reg(ctx, off);
+}
+
+void serial_write(void *ctx, uint64_t off, const void *data, unsigned size)
+{
+	struct serial *s = ctx;
+	uint8_t v = *(const uint8_t *)data;
+	int dlab = s->lcr & UART_LCR_DLAB;
+	(void)size;
+	switch (off) {
+	case UART_RBR_THR:
+		if (dlab)
+			s->dll = v;
+		else
+			s->output(s->output_ctx, &v, 1);
+		break;
+	case UART_IER:
+		if (dlab)
+			s->dlm = v;
+		else
+			s->ier = v;
+		break;
+	case UART_LCR: s->lcr = v; break;
+	case UART_MCR: s->mcr = v; break;
+	case UART_SCR: s->scr = v; break;
+	default: break; /* FCR, and writes to the read-only LSR and MSR */
+	}
+}

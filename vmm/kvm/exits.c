@@ -1,0 +1,239 @@
+/* The vCPU loop: KVM_RUN, then one handler per exit reason. Port I/O and MMIO go to the device
+ * buses under the device lock; a guest that dies (triple fault, an instruction KVM cannot run,
+ * a failed VM entry) is reported with its registers and ends the run with exit status 3. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "layout.h"
+#include "machine.h"
+
+#define X86_RFLAGS_IF   (1ull << 9)
+#define X86_INSN_MAX    15
+#define X86_EFER_LMA    (1ull << 10)
+
+__thread struct kvm_run *vcpu_current_run;
+
+struct symbol_search {
+	uint64_t addr, best;
+	char name[128];
+};
+
+static void symbol_visit(void *ctx, const char *name, uint64_t addr, uint64_t size)
+{
+	struct symbol_search *s = ctx;
+	(void)size;
+	if (addr <= s->addr && (s->best == 0 || addr > s->best)) {
+		s->best = addr;
+		snprintf(s->name, sizeof(s->name), "%s", name);
+	}
+}
+
+void machine_symbolize(const struct machine *mc, uint64_t addr, char *buf, size_t len)
+{
+	struct symbol_search s = {.addr = addr};
+	char err[128];
+	if (image_symbols(mc->img, symbol_visit, &s, err, sizeof(err)) > 0 && s.best)
+		snprintf(buf, len, "%s+%#llx", s.name, (unsigned long long)(addr - s.best));
+	else
+		snprintf(buf, len, "an unknown function");
+}
+
+void vcpu_dump_registers(struct vcpu_thread *vt)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+	if (ioctl(vt->vcpu.fd, KVM_GET_REGS, &r) < 0 || ioctl(vt->vcpu.fd, KVM_GET_SREGS, &s) < 0) {
+		fprintf(stderr, "  (registers unavailable: %s)\n", strerror(errno));
+		return;
+	}
+	char where[160];
+	machine_symbolize(vt->mc, r.rip, where, sizeof(where));
+	fprintf(stderr,
+		"  RIP %016llx (%s)  RSP %016llx  RFLAGS %08llx\n"
+		"  RAX %016llx  RBX %016llx  RCX %016llx  RDX %016llx\n"
+		"  RSI %016llx  RDI %016llx  RBP %016llx  R8  %016llx\n"
+		"  R9  %016llx  R10 %016llx  R11 %016llx  R12 %016llx\n"
+		"  R13 %016llx  R14 %016llx  R15 %016llx\n"
+		"  CR0 %016llx  CR2 %016llx  CR3 %016llx  CR4 %016llx\n"
+		"  EFER %llx  CS %04x (%s)  IDT %llx/%x  GDT %llx/%x\n",
+		r.rip, where, r.rsp, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp, r.r8,
+		r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, s.cr0, s.cr2, s.cr3, s.cr4, s.efer,
+		s.cs.selector, s.cs.l ? "64-bit" : s.cs.db ? "32-bit" : "16-bit", s.idt.base,
+		s.idt.limit, s.gdt.base, s.gdt.limit);
+}
+
+static void vcpu_exit_io(struct vcpu_thread *vt)
+{
+	struct machine *mc = vt->mc;
+	struct kvm_run *run = vt->vcpu.run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	int is_write = run->io.direction == KVM_EXIT_IO_OUT;
+	pthread_mutex_lock(&mc->dev_lock);
+	for (uint32_t i = 0; i < run->io.count; i++)
+		bus_access(&mc->pio, run->io.port, data + i * run->io.size, run->io.size, is_write);
+	pthread_mutex_unlock(&mc->dev_lock);
+}
+
+static void vcpu_exit_mmio(struct vcpu_thread *vt)
+{
+	struct machine *mc = vt->mc;
+	struct kvm_run *run = vt->vcpu.run;
+	unsigned len = run->mmio.len <= sizeof(run->mmio.data) ? run->mmio.len : 0;
+	if (!len)
+		return;
+	pthread_mutex_lock(&mc->dev_lock);
+	bus_access(&mc->mmio, run->mmio.phys_addr, run->mmio.data, len, run->mmio.is_write);
+	pthread_mutex_unlock(&mc->dev_lock);
+}
+
+/* Reads the instruction bytes at the vCPU's RIP through the checked guest access. Returns how
+ * many were read (fewer near the end of RAM, 0 if RIP does not translate). */
+static unsigned vcpu_read_insn(struct vcpu_thread *vt, uint64_t rip, uint8_t *buf)
+{
+	struct kvm_translation t = {.linear_address = rip};
+	uint64_t gpa = rip;
+	if (ioctl(vt->vcpu.fd, KVM_TRANSLATE, &t) == 0) {
+		if (!t.valid)
+			return 0;
+		gpa = t.physical_address;
+	}
+	for (unsigned n = X86_INSN_MAX; n > 0; n--) {
+		const uint8_t *p = guest_ptr(&vt->mc->vm.mem, gpa, n);
+		if (p) {
+			memcpy(buf, p, n);
+			return n;
+		}
+	}
+	return 0;
+}
+
+static void vcpu_exit_internal_error(struct vcpu_thread *vt)
+{
+	struct machine *mc = vt->mc;
+	struct kvm_run *run = vt->vcpu.run;
+	struct kvm_regs r;
+	memset(&r, 0, sizeof(r));
+	ioctl(vt->vcpu.fd, KVM_GET_REGS, &r);
+	if (run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION) {
+		machine_report(mc, "KVM internal error on vCPU %d (suberror %u); registers:", vt->vcpu.id,
+			       run->internal.suberror);
+		vcpu_dump_registers(vt);
+		machine_stop(mc, MACHINE_EXIT_GUEST_DIED);
+		return;
+	}
+	uint8_t insn[X86_INSN_MAX];
+	unsigned n = vcpu_read_insn(vt, r.rip, insn);
+	char bytes[3 * X86_INSN_MAX + 1] = "", where[160];
+	for (unsigned i = 0; i < n; i++)
+		snprintf(bytes + 3 * i, sizeof(bytes) - 3 * i, "%s%02x", i ? " " : "", insn[i]);
+	machine_symbolize(mc, r.rip, where, sizeof(where));
+	if (host_kvm_is_software()) {
+		machine_report(mc,
+			       "vCPU %d stopped at RIP %#llx in %s (bytes %s): this host's /dev/kvm "
+			       "is a software KVM that cannot run this instruction (SSE/FPU?); "
+			       "--vmm qemu runs it",
+			       vt->vcpu.id, (unsigned long long)r.rip, where, n ? bytes : "unreadable");
+	} else {
+		machine_report(mc,
+			       "KVM could not emulate the instruction at RIP %#llx in %s (bytes %s) "
+			       "on vCPU %d; registers:",
+			       (unsigned long long)r.rip, where, n ? bytes : "unreadable", vt->vcpu.id);
+		vcpu_dump_registers(vt);
+	}
+	machine_stop(mc, MACHINE_EXIT_GUEST_DIED);
+}
+
+static void vcpu_exit_hlt(struct vcpu_thread *vt)
+{
+	struct kvm_regs r;
+	memset(&r, 0, sizeof(r));
+	ioctl(vt->vcpu.fd, KVM_GET_REGS, &r);
+	if (r.rflags & X86_RFLAGS_IF)
+		return; /* no in-kernel LAPIC would mean no wake-up; with ours this exit is rare */
+	char where[160];
+	machine_symbolize(vt->mc, r.rip, where, sizeof(where));
+	machine_report(vt->mc, "vCPU %d halted with interrupts disabled at RIP %#llx in %s: it can "
+			       "never wake; stopped",
+		       vt->vcpu.id, (unsigned long long)r.rip, where);
+	machine_stop(vt->mc, MACHINE_EXIT_GUEST_DIED);
+}
+
+static void vcpu_exit_system_event(struct vcpu_thread *vt)
+{
+	struct machine *mc = vt->mc;
+	switch (vt->vcpu.run->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+	case KVM_SYSTEM_EVENT_RESET:
+		machine_stop(mc, mc->exitport.code >= 0 ? mc->exitport.code : 0);
+		break;
+	default:
+		machine_report(mc, "guest system event %u on vCPU %d; stopped",
+			       vt->vcpu.run->system_event.type, vt->vcpu.id);
+		machine_stop(mc, MACHINE_EXIT_GUEST_DIED);
+	}
+}
+
+static void vcpu_handle_exit(struct vcpu_thread *vt)
+{
+	struct machine *mc = vt->mc;
+	struct kvm_run *run = vt->vcpu.run;
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO: vcpu_exit_io(vt); break;
+	case KVM_EXIT_MMIO: vcpu_exit_mmio(vt); break;
+	case KVM_EXIT_HLT: vcpu_exit_hlt(vt); break;
+	case KVM_EXIT_INTR:
+	case KVM_EXIT_IRQ_WINDOW_OPEN: break;
+	case KVM_EXIT_SHUTDOWN:
+		machine_report(mc, "guest triple fault on vCPU %d; registers:", vt->vcpu.id);
+		vcpu_dump_registers(vt);
+		machine_stop(mc, MACHINE_EXIT_GUEST_DIED);
+		break;
+	case KVM_EXIT_INTERNAL_ERROR: vcpu_exit_internal_error(vt); break;
+	case KVM_EXIT_FAIL_ENTRY:
+		machine_report(mc, "VM entry failed on vCPU %d (hardware reason %#llx); registers:",
+			       vt->vcpu.id,
+			       (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		vcpu_dump_registers(vt);
+		machine_stop(mc, MACHINE_EXIT_GUEST_DIED);
+		break;
+	case KVM_EXIT_SYSTEM_EVENT: vcpu_exit_system_event(vt); break;
+	default:
+		machine_report(mc, "unexpected KVM exit reason %u on vCPU %d; registers:",
+			       run->exit_reason, vt->vcpu.id);
+		vcpu_dump_registers(vt);
+		machine_stop(mc, MACHINE_EXIT_GUEST_DIED);
+	}
+}
+
+void vcpu_loop(struct vcpu_thread *vt)
+{
+	struct machine *mc = vt->mc;
+	struct kvm_run *run = vt->vcpu.run;
+	int boot_cpu = vt->vcpu.id == 0;
+	vcpu_current_run = run;
+	if (boot_cpu)
+		mc->t_first_run = machine_now();
+	while (!machine_stopping(mc)) {
+		if (ioctl(vt->vcpu.fd, KVM_RUN, 0) < 0) {
+			if (errno != EINTR && errno != EAGAIN) {
+				machine_report(mc, "KVM_RUN on vCPU %d: %s", vt->vcpu.id,
+					       strerror(errno));
+				machine_stop(mc, MACHINE_EXIT_HOST_ERROR);
+				break;
+			}
+			run->immediate_exit = 0;
+			vt->interrupted++;
+			if (boot_cpu)
+				machine_check_signals(mc, vt);
+			continue;
+		}
+		if (boot_cpu && !mc->t_first_exit)
+			mc->t_first_exit = machine_now();
+		if (run->exit_reason < MACHINE_EXIT_REASONS)
+			vt->exits[run->exit_reason]++;
+		vcpu_handle_exit(vt);
+	}
+	vcpu_current_run = NULL;
+}

@@ -1,0 +1,137 @@
+/* PVH boot (Xen's hvm_start_info version 1, Firecracker's docs/pvh.md): the image's segments
+ * and the structures the kernel reads at its 32-bit entry, all placed by layout.h. */
+#include "pvh.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "layout.h"
+
+#define PVH_EBDA_START 0x9fc00ull /* RAM below it is free for the guest; above, reserved */
+
+struct pvh_region {
+	uint64_t start, end;
+	const char *what;
+};
+
+/* What the monitor writes below the image; segments must stay clear of all of it. */
+static const struct pvh_region pvh_boot_regions[] = {
+	{LAYOUT_GDT_ADDR, LAYOUT_GDT_ADDR + PVH_GDT_ENTRIES * 8, "the boot GDT"},
+	{LAYOUT_START_INFO_ADDR,
+	 LAYOUT_MEMMAP_ADDR + LAYOUT_MEMMAP_MAX * sizeof(struct hvm_memmap_table_entry),
+	 "the start_info and memory map"},
+	{LAYOUT_CMDLINE_ADDR, LAYOUT_CMDLINE_ADDR + LAYOUT_CMDLINE_MAX, "the command line"},
+	{LAYOUT_MPTABLE_ADDR, LAYOUT_MPTABLE_END, "the MP table"},
+};
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void format_size(char *buf, size_t len, uint64_t bytes)
+{
+	if (bytes >= (1ull << 30) && bytes % (1ull << 30) == 0)
+		snprintf(buf, len, "%llu GiB", (unsigned long long)(bytes >> 30));
+	else
+		snprintf(buf, len, "%llu MiB", (unsigned long long)(bytes >> 20));
+}
+
+int pvh_check(const struct image *img, const struct guest_mem *m, const char *cmdline, int cpus,
+	      char *err, size_t errlen)
+{
+	char ram[32];
+	format_size(ram, sizeof(ram), m->size);
+	for (int i = 0; i < img->nsegments; i++) {
+		const struct image_segment *s = &img->segments[i];
+		for (size_t r = 0; r < sizeof(pvh_boot_regions) / sizeof(pvh_boot_regions[0]); r++) {
+			const struct pvh_region *b = &pvh_boot_regions[r];
+			if (s->paddr < b->end && (b->start < s->paddr || b->start - s->paddr < s->memsz))
+				return fail(err, errlen, "segment at %#llx overlaps %s at %#llx",
+					    (unsigned long long)s->paddr, b->what,
+					    (unsigned long long)b->start);
+		}
+		if (!guest_range_ok(m, s->paddr, s->memsz))
+			return fail(err, errlen,
+				    "segment at %#llx of %llu bytes does not fit in %s of guest RAM "
+				    "(try a larger --mem)",
+				    (unsigned long long)s->paddr, (unsigned long long)s->memsz, ram);
+	}
+	if (strlen(cmdline) >= LAYOUT_CMDLINE_MAX)
+		return fail(err, errlen, "kernel command line of %zu bytes is longer than %llu",
+			    strlen(cmdline), LAYOUT_CMDLINE_MAX - 1);
+	if (mptable_size(cpus) > LAYOUT_MPTABLE_END - LAYOUT_MPTABLE_ADDR)
+		return fail(err, errlen, "MP table for %d CPUs does not fit", cpus);
+	if (!guest_range_ok(m, 0, LAYOUT_KERNEL_ADDR))
+		return fail(err, errlen, "guest RAM of %s is below 1 MiB", ram);
+	return 0;
+}
+
+uint32_t pvh_memmap(const struct guest_mem *m, struct hvm_memmap_table_entry *map, uint32_t max)
+{
+	struct hvm_memmap_table_entry all[4] = {
+		{0, PVH_EBDA_START, HVM_MEMMAP_RAM, 0},
+		{PVH_EBDA_START, LAYOUT_KERNEL_ADDR - PVH_EBDA_START, HVM_MEMMAP_RESERVED, 0},
+		{LAYOUT_KERNEL_ADDR, m->low_size - LAYOUT_KERNEL_ADDR, HVM_MEMMAP_RAM, 0},
+		{LAYOUT_HIGH_RAM_START, m->high_size, HVM_MEMMAP_RAM, 0},
+	};
+	uint32_t n = 0;
+	for (size_t i = 0; i < 4 && n < max; i++)
+		if (all[i].size)
+			map[n++] = all[i];
+	return n;
+}
+
+/* Flat 4 GiB code and data segments and a TSS, as the PVH entry's segment registers describe
+ * them (the kernel loads its own GDT first thing). */
+static void pvh_write_gdt(uint64_t *gdt)
+{
+	gdt[0] = 0;
+	gdt[1] = 0x00cf9b000000ffffull; /* code: base 0, limit 4 GiB, execute/read, 32-bit */
+	gdt[2] = 0x00cf93000000ffffull; /* data: base 0, limit 4 GiB, read/write, 32-bit */
+	gdt[3] = 0x00008b0000000067ull; /* TSS: base 0, limit 0x67, busy */
+}
+
+int pvh_load(const struct image *img, const struct guest_mem *m, const char *cmdline, int cpus,
+	     const struct mptable_cpu_info *cpu, char *err, size_t errlen)
+{
+	if (pvh_check(img, m, cmdline, cpus, err, errlen))
+		return -1;
+	for (int i = 0; i < img->nsegments; i++) {
+		const struct image_segment *s = &img->segments[i];
+		if (s->filesz == 0)
+			continue;
+		uint8_t *dst = guest_ptr(m, s->paddr, s->filesz);
+		if (!dst)
+			return fail(err, errlen, "segment at %#llx is outside guest RAM",
+				    (unsigned long long)s->paddr);
+		memcpy(dst, img->data + s->offset, s->filesz);
+	}
+
+	pvh_write_gdt(guest_ptr(m, LAYOUT_GDT_ADDR, PVH_GDT_ENTRIES * 8));
+
+	size_t cmdline_len = strlen(cmdline) + 1;
+	memcpy(guest_ptr(m, LAYOUT_CMDLINE_ADDR, cmdline_len), cmdline, cmdline_len);
+
+	struct hvm_memmap_table_entry *map = guest_ptr(
+		m, LAYOUT_MEMMAP_ADDR, LAYOUT_MEMMAP_MAX * sizeof(struct hvm_memmap_table_entry));
+	struct hvm_start_info *si = guest_ptr(m, LAYOUT_START_INFO_ADDR, sizeof(*si));
+	*si = (struct hvm_start_info){
+		.magic = HVM_START_MAGIC,
+		.version = HVM_START_VERSION_MEMMAP,
+		.cmdline_paddr = LAYOUT_CMDLINE_ADDR,
+		.memmap_paddr = LAYOUT_MEMMAP_ADDR,
+		.memmap_entries = pvh_memmap(m, map, LAYOUT_MEMMAP_MAX),
+	};
+
+	size_t cap = LAYOUT_MPTABLE_END - LAYOUT_MPTABLE_ADDR;
+	if (!mptable_write(guest_ptr(m, LAYOUT_MPTABLE_ADDR, cap), cap,
+			   (uint32_t)LAYOUT_MPTABLE_ADDR, cpus, cpu))
+		return fail(err, errlen, "MP table for %d CPUs does not fit", cpus);
+	return 0;
+}

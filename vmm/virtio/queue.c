@@ -1,0 +1,108 @@
+/* Split virtqueue, device side (see queue.h). Ring fields the driver writes are read once into
+ * locals, so a guest changing them under us cannot make a checked value unchecked. */
+#include "queue.h"
+
+#include <string.h>
+
+void vq_reset(struct vq *q)
+{
+	memset(q, 0, sizeof(*q));
+}
+
+int vq_enable(struct vq *q, const struct guest_mem *m, uint16_t num_max, const char **why)
+{
+	uint16_t n = q->num;
+	if (n == 0 || n > num_max || (n & (n - 1)) != 0) {
+		*why = "queue size is not a power of two up to the maximum";
+		return -1;
+	}
+	/* §2.7: descriptor table 16-byte, available ring 2-byte, used ring 4-byte aligned. */
+	if (q->desc_gpa % 16 || q->avail_gpa % 2 || q->used_gpa % 4) {
+		*why = "queue ring address misaligned";
+		return -1;
+	}
+	q->desc = guest_ptr(m, q->desc_gpa, VIRTQ_DESC_BYTES(n));
+	q->avail = guest_ptr(m, q->avail_gpa, VIRTQ_AVAIL_BYTES(n));
+	q->used = guest_ptr(m, q->used_gpa, VIRTQ_USED_BYTES(n));
+	if (!q->desc || !q->avail || !q->used) {
+		q->desc = NULL;
+		q->avail = NULL;
+		q->used = NULL;
+		*why = "queue ring outside guest RAM";
+		return -1;
+	}
+	q->last_avail = 0;
+	q->used_idx = 0;
+	q->ready = 1;
+	return 0;
+}
+
+int vq_pop(struct vq *q, const struct guest_mem *m, struct vq_chain *c, const char **why)
+{
+	if (!q->ready)
+		return 0;
+	/* The driver writes the ring entry before it publishes the new index; the acquire load
+	 * makes sure we read the entry only after we saw the index. */
+	uint16_t avail_idx = __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE);
+	if (avail_idx == q->last_avail)
+		return 0;
+	if ((uint16_t)(avail_idx - q->last_avail) > q->num) {
+		*why = "available index moved by more than the queue size";
+		return -1;
+	}
+	uint16_t head = __atomic_load_n(&q->avail->ring[q->last_avail % q->num], __ATOMIC_RELAXED);
+	if (head >= q->num) {
+		*why = "available ring names a descriptor beyond the queue size";
+		return -1;
+	}
+	c->head = head;
+	c->nbufs = 0;
+	uint16_t i = head;
+	for (unsigned budget = q->num;; budget--) {
+		if (budget == 0) {
+			*why = "descriptor chain longer than the queue (a loop?)";
+			return -1;
+		}
+		struct virtq_desc d;
+		memcpy(&d, &q->desc[i], sizeof(d));
+		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
+			*why = "indirect descriptor (not negotiated)";
+			return -1;
+		}
+		if (d.len) {
+			void *p = guest_ptr(m, d.addr, d.len);
+			if (!p) {
+				*why = "descriptor buffer outside guest RAM";
+				return -1;
+			}
+			c->bufs[c->nbufs++] = (struct vq_buf){
+				p, d.len, (d.flags & VIRTQ_DESC_F_WRITE) != 0};
+		}
+		if (!(d.flags & VIRTQ_DESC_F_NEXT))
+			break;
+		if (d.next >= q->num) {
+			*why = "descriptor chain links beyond the queue size";
+			return -1;
+		}
+		i = d.next;
+	}
+	q->last_avail++;
+	return 1;
+}
+
+void vq_push(struct vq *q, uint16_t head, uint32_t len)
+{
+	struct virtq_used_elem e = {head, len};
+	memcpy(&q->used->ring[q->used_idx % q->num], &e, sizeof(e));
+	q->used_idx++;
+	/* The element must be visible before the index that publishes it. */
+	__atomic_store_n(&q->used->idx, q->used_idx, __ATOMIC_RELEASE);
+}
+
+int vq_wants_interrupt(const struct vq *q)
+{
+	/* Our used index is published before this read; a full barrier keeps the load of the
+	 * driver's flags from moving above that store. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return !(__atomic_load_n(&q->avail->flags, __ATOMIC_RELAXED) & VIRTQ_AVAIL_F_NO_INTERRUPT);
+}
