@@ -3,6 +3,7 @@
  * layer of the virtio stack, over the transport (mmio.c) and the ring (virtq.c). */
 #include <kernel/virtio.h>
 
+#include <kernel/cpu.h>
 #include <kernel/mm.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
@@ -27,7 +28,7 @@ struct virtio_console {
 	unsigned free_count;
 	unsigned slot_count;
 	int live;     /* DRIVER_OK set and no failure since */
-	int in_use;   /* a writer is inside (see console_enter) */
+	unsigned owner; /* 1 + id of the CPU inside write or flush, 0 if none */
 };
 
 static struct virtio_console console;
@@ -37,18 +38,28 @@ int virtio_console_live(void)
 	return console.live;
 }
 
-/* Takes the console for one write or flush. Today there is one CPU and no interrupt handler
- * touches the console, so finding it taken means we re-entered from a fault raised inside it;
- * the caller then falls back to COM1 rather than deadlock. With SMP this must become a lock
- * that waits for other CPUs and only refuses its own. */
+/* Takes the console for one write or flush, waiting while another CPU has it. Finding it
+ * held by this CPU means we re-entered it: a fault inside it being reported, or an interrupt
+ * handler printing while the interrupted thread writes (threads are never preempted, so no
+ * other thread can be in it here). Then the caller falls back to COM1 rather than deadlock.
+ * Returns 1 when taken. */
 static int console_enter(void)
 {
-	return !__atomic_exchange_n(&console.in_use, 1, __ATOMIC_ACQUIRE);
+	unsigned me = this_cpu()->id + 1;
+	for (;;) {
+		unsigned owner = 0;
+		if (__atomic_compare_exchange_n(&console.owner, &owner, me, 0, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return 1;
+		if (owner == me)
+			return 0;
+		__builtin_ia32_pause();
+	}
 }
 
 static void console_leave(void)
 {
-	__atomic_store_n(&console.in_use, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&console.owner, 0, __ATOMIC_RELEASE);
 }
 
 /* Gives up on the device: output goes back to COM1 (this message included). */

@@ -5,11 +5,12 @@
 
 #include <stddef.h>
 
-/* Queues len bytes of s for the virtio console, in order after everything written before.
- * Returns the number of bytes taken (all of them unless the device failed part-way), or
- * -ENODEV when no virtio console is live and -EBUSY when called again from inside itself (a
- * fault while writing); the caller sends what was not taken to COM1. Waits (polling) while
- * every transmit buffer is with the device. Not for IRQ handlers. */
+/* Queues len bytes of s for the virtio console, in order after everything written before (by
+ * any CPU: writers take turns). Returns the number of bytes taken (all of them unless the
+ * device failed part-way), or -ENODEV when no virtio console is live and -EBUSY when this CPU
+ * is already inside it (a fault or an interrupt handler printing mid-write); the caller sends
+ * what was not taken to COM1. Waits (polling) while every transmit buffer is with the
+ * device. */
 long virtio_console_write(const char *s, size_t len);
 
 /* Waits until the device has consumed everything written so far: called before the VM exits.
