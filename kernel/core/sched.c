@@ -158,8 +158,24 @@ static void idle_wait(struct cpu *c)
 
 /* Runs on a core right after it switched away from a thread: a dead thread's stack is no longer
  * in use, so its memory can go, by whoever comes second of this and a detach or join. */
+static void inbox_push(struct cpu *owner, struct thread *t)
+{
+	struct thread *head = __atomic_load_n(&owner->inbox, __ATOMIC_RELAXED);
+	do {
+		t->inbox_next = head;
+	} while (!__atomic_compare_exchange_n(&owner->inbox, &head, t, 1, __ATOMIC_RELEASE,
+					      __ATOMIC_RELAXED));
+	arch_send_wake(owner);
+}
+
 static void switch_finish(struct cpu *c)
 {
+	struct thread *moving = c->migrating;
+	if (moving) {
+		/* Its context is saved now: the new core may run it. */
+		c->migrating = NULL;
+		inbox_push(moving->cpu, moving);
+	}
 	struct thread *dead = c->last_dead;
 	if (!dead)
 		return;
@@ -194,6 +210,7 @@ static void schedule(void)
 		c->last_dead = prev;
 	else
 		stack_canary_check(prev);
+	arch_fpu_switch(c, next);
 	next->state = THREAD_RUNNING;
 	c->current = next;
 	c->switches++;
@@ -297,13 +314,7 @@ int sched_wake(struct thread *t)
 		return 1;
 	}
 	/* Another core's thread: its own core moves it (and takes it off its sleepers). */
-	struct cpu *owner = t->cpu;
-	struct thread *head = __atomic_load_n(&owner->inbox, __ATOMIC_RELAXED);
-	do {
-		t->inbox_next = head;
-	} while (!__atomic_compare_exchange_n(&owner->inbox, &head, t, 1, __ATOMIC_RELEASE,
-					      __ATOMIC_RELAXED));
-	arch_send_wake(owner);
+	inbox_push(t->cpu, t);
 	return 1;
 }
 
@@ -368,6 +379,7 @@ _Noreturn void thread_exit(void *result)
 	wait_queue_wake_all_locked(&t->joiners);
 	spin_unlock(&t->joiners.lock);
 	arch_irq_save();
+	arch_fpu_release(this_cpu(), t, 0);
 	__atomic_fetch_sub(&sched_live, 1, __ATOMIC_ACQ_REL);
 	t->state = THREAD_DEAD;
 	schedule();
@@ -456,6 +468,26 @@ int wait_queue_wake_all(struct wait_queue *wq)
 	return n;
 }
 
+int sched_migrate(unsigned cpu)
+{
+	if (cpu >= cpu_count || !cpus[cpu] || !cpus[cpu]->online)
+		return -LINUX_EINVAL;
+	struct cpu *c = this_cpu();
+	if (cpus[cpu] == c)
+		return 0;
+	struct thread *t = c->current;
+	uint64_t flags = arch_irq_save();
+	arch_fpu_release(c, t, 1);
+	/* Off this core's queues; switch_finish hands it over once its context is saved. It stays
+	 * counted in sched_live: it is runnable, only in transit. */
+	t->state = THREAD_BLOCKED;
+	t->cpu = cpus[cpu];
+	c->migrating = t;
+	schedule();
+	arch_irq_restore(flags);
+	return 0;
+}
+
 uint64_t sched_switches(unsigned cpu)
 {
 	return cpu < cpu_count && cpus[cpu] ? cpus[cpu]->switches : 0;
@@ -493,6 +525,7 @@ void sched_init(void *stack, size_t size)
 	wait_queue_init(&t->joiners);
 	stack_canary_set(t);
 	c->current = t;
+	c->fpu_owner = t; /* the boot thread's FP state is whatever the CPU holds */
 	sched_live = 1;
 	c->idle = idle_thread_create(c);
 	if (!c->idle)

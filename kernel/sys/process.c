@@ -4,19 +4,13 @@
 
 #include <kernel/arch.h>
 #include <kernel/kernel.h>
+#include <kernel/sched.h>
 #include <kernel/string.h>
 #include <toro/abi/linux.h>
 
 #define TORO_PID        1
 #define SIGSET_MAX_SIZE 128
 #define KSIGACTION_SIZE(sigsetsize) (3 * 8 + (sigsetsize))
-
-static uint64_t fs_base;
-
-long sys_exit(const struct syscall_args *a)
-{
-	kernel_exit((int)a->arg[0]);
-}
 
 long sys_getpid(const struct syscall_args *a)
 {
@@ -36,23 +30,18 @@ long sys_getuid(const struct syscall_args *a)
 	return 0;
 }
 
-long sys_set_tid_address(const struct syscall_args *a)
-{
-	(void)a;
-	return TORO_PID;
-}
-
 long sys_arch_prctl(const struct syscall_args *a)
 {
 	switch (a->arg[0]) {
 	case LINUX_ARCH_SET_FS:
-		fs_base = a->arg[1];
-		arch_set_fs_base(fs_base);
+		/* Per thread: the scheduler loads it on every switch. */
+		thread_current()->fs_base = a->arg[1];
+		arch_set_fs_base(a->arg[1]);
 		return 0;
 	case LINUX_ARCH_GET_FS:
 		if (!sys_range_ok(a->arg[1], sizeof(uint64_t)))
 			return -LINUX_EFAULT;
-		*(uint64_t *)(uintptr_t)a->arg[1] = fs_base;
+		*(uint64_t *)(uintptr_t)a->arg[1] = thread_current()->fs_base;
 		return 0;
 	case LINUX_ARCH_SET_GS:
 	case LINUX_ARCH_GET_GS:

@@ -6,12 +6,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Built by syscall_entry (arch/x86_64/syscall_entry.S): the number, then the six arguments in
- * the registers the ABI uses (rdi, rsi, rdx, r10, r8, r9). */
+/* Built by syscall_entry (arch/x86_64/syscall_entry.S) on the caller's stack, below its red
+ * zone: the number, the six arguments in the registers the ABI uses (rdi, rsi, rdx, r10, r8,
+ * r9), the caller's callee-saved registers, its rflags and return address. The caller's %rsp is
+ * the address just past this structure plus the 128-byte red zone. */
 struct syscall_args {
 	uint64_t nr;
 	uint64_t arg[6];
+	uint64_t r15, r14, r13, r12, rbp, rbx;
+	uint64_t rflags;
+	uint64_t rip;
 };
+
+#define SYSCALL_RED_ZONE 128
+
+/* Returns to the code a frame describes, as if its system call returned result. */
+_Noreturn void arch_syscall_return(struct syscall_args *frame, long result);
 
 typedef long (*syscall_handler)(const struct syscall_args *a);
 
@@ -35,7 +45,6 @@ long sys_munmap(const struct syscall_args *a);
 long sys_mprotect(const struct syscall_args *a);
 long sys_madvise(const struct syscall_args *a);
 
-long sys_exit(const struct syscall_args *a);
 long sys_getpid(const struct syscall_args *a);
 long sys_getppid(const struct syscall_args *a);
 long sys_getuid(const struct syscall_args *a);
@@ -46,6 +55,23 @@ long sys_rt_sigaction(const struct syscall_args *a);
 long sys_rt_sigprocmask(const struct syscall_args *a);
 
 long sys_clock_gettime(const struct syscall_args *a);
+long sys_nanosleep(const struct syscall_args *a);
+long sys_clock_nanosleep(const struct syscall_args *a);
+
+long sys_clone(const struct syscall_args *a);
+long sys_exit_thread(const struct syscall_args *a);
+long sys_exit_group(const struct syscall_args *a);
+long sys_gettid(const struct syscall_args *a);
+long sys_futex(const struct syscall_args *a);
+long sys_set_robust_list(const struct syscall_args *a);
+long sys_sched_yield(const struct syscall_args *a);
+long sys_sched_getaffinity(const struct syscall_args *a);
+long sys_sched_setaffinity(const struct syscall_args *a);
+long sys_tkill(const struct syscall_args *a);
+long sys_getcpu(const struct syscall_args *a);
+
+/* Wakes up to n threads waiting on the futex word at addr (thread exit's CLEARTID). */
+long futex_wake_address(uint64_t addr, long n);
 long sys_getrandom(const struct syscall_args *a);
 
 #endif

@@ -21,7 +21,10 @@
 #define LINUX_SYS_readv           19
 #define LINUX_SYS_writev          20
 #define LINUX_SYS_madvise         28
+#define LINUX_SYS_sched_yield     24
+#define LINUX_SYS_nanosleep       35
 #define LINUX_SYS_getpid          39
+#define LINUX_SYS_clone           56
 #define LINUX_SYS_exit            60
 #define LINUX_SYS_uname           63
 #define LINUX_SYS_getuid          102
@@ -31,9 +34,17 @@
 #define LINUX_SYS_getppid         110
 #define LINUX_SYS_arch_prctl      158
 #define LINUX_SYS_gettid          186
+#define LINUX_SYS_tkill           200
+#define LINUX_SYS_futex           202
+#define LINUX_SYS_sched_setaffinity 203
+#define LINUX_SYS_sched_getaffinity 204
 #define LINUX_SYS_set_tid_address 218
 #define LINUX_SYS_clock_gettime   228
 #define LINUX_SYS_exit_group      231
+#define LINUX_SYS_clock_nanosleep 230
+#define LINUX_SYS_tgkill          234
+#define LINUX_SYS_set_robust_list 273
+#define LINUX_SYS_getcpu          309
 #define LINUX_SYS_getrandom       318
 #define LINUX_SYS_COUNT           462 /* one past the highest number Linux 6.x assigns */
 
@@ -51,6 +62,9 @@
 #define LINUX_ENOTTY  25
 #define LINUX_ENOSPC  28
 #define LINUX_ENOSYS  38
+#define LINUX_ESRCH   3
+#define LINUX_EINTR   4
+#define LINUX_ETIMEDOUT 110
 
 /* mmap */
 #define LINUX_PROT_READ       0x1
@@ -62,6 +76,30 @@
 #define LINUX_MAP_ANONYMOUS   0x20
 #define LINUX_MAP_FIXED_NOREPLACE 0x100000
 #define LINUX_MAP_FAILED      ((uint64_t)-1)
+
+/* clone */
+#define LINUX_CLONE_VM             0x00000100
+#define LINUX_CLONE_FS             0x00000200
+#define LINUX_CLONE_FILES          0x00000400
+#define LINUX_CLONE_SIGHAND        0x00000800
+#define LINUX_CLONE_THREAD         0x00010000
+#define LINUX_CLONE_SYSVSEM        0x00040000
+#define LINUX_CLONE_SETTLS         0x00080000
+#define LINUX_CLONE_PARENT_SETTID  0x00100000
+#define LINUX_CLONE_CHILD_CLEARTID 0x00200000
+#define LINUX_CLONE_DETACHED       0x00400000
+#define LINUX_CLONE_CHILD_SETTID   0x01000000
+
+/* futex */
+#define LINUX_FUTEX_WAIT           0
+#define LINUX_FUTEX_WAKE           1
+#define LINUX_FUTEX_REQUEUE        3
+#define LINUX_FUTEX_CMP_REQUEUE    4
+#define LINUX_FUTEX_WAIT_BITSET    9
+#define LINUX_FUTEX_WAKE_BITSET    10
+#define LINUX_FUTEX_PRIVATE_FLAG   128
+#define LINUX_FUTEX_CLOCK_REALTIME 256
+#define LINUX_TIMER_ABSTIME        1
 
 /* arch_prctl */
 #define LINUX_ARCH_SET_GS 0x1001

@@ -12,8 +12,13 @@ syscall_entry:
 	lea -128(%rsp), %rsp
 	push %rcx                     /* return address */
 	push %r11                     /* caller's rflags */
-	push %rbx
-	push %r9                      /* struct syscall_args, arg5 ... nr */
+	push %rbx                     /* struct syscall_args, from the top down to nr */
+	push %rbp
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	push %r9
 	push %r8
 	push %r10
 	push %rdx
@@ -26,6 +31,10 @@ syscall_entry:
 	cld
 	call syscall_dispatch
 	mov %rbx, %rsp
+	.globl syscall_exit
+/* %rsp = a struct syscall_args, %rax = the result: restore the caller's registers and return to
+ * it. A new clone() thread starts here too, with a copy of its parent's frame (arch_syscall_return). */
+syscall_exit:
 	add $8, %rsp                  /* nr: replaced by the result in %rax */
 	pop %rdi
 	pop %rsi
@@ -33,10 +42,23 @@ syscall_entry:
 	pop %r10
 	pop %r8
 	pop %r9
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbp
 	pop %rbx
 	mov (%rsp), %r11              /* Linux returns the caller's rflags in %r11 */
 	popfq
 	pop %rcx
 	lea 128(%rsp), %rsp
 	jmp *%rcx
+	.size syscall_entry, . - syscall_entry
 
+/* arch_syscall_return(frame, result): leave a system call from a frame built elsewhere. */
+	.globl arch_syscall_return
+	.type arch_syscall_return, @function
+arch_syscall_return:
+	mov %rdi, %rsp
+	mov %rsi, %rax
+	jmp syscall_exit

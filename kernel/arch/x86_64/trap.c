@@ -50,9 +50,17 @@ static void print_registers(const struct trap_frame *f)
 	printk("RIP %016lx RFLAGS %08lx CS %04lx SS %04lx\n", f->rip, f->rflags, f->cs, f->ss);
 }
 
+#define VEC_DEVICE_NOT_AVAILABLE 7
+
+void fpu_trap(void);
+
 void trap_handle(struct trap_frame *f)
 {
 	int vector = (int)(f->vector & 31);
+	if (vector == VEC_DEVICE_NOT_AVAILABLE && trap_depth == 0) {
+		fpu_trap();
+		return;
+	}
 	if (__atomic_fetch_add(&trap_depth, 1, __ATOMIC_SEQ_CST) > 0) {
 		static const char msg[] = "\n*** fault while reporting a fault; stopping\n";
 		arch_serial_write(msg, sizeof(msg) - 1);

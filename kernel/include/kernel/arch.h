@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 struct cpu;
+struct thread;
 
 /* Sets up the boot CPU: its GDT with a TSS (interrupt stacks), the IDT, and the GS base that
  * makes boot the struct this_cpu() returns. */
@@ -23,6 +24,12 @@ void arch_switch(uint64_t *save_rsp, uint64_t next_rsp);
 /* Prepares a new stack whose top is top (16-byte aligned) so that arch_switch to the returned
  * value starts start() with a clean frame-pointer chain. */
 uint64_t arch_stack_init(uintptr_t top, void (*start)(void));
+
+/* Lazy FP/SSE state (CR0.TS and #NM): called before switching to next; the state moves only
+ * when a thread that does not own the core's FPU first uses it. */
+void arch_fpu_switch(struct cpu *c, struct thread *next);
+/* Saves t's FP state if this core's FPU holds it, and forgets it (t leaves the core or dies). */
+void arch_fpu_release(struct cpu *c, struct thread *t, int save);
 
 /* Interrupts the given core so that it looks at its inbox. */
 void arch_send_wake(struct cpu *c);

@@ -25,6 +25,9 @@ struct cpu {
 	struct thread *sleepers;   /* sorted by wake time */
 	struct thread *inbox;      /* threads other cores made runnable here (LIFO, atomic) */
 	struct thread *last_dead;  /* exited thread just switched away from */
+	struct thread *migrating;  /* thread just switched away from, bound for another core */
+	struct thread *fpu_owner;  /* whose FP/SSE state is in this core's registers */
+	int fpu_trap_armed;        /* CR0.TS is set */
 	uint64_t timer_deadline_ns; /* programmed one-shot, 0 if none */
 	volatile int online;
 	uint64_t switches;

@@ -45,6 +45,9 @@ struct thread {
 	struct wait_queue joiners;
 	uint64_t fs_base;          /* TLS pointer of POSIX threads */
 	int tid;
+	uint64_t clear_child_tid;  /* POSIX: zeroed and futex-woken when the thread exits */
+	int fpu_valid;             /* fpu_area holds this thread's saved FP/SSE state */
+	uint8_t fpu_area[512] __attribute__((aligned(16))); /* FXSAVE image */
 };
 
 /* Boot: turns the running boot context into core 0's first thread, whose stack is
@@ -86,6 +89,9 @@ void wait_queue_init(struct wait_queue *wq);
 void wait_queue_sleep(struct wait_queue *wq);
 int wait_queue_wake_one(struct wait_queue *wq);
 int wait_queue_wake_all(struct wait_queue *wq);
+
+/* Moves the calling thread to core cpu; returns when it runs there (0), or -EINVAL. */
+int sched_migrate(unsigned cpu);
 
 /* Scheduler statistics of core cpu. */
 uint64_t sched_switches(unsigned cpu);

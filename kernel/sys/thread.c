@@ -1,0 +1,229 @@
+/* POSIX threads: clone with thread flags, thread and process exit, thread ids, affinity (which
+ * moves the thread to that core), yield and sleep. Every clone() thread is a kernel thread whose
+ * first act is to return from the system call on its new stack, as on Linux. */
+#include "syscall.h"
+
+#include <kernel/kernel.h>
+#include <kernel/sched.h>
+#include <kernel/string.h>
+#include <kernel/time.h>
+#include <toro/abi/linux.h>
+#include <toro/memory.h>
+
+#define CLONE_THREAD_FLAGS                                                                     \
+	(LINUX_CLONE_VM | LINUX_CLONE_FS | LINUX_CLONE_FILES | LINUX_CLONE_SIGHAND |           \
+	 LINUX_CLONE_THREAD)
+#define CLONE_KNOWN_FLAGS                                                                      \
+	(CLONE_THREAD_FLAGS | LINUX_CLONE_SYSVSEM | LINUX_CLONE_SETTLS |                       \
+	 LINUX_CLONE_PARENT_SETTID | LINUX_CLONE_CHILD_CLEARTID | LINUX_CLONE_DETACHED |       \
+	 LINUX_CLONE_CHILD_SETTID)
+#define CLONE_KERNEL_STACK (8ul << 10) /* only until the child is on its own stack */
+#define NSEC_PER_SEC       1000000000ull
+#define AFFINITY_BYTES     (CPU_MAX / 8)
+
+/* Threads of the process still running: the last one to exit ends the VM. */
+static int posix_threads = 1;
+
+struct clone_start {
+	struct syscall_args frame;
+	uint64_t stack;
+};
+
+static void *clone_child(void *arg)
+{
+	struct clone_start *cs = arg;
+	/* The parent's frame, moved to the child's stack as syscall_entry would have left it. */
+	uint64_t sp = cs->stack - SYSCALL_RED_ZONE - sizeof(struct syscall_args);
+	sp &= ~(uint64_t)7;
+	struct syscall_args *frame = (struct syscall_args *)sp;
+	memcpy(frame, &cs->frame, sizeof(*frame));
+	toro_free(cs);
+	arch_syscall_return(frame, 0);
+}
+
+long sys_clone(const struct syscall_args *a)
+{
+	uint64_t flags = a->arg[0], stack = a->arg[1], ptid = a->arg[2], ctid = a->arg[3];
+	uint64_t tls = a->arg[4];
+	if ((flags & CLONE_THREAD_FLAGS) != CLONE_THREAD_FLAGS)
+		return -LINUX_EINVAL; /* one address space: only threads, never processes */
+	if ((flags & ~(CLONE_KNOWN_FLAGS | 0xff)) || stack == 0)
+		return -LINUX_EINVAL;
+	if ((flags & LINUX_CLONE_PARENT_SETTID) && !sys_range_ok(ptid, sizeof(int)))
+		return -LINUX_EFAULT;
+	if ((flags & (LINUX_CLONE_CHILD_CLEARTID | LINUX_CLONE_CHILD_SETTID)) &&
+	    !sys_range_ok(ctid, sizeof(int)))
+		return -LINUX_EFAULT;
+	struct clone_start *cs = toro_malloc(sizeof(*cs));
+	if (!cs)
+		return -LINUX_ENOMEM;
+	cs->frame = *a;
+	cs->stack = stack; /* exactly: musl left the thread argument at this address */
+	int err = 0;
+	struct thread *t = thread_create(this_cpu()->id, clone_child, cs, CLONE_KERNEL_STACK, &err);
+	if (!t) {
+		toro_free(cs);
+		return err;
+	}
+	/* Nobody joins kernel threads of POSIX programs: they free themselves on exit. The thread
+	 * only runs once this core schedules, so its fields can still be set. */
+	thread_detach(t);
+	if (flags & LINUX_CLONE_SETTLS)
+		t->fs_base = tls;
+	if (flags & LINUX_CLONE_CHILD_CLEARTID)
+		t->clear_child_tid = ctid;
+	if (flags & LINUX_CLONE_CHILD_SETTID)
+		*(int *)(uintptr_t)ctid = t->tid;
+	if (flags & LINUX_CLONE_PARENT_SETTID)
+		*(int *)(uintptr_t)ptid = t->tid;
+	__atomic_fetch_add(&posix_threads, 1, __ATOMIC_ACQ_REL);
+	return t->tid;
+}
+
+long sys_exit_thread(const struct syscall_args *a)
+{
+	struct thread *t = thread_current();
+	if (__atomic_sub_fetch(&posix_threads, 1, __ATOMIC_ACQ_REL) == 0)
+		kernel_exit((int)a->arg[0]);
+	if (t->clear_child_tid && sys_range_ok(t->clear_child_tid, sizeof(int))) {
+		__atomic_store_n((int *)(uintptr_t)t->clear_child_tid, 0, __ATOMIC_RELEASE);
+		futex_wake_address(t->clear_child_tid, 1);
+	}
+	thread_exit(NULL);
+}
+
+long sys_exit_group(const struct syscall_args *a)
+{
+	kernel_exit((int)a->arg[0]);
+}
+
+long sys_gettid(const struct syscall_args *a)
+{
+	(void)a;
+	return thread_current()->tid;
+}
+
+long sys_set_tid_address(const struct syscall_args *a)
+{
+	thread_current()->clear_child_tid = a->arg[0];
+	return thread_current()->tid;
+}
+
+long sys_set_robust_list(const struct syscall_args *a)
+{
+	/* Robust futexes matter when a thread dies holding a lock; threads here only exit. */
+	return a->arg[1] == 3 * sizeof(uint64_t) ? 0 : -LINUX_EINVAL;
+}
+
+long sys_sched_yield(const struct syscall_args *a)
+{
+	(void)a;
+	thread_yield();
+	return 0;
+}
+
+/* Only the calling thread (tid 0 or its own) can be asked about or moved. */
+static int is_self(uint64_t tid)
+{
+	return tid == 0 || (int)tid == thread_current()->tid;
+}
+
+long sys_sched_getaffinity(const struct syscall_args *a)
+{
+	uint64_t size = a->arg[1], mask = a->arg[2];
+	if (!is_self(a->arg[0]))
+		return -LINUX_ESRCH;
+	if (size < sizeof(uint64_t) || (size & 7))
+		return -LINUX_EINVAL;
+	if (size > AFFINITY_BYTES)
+		size = AFFINITY_BYTES;
+	if (!sys_range_ok(mask, size))
+		return -LINUX_EFAULT;
+	memset((void *)(uintptr_t)mask, 0, size);
+	uint8_t *m = (uint8_t *)(uintptr_t)mask;
+	/* Every core is allowed: the thread can be moved to any of them. */
+	for (unsigned i = 0; i < cpu_count; i++)
+		m[i / 8] |= (uint8_t)(1u << (i % 8));
+	return (long)size;
+}
+
+/* Moves the thread to the lowest core in the mask, as Linux would run it there. */
+long sys_sched_setaffinity(const struct syscall_args *a)
+{
+	uint64_t size = a->arg[1], mask = a->arg[2];
+	if (!is_self(a->arg[0]))
+		return -LINUX_ESRCH;
+	if (size == 0 || !sys_range_ok(mask, size))
+		return -LINUX_EFAULT;
+	const uint8_t *m = (const uint8_t *)(uintptr_t)mask;
+	for (unsigned i = 0; i < cpu_count && i / 8 < size; i++)
+		if (m[i / 8] & (1u << (i % 8)))
+			return sched_migrate(i);
+	return -LINUX_EINVAL;
+}
+
+/* Signals are never delivered; a signal to a thread that exists is accepted and dropped. */
+long sys_tkill(const struct syscall_args *a)
+{
+	(void)a;
+	return 0;
+}
+
+static long sleep_until(uint64_t deadline)
+{
+	sched_prepare_block(0);
+	sched_block_until(deadline);
+	return 0;
+}
+
+static int timespec_ns(uint64_t p, uint64_t *ns)
+{
+	if (!sys_range_ok(p, sizeof(struct linux_timespec)))
+		return -LINUX_EFAULT;
+	const struct linux_timespec *ts = (const void *)(uintptr_t)p;
+	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= (int64_t)NSEC_PER_SEC)
+		return -LINUX_EINVAL;
+	*ns = (uint64_t)ts->tv_sec * NSEC_PER_SEC + (uint64_t)ts->tv_nsec;
+	return 0;
+}
+
+long sys_nanosleep(const struct syscall_args *a)
+{
+	uint64_t ns;
+	int err = timespec_ns(a->arg[0], &ns);
+	if (err)
+		return err;
+	return sleep_until(time_monotonic_ns() + ns);
+}
+
+long sys_clock_nanosleep(const struct syscall_args *a)
+{
+	uint64_t clock = a->arg[0], flags = a->arg[1], ns;
+	int err = timespec_ns(a->arg[2], &ns);
+	if (err)
+		return err;
+	if (clock != LINUX_CLOCK_MONOTONIC && clock != LINUX_CLOCK_REALTIME &&
+	    clock != LINUX_CLOCK_BOOTTIME)
+		return -LINUX_EINVAL;
+	if (!(flags & LINUX_TIMER_ABSTIME))
+		return sleep_until(time_monotonic_ns() + ns);
+	if (clock == LINUX_CLOCK_REALTIME) {
+		uint64_t now = time_realtime_ns();
+		ns = ns > now ? time_monotonic_ns() + (ns - now) : 0;
+	}
+	return sleep_until(ns);
+}
+
+long sys_getcpu(const struct syscall_args *a)
+{
+	uint64_t cpu = a->arg[0], node = a->arg[1];
+	if (cpu && !sys_range_ok(cpu, sizeof(unsigned)))
+		return -LINUX_EFAULT;
+	if (node && !sys_range_ok(node, sizeof(unsigned)))
+		return -LINUX_EFAULT;
+	if (cpu)
+		*(unsigned *)(uintptr_t)cpu = this_cpu()->id;
+	if (node)
+		*(unsigned *)(uintptr_t)node = 0;
+	return 0;
+}
