@@ -3,8 +3,8 @@
  * in one toro_write call, "lines N" the same with one toro_printf per line (one notification
  * each), "tail" a last line and returns 7 at once (the exit path must deliver it), "exitcall"
  * the same through toro_exit, "fault" a page fault whose report must arrive. Every line of a
- * burst carries its number and a checksum-like tail so tests/e2e/virtio-console.sh can check
- * that all arrived, whole and in order. */
+ * burst carries its number and a fixed tail, so tests/e2e/virtio-console.sh can check that all
+ * arrived, whole and in order. */
 // BUILD: --native --no-fpu
 // CASE: serial-default | | 0 | ^console=serial$ && ^done$
 // CASE: virtio | --console virtio | 0 | ^console=virtio$ && ^done$

@@ -42,7 +42,7 @@ struct fake_device {
 	struct virtq_used *used;
 	uint16_t size;
 	uint16_t last_avail;
-	int event_idx;        /* publish avail_event as it consumes, as QEMU does */
+	int event_idx; /* publish avail_event as it consumes, as QEMU does */
 	char log[1 << 16];
 	size_t log_len;
 };

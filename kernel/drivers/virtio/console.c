@@ -14,8 +14,8 @@
 /* Output is copied into fixed one-page buffers, one descriptor each: up to TX_SLOTS pages are
  * with the device at a time, which lets a large write go out with one notification per
  * TX_SLOTS pages, and a small one with one notification. */
-#define VIRTIO_CONSOLE_TX_SLOTS    16
-#define VIRTIO_CONSOLE_SLOT_BYTES  PAGE_SIZE
+#define VIRTIO_CONSOLE_TX_SLOTS   16
+#define VIRTIO_CONSOLE_SLOT_BYTES PAGE_SIZE
 /* While waiting for the device, look at its status register (a VM exit) only this often, to
  * notice a device that gave up (DEVICE_NEEDS_RESET) instead of waiting for ever. */
 #define VIRTIO_CONSOLE_STATUS_SPINS (1u << 16)
@@ -27,7 +27,7 @@ struct virtio_console {
 	char *free_slots[VIRTIO_CONSOLE_TX_SLOTS]; /* a stack of buffers not with the device */
 	unsigned free_count;
 	unsigned slot_count;
-	int live;     /* DRIVER_OK set and no failure since */
+	int live;       /* DRIVER_OK set and no failure since */
 	unsigned owner; /* 1 + id of the CPU inside write or flush, 0 if none */
 };
 
@@ -49,7 +49,7 @@ static int console_enter(void)
 	for (;;) {
 		unsigned owner = 0;
 		if (__atomic_compare_exchange_n(&console.owner, &owner, me, 0, __ATOMIC_ACQUIRE,
-						__ATOMIC_RELAXED))
+		                                __ATOMIC_RELAXED))
 			return 1;
 		if (owner == me)
 			return 0;
@@ -129,8 +129,8 @@ long virtio_console_write(const char *s, size_t len)
 				break;
 		}
 		char *slot = console.free_slots[--console.free_count];
-		size_t n = len - done < VIRTIO_CONSOLE_SLOT_BYTES ? len - done
-								  : VIRTIO_CONSOLE_SLOT_BYTES;
+		size_t n =
+		    len - done < VIRTIO_CONSOLE_SLOT_BYTES ? len - done : VIRTIO_CONSOLE_SLOT_BYTES;
 		memcpy(slot, s + done, n);
 		struct virtq_buf buf = {(uint64_t)(uintptr_t)slot, (uint32_t)n};
 		/* Cannot fail: there are no more slots than descriptors, one each. */
@@ -167,7 +167,7 @@ int virtio_console_probe(struct virtio_device *dev)
 	if (err)
 		return err;
 	err = virtio_mmio_queue_setup(dev, &console.tx, VIRTIO_CONSOLE_TX_QUEUE,
-				      VIRTIO_CONSOLE_TX_SLOTS);
+	                              VIRTIO_CONSOLE_TX_SLOTS);
 	if (err)
 		return err;
 	console.slot_count = console.tx.size;

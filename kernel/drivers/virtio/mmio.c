@@ -9,7 +9,7 @@
 
 #define VIRTIO_MMIO_MAX_DEVICES 32
 /* Every monitor maps its devices below 4 GiB, which the boot identity map always covers. */
-#define VIRTIO_MMIO_ADDR_LIMIT  (4ull << 30)
+#define VIRTIO_MMIO_ADDR_LIMIT (4ull << 30)
 /* Reset completes when the status reads back 0 (§2.4.1); devices we know do it at once. */
 #define VIRTIO_MMIO_RESET_POLLS 1000
 
@@ -17,7 +17,7 @@ static struct virtio_device devices[VIRTIO_MMIO_MAX_DEVICES];
 static unsigned device_count;
 
 static const struct virtio_driver drivers[] = {
-	{VIRTIO_ID_CONSOLE, "virtio-console", virtio_console_probe},
+    {VIRTIO_ID_CONSOLE, "virtio-console", virtio_console_probe},
 };
 
 /* Each access is a VM exit on our monitor: callers read a register once and keep the value. */
@@ -84,7 +84,7 @@ int virtio_mmio_negotiate(struct virtio_device *dev, uint64_t wanted)
 
 /* Step 7 (device-specific setup) for one queue, as §4.2.3.2 orders it. */
 int virtio_mmio_queue_setup(struct virtio_device *dev, struct virtq *vq, uint16_t index,
-			    uint16_t max_size)
+                            uint16_t max_size)
 {
 	mmio_write(dev, VIRTIO_MMIO_QUEUE_SEL, index);
 	if (mmio_read(dev, VIRTIO_MMIO_QUEUE_READY)) {
@@ -97,8 +97,8 @@ int virtio_mmio_queue_setup(struct virtio_device *dev, struct virtq *vq, uint16_
 		virtio_mmio_fail(dev, "queue not available", -LINUX_ENODEV);
 		return -LINUX_ENODEV;
 	}
-	int err = virtq_init(vq, index, size,
-			     (dev->features & VIRTIO_FEATURE(VIRTIO_F_EVENT_IDX)) != 0);
+	int err =
+	    virtq_init(vq, index, size, (dev->features & VIRTIO_FEATURE(VIRTIO_F_EVENT_IDX)) != 0);
 	if (err) {
 		virtio_mmio_fail(dev, "no memory for the queue", err);
 		return err;
@@ -241,8 +241,8 @@ int virtio_mmio_device_add(const char *spec)
 		if (devices[i].base == addr)
 			return -LINUX_EEXIST;
 	if (device_count == VIRTIO_MMIO_MAX_DEVICES) {
-		printk("virtio-mmio: more than %d devices; %#lx ignored\n",
-		       VIRTIO_MMIO_MAX_DEVICES, (unsigned long)addr);
+		printk("virtio-mmio: more than %d devices; %#lx ignored\n", VIRTIO_MMIO_MAX_DEVICES,
+		       (unsigned long)addr);
 		return -LINUX_ENOSPC;
 	}
 

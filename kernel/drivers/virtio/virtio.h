@@ -48,7 +48,7 @@ int virtio_mmio_negotiate(struct virtio_device *dev, uint64_t wanted);
  * fewer; a power of two), allocating its rings into vq (with event index if negotiated), and
  * marks it ready. Returns 0 or -errno after virtio_mmio_fail. */
 int virtio_mmio_queue_setup(struct virtio_device *dev, struct virtq *vq, uint16_t index,
-			    uint16_t max_size);
+                            uint16_t max_size);
 
 /* §3.1.1 step 8: the device is live. */
 void virtio_mmio_driver_ok(struct virtio_device *dev);

@@ -10,9 +10,9 @@
 /* §2.7: the descriptor table is 16-byte aligned, the available ring 2-byte, the used ring
  * 4-byte. The used ring (written by the device) starts on its own cache line so the device's
  * writes do not share a line with ours. */
-#define VIRTQ_DESC_ALIGN  16
-#define VIRTQ_USED_ALIGN  64
-#define VIRTQ_NO_DESC     0xffff /* end of the free list */
+#define VIRTQ_DESC_ALIGN 16
+#define VIRTQ_USED_ALIGN 64
+#define VIRTQ_NO_DESC    0xffff /* end of the free list */
 
 static size_t align_up(size_t v, size_t a)
 {
@@ -85,7 +85,7 @@ uint64_t virtq_used_addr(const struct virtq *vq)
 }
 
 int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned n_out, unsigned n_in,
-	      void *cookie)
+              void *cookie)
 {
 	unsigned n = n_out + n_in;
 	if (n == 0 || !cookie)
@@ -99,7 +99,7 @@ int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned n_out, un
 		desc->addr = bufs[i].addr;
 		desc->len = bufs[i].len;
 		desc->flags = (uint16_t)((i >= n_out ? VIRTQ_DESC_F_WRITE : 0) |
-					 (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
+		                         (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
 		last = d;
 		d = desc->next;
 	}
@@ -130,7 +130,7 @@ int virtq_kick_prepare(struct virtq *vq)
 		return 0;
 	if (vq->event_idx)
 		return virtq_need_event(__atomic_load_n(vq->avail_event, __ATOMIC_RELAXED), new,
-					old);
+		                        old);
 	return !(__atomic_load_n(&vq->used->flags, __ATOMIC_RELAXED) & VIRTQ_USED_F_NO_NOTIFY);
 }
 

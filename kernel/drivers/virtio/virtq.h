@@ -20,9 +20,9 @@ struct virtq_buf {
  * device is given are the pointers below. Not safe against concurrent callers: the device
  * driver serialises its calls (its lock, or interrupts off in its IRQ handler). */
 struct virtq {
-	uint16_t size;       /* entries, a power of two */
-	uint16_t index;      /* the queue's number within its device */
-	int event_idx;       /* VIRTIO_F_EVENT_IDX was negotiated */
+	uint16_t size;  /* entries, a power of two */
+	uint16_t index; /* the queue's number within its device */
+	int event_idx;  /* VIRTIO_F_EVENT_IDX was negotiated */
 	struct virtq_desc *desc;
 	struct virtq_avail *avail;
 	struct virtq_used *used;
@@ -31,9 +31,9 @@ struct virtq {
 	void **cookies;        /* per chain head: the token given to virtq_add */
 	uint16_t free_head;    /* free descriptors, linked through desc[].next */
 	uint16_t free_count;
-	uint16_t avail_idx;    /* our copy of avail->idx: the next ring slot to fill */
-	uint16_t kicked_idx;   /* avail_idx when the device was last considered for a notify */
-	uint16_t last_used;    /* the next used->ring entry to collect */
+	uint16_t avail_idx;  /* our copy of avail->idx: the next ring slot to fill */
+	uint16_t kicked_idx; /* avail_idx when the device was last considered for a notify */
+	uint16_t last_used;  /* the next used->ring entry to collect */
 	void *pages;
 	size_t npages;
 };
@@ -58,7 +58,7 @@ uint64_t virtq_used_addr(const struct virtq *vq);
  * notification). cookie (not NULL) comes back from virtq_get_used. Returns 0, -EINVAL (no
  * buffers, NULL cookie) or -ENOSPC (fewer free descriptors than buffers; nothing is added). */
 int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned n_out, unsigned n_in,
-	      void *cookie);
+              void *cookie);
 
 /* Whether the device must be notified of the chains added since the last call (§2.7.10 with
  * VIRTIO_F_EVENT_IDX, else the used ring's NO_NOTIFY flag). Call after adding, then notify
