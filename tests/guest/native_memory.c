@@ -1,7 +1,7 @@
 /* Per-core heaps through the native API: a stress of random sizes checked by pattern, frees of
  * blocks another core allocated, and memory back to its starting level afterwards. */
 // BUILD: --native --no-fpu
-// CASE: stress-1 | --cpus 1 -- stress | 0 | ^stress: 200000 operations ok$ && ^pages back: yes$
+// CASE: stress-1 | --cpus 1 -- stress | 0 | ^stress: 1000000 operations ok$ && ^pages back: yes$
 // CASE: remote-2 | --cpus 2 -- remote | 0 | ^remote: 20000 blocks freed on core 1, checksum ok$ && ^received on core 0: 20000$ && ^pages back: yes$
 // CASE: remote-4 | --cpus 4 -- remote | 0 | ^remote: 20000 blocks freed on core 1, checksum ok$ && ^pages back: yes$
 // CASE: oom | --mem 16M -- oom | 0 | ^oom: NULL after [0-9]+ MiB, then small blocks still work$
@@ -52,7 +52,7 @@ static int check(unsigned i)
 static int test_stress(void)
 {
 	uint64_t before = free_pages();
-	const unsigned ops = 200000;
+	const unsigned ops = 1000000;
 	for (unsigned n = 0; n < ops; n++) {
 		unsigned i = (unsigned)(next_random() % SLOTS);
 		if (slot[i]) {
