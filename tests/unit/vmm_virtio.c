@@ -1,0 +1,337 @@
+/* The monitor's virtio-mmio transport (virtio 1.2 §4.2) and virtio-console device (§5.3) driven
+ * by a fake driver in fake guest memory: the status and feature handshake, queue setup, output
+ * in order, interrupts and their suppression, index wraparound, and a hostile driver
+ * (descriptor loops, buffers and rings outside RAM, wrapping addresses, wild indices), which must
+ * put the device in DEVICE_NEEDS_RESET and never crash or hang. */
+// SOURCES: vmm/dev/virtio_mmio.c vmm/virtio/queue.c vmm/virtio/console.c vmm/kvm/guest.c vmm/backend/term.c
+#include <stdlib.h>
+#include <string.h>
+
+#include <toro/abi/virtio.h>
+
+#include "check.h"
+#include "dev/virtio_mmio.h"
+#include "kvm/guest.h"
+#include "virtio/console.h"
+
+#define RAM_SIZE   (1u << 20)
+#define QNUM       8
+#define DESC_GPA   0x10000ull
+#define AVAIL_GPA  0x11000ull
+#define USED_GPA   0x12000ull
+#define BUF_GPA    0x20000ull
+#define TEST_IRQ   5
+
+static struct guest_mem mem;
+static struct virtio_dev dev;
+static struct virtio_console console;
+static char out[1 << 16];
+static size_t out_len;
+static int irqs;
+
+static void capture(void *ctx, const void *data, size_t len)
+{
+	(void)ctx;
+	if (len > sizeof(out) - out_len)
+		len = sizeof(out) - out_len;
+	memcpy(out + out_len, data, len);
+	out_len += len;
+}
+
+static void count_irq(void *ctx, unsigned irq)
+{
+	(void)ctx;
+	CHECK(irq == TEST_IRQ);
+	irqs++;
+}
+
+static uint32_t rd(uint64_t off)
+{
+	uint32_t v;
+	virtio_mmio_read(&dev, off, &v, 4);
+	return v;
+}
+
+static void wr(uint64_t off, uint32_t v)
+{
+	virtio_mmio_write(&dev, off, &v, 4);
+}
+
+static void *gpa(uint64_t a)
+{
+	return mem.host + a;
+}
+
+static struct virtq_desc *desc(unsigned i)
+{
+	return (struct virtq_desc *)gpa(DESC_GPA) + i;
+}
+
+static struct virtq_avail *avail(void)
+{
+	return gpa(AVAIL_GPA);
+}
+
+static struct virtq_used *used(void)
+{
+	return gpa(USED_GPA);
+}
+
+/* §3.1.1 driver initialization, with queue 1 (transmitq) of QNUM entries. */
+static void driver_init(uint64_t features)
+{
+	memset(mem.host, 0, RAM_SIZE);
+	wr(VIRTIO_MMIO_STATUS, 0);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+				       VIRTIO_STATUS_FEATURES_OK);
+	wr(VIRTIO_MMIO_QUEUE_SEL, VIRTIO_CONSOLE_TX_QUEUE);
+	wr(VIRTIO_MMIO_QUEUE_NUM, QNUM);
+	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)DESC_GPA);
+	wr(VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
+	wr(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)AVAIL_GPA);
+	wr(VIRTIO_MMIO_QUEUE_DRIVER_HIGH, 0);
+	wr(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)USED_GPA);
+	wr(VIRTIO_MMIO_QUEUE_DEVICE_HIGH, 0);
+	wr(VIRTIO_MMIO_QUEUE_READY, 1);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+				       VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+	out_len = 0;
+	irqs = 0;
+}
+
+static int needs_reset(void)
+{
+	return (rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DEVICE_NEEDS_RESET) != 0;
+}
+
+/* Puts head on the available ring and notifies the transmitq. */
+static void driver_submit(uint16_t head)
+{
+	struct virtq_avail *a = avail();
+	a->ring[a->idx % QNUM] = head;
+	a->idx++;
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_CONSOLE_TX_QUEUE);
+}
+
+static void set_desc(unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
+{
+	*desc(i) = (struct virtq_desc){addr, len, flags, next};
+}
+
+/* §4.2.2: the identification registers. */
+static void test_4_2_2_registers(void)
+{
+	CHECK(rd(VIRTIO_MMIO_MAGIC_VALUE) == VIRTIO_MMIO_MAGIC);
+	CHECK(rd(VIRTIO_MMIO_VERSION) == 2);
+	CHECK(rd(VIRTIO_MMIO_DEVICE_ID) == VIRTIO_ID_CONSOLE);
+	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	CHECK(rd(VIRTIO_MMIO_DEVICE_FEATURES) & 1); /* VERSION_1 is bit 32 */
+	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 7);
+	CHECK(rd(VIRTIO_MMIO_DEVICE_FEATURES) == 0);
+	wr(VIRTIO_MMIO_QUEUE_SEL, 1);
+	CHECK(rd(VIRTIO_MMIO_QUEUE_NUM_MAX) == VQ_NUM_MAX);
+	wr(VIRTIO_MMIO_QUEUE_SEL, 2); /* the console has two queues */
+	CHECK(rd(VIRTIO_MMIO_QUEUE_NUM_MAX) == 0);
+	wr(VIRTIO_MMIO_QUEUE_READY, 1); /* no such queue: ignored */
+	CHECK(rd(VIRTIO_MMIO_QUEUE_READY) == 0);
+	/* Config space, any width; reads past it give zeros. */
+	uint32_t v = 0xdead;
+	virtio_mmio_read(&dev, VIRTIO_MMIO_CONFIG + 4, &v, 4);
+	CHECK(v == 0);
+	uint8_t b = 0xaa;
+	virtio_mmio_read(&dev, VIRTIO_MMIO_CONFIG + 0xff0, &b, 1);
+	CHECK(b == 0);
+	/* Registers want 32-bit accesses: a byte read gives 0 and does not crash. */
+	virtio_mmio_read(&dev, VIRTIO_MMIO_MAGIC_VALUE, &b, 1);
+	CHECK(b == 0);
+}
+
+/* §3.1.1, §6: FEATURES_OK sticks only for a subset of our features with VERSION_1. */
+static void test_3_1_1_features(void)
+{
+	driver_init(0); /* no VERSION_1: a legacy driver */
+	CHECK(!(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK));
+	driver_init((1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_F_RING_PACKED));
+	CHECK(!(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK));
+	driver_init(1ull << VIRTIO_F_VERSION_1);
+	CHECK(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
+	CHECK(rd(VIRTIO_MMIO_QUEUE_READY) == 1);
+	wr(VIRTIO_MMIO_STATUS, 0); /* reset */
+	CHECK(rd(VIRTIO_MMIO_STATUS) == 0 && rd(VIRTIO_MMIO_QUEUE_READY) == 0);
+}
+
+/* §5.3.6: transmitq output, in order, chains concatenated, used with length 0. */
+static void test_5_3_6_transmit(void)
+{
+	driver_init(1ull << VIRTIO_F_VERSION_1);
+	memcpy(gpa(BUF_GPA), "hello ", 6);
+	memcpy(gpa(BUF_GPA + 0x100), "wor", 3);
+	memcpy(gpa(BUF_GPA + 0x200), "ld\n", 3);
+	set_desc(0, BUF_GPA, 6, 0, 0);
+	driver_submit(0);
+	set_desc(3, BUF_GPA + 0x100, 3, VIRTQ_DESC_F_NEXT, 5);
+	set_desc(5, BUF_GPA + 0x200, 3, 0, 0);
+	driver_submit(3);
+	CHECK(out_len == 12 && memcmp(out, "hello world\n", 12) == 0);
+	CHECK(used()->idx == 2);
+	CHECK(used()->ring[0].id == 0 && used()->ring[1].id == 3 && used()->ring[1].len == 0);
+	CHECK(irqs == 2);
+	CHECK(rd(VIRTIO_MMIO_INTERRUPT_STATUS) == VIRTIO_MMIO_INT_VRING);
+	wr(VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
+	CHECK(rd(VIRTIO_MMIO_INTERRUPT_STATUS) == 0);
+	/* §2.7.7: the driver may suppress interrupts. */
+	avail()->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+	driver_submit(0);
+	CHECK(irqs == 2 && used()->idx == 3);
+	/* Zero-length descriptors carry nothing and are fine. */
+	set_desc(1, BUF_GPA, 0, 0, 0);
+	driver_submit(1);
+	CHECK(used()->idx == 4 && !needs_reset());
+	/* A notification for the receiveq takes nothing (no input). */
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_CONSOLE_RX_QUEUE);
+	CHECK(!needs_reset());
+}
+
+/* §2.7: 16-bit indices wrap; 70000 buffers go through a queue of 8. */
+static void test_2_7_index_wraparound(void)
+{
+	driver_init(1ull << VIRTIO_F_VERSION_1);
+	avail()->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+	memcpy(gpa(BUF_GPA), "x", 1);
+	set_desc(0, BUF_GPA, 1, 0, 0);
+	for (int i = 0; i < 70000; i++)
+		driver_submit(0);
+	CHECK(used()->idx == (uint16_t)70000);
+	CHECK(out_len == 65536); /* the capture buffer's size: all arrived until it filled */
+	CHECK(!needs_reset());
+}
+
+static void expect_broken(const char *what)
+{
+	check_count++;
+	if (!needs_reset()) {
+		check_failures++;
+		fprintf(stderr, "%s: device not in DEVICE_NEEDS_RESET\n", what);
+	}
+}
+
+/* A hostile driver: each case must end in DEVICE_NEEDS_RESET with a config interrupt, produce
+ * no output from the bad chain, and leave the device usable after a reset. */
+static void test_hostile_driver(void)
+{
+	driver_init(1ull << VIRTIO_F_VERSION_1);
+	memcpy(gpa(BUF_GPA), "bad", 3);
+	set_desc(0, BUF_GPA, 3, VIRTQ_DESC_F_NEXT, 1);
+	set_desc(1, BUF_GPA, 3, VIRTQ_DESC_F_NEXT, 0); /* 0 → 1 → 0 … */
+	driver_submit(0);
+	expect_broken("descriptor loop");
+	CHECK(out_len == 0 && used()->idx == 0);
+	CHECK(rd(VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG);
+	/* Further notifications are ignored until reset; the driver cannot clear the bit. */
+	driver_submit(0);
+	wr(VIRTIO_MMIO_STATUS, rd(VIRTIO_MMIO_STATUS) & ~VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	expect_broken("sticky NEEDS_RESET");
+
+	driver_init(1ull << VIRTIO_F_VERSION_1);
+	set_desc(0, BUF_GPA, 3, VIRTQ_DESC_F_NEXT, 0); /* links to itself */
+	driver_submit(0);
+	expect_broken("self loop");
+
+	const struct {
+		uint64_t addr;
+		uint32_t len;
+		const char *what;
+	} bad_bufs[] = {
+		{RAM_SIZE, 1, "buffer just past RAM"},
+		{RAM_SIZE - 2, 3, "buffer straddling the end of RAM"},
+		{0xfee00000ull, 4, "buffer on the LAPIC"},
+		{UINT64_MAX - 1, 16, "buffer address wrapping"},
+		{0x100000000ull, 8, "buffer above 4 GiB"},
+	};
+	for (size_t i = 0; i < sizeof(bad_bufs) / sizeof(bad_bufs[0]); i++) {
+		driver_init(1ull << VIRTIO_F_VERSION_1);
+		set_desc(0, bad_bufs[i].addr, bad_bufs[i].len, 0, 0);
+		driver_submit(0);
+		expect_broken(bad_bufs[i].what);
+		CHECK(out_len == 0);
+	}
+
+	driver_init(1ull << VIRTIO_F_VERSION_1);
+	set_desc(0, BUF_GPA, 3, VIRTQ_DESC_F_NEXT, QNUM); /* next beyond the table */
+	driver_submit(0);
+	expect_broken("next index out of range");
+
+	driver_init(1ull << VIRTIO_F_VERSION_1);
+	set_desc(0, BUF_GPA, 3, 0, 0);
+	driver_submit(QNUM + 3); /* head beyond the table */
+	expect_broken("head out of range");
+
+	driver_init(1ull << VIRTIO_F_VERSION_1);
+	set_desc(0, BUF_GPA, 3, 0, 0);
+	avail()->idx = 1000; /* claims 1000 new buffers in a queue of 8 */
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_CONSOLE_TX_QUEUE);
+	expect_broken("avail index jump");
+
+	driver_init(1ull << VIRTIO_F_VERSION_1);
+	set_desc(0, BUF_GPA, 3, VIRTQ_DESC_F_INDIRECT, 0);
+	driver_submit(0);
+	expect_broken("indirect descriptor");
+
+	/* Rings outside RAM or misaligned: refused when the queue is made ready. */
+	const uint64_t bad_rings[] = {RAM_SIZE - 16, 0xfffffffff000ull, DESC_GPA + 4};
+	for (size_t i = 0; i < 3; i++) {
+		driver_init(1ull << VIRTIO_F_VERSION_1);
+		wr(VIRTIO_MMIO_STATUS, 0);
+		wr(VIRTIO_MMIO_QUEUE_SEL, VIRTIO_CONSOLE_TX_QUEUE);
+		wr(VIRTIO_MMIO_QUEUE_NUM, QNUM);
+		wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)bad_rings[i]);
+		wr(VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(bad_rings[i] >> 32));
+		wr(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)AVAIL_GPA);
+		wr(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)USED_GPA);
+		wr(VIRTIO_MMIO_QUEUE_READY, 1);
+		CHECK(rd(VIRTIO_MMIO_QUEUE_READY) == 0);
+		expect_broken("ring outside RAM or misaligned");
+	}
+	/* Queue sizes must be powers of two up to the maximum. */
+	const uint32_t bad_nums[] = {0, 3, VQ_NUM_MAX * 2, 0x10000};
+	for (size_t i = 0; i < 4; i++) {
+		wr(VIRTIO_MMIO_STATUS, 0);
+		wr(VIRTIO_MMIO_QUEUE_SEL, VIRTIO_CONSOLE_TX_QUEUE);
+		wr(VIRTIO_MMIO_QUEUE_NUM, bad_nums[i]);
+		wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)DESC_GPA);
+		wr(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)AVAIL_GPA);
+		wr(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)USED_GPA);
+		wr(VIRTIO_MMIO_QUEUE_READY, 1);
+		CHECK(rd(VIRTIO_MMIO_QUEUE_READY) == 0);
+		expect_broken("bad queue size");
+	}
+
+	/* After all that, a reset and a proper start work. */
+	driver_init(1ull << VIRTIO_F_VERSION_1);
+	memcpy(gpa(BUF_GPA), "ok\n", 3);
+	set_desc(0, BUF_GPA, 3, 0, 0);
+	driver_submit(0);
+	CHECK(!needs_reset() && out_len == 3 && memcmp(out, "ok\n", 3) == 0);
+}
+
+int main(void)
+{
+	guest_mem_layout(&mem, RAM_SIZE);
+	mem.host = calloc(1, RAM_SIZE);
+	virtio_console_init(&console, capture, NULL);
+	virtio_mmio_init(&dev, &virtio_console_ops, &console, &mem, 0xd0000000, TEST_IRQ, count_irq,
+			 NULL);
+	test_4_2_2_registers();
+	test_3_1_1_features();
+	test_5_3_6_transmit();
+	test_2_7_index_wraparound();
+	test_hostile_driver();
+	free(mem.host);
+	return check_summary("vmm_virtio");
+}
