@@ -15,7 +15,7 @@
 #include <toro/abi/linux.h>
 
 #define STACK_CANARY       0x746f726f2d737461ull /* "ats-orot": bottom of every stack */
-#define STACK_CANARY_WORDS 4
+#define STACK_CANARY_WORDS 2
 
 struct cpu boot_cpu;
 struct cpu *cpus[CPU_MAX] = {&boot_cpu};
@@ -96,6 +96,8 @@ static void sleepers_remove(struct cpu *c, struct thread *t)
 /* Takes every thread other cores handed us, oldest first. Interrupts off. */
 static void inbox_drain(struct cpu *c)
 {
+	if (!__atomic_load_n(&c->inbox, __ATOMIC_RELAXED))
+		return;
 	struct thread *list = __atomic_exchange_n(&c->inbox, NULL, __ATOMIC_ACQUIRE);
 	struct thread *reversed = NULL;
 	while (list) {
@@ -191,7 +193,8 @@ static void schedule(void)
 {
 	struct cpu *c = this_cpu();
 	struct thread *prev = c->current, *next;
-	inbox_drain(c);
+	if (c->inbox)
+		inbox_drain(c);
 	sleepers_expire(c);
 	int runnable = prev != c->idle &&
 		       (prev->state == THREAD_RUNNING || prev->state == THREAD_READY);
@@ -210,7 +213,8 @@ static void schedule(void)
 		c->last_dead = prev;
 	else
 		stack_canary_check(prev);
-	arch_fpu_switch(c, next);
+	if ((next != c->fpu_owner) != c->fpu_trap_armed)
+		arch_fpu_switch(c, next);
 	next->state = THREAD_RUNNING;
 	c->current = next;
 	c->switches++;
@@ -218,7 +222,9 @@ static void schedule(void)
 		arch_set_fs_base(next->fs_base);
 	arch_switch(&prev->rsp, next->rsp);
 	/* Running prev again, possibly much later, on the same core. */
-	switch_finish(this_cpu());
+	c = this_cpu();
+	if (c->migrating || c->last_dead)
+		switch_finish(c);
 }
 
 /* A core's idle thread: runs when nothing else can, halts until an interrupt, and hands the
