@@ -14,7 +14,8 @@ RESULTS=$(mktemp -d /tmp/toro-tests-XXXXXX)
 trap 'rm -rf "$RESULTS"' EXIT
 
 # Monitors a native guest test runs under; POSIX ones always use QEMU here (DESIGN.md §4).
-NATIVE_VMMS=${TEST_NATIVE_VMMS:-qemu}
+# A test file may name its own: "// VMMS: toro" for all its cases, "// VMMS CASE: qemu" for one.
+NATIVE_VMMS=${TEST_NATIVE_VMMS:-qemu toro}
 
 # One test per line: "name<TAB>kind<TAB>spec", written for the workers.
 list_tests() {
@@ -29,6 +30,8 @@ list_tests() {
 			local cname vmms=qemu
 			cname=$(printf '%s' "$spec" | awk -F' [|] ' '{print $1}')
 			[ $native = 1 ] && vmms=$NATIVE_VMMS
+			vmms=$(sed -n "s|^// VMMS: *||p" "$src" | tail -1 | grep . || echo "$vmms")
+			vmms=$(sed -n "s|^// VMMS $cname: *||p" "$src" | tail -1 | grep . || echo "$vmms")
 			for vmm in $vmms; do
 				printf '%s\tguest\t%s|%s|%s\n' "guest/$base/$cname@$vmm" "$base" "$vmm" "$spec"
 			done

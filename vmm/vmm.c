@@ -170,13 +170,29 @@ static void vmm_stop_from_device(void *ctx, int code)
 	machine_stop(ctx, code);
 }
 
-/* COM1, the exit port, i8042, debugcon, and the virtio-mmio devices. */
+/* Puts a virtio device model on the next virtio-mmio slot (address and IRQ from layout.h). */
+static int vmm_add_virtio(struct machine *mc, const struct virtio_device_ops *ops, void *priv)
+{
+	if (mc->nvirtio == (int)(sizeof(mc->virtio) / sizeof(mc->virtio[0])))
+		return -1;
+	struct virtio_dev *d = &mc->virtio[mc->nvirtio];
+	uint64_t base = LAYOUT_VIRTIO_MMIO_BASE + (uint64_t)mc->nvirtio * LAYOUT_VIRTIO_MMIO_SIZE;
+	unsigned irq = LAYOUT_VIRTIO_IRQ_BASE + (unsigned)mc->nvirtio;
+	virtio_mmio_init(d, ops, priv, &mc->vm.mem, base, irq, vmm_irq, &mc->vm);
+	mc->nvirtio++;
+	return bus_add(&mc->mmio, base, LAYOUT_VIRTIO_MMIO_SIZE, virtio_mmio_read,
+		       virtio_mmio_write, d);
+}
+
+/* COM1, the exit port, i8042, debugcon, and the virtio-mmio devices: a virtio console with
+ * --console virtio (otherwise the kernel's console is COM1 alone). */
 static int vmm_add_devices(struct machine *mc)
 {
 	bus_init(&mc->pio, "port");
 	bus_init(&mc->mmio, "MMIO address");
 	serial_init(&mc->serial, term_output, NULL);
 	exitport_init(&mc->exitport, vmm_stop_from_device, mc);
+	virtio_console_init(&mc->console, term_output, NULL);
 	int bad = bus_add(&mc->pio, SERIAL_COM1_PORT, SERIAL_PORTS, serial_read, serial_write,
 			  &mc->serial);
 	bad |= bus_add(&mc->pio, EXITPORT_PORT, EXITPORT_PORT_LEN, exitport_read, exitport_write,
@@ -185,15 +201,8 @@ static int vmm_add_devices(struct machine *mc)
 	bad |= bus_add(&mc->pio, EXITPORT_DEBUGCON_PORT, 1, debugcon_read, debugcon_write,
 		       &mc->exitport);
 
-	virtio_console_init(&mc->console, term_output, NULL);
-	struct virtio_dev *d = &mc->virtio[mc->nvirtio];
-	uint64_t base = LAYOUT_VIRTIO_MMIO_BASE + (uint64_t)mc->nvirtio * LAYOUT_VIRTIO_MMIO_SIZE;
-	unsigned irq = LAYOUT_VIRTIO_IRQ_BASE + (unsigned)mc->nvirtio;
-	virtio_mmio_init(d, &virtio_console_ops, &mc->console, &mc->vm.mem, base, irq, vmm_irq,
-			 &mc->vm);
-	bad |= bus_add(&mc->mmio, base, LAYOUT_VIRTIO_MMIO_SIZE, virtio_mmio_read,
-		       virtio_mmio_write, d);
-	mc->nvirtio++;
+	if (mc->opts->console == CONSOLE_VIRTIO)
+		bad |= vmm_add_virtio(mc, &virtio_console_ops, &mc->console);
 	return bad ? -1 : 0;
 }
 

@@ -1,7 +1,6 @@
 /* Per-core heaps through the native API: a stress of random sizes checked by pattern, frees of
  * blocks another core allocated, and memory back to its starting level afterwards. */
 // BUILD: --native --no-fpu
-// A million heap operations take minutes in a software KVM's instruction emulator (DESIGN.md §4):
 // VMMS stress-1: qemu
 // CASE: stress-1 | --cpus 1 -- stress | 0 | ^stress: 1000000 operations ok$ && ^pages back: yes$
 // The stress runs QEMU only here: this host's software KVM emulates every guest instruction
