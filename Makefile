@@ -16,7 +16,7 @@ AR := ar
 GCC_INCLUDE := $(shell $(CC) -print-file-name=include)
 
 # --- kernel (freestanding, DESIGN.md §4: no SSE in kernel code) ---------------------------------
-KERNEL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -nostdinc \
+KERNEL_CFLAGS := -std=gnu11 -Os -g -Wall -Wextra -Werror -ffreestanding -nostdinc \
 	-isystem $(GCC_INCLUDE) -Iinclude -Ikernel/include \
 	-mgeneral-regs-only -mno-red-zone -march=x86-64 -mtune=generic -fno-pic -fno-pie \
 	-fno-stack-protector -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \

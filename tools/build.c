@@ -236,6 +236,8 @@ static int link_image(struct build *b, const char *out, const char *symtab_src)
 	argv_add(&l, "-Wl,--build-id=none");
 	argv_add(&l, "-Wl,-z,noexecstack");
 	argv_add(&l, "-Wl,-z,max-page-size=4096");
+	/* Loaders copy segments by file offset: no need to pad the file to page boundaries. */
+	argv_add(&l, "-Wl,--nmagic");
 	argv_add(&l, b->native ? "-Wl,-u,toro_app_native" : "-Wl,-u,toro_app_posix");
 	if (b->no_fpu)
 		argv_add(&l, "-Wl,-u,toro_image_no_fpu");
@@ -329,25 +331,41 @@ static int write_symtab(const char *elf, const char *bin_path, const char *src_p
 		if (kept == 0 || s.v[kept - 1].addr != s.v[i].addr)
 			s.v[kept++] = s.v[i];
 
-	FILE *f = fopen(bin_path, "wb");
-	int rc = f ? 0 : -1;
-	struct toro_symtab_header h = {TORO_SYMTAB_MAGIC, (uint32_t)kept};
-	if (f)
-		fwrite(&h, sizeof(h), 1, f);
-	uint32_t name_off = 0;
-	for (size_t i = 0; f && i < kept; i++) {
-		struct toro_symtab_entry e = {s.v[i].addr, (uint32_t)s.v[i].size, name_off};
-		fwrite(&e, sizeof(e), 1, f);
+	/* Entries: each function, and a gap marker (name offset 0, the empty string) where a
+	 * function ends before the next begins. */
+	struct toro_symtab_entry *entries = calloc(2 * kept + 1, sizeof(*entries));
+	uint32_t nentries = 0, name_off = 1;
+	int rc = entries ? 0 : -1;
+	for (size_t i = 0; entries && i < kept; i++) {
+		uint64_t end = s.v[i].addr + s.v[i].size;
+		if (end > UINT32_MAX) {
+			toro_error("build: %s: function %s lies above 4 GiB", elf, s.v[i].name);
+			rc = -1;
+			break;
+		}
+		entries[nentries++] = (struct toro_symtab_entry){(uint32_t)s.v[i].addr, name_off};
 		name_off += (uint32_t)strlen(s.v[i].name) + 1;
+		if (s.v[i].size && (i + 1 == kept || s.v[i + 1].addr > end))
+			entries[nentries++] = (struct toro_symtab_entry){(uint32_t)end, 0};
+	}
+	FILE *f = rc ? NULL : fopen(bin_path, "wb");
+	if (!f)
+		rc = -1;
+	struct toro_symtab_header h = {TORO_SYMTAB_MAGIC, nentries};
+	if (f) {
+		fwrite(&h, sizeof(h), 1, f);
+		fwrite(entries, sizeof(*entries), nentries, f);
+		fputc('\0', f);
 	}
 	for (size_t i = 0; f && i < kept; i++)
 		fwrite(s.v[i].name, strlen(s.v[i].name) + 1, 1, f);
+	free(entries);
 	if (f && fclose(f) != 0)
 		rc = -1;
 	free(s.v);
 	image_close(&img);
 
-	FILE *src = fopen(src_path, "w");
+	FILE *src = rc ? NULL : fopen(src_path, "w");
 	if (!src || rc) {
 		toro_error("build: cannot write %s", src ? bin_path : src_path);
 		if (src)

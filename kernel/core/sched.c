@@ -187,6 +187,17 @@ static void switch_finish(struct cpu *c)
 		mm_pages_free(dead->stack, dead->stack_pages);
 }
 
+static struct thread *idle_thread_create(struct cpu *c);
+
+/* The core's idle thread, made the first time the core has nothing to run (a program that never
+ * blocks never pays for it). */
+static struct thread *idle_thread(struct cpu *c)
+{
+	if (!c->idle && !(c->idle = idle_thread_create(c)))
+		panic("out of memory for core %u's idle thread", c->id);
+	return c->idle;
+}
+
 /* Picks the next thread and switches to it. The current thread's state says what happens to it:
  * RUNNING (a yield) goes back to the queue, anything else stays off it. Interrupts off. */
 static void schedule(void)
@@ -200,7 +211,7 @@ static void schedule(void)
 		       (prev->state == THREAD_RUNNING || prev->state == THREAD_READY);
 	next = queue_pop(&c->ready);
 	if (!next)
-		next = runnable ? prev : c->idle;
+		next = runnable ? prev : idle_thread(c);
 	if (next == prev) {
 		prev->state = THREAD_RUNNING;
 		return;
@@ -533,9 +544,6 @@ void sched_init(void *stack, size_t size)
 	c->current = t;
 	c->fpu_owner = t; /* the boot thread's FP state is whatever the CPU holds */
 	sched_live = 1;
-	c->idle = idle_thread_create(c);
-	if (!c->idle)
-		panic("out of memory for the idle thread");
 }
 
 /* An application processor's boot context: a thread that is never ready, so the core idles in
@@ -543,8 +551,9 @@ void sched_init(void *stack, size_t size)
 _Noreturn void sched_ap_main(void)
 {
 	struct cpu *c = this_cpu();
-	static struct thread ap_threads[CPU_MAX];
-	struct thread *t = &ap_threads[c->id];
+	struct thread *t = mm_pages_zalloc(1);
+	if (!t)
+		panic("out of memory starting core %u", c->id);
 	t->cpu = c;
 	t->state = THREAD_RUNNING;
 	c->current = t;

@@ -30,8 +30,8 @@ const char *symbols_lookup(uintptr_t addr, uintptr_t *offset)
 	if (lo == 0)
 		return NULL;
 	const struct toro_symtab_entry *s = &e[lo - 1];
-	if (s->size && addr - s->addr >= s->size)
-		return NULL;
+	if (names[s->name] == '\0')
+		return NULL; /* a gap between functions */
 	*offset = addr - s->addr;
 	return names + s->name;
 }
