@@ -16,7 +16,9 @@ AR := ar
 GCC_INCLUDE := $(shell $(CC) -print-file-name=include)
 
 # --- kernel (freestanding, DESIGN.md §4: no SSE in kernel code) ---------------------------------
-KERNEL_CFLAGS := -std=gnu11 -Os -g -Wall -Wextra -Werror -ffreestanding -nostdinc \
+# -Os keeps images small; the heap's fast path is built -O2 (see below).
+KERNEL_OPT := -Os
+KERNEL_CFLAGS = -std=gnu11 $(KERNEL_OPT) -g -Wall -Wextra -Werror -ffreestanding -nostdinc \
 	-isystem $(GCC_INCLUDE) -Iinclude -Ikernel/include \
 	-mgeneral-regs-only -mno-red-zone -march=x86-64 -mtune=generic -fno-pic -fno-pie \
 	-fno-stack-protector -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
@@ -67,6 +69,8 @@ clean:
 	rm -rf $(BUILD)
 
 # Kernel objects and the library.
+$(BUILD)/kernel/core/heap.c.o $(BUILD)/kernel/core/memory_api.c.o: KERNEL_OPT := -O2
+
 $(BUILD)/kernel/%.c.o: kernel/%.c | deps
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
