@@ -76,7 +76,7 @@ done
 first_hello=$(stat_median hello 'to first guest instruction' 5)
 first_exit_hello=$(grep -oE 'first VM exit at [0-9.]+' "$TMP/hello.stats" | awk '{ print $5 }' | median)
 first_monitor=$(stat_median monitor 'to first guest instruction' 5)
-exit_monitor=$(stat_median monitor '^  to exit' 4)
+exit_monitor=$(stat_median monitor '^  to exit' 3)
 rss_hello=$(stat_median hello 'monitor RSS' 3)
 pages_hello=$(stat_median hello 'guest pages touched' 4)
 exits_hello=$(stat_median hello 'VM exits' 3 | tr -d :)
@@ -87,7 +87,7 @@ echo "  floor image in the monitor: first guest instruction $first_monitor ms, e
 
 echo "== VMs per second: 200 hello VMs, 2 at a time"
 t0=$(now_us)
-seq 200 | xargs -P 2 -I{} "$TORO" run "$HELLO" >/dev/null 2>&1 </dev/null
+seq 200 | xargs -P 2 -I{} "$TORO" run "$HELLO" >/dev/null 2>&1
 t1=$(now_us)
 vms_per_s=$(awk -v us=$((t1 - t0)) 'BEGIN { printf "%.0f", 200 / (us / 1e6) }')
 echo "  $vms_per_s VMs/s ($(ms $((t1 - t0))) ms for 200)"
