@@ -30,6 +30,9 @@ void toro_sleep_ms(uint64_t ms);
 unsigned toro_core_id(void);
 unsigned toro_core_count(void);
 
+/* The local APIC id of core `core` (from the MP table or MADT), or -1 if there is no such core. */
+int64_t toro_core_apic_id(unsigned core);
+
 /* Monotonic time since boot in nanoseconds. */
 uint64_t toro_time_ns(void);
 

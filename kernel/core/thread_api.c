@@ -46,6 +46,11 @@ unsigned toro_core_id(void)
 	return this_cpu()->id;
 }
 
+int64_t toro_core_apic_id(unsigned core)
+{
+	return core < cpu_count && cpus[core] ? (int64_t)cpus[core]->apic_id : -1;
+}
+
 unsigned toro_core_count(void)
 {
 	return cpu_count;

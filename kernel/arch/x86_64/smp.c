@@ -211,6 +211,8 @@ _Noreturn void ap_start(struct cpu *c)
 	if (arch_cpu_init_ap(c))
 		panic("out of memory starting CPU %u", c->id);
 	apic_init();
+	/* What the LAPIC itself says, which is what IPIs to this core must name. */
+	c->apic_id = apic_id();
 	if (arch_ap_syscall_init)
 		arch_ap_syscall_init();
 	sched_ap_main();
