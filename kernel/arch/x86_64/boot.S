@@ -70,22 +70,7 @@ pvh_start32:
 	dec %ecx
 	jnz 3b
 
-4:	/* Long mode: PAE, SSE enabled for applications (MXCSR keeps its reset value), then EFER.LME
-	 * and SCE (the syscall instruction), then paging. */
-	mov %cr4, %eax
-	or $(CR4_PAE + CR4_PGE + CR4_OSFXSR + CR4_OSXMMEXCPT), %eax
-	mov %eax, %cr4
-	mov $boot_pml4, %eax
-	mov %eax, %cr3
-	mov $MSR_EFER, %ecx
-	rdmsr
-	or $(EFER_LME + EFER_SCE + EFER_NXE), %eax
-	wrmsr
-	mov %cr0, %eax
-	and $~(CR0_EM + CR0_TS), %eax
-	or $(CR0_PG + CR0_PE + CR0_MP + CR0_NE), %eax
-	mov %eax, %cr0
-	ljmp $GDT_KERNEL_CS, $long_mode
+4:	enter_long_mode long_mode
 
 	.code64
 	.type long_mode, @function

@@ -29,20 +29,7 @@ tramp32:
 	mov %eax, %ds
 	mov %eax, %es
 	mov %eax, %ss
-	mov %cr4, %eax
-	or $(CR4_PAE + CR4_PGE + CR4_OSFXSR + CR4_OSXMMEXCPT), %eax
-	mov %eax, %cr4
-	mov $boot_pml4, %eax
-	mov %eax, %cr3
-	mov $MSR_EFER, %ecx
-	rdmsr
-	or $(EFER_LME + EFER_SCE + EFER_NXE), %eax
-	wrmsr
-	mov %cr0, %eax
-	and $~(CR0_EM + CR0_TS), %eax
-	or $(CR0_PG + CR0_PE + CR0_MP + CR0_NE), %eax
-	mov %eax, %cr0
-	ljmp $GDT_KERNEL_CS, $ap_long_mode
+	enter_long_mode ap_long_mode
 
 	.p2align 3
 tramp_gdt:

@@ -41,4 +41,26 @@
 #define RFLAGS_DF 0x00000400
 #define RFLAGS_AC 0x00040000
 
+#ifdef __ASSEMBLER__
+/* From 32-bit protected mode on the boot page tables to 64-bit code at `target`, for the boot
+ * CPU (boot.S) and the others (trampoline.S) alike: PAE, SSE enabled for applications (MXCSR
+ * keeps its reset value), EFER.LME, SCE (the syscall instruction) and NXE, then paging. */
+.macro enter_long_mode target
+	mov %cr4, %eax
+	or $(CR4_PAE + CR4_PGE + CR4_OSFXSR + CR4_OSXMMEXCPT), %eax
+	mov %eax, %cr4
+	mov $boot_pml4, %eax
+	mov %eax, %cr3
+	mov $MSR_EFER, %ecx
+	rdmsr
+	or $(EFER_LME + EFER_SCE + EFER_NXE), %eax
+	wrmsr
+	mov %cr0, %eax
+	and $~(CR0_EM + CR0_TS), %eax
+	or $(CR0_PG + CR0_PE + CR0_MP + CR0_NE), %eax
+	mov %eax, %cr0
+	ljmp $GDT_KERNEL_CS, $\target
+.endm
+#endif
+
 #endif
