@@ -34,10 +34,10 @@ int main(void)
 		return die("mmap");
 	memcpy(mem, code, sizeof(code));
 	struct kvm_userspace_memory_region region = {
-		.slot = 0,
-		.guest_phys_addr = FLOOR_CODE_ADDR,
-		.memory_size = 4096,
-		.userspace_addr = (uint64_t)(uintptr_t)mem,
+	    .slot = 0,
+	    .guest_phys_addr = FLOOR_CODE_ADDR,
+	    .memory_size = 4096,
+	    .userspace_addr = (uint64_t)(uintptr_t)mem,
 	};
 	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		return die("KVM_SET_USER_MEMORY_REGION");
@@ -45,7 +45,8 @@ int main(void)
 	if (vcpu < 0)
 		return die("KVM_CREATE_VCPU");
 	int run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	struct kvm_run *run = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	struct kvm_run *run =
+	    mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
 	if (run == MAP_FAILED)
 		return die("mmap kvm_run");
 	struct kvm_sregs sregs;

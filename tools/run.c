@@ -60,7 +60,7 @@ static int run_in_monitor(const struct run_options *o, const struct image *img)
 		return run_qemu(o, img);
 	}
 	toro_error("/dev/kvm: %s: the built-in monitor needs KVM%s", why,
-		   qemu_installed() ? "; try --vmm qemu" : "");
+	           qemu_installed() ? "; try --vmm qemu" : "");
 	return TORO_EXIT_USAGE;
 }
 
@@ -82,10 +82,10 @@ int toro_run(int argc, char **argv)
 	if (o.vmm == VMM_QEMU) {
 		rc = run_qemu(&o, &img);
 	} else if (o.vmm == VMM_AUTO && (obstacle = software_kvm_obstacle(&img)) &&
-		   host_kvm_is_software()) {
+	           host_kvm_is_software()) {
 		toro_error("%s: %s, and this host's /dev/kvm is a software KVM that cannot run its "
-			   "FPU/SSE code; running in QEMU",
-			   o.image, obstacle);
+		           "FPU/SSE code; running in QEMU",
+		           o.image, obstacle);
 		rc = run_qemu(&o, &img);
 	} else {
 		rc = run_in_monitor(&o, &img);

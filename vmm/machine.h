@@ -16,8 +16,8 @@
 #include "virtio/console.h"
 #include "virtio/device.h"
 
-#define MACHINE_EXIT_REASONS 64 /* KVM exit reasons counted by number below this */
-#define MACHINE_EXIT_GUEST_DIED 3 /* triple fault, unrunnable instruction, halted for good */
+#define MACHINE_EXIT_REASONS    64 /* KVM exit reasons counted by number below this */
+#define MACHINE_EXIT_GUEST_DIED 3  /* triple fault, unrunnable instruction, halted for good */
 #define MACHINE_EXIT_HOST_ERROR 1
 
 struct vcpu_thread {
@@ -66,7 +66,7 @@ void machine_check_signals(struct machine *mc, struct vcpu_thread *vt);
 
 /* Prints "toro: IMAGE: message" on stderr after flushing guest output. */
 void machine_report(const struct machine *mc, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Runs one vCPU until the machine stops (kvm/exits.c). */
 void vcpu_loop(struct vcpu_thread *vt);

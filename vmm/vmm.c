@@ -23,7 +23,7 @@
 #include "kvm/pvh.h"
 #include "machine.h"
 
-#define VMM_WATCHDOG_PERIOD 1.0     /* seconds between checks of a guest that runs long */
+#define VMM_WATCHDOG_PERIOD 1.0 /* seconds between checks of a guest that runs long */
 #define VMM_AP_STACK_SIZE   (128 << 10)
 #define VMM_KICK_SIGNAL     SIGUSR1
 #define X86_RFLAGS_IF       (1ull << 9)
@@ -65,7 +65,7 @@ void machine_stop(struct machine *mc, int code)
 {
 	int expected = 0;
 	if (!__atomic_compare_exchange_n(&mc->stopping, &expected, 1, 0, __ATOMIC_ACQ_REL,
-					 __ATOMIC_ACQUIRE))
+	                                 __ATOMIC_ACQUIRE))
 		return;
 	mc->exit_code = code;
 	mc->t_stop = machine_now();
@@ -118,15 +118,17 @@ static void vmm_check_halted(struct machine *mc, struct vcpu_thread *vt)
 	machine_symbolize(mc, r.rip, where, sizeof(where));
 	if (mc->ncpus > 1) {
 		if (!vt->halt_warned)
-			machine_report(mc, "vCPU 0 halted with interrupts disabled at RIP %#llx in "
-					   "%s; only another CPU can wake it",
-				       (unsigned long long)r.rip, where);
+			machine_report(mc,
+			               "vCPU 0 halted with interrupts disabled at RIP %#llx in "
+			               "%s; only another CPU can wake it",
+			               (unsigned long long)r.rip, where);
 		vt->halt_warned = 1;
 		return;
 	}
-	machine_report(mc, "vCPU 0 halted with interrupts disabled at RIP %#llx in %s: it can never "
-			   "wake; stopped",
-		       (unsigned long long)r.rip, where);
+	machine_report(mc,
+	               "vCPU 0 halted with interrupts disabled at RIP %#llx in %s: it can never "
+	               "wake; stopped",
+	               (unsigned long long)r.rip, where);
 	machine_stop(mc, MACHINE_EXIT_GUEST_DIED);
 }
 
@@ -142,7 +144,7 @@ void machine_check_signals(struct machine *mc, struct vcpu_thread *vt)
 	vmm_alarm_pending = 0;
 	if (mc->deadline && machine_now() >= mc->deadline) {
 		machine_report(mc, "guest still running after %g s (--timeout); stopped",
-			       mc->opts->timeout);
+		               mc->opts->timeout);
 		machine_stop(mc, TORO_EXIT_TIMEOUT);
 		return;
 	}
@@ -183,7 +185,7 @@ static int vmm_add_virtio(struct machine *mc, const struct virtio_device_ops *op
 	virtio_mmio_init(d, ops, priv, &mc->vm.mem, base, irq, vmm_irq, &mc->vm);
 	mc->nvirtio++;
 	return bus_add(&mc->mmio, base, LAYOUT_VIRTIO_MMIO_SIZE, virtio_mmio_read,
-		       virtio_mmio_write, d);
+	               virtio_mmio_write, d);
 }
 
 /* COM1, the exit port, i8042, debugcon, and the virtio-mmio devices: a virtio console with
@@ -196,12 +198,12 @@ static int vmm_add_devices(struct machine *mc)
 	exitport_init(&mc->exitport, vmm_stop_from_device, mc);
 	virtio_console_init(&mc->console, term_output, NULL);
 	int bad = bus_add(&mc->pio, SERIAL_COM1_PORT, SERIAL_PORTS, serial_read, serial_write,
-			  &mc->serial);
+	                  &mc->serial);
 	bad |= bus_add(&mc->pio, EXITPORT_PORT, EXITPORT_PORT_LEN, exitport_read, exitport_write,
-		       &mc->exitport);
+	               &mc->exitport);
 	bad |= bus_add(&mc->pio, EXITPORT_I8042_PORT, 1, i8042_read, i8042_write, &mc->exitport);
 	bad |= bus_add(&mc->pio, EXITPORT_DEBUGCON_PORT, 1, debugcon_read, debugcon_write,
-		       &mc->exitport);
+	               &mc->exitport);
 
 	if (mc->opts->console == CONSOLE_VIRTIO)
 		bad |= vmm_add_virtio(mc, &virtio_console_ops, &mc->console);
@@ -215,8 +217,8 @@ static void vmm_virtio_words(const struct machine *mc, char *buf, size_t len)
 	buf[0] = '\0';
 	for (int i = 0; i < mc->nvirtio && n < len; i++)
 		n += (size_t)snprintf(buf + n, len - n, "%svirtio_mmio.device=%lluK@%#llx:%u",
-				      i ? " " : "", LAYOUT_VIRTIO_MMIO_SIZE >> 10,
-				      (unsigned long long)mc->virtio[i].base, mc->virtio[i].irq);
+		                      i ? " " : "", LAYOUT_VIRTIO_MMIO_SIZE >> 10,
+		                      (unsigned long long)mc->virtio[i].base, mc->virtio[i].irq);
 }
 
 static void *vmm_ap_thread(void *arg)
@@ -243,7 +245,8 @@ static int vmm_start_aps(struct machine *mc)
 	for (int i = 1; i < mc->ncpus && r == 0; i++) {
 		r = pthread_create(&mc->cpus[i].thread, &attr, vmm_ap_thread, &mc->cpus[i]);
 		if (r) {
-			machine_report(mc, "cannot start the thread of vCPU %d: %s", i, strerror(r));
+			machine_report(mc, "cannot start the thread of vCPU %d: %s", i,
+			               strerror(r));
 			mc->ncpus = i; /* the ones started are stopped and joined */
 		}
 	}
@@ -263,16 +266,16 @@ static void vmm_stop_aps(struct machine *mc)
 static const char *vmm_exit_name(unsigned reason)
 {
 	static const char *const names[] = {
-		[KVM_EXIT_UNKNOWN] = "unknown",
-		[KVM_EXIT_IO] = "io",
-		[KVM_EXIT_HLT] = "hlt",
-		[KVM_EXIT_MMIO] = "mmio",
-		[KVM_EXIT_IRQ_WINDOW_OPEN] = "irq-window",
-		[KVM_EXIT_SHUTDOWN] = "shutdown",
-		[KVM_EXIT_FAIL_ENTRY] = "fail-entry",
-		[KVM_EXIT_INTR] = "intr",
-		[KVM_EXIT_INTERNAL_ERROR] = "internal-error",
-		[KVM_EXIT_SYSTEM_EVENT] = "system-event",
+	    [KVM_EXIT_UNKNOWN] = "unknown",
+	    [KVM_EXIT_IO] = "io",
+	    [KVM_EXIT_HLT] = "hlt",
+	    [KVM_EXIT_MMIO] = "mmio",
+	    [KVM_EXIT_IRQ_WINDOW_OPEN] = "irq-window",
+	    [KVM_EXIT_SHUTDOWN] = "shutdown",
+	    [KVM_EXIT_FAIL_ENTRY] = "fail-entry",
+	    [KVM_EXIT_INTR] = "intr",
+	    [KVM_EXIT_INTERNAL_ERROR] = "internal-error",
+	    [KVM_EXIT_SYSTEM_EVENT] = "system-event",
 	};
 	return reason < sizeof(names) / sizeof(names[0]) && names[reason] ? names[reason] : NULL;
 }
@@ -314,29 +317,30 @@ static void vmm_print_stats(struct machine *mc)
 			continue;
 		const char *name = vmm_exit_name((unsigned)r);
 		if (name)
-			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s %llu", n ? ", " : "",
-					      name, (unsigned long long)exits[r]);
+			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s %llu",
+			                      n ? ", " : "", name, (unsigned long long)exits[r]);
 		else
 			n += (size_t)snprintf(list + n, sizeof(list) - n, "%sreason %d: %llu",
-					      n ? ", " : "", r, (unsigned long long)exits[r]);
+			                      n ? ", " : "", r, (unsigned long long)exits[r]);
 	}
 	uint64_t guest_pages = guest_mem_resident_pages(&mc->vm.mem);
 	uint64_t rss_pages = vmm_resident_pages();
 	uint64_t monitor_pages = rss_pages > guest_pages ? rss_pages - guest_pages : 0;
 	term_flush();
 	fprintf(stderr,
-		"toro stats: built-in monitor, %d vCPU%s, %llu MiB\n"
-		"  to first guest instruction  %.3f ms (first KVM_RUN; first VM exit at %.3f ms)\n"
-		"  to exit                     %.3f ms\n"
-		"  VM exits                    %llu: %s%s (and %llu KVM_RUN returns for signals)\n"
-		"  guest pages touched         %llu (%llu KiB)\n"
-		"  monitor RSS                 %llu KiB without guest pages (%llu KiB with)\n",
-		mc->ncpus, mc->ncpus > 1 ? "s" : "", (unsigned long long)(mc->vm.mem.size >> 20),
-		(mc->t_first_run - t0) * 1e3, mc->t_first_exit ? (mc->t_first_exit - t0) * 1e3 : 0.0,
-		(end - t0) * 1e3, (unsigned long long)total, total ? "" : "none", list,
-		(unsigned long long)interrupted, (unsigned long long)guest_pages,
-		(unsigned long long)(guest_pages * GUEST_PAGE_SIZE >> 10),
-		(unsigned long long)(monitor_pages * 4), (unsigned long long)(rss_pages * 4));
+	        "toro stats: built-in monitor, %d vCPU%s, %llu MiB\n"
+	        "  to first guest instruction  %.3f ms (first KVM_RUN; first VM exit at %.3f ms)\n"
+	        "  to exit                     %.3f ms\n"
+	        "  VM exits                    %llu: %s%s (and %llu KVM_RUN returns for signals)\n"
+	        "  guest pages touched         %llu (%llu KiB)\n"
+	        "  monitor RSS                 %llu KiB without guest pages (%llu KiB with)\n",
+	        mc->ncpus, mc->ncpus > 1 ? "s" : "", (unsigned long long)(mc->vm.mem.size >> 20),
+	        (mc->t_first_run - t0) * 1e3,
+	        mc->t_first_exit ? (mc->t_first_exit - t0) * 1e3 : 0.0, (end - t0) * 1e3,
+	        (unsigned long long)total, total ? "" : "none", list,
+	        (unsigned long long)interrupted, (unsigned long long)guest_pages,
+	        (unsigned long long)(guest_pages * GUEST_PAGE_SIZE >> 10),
+	        (unsigned long long)(monitor_pages * 4), (unsigned long long)(rss_pages * 4));
 }
 
 /* Destroying a VM with an in-kernel irqchip takes ~12 ms on this kind of host (an SRCU grace
@@ -402,8 +406,8 @@ static int vmm_setup(struct machine *mc, const char *cmdline)
 		if (vcpu_create(&mc->vm, &vt->vcpu, i, err, sizeof(err)))
 			goto fail;
 		if (i == 0 ? vcpu_setup_pvh(&vt->vcpu, mc->img->pvh_entry, LAYOUT_START_INFO_ADDR,
-					    err, sizeof(err))
-			   : vcpu_setup_ap(&vt->vcpu, err, sizeof(err)))
+		                            err, sizeof(err))
+		           : vcpu_setup_ap(&vt->vcpu, err, sizeof(err)))
 			goto fail;
 	}
 	return 0;

@@ -17,7 +17,8 @@ int main(void)
 {
 	struct toro_memory_stats s;
 	if (toro_memory_stats(0, &s) == 0)
-		toro_printf("RAM: %llu GiB\n", (unsigned long long)(s.total_pages * PAGE_BYTES >> 30));
+		toro_printf("RAM: %llu GiB\n",
+		            (unsigned long long)(s.total_pages * PAGE_BYTES >> 30));
 	uint8_t *block = toro_malloc(BLOCK_SIZE);
 	if (!block) {
 		toro_printf("no 4 GiB block\n");
@@ -29,7 +30,7 @@ int main(void)
 	for (int i = 0; i < 512; i++) {
 		if (top[i] != 0x5a5a000000000000ull + (uint64_t)i) {
 			toro_printf("top page %p: read back %llx\n", (void *)top,
-				    (unsigned long long)top[i]);
+			            (unsigned long long)top[i]);
 			return 1;
 		}
 	}

@@ -3,7 +3,8 @@
  * fault", print the registers and exit with 3. (QEMU resets instead, so only our monitor.) */
 // BUILD: --native --no-fpu
 // VMMS: toro
-// CASE: triple-fault | | 3 | ^about to triple-fault$ && guest triple fault on vCPU 0 && RIP [0-9a-f]{16} \(triple_fault\+0x && IDT 0/0
+// CASE: triple-fault | | 3 | ^about to triple-fault$ && guest triple fault on vCPU 0 && RIP
+// [0-9a-f]{16} \(triple_fault\+0x && IDT 0/0
 #include <toro/console.h>
 
 #include <stdint.h>

@@ -25,9 +25,9 @@ static void test_guest_ptr_low(void)
 	CHECK(guest_ptr(&m, end - 1, 1) == m.host + end - 1);
 	CHECK(guest_ptr(&m, 0, end) == m.host);
 	CHECK(guest_ptr(&m, end - 4, 4) != NULL);
-	CHECK(guest_ptr(&m, end - 4, 5) == NULL);    /* one byte past the end */
-	CHECK(guest_ptr(&m, end, 1) == NULL);        /* first byte past the end */
-	CHECK(guest_ptr(&m, 0x1000, 0) == NULL);     /* zero length */
+	CHECK(guest_ptr(&m, end - 4, 5) == NULL); /* one byte past the end */
+	CHECK(guest_ptr(&m, end, 1) == NULL);     /* first byte past the end */
+	CHECK(guest_ptr(&m, 0x1000, 0) == NULL);  /* zero length */
 	CHECK(guest_ptr(&m, end, 0) == NULL);
 	CHECK(guest_ptr(&m, 1, UINT64_MAX) == NULL); /* gpa + len wraps */
 	CHECK(guest_ptr(&m, UINT64_MAX, 2) == NULL);
@@ -46,10 +46,10 @@ static void test_guest_ptr_high(void)
 	const uint64_t low = 0xc0000000ull, high = 0x100000000ull;
 	CHECK(m.low_size == low && m.high_size == (2ull << 30));
 	CHECK(guest_ptr(&m, low - 1, 1) == m.host + low - 1);
-	CHECK(guest_ptr(&m, low - 1, 2) == NULL);   /* runs into the hole */
-	CHECK(guest_ptr(&m, low, 1) == NULL);       /* the hole */
+	CHECK(guest_ptr(&m, low - 1, 2) == NULL);    /* runs into the hole */
+	CHECK(guest_ptr(&m, low, 1) == NULL);        /* the hole */
 	CHECK(guest_ptr(&m, 0xfee00000, 4) == NULL); /* the LAPIC */
-	CHECK(guest_ptr(&m, high - 1, 2) == NULL);  /* spans hole and high RAM */
+	CHECK(guest_ptr(&m, high - 1, 2) == NULL);   /* spans hole and high RAM */
 	CHECK(guest_ptr(&m, high, 1) == m.host + low);
 	CHECK(guest_ptr(&m, high + (2ull << 30) - 8, 8) == m.host + low + (2ull << 30) - 8);
 	CHECK(guest_ptr(&m, high + (2ull << 30) - 8, 9) == NULL);
@@ -87,7 +87,8 @@ static void check_mptable(const uint8_t *ram, int cpus)
 	CHECK(mp_sum(h, h->base_table_length) == 0);
 	CHECK(h->lapic_paddr == 0xfee00000u);
 	CHECK(fp->config_paddr + h->base_table_length <= LAYOUT_MPTABLE_END);
-	const uint8_t *p = (const uint8_t *)(h + 1), *end = (const uint8_t *)h + h->base_table_length;
+	const uint8_t *p = (const uint8_t *)(h + 1),
+	              *end = (const uint8_t *)h + h->base_table_length;
 	int ncpu = 0, nbsp = 0, nbus = 0, nioapic = 0, nioint = 0, nlocal = 0, ioapic_id = -1;
 	uint32_t pins_seen = 0;
 	for (unsigned i = 0; i < h->entry_count && p < end; i++) {

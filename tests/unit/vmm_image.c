@@ -87,7 +87,7 @@ static const char *try_image(const void *data, size_t len, uint64_t mem)
 }
 
 static void expect_refused(const char *what, const void *data, size_t len, uint64_t mem,
-			   const char *reason)
+                           const char *reason)
 {
 	const char *err = try_image(data, len, mem);
 	check_count++;
@@ -110,7 +110,7 @@ static void test_truncated(void)
 	make_elf(&e);
 	expect_refused("truncated header", &e, 40, TEST_MEM, "truncated ELF header");
 	expect_refused("truncated program headers", &e, offsetof(struct test_elf, note) + 8,
-		       TEST_MEM, "program headers outside the file");
+	               TEST_MEM, "program headers outside the file");
 	expect_refused("4 bytes", &e, 4, TEST_MEM, "not an ELF file");
 }
 
@@ -190,11 +190,9 @@ static void test_overlaps_boot_data(void)
 		uint64_t paddr, memsz;
 		const char *reason;
 	} cases[] = {
-		{0x9f000, 0x1000, "overlaps the MP table"},
-		{0x6000, 0x10, "overlaps the start_info"},
-		{0x1ffff, 2, "overlaps the command line"},
-		{0x0, 0x100000, "overlaps the boot GDT"},
-		{0xfffff, 1, "overlaps the MP table"},
+	    {0x9f000, 0x1000, "overlaps the MP table"}, {0x6000, 0x10, "overlaps the start_info"},
+	    {0x1ffff, 2, "overlaps the command line"},  {0x0, 0x100000, "overlaps the boot GDT"},
+	    {0xfffff, 1, "overlaps the MP table"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		img.segments[0] = (struct image_segment){cases[i].paddr, 0, 0, cases[i].memsz};

@@ -3,7 +3,8 @@
  * in order, interrupts and their suppression, index wraparound, and a hostile driver
  * (descriptor loops, buffers and rings outside RAM, wrapping addresses, wild indices), which must
  * put the device in DEVICE_NEEDS_RESET and never crash or hang. */
-// SOURCES: vmm/dev/virtio_mmio.c vmm/virtio/queue.c vmm/virtio/console.c vmm/kvm/guest.c vmm/backend/term.c
+// SOURCES: vmm/dev/virtio_mmio.c vmm/virtio/queue.c vmm/virtio/console.c vmm/kvm/guest.c
+// vmm/backend/term.c
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,13 +15,13 @@
 #include "kvm/guest.h"
 #include "virtio/console.h"
 
-#define RAM_SIZE   (1u << 20)
-#define QNUM       8
-#define DESC_GPA   0x10000ull
-#define AVAIL_GPA  0x11000ull
-#define USED_GPA   0x12000ull
-#define BUF_GPA    0x20000ull
-#define TEST_IRQ   5
+#define RAM_SIZE  (1u << 20)
+#define QNUM      8
+#define DESC_GPA  0x10000ull
+#define AVAIL_GPA 0x11000ull
+#define USED_GPA  0x12000ull
+#define BUF_GPA   0x20000ull
+#define TEST_IRQ  5
 
 static struct guest_mem mem;
 static struct virtio_dev dev;
@@ -88,8 +89,8 @@ static void driver_init(uint64_t features)
 	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
 	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
 	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-				       VIRTIO_STATUS_FEATURES_OK);
+	wr(VIRTIO_MMIO_STATUS,
+	   VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
 	wr(VIRTIO_MMIO_QUEUE_SEL, VIRTIO_CONSOLE_TX_QUEUE);
 	wr(VIRTIO_MMIO_QUEUE_NUM, QNUM);
 	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)DESC_GPA);
@@ -100,7 +101,7 @@ static void driver_init(uint64_t features)
 	wr(VIRTIO_MMIO_QUEUE_DEVICE_HIGH, 0);
 	wr(VIRTIO_MMIO_QUEUE_READY, 1);
 	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-				       VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+	                           VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
 	out_len = 0;
 	irqs = 0;
 }
@@ -248,11 +249,11 @@ static void test_hostile_driver(void)
 		uint32_t len;
 		const char *what;
 	} bad_bufs[] = {
-		{RAM_SIZE, 1, "buffer just past RAM"},
-		{RAM_SIZE - 2, 3, "buffer straddling the end of RAM"},
-		{0xfee00000ull, 4, "buffer on the LAPIC"},
-		{UINT64_MAX - 1, 16, "buffer address wrapping"},
-		{0x100000000ull, 8, "buffer above 4 GiB"},
+	    {RAM_SIZE, 1, "buffer just past RAM"},
+	    {RAM_SIZE - 2, 3, "buffer straddling the end of RAM"},
+	    {0xfee00000ull, 4, "buffer on the LAPIC"},
+	    {UINT64_MAX - 1, 16, "buffer address wrapping"},
+	    {0x100000000ull, 8, "buffer above 4 GiB"},
 	};
 	for (size_t i = 0; i < sizeof(bad_bufs) / sizeof(bad_bufs[0]); i++) {
 		driver_init(1ull << VIRTIO_F_VERSION_1);
@@ -326,7 +327,7 @@ int main(void)
 	mem.host = calloc(1, RAM_SIZE);
 	virtio_console_init(&console, capture, NULL);
 	virtio_mmio_init(&dev, &virtio_console_ops, &console, &mem, 0xd0000000, TEST_IRQ, count_irq,
-			 NULL);
+	                 NULL);
 	test_4_2_2_registers();
 	test_3_1_1_features();
 	test_5_3_6_transmit();

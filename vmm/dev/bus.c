@@ -13,7 +13,7 @@ void bus_init(struct bus *b, const char *kind)
 }
 
 int bus_add(struct bus *b, uint64_t base, uint64_t len, bus_read_fn read, bus_write_fn write,
-	    void *ctx)
+            void *ctx)
 {
 	if (b->ndevices == BUS_MAX_DEVICES || len == 0)
 		return -1;
@@ -37,13 +37,13 @@ static void bus_log_unknown(struct bus *b, uint64_t addr, unsigned size, int is_
 	term_flush();
 	if (b->nlogged == BUS_MAX_LOGGED) {
 		fprintf(stderr, "toro: more unknown %ss accessed by the guest; no longer logged\n",
-			b->kind);
+		        b->kind);
 		b->nlogged++;
 		return;
 	}
 	b->logged[b->nlogged++] = addr;
 	fprintf(stderr, "toro: guest %s unknown %s %#llx (%u bytes); ignored\n",
-		is_write ? "wrote to" : "read from", b->kind, (unsigned long long)addr, size);
+	        is_write ? "wrote to" : "read from", b->kind, (unsigned long long)addr, size);
 }
 
 void bus_access(struct bus *b, uint64_t addr, void *data, unsigned size, int is_write)

@@ -32,7 +32,7 @@ void bus_init(struct bus *b, const char *kind);
 
 /* Returns 0, or -1 if the bus is full or the range overlaps another device. */
 int bus_add(struct bus *b, uint64_t base, uint64_t len, bus_read_fn read, bus_write_fn write,
-	    void *ctx);
+            void *ctx);
 
 /* Performs one access of size bytes at addr (data holds or receives the value). */
 void bus_access(struct bus *b, uint64_t addr, void *data, unsigned size, int is_write);

@@ -14,14 +14,14 @@
 #define UART_MSR     6
 #define UART_SCR     7
 
-#define UART_LCR_DLAB     0x80
-#define UART_IIR_NO_INT   0x01
-#define UART_LSR_THRE     0x20
-#define UART_LSR_TEMT     0x40
+#define UART_LCR_DLAB        0x80
+#define UART_IIR_NO_INT      0x01
+#define UART_LSR_THRE        0x20
+#define UART_LSR_TEMT        0x40
 #define UART_MSR_CTS_DSR_DCD 0xb0
 
 void serial_init(struct serial *s, void (*output)(void *ctx, const void *data, size_t len),
-		 void *ctx)
+                 void *ctx)
 {
 	memset(s, 0, sizeof(*s));
 	s->output = output;
@@ -32,15 +32,24 @@ static uint8_t serial_read_reg(const struct serial *s, uint64_t off)
 {
 	int dlab = s->lcr & UART_LCR_DLAB;
 	switch (off) {
-	case UART_RBR_THR: return dlab ? s->dll : 0;
-	case UART_IER: return dlab ? s->dlm : s->ier;
-	case UART_IIR_FCR: return UART_IIR_NO_INT;
-	case UART_LCR: return s->lcr;
-	case UART_MCR: return s->mcr;
-	case UART_LSR: return UART_LSR_THRE | UART_LSR_TEMT;
-	case UART_MSR: return UART_MSR_CTS_DSR_DCD;
-	case UART_SCR: return s->scr;
-	default: return 0xff;
+	case UART_RBR_THR:
+		return dlab ? s->dll : 0;
+	case UART_IER:
+		return dlab ? s->dlm : s->ier;
+	case UART_IIR_FCR:
+		return UART_IIR_NO_INT;
+	case UART_LCR:
+		return s->lcr;
+	case UART_MCR:
+		return s->mcr;
+	case UART_LSR:
+		return UART_LSR_THRE | UART_LSR_TEMT;
+	case UART_MSR:
+		return UART_MSR_CTS_DSR_DCD;
+	case UART_SCR:
+		return s->scr;
+	default:
+		return 0xff;
 	}
 }
 
@@ -69,9 +78,16 @@ void serial_write(void *ctx, uint64_t off, const void *data, unsigned size)
 		else
 			s->ier = v;
 		break;
-	case UART_LCR: s->lcr = v; break;
-	case UART_MCR: s->mcr = v; break;
-	case UART_SCR: s->scr = v; break;
-	default: break; /* FCR, and writes to the read-only LSR and MSR */
+	case UART_LCR:
+		s->lcr = v;
+		break;
+	case UART_MCR:
+		s->mcr = v;
+		break;
+	case UART_SCR:
+		s->scr = v;
+		break;
+	default:
+		break; /* FCR, and writes to the read-only LSR and MSR */
 	}
 }

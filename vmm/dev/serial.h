@@ -16,7 +16,7 @@ struct serial {
 };
 
 void serial_init(struct serial *s, void (*output)(void *ctx, const void *data, size_t len),
-		 void *ctx);
+                 void *ctx);
 void serial_read(void *ctx, uint64_t off, void *data, unsigned size);
 void serial_write(void *ctx, uint64_t off, const void *data, unsigned size);
 

@@ -16,8 +16,8 @@ static void virtio_mmio_log(struct virtio_dev *d, const char *what)
 }
 
 void virtio_mmio_init(struct virtio_dev *d, const struct virtio_device_ops *ops, void *priv,
-		      const struct guest_mem *mem, uint64_t base, unsigned irq,
-		      void (*raise_irq)(void *ctx, unsigned irq), void *irq_ctx)
+                      const struct guest_mem *mem, uint64_t base, unsigned irq,
+                      void (*raise_irq)(void *ctx, unsigned irq), void *irq_ctx)
 {
 	memset(d, 0, sizeof(*d));
 	d->ops = ops;
@@ -81,24 +81,35 @@ static uint32_t virtio_mmio_read_reg(struct virtio_dev *d, uint64_t off)
 	struct vq *q = virtio_mmio_queue(d);
 	uint64_t features = virtio_mmio_device_features(d);
 	switch (off) {
-	case VIRTIO_MMIO_MAGIC_VALUE: return VIRTIO_MMIO_MAGIC;
-	case VIRTIO_MMIO_VERSION: return VIRTIO_MMIO_VERSION_MODERN;
-	case VIRTIO_MMIO_DEVICE_ID: return d->ops->device_id;
-	case VIRTIO_MMIO_VENDOR_ID: return VIRTIO_MMIO_VENDOR_TORO;
+	case VIRTIO_MMIO_MAGIC_VALUE:
+		return VIRTIO_MMIO_MAGIC;
+	case VIRTIO_MMIO_VERSION:
+		return VIRTIO_MMIO_VERSION_MODERN;
+	case VIRTIO_MMIO_DEVICE_ID:
+		return d->ops->device_id;
+	case VIRTIO_MMIO_VENDOR_ID:
+		return VIRTIO_MMIO_VENDOR_TORO;
 	case VIRTIO_MMIO_DEVICE_FEATURES:
 		return d->device_features_sel == 0   ? (uint32_t)features
 		       : d->device_features_sel == 1 ? (uint32_t)(features >> 32)
-						     : 0;
-	case VIRTIO_MMIO_QUEUE_NUM_MAX: return q ? d->ops->queue_num_max : 0;
-	case VIRTIO_MMIO_QUEUE_READY: return q ? (uint32_t)q->ready : 0;
-	case VIRTIO_MMIO_INTERRUPT_STATUS: return d->interrupt_status;
-	case VIRTIO_MMIO_STATUS: return d->status;
+		                                     : 0;
+	case VIRTIO_MMIO_QUEUE_NUM_MAX:
+		return q ? d->ops->queue_num_max : 0;
+	case VIRTIO_MMIO_QUEUE_READY:
+		return q ? (uint32_t)q->ready : 0;
+	case VIRTIO_MMIO_INTERRUPT_STATUS:
+		return d->interrupt_status;
+	case VIRTIO_MMIO_STATUS:
+		return d->status;
 	case VIRTIO_MMIO_SHM_LEN_LOW:
 	case VIRTIO_MMIO_SHM_LEN_HIGH:
 	case VIRTIO_MMIO_SHM_BASE_LOW:
-	case VIRTIO_MMIO_SHM_BASE_HIGH: return 0xffffffffu; /* no shared memory regions */
-	case VIRTIO_MMIO_CONFIG_GENERATION: return d->config_generation;
-	default: return 0; /* write-only and reserved registers */
+	case VIRTIO_MMIO_SHM_BASE_HIGH:
+		return 0xffffffffu; /* no shared memory regions */
+	case VIRTIO_MMIO_CONFIG_GENERATION:
+		return d->config_generation;
+	default:
+		return 0; /* write-only and reserved registers */
 	}
 }
 
@@ -159,17 +170,24 @@ static void virtio_mmio_write_reg(struct virtio_dev *d, uint64_t off, uint32_t v
 {
 	struct vq *q = virtio_mmio_queue(d);
 	switch (off) {
-	case VIRTIO_MMIO_DEVICE_FEATURES_SEL: d->device_features_sel = v; break;
-	case VIRTIO_MMIO_DRIVER_FEATURES_SEL: d->driver_features_sel = v; break;
+	case VIRTIO_MMIO_DEVICE_FEATURES_SEL:
+		d->device_features_sel = v;
+		break;
+	case VIRTIO_MMIO_DRIVER_FEATURES_SEL:
+		d->driver_features_sel = v;
+		break;
 	case VIRTIO_MMIO_DRIVER_FEATURES:
 		if (d->status & VIRTIO_STATUS_FEATURES_OK)
 			break;
 		if (d->driver_features_sel == 0)
 			d->driver_features = (d->driver_features & ~0xffffffffull) | v;
 		else if (d->driver_features_sel == 1)
-			d->driver_features = (d->driver_features & 0xffffffffull) | ((uint64_t)v << 32);
+			d->driver_features =
+			    (d->driver_features & 0xffffffffull) | ((uint64_t)v << 32);
 		break;
-	case VIRTIO_MMIO_QUEUE_SEL: d->queue_sel = v; break;
+	case VIRTIO_MMIO_QUEUE_SEL:
+		d->queue_sel = v;
+		break;
 	case VIRTIO_MMIO_QUEUE_NUM:
 		if (q && !q->ready)
 			q->num = v <= VIRTQ_MAX_SIZE ? (uint16_t)v : 0;
@@ -178,16 +196,35 @@ static void virtio_mmio_write_reg(struct virtio_dev *d, uint64_t off, uint32_t v
 		if (q)
 			virtio_mmio_set_queue_ready(d, q, v);
 		break;
-	case VIRTIO_MMIO_QUEUE_NOTIFY: virtio_mmio_notify(d, v); break;
-	case VIRTIO_MMIO_INTERRUPT_ACK: d->interrupt_status &= ~v; break;
-	case VIRTIO_MMIO_STATUS: virtio_mmio_set_status(d, v); break;
-	case VIRTIO_MMIO_QUEUE_DESC_LOW: virtio_mmio_set_addr(q, q ? &q->desc_gpa : NULL, 0, v); break;
-	case VIRTIO_MMIO_QUEUE_DESC_HIGH: virtio_mmio_set_addr(q, q ? &q->desc_gpa : NULL, 1, v); break;
-	case VIRTIO_MMIO_QUEUE_DRIVER_LOW: virtio_mmio_set_addr(q, q ? &q->avail_gpa : NULL, 0, v); break;
-	case VIRTIO_MMIO_QUEUE_DRIVER_HIGH: virtio_mmio_set_addr(q, q ? &q->avail_gpa : NULL, 1, v); break;
-	case VIRTIO_MMIO_QUEUE_DEVICE_LOW: virtio_mmio_set_addr(q, q ? &q->used_gpa : NULL, 0, v); break;
-	case VIRTIO_MMIO_QUEUE_DEVICE_HIGH: virtio_mmio_set_addr(q, q ? &q->used_gpa : NULL, 1, v); break;
-	default: break; /* read-only and reserved registers, SHMSel, QueueReset (not offered) */
+	case VIRTIO_MMIO_QUEUE_NOTIFY:
+		virtio_mmio_notify(d, v);
+		break;
+	case VIRTIO_MMIO_INTERRUPT_ACK:
+		d->interrupt_status &= ~v;
+		break;
+	case VIRTIO_MMIO_STATUS:
+		virtio_mmio_set_status(d, v);
+		break;
+	case VIRTIO_MMIO_QUEUE_DESC_LOW:
+		virtio_mmio_set_addr(q, q ? &q->desc_gpa : NULL, 0, v);
+		break;
+	case VIRTIO_MMIO_QUEUE_DESC_HIGH:
+		virtio_mmio_set_addr(q, q ? &q->desc_gpa : NULL, 1, v);
+		break;
+	case VIRTIO_MMIO_QUEUE_DRIVER_LOW:
+		virtio_mmio_set_addr(q, q ? &q->avail_gpa : NULL, 0, v);
+		break;
+	case VIRTIO_MMIO_QUEUE_DRIVER_HIGH:
+		virtio_mmio_set_addr(q, q ? &q->avail_gpa : NULL, 1, v);
+		break;
+	case VIRTIO_MMIO_QUEUE_DEVICE_LOW:
+		virtio_mmio_set_addr(q, q ? &q->used_gpa : NULL, 0, v);
+		break;
+	case VIRTIO_MMIO_QUEUE_DEVICE_HIGH:
+		virtio_mmio_set_addr(q, q ? &q->used_gpa : NULL, 1, v);
+		break;
+	default:
+		break; /* read-only and reserved registers, SHMSel, QueueReset (not offered) */
 	}
 }
 
@@ -205,7 +242,7 @@ void virtio_mmio_read(void *ctx, uint64_t off, void *data, unsigned size)
 	if (size != 4 || off % 4) {
 		if (!d->bad_access_logged)
 			virtio_mmio_log(d, "register read that is not 32-bit and aligned; ignored "
-					   "(logged once)");
+			                   "(logged once)");
 		d->bad_access_logged = 1;
 		return;
 	}
@@ -226,7 +263,7 @@ void virtio_mmio_write(void *ctx, uint64_t off, const void *data, unsigned size)
 	if (size != 4 || off % 4) {
 		if (!d->bad_access_logged)
 			virtio_mmio_log(d, "register write that is not 32-bit and aligned; ignored "
-					   "(logged once)");
+			                   "(logged once)");
 		d->bad_access_logged = 1;
 		return;
 	}

@@ -9,8 +9,8 @@
 #define VIRTIO_MMIO_VENDOR_TORO 0x4f524f54u /* "TORO" */
 
 void virtio_mmio_init(struct virtio_dev *d, const struct virtio_device_ops *ops, void *priv,
-		      const struct guest_mem *mem, uint64_t base, unsigned irq,
-		      void (*raise_irq)(void *ctx, unsigned irq), void *irq_ctx);
+                      const struct guest_mem *mem, uint64_t base, unsigned irq,
+                      void (*raise_irq)(void *ctx, unsigned irq), void *irq_ctx);
 
 /* Register accesses, off relative to the device's base (bus callbacks; ctx is the device). */
 void virtio_mmio_read(void *ctx, uint64_t off, void *data, unsigned size);

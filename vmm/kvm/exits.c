@@ -9,9 +9,9 @@
 #include "layout.h"
 #include "machine.h"
 
-#define X86_RFLAGS_IF   (1ull << 9)
-#define X86_INSN_MAX    15
-#define X86_EFER_LMA    (1ull << 10)
+#define X86_RFLAGS_IF (1ull << 9)
+#define X86_INSN_MAX  15
+#define X86_EFER_LMA  (1ull << 10)
 
 __thread struct kvm_run *vcpu_current_run;
 
@@ -51,17 +51,20 @@ void vcpu_dump_registers(struct vcpu_thread *vt)
 	char where[160];
 	machine_symbolize(vt->mc, r.rip, where, sizeof(where));
 	fprintf(stderr,
-		"  RIP %016llx (%s)  RSP %016llx  RFLAGS %08llx\n"
-		"  RAX %016llx  RBX %016llx  RCX %016llx  RDX %016llx\n"
-		"  RSI %016llx  RDI %016llx  RBP %016llx  R8  %016llx\n"
-		"  R9  %016llx  R10 %016llx  R11 %016llx  R12 %016llx\n"
-		"  R13 %016llx  R14 %016llx  R15 %016llx\n"
-		"  CR0 %016llx  CR2 %016llx  CR3 %016llx  CR4 %016llx\n"
-		"  EFER %llx  CS %04x (%s)  IDT %llx/%x  GDT %llx/%x\n",
-		r.rip, where, r.rsp, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp, r.r8,
-		r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, s.cr0, s.cr2, s.cr3, s.cr4, s.efer,
-		s.cs.selector, s.cs.l ? "64-bit" : s.cs.db ? "32-bit" : "16-bit", s.idt.base,
-		s.idt.limit, s.gdt.base, s.gdt.limit);
+	        "  RIP %016llx (%s)  RSP %016llx  RFLAGS %08llx\n"
+	        "  RAX %016llx  RBX %016llx  RCX %016llx  RDX %016llx\n"
+	        "  RSI %016llx  RDI %016llx  RBP %016llx  R8  %016llx\n"
+	        "  R9  %016llx  R10 %016llx  R11 %016llx  R12 %016llx\n"
+	        "  R13 %016llx  R14 %016llx  R15 %016llx\n"
+	        "  CR0 %016llx  CR2 %016llx  CR3 %016llx  CR4 %016llx\n"
+	        "  EFER %llx  CS %04x (%s)  IDT %llx/%x  GDT %llx/%x\n",
+	        r.rip, where, r.rsp, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp,
+	        r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, s.cr0, s.cr2, s.cr3, s.cr4,
+	        s.efer, s.cs.selector,
+	        s.cs.l    ? "64-bit"
+	        : s.cs.db ? "32-bit"
+	                  : "16-bit",
+	        s.idt.base, s.idt.limit, s.gdt.base, s.gdt.limit);
 }
 
 static void vcpu_exit_io(struct vcpu_thread *vt)
@@ -117,8 +120,8 @@ static void vcpu_exit_internal_error(struct vcpu_thread *vt)
 	memset(&r, 0, sizeof(r));
 	ioctl(vt->vcpu.fd, KVM_GET_REGS, &r);
 	if (run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION) {
-		machine_report(mc, "KVM internal error on vCPU %d (suberror %u); registers:", vt->vcpu.id,
-			       run->internal.suberror);
+		machine_report(mc, "KVM internal error on vCPU %d (suberror %u); registers:",
+		               vt->vcpu.id, run->internal.suberror);
 		vcpu_dump_registers(vt);
 		machine_stop(mc, MACHINE_EXIT_GUEST_DIED);
 		return;
@@ -130,16 +133,18 @@ static void vcpu_exit_internal_error(struct vcpu_thread *vt)
 		snprintf(bytes + 3 * i, sizeof(bytes) - 3 * i, "%s%02x", i ? " " : "", insn[i]);
 	machine_symbolize(mc, r.rip, where, sizeof(where));
 	if (host_kvm_is_software()) {
-		machine_report(mc,
-			       "vCPU %d stopped at RIP %#llx in %s (bytes %s): this host's /dev/kvm "
-			       "is a software KVM that cannot run this instruction (SSE/FPU?); "
-			       "--vmm qemu runs it",
-			       vt->vcpu.id, (unsigned long long)r.rip, where, n ? bytes : "unreadable");
+		machine_report(
+		    mc,
+		    "vCPU %d stopped at RIP %#llx in %s (bytes %s): this host's /dev/kvm "
+		    "is a software KVM that cannot run this instruction (SSE/FPU?); "
+		    "--vmm qemu runs it",
+		    vt->vcpu.id, (unsigned long long)r.rip, where, n ? bytes : "unreadable");
 	} else {
-		machine_report(mc,
-			       "KVM could not emulate the instruction at RIP %#llx in %s (bytes %s) "
-			       "on vCPU %d; registers:",
-			       (unsigned long long)r.rip, where, n ? bytes : "unreadable", vt->vcpu.id);
+		machine_report(
+		    mc,
+		    "KVM could not emulate the instruction at RIP %#llx in %s (bytes %s) "
+		    "on vCPU %d; registers:",
+		    (unsigned long long)r.rip, where, n ? bytes : "unreadable", vt->vcpu.id);
 		vcpu_dump_registers(vt);
 	}
 	machine_stop(mc, MACHINE_EXIT_GUEST_DIED);
@@ -154,9 +159,10 @@ static void vcpu_exit_hlt(struct vcpu_thread *vt)
 		return; /* no in-kernel LAPIC would mean no wake-up; with ours this exit is rare */
 	char where[160];
 	machine_symbolize(vt->mc, r.rip, where, sizeof(where));
-	machine_report(vt->mc, "vCPU %d halted with interrupts disabled at RIP %#llx in %s: it can "
-			       "never wake; stopped",
-		       vt->vcpu.id, (unsigned long long)r.rip, where);
+	machine_report(vt->mc,
+	               "vCPU %d halted with interrupts disabled at RIP %#llx in %s: it can "
+	               "never wake; stopped",
+	               vt->vcpu.id, (unsigned long long)r.rip, where);
 	machine_stop(vt->mc, MACHINE_EXIT_GUEST_DIED);
 }
 
@@ -170,7 +176,7 @@ static void vcpu_exit_system_event(struct vcpu_thread *vt)
 		break;
 	default:
 		machine_report(mc, "guest system event %u on vCPU %d; stopped",
-			       vt->vcpu.run->system_event.type, vt->vcpu.id);
+		               vt->vcpu.run->system_event.type, vt->vcpu.id);
 		machine_stop(mc, MACHINE_EXIT_GUEST_DIED);
 	}
 }
@@ -180,28 +186,39 @@ static void vcpu_handle_exit(struct vcpu_thread *vt)
 	struct machine *mc = vt->mc;
 	struct kvm_run *run = vt->vcpu.run;
 	switch (run->exit_reason) {
-	case KVM_EXIT_IO: vcpu_exit_io(vt); break;
-	case KVM_EXIT_MMIO: vcpu_exit_mmio(vt); break;
-	case KVM_EXIT_HLT: vcpu_exit_hlt(vt); break;
+	case KVM_EXIT_IO:
+		vcpu_exit_io(vt);
+		break;
+	case KVM_EXIT_MMIO:
+		vcpu_exit_mmio(vt);
+		break;
+	case KVM_EXIT_HLT:
+		vcpu_exit_hlt(vt);
+		break;
 	case KVM_EXIT_INTR:
-	case KVM_EXIT_IRQ_WINDOW_OPEN: break;
+	case KVM_EXIT_IRQ_WINDOW_OPEN:
+		break;
 	case KVM_EXIT_SHUTDOWN:
 		machine_report(mc, "guest triple fault on vCPU %d; registers:", vt->vcpu.id);
 		vcpu_dump_registers(vt);
 		machine_stop(mc, MACHINE_EXIT_GUEST_DIED);
 		break;
-	case KVM_EXIT_INTERNAL_ERROR: vcpu_exit_internal_error(vt); break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		vcpu_exit_internal_error(vt);
+		break;
 	case KVM_EXIT_FAIL_ENTRY:
 		machine_report(mc, "VM entry failed on vCPU %d (hardware reason %#llx); registers:",
-			       vt->vcpu.id,
-			       (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		               vt->vcpu.id,
+		               (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 		vcpu_dump_registers(vt);
 		machine_stop(mc, MACHINE_EXIT_GUEST_DIED);
 		break;
-	case KVM_EXIT_SYSTEM_EVENT: vcpu_exit_system_event(vt); break;
+	case KVM_EXIT_SYSTEM_EVENT:
+		vcpu_exit_system_event(vt);
+		break;
 	default:
 		machine_report(mc, "unexpected KVM exit reason %u on vCPU %d; registers:",
-			       run->exit_reason, vt->vcpu.id);
+		               run->exit_reason, vt->vcpu.id);
 		vcpu_dump_registers(vt);
 		machine_stop(mc, MACHINE_EXIT_GUEST_DIED);
 	}
@@ -219,7 +236,7 @@ void vcpu_loop(struct vcpu_thread *vt)
 		if (ioctl(vt->vcpu.fd, KVM_RUN, 0) < 0) {
 			if (errno != EINTR && errno != EAGAIN) {
 				machine_report(mc, "KVM_RUN on vCPU %d: %s", vt->vcpu.id,
-					       strerror(errno));
+				               strerror(errno));
 				machine_stop(mc, MACHINE_EXIT_HOST_ERROR);
 				break;
 			}

@@ -18,8 +18,8 @@ void guest_mem_layout(struct guest_mem *m, uint64_t size)
 int guest_mem_map(struct guest_mem *m, uint64_t size)
 {
 	guest_mem_layout(m, size);
-	void *p = mmap(NULL, m->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		       -1, 0);
+	void *p = mmap(NULL, m->size, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	m->host = p;

@@ -25,8 +25,8 @@
 #define LAYOUT_MPTABLE_END     0x100000ull
 #define LAYOUT_KERNEL_ADDR     0x100000ull
 
-#define LAYOUT_LOW_RAM_MAX     0xc0000000ull /* RAM below the 32-bit device hole */
-#define LAYOUT_HIGH_RAM_START  0x100000000ull
+#define LAYOUT_LOW_RAM_MAX    0xc0000000ull /* RAM below the 32-bit device hole */
+#define LAYOUT_HIGH_RAM_START 0x100000000ull
 
 #define LAYOUT_VIRTIO_MMIO_BASE 0xd0000000ull
 #define LAYOUT_VIRTIO_MMIO_SIZE 0x1000ull

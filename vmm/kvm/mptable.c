@@ -44,7 +44,7 @@ static uint8_t *mp_put(uint8_t *p, const void *entry, size_t len)
 }
 
 size_t mptable_write(void *buf, size_t cap, uint32_t paddr, int cpus,
-		     const struct mptable_cpu_info *info)
+                     const struct mptable_cpu_info *info)
 {
 	if (cpus < 1 || cpus > 255 || cap < mptable_size(cpus))
 		return 0;
@@ -63,12 +63,12 @@ size_t mptable_write(void *buf, size_t cap, uint32_t paddr, int cpus,
 	uint8_t *p = (uint8_t *)(h + 1);
 	for (int i = 0; i < cpus; i++) {
 		struct mp_processor_entry e = {
-			.type = MP_ENTRY_PROCESSOR,
-			.lapic_id = (uint8_t)i,
-			.lapic_version = MP_LAPIC_VERSION,
-			.cpu_flags = MP_CPU_ENABLED | (i == 0 ? MP_CPU_BSP : 0),
-			.cpu_signature = info->signature,
-			.feature_flags = info->features,
+		    .type = MP_ENTRY_PROCESSOR,
+		    .lapic_id = (uint8_t)i,
+		    .lapic_version = MP_LAPIC_VERSION,
+		    .cpu_flags = MP_CPU_ENABLED | (i == 0 ? MP_CPU_BSP : 0),
+		    .cpu_signature = info->signature,
+		    .feature_flags = info->features,
 		};
 		p = mp_put(p, &e, sizeof(e));
 	}
@@ -76,22 +76,22 @@ size_t mptable_write(void *buf, size_t cap, uint32_t paddr, int cpus,
 	memcpy(bus.bus_type, MP_BUS_TYPE_ISA, sizeof(bus.bus_type));
 	p = mp_put(p, &bus, sizeof(bus));
 	struct mp_ioapic_entry ioapic = {
-		.type = MP_ENTRY_IOAPIC,
-		.ioapic_id = ioapic_id,
-		.ioapic_version = MP_IOAPIC_VERSION,
-		.flags = MP_IOAPIC_ENABLED,
-		.ioapic_paddr = (uint32_t)LAYOUT_IOAPIC_ADDR,
+	    .type = MP_ENTRY_IOAPIC,
+	    .ioapic_id = ioapic_id,
+	    .ioapic_version = MP_IOAPIC_VERSION,
+	    .flags = MP_IOAPIC_ENABLED,
+	    .ioapic_paddr = (uint32_t)LAYOUT_IOAPIC_ADDR,
 	};
 	p = mp_put(p, &ioapic, sizeof(ioapic));
 	for (int pin = 0; pin < LAYOUT_IOAPIC_PINS; pin++) {
 		struct mp_interrupt_entry e = {
-			.type = MP_ENTRY_IO_INTERRUPT,
-			.irq_type = MP_INT_VECTORED,
-			.irq_flags = MP_IRQ_FLAGS_CONFORMING,
-			.src_bus_id = MP_ISA_BUS_ID,
-			.src_bus_irq = (uint8_t)pin,
-			.dst_apic_id = ioapic_id,
-			.dst_pin = (uint8_t)pin,
+		    .type = MP_ENTRY_IO_INTERRUPT,
+		    .irq_type = MP_INT_VECTORED,
+		    .irq_flags = MP_IRQ_FLAGS_CONFORMING,
+		    .src_bus_id = MP_ISA_BUS_ID,
+		    .src_bus_irq = (uint8_t)pin,
+		    .dst_apic_id = ioapic_id,
+		    .dst_pin = (uint8_t)pin,
 		};
 		p = mp_put(p, &e, sizeof(e));
 	}
@@ -99,13 +99,13 @@ size_t mptable_write(void *buf, size_t cap, uint32_t paddr, int cpus,
 	static const uint8_t lint_types[2] = {MP_INT_EXTINT, MP_INT_NMI};
 	for (int lint = 0; lint < 2; lint++) {
 		struct mp_interrupt_entry e = {
-			.type = MP_ENTRY_LOCAL_INTERRUPT,
-			.irq_type = lint_types[lint],
-			.irq_flags = MP_IRQ_FLAGS_CONFORMING,
-			.src_bus_id = MP_ISA_BUS_ID,
-			.src_bus_irq = 0,
-			.dst_apic_id = MP_IRQ_ALL_LAPICS,
-			.dst_pin = (uint8_t)lint,
+		    .type = MP_ENTRY_LOCAL_INTERRUPT,
+		    .irq_type = lint_types[lint],
+		    .irq_flags = MP_IRQ_FLAGS_CONFORMING,
+		    .src_bus_id = MP_ISA_BUS_ID,
+		    .src_bus_irq = 0,
+		    .dst_apic_id = MP_IRQ_ALL_LAPICS,
+		    .dst_pin = (uint8_t)lint,
 		};
 		p = mp_put(p, &e, sizeof(e));
 	}

@@ -20,6 +20,6 @@ size_t mptable_size(int cpus);
  * the IOAPIC has id cpus. Returns the bytes written, or 0 if cap is too small or cpus is not
  * 1..255. */
 size_t mptable_write(void *buf, size_t cap, uint32_t paddr, int cpus,
-		     const struct mptable_cpu_info *info);
+                     const struct mptable_cpu_info *info);
 
 #endif

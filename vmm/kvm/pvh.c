@@ -17,12 +17,12 @@ struct pvh_region {
 
 /* What the monitor writes below the image; segments must stay clear of all of it. */
 static const struct pvh_region pvh_boot_regions[] = {
-	{LAYOUT_GDT_ADDR, LAYOUT_GDT_ADDR + PVH_GDT_ENTRIES * 8, "the boot GDT"},
-	{LAYOUT_START_INFO_ADDR,
-	 LAYOUT_MEMMAP_ADDR + LAYOUT_MEMMAP_MAX * sizeof(struct hvm_memmap_table_entry),
-	 "the start_info and memory map"},
-	{LAYOUT_CMDLINE_ADDR, LAYOUT_CMDLINE_ADDR + LAYOUT_CMDLINE_MAX, "the command line"},
-	{LAYOUT_MPTABLE_ADDR, LAYOUT_MPTABLE_END, "the MP table"},
+    {LAYOUT_GDT_ADDR, LAYOUT_GDT_ADDR + PVH_GDT_ENTRIES * 8, "the boot GDT"},
+    {LAYOUT_START_INFO_ADDR,
+     LAYOUT_MEMMAP_ADDR + LAYOUT_MEMMAP_MAX * sizeof(struct hvm_memmap_table_entry),
+     "the start_info and memory map"},
+    {LAYOUT_CMDLINE_ADDR, LAYOUT_CMDLINE_ADDR + LAYOUT_CMDLINE_MAX, "the command line"},
+    {LAYOUT_MPTABLE_ADDR, LAYOUT_MPTABLE_END, "the MP table"},
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -43,28 +43,31 @@ static void format_size(char *buf, size_t len, uint64_t bytes)
 }
 
 int pvh_check(const struct image *img, const struct guest_mem *m, const char *cmdline, int cpus,
-	      char *err, size_t errlen)
+              char *err, size_t errlen)
 {
 	char ram[32];
 	format_size(ram, sizeof(ram), m->size);
 	for (int i = 0; i < img->nsegments; i++) {
 		const struct image_segment *s = &img->segments[i];
-		for (size_t r = 0; r < sizeof(pvh_boot_regions) / sizeof(pvh_boot_regions[0]); r++) {
+		for (size_t r = 0; r < sizeof(pvh_boot_regions) / sizeof(pvh_boot_regions[0]);
+		     r++) {
 			const struct pvh_region *b = &pvh_boot_regions[r];
-			if (s->paddr < b->end && (b->start < s->paddr || b->start - s->paddr < s->memsz))
+			if (s->paddr < b->end &&
+			    (b->start < s->paddr || b->start - s->paddr < s->memsz))
 				return fail(err, errlen, "segment at %#llx overlaps %s at %#llx",
-					    (unsigned long long)s->paddr, b->what,
-					    (unsigned long long)b->start);
+				            (unsigned long long)s->paddr, b->what,
+				            (unsigned long long)b->start);
 		}
 		if (!guest_range_ok(m, s->paddr, s->memsz))
-			return fail(err, errlen,
-				    "segment at %#llx of %llu bytes does not fit in %s of guest RAM "
-				    "(try a larger --mem)",
-				    (unsigned long long)s->paddr, (unsigned long long)s->memsz, ram);
+			return fail(
+			    err, errlen,
+			    "segment at %#llx of %llu bytes does not fit in %s of guest RAM "
+			    "(try a larger --mem)",
+			    (unsigned long long)s->paddr, (unsigned long long)s->memsz, ram);
 	}
 	if (strlen(cmdline) >= LAYOUT_CMDLINE_MAX)
 		return fail(err, errlen, "kernel command line of %zu bytes is longer than %llu",
-			    strlen(cmdline), LAYOUT_CMDLINE_MAX - 1);
+		            strlen(cmdline), LAYOUT_CMDLINE_MAX - 1);
 	if (mptable_size(cpus) > LAYOUT_MPTABLE_END - LAYOUT_MPTABLE_ADDR)
 		return fail(err, errlen, "MP table for %d CPUs does not fit", cpus);
 	if (!guest_range_ok(m, 0, LAYOUT_KERNEL_ADDR))
@@ -75,10 +78,10 @@ int pvh_check(const struct image *img, const struct guest_mem *m, const char *cm
 uint32_t pvh_memmap(const struct guest_mem *m, struct hvm_memmap_table_entry *map, uint32_t max)
 {
 	struct hvm_memmap_table_entry all[4] = {
-		{0, PVH_EBDA_START, HVM_MEMMAP_RAM, 0},
-		{PVH_EBDA_START, LAYOUT_KERNEL_ADDR - PVH_EBDA_START, HVM_MEMMAP_RESERVED, 0},
-		{LAYOUT_KERNEL_ADDR, m->low_size - LAYOUT_KERNEL_ADDR, HVM_MEMMAP_RAM, 0},
-		{LAYOUT_HIGH_RAM_START, m->high_size, HVM_MEMMAP_RAM, 0},
+	    {0, PVH_EBDA_START, HVM_MEMMAP_RAM, 0},
+	    {PVH_EBDA_START, LAYOUT_KERNEL_ADDR - PVH_EBDA_START, HVM_MEMMAP_RESERVED, 0},
+	    {LAYOUT_KERNEL_ADDR, m->low_size - LAYOUT_KERNEL_ADDR, HVM_MEMMAP_RAM, 0},
+	    {LAYOUT_HIGH_RAM_START, m->high_size, HVM_MEMMAP_RAM, 0},
 	};
 	uint32_t n = 0;
 	for (size_t i = 0; i < 4 && n < max; i++)
@@ -98,7 +101,7 @@ static void pvh_write_gdt(uint64_t *gdt)
 }
 
 int pvh_load(const struct image *img, const struct guest_mem *m, const char *cmdline, int cpus,
-	     const struct mptable_cpu_info *cpu, char *err, size_t errlen)
+             const struct mptable_cpu_info *cpu, char *err, size_t errlen)
 {
 	if (pvh_check(img, m, cmdline, cpus, err, errlen))
 		return -1;
@@ -109,7 +112,7 @@ int pvh_load(const struct image *img, const struct guest_mem *m, const char *cmd
 		uint8_t *dst = guest_ptr(m, s->paddr, s->filesz);
 		if (!dst)
 			return fail(err, errlen, "segment at %#llx is outside guest RAM",
-				    (unsigned long long)s->paddr);
+			            (unsigned long long)s->paddr);
 		memcpy(dst, img->data + s->offset, s->filesz);
 	}
 
@@ -119,19 +122,19 @@ int pvh_load(const struct image *img, const struct guest_mem *m, const char *cmd
 	memcpy(guest_ptr(m, LAYOUT_CMDLINE_ADDR, cmdline_len), cmdline, cmdline_len);
 
 	struct hvm_memmap_table_entry *map = guest_ptr(
-		m, LAYOUT_MEMMAP_ADDR, LAYOUT_MEMMAP_MAX * sizeof(struct hvm_memmap_table_entry));
+	    m, LAYOUT_MEMMAP_ADDR, LAYOUT_MEMMAP_MAX * sizeof(struct hvm_memmap_table_entry));
 	struct hvm_start_info *si = guest_ptr(m, LAYOUT_START_INFO_ADDR, sizeof(*si));
 	*si = (struct hvm_start_info){
-		.magic = HVM_START_MAGIC,
-		.version = HVM_START_VERSION_MEMMAP,
-		.cmdline_paddr = LAYOUT_CMDLINE_ADDR,
-		.memmap_paddr = LAYOUT_MEMMAP_ADDR,
-		.memmap_entries = pvh_memmap(m, map, LAYOUT_MEMMAP_MAX),
+	    .magic = HVM_START_MAGIC,
+	    .version = HVM_START_VERSION_MEMMAP,
+	    .cmdline_paddr = LAYOUT_CMDLINE_ADDR,
+	    .memmap_paddr = LAYOUT_MEMMAP_ADDR,
+	    .memmap_entries = pvh_memmap(m, map, LAYOUT_MEMMAP_MAX),
 	};
 
 	size_t cap = LAYOUT_MPTABLE_END - LAYOUT_MPTABLE_ADDR;
 	if (!mptable_write(guest_ptr(m, LAYOUT_MPTABLE_ADDR, cap), cap,
-			   (uint32_t)LAYOUT_MPTABLE_ADDR, cpus, cpu))
+	                   (uint32_t)LAYOUT_MPTABLE_ADDR, cpus, cpu))
 		return fail(err, errlen, "MP table for %d CPUs does not fit", cpus);
 	return 0;
 }

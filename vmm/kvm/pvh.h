@@ -23,7 +23,7 @@
  * command line fits its slot. Needs only the layout of m, not its mapping. Returns 0, or -1 with
  * a one-line reason in err. */
 int pvh_check(const struct image *img, const struct guest_mem *m, const char *cmdline, int cpus,
-	      char *err, size_t errlen);
+              char *err, size_t errlen);
 
 /* Fills map with the e820-style memory map of m; returns the number of entries (at most max). */
 uint32_t pvh_memmap(const struct guest_mem *m, struct hvm_memmap_table_entry *map, uint32_t max);
@@ -31,6 +31,6 @@ uint32_t pvh_memmap(const struct guest_mem *m, struct hvm_memmap_table_entry *ma
 /* Writes everything into mapped, zero-filled guest RAM (BSS is therefore left as it is). Call
  * pvh_check first. Returns 0, or -1 with a reason in err. */
 int pvh_load(const struct image *img, const struct guest_mem *m, const char *cmdline, int cpus,
-	     const struct mptable_cpu_info *cpu, char *err, size_t errlen);
+             const struct mptable_cpu_info *cpu, char *err, size_t errlen);
 
 #endif

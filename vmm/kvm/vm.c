@@ -42,30 +42,30 @@ int kvm_open(struct kvm_vm *vm, char *err, size_t errlen)
 	int version = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
 	if (version != KVM_API_VERSION)
 		return fail(err, errlen, "/dev/kvm: KVM API version %d, need %d", version,
-			    KVM_API_VERSION);
+		            KVM_API_VERSION);
 	return 0;
 }
 
 static int kvm_set_slot(struct kvm_vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *host,
-			char *err, size_t errlen)
+                        char *err, size_t errlen)
 {
 	struct kvm_userspace_memory_region r = {
-		.slot = slot,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = (uint64_t)(uintptr_t)host,
+	    .slot = slot,
+	    .guest_phys_addr = gpa,
+	    .memory_size = size,
+	    .userspace_addr = (uint64_t)(uintptr_t)host,
 	};
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
 		return fail(err, errlen, "KVM_SET_USER_MEMORY_REGION (%llu MiB at %#llx): %s",
-			    (unsigned long long)(size >> 20), (unsigned long long)gpa,
-			    strerror(errno));
+		            (unsigned long long)(size >> 20), (unsigned long long)gpa,
+		            strerror(errno));
 	return 0;
 }
 
 static int kvm_get_cpuid(struct kvm_vm *vm, char *err, size_t errlen)
 {
-	vm->cpuid = calloc(1, sizeof(*vm->cpuid) +
-				      KVM_CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2));
+	vm->cpuid =
+	    calloc(1, sizeof(*vm->cpuid) + KVM_CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2));
 	if (!vm->cpuid)
 		return fail(err, errlen, "out of memory");
 	vm->cpuid->nent = KVM_CPUID_MAX_ENTRIES;
@@ -114,13 +114,13 @@ int kvm_vm_create(struct kvm_vm *vm, uint64_t mem_size, char *err, size_t errlen
 	if (r < 0) {
 		errno = -r;
 		return fail(err, errlen, "cannot reserve %llu MiB of guest RAM: %s",
-			    (unsigned long long)(mem_size >> 20), strerror(-r));
+		            (unsigned long long)(mem_size >> 20), strerror(-r));
 	}
 	struct guest_mem *m = &vm->mem;
 	if (kvm_set_slot(vm, 0, 0, m->low_size, m->host, err, errlen))
 		return -1;
 	if (m->high_size && kvm_set_slot(vm, 1, LAYOUT_HIGH_RAM_START, m->high_size,
-					 m->host + m->low_size, err, errlen))
+	                                 m->host + m->low_size, err, errlen))
 		return -1;
 	/* The irqchip comes after the memory slots: on this kind of host a slot change once the
 	 * irqchip exists waits several milliseconds for an SRCU grace period. */
@@ -132,7 +132,7 @@ int kvm_vm_create(struct kvm_vm *vm, uint64_t mem_size, char *err, size_t errlen
 }
 
 static struct kvm_cpuid_entry2 *kvm_cpuid_find(const struct kvm_cpuid2 *c, uint32_t function,
-					       uint32_t index)
+                                               uint32_t index)
 {
 	for (uint32_t i = 0; i < c->nent; i++)
 		if (c->entries[i].function == function &&
@@ -182,16 +182,16 @@ int vcpu_create(struct kvm_vm *vm, struct vcpu *v, int id, char *err, size_t err
 static struct kvm_segment pvh_segment(uint16_t selector, uint8_t type)
 {
 	return (struct kvm_segment){
-		.base = 0,
-		.limit = 0xffffffff,
-		.selector = selector,
-		.type = type,
-		.present = 1,
-		.dpl = 0,
-		.db = 1,
-		.s = 1,
-		.l = 0,
-		.g = 1,
+	    .base = 0,
+	    .limit = 0xffffffff,
+	    .selector = selector,
+	    .type = type,
+	    .present = 1,
+	    .dpl = 0,
+	    .db = 1,
+	    .s = 1,
+	    .l = 0,
+	    .g = 1,
 	};
 }
 
@@ -201,9 +201,10 @@ int vcpu_setup_pvh(struct vcpu *v, uint64_t entry, uint64_t start_info, char *er
 	if (ioctl(v->fd, KVM_GET_SREGS, &s) < 0)
 		return fail(err, errlen, "KVM_GET_SREGS: %s", strerror(errno));
 	s.cs = pvh_segment(PVH_SEL_CODE, 0xb); /* execute/read, accessed */
-	s.ds = s.es = s.fs = s.gs = s.ss = pvh_segment(PVH_SEL_DATA, 0x3); /* read/write, accessed */
+	s.ds = s.es = s.fs = s.gs = s.ss =
+	    pvh_segment(PVH_SEL_DATA, 0x3); /* read/write, accessed */
 	s.tr = (struct kvm_segment){
-		.base = 0, .limit = 0x67, .selector = PVH_SEL_TSS, .type = 0xb, .present = 1};
+	    .base = 0, .limit = 0x67, .selector = PVH_SEL_TSS, .type = 0xb, .present = 1};
 	s.gdt.base = LAYOUT_GDT_ADDR;
 	s.gdt.limit = PVH_GDT_ENTRIES * 8 - 1;
 	s.cr0 = X86_CR0_PE | X86_CR0_ET;
@@ -213,9 +214,9 @@ int vcpu_setup_pvh(struct vcpu *v, uint64_t entry, uint64_t start_info, char *er
 	if (ioctl(v->fd, KVM_SET_SREGS, &s) < 0)
 		return fail(err, errlen, "KVM_SET_SREGS: %s", strerror(errno));
 	struct kvm_regs r = {
-		.rip = entry,
-		.rbx = start_info,
-		.rflags = X86_RFLAGS_RESERVED,
+	    .rip = entry,
+	    .rbx = start_info,
+	    .rflags = X86_RFLAGS_RESERVED,
 	};
 	if (ioctl(v->fd, KVM_SET_REGS, &r) < 0)
 		return fail(err, errlen, "KVM_SET_REGS: %s", strerror(errno));

@@ -10,7 +10,7 @@
 #define CONSOLE_QUEUE_NUM VQ_NUM_MAX
 
 void virtio_console_init(struct virtio_console *c,
-			 void (*output)(void *ctx, const void *data, size_t len), void *ctx)
+                         void (*output)(void *ctx, const void *data, size_t len), void *ctx)
 {
 	c->output = output;
 	c->output_ctx = ctx;
@@ -51,14 +51,14 @@ static int console_notify_vq(struct virtio_dev *d, unsigned q, const char **why)
 }
 
 const struct virtio_device_ops virtio_console_ops = {
-	.name = "virtio-console",
-	.device_id = VIRTIO_ID_CONSOLE,
-	.features = 0,
-	.num_queues = CONSOLE_QUEUES,
-	.queue_num_max = CONSOLE_QUEUE_NUM,
-	.config_size = sizeof(struct virtio_console_config),
-	.get_config = console_get_config,
-	.set_config = NULL,
-	.notify_vq = console_notify_vq,
-	.reset = NULL,
+    .name = "virtio-console",
+    .device_id = VIRTIO_ID_CONSOLE,
+    .features = 0,
+    .num_queues = CONSOLE_QUEUES,
+    .queue_num_max = CONSOLE_QUEUE_NUM,
+    .config_size = sizeof(struct virtio_console_config),
+    .get_config = console_get_config,
+    .set_config = NULL,
+    .notify_vq = console_notify_vq,
+    .reset = NULL,
 };

@@ -16,6 +16,6 @@ struct virtio_console {
 extern const struct virtio_device_ops virtio_console_ops;
 
 void virtio_console_init(struct virtio_console *c,
-			 void (*output)(void *ctx, const void *data, size_t len), void *ctx);
+                         void (*output)(void *ctx, const void *data, size_t len), void *ctx);
 
 #endif

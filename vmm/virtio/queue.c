@@ -75,8 +75,8 @@ int vq_pop(struct vq *q, const struct guest_mem *m, struct vq_chain *c, const ch
 				*why = "descriptor buffer outside guest RAM";
 				return -1;
 			}
-			c->bufs[c->nbufs++] = (struct vq_buf){
-				p, d.len, (d.flags & VIRTQ_DESC_F_WRITE) != 0};
+			c->bufs[c->nbufs++] =
+			    (struct vq_buf){p, d.len, (d.flags & VIRTQ_DESC_F_WRITE) != 0};
 		}
 		if (!(d.flags & VIRTQ_DESC_F_NEXT))
 			break;
