@@ -3,8 +3,9 @@
  * fault", print the registers and exit with 3. (QEMU resets instead, so only our monitor.) */
 // BUILD: --native --no-fpu
 // VMMS: toro
-// CASE: triple-fault | | 3 | ^about to triple-fault$ && guest triple fault on vCPU 0 && RIP
-// [0-9a-f]{16} \(triple_fault\+0x && IDT 0/0
+// clang-format off
+// CASE: triple-fault | | 3 | ^about to triple-fault$ && guest triple fault on vCPU 0 && RIP [0-9a-f]{16} \(triple_fault\+0x && IDT 0/0
+// clang-format on
 #include <toro/console.h>
 
 #include <stdint.h>

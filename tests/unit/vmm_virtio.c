@@ -3,8 +3,9 @@
  * in order, interrupts and their suppression, index wraparound, and a hostile driver
  * (descriptor loops, buffers and rings outside RAM, wrapping addresses, wild indices), which must
  * put the device in DEVICE_NEEDS_RESET and never crash or hang. */
-// SOURCES: vmm/dev/virtio_mmio.c vmm/virtio/queue.c vmm/virtio/console.c vmm/kvm/guest.c
-// vmm/backend/term.c
+// clang-format off
+// SOURCES: vmm/dev/virtio_mmio.c vmm/virtio/queue.c vmm/virtio/console.c vmm/kvm/guest.c vmm/backend/term.c
+// clang-format on
 #include <stdlib.h>
 #include <string.h>
 
