@@ -28,6 +28,12 @@ per bench_switch_begin bench_switch_end 2000 "cooperative switch (incl. yield)"
 per bench_create_begin bench_create_end 200 "thread create + join"
 per bench_malloc_begin bench_malloc_end 2000 "toro_malloc + toro_free pair"
 
+pimg=$(mktemp /tmp/toro-pmalloc-XXXXXX.elf)
+"$BUILD/toro" build "$HERE/posix_malloc_bench.c" -o "$pimg" || exit 1
+out=$(bash "$ICOUNT" -e -t 300 "$pimg" bench_posix_malloc_begin bench_posix_malloc_end 2>&1)
+per bench_posix_malloc_begin bench_posix_malloc_end 2000 "musl malloc + free pair (POSIX)"
+rm -f "$pimg"
+
 for vmm in qemu toro; do
 	echo "== Guest wall clock, --vmm $vmm, 2 CPUs (medians of 5 runs)"
 	runs=$(for ((i = 0; i < 5; i++)); do

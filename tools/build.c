@@ -256,10 +256,11 @@ static int link_image(struct build *b, const char *out, const char *symtab_src)
 		argv_add(&l, "-L" MUSL_LIB);
 	for (int i = 0; i < b->objects.n; i++)
 		argv_add(&l, b->objects.v[i]);
+	/* libtoro.a first: its malloc (kernel/sys/malloc.c) must be found before musl's. */
 	argv_add(&l, "-Wl,--start-group");
+	argv_add(&l, str_printf("%s/libtoro.a", home, NULL));
 	if (!b->native)
 		argv_add(&l, MUSL_LIB "/libc.a");
-	argv_add(&l, str_printf("%s/libtoro.a", home, NULL));
 	argv_add(&l, libgcc_path());
 	argv_add(&l, "-Wl,--end-group");
 	if (!b->native)

@@ -22,6 +22,10 @@ __asm__(".pushsection .note.toro, \"a\"\n"
 
 const int toro_app_posix = TORO_APP_POSIX;
 
+/* Pulls kernel/sys/malloc.c (musl's allocator replaced by the per-core heaps) into the image. */
+void *malloc(size_t size);
+void *const toro_posix_malloc = (void *)malloc;
+
 #define AT_RANDOM_BYTES 16
 #define AUXV_PAIRS      16
 #define CLOCK_TICKS     100

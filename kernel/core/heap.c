@@ -316,6 +316,18 @@ void heap_free(struct heap *local, void *p)
 	cls->frees++;
 }
 
+void *heap_block_start(const void *p)
+{
+	struct heap_span *s = heap_span_of(p);
+	if (s->magic == HEAP_LARGE_MAGIC)
+		return (char *)s + HEAP_HEADER_SIZE;
+	if (s->magic != HEAP_SPAN_MAGIC)
+		return NULL;
+	uint64_t offset = ((uintptr_t)p & HEAP_SPAN_MASK) - HEAP_HEADER_SIZE;
+	uint32_t size = heap_class_size[s->class];
+	return (char *)s + HEAP_HEADER_SIZE + offset / size * size;
+}
+
 size_t heap_usable_size(const void *p)
 {
 	const struct heap_span *s = heap_span_of(p);

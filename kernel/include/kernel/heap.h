@@ -84,6 +84,10 @@ void *heap_realloc(struct heap *h, void *p, size_t size);
  * Thread context only. */
 void heap_free(struct heap *local, void *p);
 
+/* The start of the block that contains p (a pointer into a small block, or into the first
+ * HEAP_SPAN_SIZE - 64 bytes of a large one), or NULL if p lies in no heap span. Any core. */
+void *heap_block_start(const void *p);
+
 /* The bytes p may use (>= the size asked for). Any core. */
 size_t heap_usable_size(const void *p);
 
