@@ -274,8 +274,12 @@ static void block_current(uint64_t deadline_ns)
 	struct cpu *c = this_cpu();
 	struct thread *t = c->current;
 	uint64_t flags = arch_irq_save();
-	/* A wake that came between sched_prepare_block and here already made us ready. */
-	if (t->state == THREAD_RUNNING && __atomic_load_n(&t->wake_armed, __ATOMIC_ACQUIRE)) {
+	/* A wake from this core (an interrupt handler) that came since sched_prepare_block already
+	 * made us ready. A wake from another core is different: its inbox entry may still be on its
+	 * way, and it alone may make us ready again, so we block and wait for it even when
+	 * wake_armed says we were woken (otherwise the entry would arrive later and wake a
+	 * thread that no longer expects it). */
+	if (t->state == THREAD_RUNNING) {
 		if (deadline_ns) {
 			t->state = THREAD_SLEEPING;
 			t->wake_ns = deadline_ns;

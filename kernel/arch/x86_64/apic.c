@@ -3,6 +3,7 @@
 #include "apic.h"
 
 #include <kernel/arch.h>
+#include <kernel/cpu.h>
 #include <kernel/irq.h>
 #include <kernel/time.h>
 
@@ -78,6 +79,18 @@ void apic_init(void)
 		   IRQ_VECTOR_TIMER | (tsc_deadline ? LVT_TIMER_TSC_DEADLINE : 0));
 }
 
+/* The boot CPU's LAPIC is set up on first use; application processors set theirs up as they
+ * start (ap_start). */
+void apic_ensure(void)
+{
+	struct cpu *c = this_cpu();
+	if (c->apic_ready)
+		return;
+	apic_init();
+	c->apic_id = apic_id();
+	c->apic_ready = 1;
+}
+
 uint32_t apic_id(void)
 {
 	uint32_t id = apic_read(APIC_REG_ID);
@@ -135,6 +148,7 @@ static void apic_timer_calibrate(uint64_t tsc_hz)
 
 uint64_t apic_count_ticks(uint32_t lapic_ticks)
 {
+	apic_ensure();
 	const uint32_t start = 0xffffffffu;
 	apic_write(APIC_REG_LVT_TIMER, LVT_MASKED | IRQ_VECTOR_TIMER);
 	apic_write(APIC_REG_TIMER_DIV, TIMER_DIV_1);

@@ -6,6 +6,8 @@
 
 /* Enables this core's LAPIC: spurious vector, timer vector, TSC-deadline mode where offered. */
 void apic_init(void);
+/* apic_init once on this core (and record its APIC id). */
+void apic_ensure(void);
 uint32_t apic_id(void);
 void apic_eoi(void);
 void apic_send_ipi(uint32_t apic_id, uint8_t vector);

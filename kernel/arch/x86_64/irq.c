@@ -20,6 +20,7 @@ int irq_register(unsigned irq, unsigned cpu, irq_handler handler, void *ctx)
 {
 	if (irq >= IRQ_DEVICE_COUNT || cpu >= cpu_count || !cpus[cpu])
 		return -1;
+	apic_ensure();
 	irq_slots[irq].ctx = ctx;
 	__atomic_store_n(&irq_slots[irq].handler, handler, __ATOMIC_RELEASE);
 	ioapic_route(irq, (uint8_t)(IRQ_VECTOR_BASE + irq), cpus[cpu]->apic_id);

@@ -210,9 +210,8 @@ _Noreturn void ap_start(struct cpu *c)
 	extern int arch_cpu_init_ap(struct cpu * c);
 	if (arch_cpu_init_ap(c))
 		panic("out of memory starting CPU %u", c->id);
-	apic_init();
-	/* What the LAPIC itself says, which is what IPIs to this core must name. */
-	c->apic_id = apic_id();
+	/* Records what the LAPIC itself says, which is what IPIs to this core must name. */
+	apic_ensure();
 	if (arch_ap_syscall_init)
 		arch_ap_syscall_init();
 	sched_ap_main();
@@ -245,16 +244,17 @@ void (*arch_ap_syscall_init)(void);
 
 unsigned arch_smp_init(void)
 {
-	apic_init();
 	struct cpu *boot = this_cpu();
-	boot->apic_id = apic_id();
 	cpus[0] = boot;
 	boot->online = 1;
 	int mp = mp_parse();
 	if (mp != 0 && madt_parse() != 0)
 		return 1;
+	/* One CPU: its LAPIC waits for its first use (a timer), sparing a short program the
+	 * set-up. */
 	if (found_count <= 1)
 		return 1;
+	apic_ensure();
 	memcpy((void *)TRAMPOLINE_ADDR, trampoline_start, (size_t)(trampoline_end - trampoline_start));
 	for (unsigned i = 0; i < found_count; i++) {
 		if (found_apic_ids[i] == boot->apic_id)
@@ -285,5 +285,6 @@ void arch_send_wake(struct cpu *c)
 
 void arch_timer_arm(uint64_t tsc_deadline)
 {
+	apic_ensure();
 	apic_timer_arm(tsc_deadline);
 }

@@ -30,6 +30,7 @@ struct cpu {
 	int fpu_trap_armed;        /* CR0.TS is set */
 	uint64_t timer_deadline_ns; /* programmed one-shot, 0 if none */
 	volatile int online;
+	int apic_ready;            /* LAPIC enabled (arch) */
 	uint64_t switches;
 	uint64_t ipis_received;
 	void *arch; /* per-core arch data (TSS, GDT, interrupt stacks) */
