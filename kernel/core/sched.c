@@ -182,6 +182,9 @@ static void switch_finish(struct cpu *c)
 	if (!dead)
 		return;
 	c->last_dead = NULL;
+	if (dead->unmap_len)
+		mm_pages_free((void *)(uintptr_t)dead->unmap_addr,
+			      (dead->unmap_len + PAGE_SIZE - 1) / PAGE_SIZE);
 	int old = __atomic_fetch_or(&dead->release_flags, THREAD_SWITCHED_OUT, __ATOMIC_ACQ_REL);
 	if (old & THREAD_DETACHED)
 		mm_pages_free(dead->stack, dead->stack_pages);

@@ -5,6 +5,7 @@
 #include "syscall.h"
 
 #include <kernel/mm.h>
+#include <kernel/sched.h>
 #include <kernel/string.h>
 #include <toro/abi/linux.h>
 
@@ -45,6 +46,16 @@ long sys_munmap(const struct syscall_args *a)
 		return -LINUX_EINVAL;
 	if (addr < (uintptr_t)_end || !sys_range_ok(addr, len))
 		return -LINUX_EINVAL;
+	/* The system call itself runs on the caller's stack (the frame a points to). A thread
+	 * unmapping its own stack (musl's detached threads do, right before exit) keeps it until
+	 * its core has switched away from it for good. */
+	uintptr_t sp = (uintptr_t)a;
+	struct thread *t = thread_current();
+	if (sp >= addr && sp - addr < len && !t->unmap_len) {
+		t->unmap_addr = addr;
+		t->unmap_len = len;
+		return 0;
+	}
 	mm_pages_free((void *)(uintptr_t)addr, pages_of(len));
 	return 0;
 }

@@ -11,6 +11,7 @@
 // CASE: fpu-2 | --cpus 2 -- fpu | 0 | ^fpu: per-thread state ok$
 // CASE: fpu-1 | --cpus 1 -- fpu | 0 | ^fpu: per-thread state ok$
 // CASE: sleep | --cpus 2 -- sleep | 0 | ^nanosleep: ok  && ^timedwait: timed out ok$
+// CASE: detached-2 | --cpus 2 -- detached | 0 | ^detached: 300 threads exited, memory reused ok$
 // CASE: detach-exit | --cpus 2 -- detach | 7 | ^main exits with 7 while a detached thread sleeps$
 #define _GNU_SOURCE
 #include <errno.h>
@@ -213,6 +214,44 @@ static void *sleep_long(void *arg)
 	return NULL;
 }
 
+static int exited;
+
+static void *count_and_exit(void *arg)
+{
+	(void)arg;
+	__atomic_fetch_add(&exited, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/* Detached threads free their own stacks as they exit (musl unmaps the stack it is running on
+ * just before the exit call); the memory must come back intact for others to use. */
+static int test_detached(void)
+{
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	for (int i = 0; i < 300; i++) {
+		pthread_t t;
+		if (pthread_create(&t, &attr, count_and_exit, NULL) != 0)
+			return 1;
+		if (i % 20 == 0)
+			sched_yield();
+	}
+	while (__atomic_load_n(&exited, __ATOMIC_SEQ_CST) < 300)
+		sched_yield();
+	int ok = 1;
+	for (int round = 0; round < 50 && ok; round++) {
+		unsigned char *p = malloc(200000);
+		memset(p, round, 200000);
+		sched_yield();
+		for (int k = 0; k < 200000; k += 997)
+			ok &= p[k] == round;
+		free(p);
+	}
+	printf("detached: %d threads exited, memory reused %s\n", exited, ok ? "ok" : "CORRUPTED");
+	return ok ? 0 : 2;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -225,6 +264,8 @@ int main(int argc, char **argv)
 		return test_fpu();
 	if (!strcmp(argv[1], "sleep"))
 		return test_sleep();
+	if (!strcmp(argv[1], "detached"))
+		return test_detached();
 	if (!strcmp(argv[1], "detach")) {
 		pthread_t t;
 		pthread_create(&t, NULL, sleep_long, NULL);

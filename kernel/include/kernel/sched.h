@@ -46,6 +46,8 @@ struct thread {
 	uint64_t fs_base;          /* TLS pointer of POSIX threads */
 	int tid;
 	uint64_t clear_child_tid;  /* POSIX: zeroed and futex-woken when the thread exits */
+	uint64_t unmap_addr;       /* POSIX: its own stack, unmapped once it is off it */
+	uint64_t unmap_len;
 	int fpu_valid;             /* fpu_area holds this thread's saved FP/SSE state */
 	uint8_t fpu_area[512] __attribute__((aligned(16))); /* FXSAVE image */
 };
