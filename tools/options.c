@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -201,7 +202,7 @@ void image_program_name(const char *path, char *buf, size_t len)
 
 char *make_kernel_cmdline(const struct run_options *o, const char *extra)
 {
-	size_t cap = 64 + (extra ? strlen(extra) : 0) + 2 * strlen(o->image);
+	size_t cap = 96 + (extra ? strlen(extra) : 0) + 2 * strlen(o->image);
 	for (int i = 0; i < o->nargs; i++)
 		cap += 2 * strlen(o->args[i]) + 3;
 	char *buf = calloc(1, cap);
@@ -211,6 +212,12 @@ char *make_kernel_cmdline(const struct run_options *o, const char *extra)
 	image_program_name(o->image, name, sizeof(name));
 	snprintf(opt, sizeof(opt), "toro.argv0=%s", name);
 	int bad = cmdline_append_word(buf, cap, opt);
+	/* The guest has no battery-backed clock: it takes the wall clock from here. */
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	snprintf(opt, sizeof(opt), "toro.realtime=%llu",
+		 (unsigned long long)now.tv_sec * 1000000000ull + (unsigned long long)now.tv_nsec);
+	bad |= cmdline_append_word(buf, cap, opt);
 	if (extra && *extra) {
 		size_t n = strlen(buf);
 		snprintf(buf + n, cap - n, " %s", extra);

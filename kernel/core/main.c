@@ -99,8 +99,8 @@ static void memory_init(const struct hvm_start_info *si)
 	memory_add(map, si->memmap_entries, 1);
 }
 
-/* Options before "--": toro.argv0=NAME names the program, toro.debugcon=PORT repeats the exit
- * code there, NAME=value without a '.' in NAME goes to the environment (as Linux does for
+/* Options before "--": toro.argv0=NAME names the program, toro.realtime=NS sets the wall clock
+ * (nanoseconds since 1970 at boot), toro.debugcon=PORT repeats the exit code there, NAME=value without a '.' in NAME goes to the environment (as Linux does for
  * init); anything else (virtio_mmio.device=, console=...) is for drivers or ignored. */
 static int option_is_env(const char *word)
 {
@@ -157,6 +157,8 @@ static void args_parse(struct app_args *a)
 			continue;
 		if (cmdline_option_value(w, "toro.argv0"))
 			argv0 = cmdline_option_value(w, "toro.argv0");
+		else if (cmdline_option_value(w, "toro.realtime"))
+			time_set_boot_realtime(parse_number(cmdline_option_value(w, "toro.realtime")));
 		else if (cmdline_option_value(w, "toro.debugcon"))
 			kernel_debugcon_port =
 				(uint16_t)parse_number(cmdline_option_value(w, "toro.debugcon"));

@@ -62,7 +62,8 @@ uint64_t time_realtime_ns(void)
 	return realtime_offset_ns + time_monotonic_ns();
 }
 
-void time_set_realtime(uint64_t realtime_ns)
+void time_set_boot_realtime(uint64_t realtime_ns)
 {
-	realtime_offset_ns = realtime_ns - time_monotonic_ns();
+	/* Monotonic time counts from boot, so the wall clock at boot is the offset itself. */
+	realtime_offset_ns = realtime_ns;
 }

@@ -140,7 +140,12 @@ static void test_kernel_cmdline(void)
 	char err[256];
 	CHECK(parse("dir/my.elf -- one two\\ x", &o, err, sizeof(err)) == 0);
 	char *line = make_kernel_cmdline(&o, "virtio_mmio.device=4K@0xd0000000:5");
-	CHECK_STR(line, "toro.argv0=my virtio_mmio.device=4K@0xd0000000:5 -- one \"two\\\\\" x");
+	/* "toro.argv0=my toro.realtime=<now in ns> <extra> -- args" */
+	const char *tail = " virtio_mmio.device=4K@0xd0000000:5 -- one \"two\\\\\" x";
+	CHECK(strncmp(line, "toro.argv0=my toro.realtime=", 28) == 0);
+	unsigned long long ns = strtoull(line + 28, NULL, 10);
+	CHECK(ns > 1700000000ull * 1000000000ull);
+	CHECK(strlen(line) > strlen(tail) && strcmp(line + strlen(line) - strlen(tail), tail) == 0);
 	free(line);
 
 	char name[16];

@@ -16,10 +16,11 @@ uint64_t time_ns_to_tsc(uint64_t ns);
 extern uint64_t time_tsc_hz;
 
 /* Nanoseconds since 1970, from the toro.realtime= option the tool passes at launch; without it
- * the wall clock starts at 0 at boot. */
+ * the wall clock starts at 0 (1970) at boot. */
 uint64_t time_realtime_ns(void);
 
-/* Sets the wall clock: realtime_ns is the time now. */
-void time_set_realtime(uint64_t realtime_ns);
+/* Sets the wall clock: realtime_ns is the time at boot (toro.realtime=, from the host's clock
+ * when `toro run` starts the VM). Cheap: does not start the clock. */
+void time_set_boot_realtime(uint64_t realtime_ns);
 
 #endif
