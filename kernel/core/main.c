@@ -116,20 +116,22 @@ static int option_is_env(const char *word)
 
 static unsigned long parse_number(const char *s)
 {
-	unsigned long v = 0;
-	int base = 10;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+	unsigned long v = 0, base = 10;
+	if (s[0] == '0' && (s[1] | 0x20) == 'x') {
 		base = 16;
 		s += 2;
 	}
-	for (; *s; s++) {
-		int d = *s >= '0' && *s <= '9'	 ? *s - '0'
-			: *s >= 'a' && *s <= 'f' ? *s - 'a' + 10
-			: *s >= 'A' && *s <= 'F' ? *s - 'A' + 10
-						 : 99;
+	for (;; s++) {
+		unsigned long c = (unsigned char)*s, lower = c | 0x20, d;
+		if (c - '0' < 10)
+			d = c - '0';
+		else if (lower - 'a' < 6)
+			d = lower - 'a' + 10;
+		else
+			break;
 		if (d >= base)
 			break;
-		v = v * (unsigned long)base + (unsigned long)d;
+		v = v * base + d;
 	}
 	return v;
 }

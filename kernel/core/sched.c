@@ -18,7 +18,7 @@
 #define STACK_CANARY_WORDS 2
 
 struct cpu boot_cpu;
-struct cpu *cpus[CPU_MAX] = {&boot_cpu};
+struct cpu *cpus[CPU_MAX]; /* [0] = &boot_cpu, set in sched_init */
 unsigned cpu_count = 1;
 
 /* Threads that are ready, running, sleeping or waiting for a device: while it is not zero, some
@@ -541,6 +541,7 @@ void sched_init(void *stack, size_t size)
 {
 	struct cpu *c = this_cpu();
 	struct thread *t = &boot_thread;
+	cpus[0] = c;
 	t->cpu = c;
 	t->state = THREAD_RUNNING;
 	t->tid = 1;

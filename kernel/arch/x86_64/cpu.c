@@ -70,8 +70,9 @@ struct arch_cpu {
 #define GDT_DATA   0x00cf92000000ffffull
 
 extern uint64_t boot_pdpt[512];
-extern const uintptr_t trap_stubs[IDT_EXCEPTIONS];
-extern const uintptr_t irq_stubs[IDT_ENTRIES - IDT_EXCEPTIONS];
+/* entry.S: one 16-byte stub per vector, in vector order. */
+#define STUB_SIZE 16
+extern const char trap_stubs[], irq_stubs[];
 
 /* Every entry the IDT limit covers is written, so the table needs no clearing. The boot CPU's
  * arch data is never cleared either: arch_cpu_load writes every field it uses. */
@@ -96,10 +97,11 @@ static void idt_fill(void)
 {
 	for (int v = 0; v < IDT_EXCEPTIONS; v++) {
 		int critical = v == VEC_NMI || v == VEC_DOUBLE_FAULT || v == VEC_MACHINE_CHECK;
-		idt_set(v, trap_stubs[v], critical ? IST_CRITICAL : IST_EXCEPTION);
+		idt_set(v, (uintptr_t)trap_stubs + STUB_SIZE * (uintptr_t)v,
+			critical ? IST_CRITICAL : IST_EXCEPTION);
 	}
 	for (int v = IDT_EXCEPTIONS; v < IDT_ENTRIES; v++)
-		idt_set(v, irq_stubs[v - IDT_EXCEPTIONS], IST_IRQ);
+		idt_set(v, (uintptr_t)irq_stubs + STUB_SIZE * (uintptr_t)(v - IDT_EXCEPTIONS), IST_IRQ);
 }
 
 /* Loads a's GDT (reloading every segment register), its TSS and the shared IDT, and points

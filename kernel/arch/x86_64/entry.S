@@ -7,6 +7,7 @@
 #define HAS_ERROR_CODE(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || \
 			   (v) == 29 || (v) == 30)
 
+/* Every stub is 16 bytes, so vector v's stub is at trap_stubs + 16 * v (cpu.c). */
 	.macro trap_stub vector
 	.p2align 4
 trap_stub_\vector:
@@ -15,8 +16,12 @@ trap_stub_\vector:
 	.endif
 	push $\vector
 	jmp trap_common
+	.org trap_stub_\vector + 16, 0xcc /* exactly 16 bytes: an error if the code outgrows it */
 	.endm
 
+	.p2align 4
+	.globl trap_stubs
+trap_stubs:
 	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
 	trap_stub \v
 	.endr
@@ -62,13 +67,6 @@ trap_common:
 	add $16, %rsp
 	iretq
 
-	.section .rodata
-	.p2align 3
-	.globl trap_stubs
-trap_stubs:
-	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	.quad trap_stub_\v
-	.endr
 
 	.text
 /* arch_call_on_stack(stack_top, entry, arg) */
@@ -111,14 +109,18 @@ arch_enter_process:
 /* Interrupt vectors 32..63 (device IRQs, timer, wake-up IPI, spurious): save what the C ABI
  * lets a call clobber, call irq_dispatch(vector), return. Handlers never switch threads, so the
  * per-core interrupt stack (IST) is enough; nested interrupts cannot happen (IF stays 0). */
-	.macro irq_stub vector
+	.macro irq_stub vector     /* 16 bytes each too: vector v at irq_stubs + 16 * (v - 32) */
 	.p2align 4
 irq_stub_\vector:
 	push $0
 	push $\vector
 	jmp irq_common
+	.org irq_stub_\vector + 16, 0xcc
 	.endm
 
+	.p2align 4
+	.globl irq_stubs
+irq_stubs:
 	.irp v, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63
 	irq_stub \v
 	.endr
@@ -149,10 +151,3 @@ irq_common:
 	add $16, %rsp
 	iretq
 
-	.section .rodata
-	.p2align 3
-	.globl irq_stubs
-irq_stubs:
-	.irp v, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63
-	.quad irq_stub_\v
-	.endr
