@@ -207,6 +207,10 @@ static void schedule(void)
 {
 	struct cpu *c = this_cpu();
 	struct thread *prev = c->current, *next;
+	/* Every entry to the scheduler checks the running thread's stack (a dead one's no
+	 * longer matters): an overflow is reported at the thread's next yield or block. */
+	if (prev->state != THREAD_DEAD)
+		stack_canary_check(prev);
 	if (c->inbox)
 		inbox_drain(c);
 	sleepers_expire(c);
@@ -225,8 +229,6 @@ static void schedule(void)
 	}
 	if (prev->state == THREAD_DEAD)
 		c->last_dead = prev;
-	else
-		stack_canary_check(prev);
 	if ((next != c->fpu_owner) != c->fpu_trap_armed)
 		arch_fpu_switch(c, next);
 	next->state = THREAD_RUNNING;
@@ -398,10 +400,10 @@ _Noreturn void thread_exit(void *result)
 {
 	struct thread *t = thread_current();
 	t->result = result;
-	spin_lock(&t->joiners.lock);
+	wait_queue_lock(&t->joiners);
 	t->finished = 1;
 	wait_queue_wake_all_locked(&t->joiners);
-	spin_unlock(&t->joiners.lock);
+	wait_queue_unlock(&t->joiners);
 	arch_irq_save();
 	arch_fpu_release(this_cpu(), t, 0);
 	__atomic_fetch_sub(&sched_live, 1, __ATOMIC_ACQ_REL);
@@ -414,12 +416,12 @@ _Noreturn void thread_exit(void *result)
  * (switch_finish sets THREAD_SWITCHED_OUT). */
 void *thread_join(struct thread *t)
 {
-	spin_lock(&t->joiners.lock);
+	wait_queue_lock(&t->joiners);
 	while (!t->finished) {
 		wait_queue_sleep(&t->joiners);
-		spin_lock(&t->joiners.lock);
+		wait_queue_lock(&t->joiners);
 	}
-	spin_unlock(&t->joiners.lock);
+	wait_queue_unlock(&t->joiners);
 	/* The exiting thread may still be running its last instructions on its core. */
 	while (!(__atomic_load_n(&t->release_flags, __ATOMIC_ACQUIRE) & THREAD_SWITCHED_OUT))
 		thread_yield();
@@ -433,6 +435,22 @@ void thread_detach(struct thread *t)
 	int old = __atomic_fetch_or(&t->release_flags, THREAD_DETACHED, __ATOMIC_ACQ_REL);
 	if (old & THREAD_SWITCHED_OUT)
 		mm_pages_free(t->stack, t->stack_pages);
+}
+
+/* Interrupts stay off while the lock is held: an interrupt handler on this core may wake the
+ * same queue, and must not spin on a lock its own core holds. */
+void wait_queue_lock(struct wait_queue *wq)
+{
+	uint64_t flags = arch_irq_save();
+	spin_lock(&wq->lock);
+	wq->irq_flags = flags;
+}
+
+void wait_queue_unlock(struct wait_queue *wq)
+{
+	uint64_t flags = wq->irq_flags;
+	spin_unlock(&wq->lock);
+	arch_irq_restore(flags);
 }
 
 void wait_queue_init(struct wait_queue *wq)
@@ -451,7 +469,7 @@ void wait_queue_sleep(struct wait_queue *wq)
 	else
 		wq->head = t;
 	wq->tail = t;
-	spin_unlock(&wq->lock);
+	wait_queue_unlock(wq);
 	sched_block();
 }
 
@@ -478,17 +496,17 @@ static int wait_queue_wake_all_locked(struct wait_queue *wq)
 
 int wait_queue_wake_one(struct wait_queue *wq)
 {
-	spin_lock(&wq->lock);
+	wait_queue_lock(wq);
 	int n = wait_queue_wake_one_locked(wq);
-	spin_unlock(&wq->lock);
+	wait_queue_unlock(wq);
 	return n;
 }
 
 int wait_queue_wake_all(struct wait_queue *wq)
 {
-	spin_lock(&wq->lock);
+	wait_queue_lock(wq);
 	int n = wait_queue_wake_all_locked(wq);
-	spin_unlock(&wq->lock);
+	wait_queue_unlock(wq);
 	return n;
 }
 

@@ -13,6 +13,7 @@
 // CASE: sleep-2 | --cpus 2 -- sleep | 0 | ^sleep: ok  && ^interleaved: ok 
 // CASE: deadlock-1 | --cpus 1 -- deadlock | 126 | all threads blocked
 // CASE: deadlock-2 | --cpus 2 -- deadlock | 126 | all threads blocked
+// CASE: overflow | -- overflow | 125 | stack overflow in thread [0-9]+ \(stack 0x[0-9a-f]+, 12 KiB\)
 #include <toro/console.h>
 #include <toro/thread.h>
 
@@ -162,6 +163,33 @@ static int test_deadlock(void)
 	return 3;
 }
 
+/* Recursion far deeper than an 8 KiB stack (12 KiB with the thread structure): the canary at the bottom is overwritten, and the
+ * next switch away from the thread reports it. */
+__attribute__((noinline)) static unsigned long deep(unsigned n)
+{
+	volatile char frame[256];
+	for (unsigned i = 0; i < sizeof(frame); i++)
+		frame[i] = (char)n;
+	if (n == 0) {
+		toro_yield();
+		return frame[0];
+	}
+	return deep(n - 1) + frame[0];
+}
+
+static void *overflow(void *arg)
+{
+	(void)arg;
+	return (void *)deep(60);
+}
+
+static int test_overflow(void)
+{
+	toro_thread *t = toro_thread_create(0, overflow, 0, 8192);
+	toro_thread_join(t);
+	return 4;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -174,6 +202,8 @@ int main(int argc, char **argv)
 		return test_many();
 	if (streq(argv[1], "sleep"))
 		return test_sleep();
+	if (streq(argv[1], "overflow"))
+		return test_overflow();
 	if (streq(argv[1], "deadlock"))
 		return test_deadlock();
 	return 1;

@@ -22,6 +22,7 @@ enum thread_state {
 
 struct wait_queue {
 	struct spinlock lock;
+	uint64_t irq_flags; /* the holder's interrupt flag, restored on unlock */
 	struct thread *head, *tail;
 };
 
@@ -86,8 +87,11 @@ int sched_block_until(uint64_t deadline_ns);
  * Safe from interrupt handlers. Returns 0 if t was not waiting (the wake is dropped). */
 int sched_wake(struct thread *t);
 
-/* Wait queues: wait_queue_sleep is called with wq->lock held and returns without it. */
+/* Wait queues, which interrupt handlers may wake. Check the condition under wait_queue_lock;
+ * wait_queue_sleep is called with the lock held and returns without it. */
 void wait_queue_init(struct wait_queue *wq);
+void wait_queue_lock(struct wait_queue *wq);
+void wait_queue_unlock(struct wait_queue *wq);
 void wait_queue_sleep(struct wait_queue *wq);
 int wait_queue_wake_one(struct wait_queue *wq);
 int wait_queue_wake_all(struct wait_queue *wq);
