@@ -1,6 +1,7 @@
 /* Parsing of `toro run` options and sizes, and quoting of the kernel command line. Kept free of
  * side effects so the unit tests can drive it. */
 #include "toro.h"
+#include "error.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -9,15 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* "128M", "2m", "4G", "512GiB", "1K", "1048576B"; a bare number is MiB (as QEMU's -m). */
 int parse_size(const char *s, uint64_t *bytes)
@@ -96,15 +88,15 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 		if (is_option(a, "--mem")) {
 			v = option_value(argc, argv, &i, "--mem");
 			if (parse_size(v, &o->mem))
-				return fail(err, errlen, "--mem: bad size '%s' (examples: 2M, 128M, 4G)",
+				return error_set(err, errlen, "--mem: bad size '%s' (examples: 2M, 128M, 4G)",
 					    v);
 			if (o->mem < TORO_MEM_MIN || o->mem > TORO_MEM_MAX)
-				return fail(err, errlen, "--mem %s: must be between 2M and 512G", v);
+				return error_set(err, errlen, "--mem %s: must be between 2M and 512G", v);
 		} else if (is_option(a, "--cpus")) {
 			long n;
 			v = option_value(argc, argv, &i, "--cpus");
 			if (parse_int(v, 1, TORO_CPUS_MAX, &n))
-				return fail(err, errlen, "--cpus %s: must be a number from 1 to %d", v,
+				return error_set(err, errlen, "--cpus %s: must be a number from 1 to %d", v,
 					    TORO_CPUS_MAX);
 			o->cpus = (int)n;
 		} else if (is_option(a, "--timeout")) {
@@ -113,7 +105,7 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 			errno = 0;
 			double t = strtod(v, &end);
 			if (!*v || *end || errno || !(t > 0) || t > 1e7)
-				return fail(err, errlen, "--timeout %s: must be a positive number of "
+				return error_set(err, errlen, "--timeout %s: must be a positive number of "
 							 "seconds", v);
 			o->timeout = t;
 		} else if (is_option(a, "--vmm")) {
@@ -125,7 +117,7 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 			else if (strcmp(v, "auto") == 0)
 				o->vmm = VMM_AUTO;
 			else
-				return fail(err, errlen, "--vmm %s: must be auto, toro or qemu", v);
+				return error_set(err, errlen, "--vmm %s: must be auto, toro or qemu", v);
 		} else if (is_option(a, "--accel")) {
 			v = option_value(argc, argv, &i, "--accel");
 			if (strcmp(v, "tcg") == 0)
@@ -133,7 +125,7 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 			else if (strcmp(v, "kvm") == 0)
 				o->accel = ACCEL_KVM;
 			else
-				return fail(err, errlen, "--accel %s: must be tcg or kvm", v);
+				return error_set(err, errlen, "--accel %s: must be tcg or kvm", v);
 		} else if (is_option(a, "--console")) {
 			v = option_value(argc, argv, &i, "--console");
 			if (strcmp(v, "serial") == 0)
@@ -141,20 +133,20 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 			else if (strcmp(v, "virtio") == 0)
 				o->console = CONSOLE_VIRTIO;
 			else
-				return fail(err, errlen, "--console %s: must be serial or virtio", v);
+				return error_set(err, errlen, "--console %s: must be serial or virtio", v);
 		} else if (strcmp(a, "--stats") == 0) {
 			o->stats = 1;
 		} else if (a[0] == '-' && a[1]) {
-			return fail(err, errlen, "unknown option '%s'", a);
+			return error_set(err, errlen, "unknown option '%s'", a);
 		} else if (!o->image) {
 			o->image = a;
 		} else {
-			return fail(err, errlen, "unexpected argument '%s' (application arguments go "
+			return error_set(err, errlen, "unexpected argument '%s' (application arguments go "
 						 "after --)", a);
 		}
 	}
 	if (!o->image)
-		return fail(err, errlen, "no image given");
+		return error_set(err, errlen, "no image given");
 	return 0;
 }
 

@@ -1,6 +1,6 @@
 /* The kernel command line: the tool's quoting (tools/options.c) and the kernel's splitting
  * (kernel/core/cmdline.c) must agree for any argument; and `toro run` option parsing. */
-// SOURCES: kernel/core/cmdline.c tools/options.c
+// SOURCES: kernel/core/cmdline.c tools/options.c vmm/error.c
 #include <kernel/cmdline.h>
 
 #include <stdlib.h>

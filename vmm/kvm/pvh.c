@@ -1,6 +1,7 @@
 /* PVH boot (Xen's hvm_start_info version 1, Firecracker's docs/pvh.md): the image's segments
  * and the structures the kernel reads at its 32-bit entry, all placed by layout.h. */
 #include "pvh.h"
+#include "../error.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,15 +26,6 @@ static const struct pvh_region pvh_boot_regions[] = {
     {LAYOUT_MPTABLE_ADDR, LAYOUT_MPTABLE_END, "the MP table"},
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static void format_size(char *buf, size_t len, uint64_t bytes)
 {
 	if (bytes >= (1ull << 30) && bytes % (1ull << 30) == 0)
@@ -54,24 +46,24 @@ int pvh_check(const struct image *img, const struct guest_mem *m, const char *cm
 			const struct pvh_region *b = &pvh_boot_regions[r];
 			if (s->paddr < b->end &&
 			    (b->start < s->paddr || b->start - s->paddr < s->memsz))
-				return fail(err, errlen, "segment at %#llx overlaps %s at %#llx",
+				return error_set(err, errlen, "segment at %#llx overlaps %s at %#llx",
 				            (unsigned long long)s->paddr, b->what,
 				            (unsigned long long)b->start);
 		}
 		if (!guest_range_ok(m, s->paddr, s->memsz))
-			return fail(
+			return error_set(
 			    err, errlen,
 			    "segment at %#llx of %llu bytes does not fit in %s of guest RAM "
 			    "(try a larger --mem)",
 			    (unsigned long long)s->paddr, (unsigned long long)s->memsz, ram);
 	}
 	if (strlen(cmdline) >= LAYOUT_CMDLINE_MAX)
-		return fail(err, errlen, "kernel command line of %zu bytes is longer than %llu",
+		return error_set(err, errlen, "kernel command line of %zu bytes is longer than %llu",
 		            strlen(cmdline), LAYOUT_CMDLINE_MAX - 1);
 	if (mptable_size(cpus) > LAYOUT_MPTABLE_END - LAYOUT_MPTABLE_ADDR)
-		return fail(err, errlen, "MP table for %d CPUs does not fit", cpus);
+		return error_set(err, errlen, "MP table for %d CPUs does not fit", cpus);
 	if (!guest_range_ok(m, 0, LAYOUT_KERNEL_ADDR))
-		return fail(err, errlen, "guest RAM of %s is below 1 MiB", ram);
+		return error_set(err, errlen, "guest RAM of %s is below 1 MiB", ram);
 	return 0;
 }
 
@@ -111,7 +103,7 @@ int pvh_load(const struct image *img, const struct guest_mem *m, const char *cmd
 			continue;
 		uint8_t *dst = guest_ptr(m, s->paddr, s->filesz);
 		if (!dst)
-			return fail(err, errlen, "segment at %#llx is outside guest RAM",
+			return error_set(err, errlen, "segment at %#llx is outside guest RAM",
 			            (unsigned long long)s->paddr);
 		memcpy(dst, img->data + s->offset, s->filesz);
 	}
@@ -135,6 +127,6 @@ int pvh_load(const struct image *img, const struct guest_mem *m, const char *cmd
 	size_t cap = LAYOUT_MPTABLE_END - LAYOUT_MPTABLE_ADDR;
 	if (!mptable_write(guest_ptr(m, LAYOUT_MPTABLE_ADDR, cap), cap,
 	                   (uint32_t)LAYOUT_MPTABLE_ADDR, cpus, cpu))
-		return fail(err, errlen, "MP table for %d CPUs does not fit", cpus);
+		return error_set(err, errlen, "MP table for %d CPUs does not fit", cpus);
 	return 0;
 }

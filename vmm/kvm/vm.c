@@ -1,6 +1,7 @@
 /* KVM setup (Documentation/virt/kvm/api.rst): the order matters. TSS and identity-map
  * addresses and the irqchip come before any vCPU; memory slots before the first KVM_RUN. */
 #include "vm.h"
+#include "../error.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,27 +22,16 @@
 #define X86_CR0_ET            0x10ull
 #define X86_RFLAGS_RESERVED   0x2ull
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	int saved = errno;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	errno = saved;
-	return -1;
-}
-
 int kvm_open(struct kvm_vm *vm, char *err, size_t errlen)
 {
 	memset(vm, 0, sizeof(*vm));
 	vm->kvm_fd = vm->vm_fd = -1;
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0)
-		return fail(err, errlen, "/dev/kvm: %s", strerror(errno));
+		return error_set(err, errlen, "/dev/kvm: %s", strerror(errno));
 	int version = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
 	if (version != KVM_API_VERSION)
-		return fail(err, errlen, "/dev/kvm: KVM API version %d, need %d", version,
+		return error_set(err, errlen, "/dev/kvm: KVM API version %d, need %d", version,
 		            KVM_API_VERSION);
 	return 0;
 }
@@ -56,7 +46,7 @@ static int kvm_set_slot(struct kvm_vm *vm, uint32_t slot, uint64_t gpa, uint64_t
 	    .userspace_addr = (uint64_t)(uintptr_t)host,
 	};
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
-		return fail(err, errlen, "KVM_SET_USER_MEMORY_REGION (%llu MiB at %#llx): %s",
+		return error_set(err, errlen, "KVM_SET_USER_MEMORY_REGION (%llu MiB at %#llx): %s",
 		            (unsigned long long)(size >> 20), (unsigned long long)gpa,
 		            strerror(errno));
 	return 0;
@@ -67,10 +57,10 @@ static int kvm_get_cpuid(struct kvm_vm *vm, char *err, size_t errlen)
 	vm->cpuid =
 	    calloc(1, sizeof(*vm->cpuid) + KVM_CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2));
 	if (!vm->cpuid)
-		return fail(err, errlen, "out of memory");
+		return error_set(err, errlen, "out of memory");
 	vm->cpuid->nent = KVM_CPUID_MAX_ENTRIES;
 	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, vm->cpuid) < 0)
-		return fail(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		return error_set(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
 	return 0;
 }
 
@@ -93,7 +83,7 @@ static int kvm_route_irqs_to_ioapic(struct kvm_vm *vm, char *err, size_t errlen)
 		e->u.irqchip.pin = pin;
 	}
 	if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, &table) < 0)
-		return fail(err, errlen, "KVM_SET_GSI_ROUTING: %s", strerror(errno));
+		return error_set(err, errlen, "KVM_SET_GSI_ROUTING: %s", strerror(errno));
 	return 0;
 }
 
@@ -101,19 +91,19 @@ int kvm_vm_create(struct kvm_vm *vm, uint64_t mem_size, char *err, size_t errlen
 {
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0)
-		return fail(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
+		return error_set(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
 	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (vm->run_size <= 0)
-		return fail(err, errlen, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+		return error_set(err, errlen, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
 	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)LAYOUT_KVM_TSS_ADDR) < 0)
-		return fail(err, errlen, "KVM_SET_TSS_ADDR: %s", strerror(errno));
+		return error_set(err, errlen, "KVM_SET_TSS_ADDR: %s", strerror(errno));
 	uint64_t identity = LAYOUT_KVM_IDENTITY_ADDR;
 	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity) < 0)
-		return fail(err, errlen, "KVM_SET_IDENTITY_MAP_ADDR: %s", strerror(errno));
+		return error_set(err, errlen, "KVM_SET_IDENTITY_MAP_ADDR: %s", strerror(errno));
 	int r = guest_mem_map(&vm->mem, mem_size);
 	if (r < 0) {
 		errno = -r;
-		return fail(err, errlen, "cannot reserve %llu MiB of guest RAM: %s",
+		return error_set(err, errlen, "cannot reserve %llu MiB of guest RAM: %s",
 		            (unsigned long long)(mem_size >> 20), strerror(-r));
 	}
 	struct guest_mem *m = &vm->mem;
@@ -125,7 +115,7 @@ int kvm_vm_create(struct kvm_vm *vm, uint64_t mem_size, char *err, size_t errlen
 	/* The irqchip comes after the memory slots: on this kind of host a slot change once the
 	 * irqchip exists waits several milliseconds for an SRCU grace period. */
 	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
-		return fail(err, errlen, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
+		return error_set(err, errlen, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
 	if (kvm_route_irqs_to_ioapic(vm, err, errlen))
 		return -1;
 	return kvm_get_cpuid(vm, err, errlen);
@@ -169,13 +159,13 @@ int vcpu_create(struct kvm_vm *vm, struct vcpu *v, int id, char *err, size_t err
 	v->id = id;
 	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (v->fd < 0)
-		return fail(err, errlen, "KVM_CREATE_VCPU %d: %s", id, strerror(errno));
+		return error_set(err, errlen, "KVM_CREATE_VCPU %d: %s", id, strerror(errno));
 	v->run = mmap(NULL, (size_t)vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
 	if (v->run == MAP_FAILED)
-		return fail(err, errlen, "cannot map vCPU %d state: %s", id, strerror(errno));
+		return error_set(err, errlen, "cannot map vCPU %d state: %s", id, strerror(errno));
 	kvm_cpuid_for_vcpu(vm->cpuid, id);
 	if (ioctl(v->fd, KVM_SET_CPUID2, vm->cpuid) < 0)
-		return fail(err, errlen, "KVM_SET_CPUID2 on vCPU %d: %s", id, strerror(errno));
+		return error_set(err, errlen, "KVM_SET_CPUID2 on vCPU %d: %s", id, strerror(errno));
 	return 0;
 }
 
@@ -199,7 +189,7 @@ int vcpu_setup_pvh(struct vcpu *v, uint64_t entry, uint64_t start_info, char *er
 {
 	struct kvm_sregs s;
 	if (ioctl(v->fd, KVM_GET_SREGS, &s) < 0)
-		return fail(err, errlen, "KVM_GET_SREGS: %s", strerror(errno));
+		return error_set(err, errlen, "KVM_GET_SREGS: %s", strerror(errno));
 	s.cs = pvh_segment(PVH_SEL_CODE, 0xb); /* execute/read, accessed */
 	s.ds = s.es = s.fs = s.gs = s.ss =
 	    pvh_segment(PVH_SEL_DATA, 0x3); /* read/write, accessed */
@@ -212,14 +202,14 @@ int vcpu_setup_pvh(struct vcpu *v, uint64_t entry, uint64_t start_info, char *er
 	s.cr4 = 0;
 	s.efer = 0;
 	if (ioctl(v->fd, KVM_SET_SREGS, &s) < 0)
-		return fail(err, errlen, "KVM_SET_SREGS: %s", strerror(errno));
+		return error_set(err, errlen, "KVM_SET_SREGS: %s", strerror(errno));
 	struct kvm_regs r = {
 	    .rip = entry,
 	    .rbx = start_info,
 	    .rflags = X86_RFLAGS_RESERVED,
 	};
 	if (ioctl(v->fd, KVM_SET_REGS, &r) < 0)
-		return fail(err, errlen, "KVM_SET_REGS: %s", strerror(errno));
+		return error_set(err, errlen, "KVM_SET_REGS: %s", strerror(errno));
 	return 0;
 }
 
@@ -227,7 +217,7 @@ int vcpu_setup_ap(struct vcpu *v, char *err, size_t errlen)
 {
 	struct kvm_mp_state mp = {.mp_state = KVM_MP_STATE_UNINITIALIZED};
 	if (ioctl(v->fd, KVM_SET_MP_STATE, &mp) < 0)
-		return fail(err, errlen, "KVM_SET_MP_STATE on vCPU %d: %s", v->id, strerror(errno));
+		return error_set(err, errlen, "KVM_SET_MP_STATE on vCPU %d: %s", v->id, strerror(errno));
 	return 0;
 }
 
