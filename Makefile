@@ -116,7 +116,7 @@ $(BUILD)/examples/%.elf: examples/%/toro.flags $$(wildcard examples/$$*/*.c) $(T
 	@$(if $(Q),echo "  TORO    $@")
 	$(Q)$(BUILD)/toro build $$(cat $<) $(wildcard examples/$*/*.c) -o $@
 
-$(BUILD)/tests/guest/%.elf: tests/guest/%.c $(TOOL_FILES)
+$(BUILD)/tests/guest/%.elf: tests/guest/%.c tests/guest/native_test.h $(TOOL_FILES)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TORO    $@")
 	$(Q)$(BUILD)/toro build $$(sed -n 's|^// BUILD: *||p' $<) $< -o $@

@@ -15,22 +15,7 @@
 #include <toro/console.h>
 #include <toro/system.h>
 
-static int streq(const char *a, const char *b)
-{
-	while (*a && *a == *b) {
-		a++;
-		b++;
-	}
-	return *a == *b;
-}
-
-static int to_int(const char *s)
-{
-	int v = 0;
-	while (*s >= '0' && *s <= '9')
-		v = v * 10 + (*s++ - '0');
-	return v;
-}
+#include "native_test.h"
 
 int main(int argc, char **argv)
 {

@@ -6,14 +6,7 @@
 // CASE: invalid-opcode | -- ud2 | 134 | invalid opcode \(#UD\) && <invalid_instruction\+0x
 #include <toro/console.h>
 
-static int streq(const char *a, const char *b)
-{
-	while (*a && *a == *b) {
-		a++;
-		b++;
-	}
-	return *a == *b;
-}
+#include "native_test.h"
 
 /* noinline and volatile keep the faulting instruction in the named function. */
 __attribute__((noinline, noclone)) static int divide_by(volatile int d)

@@ -13,14 +13,7 @@
 #include <toro/memory.h>
 #include <toro/thread.h>
 
-static int streq(const char *a, const char *b)
-{
-	while (*a && *a == *b) {
-		a++;
-		b++;
-	}
-	return *a == *b;
-}
+#include "native_test.h"
 
 static uint64_t rng = 88172645463325252ull;
 static uint64_t next_random(void)

@@ -17,14 +17,7 @@
 #include <toro/console.h>
 #include <toro/thread.h>
 
-static int streq(const char *a, const char *b)
-{
-	while (*a && *a == *b) {
-		a++;
-		b++;
-	}
-	return *a == *b;
-}
+#include "native_test.h"
 
 static void *report_core(void *arg)
 {

@@ -16,27 +16,12 @@
 #include <toro/console.h>
 #include <toro/system.h>
 
+#include "native_test.h"
+
 #define LINE_BYTES 80
 #define MAX_LINES  4000
 
 static char burst[MAX_LINES * LINE_BYTES];
-
-static int streq(const char *a, const char *b)
-{
-	while (*a && *a == *b) {
-		a++;
-		b++;
-	}
-	return *a == *b;
-}
-
-static int to_int(const char *s)
-{
-	int v = 0;
-	while (*s >= '0' && *s <= '9')
-		v = v * 10 + (*s++ - '0');
-	return v;
-}
 
 /* "burst NNNNN " + 'x' * 62 + ".\n": 80 bytes, numbered so loss or reordering shows. */
 static void format_line(char *out, int n)

@@ -11,13 +11,7 @@
 // clang-format on
 #include <toro/console.h>
 
-static int to_int(const char *s)
-{
-	int v = 0;
-	while (*s >= '0' && *s <= '9')
-		v = v * 10 + (*s++ - '0');
-	return v;
-}
+#include "native_test.h"
 
 int main(int argc, char **argv)
 {
