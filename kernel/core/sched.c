@@ -63,15 +63,17 @@ static void stack_canary_set(struct thread *t)
 		w[i] = STACK_CANARY;
 }
 
-static void stack_canary_check(struct thread *t)
+static __attribute__((noinline, cold)) void stack_overflow(struct thread *t)
+{
+	panic("stack overflow in thread %d (stack %p, %zu KiB)", t->tid, (void *)t->stack,
+	      t->stack_pages * PAGE_SIZE >> 10);
+}
+
+static inline __attribute__((always_inline)) void stack_canary_check(struct thread *t)
 {
 	const uint64_t *w = (const uint64_t *)t->stack;
-	if (!w)
-		return;
-	for (int i = 0; i < STACK_CANARY_WORDS; i++)
-		if (w[i] != STACK_CANARY)
-			panic("stack overflow in thread %d (stack %p, %zu KiB)", t->tid,
-			      (void *)t->stack, t->stack_pages * PAGE_SIZE >> 10);
+	if (w && (w[0] != STACK_CANARY || w[STACK_CANARY_WORDS - 1] != STACK_CANARY))
+		stack_overflow(t);
 }
 
 static void sleepers_insert(struct cpu *c, struct thread *t)
@@ -201,6 +203,24 @@ static struct thread *idle_thread(struct cpu *c)
 	return c->idle;
 }
 
+/* The switch itself, from prev (already queued, dead or blocked as its state says) to next. */
+static inline __attribute__((always_inline)) void switch_to(struct cpu *c, struct thread *prev,
+							     struct thread *next)
+{
+	if ((next != c->fpu_owner) != c->fpu_trap_armed)
+		arch_fpu_switch(c, next);
+	next->state = THREAD_RUNNING;
+	c->current = next;
+	c->switches++;
+	if (next->fs_base != prev->fs_base)
+		arch_set_fs_base(next->fs_base);
+	arch_switch(&prev->rsp, next->rsp);
+	/* Running prev again, possibly much later, on the same core. */
+	c = this_cpu();
+	if (c->migrating || c->last_dead)
+		switch_finish(c);
+}
+
 /* Picks the next thread and switches to it. The current thread's state says what happens to it:
  * RUNNING (a yield) goes back to the queue, anything else stays off it. Interrupts off. */
 static void schedule(void)
@@ -229,18 +249,7 @@ static void schedule(void)
 	}
 	if (prev->state == THREAD_DEAD)
 		c->last_dead = prev;
-	if ((next != c->fpu_owner) != c->fpu_trap_armed)
-		arch_fpu_switch(c, next);
-	next->state = THREAD_RUNNING;
-	c->current = next;
-	c->switches++;
-	if (next->fs_base != prev->fs_base)
-		arch_set_fs_base(next->fs_base);
-	arch_switch(&prev->rsp, next->rsp);
-	/* Running prev again, possibly much later, on the same core. */
-	c = this_cpu();
-	if (c->migrating || c->last_dead)
-		switch_finish(c);
+	switch_to(c, prev, next);
 }
 
 /* A core's idle thread: runs when nothing else can, halts until an interrupt, and hands the
@@ -260,12 +269,32 @@ static _Noreturn void idle_loop(void)
 	}
 }
 
+/* The common case gets a path of its own: another thread of this core is ready and there is
+ * nothing in the inbox or the sleepers to look at, so the yielding thread goes to the back of
+ * the queue and the first one runs. Everything else takes schedule(). */
 void thread_yield(void)
 {
 	uint64_t flags = arch_irq_save();
-	schedule();
+	struct cpu *c = this_cpu();
+	struct thread *prev = c->current, *next = c->ready.head;
+	if (__builtin_expect(!next || c->inbox || c->sleepers || prev == c->idle, 0)) {
+		schedule();
+	} else {
+		stack_canary_check(prev);
+		c->ready.head = next->next;
+		prev->next = NULL;
+		if (c->ready.head)
+			c->ready.tail->next = prev;
+		else
+			c->ready.head = prev;
+		c->ready.tail = prev;
+		prev->state = THREAD_READY;
+		switch_to(c, prev, next);
+	}
 	arch_irq_restore(flags);
 }
+
+void toro_yield(void) __attribute__((alias("thread_yield")));
 
 void sched_prepare_block(int io_wait)
 {

@@ -47,27 +47,27 @@ uint64_t arch_tsc_calibrate(void);
 /* TSC ticks per second from kvmclock, if the hypervisor offers it; else 0. */
 uint64_t arch_kvmclock_tsc_hz(void);
 
-static inline uint64_t arch_irq_save(void)
+static inline __attribute__((always_inline)) uint64_t arch_irq_save(void)
 {
 	uint64_t flags;
 	__asm__ volatile("pushfq; pop %0; cli" : "=r"(flags) : : "memory");
 	return flags;
 }
 
-static inline void arch_irq_restore(uint64_t flags)
+static inline __attribute__((always_inline)) void arch_irq_restore(uint64_t flags)
 {
 	if (flags & 0x200) /* RFLAGS.IF */
 		__asm__ volatile("sti" : : : "memory");
 }
 
-static inline void arch_irq_enable(void)
+static inline __attribute__((always_inline)) void arch_irq_enable(void)
 {
 	__asm__ volatile("sti" : : : "memory");
 }
 
 /* Enables interrupts and halts in one step (STI's shadow covers HLT, so a wake-up cannot slip
  * in between), then disables them again. */
-static inline void arch_wait_for_interrupt(void)
+static inline __attribute__((always_inline)) void arch_wait_for_interrupt(void)
 {
 	__asm__ volatile("sti; hlt; cli" : : : "memory");
 }
@@ -114,7 +114,7 @@ uint64_t arch_timestamp(void);
 uint64_t arch_tsc_hz(void);
 
 /* Reads %rbp of the caller (for backtraces). */
-static inline uintptr_t arch_frame_pointer(void)
+static inline __attribute__((always_inline)) uintptr_t arch_frame_pointer(void)
 {
 	return (uintptr_t)__builtin_frame_address(0);
 }
