@@ -136,8 +136,8 @@ static int parse_build_args(int argc, char **argv, struct build *b)
 				if (argv_add(&b->cflags, argv[++i]))
 					return -1;
 			}
-		} else if (a[0] == '-' && (a[1] == 'O' || a[1] == 'g' || a[1] == 'W' || a[1] == 'f' ||
-					   strncmp(a, "-std=", 5) == 0)) {
+		} else if (a[0] == '-' && (a[1] == 'O' || a[1] == 'g' || a[1] == 'W' ||
+		                           a[1] == 'f' || strncmp(a, "-std=", 5) == 0)) {
 			if (a[1] == 'O')
 				b->have_opt = 1;
 			if (argv_add(&b->cflags, a))

@@ -23,13 +23,30 @@ int parse_size(const char *s, uint64_t *bytes)
 		return -1;
 	unsigned shift = 20;
 	switch (toupper((unsigned char)*end)) {
-	case '\0': break;
-	case 'B': shift = 0; end++; break;
-	case 'K': shift = 10; end++; break;
-	case 'M': shift = 20; end++; break;
-	case 'G': shift = 30; end++; break;
-	case 'T': shift = 40; end++; break;
-	default: return -1;
+	case '\0':
+		break;
+	case 'B':
+		shift = 0;
+		end++;
+		break;
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	case 'T':
+		shift = 40;
+		end++;
+		break;
+	default:
+		return -1;
 	}
 	if (shift && (strcasecmp(end, "ib") == 0 || strcasecmp(end, "b") == 0))
 		end += strlen(end);
@@ -88,16 +105,19 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 		if (is_option(a, "--mem")) {
 			v = option_value(argc, argv, &i, "--mem");
 			if (parse_size(v, &o->mem))
-				return error_set(err, errlen, "--mem: bad size '%s' (examples: 2M, 128M, 4G)",
-					    v);
+				return error_set(err, errlen,
+				                 "--mem: bad size '%s' (examples: 2M, 128M, 4G)",
+				                 v);
 			if (o->mem < TORO_MEM_MIN || o->mem > TORO_MEM_MAX)
-				return error_set(err, errlen, "--mem %s: must be between 2M and 512G", v);
+				return error_set(err, errlen,
+				                 "--mem %s: must be between 2M and 512G", v);
 		} else if (is_option(a, "--cpus")) {
 			long n;
 			v = option_value(argc, argv, &i, "--cpus");
 			if (parse_int(v, 1, TORO_CPUS_MAX, &n))
-				return error_set(err, errlen, "--cpus %s: must be a number from 1 to %d", v,
-					    TORO_CPUS_MAX);
+				return error_set(err, errlen,
+				                 "--cpus %s: must be a number from 1 to %d", v,
+				                 TORO_CPUS_MAX);
 			o->cpus = (int)n;
 		} else if (is_option(a, "--timeout")) {
 			v = option_value(argc, argv, &i, "--timeout");
@@ -105,8 +125,10 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 			errno = 0;
 			double t = strtod(v, &end);
 			if (!*v || *end || errno || !(t > 0) || t > 1e7)
-				return error_set(err, errlen, "--timeout %s: must be a positive number of "
-							 "seconds", v);
+				return error_set(err, errlen,
+				                 "--timeout %s: must be a positive number of "
+				                 "seconds",
+				                 v);
 			o->timeout = t;
 		} else if (is_option(a, "--vmm")) {
 			v = option_value(argc, argv, &i, "--vmm");
@@ -117,7 +139,8 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 			else if (strcmp(v, "auto") == 0)
 				o->vmm = VMM_AUTO;
 			else
-				return error_set(err, errlen, "--vmm %s: must be auto, toro or qemu", v);
+				return error_set(err, errlen,
+				                 "--vmm %s: must be auto, toro or qemu", v);
 		} else if (is_option(a, "--accel")) {
 			v = option_value(argc, argv, &i, "--accel");
 			if (strcmp(v, "tcg") == 0)
@@ -133,7 +156,8 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 			else if (strcmp(v, "virtio") == 0)
 				o->console = CONSOLE_VIRTIO;
 			else
-				return error_set(err, errlen, "--console %s: must be serial or virtio", v);
+				return error_set(err, errlen,
+				                 "--console %s: must be serial or virtio", v);
 		} else if (strcmp(a, "--stats") == 0) {
 			o->stats = 1;
 		} else if (a[0] == '-' && a[1]) {
@@ -141,8 +165,10 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 		} else if (!o->image) {
 			o->image = a;
 		} else {
-			return error_set(err, errlen, "unexpected argument '%s' (application arguments go "
-						 "after --)", a);
+			return error_set(err, errlen,
+			                 "unexpected argument '%s' (application arguments go "
+			                 "after --)",
+			                 a);
 		}
 	}
 	if (!o->image)
@@ -208,7 +234,7 @@ char *make_kernel_cmdline(const struct run_options *o, const char *extra)
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	snprintf(opt, sizeof(opt), "toro.realtime=%llu",
-		 (unsigned long long)now.tv_sec * 1000000000ull + (unsigned long long)now.tv_nsec);
+	         (unsigned long long)now.tv_sec * 1000000000ull + (unsigned long long)now.tv_nsec);
 	bad |= cmdline_append_word(buf, cap, opt);
 	if (extra && *extra) {
 		size_t n = strlen(buf);

@@ -24,7 +24,7 @@
  * console is pinned to transport 0, and we name it among the options ourselves. */
 #define QEMU_CONSOLE_BUS    "virtio-mmio-bus.0"
 #define QEMU_CONSOLE_DEVICE "virtio_mmio.device=512@0xfeb00000:5"
-#define QEMU_MAX_ARGS      48
+#define QEMU_MAX_ARGS       48
 
 static const char *qemu_binary(void)
 {
@@ -152,10 +152,10 @@ int run_qemu(const struct run_options *o, const struct image *img)
 	}
 	close(fd);
 
-	char *cmdline = make_kernel_cmdline(o, o->console == CONSOLE_VIRTIO
-							? "toro.debugcon=" QEMU_DEBUGCON_PORT
-							  " " QEMU_CONSOLE_DEVICE
-							: "toro.debugcon=" QEMU_DEBUGCON_PORT);
+	char *cmdline =
+	    make_kernel_cmdline(o, o->console == CONSOLE_VIRTIO
+	                               ? "toro.debugcon=" QEMU_DEBUGCON_PORT " " QEMU_CONSOLE_DEVICE
+	                               : "toro.debugcon=" QEMU_DEBUGCON_PORT);
 	char mem[32], smp[16], chardev[sizeof(exit_file) + 32];
 	snprintf(mem, sizeof(mem), "%lluK", (unsigned long long)(o->mem >> 10));
 	snprintf(smp, sizeof(smp), "%d", o->cpus);
@@ -224,7 +224,7 @@ int run_qemu(const struct run_options *o, const struct image *img)
 
 	if (status == -1) {
 		toro_error("%s: guest still running after %g s (--timeout); stopped", o->image,
-			   o->timeout);
+		           o->timeout);
 		return TORO_EXIT_TIMEOUT;
 	}
 	if (status == -2) {

@@ -11,11 +11,11 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"usage: toro build SRC... -o IMAGE [--native] [--no-fpu] [-O2] [-g] [-IDIR] [-DNAME[=V]]\n"
-	"                  [-lLIB]\n"
-	"       toro run IMAGE [--mem SIZE] [--cpus N] [--timeout SEC] [--vmm auto|toro|qemu]\n"
-	"                [--accel tcg|kvm] [--console serial|virtio] [--stats] [-- ARGS...]\n"
-	"       toro version\n";
+    "usage: toro build SRC... -o IMAGE [--native] [--no-fpu] [-O2] [-g] [-IDIR] [-DNAME[=V]]\n"
+    "                  [-lLIB]\n"
+    "       toro run IMAGE [--mem SIZE] [--cpus N] [--timeout SEC] [--vmm auto|toro|qemu]\n"
+    "                [--accel tcg|kvm] [--console serial|virtio] [--stats] [-- ARGS...]\n"
+    "       toro version\n";
 
 void toro_error(const char *fmt, ...)
 {

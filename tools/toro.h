@@ -24,14 +24,14 @@ enum console_choice { CONSOLE_SERIAL, CONSOLE_VIRTIO };
 
 struct run_options {
 	const char *image;
-	uint64_t mem;      /* bytes */
+	uint64_t mem; /* bytes */
 	int cpus;
-	double timeout;    /* seconds; 0: none */
+	double timeout; /* seconds; 0: none */
 	enum vmm_choice vmm;
 	enum accel_choice accel;
 	enum console_choice console;
 	int stats;
-	int nargs;         /* application arguments (after "--") */
+	int nargs; /* application arguments (after "--") */
 	char **args;
 };
 

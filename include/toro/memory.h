@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-void *toro_malloc(size_t size);              /* NULL when memory runs out */
-void *toro_calloc(size_t n, size_t size);    /* cleared; NULL on overflow too */
+void *toro_malloc(size_t size);           /* NULL when memory runs out */
+void *toro_calloc(size_t n, size_t size); /* cleared; NULL on overflow too */
 void *toro_realloc(void *p, size_t size);
 void toro_free(void *p);
 

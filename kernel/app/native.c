@@ -8,12 +8,12 @@
 #define XSTR(x) STR(x)
 
 __asm__(".pushsection .note.toro, \"a\"\n"
-	".p2align 2\n"
-	".long 5, 4, " XSTR(TORO_NOTE_KIND) "\n"
-	".asciz \"Toro\"\n"
-	".p2align 2\n"
-	".long " XSTR(TORO_APP_NATIVE) "\n"
-	".popsection\n");
+        ".p2align 2\n"
+        ".long 5, 4, " XSTR(TORO_NOTE_KIND) "\n"
+                                            ".asciz \"Toro\"\n"
+                                            ".p2align 2\n"
+                                            ".long " XSTR(TORO_APP_NATIVE) "\n"
+                                                                           ".popsection\n");
 
 const int toro_app_native = TORO_APP_NATIVE;
 

@@ -7,11 +7,11 @@
 #define XSTR(x) STR(x)
 
 __asm__(".pushsection .note.toro, \"a\"\n"
-	".p2align 2\n"
-	".long 5, 4, " XSTR(TORO_NOTE_FLAGS) "\n"
-	".asciz \"Toro\"\n"
-	".p2align 2\n"
-	".long " XSTR(TORO_IMAGE_NO_FPU) "\n"
-	".popsection\n");
+        ".p2align 2\n"
+        ".long 5, 4, " XSTR(TORO_NOTE_FLAGS) "\n"
+                                             ".asciz \"Toro\"\n"
+                                             ".p2align 2\n"
+                                             ".long " XSTR(TORO_IMAGE_NO_FPU) "\n"
+                                                                              ".popsection\n");
 
 const int toro_image_no_fpu = 1;

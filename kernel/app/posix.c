@@ -13,12 +13,12 @@
 #define XSTR(x) STR(x)
 
 __asm__(".pushsection .note.toro, \"a\"\n"
-	".p2align 2\n"
-	".long 5, 4, " XSTR(TORO_NOTE_KIND) "\n"
-	".asciz \"Toro\"\n"
-	".p2align 2\n"
-	".long " XSTR(TORO_APP_POSIX) "\n"
-	".popsection\n");
+        ".p2align 2\n"
+        ".long 5, 4, " XSTR(TORO_NOTE_KIND) "\n"
+                                            ".asciz \"Toro\"\n"
+                                            ".p2align 2\n"
+                                            ".long " XSTR(TORO_APP_POSIX) "\n"
+                                                                          ".popsection\n");
 
 const int toro_app_posix = TORO_APP_POSIX;
 
@@ -31,7 +31,8 @@ void *const toro_posix_malloc = (void *)malloc;
 #define CLOCK_TICKS     100
 
 extern char _start[];
-extern const struct elf64_ehdr __ehdr_start; /* the image's headers are loaded with its first segment */
+extern const struct elf64_ehdr
+    __ehdr_start; /* the image's headers are loaded with its first segment */
 
 static char *push_bytes(char *sp, const void *data, size_t len)
 {

@@ -83,8 +83,7 @@ static void memory_init(const struct hvm_start_info *si)
 {
 	if (si->version < HVM_START_VERSION_MEMMAP || si->memmap_entries == 0)
 		panic("start_info has no memory map (version %u)", si->version);
-	const struct hvm_memmap_table_entry *map =
-		(const void *)(uintptr_t)si->memmap_paddr;
+	const struct hvm_memmap_table_entry *map = (const void *)(uintptr_t)si->memmap_paddr;
 	uint64_t top = 0;
 	for (uint32_t i = 0; i < si->memmap_entries; i++)
 		if (map[i].type == HVM_MEMMAP_RAM && map[i].addr + map[i].size > top)
@@ -100,8 +99,9 @@ static void memory_init(const struct hvm_start_info *si)
 }
 
 /* Options before "--": toro.argv0=NAME names the program, toro.realtime=NS sets the wall clock
- * (nanoseconds since 1970 at boot), toro.debugcon=PORT repeats the exit code there, NAME=value without a '.' in NAME goes to the environment (as Linux does for
- * init); anything else (virtio_mmio.device=, console=...) is for drivers or ignored. */
+ * (nanoseconds since 1970 at boot), toro.debugcon=PORT repeats the exit code there, NAME=value
+ * without a '.' in NAME goes to the environment (as Linux does for init); anything else
+ * (virtio_mmio.device=, console=...) is for drivers or ignored. */
 static int option_is_env(const char *word)
 {
 	const char *eq = NULL;
@@ -160,10 +160,11 @@ static void args_parse(struct app_args *a)
 		if (cmdline_option_value(w, "toro.argv0"))
 			argv0 = cmdline_option_value(w, "toro.argv0");
 		else if (cmdline_option_value(w, "toro.realtime"))
-			time_set_boot_realtime(parse_number(cmdline_option_value(w, "toro.realtime")));
+			time_set_boot_realtime(
+			    parse_number(cmdline_option_value(w, "toro.realtime")));
 		else if (cmdline_option_value(w, "toro.debugcon"))
 			kernel_debugcon_port =
-				(uint16_t)parse_number(cmdline_option_value(w, "toro.debugcon"));
+			    (uint16_t)parse_number(cmdline_option_value(w, "toro.debugcon"));
 		else if (option_is_env(w))
 			envc++;
 	}

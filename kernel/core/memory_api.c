@@ -59,14 +59,14 @@ int toro_memory_stats(unsigned core, struct toro_memory_stats *out)
 	struct mm_stats ms;
 	mm_get_stats(&ms);
 	*out = (struct toro_memory_stats){
-		.heap_bytes_in_use = hs.bytes_in_use,
-		.heap_bytes_held = hs.bytes_in_spans + hs.large_bytes,
-		.heap_allocs = hs.allocs,
-		.heap_frees = hs.frees,
-		.remote_frees_sent = hs.remote_sent,
-		.remote_frees_received = hs.remote_received,
-		.free_pages = ms.free_pages,
-		.total_pages = ms.total_pages,
+	    .heap_bytes_in_use = hs.bytes_in_use,
+	    .heap_bytes_held = hs.bytes_in_spans + hs.large_bytes,
+	    .heap_allocs = hs.allocs,
+	    .heap_frees = hs.frees,
+	    .remote_frees_sent = hs.remote_sent,
+	    .remote_frees_received = hs.remote_received,
+	    .free_pages = ms.free_pages,
+	    .total_pages = ms.total_pages,
 	};
 	return 0;
 }

@@ -168,7 +168,7 @@ static void inbox_push(struct cpu *owner, struct thread *t)
 	do {
 		t->inbox_next = head;
 	} while (!__atomic_compare_exchange_n(&owner->inbox, &head, t, 1, __ATOMIC_RELEASE,
-					      __ATOMIC_RELAXED));
+	                                      __ATOMIC_RELAXED));
 	arch_send_wake(owner);
 }
 
@@ -186,7 +186,7 @@ static void switch_finish(struct cpu *c)
 	c->last_dead = NULL;
 	if (dead->unmap_len)
 		mm_pages_free((void *)(uintptr_t)dead->unmap_addr,
-			      (dead->unmap_len + PAGE_SIZE - 1) / PAGE_SIZE);
+		              (dead->unmap_len + PAGE_SIZE - 1) / PAGE_SIZE);
 	int old = __atomic_fetch_or(&dead->release_flags, THREAD_SWITCHED_OUT, __ATOMIC_ACQ_REL);
 	if (old & THREAD_DETACHED)
 		mm_pages_free(dead->stack, dead->stack_pages);
@@ -205,7 +205,7 @@ static struct thread *idle_thread(struct cpu *c)
 
 /* The switch itself, from prev (already queued, dead or blocked as its state says) to next. */
 static inline __attribute__((always_inline)) void switch_to(struct cpu *c, struct thread *prev,
-							     struct thread *next)
+                                                            struct thread *next)
 {
 	if ((next != c->fpu_owner) != c->fpu_trap_armed)
 		arch_fpu_switch(c, next);
@@ -234,8 +234,8 @@ static void schedule(void)
 	if (c->inbox)
 		inbox_drain(c);
 	sleepers_expire(c);
-	int runnable = prev != c->idle &&
-		       (prev->state == THREAD_RUNNING || prev->state == THREAD_READY);
+	int runnable =
+	    prev != c->idle && (prev->state == THREAD_RUNNING || prev->state == THREAD_READY);
 	next = queue_pop(&c->ready);
 	if (!next)
 		next = runnable ? prev : idle_thread(c);
@@ -321,9 +321,9 @@ static void block_current(uint64_t deadline_ns)
 		} else {
 			t->state = THREAD_BLOCKED;
 			int armed = WAKE_ARMED;
-			if (!t->io_wait &&
-			    __atomic_compare_exchange_n(&t->wake_armed, &armed, WAKE_ARMED_UNCOUNTED, 0,
-							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			if (!t->io_wait && __atomic_compare_exchange_n(
+			                       &t->wake_armed, &armed, WAKE_ARMED_UNCOUNTED, 0,
+			                       __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 				__atomic_fetch_sub(&sched_live, 1, __ATOMIC_ACQ_REL);
 		}
 	}
@@ -388,7 +388,7 @@ static void thread_start(void)
 }
 
 struct thread *thread_create(unsigned cpu, void *(*entry)(void *), void *arg, size_t stack_size,
-			     int *err)
+                             int *err)
 {
 	if (cpu >= cpu_count || !cpus[cpu] || !cpus[cpu]->online) {
 		if (err)

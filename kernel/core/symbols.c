@@ -41,15 +41,15 @@ static void print_frame(int n, uintptr_t addr)
 	uintptr_t off;
 	const char *name = symbols_lookup(addr, &off);
 	if (name)
-		printk("  #%-2d %#018lx %s+0x%lx\n", n, (unsigned long)addr, name, (unsigned long)off);
+		printk("  #%-2d %#018lx %s+0x%lx\n", n, (unsigned long)addr, name,
+		       (unsigned long)off);
 	else
 		printk("  #%-2d %#018lx ?\n", n, (unsigned long)addr);
 }
 
 static int plausible_frame(uintptr_t rbp, uintptr_t below)
 {
-	return rbp > below && rbp >= LOWEST_STACK_ADDR && (rbp & 7) == 0 &&
-	       rbp + 16 <= mm_ram_top;
+	return rbp > below && rbp >= LOWEST_STACK_ADDR && (rbp & 7) == 0 && rbp + 16 <= mm_ram_top;
 }
 
 void backtrace_print(uintptr_t rip, uintptr_t rbp)

@@ -67,7 +67,7 @@ static void put_string(struct out *o, const struct spec *sp, const char *s)
 
 /* Formats one integer: sign or prefix, zero padding from precision or the '0' flag, width. */
 static void put_number(struct out *o, const struct spec *sp, uint64_t value, int negative,
-		       unsigned base, int upper)
+                       unsigned base, int upper)
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char buf[24];
@@ -112,12 +112,23 @@ static const char *parse_flags(const char *p, struct spec *sp)
 {
 	for (;; p++) {
 		switch (*p) {
-		case '-': sp->flags |= FLAG_LEFT; break;
-		case '0': sp->flags |= FLAG_ZERO; break;
-		case '+': sp->flags |= FLAG_PLUS; break;
-		case ' ': sp->flags |= FLAG_SPACE; break;
-		case '#': sp->flags |= FLAG_ALT; break;
-		default: return p;
+		case '-':
+			sp->flags |= FLAG_LEFT;
+			break;
+		case '0':
+			sp->flags |= FLAG_ZERO;
+			break;
+		case '+':
+			sp->flags |= FLAG_PLUS;
+			break;
+		case ' ':
+			sp->flags |= FLAG_SPACE;
+			break;
+		case '#':
+			sp->flags |= FLAG_ALT;
+			break;
+		default:
+			return p;
 		}
 	}
 }
@@ -159,22 +170,32 @@ static const char *parse_length(const char *p, int *length)
 static int64_t fetch_signed(va_list *ap, int length)
 {
 	switch (length) {
-	case -2: return (signed char)va_arg(*ap, int);
-	case -1: return (short)va_arg(*ap, int);
-	case 0: return va_arg(*ap, int);
-	case 1: return va_arg(*ap, long);
-	default: return va_arg(*ap, long long);
+	case -2:
+		return (signed char)va_arg(*ap, int);
+	case -1:
+		return (short)va_arg(*ap, int);
+	case 0:
+		return va_arg(*ap, int);
+	case 1:
+		return va_arg(*ap, long);
+	default:
+		return va_arg(*ap, long long);
 	}
 }
 
 static uint64_t fetch_unsigned(va_list *ap, int length)
 {
 	switch (length) {
-	case -2: return (unsigned char)va_arg(*ap, unsigned);
-	case -1: return (unsigned short)va_arg(*ap, unsigned);
-	case 0: return va_arg(*ap, unsigned);
-	case 1: return va_arg(*ap, unsigned long);
-	default: return va_arg(*ap, unsigned long long);
+	case -2:
+		return (unsigned char)va_arg(*ap, unsigned);
+	case -1:
+		return (unsigned short)va_arg(*ap, unsigned);
+	case 0:
+		return va_arg(*ap, unsigned);
+	case 1:
+		return va_arg(*ap, unsigned long);
+	default:
+		return va_arg(*ap, unsigned long long);
 	}
 }
 
@@ -228,15 +249,25 @@ size_t format_v(format_sink sink, void *ctx, const char *fmt, va_list ap_in)
 			put_number(&o, &sp, mag, v < 0, 10, 0);
 			break;
 		}
-		case 'u': put_number(&o, &sp, fetch_unsigned(&ap, length), 0, 10, 0); break;
-		case 'x': put_number(&o, &sp, fetch_unsigned(&ap, length), 0, 16, 0); break;
-		case 'X': put_number(&o, &sp, fetch_unsigned(&ap, length), 0, 16, 1); break;
-		case 'o': put_number(&o, &sp, fetch_unsigned(&ap, length), 0, 8, 0); break;
+		case 'u':
+			put_number(&o, &sp, fetch_unsigned(&ap, length), 0, 10, 0);
+			break;
+		case 'x':
+			put_number(&o, &sp, fetch_unsigned(&ap, length), 0, 16, 0);
+			break;
+		case 'X':
+			put_number(&o, &sp, fetch_unsigned(&ap, length), 0, 16, 1);
+			break;
+		case 'o':
+			put_number(&o, &sp, fetch_unsigned(&ap, length), 0, 8, 0);
+			break;
 		case 'p':
 			sp.flags |= FLAG_ALT;
 			put_number(&o, &sp, (uintptr_t)va_arg(ap, void *), 0, 16, 0);
 			break;
-		case 's': put_string(&o, &sp, va_arg(ap, const char *)); break;
+		case 's':
+			put_string(&o, &sp, va_arg(ap, const char *));
+			break;
 		case 'c': {
 			char ch = (char)va_arg(ap, int);
 			int pad = sp.width - 1;
@@ -247,8 +278,12 @@ size_t format_v(format_sink sink, void *ctx, const char *fmt, va_list ap_in)
 				out_pad(&o, ' ', pad);
 			break;
 		}
-		case '%': out_put(&o, "%", 1); break;
-		case '\0': out_put(&o, "%", 1); break;
+		case '%':
+			out_put(&o, "%", 1);
+			break;
+		case '\0':
+			out_put(&o, "%", 1);
+			break;
 		default: {
 			/* Unknown conversion: print it as written so the mistake is visible. */
 			char bad[2] = {'%', c};

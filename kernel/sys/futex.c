@@ -7,8 +7,8 @@
 #include <kernel/time.h>
 #include <toro/abi/linux.h>
 
-#define FUTEX_BUCKETS   64
-#define NSEC_PER_SEC    1000000000ull
+#define FUTEX_BUCKETS    64
+#define NSEC_PER_SEC     1000000000ull
 #define FUTEX_BITSET_ANY 0xffffffffu
 
 struct futex_waiter {
@@ -72,11 +72,12 @@ static long futex_wait(uint64_t addr, uint32_t val, uint64_t deadline, uint32_t 
 
 /* Wakes up to n waiters on addr; with requeue_to, moves up to requeue more to that address. */
 static long futex_wake_requeue(uint64_t addr, uint32_t bitset, long n, uint64_t requeue_to,
-			       long requeue)
+                               long requeue)
 {
 	struct futex_bucket *b = bucket_of(addr), *to = requeue_to ? bucket_of(requeue_to) : NULL;
 	/* Lock buckets in address order so two requeues cannot deadlock. */
-	struct futex_bucket *first = to && to < b ? to : b, *second = to && to != b ? (to < b ? b : to) : NULL;
+	struct futex_bucket *first = to && to < b ? to : b,
+	                    *second = to && to != b ? (to < b ? b : to) : NULL;
 	spin_lock(&first->lock);
 	if (second)
 		spin_lock(&second->lock);
@@ -168,7 +169,7 @@ long sys_futex(const struct syscall_args *a)
 		if (!sys_range_ok(addr2, sizeof(uint32_t)))
 			return -LINUX_EFAULT;
 		return futex_wake_requeue(addr, FUTEX_BITSET_ANY, (long)(uint32_t)val, addr2,
-					  (long)(uint32_t)timeout);
+		                          (long)(uint32_t)timeout);
 	default:
 		return -LINUX_ENOSYS;
 	}

@@ -5,12 +5,12 @@
 #include <kernel/printk.h>
 #include <toro/abi/linux.h>
 
-#define FD_STDIN       0
-#define FD_STDOUT      1
-#define FD_STDERR      2
-#define IOV_MAX        1024
-#define CONSOLE_ROWS   24
-#define CONSOLE_COLS   80
+#define FD_STDIN     0
+#define FD_STDOUT    1
+#define FD_STDERR    2
+#define IOV_MAX      1024
+#define CONSOLE_ROWS 24
+#define CONSOLE_COLS 80
 
 static int is_console(uint64_t fd)
 {

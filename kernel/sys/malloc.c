@@ -48,7 +48,8 @@ void *realloc(void *p, size_t size)
 		void *q = toro_malloc(size);
 		if (!q)
 			return set_enomem(NULL);
-		size_t old = heap_usable_size(p) - (size_t)((char *)p - (char *)heap_block_start(p));
+		size_t old =
+		    heap_usable_size(p) - (size_t)((char *)p - (char *)heap_block_start(p));
 		memcpy(q, p, old < size ? old : size);
 		free(p);
 		return q;

@@ -5,7 +5,7 @@
 #include <kernel/time.h>
 #include <toro/abi/linux.h>
 
-#define NSEC_PER_SEC 1000000000ull
+#define NSEC_PER_SEC    1000000000ull
 #define GETRANDOM_FLAGS (LINUX_GRND_NONBLOCK | LINUX_GRND_RANDOM | LINUX_GRND_INSECURE)
 
 long sys_clock_gettime(const struct syscall_args *a)

@@ -8,8 +8,8 @@
 #include <kernel/string.h>
 #include <toro/abi/linux.h>
 
-#define TORO_PID        1
-#define SIGSET_MAX_SIZE 128
+#define TORO_PID                    1
+#define SIGSET_MAX_SIZE             128
 #define KSIGACTION_SIZE(sigsetsize) (3 * 8 + (sigsetsize))
 
 long sys_getpid(const struct syscall_args *a)

@@ -10,12 +10,12 @@
 #include <toro/abi/linux.h>
 #include <toro/memory.h>
 
-#define CLONE_THREAD_FLAGS                                                                     \
-	(LINUX_CLONE_VM | LINUX_CLONE_FS | LINUX_CLONE_FILES | LINUX_CLONE_SIGHAND |           \
+#define CLONE_THREAD_FLAGS                                                                         \
+	(LINUX_CLONE_VM | LINUX_CLONE_FS | LINUX_CLONE_FILES | LINUX_CLONE_SIGHAND |               \
 	 LINUX_CLONE_THREAD)
-#define CLONE_KNOWN_FLAGS                                                                      \
-	(CLONE_THREAD_FLAGS | LINUX_CLONE_SYSVSEM | LINUX_CLONE_SETTLS |                       \
-	 LINUX_CLONE_PARENT_SETTID | LINUX_CLONE_CHILD_CLEARTID | LINUX_CLONE_DETACHED |       \
+#define CLONE_KNOWN_FLAGS                                                                          \
+	(CLONE_THREAD_FLAGS | LINUX_CLONE_SYSVSEM | LINUX_CLONE_SETTLS |                           \
+	 LINUX_CLONE_PARENT_SETTID | LINUX_CLONE_CHILD_CLEARTID | LINUX_CLONE_DETACHED |           \
 	 LINUX_CLONE_CHILD_SETTID)
 #define CLONE_KERNEL_STACK (8ul << 10) /* only until the child is on its own stack */
 #define NSEC_PER_SEC       1000000000ull

@@ -16,9 +16,9 @@ struct mp_floating_pointer {
 	uint32_t config_paddr; /* physical address of the configuration table */
 	uint8_t length;        /* in 16-byte units: 1 */
 	uint8_t spec_rev;
-	uint8_t checksum;      /* all 16 bytes sum to 0 */
-	uint8_t feature1;      /* 0: a configuration table is present */
-	uint8_t feature2;      /* bit 7: IMCR present (PIC mode); 0: virtual wire mode */
+	uint8_t checksum; /* all 16 bytes sum to 0 */
+	uint8_t feature1; /* 0: a configuration table is present */
+	uint8_t feature2; /* bit 7: IMCR present (PIC mode); 0: virtual wire mode */
 	uint8_t feature_reserved[3];
 } __attribute__((packed));
 
@@ -27,7 +27,7 @@ struct mp_config_header {
 	char signature[4];
 	uint16_t base_table_length; /* header and entries, bytes */
 	uint8_t spec_rev;
-	uint8_t checksum;           /* base table sums to 0 */
+	uint8_t checksum; /* base table sums to 0 */
 	char oem_id[8];
 	char product_id[12];
 	uint32_t oem_table_paddr;

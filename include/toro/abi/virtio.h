@@ -39,7 +39,7 @@
 #define VIRTIO_MMIO_CONFIG              0x100
 #define VIRTIO_MMIO_REGION_SIZE         0x1000 /* one device per 4 KiB page */
 
-#define VIRTIO_MMIO_MAGIC   0x74726976u
+#define VIRTIO_MMIO_MAGIC          0x74726976u
 #define VIRTIO_MMIO_VERSION_MODERN 2u
 
 #define VIRTIO_MMIO_INT_VRING  0x1 /* used buffer notification */
@@ -94,7 +94,7 @@ struct virtq_avail {
 };
 
 struct virtq_used_elem {
-	uint32_t id; /* head of the descriptor chain */
+	uint32_t id;  /* head of the descriptor chain */
 	uint32_t len; /* bytes written into the chain's device-writable buffers */
 };
 

@@ -9,11 +9,11 @@
 
 #include "io.h"
 
-#define MSR_APIC_BASE        0x1b
-#define APIC_BASE_ENABLE     (1u << 11)
-#define APIC_BASE_X2APIC     (1u << 10)
-#define MSR_TSC_DEADLINE     0x6e0
-#define X2APIC_MSR(reg)      (0x800 + ((reg) >> 4))
+#define MSR_APIC_BASE    0x1b
+#define APIC_BASE_ENABLE (1u << 11)
+#define APIC_BASE_X2APIC (1u << 10)
+#define MSR_TSC_DEADLINE 0x6e0
+#define X2APIC_MSR(reg)  (0x800 + ((reg) >> 4))
 
 #define APIC_REG_ID          0x020
 #define APIC_REG_EOI         0x0b0
@@ -25,20 +25,20 @@
 #define APIC_REG_TIMER_COUNT 0x390
 #define APIC_REG_TIMER_DIV   0x3e0
 
-#define SVR_ENABLE           0x100
+#define SVR_ENABLE             0x100
 #define LVT_TIMER_TSC_DEADLINE (2u << 17)
-#define LVT_MASKED           (1u << 16)
-#define TIMER_DIV_1          0xb
-#define ICR_INIT             0x500
-#define ICR_STARTUP          0x600
-#define ICR_LEVEL_ASSERT     0x4000
-#define ICR_DELIVERY_PENDING 0x1000
+#define LVT_MASKED             (1u << 16)
+#define TIMER_DIV_1            0xb
+#define ICR_INIT               0x500
+#define ICR_STARTUP            0x600
+#define ICR_LEVEL_ASSERT       0x4000
+#define ICR_DELIVERY_PENDING   0x1000
 
 #define CPUID1_ECX_X2APIC       (1u << 21)
 #define CPUID1_ECX_TSC_DEADLINE (1u << 24)
 
-#define IOAPIC_REGSEL 0x00
-#define IOAPIC_WINDOW 0x10
+#define IOAPIC_REGSEL      0x00
+#define IOAPIC_WINDOW      0x10
 #define IOAPIC_REDTBL(pin) (0x10 + 2 * (pin))
 
 static int x2apic, tsc_deadline;
@@ -76,7 +76,7 @@ void apic_init(void)
 	apic_write(APIC_REG_SVR, SVR_ENABLE | IRQ_VECTOR_SPURIOUS);
 	apic_write(APIC_REG_TIMER_DIV, TIMER_DIV_1);
 	apic_write(APIC_REG_LVT_TIMER,
-		   IRQ_VECTOR_TIMER | (tsc_deadline ? LVT_TIMER_TSC_DEADLINE : 0));
+	           IRQ_VECTOR_TIMER | (tsc_deadline ? LVT_TIMER_TSC_DEADLINE : 0));
 }
 
 /* The boot CPU's LAPIC is set up on first use; application processors set theirs up as they
@@ -159,7 +159,7 @@ uint64_t apic_count_ticks(uint32_t lapic_ticks)
 	uint64_t t1 = arch_timestamp();
 	apic_write(APIC_REG_TIMER_INIT, 0);
 	apic_write(APIC_REG_LVT_TIMER,
-		   IRQ_VECTOR_TIMER | (tsc_deadline ? LVT_TIMER_TSC_DEADLINE : 0));
+	           IRQ_VECTOR_TIMER | (tsc_deadline ? LVT_TIMER_TSC_DEADLINE : 0));
 	return t1 - t0;
 }
 

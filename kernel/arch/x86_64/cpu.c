@@ -17,14 +17,14 @@
 #define IDT_TYPE_INTGATE 0x8e /* present, DPL 0, 64-bit interrupt gate */
 #define TSS_TYPE_AVAIL   0x89 /* present, 64-bit TSS available */
 #define IST_EXCEPTION    1
-#define IST_CRITICAL     2    /* double fault, NMI, machine check: a stack of their own */
+#define IST_CRITICAL     2 /* double fault, NMI, machine check: a stack of their own */
 #define IST_IRQ          3
 #define EXCEPTION_STACK  16384
 #define CRITICAL_STACK   8192
 #define IRQ_STACK        16384
 
-#define VEC_NMI          2
-#define VEC_DOUBLE_FAULT 8
+#define VEC_NMI           2
+#define VEC_DOUBLE_FAULT  8
 #define VEC_MACHINE_CHECK 18
 
 #define I8042_COMMAND 0x64
@@ -82,12 +82,12 @@ static struct arch_cpu boot_arch __attribute__((section(".noinit.arch"), aligned
 static void idt_set(int vector, uintptr_t handler, int ist)
 {
 	idt[vector] = (struct idt_entry){
-		.offset_low = (uint16_t)handler,
-		.selector = GDT_KERNEL_CS,
-		.ist = (uint8_t)ist,
-		.type = IDT_TYPE_INTGATE,
-		.offset_mid = (uint16_t)(handler >> 16),
-		.offset_high = (uint32_t)(handler >> 32),
+	    .offset_low = (uint16_t)handler,
+	    .selector = GDT_KERNEL_CS,
+	    .ist = (uint8_t)ist,
+	    .type = IDT_TYPE_INTGATE,
+	    .offset_mid = (uint16_t)(handler >> 16),
+	    .offset_high = (uint32_t)(handler >> 32),
 	};
 }
 
@@ -98,10 +98,11 @@ static void idt_fill(void)
 	for (int v = 0; v < IDT_EXCEPTIONS; v++) {
 		int critical = v == VEC_NMI || v == VEC_DOUBLE_FAULT || v == VEC_MACHINE_CHECK;
 		idt_set(v, (uintptr_t)trap_stubs + STUB_SIZE * (uintptr_t)v,
-			critical ? IST_CRITICAL : IST_EXCEPTION);
+		        critical ? IST_CRITICAL : IST_EXCEPTION);
 	}
 	for (int v = IDT_EXCEPTIONS; v < IDT_ENTRIES; v++)
-		idt_set(v, (uintptr_t)irq_stubs + STUB_SIZE * (uintptr_t)(v - IDT_EXCEPTIONS), IST_IRQ);
+		idt_set(v, (uintptr_t)irq_stubs + STUB_SIZE * (uintptr_t)(v - IDT_EXCEPTIONS),
+		        IST_IRQ);
 }
 
 /* Loads a's GDT (reloading every segment register), its TSS and the shared IDT, and points
@@ -119,23 +120,23 @@ static void arch_cpu_load(struct arch_cpu *a, struct cpu *c)
 	a->gdt[GDT_KERNEL_CS / 8] = GDT_CODE64;
 	a->gdt[GDT_KERNEL_DS / 8] = GDT_DATA;
 	a->gdt[GDT_TSS / 8] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
-			      ((uint64_t)TSS_TYPE_AVAIL << 40) | ((limit >> 16 & 0xf) << 48) |
-			      ((base >> 24 & 0xff) << 56);
+	                      ((uint64_t)TSS_TYPE_AVAIL << 40) | ((limit >> 16 & 0xf) << 48) |
+	                      ((base >> 24 & 0xff) << 56);
 	a->gdt[GDT_TSS / 8 + 1] = base >> 32;
 
 	struct descriptor_pointer g = {sizeof(a->gdt) - 1, (uintptr_t)a->gdt};
 	__asm__ volatile("lgdt %0\n\t"
-			 "pushq %1\n\t"
-			 "leaq 1f(%%rip), %%rax\n\t"
-			 "pushq %%rax\n\t"
-			 "lretq\n"
-			 "1:\tmov %2, %%eax\n\t"
-			 "mov %%eax, %%ds\n\t"
-			 "mov %%eax, %%es\n\t"
-			 "mov %%eax, %%ss"
-			 :
-			 : "m"(g), "i"(GDT_KERNEL_CS), "i"(GDT_KERNEL_DS)
-			 : "rax", "memory");
+	                 "pushq %1\n\t"
+	                 "leaq 1f(%%rip), %%rax\n\t"
+	                 "pushq %%rax\n\t"
+	                 "lretq\n"
+	                 "1:\tmov %2, %%eax\n\t"
+	                 "mov %%eax, %%ds\n\t"
+	                 "mov %%eax, %%es\n\t"
+	                 "mov %%eax, %%ss"
+	                 :
+	                 : "m"(g), "i"(GDT_KERNEL_CS), "i"(GDT_KERNEL_DS)
+	                 : "rax", "memory");
 	__asm__ volatile("ltr %w0" : : "r"(GDT_TSS));
 	struct descriptor_pointer p = {sizeof(idt) - 1, (uintptr_t)idt};
 	__asm__ volatile("lidt %0" : : "m"(p));

@@ -16,8 +16,8 @@
 #include "apic.h"
 #include "io.h"
 
-#define TRAMPOLINE_ADDR 0x8000
-#define AP_STACK_SIZE   (16ul << 10)
+#define TRAMPOLINE_ADDR     0x8000
+#define AP_STACK_SIZE       (16ul << 10)
 #define AP_START_TIMEOUT_NS (200ull * 1000 * 1000)
 #define SIPI_RETRY_NS       (1ull * 1000 * 1000)
 
@@ -121,10 +121,12 @@ static int mp_parse(void)
 	const struct mp_config_header *c = (const void *)(uintptr_t)f->config_paddr;
 	if (memcmp(c->signature, MP_CONFIG_SIGNATURE, 4) != 0 ||
 	    checksum(c, c->base_table_length) != 0) {
-		printk("toro: MP configuration table at %#x is corrupt; ignored\n", f->config_paddr);
+		printk("toro: MP configuration table at %#x is corrupt; ignored\n",
+		       f->config_paddr);
 		return -1;
 	}
-	const uint8_t *p = (const uint8_t *)(c + 1), *end = (const uint8_t *)c + c->base_table_length;
+	const uint8_t *p = (const uint8_t *)(c + 1),
+	              *end = (const uint8_t *)c + c->base_table_length;
 	/* Walked by length, as Linux does: some firmware (qboot) leaves the entry count 0. */
 	while (p < end) {
 		switch (*p) {
@@ -161,7 +163,7 @@ static const struct acpi_header *acpi_find_table(const char *sig)
 		return NULL;
 	int xsdt = r->revision >= 2 && r->xsdt;
 	const struct acpi_header *root =
-		(const void *)(uintptr_t)(xsdt ? r->xsdt : (uint64_t)r->rsdt);
+	    (const void *)(uintptr_t)(xsdt ? r->xsdt : (uint64_t)r->rsdt);
 	size_t width = xsdt ? 8 : 4;
 	size_t n = (root->length - sizeof(*root)) / width;
 	const uint8_t *entries = (const uint8_t *)(root + 1);
@@ -181,7 +183,8 @@ static int madt_parse(void)
 	const struct acpi_header *h = acpi_find_table("APIC");
 	if (!h)
 		return -1;
-	const uint8_t *p = (const uint8_t *)h + sizeof(*h) + 8, *end = (const uint8_t *)h + h->length;
+	const uint8_t *p = (const uint8_t *)h + sizeof(*h) + 8,
+	              *end = (const uint8_t *)h + h->length;
 	while (p + 2 <= end && p[1] >= 2) {
 		uint32_t flags;
 		if (p[0] == MADT_LAPIC) {
@@ -255,7 +258,8 @@ unsigned arch_smp_init(void)
 	if (found_count <= 1)
 		return 1;
 	apic_ensure();
-	memcpy((void *)TRAMPOLINE_ADDR, trampoline_start, (size_t)(trampoline_end - trampoline_start));
+	memcpy((void *)TRAMPOLINE_ADDR, trampoline_start,
+	       (size_t)(trampoline_end - trampoline_start));
 	for (unsigned i = 0; i < found_count; i++) {
 		if (found_apic_ids[i] == boot->apic_id)
 			continue;

@@ -19,16 +19,38 @@
 #define PF_FETCH       0x10
 
 static const char *const exception_names[32] = {
-	"divide error (#DE)", "debug (#DB)", "non-maskable interrupt (NMI)", "breakpoint (#BP)",
-	"overflow (#OF)", "bound range exceeded (#BR)", "invalid opcode (#UD)",
-	"device not available (#NM)", "double fault (#DF)", "coprocessor segment overrun",
-	"invalid TSS (#TS)", "segment not present (#NP)", "stack-segment fault (#SS)",
-	"general protection fault (#GP)", "page fault (#PF)", "reserved (15)",
-	"x87 floating-point error (#MF)", "alignment check (#AC)", "machine check (#MC)",
-	"SIMD floating-point exception (#XM)", "virtualization exception (#VE)",
-	"control protection (#CP)", "reserved (22)", "reserved (23)", "reserved (24)",
-	"reserved (25)", "reserved (26)", "reserved (27)", "hypervisor injection (#HV)",
-	"VMM communication (#VC)", "security exception (#SX)", "reserved (31)",
+    "divide error (#DE)",
+    "debug (#DB)",
+    "non-maskable interrupt (NMI)",
+    "breakpoint (#BP)",
+    "overflow (#OF)",
+    "bound range exceeded (#BR)",
+    "invalid opcode (#UD)",
+    "device not available (#NM)",
+    "double fault (#DF)",
+    "coprocessor segment overrun",
+    "invalid TSS (#TS)",
+    "segment not present (#NP)",
+    "stack-segment fault (#SS)",
+    "general protection fault (#GP)",
+    "page fault (#PF)",
+    "reserved (15)",
+    "x87 floating-point error (#MF)",
+    "alignment check (#AC)",
+    "machine check (#MC)",
+    "SIMD floating-point exception (#XM)",
+    "virtualization exception (#VE)",
+    "control protection (#CP)",
+    "reserved (22)",
+    "reserved (23)",
+    "reserved (24)",
+    "reserved (25)",
+    "reserved (26)",
+    "reserved (27)",
+    "hypervisor injection (#HV)",
+    "VMM communication (#VC)",
+    "security exception (#SX)",
+    "reserved (31)",
 };
 
 static volatile int trap_depth;
@@ -36,7 +58,9 @@ static volatile int trap_depth;
 static void print_page_fault(uint64_t error, uint64_t cr2)
 {
 	printk("fault address %#lx: %s %s%s%s\n", (unsigned long)cr2,
-	       error & PF_FETCH ? "instruction fetch from" : error & PF_WRITE ? "write to" : "read from",
+	       error & PF_FETCH   ? "instruction fetch from"
+	       : error & PF_WRITE ? "write to"
+	                          : "read from",
 	       error & PF_PRESENT ? "a protected page" : "an unmapped page",
 	       error & PF_RESERVED ? " (reserved bit set)" : "", error & PF_USER ? " (user)" : "");
 }

@@ -21,10 +21,10 @@
 #define CR4_OSFXSR     0x00000200
 #define CR4_OSXMMEXCPT 0x00000400
 
-#define MSR_EFER   0xc0000080
-#define MSR_STAR   0xc0000081
-#define MSR_LSTAR  0xc0000082
-#define MSR_FMASK  0xc0000084
+#define MSR_EFER    0xc0000080
+#define MSR_STAR    0xc0000081
+#define MSR_LSTAR   0xc0000082
+#define MSR_FMASK   0xc0000084
 #define MSR_FS_BASE 0xc0000100
 #define MSR_GS_BASE 0xc0000101
 
@@ -42,6 +42,7 @@
 #define RFLAGS_AC 0x00040000
 
 #ifdef __ASSEMBLER__
+/* clang-format off */
 /* From 32-bit protected mode on the boot page tables to 64-bit code at `target`, for the boot
  * CPU (boot.S) and the others (trampoline.S) alike: PAE, SSE enabled for applications (MXCSR
  * keeps its reset value), EFER.LME, SCE (the syscall instruction) and NXE, then paging. */
@@ -61,6 +62,7 @@
 	mov %eax, %cr0
 	ljmp $GDT_KERNEL_CS, $\target
 .endm
+/* clang-format on */
 #endif
 
 #endif

@@ -22,18 +22,18 @@ struct cpu {
 	struct thread *current;
 	struct thread *idle;
 	struct thread_queue ready;
-	struct thread *sleepers;   /* sorted by wake time */
-	struct thread *inbox;      /* threads other cores made runnable here (LIFO, atomic) */
-	struct thread *last_dead;  /* exited thread just switched away from */
-	struct thread *migrating;  /* thread just switched away from, bound for another core */
-	struct thread *fpu_owner;  /* whose FP/SSE state is in this core's registers */
-	int fpu_trap_armed;        /* CR0.TS is set */
+	struct thread *sleepers;    /* sorted by wake time */
+	struct thread *inbox;       /* threads other cores made runnable here (LIFO, atomic) */
+	struct thread *last_dead;   /* exited thread just switched away from */
+	struct thread *migrating;   /* thread just switched away from, bound for another core */
+	struct thread *fpu_owner;   /* whose FP/SSE state is in this core's registers */
+	int fpu_trap_armed;         /* CR0.TS is set */
 	uint64_t timer_deadline_ns; /* programmed one-shot, 0 if none */
 	volatile int online;
-	int apic_ready;            /* LAPIC enabled (arch) */
+	int apic_ready; /* LAPIC enabled (arch) */
 	uint64_t switches;
 	uint64_t ipis_received;
-	void *arch; /* per-core arch data (TSS, GDT, interrupt stacks) */
+	void *arch;        /* per-core arch data (TSS, GDT, interrupt stacks) */
 	struct heap *heap; /* this core's heap, made on first use (memory_api.c) */
 };
 

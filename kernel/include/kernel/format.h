@@ -16,6 +16,6 @@ size_t format_v(format_sink sink, void *ctx, const char *fmt, va_list ap);
 /* snprintf semantics: writes at most size bytes including the NUL, returns the full length. */
 size_t format_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 size_t format_snprintf(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -5,12 +5,12 @@
 
 #include <stdint.h>
 
-#define IRQ_VECTOR_BASE  32 /* device IRQ n (IOAPIC pin) arrives on vector 32 + n */
-#define IRQ_DEVICE_COUNT 24
-#define IRQ_VECTOR_TIMER 56
-#define IRQ_VECTOR_WAKE  57 /* IPI: "look at your inbox" */
+#define IRQ_VECTOR_BASE     32 /* device IRQ n (IOAPIC pin) arrives on vector 32 + n */
+#define IRQ_DEVICE_COUNT    24
+#define IRQ_VECTOR_TIMER    56
+#define IRQ_VECTOR_WAKE     57 /* IPI: "look at your inbox" */
 #define IRQ_VECTOR_SPURIOUS 63
-#define IRQ_VECTOR_COUNT 64
+#define IRQ_VECTOR_COUNT    64
 
 typedef void (*irq_handler)(void *ctx);
 

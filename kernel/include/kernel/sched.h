@@ -39,17 +39,17 @@ struct thread {
 	void *(*entry)(void *);
 	void *arg;
 	void *result;
-	char *stack;               /* lowest address of the stack allocation */
+	char *stack; /* lowest address of the stack allocation */
 	size_t stack_pages;
-	int release_flags;         /* THREAD_DETACHED, THREAD_SWITCHED_OUT (sched.c) */
+	int release_flags; /* THREAD_DETACHED, THREAD_SWITCHED_OUT (sched.c) */
 	int finished;
 	struct wait_queue joiners;
-	uint64_t fs_base;          /* TLS pointer of POSIX threads */
+	uint64_t fs_base; /* TLS pointer of POSIX threads */
 	int tid;
-	uint64_t clear_child_tid;  /* POSIX: zeroed and futex-woken when the thread exits */
-	uint64_t unmap_addr;       /* POSIX: its own stack, unmapped once it is off it */
+	uint64_t clear_child_tid; /* POSIX: zeroed and futex-woken when the thread exits */
+	uint64_t unmap_addr;      /* POSIX: its own stack, unmapped once it is off it */
 	uint64_t unmap_len;
-	int fpu_valid;             /* fpu_area holds this thread's saved FP/SSE state */
+	int fpu_valid; /* fpu_area holds this thread's saved FP/SSE state */
 	uint8_t fpu_area[512] __attribute__((aligned(16))); /* FXSAVE image */
 };
 
@@ -63,7 +63,7 @@ _Noreturn void sched_ap_main(void);
 /* Creates a thread on core cpu running entry(arg). Returns NULL (errno-style code in *err if
  * given) when memory runs out or cpu does not exist. */
 struct thread *thread_create(unsigned cpu, void *(*entry)(void *), void *arg, size_t stack_size,
-			     int *err);
+                             int *err);
 void thread_yield(void);
 void thread_sleep_ns(uint64_t ns);
 /* Waits for t to finish and returns its result; frees it. Only one join per thread. */
