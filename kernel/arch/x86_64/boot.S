@@ -34,9 +34,14 @@ pvh_start32:
 	mov %eax, %fs
 	mov %eax, %gs
 
-	/* Page tables live at the start of BSS: zero PML4 and PDPT (the loader need not have). */
+	/* Page tables live at the start of BSS (the loader need not have zeroed it). The PML4 is
+	 * cleared here; of the PDPT only the four entries written below are used before long mode,
+	 * which clears the rest in quadwords (half the iterations of doing it here). */
 	mov $boot_pml4, %edi
-	mov $(2 * 4096 / 4), %ecx
+	mov $(4096 / 4), %ecx
+	rep stosl
+	mov $boot_pdpt, %edi
+	mov $(4 * 8 / 4), %ecx
 	rep stosl
 
 	movl $(boot_pdpt + PTE_P + PTE_W), boot_pml4
@@ -76,8 +81,8 @@ pvh_start32:
 	.type long_mode, @function
 long_mode:
 	mov $boot_stack_top, %esp
-	/* Clear the rest of BSS (after the two page-table pages) in quadwords. */
-	mov $(boot_pml4 + 2 * 4096), %edi
+	/* Clear the rest of the PDPT (beyond its four boot entries) and of BSS, in quadwords. */
+	mov $(boot_pdpt + 4 * 8), %edi
 	mov $__bss_end, %ecx
 	sub %edi, %ecx
 	shr $3, %ecx
