@@ -387,8 +387,8 @@ static void thread_start(void)
 	thread_exit(t->entry(t->arg));
 }
 
-struct thread *thread_create(unsigned cpu, void *(*entry)(void *), void *arg, size_t stack_size,
-                             int *err)
+struct thread *thread_create_stopped(unsigned cpu, void *(*entry)(void *), void *arg,
+                                     size_t stack_size, int *err)
 {
 	if (cpu >= cpu_count || !cpus[cpu] || !cpus[cpu]->online) {
 		if (err)
@@ -421,7 +421,20 @@ struct thread *thread_create(unsigned cpu, void *(*entry)(void *), void *arg, si
 	 * IPI for another core) makes it ready and counts it. */
 	t->state = THREAD_BLOCKED;
 	t->wake_armed = WAKE_ARMED_UNCOUNTED;
+	return t;
+}
+
+void thread_start_new(struct thread *t)
+{
 	sched_wake(t);
+}
+
+struct thread *thread_create(unsigned cpu, void *(*entry)(void *), void *arg, size_t stack_size,
+                             int *err)
+{
+	struct thread *t = thread_create_stopped(cpu, entry, arg, stack_size, err);
+	if (t)
+		thread_start_new(t);
 	return t;
 }
 

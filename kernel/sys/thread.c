@@ -24,6 +24,15 @@
 /* Threads of the process still running: the last one to exit ends the VM. */
 static int posix_threads = 1;
 
+/* New threads go to the cores in turn, so that a program's threads run in parallel as it
+ * expects on Linux; sched_setaffinity moves one where the program wants it. */
+static unsigned clone_next_core = 1;
+
+static unsigned clone_pick_core(void)
+{
+	return __atomic_fetch_add(&clone_next_core, 1, __ATOMIC_RELAXED) % cpu_count;
+}
+
 struct clone_start {
 	struct syscall_args frame;
 	uint64_t stack;
@@ -60,13 +69,15 @@ long sys_clone(const struct syscall_args *a)
 	cs->frame = *a;
 	cs->stack = stack; /* exactly: musl left the thread argument at this address */
 	int err = 0;
-	struct thread *t = thread_create(this_cpu()->id, clone_child, cs, CLONE_KERNEL_STACK, &err);
+	struct thread *t =
+	    thread_create_stopped(clone_pick_core(), clone_child, cs, CLONE_KERNEL_STACK, &err);
 	if (!t) {
 		toro_free(cs);
 		return err;
 	}
-	/* Nobody joins kernel threads of POSIX programs: they free themselves on exit. The thread
-	 * only runs once this core schedules, so its fields can still be set. */
+	/* Everything is set before the thread may run (on another core, at once): musl reads the
+	 * tid the parent-settid write gives it in both threads. Nobody joins kernel threads of
+	 * POSIX programs: they free themselves on exit. */
 	thread_detach(t);
 	if (flags & LINUX_CLONE_SETTLS)
 		t->fs_base = tls;
@@ -77,7 +88,9 @@ long sys_clone(const struct syscall_args *a)
 	if (flags & LINUX_CLONE_PARENT_SETTID)
 		*(int *)(uintptr_t)ptid = t->tid;
 	__atomic_fetch_add(&posix_threads, 1, __ATOMIC_ACQ_REL);
-	return t->tid;
+	int tid = t->tid;
+	thread_start_new(t); /* t may run, and exit, from here on */
+	return tid;
 }
 
 long sys_exit_thread(const struct syscall_args *a)

@@ -4,7 +4,8 @@
  * sleeping, and the CPU count. */
 // BUILD:
 // CASE: basic-1 | --cpus 1 -- basic | 0 | ^nprocs=1$ && ^joined 8 threads, distinct tids$ && ^tls: distinct$
-// CASE: basic-2 | --cpus 2 -- basic | 0 | ^nprocs=2$ && ^joined 8 threads, distinct tids$ && ^affinity: moved to core 1$ && ^tls: distinct$
+// CASE: basic-2 | --cpus 2 -- basic | 0 | ^nprocs=2$ && ^joined 8 threads, distinct tids$ && ^threads ran on 2 cores$ && ^affinity: moved to core 1$ && ^tls: distinct$
+// CASE: basic-4 | --cpus 4 -- basic | 0 | ^nprocs=4$ && ^threads ran on 4 cores$
 // CASE: prodcons-1 | --cpus 1 -- prodcons | 0 | ^prodcons: 20000 items, checksum ok$
 // CASE: prodcons-2 | --cpus 2 -- prodcons | 0 | ^prodcons: 20000 items, checksum ok$
 // CASE: prodcons-4 | --cpus 4 -- prodcons | 0 | ^prodcons: 20000 items, checksum ok$
@@ -27,6 +28,11 @@
 
 static __thread int tls_slot = -1;
 
+static int current_core(void)
+{
+	return sched_getcpu();
+}
+
 static int pin_to(int core)
 {
 	cpu_set_t set;
@@ -35,16 +41,15 @@ static int pin_to(int core)
 	return sched_setaffinity(0, sizeof(set), &set);
 }
 
-static int current_core(void)
-{
-	return sched_getcpu();
-}
+
+static int ran_on[8];
 
 static void *worker(void *arg)
 {
 	intptr_t i = (intptr_t)arg;
 	tls_slot = (int)i;
 	sched_yield();
+	ran_on[i] = current_core();
 	return (void *)(intptr_t)(tls_slot == (int)i ? syscall(SYS_gettid) : -1);
 }
 
@@ -78,6 +83,15 @@ static int test_basic(void)
 			if (tids[i] == tids[j] || tids[i] <= 1)
 				distinct = 0;
 	printf("joined 8 threads, %s tids\n", distinct ? "distinct" : "REPEATED");
+	/* New threads are spread over the cores, as a program written for Linux expects. */
+	int cores = 0;
+	for (int c = 0; c < 64; c++)
+		for (int i = 0; i < 8; i++)
+			if (ran_on[i] == c) {
+				cores++;
+				break;
+			}
+	printf("threads ran on %d cores\n", cores);
 	if (n > 1) {
 		pthread_t m;
 		void *r;

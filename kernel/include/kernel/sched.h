@@ -64,6 +64,11 @@ _Noreturn void sched_ap_main(void);
  * given) when memory runs out or cpu does not exist. */
 struct thread *thread_create(unsigned cpu, void *(*entry)(void *), void *arg, size_t stack_size,
                              int *err);
+/* thread_create in two steps, for a creator that must finish setting the thread up (its TLS,
+ * ids written to memory) before it may run anywhere. */
+struct thread *thread_create_stopped(unsigned cpu, void *(*entry)(void *), void *arg,
+                                     size_t stack_size, int *err);
+void thread_start_new(struct thread *t);
 void thread_yield(void);
 void thread_sleep_ns(uint64_t ns);
 /* Waits for t to finish and returns its result; frees it. Only one join per thread. */
