@@ -610,7 +610,11 @@ void sched_init(void *stack, size_t size)
 	wait_queue_init(&t->joiners);
 	stack_canary_set(t);
 	c->current = t;
-	c->fpu_owner = t; /* the boot thread's FP state is whatever the CPU holds */
+	/* No thread owns the FPU yet, not even this one: its first FP instruction traps and loads
+	 * the initial state (the reset values). Until some thread uses FP, switches never have to
+	 * touch CR0 (integer-only programs never do). */
+	c->fpu_owner = NULL;
+	arch_fpu_switch(c, t);
 	sched_live = 1;
 }
 
