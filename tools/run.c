@@ -72,6 +72,15 @@ int toro_run(int argc, char **argv)
 		toro_error("run: %s", err);
 		return TORO_EXIT_USAGE;
 	}
+	/* --accel chooses QEMU's accelerator: it asks for QEMU, and makes no sense with ours. */
+	if (o.accel != ACCEL_DEFAULT) {
+		if (o.vmm == VMM_TORO) {
+			toro_error("run: --accel applies to QEMU only (--vmm qemu); the built-in monitor "
+			           "always uses KVM");
+			return TORO_EXIT_USAGE;
+		}
+		o.vmm = VMM_QEMU;
+	}
 	struct image img;
 	if (image_open(o.image, &img, err, sizeof(err))) {
 		toro_error("%s: %s", o.image, err);

@@ -47,6 +47,7 @@ expect 2 "--mem 600G: must be between" -- "$TORO" run "$hello" --mem 600G
 expect 2 "--mem: bad size 'lots'" -- "$TORO" run "$hello" --mem lots
 expect 2 "--cpus 0: must be a number from 1" -- "$TORO" run "$hello" --cpus 0
 expect 2 "unknown option '--bogus'" -- "$TORO" run "$hello" --bogus
+expect 2 "--accel applies to QEMU only" -- "$TORO" run "$hello" --vmm toro --accel tcg
 expect 2 "no image given" -- "$TORO" run
 expect 2 "unknown command 'frob'" -- sh -c "'$TORO' frob 2>&1 >/dev/null | head -1 >&2; exit 2"
 expect 2 "build: no output image" -- "$TORO" build "$tmp/nopvh.c"
