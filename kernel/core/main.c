@@ -46,12 +46,14 @@ static void cmdline_copy(const struct hvm_start_info *si)
 {
 	const char *src = (const char *)(uintptr_t)si->cmdline_paddr;
 	size_t n = 0;
-	if (src)
-		while (n < CMDLINE_MAX - 1 && src[n])
-			n++;
+	cmdline[0] = '\0';
+	if (!src)
+		return;
+	while (n < CMDLINE_MAX - 1 && src[n])
+		n++;
 	memcpy(cmdline, src, n);
 	cmdline[n] = '\0';
-	if (src && src[n])
+	if (src[n])
 		printk("warning: kernel command line longer than %d bytes; the rest is ignored\n",
 		       CMDLINE_MAX - 1);
 }

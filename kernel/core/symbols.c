@@ -14,7 +14,7 @@ extern const char __toro_symtab_start[], __toro_symtab_end[];
 const char *symbols_lookup(uintptr_t addr, uintptr_t *offset)
 {
 	const struct toro_symtab_header *h = (const void *)__toro_symtab_start;
-	if ((size_t)(__toro_symtab_end - __toro_symtab_start) < sizeof(*h) ||
+	if ((uintptr_t)__toro_symtab_end - (uintptr_t)__toro_symtab_start < sizeof(*h) ||
 	    h->magic != TORO_SYMTAB_MAGIC)
 		return NULL;
 	const struct toro_symtab_entry *e = (const void *)(h + 1);

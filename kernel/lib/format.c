@@ -73,6 +73,7 @@ static void put_number(struct out *o, const struct spec *sp, uint64_t value, int
 	char buf[24];
 	int len = 0, nonzero = value != 0;
 	while (value) {
+		// cppcheck-suppress zerodivcond ; base is 8, 10 or 16, never 0
 		buf[sizeof(buf) - 1 - len++] = digits[value % base];
 		value /= base;
 	}

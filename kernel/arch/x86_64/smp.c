@@ -275,7 +275,7 @@ unsigned arch_smp_init(void)
 		return 1;
 	apic_ensure();
 	memcpy((void *)TRAMPOLINE_ADDR, trampoline_start,
-	       (size_t)(trampoline_end - trampoline_start));
+	       (size_t)((uintptr_t)trampoline_end - (uintptr_t)trampoline_start));
 	for (unsigned i = 0; i < found_count; i++) {
 		if (found_apic_ids[i] == boot->apic_id)
 			continue;

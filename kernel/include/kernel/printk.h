@@ -13,6 +13,6 @@ void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vprintk(const char *fmt, va_list ap);
 
 /* Prints "panic: ...", a backtrace, and ends the VM with TORO_EXIT_PANIC. */
-_Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
 #endif
