@@ -7,25 +7,11 @@
 #  3. Stripped image sizes, and the smallest --mem each image boots in.
 # Usage: bench/boot.sh BUILD_DIR [RUNS]
 set -u
-BUILD=$(cd "${1:-build}" && pwd)
-RUNS=${2:-21}
 HERE=$(cd "$(dirname "$0")" && pwd)
-TMP=$(mktemp -d /tmp/toro-bench-XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
-QEMU=${QEMU:-qemu-system-x86_64}
-
-gcc -c -o "$TMP/floor.o" "$HERE/floor.S" && ld -T "$HERE/floor.ld" -o "$TMP/floor.elf" "$TMP/floor.o" ||
-	{ echo "bench: cannot build the floor image"; exit 1; }
-
-qemu_run() { # image [mem]
-	"$QEMU" -M microvm,pic=off,pit=off,rtc=off,acpi=off -accel tcg -cpu max -m "${2:-128M}" \
-		-nodefaults -no-user-config -no-reboot -display none -serial stdio \
-		-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel "$1" -append "toro.argv0=hello --" \
-		</dev/null
-}
+. "$HERE/common.sh" "$@"
+qemu_run() { qemu_microvm "$@"; }
 
 now_ns() { date +%s%N; }
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 echo "== HelloWorld boot under QEMU microvm TCG, $RUNS runs each, interleaved"
 for ((i = 0; i < RUNS; i++)); do
@@ -77,7 +63,7 @@ echo "== Smallest memory each image boots in (QEMU microvm, 64 KiB steps)"
 for img in hello hello-posix; do
 	smallest=""
 	for ((k = 4096; k >= 1088; k -= 64)); do
-		out=$(timeout 20 bash -c "$(declare -f qemu_run); QEMU=$QEMU qemu_run '$BUILD/examples/$img.elf' ${k}K" 2>&1)
+		out=$(timeout 20 bash -c "$(declare -f qemu_microvm); QEMU=$QEMU qemu_microvm '$BUILD/examples/$img.elf' ${k}K" 2>&1)
 		if echo "$out" | grep -q "Hello World"; then smallest=$k; else break; fi
 	done
 	printf '  %-12s %s KiB\n' "$img" "${smallest:-none of the sizes tried}"

@@ -10,12 +10,8 @@
 # The figures go to stdout and into bench/RESULTS.md, section "## Monitor (issue 3)".
 # Usage: bench/monitor.sh BUILD_DIR [RUNS]
 set -u
-BUILD=$(cd "${1:-build}" && pwd)
-RUNS=${2:-21}
 HERE=$(cd "$(dirname "$0")" && pwd)
-TMP=$(mktemp -d /tmp/toro-bench-XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
-QEMU=${QEMU:-qemu-system-x86_64}
+. "$HERE/common.sh" "$@"
 TORO=$BUILD/toro
 HELLO=$BUILD/examples/hello.elf
 RESULTS=$HERE/RESULTS.md
@@ -23,19 +19,10 @@ RESULTS=$HERE/RESULTS.md
 [ -c /dev/kvm ] && [ -w /dev/kvm ] || { echo "bench/monitor.sh: /dev/kvm is not usable; skipped"; exit 0; }
 gcc -O2 -Wall -o "$TMP/kvm-floor" "$HERE/kvm-floor.c" ||
 	{ echo "bench: cannot build kvm-floor"; exit 1; }
-gcc -c -o "$TMP/floor.o" "$HERE/floor.S" && ld -T "$HERE/floor.ld" -o "$TMP/floor.elf" "$TMP/floor.o" ||
-	{ echo "bench: cannot build the floor image"; exit 1; }
-
-qemu_floor() {
-	"$QEMU" -M microvm,pic=off,pit=off,rtc=off,acpi=off -accel tcg -cpu max -m 128M \
-		-nodefaults -no-user-config -no-reboot -display none -serial stdio \
-		-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel "$TMP/floor.elf" \
-		-append "toro.argv0=floor --" </dev/null
-}
+qemu_floor() { qemu_microvm "$TMP/floor.elf"; }
 
 # Microseconds from bash's own clock (no fork per reading).
 now_us() { local t=${EPOCHREALTIME/./}; echo "$t"; }
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # One launch of a named case; the wall time goes to TMP/NAME.us, --stats lines to TMP/NAME.stats.
 launch() {
