@@ -2,6 +2,7 @@
 // BUILD:
 // CASE: divide | -- divide | 128 | divide error \(#DE\) && <divide_by\+0x && main\+0x
 // CASE: page-fault | -- pagefault | 142 | page fault \(#PF\) && fault address 0x8000000000: write to an unmapped page && <write_unmapped\+0x
+// CASE: null | -- null | 142 | page fault \(#PF\) && fault address 0: write to an unmapped page && <write_null\+0x
 #include <stdio.h>
 #include <string.h>
 
@@ -15,6 +16,11 @@ __attribute__((noinline, noclone)) static void write_unmapped(void)
 	*(volatile long *)0x8000000000ul = 1;
 }
 
+__attribute__((noinline, noclone)) static void write_null(volatile int *p)
+{
+	*p = 42;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -23,6 +29,8 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	if (strcmp(argv[1], "divide") == 0)
 		return divide_by(0) + 1; /* not a tail call: main stays on the stack */
+	if (strcmp(argv[1], "null") == 0)
+		write_null(NULL);
 	if (strcmp(argv[1], "pagefault") == 0)
 		write_unmapped();
 	return 2;

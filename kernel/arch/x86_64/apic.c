@@ -165,6 +165,7 @@ uint64_t apic_count_ticks(uint32_t lapic_ticks)
 
 void arch_timer_init(uint64_t tsc_hz)
 {
+	apic_ensure(); /* tsc_deadline is only known once the LAPIC is set up */
 	if (!tsc_deadline && !apic_timer_hz)
 		apic_timer_calibrate(tsc_hz);
 }

@@ -126,6 +126,7 @@ boot_pdpt:
 	/* Neither stacks nor fully written tables need clearing. */
 	.section .noinit.boot, "aw", @nobits
 	.p2align 12
+	.globl boot_pd
 boot_pd:
 	.skip 4 * 4096
 	.globl boot_stack_top

@@ -70,6 +70,17 @@ struct arch_cpu {
 #define GDT_DATA   0x00cf92000000ffffull
 
 extern uint64_t boot_pdpt[512];
+extern uint64_t boot_pd[4 * 512]; /* boot.S: the 2 MiB-page tables of 0..4 GiB, when used */
+
+/* The firmware's EBDA segment (BIOS data area word at 0x40e), read before page 0 is unmapped;
+ * smp.c searches the EBDA for an MP table. */
+#define BDA_EBDA_SEGMENT 0x40e
+uint16_t bda_ebda_segment;
+
+/* Tables that take the first 2 MiB down to 4 KiB pages so that page 0 can be left unmapped.
+ * Fully written before use, so never cleared. */
+static uint64_t low_pd[512] __attribute__((section(".noinit.pagetables"), aligned(4096)));
+static uint64_t low_pt[512] __attribute__((section(".noinit.pagetables"), aligned(4096)));
 /* entry.S: one 16-byte stub per vector, in vector order. */
 #define STUB_SIZE 16
 extern const char trap_stubs[], irq_stubs[];
@@ -147,6 +158,8 @@ static void arch_cpu_load(struct arch_cpu *a, struct cpu *c)
 
 void arch_cpu_init(struct cpu *boot)
 {
+	/* Through asm: the compiler refuses a plain load from a constant low address. */
+	__asm__ volatile("movw (%1), %0" : "=r"(bda_ebda_segment) : "r"((uintptr_t)BDA_EBDA_SEGMENT));
 	idt_fill();
 	arch_cpu_load(&boot_arch, boot);
 }
@@ -169,12 +182,43 @@ static int cpu_has_1g_pages(void)
 	return (r[3] >> 26) & 1;
 }
 
+/* Leaves page 0 unmapped, so that a NULL pointer dereference faults instead of reading or
+ * corrupting low memory: the first GiB goes to 2 MiB pages (a PD of its own unless the boot
+ * already uses 2 MiB pages), and its first 2 MiB to 4 KiB pages (a page table). */
+/* Fills table[0..511] with first, first + step, ...: four entries a round, about two
+ * instructions each (1,024 entries are written on every boot). */
+static void fill_table(uint64_t *table, uint64_t first, uint64_t step)
+{
+	for (uint64_t *p = table; p < table + 512; p += 4, first += 4 * step) {
+		p[0] = first;
+		p[1] = first + step;
+		p[2] = first + 2 * step;
+		p[3] = first + 3 * step;
+	}
+}
+
+static void guard_null_page(int huge)
+{
+	fill_table(low_pt, PTE_P | PTE_W, PAGE_SIZE);
+	low_pt[0] = 0;
+	uint64_t *pd = huge ? low_pd : boot_pd;
+	if (huge)
+		fill_table(pd, PTE_P | PTE_W | PTE_PS, 1ull << 21);
+	pd[0] = (uintptr_t)low_pt | PTE_P | PTE_W;
+	if (huge)
+		boot_pdpt[0] = (uintptr_t)pd | PTE_P | PTE_W;
+	/* No mapping is global, so reloading CR3 drops the old translation of page 0. */
+	uint64_t cr3;
+	__asm__ volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3) : : "memory");
+}
+
 void arch_map_ram(uint64_t top)
 {
 	const uint64_t gib = 1ull << 30, boot_mapped = 4 * gib;
 	if (top > ARCH_MAX_RAM)
 		top = ARCH_MAX_RAM;
 	int huge = cpu_has_1g_pages();
+	guard_null_page(huge);
 	for (uint64_t a = boot_mapped; a < top; a += gib) {
 		uint64_t *entry = &boot_pdpt[a / gib];
 		if (huge) {

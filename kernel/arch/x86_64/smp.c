@@ -21,7 +21,6 @@
 #define AP_START_TIMEOUT_NS (200ull * 1000 * 1000)
 #define SIPI_RETRY_NS       (1ull * 1000 * 1000)
 
-#define BDA_EBDA_SEGMENT 0x40e
 #define BIOS_ROM_START   0xf0000
 #define BIOS_ROM_END     0x100000
 #define BASE_MEM_TOP_KB  0x9fc00
@@ -120,10 +119,8 @@ static const struct mp_floating_pointer *mp_find(void)
 	const struct mp_floating_pointer *f = mp_scan(BASE_MEM_TOP_KB, BASE_MEM_TOP_KB + 1024);
 	if (f)
 		return f;
-	uint16_t segment;
-	/* Through asm: the compiler refuses a plain load from a constant low address. */
-	__asm__ volatile("movw (%1), %0" : "=r"(segment) : "r"((uintptr_t)BDA_EBDA_SEGMENT));
-	uintptr_t ebda = (uintptr_t)segment << 4;
+	extern uint16_t bda_ebda_segment; /* read by arch_cpu_init while page 0 was mapped */
+	uintptr_t ebda = (uintptr_t)bda_ebda_segment << 4;
 	if (ebda >= 0x80000 && ebda < 0xa0000 && (f = mp_scan(ebda, ebda + 1024)))
 		return f;
 	return mp_scan(BIOS_ROM_START, BIOS_ROM_END);
