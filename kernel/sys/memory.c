@@ -1,15 +1,98 @@
 /* Memory system calls over the page allocator. All RAM is identity-mapped read-write, so an
  * anonymous mapping is a run of free pages, cleared; protections are accepted and not enforced.
- * brk never grows (as on Linux when the range above the break is taken): musl's malloc then
- * uses mmap. */
+ * The mappings handed out are recorded, and munmap frees only pages of recorded mappings: as on
+ * Linux, unmapping what is not mapped does nothing, so a wild munmap cannot give away the
+ * kernel's or another thread's memory. brk never grows (as on Linux when the range above the
+ * break is taken). */
 #include "syscall.h"
 
 #include <kernel/mm.h>
 #include <kernel/sched.h>
+#include <kernel/spinlock.h>
 #include <kernel/string.h>
 #include <toro/abi/linux.h>
+#include <toro/memory.h>
 
 extern char _end[];
+
+/* A mapping [start, end), page aligned; the list is sorted by address and never overlaps. */
+struct mapping {
+	uint64_t start, end;
+	struct mapping *next;
+};
+
+static struct mapping *mappings;
+static struct spinlock mappings_lock;
+
+static void mapping_add(struct mapping *m)
+{
+	spin_lock(&mappings_lock);
+	struct mapping **link = &mappings;
+	while (*link && (*link)->start < m->start)
+		link = &(*link)->next;
+	m->next = *link;
+	*link = m;
+	spin_unlock(&mappings_lock);
+}
+
+/* The part of [start, end) that the calling thread runs on (its own stack, which musl unmaps
+ * just before a detached thread exits) is kept until its core has switched away from it. */
+static void pages_release(uint64_t start, uint64_t end, uintptr_t sp)
+{
+	struct thread *t = thread_current();
+	if (sp >= start && sp < end && !t->unmap_len) {
+		t->unmap_addr = start;
+		t->unmap_len = end - start;
+		return;
+	}
+	mm_pages_free((void *)(uintptr_t)start, (end - start) / PAGE_SIZE);
+}
+
+/* Removes [start, end) from the recorded mappings and frees what was mapped in it. spare is a
+ * node for splitting a mapping in two; returns it unused, or NULL if it was used. */
+static struct mapping *mapping_remove(uint64_t start, uint64_t end, struct mapping *spare,
+                                      uintptr_t sp)
+{
+	struct mapping *dead = NULL;
+	spin_lock(&mappings_lock);
+	for (struct mapping **link = &mappings; *link;) {
+		struct mapping *m = *link;
+		if (m->end <= start || m->start >= end) {
+			link = &m->next;
+			continue;
+		}
+		uint64_t from = m->start > start ? m->start : start;
+		uint64_t to = m->end < end ? m->end : end;
+		pages_release(from, to, sp);
+		if (from == m->start && to == m->end) {
+			*link = m->next;
+			m->next = dead;
+			dead = m;
+			continue;
+		}
+		if (from == m->start) {
+			m->start = to;
+		} else if (to == m->end) {
+			m->end = from;
+		} else {
+			/* The middle: the tail becomes a mapping of its own. */
+			spare->start = to;
+			spare->end = m->end;
+			spare->next = m->next;
+			m->end = from;
+			m->next = spare;
+			spare = NULL;
+		}
+		link = &m->next;
+	}
+	spin_unlock(&mappings_lock);
+	while (dead) {
+		struct mapping *next = dead->next;
+		toro_free(dead);
+		dead = next;
+	}
+	return spare;
+}
 
 static uint64_t pages_of(uint64_t len)
 {
@@ -32,31 +115,30 @@ long sys_mmap(const struct syscall_args *a)
 	if (flags & LINUX_MAP_FIXED)
 		return -LINUX_EINVAL; /* one identity-mapped address space: nothing can be moved */
 	uint64_t pages = pages_of(len);
-	void *p = mm_pages_alloc(pages);
-	if (!p)
+	struct mapping *m = toro_malloc(sizeof(*m));
+	void *p = m ? mm_pages_alloc(pages) : NULL;
+	if (!p) {
+		toro_free(m);
 		return -LINUX_ENOMEM;
+	}
 	memset(p, 0, pages * PAGE_SIZE);
+	m->start = (uintptr_t)p;
+	m->end = m->start + pages * PAGE_SIZE;
+	mapping_add(m);
 	return (long)(uintptr_t)p;
 }
 
 long sys_munmap(const struct syscall_args *a)
 {
 	uint64_t addr = a->arg[0], len = a->arg[1];
-	if ((addr & (PAGE_SIZE - 1)) || len == 0)
+	if ((addr & (PAGE_SIZE - 1)) || len == 0 || addr + len < addr)
 		return -LINUX_EINVAL;
-	if (addr < (uintptr_t)_end || !sys_range_ok(addr, len))
-		return -LINUX_EINVAL;
-	/* The system call itself runs on the caller's stack (the frame a points to). A thread
-	 * unmapping its own stack (musl's detached threads do, right before exit) keeps it until
-	 * its core has switched away from it for good. */
-	uintptr_t sp = (uintptr_t)a;
-	struct thread *t = thread_current();
-	if (sp >= addr && sp - addr < len && !t->unmap_len) {
-		t->unmap_addr = addr;
-		t->unmap_len = len;
-		return 0;
-	}
-	mm_pages_free((void *)(uintptr_t)addr, pages_of(len));
+	struct mapping *spare = toro_malloc(sizeof(*spare));
+	if (!spare)
+		return -LINUX_ENOMEM;
+	/* The system call runs on the caller's stack: the frame a points into it. */
+	spare = mapping_remove(addr, addr + pages_of(len) * PAGE_SIZE, spare, (uintptr_t)a);
+	toro_free(spare);
 	return 0;
 }
 
