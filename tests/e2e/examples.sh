@@ -34,4 +34,21 @@ for cores in 1 2 4; do
 	check "threads-$cores" "$want" "$BUILD/examples/threads.elf" --cpus "$cores"
 	check "threads-$cores-qemu" "$want" "$BUILD/examples/threads.elf" --cpus "$cores" --vmm qemu
 done
+# parallel-sum: the timings vary, the sum and the per-core lines do not.
+for cores in 1 2 4; do
+	for vmm in toro qemu; do
+		out=$(timeout 60 "$TORO" run "$BUILD/examples/parallel-sum.elf" --cpus "$cores" \
+			--vmm "$vmm" --timeout 30 -- 40000 </dev/null 2>/dev/null)
+		rc=$?
+		lines=$(printf '%s\n' "$out" | grep -c '^core [0-9]*: [0-9]* numbers in')
+		if [ "$rc" = 0 ] && [ "$lines" = "$cores" ] &&
+			printf '%s\n' "$out" | grep -q "^sum of 3i+1 for i < 40000 on $cores cores: 2399980000 (correct)"; then
+			echo "ok parallel-sum-$cores-$vmm"
+		else
+			echo "FAIL parallel-sum-$cores-$vmm: status $rc, output:"
+			printf '%s\n' "$out" | sed 's/^/  | /'
+			fails=$((fails + 1))
+		fi
+	done
+done
 [ "$fails" = 0 ]
