@@ -195,6 +195,7 @@ static int vmm_add_devices(struct machine *mc)
 	bus_init(&mc->pio, "port");
 	bus_init(&mc->mmio, "MMIO address");
 	serial_init(&mc->serial, term_output, NULL);
+	serial_set_irq(&mc->serial, vmm_irq, &mc->vm);
 	exitport_init(&mc->exitport, vmm_stop_from_device, mc);
 	virtio_console_init(&mc->console, term_output, NULL);
 	int bad = bus_add(&mc->pio, SERIAL_COM1_PORT, SERIAL_PORTS, serial_read, serial_write,

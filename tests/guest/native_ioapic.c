@@ -1,8 +1,7 @@
 /* A device interrupt through the IOAPIC to a chosen core: COM1's "transmitter empty" interrupt
- * (ISA IRQ 4) is routed with the kernel's irq_register, and each byte sent raises it again.
- * QEMU only: the built-in monitor's COM1 raises no interrupts. */
+ * (ISA IRQ 4) is routed with the kernel's irq_register, and each byte sent raises it again. In
+ * both monitors. */
 // BUILD: --native --no-fpu
-// VMMS: qemu
 // CASE: core-0 | --cpus 1 -- 0 | 0 | ^irq 4 on core 0: [1-9][0-9]* interrupts, all on core$
 // CASE: core-1 | --cpus 2 -- 1 | 0 | ^irq 4 on core 1: [1-9][0-9]* interrupts, all on core$
 #include <toro/console.h>

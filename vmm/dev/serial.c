@@ -15,7 +15,9 @@
 #define UART_SCR     7
 
 #define UART_LCR_DLAB        0x80
+#define UART_IER_THRI        0x02 /* interrupt when the transmitter is empty */
 #define UART_IIR_NO_INT      0x01
+#define UART_IIR_THRI        0x02
 #define UART_LSR_THRE        0x20
 #define UART_LSR_TEMT        0x40
 #define UART_MSR_CTS_DSR_DCD 0xb0
@@ -28,7 +30,22 @@ void serial_init(struct serial *s, void (*output)(void *ctx, const void *data, s
 	s->output_ctx = ctx;
 }
 
-static uint8_t serial_read_reg(const struct serial *s, uint64_t off)
+void serial_set_irq(struct serial *s, void (*irq)(void *ctx, unsigned irq), void *ctx)
+{
+	s->irq = irq;
+	s->irq_ctx = ctx;
+}
+
+/* The transmitter has just become (or was found) empty. */
+static void serial_thr_empty(struct serial *s)
+{
+	if (!(s->ier & UART_IER_THRI) || !s->irq)
+		return;
+	s->thre_pending = 1;
+	s->irq(s->irq_ctx, SERIAL_COM1_IRQ);
+}
+
+static uint8_t serial_read_reg(struct serial *s, uint64_t off)
 {
 	int dlab = s->lcr & UART_LCR_DLAB;
 	switch (off) {
@@ -37,6 +54,11 @@ static uint8_t serial_read_reg(const struct serial *s, uint64_t off)
 	case UART_IER:
 		return dlab ? s->dlm : s->ier;
 	case UART_IIR_FCR:
+		/* Reading IIR acknowledges a "transmitter empty" interrupt. */
+		if (s->thre_pending && (s->ier & UART_IER_THRI)) {
+			s->thre_pending = 0;
+			return UART_IIR_THRI;
+		}
 		return UART_IIR_NO_INT;
 	case UART_LCR:
 		return s->lcr;
@@ -67,16 +89,24 @@ void serial_write(void *ctx, uint64_t off, const void *data, unsigned size)
 	(void)size;
 	switch (off) {
 	case UART_RBR_THR:
-		if (dlab)
+		if (dlab) {
 			s->dll = v;
-		else
+		} else {
+			s->thre_pending = 0;
 			s->output(s->output_ctx, &v, 1);
+			serial_thr_empty(s);
+		}
 		break;
 	case UART_IER:
-		if (dlab)
+		if (dlab) {
 			s->dlm = v;
-		else
+		} else {
+			uint8_t was = s->ier;
 			s->ier = v;
+			/* Enabling the interrupt with the transmitter empty raises it at once. */
+			if (!(was & UART_IER_THRI))
+				serial_thr_empty(s);
+		}
 		break;
 	case UART_LCR:
 		s->lcr = v;
