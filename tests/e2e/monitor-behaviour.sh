@@ -16,6 +16,21 @@ for what in "unknown port 0x80" "unknown MMIO address 0xd0f00000"; do
 done
 printf '%s\n' "$out" | grep -q "^still running after 3 rounds$" || fail "unknown-io: guest did not go on"
 
+# An instruction the host's KVM cannot run: on a software KVM (kvm_pvm) the monitor stops the
+# guest with one line (RIP, bytes, function, the --vmm qemu hint) and exit 3; on hardware KVM the
+# image simply runs.
+out=$(timeout 60 "$TORO" run "$BUILD/tests/guest/native_sse.elf" --vmm toro 2>&1 </dev/null)
+rc=$?
+if [ -e /sys/module/kvm_pvm ]; then
+	if [ "$rc" = 3 ] && printf '%s\n' "$out" | grep -q "in use_sse+0x[0-9a-f]* (bytes 66 0f ef c0.*--vmm qemu runs it"; then
+		echo "ok: software KVM stops the SSE image with: $(printf '%s\n' "$out" | tail -1)"
+	else
+		fail "sse under a software KVM: status $rc: $out"
+	fi
+elif [ "$rc" != 0 ] || ! printf '%s\n' "$out" | grep -q "^sse ok$"; then
+	fail "sse under hardware KVM: status $rc: $out"
+fi
+
 for vmm in toro qemu; do
 	for sig in INT TERM; do
 		err=$(mktemp /tmp/toro-e2e-XXXXXX)

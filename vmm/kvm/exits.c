@@ -35,7 +35,7 @@ void machine_symbolize(const struct machine *mc, uint64_t addr, char *buf, size_
 	struct symbol_search s = {.addr = addr};
 	char err[128];
 	if (image_symbols(mc->img, symbol_visit, &s, err, sizeof(err)) > 0 && s.best)
-		snprintf(buf, len, "%s+%#llx", s.name, (unsigned long long)(addr - s.best));
+		snprintf(buf, len, "%s+0x%llx", s.name, (unsigned long long)(addr - s.best));
 	else
 		snprintf(buf, len, "an unknown function");
 }
@@ -130,7 +130,7 @@ static void vcpu_exit_internal_error(struct vcpu_thread *vt)
 	unsigned n = vcpu_read_insn(vt, r.rip, insn);
 	char bytes[3 * X86_INSN_MAX + 1] = "", where[160];
 	for (unsigned i = 0; i < n; i++)
-		snprintf(bytes + 3 * i, sizeof(bytes) - 3 * i, "%s%02x", i ? " " : "", insn[i]);
+		snprintf(bytes + 3 * i, sizeof(bytes) - 3 * i, "%02x%s", insn[i], i + 1 < n ? " " : "");
 	machine_symbolize(mc, r.rip, where, sizeof(where));
 	if (host_kvm_is_software()) {
 		machine_report(
