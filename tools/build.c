@@ -389,6 +389,10 @@ static void remove_tmpdir(struct build *b)
 
 int toro_build(int argc, char **argv)
 {
+	if (toro_wants_help(argc, argv)) {
+		toro_usage(stdout);
+		return 0;
+	}
 	struct build b;
 	memset(&b, 0, sizeof(b));
 	if (parse_build_args(argc, argv, &b))

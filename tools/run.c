@@ -66,6 +66,10 @@ static int run_in_monitor(const struct run_options *o, const struct image *img)
 
 int toro_run(int argc, char **argv)
 {
+	if (toro_wants_help(argc, argv)) {
+		toro_usage(stdout);
+		return 0;
+	}
 	struct run_options o;
 	char err[256];
 	if (parse_run_options(argc, argv, &o, err, sizeof(err))) {

@@ -17,6 +17,19 @@ static const char usage[] =
     "                [--accel tcg|kvm] [--console serial|virtio] [--stats] [-- ARGS...]\n"
     "       toro version\n";
 
+void toro_usage(FILE *f)
+{
+	fputs(usage, f);
+}
+
+int toro_wants_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
+
 void toro_error(const char *fmt, ...)
 {
 	va_list ap;

@@ -3,6 +3,7 @@
 #define TOOLS_TORO_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "image.h"
@@ -63,6 +64,10 @@ int host_kvm_is_software(void);
 
 /* Where the tool's files are: the directory of the executable, or $TORO_HOME. */
 const char *toro_home(void);
+
+/* The usage text; whether the arguments (before "--") ask for it. */
+void toro_usage(FILE *f);
+int toro_wants_help(int argc, char **argv);
 
 void toro_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
