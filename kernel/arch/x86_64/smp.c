@@ -6,6 +6,7 @@
 
 #include <kernel/cpu.h>
 #include <kernel/irq.h>
+#include <kernel/kernel.h>
 #include <kernel/mm.h>
 #include <kernel/printk.h>
 #include <kernel/sched.h>
@@ -167,12 +168,29 @@ static int mp_parse(void)
 	return 0;
 }
 
+#define ACPI_RSDP_AREA_START 0xe0000
+#define ACPI_RSDP_AREA_END   0x100000
+#define ACPI_RSDP_V1_LENGTH  20
+
+/* The RSDP: from start_info, else found where ACPI §5.2.5.1 says a BIOS puts it (the first
+ * 20 bytes sum to 0). */
+static const struct acpi_rsdp *acpi_find_rsdp(void)
+{
+	if (acpi_rsdp_paddr)
+		return (const void *)(uintptr_t)acpi_rsdp_paddr;
+	for (uintptr_t p = ACPI_RSDP_AREA_START; p < ACPI_RSDP_AREA_END; p += 16) {
+		const struct acpi_rsdp *r = (const void *)p;
+		if (memcmp(r->signature, "RSD PTR ", 8) == 0 &&
+		    checksum(r, ACPI_RSDP_V1_LENGTH) == 0)
+			return r;
+	}
+	return NULL;
+}
+
 static const struct acpi_header *acpi_find_table(const char *sig)
 {
-	if (!acpi_rsdp_paddr)
-		return NULL;
-	const struct acpi_rsdp *r = (const void *)(uintptr_t)acpi_rsdp_paddr;
-	if (memcmp(r->signature, "RSD PTR ", 8) != 0)
+	const struct acpi_rsdp *r = acpi_find_rsdp();
+	if (!r || memcmp(r->signature, "RSD PTR ", 8) != 0)
 		return NULL;
 	int xsdt = r->revision >= 2 && r->xsdt;
 	const struct acpi_header *root =
@@ -263,8 +281,12 @@ unsigned arch_smp_init(void)
 	struct cpu *boot = this_cpu();
 	cpus[0] = boot;
 	boot->online = 1;
-	int mp = mp_parse();
-	if (mp != 0 && madt_parse() != 0)
+	/* toro.madt (a diagnostic) takes the CPUs from the ACPI MADT even when an MP table exists. */
+	int force_madt = 0;
+	for (int i = 0; i < kernel_option_count; i++)
+		if (strcmp(kernel_options[i], "toro.madt") == 0)
+			force_madt = 1;
+	if ((force_madt || mp_parse() != 0) && madt_parse() != 0)
 		return 1;
 	/* One CPU: its LAPIC waits for its first use (a timer), sparing a short program the
 	 * set-up. */
