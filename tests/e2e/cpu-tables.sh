@@ -17,13 +17,11 @@ want() { # label, output
 		fails=$((fails + 1))
 	fi
 }
-for acpi in on off; do
-	out=$(timeout 60 qemu-system-x86_64 -M microvm,pic=off,pit=off,rtc=off,acpi=$acpi \
-		-accel tcg -cpu max -m 128M -smp 3 -nodefaults -no-user-config -no-reboot \
-		-display none -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=4 \
-		-kernel "$img" -append "toro.madt --" </dev/null 2>&1)
-	want "MADT (QEMU microvm, acpi=$acpi)" "$out"
-done
+out=$(timeout 60 qemu-system-x86_64 -M microvm,pic=off,pit=off,rtc=off,acpi=on \
+	-accel tcg -cpu max -m 128M -smp 3 -nodefaults -no-user-config -no-reboot \
+	-display none -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=4 \
+	-kernel "$img" -append "toro.madt --" </dev/null 2>&1)
+want "MADT (QEMU microvm with ACPI)" "$out"
 want "MP table (QEMU)" "$(timeout 60 "$TORO" run "$img" --vmm qemu --cpus 3 </dev/null 2>&1)"
 want "MP table (built-in monitor)" "$(timeout 60 "$TORO" run "$img" --vmm toro --cpus 3 </dev/null 2>&1)"
 [ "$fails" = 0 ]
