@@ -6,44 +6,61 @@
 #include <kernel/printk.h>
 #include <toro/abi/linux.h>
 
-static const syscall_handler syscall_table[LINUX_SYS_COUNT] = {
-    [LINUX_SYS_read] = sys_read,
-    [LINUX_SYS_write] = sys_write,
-    [LINUX_SYS_mmap] = sys_mmap,
-    [LINUX_SYS_mprotect] = sys_mprotect,
-    [LINUX_SYS_munmap] = sys_munmap,
-    [LINUX_SYS_brk] = sys_brk,
-    [LINUX_SYS_rt_sigaction] = sys_rt_sigaction,
-    [LINUX_SYS_rt_sigprocmask] = sys_rt_sigprocmask,
-    [LINUX_SYS_ioctl] = sys_ioctl,
-    [LINUX_SYS_readv] = sys_readv,
-    [LINUX_SYS_writev] = sys_writev,
-    [LINUX_SYS_madvise] = sys_madvise,
-    [LINUX_SYS_getpid] = sys_getpid,
-    [LINUX_SYS_exit] = sys_exit_thread,
-    [LINUX_SYS_clone] = sys_clone,
-    [LINUX_SYS_futex] = sys_futex,
-    [LINUX_SYS_set_robust_list] = sys_set_robust_list,
-    [LINUX_SYS_sched_yield] = sys_sched_yield,
-    [LINUX_SYS_sched_getaffinity] = sys_sched_getaffinity,
-    [LINUX_SYS_sched_setaffinity] = sys_sched_setaffinity,
-    [LINUX_SYS_tkill] = sys_tkill,
-    [LINUX_SYS_tgkill] = sys_tkill,
-    [LINUX_SYS_getcpu] = sys_getcpu,
-    [LINUX_SYS_nanosleep] = sys_nanosleep,
-    [LINUX_SYS_clock_nanosleep] = sys_clock_nanosleep,
-    [LINUX_SYS_uname] = sys_uname,
-    [LINUX_SYS_getuid] = sys_getuid,
-    [LINUX_SYS_getgid] = sys_getuid,
-    [LINUX_SYS_geteuid] = sys_getuid,
-    [LINUX_SYS_getegid] = sys_getuid,
-    [LINUX_SYS_getppid] = sys_getppid,
-    [LINUX_SYS_arch_prctl] = sys_arch_prctl,
-    [LINUX_SYS_gettid] = sys_gettid,
-    [LINUX_SYS_set_tid_address] = sys_set_tid_address,
-    [LINUX_SYS_clock_gettime] = sys_clock_gettime,
-    [LINUX_SYS_exit_group] = sys_exit_group,
-    [LINUX_SYS_getrandom] = sys_getrandom,
+/* The calls implemented, by Linux name, and their handlers. The dispatch table is a byte per
+ * system-call number (an index into the handlers), 462 bytes instead of 3.7 KiB of pointers
+ * for ~40 calls: the image stays small. */
+#define SYSCALLS(X) \
+	X(read, sys_read) \
+	X(write, sys_write) \
+	X(mmap, sys_mmap) \
+	X(mprotect, sys_mprotect) \
+	X(munmap, sys_munmap) \
+	X(brk, sys_brk) \
+	X(rt_sigaction, sys_rt_sigaction) \
+	X(rt_sigprocmask, sys_rt_sigprocmask) \
+	X(ioctl, sys_ioctl) \
+	X(readv, sys_readv) \
+	X(writev, sys_writev) \
+	X(madvise, sys_madvise) \
+	X(getpid, sys_getpid) \
+	X(exit, sys_exit_thread) \
+	X(clone, sys_clone) \
+	X(futex, sys_futex) \
+	X(set_robust_list, sys_set_robust_list) \
+	X(sched_yield, sys_sched_yield) \
+	X(sched_getaffinity, sys_sched_getaffinity) \
+	X(sched_setaffinity, sys_sched_setaffinity) \
+	X(tkill, sys_tkill) \
+	X(tgkill, sys_tkill) \
+	X(getcpu, sys_getcpu) \
+	X(nanosleep, sys_nanosleep) \
+	X(clock_nanosleep, sys_clock_nanosleep) \
+	X(uname, sys_uname) \
+	X(getuid, sys_getuid) \
+	X(getgid, sys_getuid) \
+	X(geteuid, sys_getuid) \
+	X(getegid, sys_getuid) \
+	X(getppid, sys_getppid) \
+	X(arch_prctl, sys_arch_prctl) \
+	X(gettid, sys_gettid) \
+	X(set_tid_address, sys_set_tid_address) \
+	X(clock_gettime, sys_clock_gettime) \
+	X(exit_group, sys_exit_group) \
+	X(getrandom, sys_getrandom)
+
+#define AS_INDEX_NAME(name, handler) SYSCALL_INDEX_##name,
+#define AS_HANDLER(name, handler)    handler,
+#define AS_TABLE_ENTRY(name, handler) [LINUX_SYS_##name] = SYSCALL_INDEX_##name,
+
+enum { SYSCALL_INDEX_NONE, SYSCALLS(AS_INDEX_NAME) SYSCALL_HANDLER_COUNT };
+_Static_assert(SYSCALL_HANDLER_COUNT <= 256, "handler indexes are bytes");
+
+static const syscall_handler syscall_handlers[SYSCALL_HANDLER_COUNT] = {
+	NULL, SYSCALLS(AS_HANDLER)
+};
+
+static const uint8_t syscall_table[LINUX_SYS_COUNT] = {
+	SYSCALLS(AS_TABLE_ENTRY)
 };
 
 static uint64_t reported[(LINUX_SYS_COUNT + 63) / 64];
@@ -64,7 +81,7 @@ static void syscall_report_unknown(uint64_t nr)
 long syscall_dispatch(const struct syscall_args *a)
 {
 	if (a->nr < LINUX_SYS_COUNT && syscall_table[a->nr])
-		return syscall_table[a->nr](a);
+		return syscall_handlers[syscall_table[a->nr]](a);
 	syscall_report_unknown(a->nr);
 	return -LINUX_ENOSYS;
 }
