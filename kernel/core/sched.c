@@ -211,7 +211,6 @@ static inline __attribute__((always_inline)) void switch_to(struct cpu *c, struc
 		arch_fpu_switch(c, next);
 	next->state = THREAD_RUNNING;
 	c->current = next;
-	c->switches++;
 	if (next->fs_base != prev->fs_base)
 		arch_set_fs_base(next->fs_base);
 	arch_switch(&prev->rsp, next->rsp);
@@ -570,11 +569,6 @@ int sched_migrate(unsigned cpu)
 	schedule();
 	arch_irq_restore(flags);
 	return 0;
-}
-
-uint64_t sched_switches(unsigned cpu)
-{
-	return cpu < cpu_count && cpus[cpu] ? cpus[cpu]->switches : 0;
 }
 
 static struct thread boot_thread;

@@ -12,7 +12,6 @@
 uint64_t time_tsc_hz;
 static uint64_t tsc_at_boot;
 static uint64_t realtime_offset_ns;
-static const char *time_source = "none";
 
 void time_boot(void)
 {
@@ -23,22 +22,14 @@ void time_boot(void)
  * asks the time should not pay. */
 static void time_init(void)
 {
-	if ((time_tsc_hz = arch_kvmclock_tsc_hz()))
-		time_source = "kvmclock";
-	else if ((time_tsc_hz = arch_tsc_hz()))
-		time_source = "cpuid";
-	else if ((time_tsc_hz = arch_tsc_calibrate()))
-		time_source = "lapic-calibrated";
-	else
+	time_tsc_hz = arch_kvmclock_tsc_hz();
+	if (!time_tsc_hz)
+		time_tsc_hz = arch_tsc_hz();
+	if (!time_tsc_hz)
+		time_tsc_hz = arch_tsc_calibrate();
+	if (!time_tsc_hz)
 		panic("cannot determine the TSC frequency");
 	arch_timer_init(time_tsc_hz);
-}
-
-const char *time_source_name(void)
-{
-	if (!time_tsc_hz)
-		time_init();
-	return time_source;
 }
 
 uint64_t time_monotonic_ns(void)

@@ -129,23 +129,6 @@ void apic_send_sipi(uint32_t dest, uint8_t page)
 	apic_send(dest, ICR_STARTUP | page);
 }
 
-/* Measures the LAPIC timer against the TSC (whose rate time_init found) over ~1 ms, for cores
- * without TSC-deadline mode. */
-static void apic_timer_calibrate(uint64_t tsc_hz)
-{
-	const uint32_t start = 0xffffffffu;
-	apic_write(APIC_REG_LVT_TIMER, LVT_MASKED | IRQ_VECTOR_TIMER);
-	uint64_t t0 = arch_timestamp(), span = tsc_hz / 1000;
-	apic_write(APIC_REG_TIMER_INIT, start);
-	while (arch_timestamp() - t0 < span)
-		__builtin_ia32_pause();
-	uint32_t left = apic_read(APIC_REG_TIMER_COUNT);
-	uint64_t t1 = arch_timestamp();
-	apic_write(APIC_REG_TIMER_INIT, 0);
-	apic_timer_hz = (uint64_t)(start - left) * tsc_hz / (t1 - t0);
-	apic_write(APIC_REG_LVT_TIMER, IRQ_VECTOR_TIMER);
-}
-
 uint64_t apic_count_ticks(uint32_t lapic_ticks)
 {
 	apic_ensure();
@@ -166,8 +149,11 @@ uint64_t apic_count_ticks(uint32_t lapic_ticks)
 void arch_timer_init(uint64_t tsc_hz)
 {
 	apic_ensure(); /* tsc_deadline is only known once the LAPIC is set up */
+	/* Without TSC-deadline mode the one-shot counter needs the LAPIC timer's rate: measured
+	 * over ~1 ms against the TSC, whose rate is known by now. */
 	if (!tsc_deadline && !apic_timer_hz)
-		apic_timer_calibrate(tsc_hz);
+		apic_timer_hz = (uint64_t)((unsigned __int128)APIC_CALIBRATION_TICKS * tsc_hz /
+		                           apic_count_ticks(APIC_CALIBRATION_TICKS));
 }
 
 void apic_timer_arm(uint64_t deadline)

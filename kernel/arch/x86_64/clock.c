@@ -12,7 +12,6 @@
 #define KVM_SYSTEM_TIME_ENABLE   1
 #define NSEC_PER_SEC             1000000000ull
 #define LAPIC_BUS_HZ             1000000000ull /* QEMU and KVM */
-#define CALIBRATION_TICKS        1000000u      /* 1 ms of LAPIC timer */
 
 struct pvclock_time_info {
 	uint32_t version;
@@ -63,6 +62,6 @@ uint64_t arch_kvmclock_tsc_hz(void)
 
 uint64_t arch_tsc_calibrate(void)
 {
-	uint64_t ticks = apic_count_ticks(CALIBRATION_TICKS);
-	return ticks ? ticks * (LAPIC_BUS_HZ / CALIBRATION_TICKS) : 0;
+	uint64_t ticks = apic_count_ticks(APIC_CALIBRATION_TICKS);
+	return ticks ? ticks * (LAPIC_BUS_HZ / APIC_CALIBRATION_TICKS) : 0;
 }

@@ -37,7 +37,6 @@ void irq_dispatch(unsigned vector)
 		c->timer_deadline_ns = 0; /* the one-shot has fired: the idle loop re-arms it */
 		break;
 	case IRQ_VECTOR_WAKE:
-		c->ipis_received++;
 		break;
 	default:
 		if (vector >= IRQ_VECTOR_BASE && vector < IRQ_VECTOR_BASE + IRQ_DEVICE_COUNT) {

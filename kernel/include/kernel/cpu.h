@@ -31,8 +31,6 @@ struct cpu {
 	uint64_t timer_deadline_ns; /* programmed one-shot, 0 if none */
 	volatile int online;
 	int apic_ready; /* LAPIC enabled (arch) */
-	uint64_t switches;
-	uint64_t ipis_received;
 	void *arch;        /* per-core arch data (TSS, GDT, interrupt stacks) */
 	struct heap *heap; /* this core's heap, made on first use (memory_api.c) */
 };

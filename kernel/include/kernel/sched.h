@@ -104,7 +104,5 @@ int wait_queue_wake_all(struct wait_queue *wq);
 /* Moves the calling thread to core cpu; returns when it runs there (0), or -EINVAL. */
 int sched_migrate(unsigned cpu);
 
-/* Scheduler statistics of core cpu. */
-uint64_t sched_switches(unsigned cpu);
 
 #endif

@@ -6,7 +6,6 @@
 
 /* Notes the boot time stamp (boot CPU, first thing). The TSC rate is found on first use. */
 void time_boot(void);
-const char *time_source_name(void);
 
 uint64_t time_monotonic_ns(void);
 
