@@ -4,11 +4,9 @@
 #include "syscall.h"
 
 #include <kernel/sched.h>
-#include <kernel/time.h>
 #include <toro/abi/linux.h>
 
 #define FUTEX_BUCKETS    64
-#define NSEC_PER_SEC     1000000000ull
 #define FUTEX_BITSET_ANY 0xffffffffu
 
 struct futex_waiter {
@@ -115,26 +113,17 @@ long futex_wake_address(uint64_t addr, long n)
 	return futex_wake_requeue(addr, FUTEX_BITSET_ANY, n, 0, 0);
 }
 
+/* No timeout (NULL) is deadline 0: wait for ever. */
 static long futex_deadline(uint64_t timeout, int absolute, int realtime, uint64_t *deadline)
 {
 	*deadline = 0;
 	if (!timeout)
 		return 0;
-	if (!sys_range_ok(timeout, sizeof(struct linux_timespec)))
-		return -LINUX_EFAULT;
-	const struct linux_timespec *ts = (const void *)(uintptr_t)timeout;
-	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= (int64_t)NSEC_PER_SEC)
-		return -LINUX_EINVAL;
-	uint64_t ns = (uint64_t)ts->tv_sec * NSEC_PER_SEC + (uint64_t)ts->tv_nsec;
-	uint64_t now = time_monotonic_ns();
-	if (!absolute)
-		*deadline = now + ns;
-	else if (realtime)
-		*deadline = now + (ns > time_realtime_ns() ? ns - time_realtime_ns() : 0);
-	else
-		*deadline = ns;
-	if (*deadline == 0)
-		*deadline = 1; /* already passed: time out at once */
+	uint64_t ns;
+	long err = sys_timespec_ns(timeout, &ns);
+	if (err)
+		return err;
+	*deadline = sys_deadline(ns, absolute, realtime);
 	return 0;
 }
 

@@ -8,6 +8,31 @@
 #define NSEC_PER_SEC    1000000000ull
 #define GETRANDOM_FLAGS (LINUX_GRND_NONBLOCK | LINUX_GRND_RANDOM | LINUX_GRND_INSECURE)
 
+int sys_timespec_ns(uint64_t p, uint64_t *ns)
+{
+	if (!sys_range_ok(p, sizeof(struct linux_timespec)))
+		return -LINUX_EFAULT;
+	const struct linux_timespec *ts = (const void *)(uintptr_t)p;
+	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= (int64_t)NSEC_PER_SEC)
+		return -LINUX_EINVAL;
+	*ns = (uint64_t)ts->tv_sec * NSEC_PER_SEC + (uint64_t)ts->tv_nsec;
+	return 0;
+}
+
+uint64_t sys_deadline(uint64_t ns, int absolute, int realtime)
+{
+	uint64_t deadline;
+	if (!absolute) {
+		deadline = time_monotonic_ns() + ns;
+	} else if (realtime) {
+		uint64_t now = time_realtime_ns();
+		deadline = ns > now ? time_monotonic_ns() + (ns - now) : 0;
+	} else {
+		deadline = ns;
+	}
+	return deadline ? deadline : 1; /* 0 means "no deadline" to the scheduler */
+}
+
 long sys_clock_gettime(const struct syscall_args *a)
 {
 	uint64_t ns;

@@ -30,6 +30,13 @@ long syscall_dispatch(const struct syscall_args *a);
 /* Whether [p, p + len) is memory the application may hand the kernel: inside RAM, no overflow. */
 int sys_range_ok(uint64_t p, uint64_t len);
 
+/* Reads a struct timespec the application passed: -EFAULT, -EINVAL, or 0 with *ns set. */
+int sys_timespec_ns(uint64_t p, uint64_t *ns);
+
+/* The monotonic deadline for a timeout of ns: relative, or absolute on the monotonic or the
+ * realtime clock. Never 0 (a deadline already passed is 1). */
+uint64_t sys_deadline(uint64_t ns, int absolute, int realtime);
+
 /* The name of Linux system call nr, or NULL (syscall_names.c, generated). */
 const char *syscall_name(uint64_t nr);
 

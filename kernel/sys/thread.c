@@ -6,7 +6,6 @@
 #include <kernel/kernel.h>
 #include <kernel/sched.h>
 #include <kernel/string.h>
-#include <kernel/time.h>
 #include <toro/abi/linux.h>
 #include <toro/memory.h>
 
@@ -18,7 +17,6 @@
 	 LINUX_CLONE_PARENT_SETTID | LINUX_CLONE_CHILD_CLEARTID | LINUX_CLONE_DETACHED |           \
 	 LINUX_CLONE_CHILD_SETTID)
 #define CLONE_KERNEL_STACK (8ul << 10) /* only until the child is on its own stack */
-#define NSEC_PER_SEC       1000000000ull
 #define AFFINITY_BYTES     (CPU_MAX / 8)
 
 /* Threads of the process still running: the last one to exit ends the VM. */
@@ -189,42 +187,26 @@ static long sleep_until(uint64_t deadline)
 	return 0;
 }
 
-static int timespec_ns(uint64_t p, uint64_t *ns)
-{
-	if (!sys_range_ok(p, sizeof(struct linux_timespec)))
-		return -LINUX_EFAULT;
-	const struct linux_timespec *ts = (const void *)(uintptr_t)p;
-	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= (int64_t)NSEC_PER_SEC)
-		return -LINUX_EINVAL;
-	*ns = (uint64_t)ts->tv_sec * NSEC_PER_SEC + (uint64_t)ts->tv_nsec;
-	return 0;
-}
-
 long sys_nanosleep(const struct syscall_args *a)
 {
 	uint64_t ns;
-	int err = timespec_ns(a->arg[0], &ns);
+	int err = sys_timespec_ns(a->arg[0], &ns);
 	if (err)
 		return err;
-	return sleep_until(time_monotonic_ns() + ns);
+	return sleep_until(sys_deadline(ns, 0, 0));
 }
 
 long sys_clock_nanosleep(const struct syscall_args *a)
 {
 	uint64_t clock = a->arg[0], flags = a->arg[1], ns;
-	int err = timespec_ns(a->arg[2], &ns);
+	int err = sys_timespec_ns(a->arg[2], &ns);
 	if (err)
 		return err;
 	if (clock != LINUX_CLOCK_MONOTONIC && clock != LINUX_CLOCK_REALTIME &&
 	    clock != LINUX_CLOCK_BOOTTIME)
 		return -LINUX_EINVAL;
-	if (!(flags & LINUX_TIMER_ABSTIME))
-		return sleep_until(time_monotonic_ns() + ns);
-	if (clock == LINUX_CLOCK_REALTIME) {
-		uint64_t now = time_realtime_ns();
-		ns = ns > now ? time_monotonic_ns() + (ns - now) : 0;
-	}
-	return sleep_until(ns);
+	return sleep_until(sys_deadline(ns, (flags & LINUX_TIMER_ABSTIME) != 0,
+	                                clock == LINUX_CLOCK_REALTIME));
 }
 
 long sys_getcpu(const struct syscall_args *a)
