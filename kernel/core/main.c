@@ -174,7 +174,8 @@ static void args_parse(struct app_args *a)
 		dashes = nwords;
 	int argc = 1 + (int)(nwords - dashes);
 
-	size_t slots = (size_t)argc + 1 + (size_t)envc + 1;
+	/* One array, sized to fit: argv, envp, then the option words for drivers. */
+	size_t slots = (size_t)argc + 1 + (size_t)envc + 1 + dashes;
 	char **v = mm_pages_alloc((slots * sizeof(char *) + PAGE_SIZE - 1) / PAGE_SIZE);
 	if (!v)
 		panic("out of memory for %d arguments", argc);
@@ -191,9 +192,10 @@ static void args_parse(struct app_args *a)
 		if (option_is_env(words[i]))
 			a->envp[ei++] = words[i];
 	a->envp[ei] = NULL;
-	/* The option words stay where they are, for drivers (kernel_options). */
-	kernel_options = words;
+	kernel_options = a->envp + ei + 1;
+	memcpy(kernel_options, words, dashes * sizeof(char *));
 	kernel_option_count = (int)dashes;
+	mm_pages_free(words, tmp_pages);
 }
 
 static size_t app_stack_size(void)
