@@ -2,18 +2,9 @@
  * is the exit code. `toro build --native` links this file (-u toro_app_native) and its ELF note. */
 #include <kernel/arch.h>
 #include <kernel/kernel.h>
-#include <toro/abi/image.h>
+#include <kernel/image_note.h>
 
-#define STR(x)  #x
-#define XSTR(x) STR(x)
-
-__asm__(".pushsection .note.toro, \"a\"\n"
-        ".p2align 2\n"
-        ".long 5, 4, " XSTR(TORO_NOTE_KIND) "\n"
-                                            ".asciz \"Toro\"\n"
-                                            ".p2align 2\n"
-                                            ".long " XSTR(TORO_APP_NATIVE) "\n"
-                                                                           ".popsection\n");
+TORO_IMAGE_NOTE(TORO_NOTE_KIND, TORO_APP_NATIVE);
 
 const int toro_app_native = TORO_APP_NATIVE;
 

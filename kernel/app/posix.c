@@ -6,19 +6,10 @@
 #include <kernel/mm.h>
 #include <kernel/string.h>
 #include <toro/abi/elf.h>
-#include <toro/abi/image.h>
+#include <kernel/image_note.h>
 #include <toro/abi/linux.h>
 
-#define STR(x)  #x
-#define XSTR(x) STR(x)
-
-__asm__(".pushsection .note.toro, \"a\"\n"
-        ".p2align 2\n"
-        ".long 5, 4, " XSTR(TORO_NOTE_KIND) "\n"
-                                            ".asciz \"Toro\"\n"
-                                            ".p2align 2\n"
-                                            ".long " XSTR(TORO_APP_POSIX) "\n"
-                                                                          ".popsection\n");
+TORO_IMAGE_NOTE(TORO_NOTE_KIND, TORO_APP_POSIX);
 
 const int toro_app_posix = TORO_APP_POSIX;
 
