@@ -66,32 +66,32 @@ static int run_command(const struct argv_list *l, int verbose)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
+/* The first line gcc prints for a query option, in buf; fallback if gcc says nothing. */
+static const char *gcc_query(const char *command, char *buf, size_t len, const char *fallback)
+{
+	if (buf[0])
+		return buf;
+	FILE *p = popen(command, "r");
+	if (!p || !fgets(buf, (int)len, p))
+		snprintf(buf, len, "%s", fallback);
+	if (p)
+		pclose(p);
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
+}
+
 static const char *gcc_include_dir(void)
 {
 	static char dir[512];
-	if (dir[0])
-		return dir;
-	FILE *p = popen("gcc -print-file-name=include", "r");
-	if (!p || !fgets(dir, sizeof(dir), p))
-		snprintf(dir, sizeof(dir), "/usr/lib/gcc/x86_64-linux-gnu/12/include");
-	if (p)
-		pclose(p);
-	dir[strcspn(dir, "\n")] = '\0';
-	return dir;
+	return gcc_query("gcc -print-file-name=include", dir, sizeof(dir),
+	                 "/usr/lib/gcc/x86_64-linux-gnu/12/include");
 }
 
 static const char *libgcc_path(void)
 {
 	static char path[512];
-	if (path[0])
-		return path;
-	FILE *p = popen("gcc -print-libgcc-file-name", "r");
-	if (!p || !fgets(path, sizeof(path), p))
-		snprintf(path, sizeof(path), "/usr/lib/gcc/x86_64-linux-gnu/12/libgcc.a");
-	if (p)
-		pclose(p);
-	path[strcspn(path, "\n")] = '\0';
-	return path;
+	return gcc_query("gcc -print-libgcc-file-name", path, sizeof(path),
+	                 "/usr/lib/gcc/x86_64-linux-gnu/12/libgcc.a");
 }
 
 struct build {
