@@ -86,6 +86,7 @@ $(BUILD)/libtoro.a: $(KERNEL_OBJS)
 	$(Q)rm -f $@ && $(AR) rcsD $@ $^
 
 $(BUILD)/toro.ld: kernel/toro.ld
+	@mkdir -p $(dir $@)
 	$(Q)cp $< $@
 
 # The tool finds the public headers and Linux's UAPI headers (for <linux/vm_sockets.h> in POSIX

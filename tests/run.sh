@@ -1,8 +1,20 @@
 #!/bin/bash
 # Runs every test: host unit tests (build/tests/unit/*), guest tests (the CASE lines of
 # tests/guest/*.c, each booted with `toro run` under every monitor it names) and end-to-end
-# scripts (tests/e2e/*.sh). Two at a time; each has a timeout. The last line is the summary,
-# "N passed, N failed". Usage: tests/run.sh BUILD_DIR [FILTER]  (FILTER: a substring of names)
+# scripts (tests/e2e/*.sh, each check on its own line). Two at a time; each has a timeout. The
+# last line is the summary, "N passed, N failed" (", N skipped" when some were skipped).
+# Usage: tests/run.sh BUILD_DIR [FILTER]  (FILTER: a substring of test names)
+#
+# The built-in monitor needs KVM. Which KVM its tests (the "toro" part) use is decided once and
+# printed first; TEST_KVM overrides it:
+#   host  the host's /dev/kvm (the default where it is a hardware KVM)
+#   vm    a Linux VM with kvm_amd under QEMU TCG (tests/kvm-vm/vm.sh), booted once for all of
+#         them and run in parallel with the rest (the default without /dev/kvm or with the
+#         software kvm_pvm, which cannot run every guest)
+#   none  not run: reported as skipped (also when the VM cannot be built, e.g. no package mirror)
+# Other knobs: TEST_JOBS (parallel tests, 2), TEST_GUEST_VMMS (monitors a guest test runs under
+# unless it names its own, "qemu toro"), TEST_KINDS ("unit guest e2e"), TEST_GUEST_DIR (where
+# the CASE files are; tests/e2e/harness.sh points it at fixtures).
 set -u
 BUILD=${1:-build}
 FILTER=${2:-}
@@ -10,109 +22,290 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "$BUILD" && pwd)
 export TORO="$BUILD/toro" BUILD ROOT
 JOBS=${TEST_JOBS:-2}
+GUEST_DIR=${TEST_GUEST_DIR:-$ROOT/tests/guest}
+KINDS=" ${TEST_KINDS:-unit guest e2e} "
+GUEST_VMMS=${TEST_GUEST_VMMS:-qemu toro}
 RESULTS=$(mktemp -d /tmp/toro-tests-XXXXXX)
-trap 'rm -rf "$RESULTS"' EXIT
+vm_pid=
+trap '[ -n "$vm_pid" ] && kill "$vm_pid" 2>/dev/null; rm -rf "$RESULTS"' EXIT
 
-# Monitors a native guest test runs under; POSIX ones always use QEMU here (DESIGN.md §4).
-# A test file may name its own: "// VMMS: toro" for all its cases, "// VMMS CASE: qemu" for one.
-NATIVE_VMMS=${TEST_NATIVE_VMMS:-qemu toro}
+# --- Which KVM the built-in monitor's tests use ---------------------------------------------------
+# Parts: "host" needs no KVM (unit tests, the tool, --vmm auto), "qemu" QEMU TCG, "toro" KVM.
+if [ -n "${TEST_IN_VM:-}" ]; then
+	# tests/run.sh itself, inside the VM: only the part sent there.
+	KVM=host KVM_WHY="inside the nested VM: kvm_amd"
+else
+	KVM=${TEST_KVM:-}
+	if [ -n "$KVM" ]; then
+		KVM_WHY="TEST_KVM=$KVM"
+	elif [ ! -e /dev/kvm ]; then
+		KVM=vm KVM_WHY="no /dev/kvm here"
+	elif [ -e /sys/module/kvm_pvm ]; then
+		KVM=vm KVM_WHY="/dev/kvm here is the software kvm_pvm"
+	elif [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+		KVM=vm KVM_WHY="/dev/kvm cannot be opened"
+	else
+		KVM=host KVM_WHY="hardware KVM"
+	fi
+	case $KVM in
+	host | vm | none) ;;
+	*) echo "tests/run.sh: TEST_KVM must be host, vm or none, not '$KVM'" >&2; exit 2 ;;
+	esac
+fi
+SKIP_REASON=
+if [ "$KVM" = vm ] && ! why=$("$ROOT/tests/kvm-vm/vm.sh" prepare "$BUILD/kvm-vm" 2>&1); then
+	KVM=none KVM_WHY="the nested VM cannot be built: ${why#kvm-vm: }"
+fi
+case $KVM in
+host) LOCAL_PARTS="host qemu toro" VM_PARTS= SKIP_PARTS= ;;
+vm) LOCAL_PARTS="host qemu" VM_PARTS=toro SKIP_PARTS= ;;
+none)
+	LOCAL_PARTS="host qemu" VM_PARTS= SKIP_PARTS=toro
+	SKIP_REASON="no KVM for the built-in monitor ($KVM_WHY)"
+	;;
+esac
+[ -n "${TEST_IN_VM:-}" ] && LOCAL_PARTS=toro
+echo "kvm: $KVM ($KVM_WHY)"
+export LOCAL_PARTS SKIP_PARTS SKIP_REASON RESULTS
 
-# One test per line: "name<TAB>kind<TAB>spec", written for the workers.
-list_tests() {
-	for t in "$BUILD"/tests/unit/*; do
-		[ -x "$t" ] && printf '%s\tunit\t%s\n' "unit/$(basename "$t")" "$t"
+# Words of list $1 that are also in list $2.
+common() {
+	local w out=
+	for w in $1; do
+		case " $2 " in *" $w "*) out+="$w " ;; esac
 	done
-	for src in "$ROOT"/tests/guest/*.c; do
-		local base native=0
+	printf '%s' "${out% }"
+}
+export -f common
+
+# --- The tests ----------------------------------------------------------------------------------
+# One per line: "name<TAB>kind<TAB>part<TAB>spec". An e2e script's part is "e2e": it runs in every
+# place that runs one of the parts its "# PARTS:" line names.
+list_guest_tests() {
+	local src base cname spec vmms vmm line
+	for src in "$GUEST_DIR"/*.c; do
 		base=$(basename "$src" .c)
-		grep -q '^// BUILD:.*--native' "$src" && native=1
+		local cases
+		cases=$(sed -n 's|^// CASE: *||p' "$src" | awk -F' [|] ' '{print $1}')
+		# A "// VMMS NAME:" line must name a case.
+		sed -n 's|^// VMMS \([^ :]*\):.*|\1|p' "$src" | while read -r cname; do
+			printf '%s\n' "$cases" | grep -qxF -- "$cname" ||
+				printf '%s\terror\thost\t%s\n' "guest/$base/VMMS-$cname" \
+					"tests/guest/$base.c: a '// VMMS $cname:' line names no case"
+		done
 		sed -n 's|^// CASE: *||p' "$src" | while IFS= read -r spec; do
-			local cname vmms=qemu
 			cname=$(printf '%s' "$spec" | awk -F' [|] ' '{print $1}')
-			[ $native = 1 ] && vmms=$NATIVE_VMMS
-			vmms=$(sed -n "s|^// VMMS: *||p" "$src" | tail -1 | grep . || echo "$vmms")
-			vmms=$(sed -n "s|^// VMMS $cname: *||p" "$src" | tail -1 | grep . || echo "$vmms")
+			vmms=$(sed -n 's|^// VMMS: *||p' "$src" | tail -1 | grep . || echo "$GUEST_VMMS")
+			line=$(sed -n "s|^// VMMS $cname: *||p" "$src" | tail -1)
+			[ -n "$line" ] && vmms=$line
 			for vmm in $vmms; do
-				printf '%s\tguest\t%s|%s|%s\n' "guest/$base/$cname@$vmm" "$base" "$vmm" "$spec"
+				printf '%s\tguest\t%s\t%s|%s|%s\n' "guest/$base/$cname@$vmm" "$vmm" "$base" "$vmm" "$spec"
 			done
 		done
 	done
-	for t in "$ROOT"/tests/e2e/*.sh; do
-		[ -f "$t" ] && printf '%s\te2e\t%s\n' "e2e/$(basename "$t" .sh)" "$t"
+}
+
+list_tests() {
+	local t
+	if [[ $KINDS == *" unit "* ]]; then
+		for t in "$BUILD"/tests/unit/*; do
+			[ -x "$t" ] && printf '%s\tunit\thost\t%s\n' "unit/$(basename "$t")" "$t"
+		done
+	fi
+	[[ $KINDS == *" guest "* ]] && list_guest_tests
+	if [[ $KINDS == *" e2e "* ]]; then
+		for t in "$ROOT"/tests/e2e/*.sh; do
+			[ "$(basename "$t")" = lib.sh ] && continue
+			printf '%s\te2e\te2e\t%s\n' "e2e/$(basename "$t" .sh)" "$t"
+		done
+	fi
+}
+
+# The parts an e2e script names on its "# PARTS:" line.
+script_parts() {
+	sed -n 's|^# PARTS: *||p' "$1" | head -1
+}
+export -f script_parts
+
+# --- Running one test ---------------------------------------------------------------------------
+# Writes RESULTS/<n>.<k>.pass, .fail or .skip (one per result; an e2e script has one per check)
+# and prints them.
+result() { # n k outcome text...
+	local file=$RESULTS/$1.$2.$3
+	shift 3
+	printf '%s\n' "$*" >"$file"
+	cat "$file"
+}
+
+# Turns PASS/FAIL/SKIP lines (FAIL followed by "    | " details) of file $2 into results $1.<k>,
+# names prefixed with $3, up to a "Failures:" line (where a run of this script repeats them).
+# Prints how many it found.
+collect() {
+	local n=$1 file=$2 prefix=$3 k=0 line last=
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		case $line in
+		"PASS "* | "SKIP "* | "FAIL "*)
+			k=$((k + 1))
+			last=$RESULTS/$n.$k.$(printf '%s' "${line%% *}" | tr 'A-Z' 'a-z')
+			printf '%s %s%s\n' "${line%% *}" "$prefix" "${line#* }" >"$last"
+			;;
+		"    | "*) [[ $last == *.fail ]] && printf '%s\n' "$line" >>"$last" ;;
+		Failures:) break ;;
+		esac
+	done <"$file"
+	echo $k
+}
+export -f collect
+
+run_guest() { # n name spec; sets ok and why
+	local n=$1 name=$2 out=$RESULTS/$1.out image vmm cname opts want pats args=()
+	IFS='|' read -r image vmm cname opts want pats <<<"$3"
+	image="$BUILD/tests/guest/$image.elf"
+	want=$(echo "$want" | tr -d ' ')
+	pats=$(echo "$pats" | sed 's/^ *//; s/ *$//')
+	# The options are split as a shell would (quotes, backslashes), without evaluating them.
+	mapfile -d '' -t args < <(printf '%s' "$opts" | xargs -r printf '%s\0')
+	timeout -k 5 120 "$TORO" run "$image" --vmm "$vmm" --timeout 60 "${args[@]}" \
+		</dev/null >"$out" 2>&1
+	local rc=$?
+	ok=1 why=""
+	if [ "$rc" != "$want" ]; then
+		ok=0 why="exit status $rc, expected $want"
+		return
+	fi
+	local rest=$pats p
+	while [ -n "$rest" ]; do
+		p=${rest%% && *}
+		if [ "$p" = "$rest" ]; then rest=""; else rest=${rest#* && }; fi
+		if ! grep -Eq -- "$p" "$out"; then
+			ok=0 why="output does not match /$p/"
+			return
+		fi
 	done
 }
 
-# Runs one test; writes RESULTS/<n>.pass or .fail with the reason and output.
+run_e2e() { # n name script
+	local n=$1 name=$2 script=$3 out=$RESULTS/$1.out parts rc found
+	parts=$(script_parts "$script")
+	TEST_PARTS=$(common "$parts" "$LOCAL_PARTS") TEST_SKIP_PARTS=$(common "$parts" "$SKIP_PARTS") \
+		TEST_SKIP_REASON=$SKIP_REASON timeout -k 5 600 bash "$script" >"$out" 2>&1
+	rc=$?
+	found=$(collect "$n" "$out" "$name/")
+	[ "$found" = 0 ] || printf '%s\n' "$RESULTS/$n".*.* | sort -V | xargs cat
+	if [ "$rc" != 0 ] && ! ls "$RESULTS/$n".*.fail >/dev/null 2>&1; then
+		{
+			echo "FAIL $name: exit status $rc"
+			tail -n 25 "$out" | sed 's/^/    | /'
+		} >"$RESULTS/$n.0.fail"
+		cat "$RESULTS/$n.0.fail"
+	elif [ "$found" = 0 ] && [ -n "$TEST_PARTS" ]; then
+		result "$n" 0 fail "FAIL $name: reported no check"
+	fi
+}
+
 run_one() {
-	local n=$1 name=$2 kind=$3 spec=$4 out rc start
-	out="$RESULTS/$n.out"
+	local n=$1 name=$2 kind=$3 spec=$4 start secs ok why rc
 	start=$(date +%s.%N)
 	case $kind in
 	unit)
-		timeout -k 5 120 "$spec" >"$out" 2>&1
-		rc=$?
-		if [ $rc = 0 ]; then ok=1; why=""; else ok=0; why="exit status $rc"; fi
-		;;
-	e2e)
-		timeout -k 5 300 bash "$spec" >"$out" 2>&1
-		rc=$?
-		if [ $rc = 0 ]; then ok=1; why=""; else ok=0; why="exit status $rc"; fi
-		;;
-	guest)
-		local image vmm cname opts want pats
-		IFS='|' read -r image vmm cname opts want pats <<<"$spec"
-		image="$BUILD/tests/guest/$image.elf"
-		opts=$(echo "$opts" | sed 's/^ *//; s/ *$//')
-		want=$(echo "$want" | tr -d ' ')
-		pats=$(echo "$pats" | sed 's/^ *//; s/ *$//')
-		# shellcheck disable=SC2086
-		eval "set -- $opts"
-		timeout -k 5 120 "$TORO" run "$image" --vmm "$vmm" --timeout 60 "$@" \
-			</dev/null >"$out" 2>&1
+		timeout -k 5 120 "$spec" >"$RESULTS/$n.out" 2>&1
 		rc=$?
 		ok=1 why=""
-		if [ "$rc" != "$want" ]; then
-			ok=0 why="exit status $rc, expected $want"
-		fi
-		if [ $ok = 1 ] && [ -n "$pats" ]; then
-			local rest=$pats p
-			while [ -n "$rest" ]; do
-				p=${rest%% && *}
-				if [ "$p" = "$rest" ]; then rest=""; else rest=${rest#* && }; fi
-				if ! grep -Eq -- "$p" "$out"; then
-					ok=0 why="output does not match /$p/"
-					break
-				fi
-			done
-		fi
+		[ $rc = 0 ] || ok=0 why="exit status $rc"
+		;;
+	guest) run_guest "$n" "$name" "$spec" ;;
+	e2e)
+		run_e2e "$n" "$name" "$spec"
+		return
+		;;
+	error)
+		result "$n" 0 fail "FAIL $name: $spec"
+		return
 		;;
 	esac
-	local secs
 	secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
 	if [ $ok = 1 ]; then
-		printf 'PASS %s (%.1fs)\n' "$name" "$secs" >"$RESULTS/$n.pass"
+		result "$n" 0 pass "$(printf 'PASS %s (%.1fs)' "$name" "$secs")"
 	else
-		{
-			printf 'FAIL %s: %s\n' "$name" "$why"
-			tail -n 25 "$out" | sed 's/^/    | /'
-		} >"$RESULTS/$n.fail"
+		result "$n" 0 fail "$(printf 'FAIL %s: %s\n' "$name" "$why"; tail -n 25 "$RESULTS/$n.out" | sed 's/^/    | /')"
 	fi
-	cat "$RESULTS/$n.pass" "$RESULTS/$n.fail" 2>/dev/null
 }
-export -f run_one
-export RESULTS
+export -f result run_guest run_e2e run_one
 
-list_tests | { if [ -n "$FILTER" ]; then grep -F -- "$FILTER"; else cat; fi; } | nl -w1 -s$'\t' |
-	while IFS=$'\t' read -r n name kind spec; do
-		printf '%s\0%s\0%s\0%s\0' "$n" "$name" "$kind" "$spec"
-	done | xargs -0 -n 4 -P "$JOBS" bash -c 'run_one "$@"' _
+# --- The nested VM ------------------------------------------------------------------------------
+# Runs this script inside it for the tests sent there, after the local ones are started.
+start_vm() {
+	local args=(env TEST_IN_VM=1 TEST_JOBS=2 TEST_KINDS="${TEST_KINDS:-unit guest e2e}"
+		tests/run.sh build "$FILTER")
+	[ -n "${TEST_GUEST_DIR:-}" ] && args=(env TEST_GUEST_DIR="/toro/${GUEST_DIR#"$ROOT"/}" "${args[@]}")
+	date +%s >"$RESULTS/vm.start"
+	"$ROOT/tests/kvm-vm/vm.sh" run "$BUILD/kvm-vm" "$RESULTS/vm.out" "$RESULTS/vm.log" -- \
+		"${args[@]}" >"$RESULTS/vm.err" 2>&1 &
+	vm_pid=$!
+}
+
+# Collects the VM's results; a test sent there that it did not report fails.
+finish_vm() {
+	local rc name found secs
+	wait "$vm_pid"
+	rc=$?
+	vm_pid=
+	secs=$(($(date +%s) - $(cat "$RESULTS/vm.start")))
+	found=$(collect vm "$RESULTS/vm.out" "")
+	echo "kvm: the nested VM reported $found results in ${secs}s (exit status $rc)"
+	printf '%s\n' "$RESULTS"/vm.*.* | sort -V | xargs cat
+	while IFS= read -r name; do
+		tr -d '\r' <"$RESULTS/vm.out" | grep -qF -e "PASS $name (" -e "FAIL $name: " -e "SKIP $name: " ||
+			result vm.missing "$((++found))" fail "FAIL $name: not reported by the nested VM"
+	done <"$RESULTS/vm.list"
+	if ! tr -d '\r' <"$RESULTS/vm.out" | grep -qE '^[0-9]+ passed, [0-9]+ failed'; then
+		{
+			echo "FAIL kvm-vm: the nested VM did not finish the tests (exit status $rc)"
+			{ cat "$RESULTS/vm.err"; tail -n 15 "$RESULTS/vm.log"; tail -n 10 "$RESULTS/vm.out"; } |
+				sed 's/^/    | /'
+		} >"$RESULTS/vm.0.fail"
+	fi
+	cat "$RESULTS/vm.0.fail" 2>/dev/null
+}
+
+list_tests | { if [ -n "$FILTER" ]; then grep -F -- "$FILTER"; else cat; fi; } |
+	nl -w1 -s$'\t' >"$RESULTS/list"
+# Where each test runs: here (local.list), in the VM (vm.list: the guest tests it must report;
+# e2e scripts there report their checks by name), or nowhere (skipped now).
+: >"$RESULTS/local.list"
+: >"$RESULTS/vm.list"
+to_vm=
+while IFS=$'\t' read -r n name kind part spec; do
+	if [ "$kind" = e2e ]; then
+		parts=$(script_parts "$spec")
+		[ -n "$(common "$parts" "$LOCAL_PARTS $SKIP_PARTS")" ] &&
+			printf '%s\t%s\t%s\t%s\n' "$n" "$name" "$kind" "$spec" >>"$RESULTS/local.list"
+		[ -n "$(common "$parts" "$VM_PARTS")" ] && to_vm=1
+	elif [ -n "$(common "$part" "$LOCAL_PARTS")" ]; then
+		printf '%s\t%s\t%s\t%s\n' "$n" "$name" "$kind" "$spec" >>"$RESULTS/local.list"
+	elif [ -n "$(common "$part" "$VM_PARTS")" ]; then
+		printf '%s\n' "$name" >>"$RESULTS/vm.list"
+		to_vm=1
+	elif [ -n "$(common "$part" "$SKIP_PARTS")" ]; then
+		result "$n" 0 skip "SKIP $name: $SKIP_REASON"
+	fi
+done <"$RESULTS/list"
+[ -n "$to_vm" ] && start_vm
+
+while IFS=$'\t' read -r n name kind spec; do
+	printf '%s\0%s\0%s\0%s\0' "$n" "$name" "$kind" "$spec"
+done <"$RESULTS/local.list" | xargs -0 -r -n 4 -P "$JOBS" bash -c 'run_one "$@"' _
+
+[ -n "$vm_pid" ] && finish_vm
 
 passed=$(find "$RESULTS" -name '*.pass' | wc -l)
 failed=$(find "$RESULTS" -name '*.fail' | wc -l)
+skipped=$(find "$RESULTS" -name '*.skip' | wc -l)
 if [ "$failed" -gt 0 ]; then
 	echo
 	echo "Failures:"
 	cat "$RESULTS"/*.fail | grep '^FAIL'
 fi
-echo "$passed passed, $failed failed"
+printf '%s passed, %s failed%s\n' "$passed" "$failed" "$([ "$skipped" -gt 0 ] && echo ", $skipped skipped")"
 [ "$failed" = 0 ]

@@ -27,6 +27,10 @@ struct vcpu_thread {
 	uint64_t exits[MACHINE_EXIT_REASONS];
 	uint64_t interrupted; /* KVM_RUN returns for signals */
 	int halt_warned;
+	/* With synced registers: the state at the latest exit other than a shutdown, the last
+	 * thing known of a vCPU that KVM resets on a triple fault. */
+	struct kvm_regs last_regs;
+	uint32_t last_exit; /* its exit reason; 0 (KVM_EXIT_UNKNOWN) before the first */
 };
 
 struct machine {
@@ -76,6 +80,9 @@ void machine_symbolize(const struct machine *mc, uint64_t addr, char *buf, size_
 
 /* Prints the registers of vt's vCPU (from its own thread). */
 void vcpu_dump_registers(struct vcpu_thread *vt);
+
+/* A KVM exit reason's short name ("io", "mmio"...), or NULL for one without a name here. */
+const char *vcpu_exit_name(unsigned reason);
 
 /* The thread-local kvm_run of the vCPU the calling thread runs, for the signal handler. */
 extern __thread struct kvm_run *vcpu_current_run;

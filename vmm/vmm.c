@@ -264,23 +264,6 @@ static void vmm_stop_aps(struct machine *mc)
 		pthread_join(mc->cpus[i].thread, NULL);
 }
 
-static const char *vmm_exit_name(unsigned reason)
-{
-	static const char *const names[] = {
-	    [KVM_EXIT_UNKNOWN] = "unknown",
-	    [KVM_EXIT_IO] = "io",
-	    [KVM_EXIT_HLT] = "hlt",
-	    [KVM_EXIT_MMIO] = "mmio",
-	    [KVM_EXIT_IRQ_WINDOW_OPEN] = "irq-window",
-	    [KVM_EXIT_SHUTDOWN] = "shutdown",
-	    [KVM_EXIT_FAIL_ENTRY] = "fail-entry",
-	    [KVM_EXIT_INTR] = "intr",
-	    [KVM_EXIT_INTERNAL_ERROR] = "internal-error",
-	    [KVM_EXIT_SYSTEM_EVENT] = "system-event",
-	};
-	return reason < sizeof(names) / sizeof(names[0]) && names[reason] ? names[reason] : NULL;
-}
-
 /* Resident pages of the whole process, from /proc/self/statm. */
 static uint64_t vmm_resident_pages(void)
 {
@@ -316,7 +299,7 @@ static void vmm_print_stats(struct machine *mc)
 	for (int r = 0; r < MACHINE_EXIT_REASONS && n < sizeof(list); r++) {
 		if (!exits[r])
 			continue;
-		const char *name = vmm_exit_name((unsigned)r);
+		const char *name = vcpu_exit_name((unsigned)r);
 		if (name)
 			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s %llu",
 			                      n ? ", " : "", name, (unsigned long long)exits[r]);

@@ -12,6 +12,10 @@
 #define X86_RFLAGS_IF (1ull << 9)
 #define X86_INSN_MAX  15
 #define X86_EFER_LMA  (1ull << 10)
+#define X86_CR0_PE    (1ull << 0)
+/* Where a CPU starts after RESET or INIT: CS selector f000, IP fff0, real mode. */
+#define X86_RESET_CS  0xf000
+#define X86_RESET_RIP 0xfff0
 
 __thread struct kvm_run *vcpu_current_run;
 
@@ -65,6 +69,23 @@ void vcpu_dump_registers(struct vcpu_thread *vt)
 	        : s.cs.db ? "32-bit"
 	                  : "16-bit",
 	        s.idt.base, s.idt.limit, s.gdt.base, s.gdt.limit);
+}
+
+const char *vcpu_exit_name(unsigned reason)
+{
+	static const char *const names[] = {
+	    [KVM_EXIT_UNKNOWN] = "unknown",
+	    [KVM_EXIT_IO] = "io",
+	    [KVM_EXIT_HLT] = "hlt",
+	    [KVM_EXIT_MMIO] = "mmio",
+	    [KVM_EXIT_IRQ_WINDOW_OPEN] = "irq-window",
+	    [KVM_EXIT_SHUTDOWN] = "shutdown",
+	    [KVM_EXIT_FAIL_ENTRY] = "fail-entry",
+	    [KVM_EXIT_INTR] = "intr",
+	    [KVM_EXIT_INTERNAL_ERROR] = "internal-error",
+	    [KVM_EXIT_SYSTEM_EVENT] = "system-event",
+	};
+	return reason < sizeof(names) / sizeof(names[0]) && names[reason] ? names[reason] : NULL;
 }
 
 static void vcpu_exit_io(struct vcpu_thread *vt)
@@ -181,6 +202,43 @@ static void vcpu_exit_system_event(struct vcpu_thread *vt)
 	}
 }
 
+/* A triple fault. KVM on AMD (SVM) resets the vCPU before returning to us, because the VMCB is
+ * undefined after a shutdown intercept, so what KVM_GET_REGS shows there is the reset state, not
+ * the fault's: that is said, with the state at the vCPU's previous exit marked as such. */
+static void vcpu_exit_shutdown(struct vcpu_thread *vt)
+{
+	struct machine *mc = vt->mc;
+	struct kvm_regs r;
+	struct kvm_sregs s;
+	int reset = ioctl(vt->vcpu.fd, KVM_GET_REGS, &r) == 0 &&
+	            ioctl(vt->vcpu.fd, KVM_GET_SREGS, &s) == 0 && r.rip == X86_RESET_RIP &&
+	            s.cs.selector == X86_RESET_CS && !(s.cr0 & X86_CR0_PE);
+	if (!reset) {
+		machine_report(mc, "guest triple fault on vCPU %d; registers:", vt->vcpu.id);
+		vcpu_dump_registers(vt);
+	} else {
+		machine_report(mc,
+		               "guest triple fault on vCPU %d; this host's KVM resets the vCPU on a "
+		               "triple fault, so the registers at the fault are lost",
+		               vt->vcpu.id);
+		if (vt->last_exit != KVM_EXIT_UNKNOWN) {
+			const struct kvm_regs *l = &vt->last_regs;
+			const char *name = vcpu_exit_name(vt->last_exit);
+			char where[160];
+			machine_symbolize(mc, l->rip, where, sizeof(where));
+			fprintf(stderr,
+			        "  last known state, at the vCPU's previous exit (%s): RIP %016llx (%s)  "
+			        "RSP %016llx  RBP %016llx\n",
+			        name ? name : "other", l->rip, where, l->rsp, l->rbp);
+		} else {
+			fprintf(stderr, "  (no earlier state: %s)\n",
+			        vt->vcpu.synced_regs ? "the vCPU had not exited before"
+			                             : "this KVM does not give registers at each exit");
+		}
+	}
+	machine_stop(mc, MACHINE_EXIT_GUEST_DIED);
+}
+
 static void vcpu_handle_exit(struct vcpu_thread *vt)
 {
 	struct machine *mc = vt->mc;
@@ -199,9 +257,7 @@ static void vcpu_handle_exit(struct vcpu_thread *vt)
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
 		break;
 	case KVM_EXIT_SHUTDOWN:
-		machine_report(mc, "guest triple fault on vCPU %d; registers:", vt->vcpu.id);
-		vcpu_dump_registers(vt);
-		machine_stop(mc, MACHINE_EXIT_GUEST_DIED);
+		vcpu_exit_shutdown(vt);
 		break;
 	case KVM_EXIT_INTERNAL_ERROR:
 		vcpu_exit_internal_error(vt);
@@ -250,6 +306,10 @@ void vcpu_loop(struct vcpu_thread *vt)
 			mc->t_first_exit = machine_now();
 		if (run->exit_reason < MACHINE_EXIT_REASONS)
 			vt->exits[run->exit_reason]++;
+		if (vt->vcpu.synced_regs && run->exit_reason != KVM_EXIT_SHUTDOWN) {
+			vt->last_regs = run->s.regs.regs;
+			vt->last_exit = run->exit_reason;
+		}
 		vcpu_handle_exit(vt);
 	}
 	vcpu_current_run = NULL;

@@ -23,6 +23,7 @@ struct vcpu {
 	int id;
 	int fd;
 	struct kvm_run *run;
+	int synced_regs; /* KVM copies the GPRs and RIP into run->s.regs at every exit */
 };
 
 /* Opens /dev/kvm and checks its API version. Returns 0, or -1 with err (errno kept). */
@@ -35,7 +36,8 @@ int kvm_vm_create(struct kvm_vm *vm, uint64_t mem_size, char *err, size_t errlen
 /* What the MP table says about the CPUs, from the supported CPUID. */
 void kvm_cpu_info(const struct kvm_vm *vm, struct mptable_cpu_info *info);
 
-/* Creates vCPU id with its CPUID (APIC id = id) and maps its kvm_run. */
+/* Creates vCPU id with its CPUID (APIC id = id) and maps its kvm_run; where KVM offers it
+ * (KVM_CAP_SYNC_REGS), asks for the registers in kvm_run at every exit. */
 int vcpu_create(struct kvm_vm *vm, struct vcpu *v, int id, char *err, size_t errlen);
 
 /* The PVH entry state of the boot CPU: 32-bit protected mode, flat segments, paging and
