@@ -26,6 +26,15 @@
 #define QEMU_CONSOLE_DEVICE "virtio_mmio.device=512@0xfeb00000:5"
 #define QEMU_MAX_ARGS       48
 
+/* Guest RAM as a backend object with reserve=off (MAP_NORESERVE): like the built-in monitor's,
+ * it is reserved, not committed, so --mem 512G runs on a host with far less memory and only the
+ * pages the guest touches cost any. Plain `-m` commits the whole size, which the host's
+ * overcommit heuristic refuses beyond its RAM and swap. The machine takes its RAM size from the
+ * object (QEMU 7.2 and later). */
+#define QEMU_RAM_ID         "toro-ram"
+#define QEMU_RAM_ALIGN_MASK 0xfffull /* whole 4 KiB pages, as the built-in monitor gives */
+#define QEMU_RAM_BACKEND    "memory-backend-ram,id=" QEMU_RAM_ID ",size=%llu,reserve=off"
+
 static const char *qemu_binary(void)
 {
 	const char *q = getenv("TORO_QEMU");
@@ -156,8 +165,9 @@ int run_qemu(const struct run_options *o, const struct image *img)
 	    make_kernel_cmdline(o, o->console == CONSOLE_VIRTIO
 	                               ? "toro.debugcon=" QEMU_DEBUGCON_PORT " " QEMU_CONSOLE_DEVICE
 	                               : "toro.debugcon=" QEMU_DEBUGCON_PORT);
-	char mem[32], smp[16], chardev[sizeof(exit_file) + 32];
-	snprintf(mem, sizeof(mem), "%lluK", (unsigned long long)(o->mem >> 10));
+	char mem[80], smp[16], chardev[sizeof(exit_file) + 32];
+	snprintf(mem, sizeof(mem), QEMU_RAM_BACKEND,
+	         (unsigned long long)(o->mem & ~QEMU_RAM_ALIGN_MASK));
 	snprintf(smp, sizeof(smp), "%d", o->cpus);
 	snprintf(chardev, sizeof(chardev), "file,id=toroexit,path=%s", exit_file);
 	enum accel_choice accel = choose_accel(o);
@@ -165,14 +175,15 @@ int run_qemu(const struct run_options *o, const struct image *img)
 	const char *argv[QEMU_MAX_ARGS];
 	int n = 0;
 	argv[n++] = qemu_binary();
+	argv[n++] = "-object";
+	argv[n++] = mem;
 	argv[n++] = "-M";
-	argv[n++] = "microvm,pic=off,pit=off,rtc=off,acpi=off,auto-kernel-cmdline=off";
+	argv[n++] = "microvm,pic=off,pit=off,rtc=off,acpi=off,auto-kernel-cmdline=off,"
+	            "memory-backend=" QEMU_RAM_ID;
 	argv[n++] = "-accel";
 	argv[n++] = accel == ACCEL_KVM ? "kvm" : "tcg";
 	argv[n++] = "-cpu";
 	argv[n++] = accel == ACCEL_KVM ? "host" : "max";
-	argv[n++] = "-m";
-	argv[n++] = mem;
 	argv[n++] = "-smp";
 	argv[n++] = smp;
 	argv[n++] = "-nodefaults";

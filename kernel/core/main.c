@@ -58,8 +58,8 @@ static void cmdline_copy(const struct hvm_start_info *si)
 		       CMDLINE_MAX - 1);
 }
 
-/* RAM below 4 GiB is given to the allocator first, so that page tables for RAM above it (with
- * 2 MiB pages) can come from there. */
+/* RAM below 4 GiB is given to the allocator first, so that the page tables for RAM above it (the
+ * PDPT above 512 GiB, and page directories with 2 MiB pages) can come from there. */
 static void memory_add(const struct hvm_memmap_table_entry *map, uint32_t n, int high)
 {
 	const uint64_t four_gib = 4ull << 30;

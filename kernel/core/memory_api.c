@@ -1,5 +1,5 @@
-/* The native memory API (include/toro/memory.h) over the per-core heaps: each core's heap is
- * made on its first allocation, in pages of its own. */
+/* The native memory API (include/toro/memory.h) over the per-core heaps, and whole pages over the
+ * page allocator: each core's heap is made on its first allocation, in pages of its own. */
 #include <toro/memory.h>
 
 #include <kernel/cpu.h>
@@ -67,6 +67,8 @@ int toro_memory_stats(unsigned core, struct toro_memory_stats *out)
 	    .remote_frees_received = hs.remote_received,
 	    .free_pages = ms.free_pages,
 	    .total_pages = ms.total_pages,
+	    .largest_free_pages = ms.largest_free,
+	    .ram_top = mm_ram_top & ~(PAGE_SIZE - 1), /* a partial last page is not managed */
 	};
 	return 0;
 }
@@ -76,4 +78,21 @@ void toro_memory_collect(void)
 	struct heap *h = this_cpu()->heap;
 	if (h)
 		heap_collect(h);
+}
+
+_Static_assert(TORO_PAGE_SIZE == PAGE_SIZE, "toro_pages_alloc counts the allocator's pages");
+
+void *toro_pages_alloc(size_t pages)
+{
+	return mm_pages_alloc(pages);
+}
+
+/* The page allocator checks alignment and double frees; a range outside RAM is refused here
+ * before it could enter the free list. */
+void toro_pages_free(void *p, size_t pages)
+{
+	uintptr_t start = (uintptr_t)p;
+	if (p && (start >= mm_ram_top || pages > (mm_ram_top - start) / PAGE_SIZE))
+		panic("toro_pages_free(%p, %zu): not RAM", p, pages);
+	mm_pages_free(p, pages);
 }

@@ -27,6 +27,11 @@
 #define VEC_DOUBLE_FAULT  8
 #define VEC_MACHINE_CHECK 18
 
+/* A PML4 entry maps 512 GiB, a PDPT entry 1 GiB; PTE_ADDR is the address field of an entry. */
+#define PML4_SHIFT 39
+#define PDPT_SHIFT 30
+#define PTE_ADDR   0x000ffffffffff000ull
+
 #define I8042_COMMAND 0x64
 #define I8042_RESET   0xfe
 
@@ -69,6 +74,7 @@ struct arch_cpu {
 #define GDT_CODE64 0x00af9a000000ffffull
 #define GDT_DATA   0x00cf92000000ffffull
 
+extern uint64_t boot_pml4[512];
 extern uint64_t boot_pdpt[512];
 extern uint64_t boot_pd[4 * 512]; /* boot.S: the 2 MiB-page tables of 0..4 GiB, when used */
 
@@ -212,6 +218,20 @@ static void guard_null_page(int huge)
 	__asm__ volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3) : : "memory");
 }
 
+/* The PDPT that maps address a: boot.S's for the first 512 GiB; the next one comes from the page
+ * allocator the first time it is needed, so only a guest with RAM above 512 GiB pays its page. */
+static uint64_t *pdpt_for(uint64_t a)
+{
+	uint64_t *entry = &boot_pml4[a >> PML4_SHIFT];
+	if (!(*entry & PTE_P)) {
+		uint64_t *pdpt = mm_pages_zalloc(1);
+		if (!pdpt)
+			panic("out of memory for page tables mapping %#llx", (unsigned long long)a);
+		*entry = (uintptr_t)pdpt | PTE_P | PTE_W;
+	}
+	return (uint64_t *)(uintptr_t)(*entry & PTE_ADDR);
+}
+
 void arch_map_ram(uint64_t top)
 {
 	const uint64_t gib = 1ull << 30, boot_mapped = 4 * gib;
@@ -220,7 +240,7 @@ void arch_map_ram(uint64_t top)
 	int huge = cpu_has_1g_pages();
 	guard_null_page(huge);
 	for (uint64_t a = boot_mapped; a < top; a += gib) {
-		uint64_t *entry = &boot_pdpt[a / gib];
+		uint64_t *entry = &pdpt_for(a)[(a >> PDPT_SHIFT) % 512];
 		if (huge) {
 			*entry = a | PTE_P | PTE_W | PTE_PS;
 			continue;

@@ -73,8 +73,10 @@ static inline __attribute__((always_inline)) void arch_wait_for_interrupt(void)
 }
 
 /* Extends the boot identity map (which covers 0..4 GiB) to cover RAM up to top (at most
- * ARCH_MAX_RAM). May allocate page tables from the page allocator. */
-#define ARCH_MAX_RAM (512ull << 30)
+ * ARCH_MAX_RAM). May allocate page tables from the page allocator. ARCH_MAX_RAM is two PML4
+ * entries: the largest guest `toro run` makes, 512 GiB of RAM around the 32-bit device hole,
+ * ends a GiB or so above 512 GiB. */
+#define ARCH_MAX_RAM (1ull << 40)
 void arch_map_ram(uint64_t top);
 
 /* Writes bytes to the boot console (COM1). */
