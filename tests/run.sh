@@ -234,13 +234,15 @@ run_one() {
 export -f result run_guest run_e2e run_one
 
 # --- The nested VM ------------------------------------------------------------------------------
-# Runs this script inside it for the tests sent there, after the local ones are started.
+# Runs this script inside it for the tests sent there, after the local ones are started. Its
+# console (the kernel's messages) is kept after the run for a look at what went wrong.
+VM_LOG=$BUILD/kvm-vm/console.log
 start_vm() {
 	local args=(env TEST_IN_VM=1 TEST_JOBS=2 TEST_KINDS="${TEST_KINDS:-unit guest e2e}"
 		tests/run.sh build "$FILTER")
 	[ -n "${TEST_GUEST_DIR:-}" ] && args=(env TEST_GUEST_DIR="/toro/${GUEST_DIR#"$ROOT"/}" "${args[@]}")
 	date +%s >"$RESULTS/vm.start"
-	"$ROOT/tests/kvm-vm/vm.sh" run "$BUILD/kvm-vm" "$RESULTS/vm.out" "$RESULTS/vm.log" -- \
+	"$ROOT/tests/kvm-vm/vm.sh" run "$BUILD/kvm-vm" "$RESULTS/vm.out" "$VM_LOG" -- \
 		"${args[@]}" >"$RESULTS/vm.err" 2>&1 &
 	vm_pid=$!
 }
@@ -261,8 +263,8 @@ finish_vm() {
 	done <"$RESULTS/vm.list"
 	if ! tr -d '\r' <"$RESULTS/vm.out" | grep -qE '^[0-9]+ passed, [0-9]+ failed'; then
 		{
-			echo "FAIL kvm-vm: the nested VM did not finish the tests (exit status $rc)"
-			{ cat "$RESULTS/vm.err"; tail -n 15 "$RESULTS/vm.log"; tail -n 10 "$RESULTS/vm.out"; } |
+			echo "FAIL kvm-vm: the nested VM did not finish the tests (exit status $rc; console in $VM_LOG)"
+			{ cat "$RESULTS/vm.err"; tail -n 15 "$VM_LOG"; tail -n 10 "$RESULTS/vm.out"; } |
 				sed 's/^/    | /'
 		} >"$RESULTS/vm.0.fail"
 	fi

@@ -220,7 +220,9 @@ void image_program_name(const char *path, char *buf, size_t len)
 
 char *make_kernel_cmdline(const struct run_options *o, const char *extra)
 {
-	size_t cap = 96 + (extra ? strlen(extra) : 0) + 2 * strlen(o->image);
+	const char *env_options = getenv("TORO_KERNEL_OPTIONS");
+	size_t cap = 96 + (extra ? strlen(extra) : 0) + 2 * strlen(o->image) +
+	             (env_options ? 3 * strlen(env_options) : 0);
 	for (int i = 0; i < o->nargs; i++)
 		cap += 2 * strlen(o->args[i]) + 3;
 	char *buf = calloc(1, cap);
@@ -239,6 +241,17 @@ char *make_kernel_cmdline(const struct run_options *o, const char *extra)
 	if (extra && *extra) {
 		size_t n = strlen(buf);
 		snprintf(buf + n, cap - n, " %s", extra);
+	}
+	/* Diagnostic kernel options (toro.madt, toro.xapic) from the environment, word by word. */
+	if (env_options && *env_options) {
+		char *words = strdup(env_options), *save = NULL;
+		if (!words) {
+			free(buf);
+			return NULL;
+		}
+		for (char *w = strtok_r(words, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+			bad |= cmdline_append_word(buf, cap, w);
+		free(words);
 	}
 	bad |= cmdline_append_word(buf, cap, "--");
 	for (int i = 0; i < o->nargs; i++)

@@ -81,6 +81,9 @@ void machine_symbolize(const struct machine *mc, uint64_t addr, char *buf, size_
 /* Prints the registers of vt's vCPU (from its own thread). */
 void vcpu_dump_registers(struct vcpu_thread *vt);
 
+/* Prints where vt's vCPU was when it last left KVM_RUN, if KVM syncs its registers. */
+void vcpu_report_where(const struct vcpu_thread *vt);
+
 /* A KVM exit reason's short name ("io", "mmio"...), or NULL for one without a name here. */
 const char *vcpu_exit_name(unsigned reason);
 

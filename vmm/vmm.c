@@ -452,6 +452,9 @@ int vmm_run(const struct run_options *o, const struct image *img)
 	pthread_mutex_lock(&mc->dev_lock);
 	term_flush();
 	pthread_mutex_unlock(&mc->dev_lock);
+	if (mc->exit_code == TORO_EXIT_TIMEOUT) /* where a guest that never finished was */
+		for (int i = 0; i < mc->ncpus; i++)
+			vcpu_report_where(&mc->cpus[i]);
 	if (o->stats)
 		vmm_print_stats(mc);
 	/* The VM, its vCPUs and guest RAM go with the process, which exits next. */

@@ -27,6 +27,14 @@ uint16_t kernel_debugcon_port;
 char **kernel_options;
 int kernel_option_count;
 
+int kernel_option_given(const char *name)
+{
+	for (int i = 0; i < kernel_option_count; i++)
+		if (strcmp(kernel_options[i], name) == 0)
+			return 1;
+	return 0;
+}
+
 /* The command line is copied here before any page is handed out, wherever the monitor put it;
  * argv strings point into it for the life of the VM. */
 static char cmdline[CMDLINE_MAX] __attribute__((section(".noinit.cmdline")));

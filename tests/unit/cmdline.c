@@ -148,6 +148,14 @@ static void test_kernel_cmdline(void)
 	CHECK(strlen(line) > strlen(tail) && strcmp(line + strlen(line) - strlen(tail), tail) == 0);
 	free(line);
 
+	/* Diagnostic options from TORO_KERNEL_OPTIONS come after the monitor's, before "--". */
+	setenv("TORO_KERNEL_OPTIONS", " toro.xapic\ttoro.madt  ", 1);
+	line = make_kernel_cmdline(&o, "x=1");
+	const char *tail2 = " x=1 toro.xapic toro.madt -- one \"two\\\\\" x";
+	CHECK(strlen(line) > strlen(tail2) && strcmp(line + strlen(line) - strlen(tail2), tail2) == 0);
+	free(line);
+	unsetenv("TORO_KERNEL_OPTIONS");
+
 	char name[16];
 	image_program_name("/a/b/hello.elf", name, sizeof(name));
 	CHECK_STR(name, "hello");

@@ -280,6 +280,25 @@ static void vcpu_handle_exit(struct vcpu_thread *vt)
 	}
 }
 
+/* Keeps the registers KVM synced into kvm_run on this return from KVM_RUN. */
+static void vcpu_note_state(struct vcpu_thread *vt, uint32_t reason)
+{
+	if (!vt->vcpu.synced_regs)
+		return;
+	vt->last_regs = vt->vcpu.run->s.regs.regs;
+	vt->last_exit = reason;
+}
+
+void vcpu_report_where(const struct vcpu_thread *vt)
+{
+	if (vt->last_exit == KVM_EXIT_UNKNOWN)
+		return;
+	char where[160];
+	machine_symbolize(vt->mc, vt->last_regs.rip, where, sizeof(where));
+	fprintf(stderr, "  vCPU %d was at RIP %016llx (%s)  RSP %016llx\n", vt->vcpu.id,
+	        vt->last_regs.rip, where, vt->last_regs.rsp);
+}
+
 void vcpu_loop(struct vcpu_thread *vt)
 {
 	struct machine *mc = vt->mc;
@@ -298,6 +317,7 @@ void vcpu_loop(struct vcpu_thread *vt)
 			}
 			run->immediate_exit = 0;
 			vt->interrupted++;
+			vcpu_note_state(vt, KVM_EXIT_INTR);
 			if (boot_cpu)
 				machine_check_signals(mc, vt);
 			continue;
@@ -306,10 +326,8 @@ void vcpu_loop(struct vcpu_thread *vt)
 			mc->t_first_exit = machine_now();
 		if (run->exit_reason < MACHINE_EXIT_REASONS)
 			vt->exits[run->exit_reason]++;
-		if (vt->vcpu.synced_regs && run->exit_reason != KVM_EXIT_SHUTDOWN) {
-			vt->last_regs = run->s.regs.regs;
-			vt->last_exit = run->exit_reason;
-		}
+		if (run->exit_reason != KVM_EXIT_SHUTDOWN)
+			vcpu_note_state(vt, run->exit_reason);
 		vcpu_handle_exit(vt);
 	}
 	vcpu_current_run = NULL;

@@ -5,6 +5,7 @@
 #include <kernel/arch.h>
 #include <kernel/cpu.h>
 #include <kernel/irq.h>
+#include <kernel/kernel.h>
 #include <kernel/time.h>
 
 #include "io.h"
@@ -65,7 +66,8 @@ void apic_init(void)
 {
 	uint32_t r[4];
 	cpuid(1, 0, r);
-	x2apic = (r[2] & CPUID1_ECX_X2APIC) != 0;
+	/* toro.xapic (a diagnostic) keeps the memory-mapped xAPIC even where x2APIC is offered. */
+	x2apic = (r[2] & CPUID1_ECX_X2APIC) && !kernel_option_given("toro.xapic");
 	tsc_deadline = (r[2] & CPUID1_ECX_TSC_DEADLINE) != 0;
 	uint64_t base = rdmsr(MSR_APIC_BASE);
 	base |= APIC_BASE_ENABLE;

@@ -282,11 +282,7 @@ unsigned arch_smp_init(void)
 	cpus[0] = boot;
 	boot->online = 1;
 	/* toro.madt (a diagnostic) takes the CPUs from the ACPI MADT even when an MP table exists. */
-	int force_madt = 0;
-	for (int i = 0; i < kernel_option_count; i++)
-		if (strcmp(kernel_options[i], "toro.madt") == 0)
-			force_madt = 1;
-	if ((force_madt || mp_parse() != 0) && madt_parse() != 0)
+	if ((kernel_option_given("toro.madt") || mp_parse() != 0) && madt_parse() != 0)
 		return 1;
 	/* One CPU: its LAPIC waits for its first use (a timer), sparing a short program the
 	 * set-up. */

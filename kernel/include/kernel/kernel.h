@@ -29,6 +29,9 @@ _Noreturn void kernel_exit(int code);
 extern char **kernel_options;
 extern int kernel_option_count;
 
+/* Whether the word name (an option without a value, such as "toro.madt") was given. */
+int kernel_option_given(const char *name);
+
 /* Finds and starts the devices named on the command line (kernel/drivers). Boot only. */
 void drivers_init(void);
 
