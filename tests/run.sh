@@ -247,28 +247,45 @@ start_vm() {
 	vm_pid=$!
 }
 
-# Collects the VM's results; a test sent there that it did not report fails.
+vm_finished() {
+	tr -d '\r' <"$RESULTS/vm.out" | grep -qE '^[0-9]+ passed, [0-9]+ failed'
+}
+
+# Collects the VM's results; a test sent there that it did not report fails. A VM that died
+# before the end (its kernel crashed, as the emulated SVM has made it do, rarely) is booted once
+# more for all its tests, saying so; a second death fails.
 finish_vm() {
 	local rc name found secs
 	wait "$vm_pid"
 	rc=$?
 	vm_pid=
+	if ! vm_finished; then
+		local why
+		why=$(grep -m1 -E 'BUG|Oops|panic|WARNING' "$VM_LOG" | sed 's/^\[[ 0-9.]*\] //')
+		cp "$VM_LOG" "$VM_LOG.1"
+		echo "kvm: the nested VM died (exit status $rc${why:+: $why}); booting it again" \
+			"(its console is in $VM_LOG.1)"
+		start_vm
+		wait "$vm_pid"
+		rc=$?
+		vm_pid=
+	fi
 	secs=$(($(date +%s) - $(cat "$RESULTS/vm.start")))
 	found=$(collect vm "$RESULTS/vm.out" "")
 	echo "kvm: the nested VM reported $found results in ${secs}s (exit status $rc)"
-	printf '%s\n' "$RESULTS"/vm.*.* | sort -V | xargs cat
+	find "$RESULTS" -name 'vm.*.*' | sort -V | xargs -r cat
 	while IFS= read -r name; do
 		tr -d '\r' <"$RESULTS/vm.out" | grep -qF -e "PASS $name (" -e "FAIL $name: " -e "SKIP $name: " ||
 			result vm.missing "$((++found))" fail "FAIL $name: not reported by the nested VM"
 	done <"$RESULTS/vm.list"
-	if ! tr -d '\r' <"$RESULTS/vm.out" | grep -qE '^[0-9]+ passed, [0-9]+ failed'; then
+	if ! vm_finished; then
 		{
 			echo "FAIL kvm-vm: the nested VM did not finish the tests (exit status $rc; console in $VM_LOG)"
 			{ cat "$RESULTS/vm.err"; tail -n 15 "$VM_LOG"; tail -n 10 "$RESULTS/vm.out"; } |
 				sed 's/^/    | /'
 		} >"$RESULTS/vm.0.fail"
+		cat "$RESULTS/vm.0.fail"
 	fi
-	cat "$RESULTS/vm.0.fail" 2>/dev/null
 }
 
 list_tests | { if [ -n "$FILTER" ]; then grep -F -- "$FILTER"; else cat; fi; } |
