@@ -1,5 +1,5 @@
 #!/bin/bash
-# Boot benchmarks of the foundation (issue 2), all measured in one run:
+# Boot benchmarks, all measured in one run:
 #  1. HelloWorld under QEMU microvm (TCG) against a PVH image that exits at its first
 #     instruction, with the same QEMU command line: median wall time of each, interleaved, and
 #     the time above that floor.
@@ -32,7 +32,7 @@ for img in floor hello hello-posix; do
 done
 
 echo "== Guest instructions from the PVH entry to main (icount, TCG)"
-ICOUNT=${ICOUNT:-$HERE/../../shared/tools/icount.sh}
+ICOUNT=${ICOUNT:-$HERE/icount/icount.sh}
 if [ -x "$ICOUNT" ] || [ -f "$ICOUNT" ]; then
 	for img in hello hello-posix; do
 		# The entry is watched by its symbol: icount.sh's own note parsing expects an older

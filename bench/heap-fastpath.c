@@ -1,4 +1,4 @@
-/* Host benchmark of the per-core heap (kernel/core/heap.c, issue 4), run by bench/heap.sh: the
+/* Host benchmark of the per-core heap (kernel/core/heap.c), run by bench/heap.sh: the
  * loops below are what callgrind counts (bench_* functions only, deterministic); run directly it
  * also prints wall time, and the fraction of each span that holds blocks, per size class. */
 #include <kernel/heap.h>

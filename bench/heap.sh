@@ -1,5 +1,5 @@
 #!/bin/bash
-# Per-core heap benchmark (issue 4): instructions per heap_alloc and heap_free on the fast path,
+# Per-core heap benchmark: instructions per heap_alloc and heap_free on the fast path,
 # per remote free and per drained block, counted by callgrind (deterministic) on a host build of
 # kernel/core/heap.c with the kernel's code-generation flags; wall time from a plain run.
 # Usage: bench/heap.sh [BUILD_DIR]
@@ -25,7 +25,7 @@ if ! gcc $KFLAGS $INC -c -o "$TMP/heap.o" "$ROOT/kernel/core/heap.c" ||
 	exit 1
 fi
 
-echo "== per-core heap (issue 4)"
+echo "== per-core heap"
 "$BIN" || { echo "bench: $BIN failed"; exit 1; }
 command -v valgrind >/dev/null || { echo "bench: valgrind not installed, no instruction counts"; exit 0; }
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Benchmarks of the built-in monitor (issue 3), all measured in one run, launches interleaved:
+# Benchmarks of the built-in monitor, all measured in one run, launches interleaved:
 #  1. launch-to-exit wall time, median of RUNS launches each, as ratios to a minimal KVM program
 #     (bench/kvm-floor.c: create a VM, run to one `out`, exit): `toro run hello.elf`, `toro run`
 #     of a PVH image that exits at its first instruction (the monitor alone), `toro run --vmm
@@ -7,7 +7,7 @@
 #  2. time to the first guest instruction (the monitor's own --stats, the floor's likewise);
 #  3. the monitor's RSS without guest pages, and guest pages touched (--stats);
 #  4. VMs per second: 200 hello VMs launched 2 at a time.
-# The figures go to stdout and into bench/RESULTS.md, section "## Monitor (issue 3)".
+# The figures go to stdout and into bench/RESULTS.md, section "## Monitor".
 # Usage: bench/monitor.sh BUILD_DIR [RUNS]
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -81,7 +81,7 @@ echo "  $vms_per_s VMs/s ($(ms $((t1 - t0))) ms for 200)"
 
 # The RESULTS.md section, replaced in place (other sections untouched).
 section=$(cat <<EOT
-## Monitor (issue 3)
+## Monitor
 
 \`bench/monitor.sh\`, measured $(date -u +%Y-%m-%d), $RUNS launches each, interleaved; medians.
 The baseline is \`bench/kvm-floor.c\`: a process that creates a VM with one page and one vCPU,
@@ -110,7 +110,7 @@ section+=$'\n\n'$(cat <<'EOT'
 Notes. The aim (launch-to-exit ≤ 1.3× the KVM floor) is met by the monitor itself: the row with
 the PVH image that exits at its first instruction is everything the monitor adds (process,
 VM with irqchip and 128 MiB, boot structures, vCPU). HelloWorld is above it because on this host
-guest ring-0 code runs in `kvm_pvm`'s instruction emulator (~0.4 µs per instruction, DESIGN.md §4):
+guest ring-0 code runs in `kvm_pvm`'s instruction emulator (~0.4 µs per instruction, docs/design.md §4):
 the kernel runs ~4 ms before its first VM exit; on hardware KVM that part takes microseconds.
 Two host findings made the monitor fast here: memory slots are registered before
 `KVM_CREATE_IRQCHIP` (a slot change after it waits 5–10 ms for an SRCU grace period), and the
@@ -121,9 +121,9 @@ EOT
 )
 touch "$RESULTS"
 awk -v sec="$section" '
-	/^## Monitor \(issue 3\)/ { skip = 1; if (!done) { print sec; print ""; done = 1 }; next }
+	/^## Monitor$/ { skip = 1; if (!done) { print sec; print ""; done = 1 }; next }
 	skip && /^## / { skip = 0 }
 	!skip { print }
 	END { if (!done) { print ""; print sec } }
 ' "$RESULTS" >"$TMP/results" && cat -s "$TMP/results" >"$RESULTS"
-echo "== written to bench/RESULTS.md (## Monitor (issue 3))"
+echo "== written to bench/RESULTS.md (## Monitor)"

@@ -1,12 +1,12 @@
 #!/bin/bash
-# Scheduler and heap benchmarks (issue 4): guest instructions per cooperative switch, per thread
+# Scheduler and heap benchmarks: guest instructions per cooperative switch, per thread
 # create+join and per malloc+free pair (QEMU TCG icount between marker functions, deterministic),
 # and the guest's own wall-clock figures under QEMU TCG and under the built-in monitor, plus the
 # host-side heap fast path (bench/heap.sh). Usage: bench/sched.sh BUILD_DIR
 set -u
 BUILD=$(cd "${1:-build}" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
-ICOUNT=${ICOUNT:-$HERE/../../shared/tools/icount.sh}
+ICOUNT=${ICOUNT:-$HERE/icount/icount.sh}
 img=$(mktemp /tmp/toro-sched-XXXXXX.elf)
 trap 'rm -f "$img"' EXIT
 "$BUILD/toro" build --native --no-fpu "$HERE/sched_bench.c" -o "$img" || exit 1
