@@ -66,6 +66,8 @@ none)
 esac
 [ -n "${TEST_IN_VM:-}" ] && LOCAL_PARTS=toro
 echo "kvm: $KVM ($KVM_WHY)"
+# Runs of this script from tests (tests/e2e/harness.sh) make the same choice.
+[ -z "${TEST_IN_VM:-}" ] && export TEST_KVM=$KVM
 export LOCAL_PARTS SKIP_PARTS SKIP_REASON RESULTS
 
 # Words of list $1 that are also in list $2.
