@@ -28,10 +28,15 @@ KERNEL_ASFLAGS := -Iinclude -Ikernel/include -Ikernel/arch/x86_64 -fno-pic -fno-
 KERNEL_SRCS := $(shell find kernel -name '*.c' -o -name '*.S' | sort)
 KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRCS))
 
-# --- host side: the toro tool and the monitor ----------------------------------------------------
-HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iinclude -Ivmm -Itools \
+# --- host side: the toro tool, the monitor and the code both use ---------------------------------
+HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iinclude \
 	-D_GNU_SOURCE -DTORO_VERSION='"$(TORO_VERSION)"'
-HOST_SRCS := $(shell find tools vmm -name '*.c' | sort)
+# What each folder may include: the tool uses the monitor and common/, the monitor only common/,
+# common/ nothing else; so an include the wrong way fails to build.
+HOST_INCLUDES_tools := -Itools -Ivmm -Icommon
+HOST_INCLUDES_vmm := -Ivmm -Icommon
+HOST_INCLUDES_common := -Icommon
+HOST_SRCS := $(shell find tools vmm common -name '*.c' | sort)
 HOST_OBJS := $(patsubst %,$(BUILD)/host/%.o,$(HOST_SRCS))
 
 # --- examples: examples/NAME/*.c built with the flags in examples/NAME/toro.flags ----------------
@@ -105,7 +110,7 @@ $(BUILD)/uapi: | deps
 $(BUILD)/host/%.c.o: %.c | deps
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  HOSTCC  $<")
-	$(Q)$(CC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(HOST_CFLAGS) $(HOST_INCLUDES_$(firstword $(subst /, ,$*))) -MMD -MP -c $< -o $@
 
 $(BUILD)/toro: $(HOST_OBJS)
 	@$(if $(Q),echo "  LD      $@")
@@ -127,7 +132,7 @@ $(BUILD)/tests/guest/%.elf: tests/guest/%.c tests/guest/native_test.h $(TOOL_FIL
 $(BUILD)/tests/unit/%: tests/unit/%.c $(HOST_SRCS) $(KERNEL_SRCS) | deps
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  UNIT    $@")
-	$(Q)$(CC) $(HOST_CFLAGS) -Ikernel/include $(SANITIZE) -o $@ $< \
+	$(Q)$(CC) $(HOST_CFLAGS) $(HOST_INCLUDES_tools) -Ikernel/include $(SANITIZE) -o $@ $< \
 		$$(sed -n 's|^// SOURCES: *||p' $<)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -15,6 +15,9 @@
 
 #include <toro/abi/image.h>
 
+#include "cmdline.h"
+#include "vmm.h"
+
 #define QEMU_DEBUGCON_PORT "0x402"
 
 /* QEMU 7.2 microvm (acpi=off) creates 8 virtio-mmio transports, transport i at
@@ -45,9 +48,9 @@ static enum accel_choice choose_accel(const struct run_options *o)
 {
 	if (o->accel != ACCEL_DEFAULT)
 		return o->accel;
-	/* A software KVM (DESIGN.md §4) runs guest ring-0 code in an emulator slower than TCG for
+	/* A software KVM (kvm_pvm) runs guest ring-0 code in an emulator slower than TCG for
 	 * anything but exits, and cannot run SSE at all. */
-	if (host_kvm_usable() && !host_kvm_is_software())
+	if (kvm_host_usable() && !kvm_host_is_software())
 		return ACCEL_KVM;
 	return ACCEL_TCG;
 }
@@ -153,18 +156,23 @@ static void detach_stdin(void)
 int run_qemu(const struct run_options *o, const struct image *img)
 {
 	(void)img;
+	const char *extra = o->console == CONSOLE_VIRTIO
+	                        ? "toro.debugcon=" QEMU_DEBUGCON_PORT " " QEMU_CONSOLE_DEVICE
+	                        : "toro.debugcon=" QEMU_DEBUGCON_PORT;
+	char *cmdline = cmdline_build(o->image, extra, o->nargs, o->args);
+	if (!cmdline) {
+		toro_error("%s: arguments too long for the kernel command line", o->image);
+		return TORO_EXIT_USAGE;
+	}
 	char exit_file[] = "/tmp/toro-exit-XXXXXX";
 	int fd = mkstemp(exit_file);
 	if (fd < 0) {
 		toro_error("cannot create a temporary file: %s", strerror(errno));
+		free(cmdline);
 		return 1;
 	}
 	close(fd);
 
-	char *cmdline =
-	    make_kernel_cmdline(o, o->console == CONSOLE_VIRTIO
-	                               ? "toro.debugcon=" QEMU_DEBUGCON_PORT " " QEMU_CONSOLE_DEVICE
-	                               : "toro.debugcon=" QEMU_DEBUGCON_PORT);
 	char mem[80], smp[16], chardev[sizeof(exit_file) + 32];
 	snprintf(mem, sizeof(mem), QEMU_RAM_BACKEND,
 	         (unsigned long long)(o->mem & ~QEMU_RAM_ALIGN_MASK));

@@ -1,6 +1,6 @@
 /* `toro run IMAGE`: check the options and the image, then boot it in the built-in monitor or in
  * QEMU. With --vmm auto (the default) the monitor is used, except where it cannot run the image:
- * no usable /dev/kvm, or a software KVM (DESIGN.md §4) and an image that may use SSE/x87 in ring
+ * no usable /dev/kvm, or a software KVM (kvm_pvm) and an image that may use SSE/x87 in ring
  * 0 (POSIX, or not built --no-fpu); then QEMU runs it, after a one-line notice. */
 #include "toro.h"
 
@@ -12,6 +12,7 @@
 
 #include <toro/abi/image.h>
 
+#include "cmdline.h"
 #include "vmm.h"
 
 /* Whether prog is an executable file in a directory of $PATH. */
@@ -51,7 +52,23 @@ static const char *software_kvm_obstacle(const struct image *img)
 
 static int run_in_monitor(const struct run_options *o, const struct image *img)
 {
-	int rc = vmm_run(o, img);
+	char *cmdline = cmdline_build(o->image, NULL, o->nargs, o->args);
+	if (!cmdline) {
+		toro_error("%s: arguments too long for the kernel command line", o->image);
+		return TORO_EXIT_USAGE;
+	}
+	struct vmm_config cfg = {
+	    .name = o->image,
+	    .image = img,
+	    .mem = o->mem,
+	    .cpus = o->cpus,
+	    .timeout = o->timeout,
+	    .console = o->console,
+	    .stats = o->stats,
+	    .cmdline = cmdline,
+	};
+	int rc = vmm_run(&cfg);
+	free(cmdline);
 	if (rc != VMM_NO_KVM)
 		return rc;
 	const char *why = strerror(errno);
@@ -95,7 +112,7 @@ int toro_run(int argc, char **argv)
 	if (o.vmm == VMM_QEMU) {
 		rc = run_qemu(&o, &img);
 	} else if (o.vmm == VMM_AUTO && (obstacle = software_kvm_obstacle(&img)) &&
-	           host_kvm_is_software()) {
+	           kvm_host_is_software()) {
 		toro_error("%s: %s, and this host's /dev/kvm is a software KVM that cannot run its "
 		           "FPU/SSE code; running in QEMU",
 		           o.image, obstacle);

@@ -1,20 +1,42 @@
-/* The built-in KVM microVM monitor: boots an image the way DESIGN.md §2 describes and returns
- * the guest's exit code. */
+/* The built-in KVM microVM monitor, as the `toro` tool sees it: vmm_run boots one image the way
+ * a vmm_config describes and returns the guest's exit code; two questions about the host's KVM
+ * help the tool choose between this monitor and QEMU. The monitor includes nothing of the tool. */
 #ifndef VMM_VMM_H
 #define VMM_VMM_H
 
+#include <stdint.h>
+
 #include "image.h"
-#include "toro.h"
+#include "run.h"
 
 /* vmm_run's result, without a message, when /dev/kvm cannot be opened or is not usable (errno
  * says why): the caller decides between QEMU and an error. */
 #define VMM_NO_KVM (-1)
 
-/* Boots img with options o. Returns the guest's exit code (the byte written to the exit port,
- * 0 after an i8042 reset), 2 for an image that cannot boot, 3 when the guest dies (triple
- * fault, an instruction KVM cannot run, halted with interrupts off), TORO_EXIT_TIMEOUT,
- * TORO_EXIT_SIGNAL, 1 for a host failure, or VMM_NO_KVM. Reasons go to stderr, one line each
- * (register dumps follow theirs). */
-int vmm_run(const struct run_options *o, const struct image *img);
+struct vmm_config {
+	const char *name;            /* the image path, for messages */
+	const struct image *image;   /* validated; kept open by the caller during the run */
+	uint64_t mem;                /* bytes of guest RAM, TORO_MEM_MIN to TORO_MEM_MAX */
+	int cpus;                    /* 1 to TORO_CPUS_MAX */
+	double timeout;              /* seconds; 0: none */
+	enum console_choice console; /* COM1 alone, or also a virtio console */
+	int stats;                   /* print --stats on stderr after the run */
+
+	/* The kernel command line (common/cmdline.h); the monitor puts the words that name its
+	 * devices (virtio_mmio.device=) in front. */
+	const char *cmdline;
+};
+
+/* Boots cfg->image. Returns the guest's exit code (the byte written to the exit port, 0 after
+ * an i8042 reset), 2 for an image that cannot boot, 3 when the guest dies (triple fault, an
+ * instruction KVM cannot run, halted with interrupts off), TORO_EXIT_TIMEOUT, TORO_EXIT_SIGNAL,
+ * 1 for a host failure, or VMM_NO_KVM. Reasons go to stderr, one line each (register dumps
+ * follow theirs). Runs once per process: the machine's state is static. */
+int vmm_run(const struct vmm_config *cfg);
+
+/* Whether /dev/kvm opens, and whether it is a software (nested, emulating) KVM such as kvm_pvm,
+ * which cannot run FP instructions in the guest's ring 0 (kvm/vm.c). */
+int kvm_host_usable(void);
+int kvm_host_is_software(void);
 
 #endif

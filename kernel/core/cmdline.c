@@ -1,4 +1,5 @@
-/* Kernel command-line words: splitting with quotes and escapes, and "key=value" options. */
+/* Kernel command-line words: splitting with quotes and escapes, "key=value" options, and the
+ * store of option words that drivers and diagnostics look up after boot. */
 #include <kernel/cmdline.h>
 
 #include <kernel/string.h>
@@ -38,4 +39,15 @@ const char *cmdline_option_value(const char *word, const char *key)
 	if (strncmp(word, key, n) != 0 || word[n] != '=')
 		return NULL;
 	return word + n + 1;
+}
+
+char **cmdline_options;
+int cmdline_option_count;
+
+int cmdline_option_given(const char *name)
+{
+	for (int i = 0; i < cmdline_option_count; i++)
+		if (strcmp(cmdline_options[i], name) == 0)
+			return 1;
+	return 0;
 }

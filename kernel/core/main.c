@@ -3,6 +3,7 @@
  * start the application on its own stack. */
 #include <kernel/arch.h>
 #include <kernel/cmdline.h>
+#include <kernel/cpu.h>
 #include <kernel/kernel.h>
 #include <kernel/mm.h>
 #include <kernel/printk.h>
@@ -10,7 +11,6 @@
 #include <kernel/string.h>
 #include <kernel/time.h>
 #include <toro/abi/start_info.h>
-#include <toro/system.h>
 
 #define CMDLINE_MAX       4096
 #define LOW_MEMORY_END    0x100000 /* below 1 MiB: firmware tables and future SMP trampoline */
@@ -20,35 +20,9 @@
 
 extern char _end[];
 
-extern struct cpu boot_cpu;
-extern uint64_t acpi_rsdp_paddr;
-
-uint16_t kernel_debugcon_port;
-char **kernel_options;
-int kernel_option_count;
-
-int kernel_option_given(const char *name)
-{
-	for (int i = 0; i < kernel_option_count; i++)
-		if (strcmp(kernel_options[i], name) == 0)
-			return 1;
-	return 0;
-}
-
 /* The command line is copied here before any page is handed out, wherever the monitor put it;
  * argv strings point into it for the life of the VM. */
 static char cmdline[CMDLINE_MAX] __attribute__((section(".noinit.cmdline")));
-
-_Noreturn void kernel_exit(int code)
-{
-	console_flush();
-	arch_exit(code & 0xff, kernel_debugcon_port);
-}
-
-_Noreturn void toro_exit(int code)
-{
-	kernel_exit(code);
-}
 
 static void cmdline_copy(const struct hvm_start_info *si)
 {
@@ -167,14 +141,13 @@ static void args_parse(struct app_args *a)
 		words[nwords++] = w;
 		if (dashes != max_words)
 			continue;
-		if (cmdline_option_value(w, "toro.argv0"))
-			argv0 = cmdline_option_value(w, "toro.argv0");
-		else if (cmdline_option_value(w, "toro.realtime"))
-			time_set_boot_realtime(
-			    parse_number(cmdline_option_value(w, "toro.realtime")));
-		else if (cmdline_option_value(w, "toro.debugcon"))
-			kernel_debugcon_port =
-			    (uint16_t)parse_number(cmdline_option_value(w, "toro.debugcon"));
+		const char *value;
+		if ((value = cmdline_option_value(w, "toro.argv0")))
+			argv0 = value;
+		else if ((value = cmdline_option_value(w, "toro.realtime")))
+			time_set_boot_realtime(parse_number(value));
+		else if ((value = cmdline_option_value(w, "toro.debugcon")))
+			kernel_debugcon_port = (uint16_t)parse_number(value);
 		else if (option_is_env(w))
 			envc++;
 	}
@@ -200,9 +173,9 @@ static void args_parse(struct app_args *a)
 		if (option_is_env(words[i]))
 			a->envp[ei++] = words[i];
 	a->envp[ei] = NULL;
-	kernel_options = a->envp + ei + 1;
-	memcpy(kernel_options, words, dashes * sizeof(char *));
-	kernel_option_count = (int)dashes;
+	cmdline_options = a->envp + ei + 1;
+	memcpy(cmdline_options, words, dashes * sizeof(char *));
+	cmdline_option_count = (int)dashes;
 	mm_pages_free(words, tmp_pages);
 }
 
@@ -221,14 +194,12 @@ static size_t app_stack_size(void)
 void kernel_start(struct hvm_start_info *si)
 {
 	time_boot();
-	arch_cpu_init(&boot_cpu);
 	arch_serial_init();
+	arch_cpu_init(&boot_cpu);
 	if (si->magic != HVM_START_MAGIC)
 		panic("bad start_info magic %#x at %p", si->magic, (void *)si);
 	cmdline_copy(si);
 	memory_init(si);
-
-	acpi_rsdp_paddr = si->rsdp_paddr;
 
 	static struct app_args args;
 	args_parse(&args);
@@ -238,7 +209,7 @@ void kernel_start(struct hvm_start_info *si)
 		panic("out of memory for the application stack (%zu KiB)", stack_size >> 10);
 	sched_init(stack, stack_size);
 	kernel_app_prepare();
-	arch_smp_init();
+	arch_smp_init(si->rsdp_paddr);
 	drivers_init();
 	kernel_app_start(stack + stack_size, &args);
 }

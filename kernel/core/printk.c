@@ -1,14 +1,10 @@
-/* Console output for the kernel (printk, panic) and for native applications (toro_write,
- * toro_printf). Output is formatted into a small buffer so that a line reaches the console in
- * few writes. */
+/* Formatted console output for the kernel (printk) and for native applications (toro_write,
+ * toro_printf), written through the console registry (console.c). Output is formatted into a
+ * small buffer so that a line reaches the console in few writes. */
 #include <kernel/printk.h>
 
-#include <kernel/arch.h>
+#include <kernel/console.h>
 #include <kernel/format.h>
-#include <kernel/kernel.h>
-#include <kernel/symbols.h>
-#include <kernel/virtio.h>
-#include <toro/abi/image.h>
 #include <toro/console.h>
 
 #define PRINT_BUFFER 256
@@ -17,22 +13,6 @@ struct print_buffer {
 	char data[PRINT_BUFFER];
 	size_t used;
 };
-
-/* The virtio console once it is live; COM1 before that, and for whatever it does not take (it
- * failed, or a fault inside it is being reported). */
-void console_write(const char *s, size_t len)
-{
-	long n = virtio_console_write(s, len);
-	if (n < 0)
-		n = 0;
-	if ((size_t)n < len)
-		arch_serial_write(s + n, len - (size_t)n);
-}
-
-void console_flush(void)
-{
-	virtio_console_flush();
-}
 
 static void print_buffer_sink(void *ctx, const char *s, size_t len)
 {
@@ -75,18 +55,6 @@ void printk(const char *fmt, ...)
 	va_end(ap);
 }
 
-_Noreturn void panic(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	printk("\n*** kernel panic: ");
-	print_formatted(fmt, ap);
-	va_end(ap);
-	printk("\n");
-	backtrace_print((uintptr_t)__builtin_return_address(0), arch_frame_pointer());
-	kernel_exit(TORO_EXIT_PANIC);
-}
-
 void toro_write(const char *s, size_t len)
 {
 	console_write(s, len);
@@ -94,7 +62,7 @@ void toro_write(const char *s, size_t len)
 
 const char *toro_console_name(void)
 {
-	return virtio_console_live() ? "virtio" : "serial";
+	return console_name();
 }
 
 int toro_vprintf(const char *fmt, va_list ap)

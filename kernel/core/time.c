@@ -9,7 +9,7 @@
 
 #define NSEC_PER_SEC 1000000000ull
 
-uint64_t time_tsc_hz;
+static uint64_t time_tsc_hz;
 static uint64_t tsc_at_boot;
 static uint64_t realtime_offset_ns;
 
@@ -22,14 +22,17 @@ void time_boot(void)
  * asks the time should not pay. */
 static void time_init(void)
 {
-	time_tsc_hz = arch_kvmclock_tsc_hz();
-	if (!time_tsc_hz)
-		time_tsc_hz = arch_tsc_hz();
-	if (!time_tsc_hz)
-		time_tsc_hz = arch_tsc_calibrate();
-	if (!time_tsc_hz)
+	uint64_t hz = arch_kvmclock_tsc_hz();
+	if (!hz)
+		hz = arch_tsc_hz();
+	if (!hz)
+		hz = arch_tsc_calibrate();
+	if (!hz)
 		panic("cannot determine the TSC frequency");
-	arch_timer_init(time_tsc_hz);
+	/* The timer learns the rate before the clocks publish it: a core that finds time_tsc_hz
+	 * set may arm its timer at once. */
+	arch_timer_init(hz);
+	time_tsc_hz = hz;
 }
 
 uint64_t time_monotonic_ns(void)

@@ -9,8 +9,8 @@ void drivers_init(void)
 {
 	/* One option per virtio-mmio device, in the order the monitor gave them; a device that
 	 * fails is reported by the transport and the boot goes on without it. */
-	for (int i = 0; i < kernel_option_count; i++) {
-		const char *spec = cmdline_option_value(kernel_options[i], "virtio_mmio.device");
+	for (int i = 0; i < cmdline_option_count; i++) {
+		const char *spec = cmdline_option_value(cmdline_options[i], "virtio_mmio.device");
 		if (spec)
 			virtio_mmio_device_add(spec);
 	}

@@ -2,7 +2,6 @@
  * reported once, by number and name, so a missing piece of the ABI is visible. */
 #include "syscall.h"
 
-#include <kernel/mm.h>
 #include <kernel/printk.h>
 #include <toro/abi/linux.h>
 
@@ -84,9 +83,4 @@ long syscall_dispatch(const struct syscall_args *a)
 		return syscall_handlers[syscall_table[a->nr]](a);
 	syscall_report_unknown(a->nr);
 	return -LINUX_ENOSYS;
-}
-
-int sys_range_ok(uint64_t p, uint64_t len)
-{
-	return p != 0 && p + len >= p && p + len <= mm_ram_top;
 }

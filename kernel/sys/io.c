@@ -2,7 +2,7 @@
  * 1 and 2 (writes go to the console). */
 #include "syscall.h"
 
-#include <kernel/printk.h>
+#include <kernel/console.h>
 #include <toro/abi/linux.h>
 
 #define FD_STDIN     0

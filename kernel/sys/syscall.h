@@ -28,7 +28,7 @@ typedef long (*syscall_handler)(const struct syscall_args *a);
 long syscall_dispatch(const struct syscall_args *a);
 
 /* Whether [p, p + len) is memory the application may hand the kernel: inside RAM, no overflow. */
-int sys_range_ok(uint64_t p, uint64_t len);
+int sys_range_ok(uint64_t p, uint64_t len); /* user.c */
 
 /* Reads a struct timespec the application passed: -EFAULT, -EINVAL, or 0 with *ns set. */
 int sys_timespec_ns(uint64_t p, uint64_t *ns);

@@ -1,12 +1,14 @@
-/* The kernel command line: the tool's quoting (tools/options.c) and the kernel's splitting
- * (kernel/core/cmdline.c) must agree for any argument; and `toro run` option parsing. */
-// SOURCES: kernel/core/cmdline.c tools/options.c vmm/error.c
+/* The kernel command line: the host's quoting (common/cmdline.c) and the kernel's splitting
+ * (kernel/core/cmdline.c) must agree for any argument; and `toro run` option parsing
+ * (tools/options.c). */
+// SOURCES: kernel/core/cmdline.c tools/options.c common/cmdline.c common/error.c
 #include <kernel/cmdline.h>
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "cmdline.h"
 #include "toro.h"
 
 /* Quotes args with the tool, splits with the kernel, and checks the words come back. */
@@ -139,7 +141,7 @@ static void test_kernel_cmdline(void)
 	struct run_options o;
 	char err[256];
 	CHECK(parse("dir/my.elf -- one two\\ x", &o, err, sizeof(err)) == 0);
-	char *line = make_kernel_cmdline(&o, "virtio_mmio.device=4K@0xd0000000:5");
+	char *line = cmdline_build(o.image, "virtio_mmio.device=4K@0xd0000000:5", o.nargs, o.args);
 	/* "toro.argv0=my toro.realtime=<now in ns> <extra> -- args" */
 	const char *tail = " virtio_mmio.device=4K@0xd0000000:5 -- one \"two\\\\\" x";
 	CHECK(strncmp(line, "toro.argv0=my toro.realtime=", 28) == 0);
@@ -148,9 +150,9 @@ static void test_kernel_cmdline(void)
 	CHECK(strlen(line) > strlen(tail) && strcmp(line + strlen(line) - strlen(tail), tail) == 0);
 	free(line);
 
-	/* Diagnostic options from TORO_KERNEL_OPTIONS come after the monitor's, before "--". */
+	/* Diagnostic options from TORO_KERNEL_OPTIONS come after the extra words, before "--". */
 	setenv("TORO_KERNEL_OPTIONS", " toro.xapic\ttoro.madt  ", 1);
-	line = make_kernel_cmdline(&o, "x=1");
+	line = cmdline_build(o.image, "x=1", o.nargs, o.args);
 	const char *tail2 = " x=1 toro.xapic toro.madt -- one \"two\\\\\" x";
 	CHECK(strlen(line) > strlen(tail2) && strcmp(line + strlen(line) - strlen(tail2), tail2) == 0);
 	free(line);

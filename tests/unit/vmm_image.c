@@ -1,7 +1,7 @@
 /* Bad images for the monitor (issue 3 "Bad input"): each malformed ELF is generated, written to
  * a file and must be refused by image_open or the PVH loader's check with its own reason, before
  * any guest memory exists. A well-formed image must pass both. */
-// SOURCES: vmm/image.c vmm/kvm/pvh.c vmm/kvm/guest.c vmm/kvm/mptable.c vmm/error.c
+// SOURCES: common/image.c vmm/kvm/pvh.c vmm/kvm/guest.c vmm/kvm/mptable.c common/error.c
 #include <elf.h>
 #include <stdlib.h>
 #include <string.h>

@@ -12,6 +12,11 @@ void exitport_init(struct exitport *e, void (*stop)(void *ctx, int code), void *
 	e->stop_ctx = ctx;
 }
 
+void exitport_reset(struct exitport *e)
+{
+	e->stop(e->stop_ctx, e->code >= 0 ? e->code : 0);
+}
+
 void exitport_read(void *ctx, uint64_t off, void *data, unsigned size)
 {
 	(void)ctx;
@@ -43,7 +48,7 @@ void i8042_write(void *ctx, uint64_t off, const void *data, unsigned size)
 	(void)off;
 	(void)size;
 	if (*(const uint8_t *)data == I8042_CMD_RESET)
-		e->stop(e->stop_ctx, e->code >= 0 ? e->code : 0);
+		exitport_reset(e);
 }
 
 void debugcon_read(void *ctx, uint64_t off, void *data, unsigned size)

@@ -18,6 +18,11 @@ struct exitport {
 };
 
 void exitport_init(struct exitport *e, void (*stop)(void *ctx, int code), void *ctx);
+
+/* The guest reset or shut the machine down (i8042, or a KVM system event): stops it with the
+ * code written before, else 0. */
+void exitport_reset(struct exitport *e);
+
 void exitport_read(void *ctx, uint64_t off, void *data, unsigned size);
 void exitport_write(void *ctx, uint64_t off, const void *data, unsigned size);
 void i8042_read(void *ctx, uint64_t off, void *data, unsigned size);

@@ -1,6 +1,6 @@
-/* The vCPU loop: KVM_RUN, then one handler per exit reason. Port I/O and MMIO go to the device
+/* The vCPU loop: KVM_RUN, then one handler per exit reason. Port I/O and MMIO go to the board's
  * buses under the device lock; a guest that dies (triple fault, an instruction KVM cannot run,
- * a failed VM entry) is reported with its registers and ends the run with exit status 3. */
+ * a failed VM entry, a halt with interrupts off) is reported and ends the run with status 3. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,34 +17,7 @@
 #define X86_RESET_CS  0xf000
 #define X86_RESET_RIP 0xfff0
 
-__thread struct kvm_run *vcpu_current_run;
-
-struct symbol_search {
-	uint64_t addr, best;
-	char name[128];
-};
-
-static void symbol_visit(void *ctx, const char *name, uint64_t addr, uint64_t size)
-{
-	struct symbol_search *s = ctx;
-	(void)size;
-	if (addr <= s->addr && (s->best == 0 || addr > s->best)) {
-		s->best = addr;
-		snprintf(s->name, sizeof(s->name), "%s", name);
-	}
-}
-
-void machine_symbolize(const struct machine *mc, uint64_t addr, char *buf, size_t len)
-{
-	struct symbol_search s = {.addr = addr};
-	char err[128];
-	if (image_symbols(mc->img, symbol_visit, &s, err, sizeof(err)) > 0 && s.best)
-		snprintf(buf, len, "%s+0x%llx", s.name, (unsigned long long)(addr - s.best));
-	else
-		snprintf(buf, len, "an unknown function");
-}
-
-void vcpu_dump_registers(struct vcpu_thread *vt)
+static void vcpu_dump_registers(struct vcpu_thread *vt)
 {
 	struct kvm_regs r;
 	struct kvm_sregs s;
@@ -96,7 +69,8 @@ static void vcpu_exit_io(struct vcpu_thread *vt)
 	int is_write = run->io.direction == KVM_EXIT_IO_OUT;
 	pthread_mutex_lock(&mc->dev_lock);
 	for (uint32_t i = 0; i < run->io.count; i++)
-		bus_access(&mc->pio, run->io.port, data + i * run->io.size, run->io.size, is_write);
+		bus_access(&mc->board.pio, run->io.port, data + i * run->io.size, run->io.size,
+		           is_write);
 	pthread_mutex_unlock(&mc->dev_lock);
 }
 
@@ -108,7 +82,7 @@ static void vcpu_exit_mmio(struct vcpu_thread *vt)
 	if (!len)
 		return;
 	pthread_mutex_lock(&mc->dev_lock);
-	bus_access(&mc->mmio, run->mmio.phys_addr, run->mmio.data, len, run->mmio.is_write);
+	bus_access(&mc->board.mmio, run->mmio.phys_addr, run->mmio.data, len, run->mmio.is_write);
 	pthread_mutex_unlock(&mc->dev_lock);
 }
 
@@ -153,7 +127,7 @@ static void vcpu_exit_internal_error(struct vcpu_thread *vt)
 	for (unsigned i = 0; i < n; i++)
 		snprintf(bytes + 3 * i, sizeof(bytes) - 3 * i, "%02x%s", insn[i], i + 1 < n ? " " : "");
 	machine_symbolize(mc, r.rip, where, sizeof(where));
-	if (host_kvm_is_software()) {
+	if (kvm_host_is_software()) {
 		machine_report(
 		    mc,
 		    "vCPU %d stopped at RIP %#llx in %s (bytes %s): this host's /dev/kvm "
@@ -171,20 +145,38 @@ static void vcpu_exit_internal_error(struct vcpu_thread *vt)
 	machine_stop(mc, MACHINE_EXIT_GUEST_DIED);
 }
 
-static void vcpu_exit_hlt(struct vcpu_thread *vt)
+/* A vCPU halted with interrupts off wakes only for NMI or INIT: with one vCPU nothing sends
+ * those, so the guest is gone and the run stops; with more, another CPU might, so it is said
+ * once and the run goes on. Checked on a HLT exit, and on the boot CPU at each watchdog tick:
+ * with the in-kernel LAPIC, KVM handles `hlt` itself and only its MP state shows it. */
+static void vcpu_check_halted(struct vcpu_thread *vt)
 {
+	struct machine *mc = vt->mc;
 	struct kvm_regs r;
-	memset(&r, 0, sizeof(r));
-	ioctl(vt->vcpu.fd, KVM_GET_REGS, &r);
-	if (r.rflags & X86_RFLAGS_IF)
-		return; /* no in-kernel LAPIC would mean no wake-up; with ours this exit is rare */
+	if (ioctl(vt->vcpu.fd, KVM_GET_REGS, &r) < 0 || (r.rflags & X86_RFLAGS_IF))
+		return;
 	char where[160];
-	machine_symbolize(vt->mc, r.rip, where, sizeof(where));
-	machine_report(vt->mc,
+	machine_symbolize(mc, r.rip, where, sizeof(where));
+	if (mc->ncpus > 1) {
+		if (!vt->halt_warned)
+			machine_report(mc,
+			               "vCPU %d halted with interrupts disabled at RIP %#llx in "
+			               "%s; only another CPU can wake it",
+			               vt->vcpu.id, (unsigned long long)r.rip, where);
+		vt->halt_warned = 1;
+		return;
+	}
+	machine_report(mc,
 	               "vCPU %d halted with interrupts disabled at RIP %#llx in %s: it can "
 	               "never wake; stopped",
 	               vt->vcpu.id, (unsigned long long)r.rip, where);
-	machine_stop(vt->mc, MACHINE_EXIT_GUEST_DIED);
+	machine_stop(mc, MACHINE_EXIT_GUEST_DIED);
+}
+
+static int vcpu_halted(const struct vcpu_thread *vt)
+{
+	struct kvm_mp_state mp;
+	return ioctl(vt->vcpu.fd, KVM_GET_MP_STATE, &mp) == 0 && mp.mp_state == KVM_MP_STATE_HALTED;
 }
 
 static void vcpu_exit_system_event(struct vcpu_thread *vt)
@@ -193,7 +185,7 @@ static void vcpu_exit_system_event(struct vcpu_thread *vt)
 	switch (vt->vcpu.run->system_event.type) {
 	case KVM_SYSTEM_EVENT_SHUTDOWN:
 	case KVM_SYSTEM_EVENT_RESET:
-		machine_stop(mc, mc->exitport.code >= 0 ? mc->exitport.code : 0);
+		exitport_reset(&mc->board.exitport);
 		break;
 	default:
 		machine_report(mc, "guest system event %u on vCPU %d; stopped",
@@ -251,7 +243,7 @@ static void vcpu_handle_exit(struct vcpu_thread *vt)
 		vcpu_exit_mmio(vt);
 		break;
 	case KVM_EXIT_HLT:
-		vcpu_exit_hlt(vt);
+		vcpu_check_halted(vt);
 		break;
 	case KVM_EXIT_INTR:
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
@@ -318,8 +310,8 @@ void vcpu_loop(struct vcpu_thread *vt)
 			run->immediate_exit = 0;
 			vt->interrupted++;
 			vcpu_note_state(vt, KVM_EXIT_INTR);
-			if (boot_cpu)
-				machine_check_signals(mc, vt);
+			if (boot_cpu && signals_check(mc) && vcpu_halted(vt))
+				vcpu_check_halted(vt);
 			continue;
 		}
 		if (boot_cpu && !mc->t_first_exit)

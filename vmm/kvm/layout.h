@@ -1,4 +1,4 @@
-/* The guest-physical memory map our monitor builds (DESIGN.md §2, chosen to match Firecracker's).
+/* The guest-physical memory map our monitor builds (chosen to match Firecracker's).
  * Everything the monitor writes before the first instruction lives below 1 MiB; the image loads
  * at 1 MiB or above.
  *

@@ -1,7 +1,7 @@
 /* PVH boot (Xen's hvm_start_info version 1, Firecracker's docs/pvh.md): the image's segments
  * and the structures the kernel reads at its 32-bit entry, all placed by layout.h. */
 #include "pvh.h"
-#include "../error.h"
+#include "error.h"
 
 #include <stdarg.h>
 #include <stdio.h>

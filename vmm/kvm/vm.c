@@ -1,7 +1,7 @@
 /* KVM setup (Documentation/virt/kvm/api.rst): the order matters. TSS and identity-map
- * addresses and the irqchip come before any vCPU; memory slots before the first KVM_RUN. */
+ * addresses and the irqchip come before any vCPU; memory slots before the first KVM_RUN. Also
+ * what kind of KVM the host has, which the tool asks before choosing a monitor. */
 #include "vm.h"
-#include "../error.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,14 +13,31 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "error.h"
 #include "layout.h"
 #include "pvh.h"
+#include "vmm.h"
 
 #define KVM_CPUID_MAX_ENTRIES 256
 #define CPUID_HYPERVISOR_BIT  (1u << 31) /* CPUID.1:ECX */
 #define X86_CR0_PE            0x1ull
 #define X86_CR0_ET            0x10ull
 #define X86_RFLAGS_RESERVED   0x2ull
+
+int kvm_host_usable(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
+/* kvm_pvm runs guest ring-0 code in an emulator that has no SSE/x87: the one such KVM known. */
+int kvm_host_is_software(void)
+{
+	return access("/sys/module/kvm_pvm", F_OK) == 0;
+}
 
 int kvm_open(struct kvm_vm *vm, char *err, size_t errlen)
 {

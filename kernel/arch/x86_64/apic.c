@@ -5,8 +5,7 @@
 #include <kernel/arch.h>
 #include <kernel/cpu.h>
 #include <kernel/irq.h>
-#include <kernel/kernel.h>
-#include <kernel/time.h>
+#include <kernel/cmdline.h>
 
 #include "io.h"
 
@@ -43,6 +42,7 @@
 #define IOAPIC_REDTBL(pin) (0x10 + 2 * (pin))
 
 static int x2apic, tsc_deadline;
+static uint64_t tsc_hz;               /* given by arch_timer_init, before any timer is armed */
 uintptr_t ioapic_base = 0xfec00000ul; /* replaced by the MP table's or MADT's value */
 static volatile uint32_t *xapic;
 uint64_t apic_timer_hz;
@@ -67,7 +67,7 @@ void apic_init(void)
 	uint32_t r[4];
 	cpuid(1, 0, r);
 	/* toro.xapic (a diagnostic) keeps the memory-mapped xAPIC even where x2APIC is offered. */
-	x2apic = (r[2] & CPUID1_ECX_X2APIC) && !kernel_option_given("toro.xapic");
+	x2apic = (r[2] & CPUID1_ECX_X2APIC) && !cmdline_option_given("toro.xapic");
 	tsc_deadline = (r[2] & CPUID1_ECX_TSC_DEADLINE) != 0;
 	uint64_t base = rdmsr(MSR_APIC_BASE);
 	base |= APIC_BASE_ENABLE;
@@ -148,13 +148,14 @@ uint64_t apic_count_ticks(uint32_t lapic_ticks)
 	return t1 - t0;
 }
 
-void arch_timer_init(uint64_t tsc_hz)
+void arch_timer_init(uint64_t hz)
 {
+	tsc_hz = hz;
 	apic_ensure(); /* tsc_deadline is only known once the LAPIC is set up */
 	/* Without TSC-deadline mode the one-shot counter needs the LAPIC timer's rate: measured
 	 * over ~1 ms against the TSC, whose rate is known by now. */
 	if (!tsc_deadline && !apic_timer_hz)
-		apic_timer_hz = (uint64_t)((unsigned __int128)APIC_CALIBRATION_TICKS * tsc_hz /
+		apic_timer_hz = (uint64_t)((unsigned __int128)APIC_CALIBRATION_TICKS * hz /
 		                           apic_count_ticks(APIC_CALIBRATION_TICKS));
 }
 
@@ -169,12 +170,23 @@ void apic_timer_arm(uint64_t deadline)
 		return;
 	}
 	uint64_t now = arch_timestamp();
-	uint64_t ticks = deadline > now ? (deadline - now) * apic_timer_hz / time_tsc_hz : 1;
+	uint64_t ticks = deadline > now ? (deadline - now) * apic_timer_hz / tsc_hz : 1;
 	if (ticks == 0)
 		ticks = 1;
 	if (ticks > 0xffffffffu)
 		ticks = 0xffffffffu;
 	apic_write(APIC_REG_TIMER_INIT, (uint32_t)ticks);
+}
+
+void arch_timer_arm(uint64_t tsc_deadline)
+{
+	apic_ensure();
+	apic_timer_arm(tsc_deadline);
+}
+
+void arch_send_wake(struct cpu *c)
+{
+	apic_send_ipi(c->apic_id, IRQ_VECTOR_WAKE);
 }
 
 void ioapic_route(unsigned pin, uint8_t vector, uint32_t dest)

@@ -29,9 +29,6 @@ extern uintptr_t ioapic_base;
 /* Runs the LAPIC timer (divide by 1) for lapic_ticks and returns the TSC ticks that took. */
 uint64_t apic_count_ticks(uint32_t lapic_ticks);
 
-/* Measures the LAPIC timer rate where TSC-deadline mode is missing. */
-void arch_timer_init(uint64_t tsc_hz);
-
 /* Routes IOAPIC pin to vector on the LAPIC apic_id (edge, active high, unmasked). */
 void ioapic_route(unsigned pin, uint8_t vector, uint32_t apic_id);
 

@@ -1,5 +1,5 @@
 /* Boot CPU setup: the TSS (interrupt stacks), the IDT for the 32 exception vectors, the rest of
- * the identity map, and small CPU services (exit, random, time stamp). */
+ * the identity map, and small CPU services (random, time stamp). */
 #include <kernel/arch.h>
 
 #include <kernel/cpu.h>
@@ -7,7 +7,6 @@
 #include <kernel/mm.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
-#include <toro/abi/image.h>
 
 #include "io.h"
 #include "x86.h"
@@ -31,9 +30,6 @@
 #define PML4_SHIFT 39
 #define PDPT_SHIFT 30
 #define PTE_ADDR   0x000ffffffffff000ull
-
-#define I8042_COMMAND 0x64
-#define I8042_RESET   0xfe
 
 struct idt_entry {
 	uint16_t offset_low;
@@ -252,16 +248,6 @@ void arch_map_ram(uint64_t top)
 			pd[i] = (a + ((uint64_t)i << 21)) | PTE_P | PTE_W | PTE_PS;
 		*entry = (uintptr_t)pd | PTE_P | PTE_W;
 	}
-}
-
-_Noreturn void arch_exit(int code, uint16_t debugcon_port)
-{
-	if (debugcon_port)
-		outb(debugcon_port, (uint8_t)code);
-	outb(TORO_EXIT_PORT, (uint8_t)code);
-	outb(I8042_COMMAND, I8042_RESET);
-	for (;;)
-		__asm__ volatile("cli; hlt");
 }
 
 uint64_t arch_hwcap(void)

@@ -3,7 +3,6 @@
  * and the scheduler then looks at its sleepers and inbox. */
 #include <kernel/irq.h>
 
-#include <kernel/arch.h>
 #include <kernel/cpu.h>
 #include <kernel/printk.h>
 
@@ -48,14 +47,4 @@ void irq_dispatch(unsigned vector)
 		break;
 	}
 	apic_eoi();
-}
-
-uint64_t arch_stack_init(uintptr_t top, void (*start)(void))
-{
-	uint64_t *sp = (uint64_t *)top;
-	*--sp = 0;                  /* start's return address: ends backtraces */
-	*--sp = (uintptr_t)start;   /* arch_switch's ret goes here */
-	for (int i = 0; i < 6; i++) /* rbp, rbx, r12-r15 popped by arch_switch */
-		*--sp = 0;
-	return (uintptr_t)sp;
 }

@@ -1,5 +1,9 @@
-/* COM1, a 16550 UART at port 0x3f8: the boot console every monitor has. Output only for now. */
+/* COM1, a 16550 UART at port 0x3f8: the boot console every monitor has, registered as the
+ * console of last resort (it takes whatever the others leave). Output only for now. */
+#include "serial.h"
+
 #include <kernel/arch.h>
+#include <kernel/console.h>
 
 #include "io.h"
 
@@ -16,19 +20,23 @@
 #define MCR_DTR_RTS  0x03
 #define UART_FIFO_SZ 16
 
+static struct console serial_console = {.name = "serial", .write = serial_write, .live = 1};
+
 void arch_serial_init(void)
 {
 	outb(COM1 + UART_IER, 0);
 	outb(COM1 + UART_FCR, FCR_ENABLE | FCR_CLEAR);
 	outb(COM1 + UART_LCR, LCR_8N1);
 	outb(COM1 + UART_MCR, MCR_DTR_RTS);
+	console_register(&serial_console);
 }
 
 /* THRE means the whole transmit FIFO is empty, so after seeing it we may send a FIFO's worth
  * without asking again: one status read per 16 bytes rather than per byte (each port access is
  * a VM exit). */
-void arch_serial_write(const char *s, size_t len)
+long serial_write(const char *s, size_t len)
 {
+	size_t taken = len;
 	while (len > 0) {
 		while (!(inb(COM1 + UART_LSR) & LSR_THRE))
 			__builtin_ia32_pause();
@@ -38,4 +46,5 @@ void arch_serial_write(const char *s, size_t len)
 		s += n;
 		len -= n;
 	}
+	return (long)taken;
 }

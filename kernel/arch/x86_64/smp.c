@@ -4,9 +4,8 @@
  * started one at a time: the boot CPU waits for it to come online before the next. */
 #include <kernel/arch.h>
 
+#include <kernel/cmdline.h>
 #include <kernel/cpu.h>
-#include <kernel/irq.h>
-#include <kernel/kernel.h>
 #include <kernel/mm.h>
 #include <kernel/printk.h>
 #include <kernel/sched.h>
@@ -57,11 +56,16 @@ struct acpi_header {
 
 _Static_assert(sizeof(struct acpi_header) == 36, "ACPI table header layout");
 
+/* trampoline.S: the code copied to TRAMPOLINE_ADDR, and in that copy the words the AP reads
+ * once in long mode (ap_start's argument, its stack, ap_start itself), written before each
+ * start. */
+struct trampoline_params {
+	uint64_t cpu, stack, entry;
+};
 extern char trampoline_start[], trampoline_end[];
-uint64_t ap_boot_stack;
-struct cpu *ap_boot_cpu;
-extern uint64_t acpi_rsdp_paddr;
-uint64_t acpi_rsdp_paddr;
+extern struct trampoline_params trampoline_params_copy;
+
+static uint64_t acpi_rsdp_paddr;
 
 static uint32_t found_apic_ids[CPU_MAX];
 static unsigned found_count;
@@ -239,7 +243,7 @@ static int madt_parse(void)
 }
 
 /* Called on the AP by the trampoline, on its boot stack. */
-_Noreturn void ap_start(struct cpu *c)
+static _Noreturn void ap_start(struct cpu *c)
 {
 	extern int arch_cpu_init_ap(struct cpu * c);
 	if (arch_cpu_init_ap(c))
@@ -256,8 +260,10 @@ static int ap_boot(struct cpu *c)
 	char *stack = mm_pages_alloc(AP_STACK_SIZE / PAGE_SIZE);
 	if (!stack)
 		return -1;
-	ap_boot_stack = (uintptr_t)(stack + AP_STACK_SIZE);
-	__atomic_store_n(&ap_boot_cpu, c, __ATOMIC_RELEASE);
+	struct trampoline_params *p = &trampoline_params_copy;
+	p->stack = (uintptr_t)(stack + AP_STACK_SIZE);
+	p->entry = (uintptr_t)ap_start;
+	__atomic_store_n(&p->cpu, (uintptr_t)c, __ATOMIC_RELEASE);
 	apic_send_init(c->apic_id);
 	apic_send_sipi(c->apic_id, TRAMPOLINE_ADDR >> 12);
 	uint64_t start = time_monotonic_ns(), resent = 0;
@@ -276,13 +282,14 @@ static int ap_boot(struct cpu *c)
 
 void (*arch_ap_syscall_init)(void);
 
-unsigned arch_smp_init(void)
+unsigned arch_smp_init(uint64_t rsdp_paddr)
 {
 	struct cpu *boot = this_cpu();
+	acpi_rsdp_paddr = rsdp_paddr;
 	cpus[0] = boot;
 	boot->online = 1;
 	/* toro.madt (a diagnostic) takes the CPUs from the ACPI MADT even when an MP table exists. */
-	if ((kernel_option_given("toro.madt") || mp_parse() != 0) && madt_parse() != 0)
+	if ((cmdline_option_given("toro.madt") || mp_parse() != 0) && madt_parse() != 0)
 		return 1;
 	/* One CPU: its LAPIC waits for its first use (a timer), sparing a short program the
 	 * set-up. */
@@ -311,15 +318,4 @@ unsigned arch_smp_init(void)
 		cpu_count++;
 	}
 	return cpu_count;
-}
-
-void arch_send_wake(struct cpu *c)
-{
-	apic_send_ipi(c->apic_id, IRQ_VECTOR_WAKE);
-}
-
-void arch_timer_arm(uint64_t tsc_deadline)
-{
-	apic_ensure();
-	apic_timer_arm(tsc_deadline);
 }

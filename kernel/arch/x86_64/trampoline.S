@@ -1,7 +1,8 @@
 /* The application-processor start-up code. The boot CPU copies trampoline_start..trampoline_end
  * to TRAMPOLINE_ADDR (below 1 MiB, page aligned) and sends INIT-SIPI-SIPI with that page; the AP
  * starts here in real mode, goes through protected mode into long mode on the boot page tables,
- * and calls ap_start(ap_boot_cpu) on ap_boot_stack. */
+ * and calls the entry in trampoline_params with its cpu on its stack. smp.c writes those words
+ * in the copy before each start, so this file refers to nothing outside itself. */
 
 #include "x86.h"
 
@@ -10,7 +11,7 @@
 #define TRAMP_CS32 0x18
 
 	.section .rodata.trampoline, "a"
-	.globl trampoline_start, trampoline_end
+	.globl trampoline_start, trampoline_end, trampoline_params_copy
 	.code16
 trampoline_start:
 	cli
@@ -41,16 +42,22 @@ tramp_gdt_end:
 tramp_gdt_ptr:
 	.word tramp_gdt_end - tramp_gdt - 1
 	.long REL(tramp_gdt)
+	.p2align 3
+trampoline_params:                   /* struct trampoline_params in smp.c */
+	.set trampoline_params_copy, REL(trampoline_params) /* where the copy's are */
+	.quad 0                       /* cpu: ap_start's argument */
+	.quad 0                       /* stack: its top */
+	.quad 0                       /* entry: ap_start */
 trampoline_end:
 
 	.text
 	.code64
 	.type ap_long_mode, @function
 ap_long_mode:
-	mov ap_boot_stack, %rsp
-	mov ap_boot_cpu, %rdi
+	mov REL(trampoline_params + 8), %rsp
+	mov REL(trampoline_params), %rdi
 	xor %ebp, %ebp
-	call ap_start
+	call *REL(trampoline_params + 16)
 1:	cli
 	hlt
 	jmp 1b

@@ -10,6 +10,7 @@
 #include <toro/abi/image.h>
 
 #include "io.h"
+#include "serial.h"
 
 #define VEC_PAGE_FAULT 14
 #define PF_PRESENT     0x01
@@ -87,7 +88,7 @@ void trap_handle(struct trap_frame *f)
 	}
 	if (__atomic_fetch_add(&trap_depth, 1, __ATOMIC_SEQ_CST) > 0) {
 		static const char msg[] = "\n*** fault while reporting a fault; stopping\n";
-		arch_serial_write(msg, sizeof(msg) - 1);
+		serial_write(msg, sizeof(msg) - 1);
 		arch_exit(TORO_EXIT_FAULT_BASE + vector, kernel_debugcon_port);
 	}
 	uint64_t cr2 = read_cr2();

@@ -1,8 +1,8 @@
-/* The virtio-console driver (virtio 1.2 §5.3), port 0 output: once live, all console output
- * goes through its transmit queue instead of COM1 (kernel/core/printk.c routes it). The top
- * layer of the virtio stack, over the transport (mmio.c) and the ring (virtq.c). */
-#include <kernel/virtio.h>
-
+/* The virtio-console driver (virtio 1.2 §5.3), port 0 output: once live it registers with the
+ * console registry (kernel/core/console.c), ahead of COM1, so all console output goes through
+ * its transmit queue. The top layer of the virtio stack, over the transport (mmio.c) and the
+ * ring (virtq.c). */
+#include <kernel/console.h>
 #include <kernel/cpu.h>
 #include <kernel/mm.h>
 #include <kernel/printk.h>
@@ -27,16 +27,11 @@ struct virtio_console {
 	char *free_slots[VIRTIO_CONSOLE_TX_SLOTS]; /* a stack of buffers not with the device */
 	unsigned free_count;
 	unsigned slot_count;
-	int live;       /* DRIVER_OK set and no failure since */
-	unsigned owner; /* 1 + id of the CPU inside write or flush, 0 if none */
+	unsigned owner;       /* 1 + id of the CPU inside write or flush, 0 if none */
+	struct console entry; /* in the console registry; live: DRIVER_OK set, no failure since */
 };
 
 static struct virtio_console console;
-
-int virtio_console_live(void)
-{
-	return console.live;
-}
 
 /* Takes the console for one write or flush, waiting while another CPU has it. Finding it
  * held by this CPU means we re-entered it: a fault inside it being reported, or an interrupt
@@ -65,7 +60,7 @@ static void console_leave(void)
 /* Gives up on the device: output goes back to COM1 (this message included). */
 static void console_broken(const char *reason, int err)
 {
-	console.live = 0;
+	console.entry.live = 0;
 	virtio_mmio_fail(console.dev, reason, err);
 }
 
@@ -109,9 +104,14 @@ static int console_tx_wait(int all)
 	}
 }
 
-long virtio_console_write(const char *s, size_t len)
+/* Queues len bytes of s, in order after everything written before (by any CPU: writers take
+ * turns). Returns the number of bytes taken (all of them unless the device failed part-way),
+ * or -ENODEV when not live and -EBUSY when this CPU is already inside (a fault or an interrupt
+ * handler printing mid-write); the registry sends what was not taken to COM1. Waits (polling)
+ * while every transmit buffer is with the device. */
+static long virtio_console_write(const char *s, size_t len)
 {
-	if (!console.live)
+	if (!console.entry.live)
 		return -LINUX_ENODEV;
 	if (!console_enter())
 		return -LINUX_EBUSY;
@@ -137,15 +137,17 @@ long virtio_console_write(const char *s, size_t len)
 		virtq_add(&console.tx, &buf, 1, 0, slot);
 		done += n;
 	}
-	if (console.live)
+	if (console.entry.live)
 		console_tx_kick();
 	console_leave();
 	return done ? (long)done : -LINUX_EIO;
 }
 
-int virtio_console_flush(void)
+/* Waits until the device has consumed everything written so far: called before the VM exits.
+ * Returns 0, or -errno if the console is not live or failed while waiting. */
+static int virtio_console_flush(void)
 {
-	if (!console.live)
+	if (!console.entry.live)
 		return -LINUX_ENODEV;
 	if (!console_enter())
 		return -LINUX_EBUSY;
@@ -181,6 +183,10 @@ int virtio_console_probe(struct virtio_device *dev)
 	console.free_count = console.slot_count;
 	console.dev = dev;
 	virtio_mmio_driver_ok(dev);
-	console.live = 1;
+	console.entry.name = "virtio";
+	console.entry.write = virtio_console_write;
+	console.entry.flush = virtio_console_flush;
+	console.entry.live = 1;
+	console_register(&console.entry);
 	return 0;
 }

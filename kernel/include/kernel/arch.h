@@ -14,8 +14,9 @@ struct thread;
 void arch_cpu_init(struct cpu *boot);
 
 /* Finds the other CPUs (MP table, else ACPI MADT) and starts each; every one ends up in
- * sched_ap_main. Returns the number of CPUs online. */
-unsigned arch_smp_init(void);
+ * sched_ap_main. acpi_rsdp_paddr is the RSDP the monitor named in start_info, or 0 (then it is
+ * searched for). Returns the number of CPUs online. */
+unsigned arch_smp_init(uint64_t acpi_rsdp_paddr);
 
 /* Switches stacks: saves callee-saved registers and %rsp into *save_rsp, then resumes the
  * context saved at next_rsp. Interrupts off. */
@@ -79,9 +80,9 @@ static inline __attribute__((always_inline)) void arch_wait_for_interrupt(void)
 #define ARCH_MAX_RAM (1ull << 40)
 void arch_map_ram(uint64_t top);
 
-/* Writes bytes to the boot console (COM1). */
+/* Sets up the boot console (COM1) and registers it with the console registry
+ * (kernel/console.h) as the console of last resort. First thing at boot. */
 void arch_serial_init(void);
-void arch_serial_write(const char *s, size_t len);
 
 /* Ends the VM with code: the exit port, then an i8042 reset, then halt. Also writes the code to
  * debugcon_port first when it is not zero (toro run's QEMU path reads the full byte there). */

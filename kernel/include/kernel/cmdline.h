@@ -12,4 +12,13 @@ char *cmdline_next_word(char **cursor);
 /* If word is "key=value" for this key, returns value; otherwise NULL. */
 const char *cmdline_option_value(const char *word, const char *key);
 
+/* The option words (those before "--", e.g. "virtio_mmio.device=4K@0xd0000000:5"), unquoted,
+ * kept for drivers and diagnostics. Set once at boot by kernel_start; the array lives for the
+ * life of the VM. */
+extern char **cmdline_options;
+extern int cmdline_option_count;
+
+/* Whether the word name (an option without a value, such as "toro.madt") was given. */
+int cmdline_option_given(const char *name);
+
 #endif

@@ -4,6 +4,7 @@
 #ifndef KERNEL_CPU_H
 #define KERNEL_CPU_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define CPU_MAX 64
@@ -12,7 +13,7 @@ struct thread;
 struct heap;
 
 struct thread_queue {
-	struct thread *head, *tail;
+	struct thread *head, *tail; /* tail is valid only while head is not NULL */
 };
 
 struct cpu {
@@ -35,8 +36,18 @@ struct cpu {
 	struct heap *heap; /* this core's heap, made on first use (memory_api.c) */
 };
 
+/* kernel/core/cpu.c. boot_cpu is core 0's; cpus[id] is set once a core is up. */
+extern struct cpu boot_cpu;
 extern struct cpu *cpus[CPU_MAX];
 extern unsigned cpu_count;
+
+/* The core with this id if it is up, else NULL. */
+static inline struct cpu *cpu_online(unsigned id)
+{
+	if (id >= cpu_count || !cpus[id] || !cpus[id]->online)
+		return NULL;
+	return cpus[id];
+}
 
 static inline struct cpu *this_cpu(void)
 {

@@ -22,20 +22,14 @@ _Noreturn void kernel_app_start(void *stack_top, const struct app_args *args);
  * syscall MSRs for POSIX images). */
 void kernel_app_prepare(void);
 
-/* Ends the VM with code (0..255). */
+/* Ends the VM with code (0..255) once the consoles have delivered their output (exit.c). */
 _Noreturn void kernel_exit(int code);
-
-/* The command-line words before "--" (e.g. "virtio_mmio.device=4K@0xd0000000:5"), unquoted. */
-extern char **kernel_options;
-extern int kernel_option_count;
-
-/* Whether the word name (an option without a value, such as "toro.madt") was given. */
-int kernel_option_given(const char *name);
 
 /* Finds and starts the devices named on the command line (kernel/drivers). Boot only. */
 void drivers_init(void);
 
-/* The port to which the exit code is also written before exiting (toro.debugcon=), or 0. */
+/* The port to which the exit code is also written before exiting (toro.debugcon=), or 0.
+ * Set by kernel_start from the command line; defined in exit.c. */
 extern uint16_t kernel_debugcon_port;
 
 #endif

@@ -23,7 +23,7 @@ enum thread_state {
 struct wait_queue {
 	struct spinlock lock;
 	uint64_t irq_flags; /* the holder's interrupt flag, restored on unlock */
-	struct thread *head, *tail;
+	struct thread_queue waiters;
 };
 
 struct thread {
@@ -41,7 +41,7 @@ struct thread {
 	void *result;
 	char *stack; /* lowest address of the stack allocation */
 	size_t stack_pages;
-	int release_flags; /* THREAD_DETACHED, THREAD_SWITCHED_OUT (sched.c) */
+	int release_flags; /* THREAD_DETACHED, THREAD_SWITCHED_OUT (core/sched_private.h) */
 	int finished;
 	struct wait_queue joiners;
 	uint64_t fs_base; /* TLS pointer of POSIX threads */

@@ -12,8 +12,6 @@ uint64_t time_monotonic_ns(void);
 /* The TSC value at monotonic time ns. */
 uint64_t time_ns_to_tsc(uint64_t ns);
 
-extern uint64_t time_tsc_hz;
-
 /* Nanoseconds since 1970, from the toro.realtime= option the tool passes at launch; without it
  * the wall clock starts at 0 (1970) at boot. */
 uint64_t time_realtime_ns(void);

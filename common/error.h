@@ -1,7 +1,7 @@
 /* One-line error messages for host code: functions that can fail on bad input fill a caller's
  * buffer with the reason and return -1; the caller adds the name of the input and prints it. */
-#ifndef VMM_ERROR_H
-#define VMM_ERROR_H
+#ifndef COMMON_ERROR_H
+#define COMMON_ERROR_H
 
 #include <stddef.h>
 

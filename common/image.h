@@ -1,8 +1,8 @@
 /* Reading and validating a Toro image (an ELF64 PVH kernel) on the host: used by `toro run`
  * before anything boots, by the monitor's loader, and by `toro build` for the symbol table.
  * Every offset and size in the file is checked before use. */
-#ifndef VMM_IMAGE_H
-#define VMM_IMAGE_H
+#ifndef COMMON_IMAGE_H
+#define COMMON_IMAGE_H
 
 #include <stddef.h>
 #include <stdint.h>
