@@ -15,7 +15,7 @@ CC := gcc
 AR := ar
 GCC_INCLUDE := $(shell $(CC) -print-file-name=include)
 
-# --- kernel (freestanding, DESIGN.md §4: no SSE in kernel code) ---------------------------------
+# --- kernel (freestanding, docs/design.md §4: no SSE in kernel code) ---------------------------------
 # -Os keeps images small; the heap's fast path is built -O2 (see below).
 KERNEL_OPT := -Os
 KERNEL_CFLAGS = -std=gnu11 $(KERNEL_OPT) -g -Wall -Wextra -Werror -ffreestanding -nostdinc \

@@ -1,4 +1,4 @@
-/* Per-core heaps (issue 4; API and contracts in kernel/include/kernel/heap.h). Small blocks come
+/* Per-core heaps (API and contracts in kernel/include/kernel/heap.h). Small blocks come
  * from 32 size classes, each a LIFO free list carved from 64 KiB spans aligned to their size;
  * large blocks are pages of their own behind the same header. Nothing here takes a lock. */
 #include <kernel/heap.h>

@@ -1,4 +1,4 @@
-/* Bad images for the monitor (issue 3 "Bad input"): each malformed ELF is generated, written to
+/* Bad images for the monitor: each malformed ELF is generated, written to
  * a file and must be refused by image_open or the PVH loader's check with its own reason, before
  * any guest memory exists. A well-formed image must pass both. */
 // SOURCES: common/image.c vmm/kvm/pvh.c vmm/kvm/guest.c vmm/kvm/mptable.c common/error.c

@@ -1,5 +1,5 @@
 /* PVH entry: the monitor starts us here in 32-bit protected mode, paging off, with %ebx holding
- * the physical address of struct hvm_start_info (DESIGN.md §2). We load our GDT, clear the page
+ * the physical address of struct hvm_start_info (docs/design.md §2). We load our GDT, clear the page
  * tables, identity-map the first 4 GiB (1 GiB pages, or 2 MiB pages without pdpe1gb), enter long
  * mode, clear the rest of BSS and call kernel_start(start_info) on the boot stack.
  * RAM above 4 GiB is mapped later, from C, once the memory map is known (arch_map_ram). */

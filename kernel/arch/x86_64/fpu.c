@@ -1,4 +1,4 @@
-/* Lazy FP/SSE state per thread (DESIGN.md §4). A core's FPU registers belong to one thread, its
+/* Lazy FP/SSE state per thread (docs/design.md §4). A core's FPU registers belong to one thread, its
  * fpu_owner; switching to any other thread sets CR0.TS, so that thread's first FP instruction
  * raises #NM, and only then is the owner's state saved (FXSAVE) and the new thread's restored
  * (FXRSTOR) or initialised. Threads that never touch FP cost nothing, and integer-only guests
@@ -15,7 +15,7 @@
 #define FCW_DEFAULT         0x037f /* all x87 exceptions masked, 64-bit precision */
 #define MXCSR_DEFAULT       0x1f80 /* all SSE exceptions masked, round to nearest */
 
-/* The state a thread starts with, loaded by FXRSTOR (never LDMXCSR: DESIGN.md §4). */
+/* The state a thread starts with, loaded by FXRSTOR (never LDMXCSR: docs/design.md §4). */
 static uint8_t fpu_initial[512] __attribute__((aligned(16)));
 
 static inline void cr0_ts(int set)

@@ -5,7 +5,7 @@
  * in %rcx and the caller's rflags in %r11 (FMASK cleared IF). We keep the Linux contract: only
  * %rax (result), %rcx and %r11 change. The caller's 128-byte red zone is skipped first, and the
  * stack is realigned for C. Return is by popfq and an indirect jump, never sysret: we stay in
- * ring 0 and this host's KVM cannot emulate sysret (DESIGN.md §4). */
+ * ring 0 and this host's KVM cannot emulate sysret (docs/design.md §4). */
 	.globl syscall_entry
 	.type syscall_entry, @function
 syscall_entry:

@@ -1,4 +1,4 @@
-/* Per-core heaps (issue 4): small blocks from per-core size classes carved out of aligned spans
+/* Per-core heaps: small blocks from per-core size classes carved out of aligned spans
  * of pages, large blocks straight from the page allocator (kernel/include/kernel/mm.h). No locks:
  * a block freed by another core goes back to its owner through a lock-free remote-free stack. */
 #ifndef KERNEL_HEAP_H

@@ -1,5 +1,5 @@
 /* Interrupt vectors and handlers. Handlers run with interrupts off on the interrupted core's
- * interrupt stack; they never block and never allocate (DESIGN.md §3). */
+ * interrupt stack; they never block and never allocate (docs/design.md §3). */
 #ifndef KERNEL_IRQ_H
 #define KERNEL_IRQ_H
 
