@@ -22,12 +22,15 @@ static uint64_t next_random(void)
 	return rng;
 }
 
-/* The first call also makes this core's heap (one page that stays), and the sleep its idle
- * thread (made the first time the core has nothing to run): both before measuring. */
+/* The first call also makes this core's heap (one page that stays), and the sleeps its idle
+ * thread (made the first time the core has nothing to run): both before measuring. A sleep
+ * whose time has passed before the thread blocks (a slow emulator, a busy host) never idles,
+ * so there are two, long enough that both passing unslept is unlikely. */
 static uint64_t free_pages(void)
 {
 	toro_free(toro_malloc(1));
-	toro_sleep_ms(1);
+	toro_sleep_ms(10);
+	toro_sleep_ms(10);
 	toro_memory_collect();
 	struct toro_memory_stats s;
 	toro_memory_stats(toro_core_id(), &s);
