@@ -74,7 +74,7 @@ clean:
 	rm -rf $(BUILD)
 
 # Kernel objects and the library.
-$(BUILD)/kernel/core/heap.c.o $(BUILD)/kernel/core/memory_api.c.o: KERNEL_OPT := -O2
+$(BUILD)/kernel/core/heap.c.o $(BUILD)/kernel/api/memory_api.c.o: KERNEL_OPT := -O2
 
 $(BUILD)/kernel/%.c.o: kernel/%.c | deps
 	@mkdir -p $(dir $@)

@@ -2,6 +2,7 @@
  * argv, envp, auxiliary vector) and jump to musl's _start. `toro build` links this file
  * (-u toro_app_posix) and its ELF note; with it come the syscall layer (kernel/sys). */
 #include <kernel/arch.h>
+#include <kernel/fd.h>
 #include <kernel/kernel.h>
 #include <kernel/mm.h>
 #include <kernel/string.h>
@@ -34,6 +35,7 @@ static char *push_bytes(char *sp, const void *data, size_t len)
 
 void kernel_app_prepare(void)
 {
+	fd_init();
 	arch_syscall_enable();
 }
 

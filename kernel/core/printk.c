@@ -1,11 +1,10 @@
-/* Formatted console output for the kernel (printk) and for native applications (toro_write,
- * toro_printf), written through the console registry (console.c). Output is formatted into a
- * small buffer so that a line reaches the console in few writes. */
+/* Formatted console output (printk, vprintk), written through the console registry (console.c);
+ * the native console API (kernel/api/console_api.c) formats through vprintk too. Output is
+ * formatted into a small buffer so that a line reaches the console in few writes. */
 #include <kernel/printk.h>
 
 #include <kernel/console.h>
 #include <kernel/format.h>
-#include <toro/console.h>
 
 #define PRINT_BUFFER 256
 
@@ -42,9 +41,9 @@ static size_t print_formatted(const char *fmt, va_list ap)
 	return n;
 }
 
-void vprintk(const char *fmt, va_list ap)
+int vprintk(const char *fmt, va_list ap)
 {
-	print_formatted(fmt, ap);
+	return (int)print_formatted(fmt, ap);
 }
 
 void printk(const char *fmt, ...)
@@ -53,28 +52,4 @@ void printk(const char *fmt, ...)
 	va_start(ap, fmt);
 	print_formatted(fmt, ap);
 	va_end(ap);
-}
-
-void toro_write(const char *s, size_t len)
-{
-	console_write(s, len);
-}
-
-const char *toro_console_name(void)
-{
-	return console_name();
-}
-
-int toro_vprintf(const char *fmt, va_list ap)
-{
-	return (int)print_formatted(fmt, ap);
-}
-
-int toro_printf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = (int)print_formatted(fmt, ap);
-	va_end(ap);
-	return n;
 }

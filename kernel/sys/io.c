@@ -1,105 +1,168 @@
-/* File-descriptor I/O. For now the only descriptors are the console: 0 (reads give end of file),
- * 1 and 2 (writes go to the console). */
+/* I/O on descriptors: read, write, readv, writev, lseek, ioctl, fstat. Each checks the
+ * application's memory, then calls the open file (kernel/core/file.c) the descriptor names
+ * (kernel/sys/fd.c); what a file does is its file_ops' business. */
 #include "syscall.h"
 
-#include <kernel/console.h>
+#include <kernel/fd.h>
 #include <toro/abi/linux.h>
 
-#define FD_STDIN     0
-#define FD_STDOUT    1
-#define FD_STDERR    2
-#define IOV_MAX      1024
-#define CONSOLE_ROWS 24
-#define CONSOLE_COLS 80
+#define IOV_MAX 1024 /* Linux's UIO_MAXIOV */
+/* iovecs are copied into kernel memory this many at a time, so that another thread cannot
+ * change an entry between its check and its use. */
+#define IOV_CHUNK 8
 
-static int is_console(uint64_t fd)
-{
-	return fd <= FD_STDERR;
-}
+typedef long (*file_io)(struct file *f, const struct file_iovec *iov, size_t count);
 
-static long console_read(uint64_t fd, uint64_t buf, uint64_t len)
+static long io_buffer(uint64_t fd, uint64_t buf, uint64_t len, file_io io)
 {
-	if (fd != FD_STDIN)
+	struct file *f = fd_get((unsigned)fd);
+	if (!f)
 		return -LINUX_EBADF;
-	if (len && !sys_range_ok(buf, len))
-		return -LINUX_EFAULT;
-	return 0;
-}
-
-static long console_write_checked(uint64_t fd, uint64_t buf, uint64_t len)
-{
-	if (fd != FD_STDOUT && fd != FD_STDERR)
-		return -LINUX_EBADF;
-	if (len == 0)
-		return 0;
-	if (!sys_range_ok(buf, len))
-		return -LINUX_EFAULT;
-	console_write((const char *)(uintptr_t)buf, len);
-	return (long)len;
+	long rc = -LINUX_EFAULT;
+	if (len == 0 || sys_range_ok(buf, len)) {
+		struct file_iovec iov = {(void *)(uintptr_t)buf, len};
+		rc = io(f, &iov, len ? 1 : 0);
+	}
+	file_put(f);
+	return rc;
 }
 
 long sys_read(const struct syscall_args *a)
 {
-	if (!is_console(a->arg[0]))
-		return -LINUX_EBADF;
-	return console_read(a->arg[0], a->arg[1], a->arg[2]);
+	return io_buffer(a->arg[0], a->arg[1], a->arg[2], file_read);
 }
 
 long sys_write(const struct syscall_args *a)
 {
-	if (!is_console(a->arg[0]))
-		return -LINUX_EBADF;
-	return console_write_checked(a->arg[0], a->arg[1], a->arg[2]);
+	return io_buffer(a->arg[0], a->arg[1], a->arg[2], file_write);
 }
 
-static long iov_check(uint64_t iov, uint64_t count)
+static int iov_entry_ok(const struct linux_iovec *v)
+{
+	return v->len == 0 || sys_range_ok(v->base, v->len);
+}
+
+/* Checks the array and every buffer in it before any I/O, as Linux does: a bad entry anywhere
+ * fails the call with nothing transferred. */
+static long iov_check(uint64_t uiov, uint64_t count)
 {
 	if (count > IOV_MAX)
 		return -LINUX_EINVAL;
-	if (count && !sys_range_ok(iov, count * sizeof(struct linux_iovec)))
+	if (count && !sys_range_ok(uiov, count * sizeof(struct linux_iovec)))
 		return -LINUX_EFAULT;
+	const struct linux_iovec *v = (const void *)(uintptr_t)uiov;
+	for (uint64_t i = 0; i < count; i++)
+		if (!iov_entry_ok(&v[i]))
+			return -LINUX_EFAULT;
 	return 0;
 }
 
-long sys_writev(const struct syscall_args *a)
+/* Moves the buffers a chunk at a time, and stops at a short transfer or an error (returning
+ * what was moved before it, if anything). */
+static long io_vector(struct file *f, uint64_t uiov, uint64_t count, file_io io)
 {
-	uint64_t fd = a->arg[0], count = a->arg[2];
-	if (!is_console(fd))
-		return -LINUX_EBADF;
-	long err = iov_check(a->arg[1], count);
-	if (err)
-		return err;
-	const struct linux_iovec *iov = (const void *)(uintptr_t)a->arg[1];
+	const struct linux_iovec *v = (const void *)(uintptr_t)uiov;
+	struct file_iovec chunk[IOV_CHUNK];
 	long total = 0;
-	for (uint64_t i = 0; i < count; i++) {
-		long n = console_write_checked(fd, iov[i].base, iov[i].len);
-		if (n < 0)
-			return total ? total : n;
-		total += n;
+	for (uint64_t i = 0; i < count;) {
+		size_t n = 0, want = 0;
+		for (; n < IOV_CHUNK && i < count; i++) {
+			struct linux_iovec e = v[i];
+			if (!iov_entry_ok(&e))
+				return total ? total : -LINUX_EFAULT;
+			chunk[n++] = (struct file_iovec){(void *)(uintptr_t)e.base, e.len};
+			want += e.len;
+		}
+		long got = io(f, chunk, n);
+		if (got < 0)
+			return total ? total : got;
+		total += got;
+		if ((size_t)got < want)
+			break;
 	}
 	return total;
 }
 
+static long io_vector_call(const struct syscall_args *a, file_io io)
+{
+	struct file *f = fd_get((unsigned)a->arg[0]);
+	if (!f)
+		return -LINUX_EBADF;
+	long rc = iov_check(a->arg[1], a->arg[2]);
+	if (rc == 0)
+		rc = io_vector(f, a->arg[1], a->arg[2], io);
+	file_put(f);
+	return rc;
+}
+
 long sys_readv(const struct syscall_args *a)
 {
-	uint64_t fd = a->arg[0];
-	if (!is_console(fd))
+	return io_vector_call(a, file_read);
+}
+
+long sys_writev(const struct syscall_args *a)
+{
+	return io_vector_call(a, file_write);
+}
+
+long sys_lseek(const struct syscall_args *a)
+{
+	struct file *f = fd_get((unsigned)a->arg[0]);
+	if (!f)
 		return -LINUX_EBADF;
-	long err = iov_check(a->arg[1], a->arg[2]);
-	if (err)
-		return err;
-	return console_read(fd, 0, 0);
+	long rc = file_lseek(f, (int64_t)a->arg[1], (int)a->arg[2]);
+	file_put(f);
+	return rc;
+}
+
+/* The size of the memory each ioctl command's argument points at: the system-call layer checks
+ * it before a file sees it. A file type that implements another command adds it here; any other
+ * command fails with -ENOTTY, as it does on a file that does not know it. */
+static uint64_t ioctl_arg_size(uint64_t cmd)
+{
+	switch (cmd) {
+	case LINUX_TIOCGWINSZ:
+		return sizeof(struct linux_winsize);
+	default:
+		return 0;
+	}
 }
 
 long sys_ioctl(const struct syscall_args *a)
 {
-	if (!is_console(a->arg[0]))
+	struct file *f = fd_get((unsigned)a->arg[0]);
+	if (!f)
 		return -LINUX_EBADF;
-	if (a->arg[1] != LINUX_TIOCGWINSZ)
-		return -LINUX_ENOTTY;
-	if (!sys_range_ok(a->arg[2], sizeof(struct linux_winsize)))
+	uint64_t cmd = a->arg[1], size = ioctl_arg_size(cmd);
+	long rc;
+	if (size == 0)
+		rc = -LINUX_ENOTTY;
+	else if (!sys_range_ok(a->arg[2], size))
+		rc = -LINUX_EFAULT;
+	else
+		rc = file_ioctl(f, (unsigned long)cmd, (void *)(uintptr_t)a->arg[2]);
+	file_put(f);
+	return rc;
+}
+
+long sys_fstat(const struct syscall_args *a)
+{
+	struct file *f = fd_get((unsigned)a->arg[0]);
+	if (!f)
+		return -LINUX_EBADF;
+	struct file_stat st;
+	long rc = file_stat(f, &st);
+	file_put(f);
+	if (rc < 0)
+		return rc;
+	if (!sys_range_ok(a->arg[1], sizeof(struct linux_stat)))
 		return -LINUX_EFAULT;
-	struct linux_winsize *ws = (void *)(uintptr_t)a->arg[2];
-	*ws = (struct linux_winsize){.ws_row = CONSOLE_ROWS, .ws_col = CONSOLE_COLS};
+	*(struct linux_stat *)(uintptr_t)a->arg[1] = (struct linux_stat){
+		.st_nlink = 1,
+		.st_mode = st.mode,
+		.st_rdev = st.rdev,
+		.st_size = st.size,
+		.st_blksize = st.blksize,
+	};
 	return 0;
 }

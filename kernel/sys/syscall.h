@@ -27,7 +27,8 @@ typedef long (*syscall_handler)(const struct syscall_args *a);
 
 long syscall_dispatch(const struct syscall_args *a);
 
-/* Whether [p, p + len) is memory the application may hand the kernel: inside RAM, no overflow. */
+/* Whether [p, p + len) is memory the application may hand the kernel: inside RAM, above the
+ * unmapped first page, no overflow. */
 int sys_range_ok(uint64_t p, uint64_t len); /* user.c */
 
 /* Reads a struct timespec the application passed: -EFAULT, -EINVAL, or 0 with *ns set. */
@@ -45,6 +46,14 @@ long sys_write(const struct syscall_args *a);
 long sys_readv(const struct syscall_args *a);
 long sys_writev(const struct syscall_args *a);
 long sys_ioctl(const struct syscall_args *a);
+long sys_lseek(const struct syscall_args *a);
+long sys_fstat(const struct syscall_args *a);
+
+long sys_close(const struct syscall_args *a); /* fd.c */
+long sys_dup(const struct syscall_args *a);
+long sys_dup2(const struct syscall_args *a);
+long sys_dup3(const struct syscall_args *a);
+long sys_fcntl(const struct syscall_args *a);
 
 long sys_brk(const struct syscall_args *a);
 long sys_mmap(const struct syscall_args *a);

@@ -5,7 +5,9 @@
 
 #include <kernel/mm.h>
 
+/* The first page is never mapped (NULL dereferences fault), so a pointer into it is refused
+ * like any other address outside RAM rather than faulting in the kernel. */
 int sys_range_ok(uint64_t p, uint64_t len)
 {
-	return p != 0 && p + len >= p && p + len <= mm_ram_top;
+	return p >= PAGE_SIZE && p + len >= p && p + len <= mm_ram_top;
 }

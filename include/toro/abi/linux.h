@@ -11,6 +11,7 @@
 #define LINUX_SYS_write             1
 #define LINUX_SYS_close             3
 #define LINUX_SYS_fstat             5
+#define LINUX_SYS_lseek             8
 #define LINUX_SYS_mmap              9
 #define LINUX_SYS_mprotect          10
 #define LINUX_SYS_munmap            11
@@ -22,11 +23,14 @@
 #define LINUX_SYS_writev            20
 #define LINUX_SYS_madvise           28
 #define LINUX_SYS_sched_yield       24
+#define LINUX_SYS_dup               32
+#define LINUX_SYS_dup2              33
 #define LINUX_SYS_nanosleep         35
 #define LINUX_SYS_getpid            39
 #define LINUX_SYS_clone             56
 #define LINUX_SYS_exit              60
 #define LINUX_SYS_uname             63
+#define LINUX_SYS_fcntl             72
 #define LINUX_SYS_getuid            102
 #define LINUX_SYS_getgid            104
 #define LINUX_SYS_geteuid           107
@@ -44,6 +48,7 @@
 #define LINUX_SYS_clock_nanosleep   230
 #define LINUX_SYS_tgkill            234
 #define LINUX_SYS_set_robust_list   273
+#define LINUX_SYS_dup3              292
 #define LINUX_SYS_getcpu            309
 #define LINUX_SYS_getrandom         318
 #define LINUX_SYS_COUNT             462 /* one past the highest number Linux 6.x assigns */
@@ -59,8 +64,10 @@
 #define LINUX_EEXIST    17
 #define LINUX_EINVAL    22
 #define LINUX_ENODEV    19
+#define LINUX_EMFILE    24
 #define LINUX_ENOTTY    25
 #define LINUX_ENOSPC    28
+#define LINUX_ESPIPE    29
 #define LINUX_ENOSYS    38
 #define LINUX_ESRCH     3
 #define LINUX_EINTR     4
@@ -106,6 +113,38 @@
 #define LINUX_ARCH_SET_FS 0x1002
 #define LINUX_ARCH_GET_FS 0x1003
 #define LINUX_ARCH_GET_GS 0x1004
+
+/* File status flags (open, fcntl F_GETFL/F_SETFL), octal as in Linux's asm-generic/fcntl.h. */
+#define LINUX_O_RDONLY   00
+#define LINUX_O_WRONLY   01
+#define LINUX_O_RDWR     02
+#define LINUX_O_ACCMODE  03
+#define LINUX_O_APPEND   02000
+#define LINUX_O_NONBLOCK 04000
+#define LINUX_O_CLOEXEC  02000000
+
+/* fcntl commands and the descriptor flag. */
+#define LINUX_F_DUPFD         0
+#define LINUX_F_GETFD         1
+#define LINUX_F_SETFD         2
+#define LINUX_F_GETFL         3
+#define LINUX_F_SETFL         4
+#define LINUX_F_DUPFD_CLOEXEC 1030
+#define LINUX_FD_CLOEXEC      1
+
+/* lseek */
+#define LINUX_SEEK_SET 0
+#define LINUX_SEEK_CUR 1
+#define LINUX_SEEK_END 2
+
+/* st_mode file types and poll events. */
+#define LINUX_S_IFMT  0170000
+#define LINUX_S_IFCHR 0020000
+#define LINUX_S_IFREG 0100000
+#define LINUX_POLLIN  0x001
+#define LINUX_POLLOUT 0x004
+#define LINUX_POLLERR 0x008
+#define LINUX_POLLHUP 0x010
 
 /* ioctl */
 #define LINUX_TCGETS     0x5401
@@ -157,6 +196,23 @@ struct linux_winsize {
 	uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel;
 };
 
+/* struct stat as x86-64 Linux's fstat fills it. */
+struct linux_stat {
+	uint64_t st_dev;
+	uint64_t st_ino;
+	uint64_t st_nlink;
+	uint32_t st_mode;
+	uint32_t st_uid;
+	uint32_t st_gid;
+	uint32_t pad0;
+	uint64_t st_rdev;
+	int64_t st_size;
+	int64_t st_blksize;
+	int64_t st_blocks;
+	struct linux_timespec st_atim, st_mtim, st_ctim;
+	int64_t unused[3];
+};
+
 #define LINUX_UTSNAME_LEN 65
 struct linux_utsname {
 	char sysname[LINUX_UTSNAME_LEN];
@@ -171,5 +227,6 @@ _Static_assert(sizeof(struct linux_iovec) == 16, "iovec layout");
 _Static_assert(sizeof(struct linux_timespec) == 16, "timespec layout");
 _Static_assert(sizeof(struct linux_winsize) == 8, "winsize layout");
 _Static_assert(sizeof(struct linux_utsname) == 390, "utsname layout");
+_Static_assert(sizeof(struct linux_stat) == 144, "stat layout");
 
 #endif

@@ -19,7 +19,7 @@ struct app_args {
 _Noreturn void kernel_app_start(void *stack_top, const struct app_args *args);
 
 /* Also from the chosen app file: what must be set up before the other cores start (the
- * syscall MSRs for POSIX images). */
+ * descriptor table and the syscall MSRs for POSIX images). */
 void kernel_app_prepare(void);
 
 /* Ends the VM with code (0..255) once the consoles have delivered their output (exit.c). */

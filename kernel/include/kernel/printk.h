@@ -7,7 +7,8 @@
 #include <stddef.h>
 
 void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void vprintk(const char *fmt, va_list ap);
+/* Returns the number of characters formatted. */
+int vprintk(const char *fmt, va_list ap);
 
 /* Prints "kernel panic: ...", a backtrace, and ends the VM with TORO_EXIT_PANIC (exit.c). */
 void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));

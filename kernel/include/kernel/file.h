@@ -1,0 +1,84 @@
+/* Open files: one struct file per open object (the console now; sockets, pipes and files later),
+ * reached through its file_ops. The Linux descriptor table (kernel/sys/fd.c) is a thin layer
+ * above it; nothing here knows descriptor numbers. Functions return a value or -errno. */
+#ifndef KERNEL_FILE_H
+#define KERNEL_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kernel/sched.h>
+#include <toro/abi/linux.h>
+
+/* One buffer of a read or write, in kernel memory (the system-call layer has checked it). */
+struct file_iovec {
+	void *base;
+	size_t len;
+};
+
+/* What fstat reports. mode holds a LINUX_S_IF* type and permission bits. */
+struct file_stat {
+	uint32_t mode;
+	uint64_t rdev; /* device number of a device file, Linux's encoding */
+	int64_t size;
+	int64_t blksize; /* the preferred I/O size */
+};
+
+struct file;
+
+/* A file type's operations. Any may be NULL; the file_* wrappers below then give what Linux
+ * gives for an object without that operation. Operations may block (a thread, never an IRQ). */
+struct file_ops {
+	/* Move bytes between the file and iov[0..count); return the number moved (0 on a read at
+	 * end of file) or -errno: -EAGAIN when the file is O_NONBLOCK and would block. */
+	long (*read)(struct file *f, const struct file_iovec *iov, size_t count);
+	long (*write)(struct file *f, const struct file_iovec *iov, size_t count);
+	/* whence is LINUX_SEEK_*; returns the new offset. NULL: -ESPIPE. */
+	int64_t (*lseek)(struct file *f, int64_t offset, int whence);
+	/* arg points at kernel-checked memory of the size the command implies. NULL: -ENOTTY. */
+	long (*ioctl)(struct file *f, unsigned long cmd, void *arg);
+	/* The readiness mask now (LINUX_POLLIN, LINUX_POLLOUT, ...). Never blocks. NULL: the file is
+	 * always ready to read and write. */
+	unsigned (*poll)(struct file *f);
+	int (*stat)(struct file *f, struct file_stat *st);
+	/* The last reference is gone: free what the file owns. May be NULL (static files). */
+	void (*release)(struct file *f);
+};
+
+struct file {
+	const struct file_ops *ops;
+	int refs;        /* atomic; file_put that takes it to 0 calls release */
+	unsigned flags;  /* LINUX_O_* access mode and status flags (O_NONBLOCK, O_APPEND) */
+	void *private;   /* the file type's own state */
+	/* Pollers wait here; the file's owner calls file_notify when readiness may have changed.
+	 * A poller checks file_poll with the queue locked, then sleeps (see wait_queue_sleep). */
+	struct wait_queue pollers;
+};
+
+/* Status flags F_SETFL may change; the access mode never changes after open. */
+#define FILE_SETTABLE_FLAGS (LINUX_O_APPEND | LINUX_O_NONBLOCK)
+
+/* Makes f an open file with one reference, held by the caller. */
+void file_init(struct file *f, const struct file_ops *ops, unsigned flags, void *private);
+
+/* Takes another reference to f (returns f). */
+struct file *file_get(struct file *f);
+/* Drops a reference; the last one calls ops->release. Never from an IRQ handler. */
+void file_put(struct file *f);
+
+long file_read(struct file *f, const struct file_iovec *iov, size_t count);
+long file_write(struct file *f, const struct file_iovec *iov, size_t count);
+int64_t file_lseek(struct file *f, int64_t offset, int whence);
+long file_ioctl(struct file *f, unsigned long cmd, void *arg);
+unsigned file_poll(struct file *f);
+int file_stat(struct file *f, struct file_stat *st);
+
+/* Wakes every poller of f: its owner calls this when f may have become readable or writable. */
+void file_notify(struct file *f);
+
+/* The console as a file (kernel/core/console_file.c): reads give end of file (no input is
+ * connected yet), writes go to console_write, it is a character device and a terminal. Returns
+ * a new reference. */
+struct file *console_file_open(void);
+
+#endif
