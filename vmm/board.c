@@ -1,29 +1,79 @@
-/* The machine's devices (see board.h): which device sits at which port, MMIO slot and IRQ, and
- * the command-line words that tell the kernel where its virtio devices are. */
+/* The machine's devices (see board.h): which device sits at which port, MMIO slot and IRQ, how
+ * virtio notifications and interrupts travel, the virtio console's terminal back end, and the
+ * command-line words that tell the kernel where its virtio devices are. */
 #include "board.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <toro/abi/virtio.h>
 
 #include "backend/term.h"
+#include "error.h"
 
 static void board_irq(void *ctx, unsigned irq)
 {
 	kvm_irq_pulse(ctx, irq);
 }
 
+/* Through an irqfd, if there is one: KVM raises and lowers the line per write (an edge, as
+ * kvm_irq_pulse; our kernel's virtio-mmio driver wants edges). */
+static void board_virtio_irq(void *ctx, unsigned irq)
+{
+	struct board_virtio *v = ctx;
+	uint64_t one = 1;
+	if (v->irq_fd < 0 || write(v->irq_fd, &one, sizeof(one)) != sizeof(one))
+		kvm_irq_pulse(v->vm, irq);
+}
+
+/* The virtio console's back end is the terminal: it writes what stdout takes now and, when
+ * stdout is full, waits for room on the event thread; the vCPUs run on meanwhile. */
+static size_t board_console_write(void *ctx, const void *data, size_t len)
+{
+	struct board *b = ctx;
+	if (!b->stdout_room) {
+		term_write(data, len);
+		return len;
+	}
+	return term_try_write(data, len);
+}
+
+static void board_console_wait_room(void *ctx)
+{
+	struct board *b = ctx;
+	event_arm_output(b->events, b->stdout_room);
+}
+
+static void board_console_room(void *ctx, uint32_t events)
+{
+	struct board *b = ctx;
+	(void)events;
+	pthread_mutex_lock(&b->console_dev->dev.lock);
+	virtio_console_resume(&b->console_dev->dev);
+	pthread_mutex_unlock(&b->console_dev->dev.lock);
+}
+
 /* Puts a virtio device model on the next virtio-mmio slot (address and IRQ from layout.h). */
-static int board_add_virtio(struct board *b, struct kvm_vm *vm, const struct virtio_device_ops *ops,
-                            void *priv)
+static struct virtio_mmio *board_add_virtio(struct board *b, struct kvm_vm *vm,
+                                            const struct virtio_device_ops *ops, void *priv)
 {
 	if (b->nvirtio == LAYOUT_VIRTIO_MAX)
-		return -1;
-	struct virtio_dev *d = &b->virtio[b->nvirtio];
+		return NULL;
+	struct board_virtio *v = &b->virtio[b->nvirtio];
 	uint64_t base = LAYOUT_VIRTIO_MMIO_BASE + (uint64_t)b->nvirtio * LAYOUT_VIRTIO_MMIO_SIZE;
 	unsigned irq = LAYOUT_VIRTIO_IRQ_BASE + (unsigned)b->nvirtio;
-	virtio_mmio_init(d, ops, priv, &vm->mem, base, irq, board_irq, vm);
+	v->vm = vm;
+	v->irq_fd = -1;
+	virtio_mmio_init(&v->mmio, ops, priv, &vm->mem, base, irq, board_virtio_irq, v);
 	b->nvirtio++;
-	return bus_add(&b->mmio, base, LAYOUT_VIRTIO_MMIO_SIZE, virtio_mmio_read, virtio_mmio_write,
-	               d);
+	if (bus_add(&b->mmio, base, LAYOUT_VIRTIO_MMIO_SIZE, virtio_mmio_read, virtio_mmio_write,
+	            &v->mmio))
+		return NULL;
+	return &v->mmio;
 }
 
 int board_init(struct board *b, struct kvm_vm *vm, enum console_choice console,
@@ -43,10 +93,75 @@ int board_init(struct board *b, struct kvm_vm *vm, enum console_choice console,
 	               &b->exitport);
 
 	if (console == CONSOLE_VIRTIO) {
-		virtio_console_init(&b->console, term_output, NULL);
-		bad |= board_add_virtio(b, vm, &virtio_console_ops, &b->console);
+		const struct virtio_console_backend out = {board_console_write,
+		                                           board_console_wait_room, b};
+		virtio_console_init(&b->console, &out);
+		b->console_dev = board_add_virtio(b, vm, &virtio_console_ops, &b->console);
+		bad |= !b->console_dev;
 	}
 	return bad ? -1 : 0;
+}
+
+static void board_queue_notified(void *ctx, uint32_t events)
+{
+	struct board_notify *n = ctx;
+	uint64_t count;
+	(void)events;
+	if (read(n->fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		return;
+	virtio_mmio_queue_notify(n->dev, n->queue);
+}
+
+/* One eventfd per queue, matched on the queue index written to QueueNotify. */
+static int board_connect_notify(struct board *b, struct board_virtio *v, char *err, size_t errlen)
+{
+	for (unsigned q = 0; q < v->mmio.dev.ops->num_queues; q++) {
+		struct board_notify *n = &v->notify[q];
+		n->dev = &v->mmio;
+		n->queue = q;
+		n->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (n->fd < 0)
+			return error_set(err, errlen, "eventfd: %s", strerror(errno));
+		if (kvm_ioeventfd(v->vm, n->fd, v->mmio.base + VIRTIO_MMIO_QUEUE_NOTIFY, 4, q, err,
+		                  errlen))
+			return -1;
+		if (!event_add_input(b->events, n->fd, board_queue_notified, n))
+			return error_set(err, errlen, "epoll_ctl (queue notification): %s",
+			                 strerror(errno));
+		b->ioeventfds++;
+	}
+	return 0;
+}
+
+static int board_connect_irq(struct board *b, struct board_virtio *v, char *err, size_t errlen)
+{
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fd < 0)
+		return error_set(err, errlen, "eventfd: %s", strerror(errno));
+	if (kvm_irqfd(v->vm, fd, v->mmio.irq, err, errlen)) {
+		close(fd);
+		return -1;
+	}
+	v->irq_fd = fd;
+	b->irqfds++;
+	return 0;
+}
+
+int board_connect(struct board *b, struct event_loop *ev, char *err, size_t errlen)
+{
+	b->events = ev;
+	/* A file or /dev/null cannot be polled (EPERM), and writes to it do not wait; nor can a
+	 * closed stdout, whose writes fail at once. Either way the console just writes. */
+	if (b->console_dev)
+		b->stdout_room = event_add_output(ev, STDOUT_FILENO, board_console_room, b);
+	for (int i = 0; i < b->nvirtio; i++) {
+		struct board_virtio *v = &b->virtio[i];
+		if (kvm_has(v->vm, KVM_CAP_IOEVENTFD) && board_connect_notify(b, v, err, errlen))
+			return -1;
+		if (kvm_has(v->vm, KVM_CAP_IRQFD) && board_connect_irq(b, v, err, errlen))
+			return -1;
+	}
+	return 0;
 }
 
 void board_cmdline_words(const struct board *b, char *buf, size_t len)
@@ -56,5 +171,6 @@ void board_cmdline_words(const struct board *b, char *buf, size_t len)
 	for (int i = 0; i < b->nvirtio && n < len; i++)
 		n += (size_t)snprintf(buf + n, len - n, "%svirtio_mmio.device=%lluK@%#llx:%u",
 		                      i ? " " : "", LAYOUT_VIRTIO_MMIO_SIZE >> 10,
-		                      (unsigned long long)b->virtio[i].base, b->virtio[i].irq);
+		                      (unsigned long long)b->virtio[i].mmio.base,
+		                      b->virtio[i].mmio.irq);
 }

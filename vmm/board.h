@@ -1,6 +1,7 @@
 /* The machine's devices and where they sit: COM1, the exit port with the i8042 reset line and
  * debugcon on the port bus, and virtio-mmio devices on the MMIO bus, each in its own slot of the
- * guest-physical map (kvm/layout.h: 4 KiB apart from 0xd0000000, IRQ 5 upwards). */
+ * guest-physical map (kvm/layout.h: 4 KiB apart from 0xd0000000, IRQ 5 upwards); and how their
+ * notifications and interrupts travel (ioeventfd and irqfd where KVM has them). */
 #ifndef VMM_BOARD_H
 #define VMM_BOARD_H
 
@@ -10,18 +11,37 @@
 #include "dev/exitport.h"
 #include "dev/serial.h"
 #include "dev/virtio_mmio.h"
+#include "event.h"
 #include "kvm/layout.h"
 #include "kvm/vm.h"
 #include "run.h"
 #include "virtio/console.h"
+
+/* A queue's notifications arriving on the event thread through an ioeventfd. */
+struct board_notify {
+	struct virtio_mmio *dev;
+	unsigned queue;
+	int fd;
+};
+
+struct board_virtio {
+	struct virtio_mmio mmio;
+	struct kvm_vm *vm;
+	int irq_fd; /* an irqfd, or -1: interrupts through KVM_IRQ_LINE */
+	struct board_notify notify[VIRTIO_MAX_QUEUES];
+};
 
 struct board {
 	struct bus pio, mmio; /* what the vCPU loop dispatches port I/O and MMIO exits to */
 	struct serial serial;
 	struct exitport exitport;
 	struct virtio_console console;
+	struct virtio_mmio *console_dev; /* NULL without --console virtio */
+	struct event_loop *events;
+	struct event_source *stdout_room; /* NULL: stdout cannot be polled (a file), writes go */
+	int ioeventfds, irqfds;           /* how many are in use */
 	int nvirtio; /* slots used, in order: slot i is at LAYOUT_VIRTIO_MMIO_BASE + i * 4 KiB */
-	struct virtio_dev virtio[LAYOUT_VIRTIO_MAX];
+	struct board_virtio virtio[LAYOUT_VIRTIO_MAX];
 };
 
 /* Wires the devices: interrupts go to vm's irqchip and virtio rings are read from its RAM (both
@@ -30,6 +50,13 @@ struct board {
  * -1 if two devices claim one address (a bug). */
 int board_init(struct board *b, struct kvm_vm *vm, enum console_choice console,
                void (*stop)(void *ctx, int code), void *stop_ctx);
+
+/* Once the VM exists, before the event thread starts: the virtio queues' notifications go to
+ * the event thread through ioeventfds and their interrupts through irqfds, each where KVM has
+ * them (else a QueueNotify write is handled on the vCPU thread and an interrupt is a
+ * KVM_IRQ_LINE pulse); stdout is watched for room on the event thread. Returns 0, or -1 with
+ * one line in err. */
+int board_connect(struct board *b, struct event_loop *ev, char *err, size_t errlen);
 
 /* The kernel command-line words that name the virtio devices
  * ("virtio_mmio.device=4K@0xd0000000:5 ..."), into buf; "" when there are none. */

@@ -40,8 +40,9 @@ struct machine {
 	int ncpus;
 	struct vcpu_thread cpus[TORO_CPUS_MAX];
 
-	pthread_mutex_t dev_lock; /* held around every device access */
+	pthread_mutex_t dev_lock; /* held around port I/O (virtio devices have a lock each) */
 	struct board board;
+	struct event_loop events; /* the event thread: virtio queue work, console output */
 
 	int stopping; /* atomic: set once, by machine_stop */
 	int exit_code;

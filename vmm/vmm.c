@@ -61,6 +61,9 @@ static int vmm_setup(struct machine *mc, const char *cmdline)
 		           : vcpu_setup_ap(&vt->vcpu, err, sizeof(err)))
 			goto fail;
 	}
+	if (event_init(&mc->events, err, sizeof(err)) ||
+	    board_connect(&mc->board, &mc->events, err, sizeof(err)))
+		goto fail;
 	return 0;
 fail:
 	machine_report(mc, "%s", err);
@@ -75,12 +78,18 @@ static void vmm_run_vcpus(struct machine *mc)
 	if (mc->cfg->timeout > 0)
 		mc->deadline = machine_now() + mc->cfg->timeout;
 	signals_arm_watchdog(mc);
-	if (aps_start(mc) == 0)
-		vcpu_loop(&mc->cpus[0]);
-	else
+	char err[256];
+	if (event_start(&mc->events, err, sizeof(err))) {
+		machine_report(mc, "%s", err);
 		machine_stop(mc, MACHINE_EXIT_HOST_ERROR);
+	} else if (aps_start(mc) == 0) {
+		vcpu_loop(&mc->cpus[0]);
+	} else {
+		machine_stop(mc, MACHINE_EXIT_HOST_ERROR);
+	}
 	signals_disarm_watchdog();
 	aps_stop(mc);
+	event_stop(&mc->events);
 	pthread_mutex_lock(&mc->dev_lock);
 	term_flush();
 	pthread_mutex_unlock(&mc->dev_lock);

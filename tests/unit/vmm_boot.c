@@ -19,11 +19,11 @@ static void test_guest_ptr_low(void)
 	struct guest_mem m;
 	guest_mem_layout(&m, 16ull << 20);
 	static uint8_t fake;
-	m.host = &fake; /* only compared, never dereferenced */
+	guest_mem_set_host(&m, &fake); /* only compared, never dereferenced */
 	uint64_t end = 16ull << 20;
-	CHECK(guest_ptr(&m, 0, 1) == m.host);
-	CHECK(guest_ptr(&m, end - 1, 1) == m.host + end - 1);
-	CHECK(guest_ptr(&m, 0, end) == m.host);
+	CHECK(guest_ptr(&m, 0, 1) == m.regions[0].host);
+	CHECK(guest_ptr(&m, end - 1, 1) == m.regions[0].host + end - 1);
+	CHECK(guest_ptr(&m, 0, end) == m.regions[0].host);
 	CHECK(guest_ptr(&m, end - 4, 4) != NULL);
 	CHECK(guest_ptr(&m, end - 4, 5) == NULL); /* one byte past the end */
 	CHECK(guest_ptr(&m, end, 1) == NULL);     /* first byte past the end */
@@ -34,7 +34,7 @@ static void test_guest_ptr_low(void)
 	CHECK(guest_ptr(&m, UINT64_MAX - 1, 1) == NULL);
 	CHECK(guest_ptr(&m, 0x100000000ull, 1) == NULL); /* no high RAM */
 	CHECK(guest_range_ok(&m, 0, end) && !guest_range_ok(&m, 0, end + 1));
-	CHECK(m.low_size == end && m.high_size == 0);
+	CHECK(m.nregions == 1 && m.regions[0].gpa == 0 && m.regions[0].size == end);
 }
 
 static void test_guest_ptr_high(void)
@@ -42,28 +42,70 @@ static void test_guest_ptr_high(void)
 	struct guest_mem m;
 	guest_mem_layout(&m, 5ull << 30); /* 3 GiB low, 2 GiB from 4 GiB */
 	static uint8_t fake;
-	m.host = &fake;
+	guest_mem_set_host(&m, &fake);
 	const uint64_t low = 0xc0000000ull, high = 0x100000000ull;
-	CHECK(m.low_size == low && m.high_size == (2ull << 30));
-	CHECK(guest_ptr(&m, low - 1, 1) == m.host + low - 1);
+	CHECK(m.nregions == 2 && m.regions[0].size == low && m.regions[1].gpa == high &&
+	      m.regions[1].size == (2ull << 30));
+	CHECK(guest_ptr(&m, low - 1, 1) == m.regions[0].host + low - 1);
 	CHECK(guest_ptr(&m, low - 1, 2) == NULL);    /* runs into the hole */
 	CHECK(guest_ptr(&m, low, 1) == NULL);        /* the hole */
 	CHECK(guest_ptr(&m, 0xfee00000, 4) == NULL); /* the LAPIC */
 	CHECK(guest_ptr(&m, high - 1, 2) == NULL);   /* spans hole and high RAM */
-	CHECK(guest_ptr(&m, high, 1) == m.host + low);
-	CHECK(guest_ptr(&m, high + (2ull << 30) - 8, 8) == m.host + low + (2ull << 30) - 8);
+	CHECK(guest_ptr(&m, high, 1) == m.regions[0].host + low);
+	CHECK(guest_ptr(&m, high + (2ull << 30) - 8, 8) == m.regions[0].host + low + (2ull << 30) - 8);
 	CHECK(guest_ptr(&m, high + (2ull << 30) - 8, 9) == NULL);
 	CHECK(guest_ptr(&m, high + (2ull << 30), 1) == NULL);
 	CHECK(guest_ptr(&m, high, UINT64_MAX) == NULL);
 	CHECK(guest_ptr(&m, high + 8, UINT64_MAX - 8) == NULL);
 	/* 512 GiB: the largest guest. */
 	guest_mem_layout(&m, 512ull << 30);
-	m.host = &fake;
+	guest_mem_set_host(&m, &fake);
 	CHECK(guest_ptr(&m, high + (509ull << 30) - 4096, 4096) != NULL);
 	CHECK(guest_ptr(&m, high + (509ull << 30), 1) == NULL);
 	/* Sizes are whole pages. */
 	guest_mem_layout(&m, (2ull << 20) + 123);
 	CHECK(m.size == (2ull << 20));
+}
+
+/* The region table itself: regions added in any order are kept sorted, overlaps, wrapping
+ * ranges, empty regions and a full table are refused, a range never spans two regions (not even
+ * adjacent ones), and a region without host memory translates to nothing. */
+static void test_guest_region_table(void)
+{
+	struct guest_mem m;
+	memset(&m, 0, sizeof(m));
+	static uint8_t a[0x2000], b[0x1000];
+	CHECK(guest_mem_add(&m, 0x10000, sizeof(a), a) == 0);
+	CHECK(guest_mem_add(&m, 0x4000, sizeof(b), b) == 0);
+	CHECK(m.nregions == 2 && m.regions[0].gpa == 0x4000 && m.regions[1].gpa == 0x10000);
+	CHECK(m.size == sizeof(a) + sizeof(b));
+	CHECK(guest_ptr(&m, 0x4000, 0x1000) == b);
+	CHECK(guest_ptr(&m, 0x10fff, 2) == a + 0xfff);
+	CHECK(guest_ptr(&m, 0x3fff, 1) == NULL && guest_ptr(&m, 0x5000, 1) == NULL);
+	CHECK(guest_ptr(&m, 0x11fff, 2) == NULL);
+	/* Refused: overlapping either side, inside, around; zero size; wrapping. */
+	CHECK(guest_mem_add(&m, 0x3000, 0x1001, b) == -1);
+	CHECK(guest_mem_add(&m, 0x11fff, 0x10, b) == -1);
+	CHECK(guest_mem_add(&m, 0x10800, 0x10, b) == -1);
+	CHECK(guest_mem_add(&m, 0x0, 0x100000, b) == -1);
+	CHECK(guest_mem_add(&m, 0x200000, 0, b) == -1);
+	CHECK(guest_mem_add(&m, UINT64_MAX - 0xfff, 0x2000, b) == -1);
+	/* Adjacent to a region is fine, but no range spans the seam. */
+	CHECK(guest_mem_add(&m, 0x5000, sizeof(b), b) == 0);
+	CHECK(guest_ptr(&m, 0x4fff, 1) == b + 0xfff && guest_ptr(&m, 0x5000, 1) == b);
+	CHECK(guest_ptr(&m, 0x4fff, 2) == NULL);
+	CHECK(guest_range_ok(&m, 0x4000, 0x1000) && !guest_range_ok(&m, 0x4000, 0x1001));
+	/* A region whose end would be 2^64 is refused: its end does not fit in 64 bits. */
+	CHECK(guest_mem_add(&m, UINT64_MAX - 0xfff, 0x1000, b) == -1);
+	CHECK(guest_ptr(&m, UINT64_MAX, 1) == NULL);
+	/* A layout region with no host memory yet: in range, but no pointer. */
+	CHECK(guest_mem_add(&m, 0x100000, 0x1000, NULL) == 0);
+	CHECK(guest_range_ok(&m, 0x100000, 8) && guest_ptr(&m, 0x100000, 8) == NULL);
+	while (m.nregions < GUEST_REGIONS_MAX)
+		CHECK(guest_mem_add(&m, 0x1000000ull * m.nregions, 0x1000, b) == 0);
+	CHECK(guest_mem_add(&m, 0x7000000000ull, 0x1000, b) == -1); /* full */
+	for (unsigned i = 1; i < m.nregions; i++)
+		CHECK(m.regions[i - 1].gpa + m.regions[i - 1].size <= m.regions[i].gpa);
 }
 
 static uint8_t mp_sum(const void *p, size_t len)
@@ -157,7 +199,7 @@ static void load_and_check(uint64_t mem, int cpus)
 	struct guest_mem m;
 	guest_mem_layout(&m, mem);
 	uint8_t *ram = calloc(1, 2 << 20);
-	m.host = ram;
+	guest_mem_set_host(&m, ram);
 	struct mptable_cpu_info info = {0x806f8, 0x178bfbff};
 	char err[256] = "";
 	const char *cmdline = "toro.argv0=x virtio_mmio.device=4K@0xd0000000:5 -- a";
@@ -198,6 +240,7 @@ static void load_and_check(uint64_t mem, int cpus)
 
 int main(void)
 {
+	test_guest_region_table();
 	test_guest_ptr_low();
 	test_guest_ptr_high();
 	load_and_check(128ull << 20, 1);

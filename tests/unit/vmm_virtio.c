@@ -2,10 +2,12 @@
  * by a fake driver in fake guest memory: the status and feature handshake, queue setup, output
  * in order, interrupts and their suppression, index wraparound, and a hostile driver
  * (descriptor loops, buffers and rings outside RAM, wrapping addresses, wild indices), which must
- * put the device in DEVICE_NEEDS_RESET and never crash or hang. */
+ * put the device in DEVICE_NEEDS_RESET and never crash or hang; and a console back end that
+ * is full, which must keep the buffers with the device until it has room. */
 // clang-format off
-// SOURCES: vmm/dev/virtio_mmio.c vmm/virtio/queue.c vmm/virtio/console.c vmm/kvm/guest.c vmm/backend/term.c
+// SOURCES: vmm/dev/virtio_mmio.c vmm/virtio/device.c vmm/virtio/queue.c vmm/virtio/console.c vmm/kvm/guest.c vmm/backend/term.c
 // clang-format on
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,19 +27,33 @@
 #define TEST_IRQ  5
 
 static struct guest_mem mem;
-static struct virtio_dev dev;
+static uint8_t *ram;
+static struct virtio_mmio dev;
 static struct virtio_console console;
 static char out[1 << 16];
 static size_t out_len;
 static int irqs;
+/* The back end takes at most room bytes more (SIZE_MAX: no limit), as a full pipe would. */
+static size_t room = SIZE_MAX;
+static int waits;
 
-static void capture(void *ctx, const void *data, size_t len)
+static size_t capture(void *ctx, const void *data, size_t len)
 {
 	(void)ctx;
-	if (len > sizeof(out) - out_len)
-		len = sizeof(out) - out_len;
-	memcpy(out + out_len, data, len);
-	out_len += len;
+	if (len > room)
+		len = room;
+	if (room != SIZE_MAX)
+		room -= len;
+	size_t keep = len < sizeof(out) - out_len ? len : sizeof(out) - out_len;
+	memcpy(out + out_len, data, keep);
+	out_len += keep;
+	return len;
+}
+
+static void capture_wait_room(void *ctx)
+{
+	(void)ctx;
+	waits++;
 }
 
 static void count_irq(void *ctx, unsigned irq)
@@ -61,7 +77,7 @@ static void wr(uint64_t off, uint32_t v)
 
 static void *gpa(uint64_t a)
 {
-	return mem.host + a;
+	return ram + a;
 }
 
 static struct virtq_desc *desc(unsigned i)
@@ -82,7 +98,7 @@ static struct virtq_used *used(void)
 /* §3.1.1 driver initialization, with queue 1 (transmitq) of QNUM entries. */
 static void driver_init(uint64_t features)
 {
-	memset(mem.host, 0, RAM_SIZE);
+	memset(ram, 0, RAM_SIZE);
 	wr(VIRTIO_MMIO_STATUS, 0);
 	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
 	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
@@ -322,11 +338,53 @@ static void test_hostile_driver(void)
 	CHECK(!needs_reset() && out_len == 3 && memcmp(out, "ok\n", 3) == 0);
 }
 
+/* A back end that fills up: the chain it could not take stays with the device (not used, no
+ * interrupt), the device asks once per attempt to be told of room, and resuming delivers the
+ * rest in order, then what the driver queued meanwhile. */
+static void test_5_3_6_backend_full(void)
+{
+	driver_init(1ull << VIRTIO_F_VERSION_1);
+	memcpy(gpa(BUF_GPA), "0123456789", 10);
+	memcpy(gpa(BUF_GPA + 0x100), "abc", 3);
+	set_desc(0, BUF_GPA, 4, VIRTQ_DESC_F_NEXT, 1);
+	set_desc(1, BUF_GPA + 4, 6, 0, 0);
+	set_desc(2, BUF_GPA + 0x100, 3, 0, 0);
+	room = 5;
+	waits = 0;
+	driver_submit(0);
+	CHECK(out_len == 5 && used()->idx == 0 && irqs == 0 && waits == 1);
+	driver_submit(2); /* queued behind the pending chain */
+	CHECK(out_len == 5 && used()->idx == 0 && waits == 2);
+	pthread_mutex_lock(&dev.dev.lock);
+	room = 3;
+	virtio_console_resume(&dev.dev);
+	CHECK(out_len == 8 && used()->idx == 0 && waits == 3);
+	room = SIZE_MAX;
+	virtio_console_resume(&dev.dev);
+	pthread_mutex_unlock(&dev.dev.lock);
+	CHECK(out_len == 13 && memcmp(out, "0123456789abc", 13) == 0);
+	CHECK(used()->idx == 2 && used()->ring[0].id == 0 && used()->ring[1].id == 2);
+	CHECK(irqs == 1 && !needs_reset());
+	/* A reset drops a pending chain: resuming afterwards sends nothing. */
+	driver_init(1ull << VIRTIO_F_VERSION_1);
+	set_desc(0, BUF_GPA, 10, 0, 0);
+	room = 0;
+	driver_submit(0);
+	wr(VIRTIO_MMIO_STATUS, 0);
+	room = SIZE_MAX;
+	pthread_mutex_lock(&dev.dev.lock);
+	virtio_console_resume(&dev.dev);
+	pthread_mutex_unlock(&dev.dev.lock);
+	CHECK(out_len == 0);
+}
+
 int main(void)
 {
 	guest_mem_layout(&mem, RAM_SIZE);
-	mem.host = calloc(1, RAM_SIZE);
-	virtio_console_init(&console, capture, NULL);
+	ram = calloc(1, RAM_SIZE);
+	guest_mem_set_host(&mem, ram);
+	const struct virtio_console_backend backend = {capture, capture_wait_room, NULL};
+	virtio_console_init(&console, &backend);
 	virtio_mmio_init(&dev, &virtio_console_ops, &console, &mem, 0xd0000000, TEST_IRQ, count_irq,
 	                 NULL);
 	test_4_2_2_registers();
@@ -334,6 +392,7 @@ int main(void)
 	test_5_3_6_transmit();
 	test_2_7_index_wraparound();
 	test_hostile_driver();
-	free(mem.host);
+	test_5_3_6_backend_full();
+	free(ram);
 	return check_summary("vmm_virtio");
 }

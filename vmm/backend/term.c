@@ -1,13 +1,17 @@
-/* Buffered guest console output to stdout (see term.h). Write errors (a closed pipe) drop the
- * output: the guest keeps running, as on a real serial line with nothing attached. */
+/* Guest console output to stdout (see term.h). Write errors (a closed pipe) drop the output:
+ * the guest keeps running, as on a real serial line with nothing attached. */
 #include "term.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
 #define TERM_BUF_SIZE 1024
 
+static pthread_mutex_t term_lock = PTHREAD_MUTEX_INITIALIZER;
 static char term_buf[TERM_BUF_SIZE];
 static size_t term_len;
 
@@ -24,29 +28,85 @@ static void term_write_all(const char *p, size_t len)
 	}
 }
 
-void term_flush(void)
+static void term_flush_locked(void)
 {
 	term_write_all(term_buf, term_len);
 	term_len = 0;
 }
 
+void term_flush(void)
+{
+	pthread_mutex_lock(&term_lock);
+	term_flush_locked();
+	pthread_mutex_unlock(&term_lock);
+}
+
 void term_write(const void *data, size_t len)
 {
+	pthread_mutex_lock(&term_lock);
 	if (len > TERM_BUF_SIZE - term_len) {
-		term_flush();
+		term_flush_locked();
 		if (len >= TERM_BUF_SIZE) {
 			term_write_all(data, len);
+			pthread_mutex_unlock(&term_lock);
 			return;
 		}
 	}
 	memcpy(term_buf + term_len, data, len);
 	term_len += len;
 	if (memchr(data, '\n', len))
-		term_flush();
+		term_flush_locked();
+	pthread_mutex_unlock(&term_lock);
 }
 
 void term_output(void *ctx, const void *data, size_t len)
 {
 	(void)ctx;
 	term_write(data, len);
+}
+
+/* Whether a write to stdout can go ahead now. A file that cannot be polled (a regular file,
+ * /dev/null) polls writable, and its writes do not wait on a reader. */
+static int term_writable(void)
+{
+	struct pollfd p = {.fd = STDOUT_FILENO, .events = POLLOUT};
+	return poll(&p, 1, 0) > 0 && p.revents;
+}
+
+/* One write of at most PIPE_BUF bytes once stdout polls writable: to a pipe with a free slot it
+ * goes whole, so it does not block. Returns bytes written (len when dropped on an error), or 0. */
+static size_t term_write_once(const char *p, size_t len)
+{
+	if (!term_writable())
+		return 0;
+	size_t n = len < PIPE_BUF ? len : PIPE_BUF;
+	ssize_t w;
+	do
+		w = write(STDOUT_FILENO, p, n);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return errno == EAGAIN ? 0 : len;
+	return (size_t)w;
+}
+
+size_t term_try_write(const void *data, size_t len)
+{
+	size_t done = 0;
+	pthread_mutex_lock(&term_lock);
+	/* What COM1 left in the buffer (a partial line) goes first, to keep the order. */
+	while (term_len > 0) {
+		size_t n = term_write_once(term_buf, term_len);
+		if (n == 0)
+			goto out;
+		if (n >= term_len) {
+			term_len = 0;
+			break;
+		}
+		memmove(term_buf, term_buf + n, term_len - n);
+		term_len -= n;
+	}
+	done = term_write_once(data, len);
+out:
+	pthread_mutex_unlock(&term_lock);
+	return done;
 }

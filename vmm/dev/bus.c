@@ -10,6 +10,7 @@ void bus_init(struct bus *b, const char *kind)
 {
 	memset(b, 0, sizeof(*b));
 	b->kind = kind;
+	pthread_mutex_init(&b->log_lock, NULL);
 }
 
 int bus_add(struct bus *b, uint64_t base, uint64_t len, bus_read_fn read, bus_write_fn write,
@@ -62,5 +63,7 @@ void bus_access(struct bus *b, uint64_t addr, void *data, unsigned size, int is_
 	}
 	if (!is_write)
 		memset(data, 0xff, size);
+	pthread_mutex_lock(&b->log_lock);
 	bus_log_unknown(b, addr, size, is_write);
+	pthread_mutex_unlock(&b->log_lock);
 }

@@ -4,6 +4,7 @@
 #ifndef VMM_DEV_BUS_H
 #define VMM_DEV_BUS_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #define BUS_MAX_DEVICES 24
@@ -24,6 +25,7 @@ struct bus {
 	const char *kind; /* "port" or "MMIO address", for messages */
 	int ndevices;
 	struct bus_device devices[BUS_MAX_DEVICES];
+	pthread_mutex_t log_lock; /* the devices are fixed before the run; the log is not */
 	int nlogged;
 	uint64_t logged[BUS_MAX_LOGGED];
 };
@@ -34,7 +36,8 @@ void bus_init(struct bus *b, const char *kind);
 int bus_add(struct bus *b, uint64_t base, uint64_t len, bus_read_fn read, bus_write_fn write,
             void *ctx);
 
-/* Performs one access of size bytes at addr (data holds or receives the value). */
+/* Performs one access of size bytes at addr (data holds or receives the value). Any thread may
+ * call it; the device's callback does its own locking. */
 void bus_access(struct bus *b, uint64_t addr, void *data, unsigned size, int is_write);
 
 #endif

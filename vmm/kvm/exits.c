@@ -1,5 +1,5 @@
 /* The vCPU loop: KVM_RUN, then one handler per exit reason. Port I/O and MMIO go to the board's
- * buses under the device lock; a guest that dies (triple fault, an instruction KVM cannot run,
+ * buses (port devices under one lock, virtio devices under their own); a guest that dies (triple fault, an instruction KVM cannot run,
  * a failed VM entry, a halt with interrupts off) is reported and ends the run with status 3. */
 #include <errno.h>
 #include <stdio.h>
@@ -81,9 +81,8 @@ static void vcpu_exit_mmio(struct vcpu_thread *vt)
 	unsigned len = run->mmio.len <= sizeof(run->mmio.data) ? run->mmio.len : 0;
 	if (!len)
 		return;
-	pthread_mutex_lock(&mc->dev_lock);
+	/* Only virtio devices live on the MMIO bus, and each takes its own lock. */
 	bus_access(&mc->board.mmio, run->mmio.phys_addr, run->mmio.data, len, run->mmio.is_write);
-	pthread_mutex_unlock(&mc->dev_lock);
 }
 
 /* Reads the instruction bytes at the vCPU's RIP through the checked guest access. Returns how

@@ -1,18 +1,32 @@
-/* Guest RAM mapping and the checked guest-physical → host translation (see guest.h). */
+/* Guest RAM regions and the checked guest-physical → host translation (see guest.h). */
 #include "guest.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "layout.h"
 
 void guest_mem_layout(struct guest_mem *m, uint64_t size)
 {
+	memset(m, 0, sizeof(*m));
 	size &= ~(GUEST_PAGE_SIZE - 1);
-	m->host = NULL;
+	uint64_t low = size < LAYOUT_LOW_RAM_MAX ? size : LAYOUT_LOW_RAM_MAX;
+	if (low)
+		m->regions[m->nregions++] = (struct guest_region){0, low, NULL};
+	if (size > low)
+		m->regions[m->nregions++] =
+		    (struct guest_region){LAYOUT_HIGH_RAM_START, size - low, NULL};
 	m->size = size;
-	m->low_size = size < LAYOUT_LOW_RAM_MAX ? size : LAYOUT_LOW_RAM_MAX;
-	m->high_size = size - m->low_size;
+}
+
+void guest_mem_set_host(struct guest_mem *m, uint8_t *base)
+{
+	uint64_t off = 0;
+	for (unsigned i = 0; i < m->nregions; i++) {
+		m->regions[i].host = base + off;
+		off += m->regions[i].size;
+	}
 }
 
 int guest_mem_map(struct guest_mem *m, uint64_t size)
@@ -22,49 +36,72 @@ int guest_mem_map(struct guest_mem *m, uint64_t size)
 	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;
-	m->host = p;
+	guest_mem_set_host(m, p);
 	return 0;
 }
 
-/* The offset of guest-physical [gpa, gpa + len) in the mapping, or -1. Written as
- * "len <= size - offset" so that no sum can overflow. */
-static int64_t guest_offset(const struct guest_mem *m, uint64_t gpa, uint64_t len)
+int guest_mem_add(struct guest_mem *m, uint64_t gpa, uint64_t size, void *host)
+{
+	if (size == 0 || size > UINT64_MAX - gpa || m->nregions == GUEST_REGIONS_MAX)
+		return -1;
+	unsigned at = 0;
+	for (unsigned i = 0; i < m->nregions; i++) {
+		const struct guest_region *r = &m->regions[i];
+		if (gpa < r->gpa + r->size && r->gpa < gpa + size)
+			return -1;
+		if (r->gpa < gpa)
+			at = i + 1;
+	}
+	memmove(&m->regions[at + 1], &m->regions[at], (m->nregions - at) * sizeof(m->regions[0]));
+	m->regions[at] = (struct guest_region){gpa, size, host};
+	m->nregions++;
+	m->size += size;
+	return 0;
+}
+
+/* The region holding all of [gpa, gpa + len), or NULL. Written as "len <= size - offset" so
+ * that no sum can overflow. */
+static const struct guest_region *guest_region_of(const struct guest_mem *m, uint64_t gpa,
+                                                  uint64_t len)
 {
 	if (len == 0)
-		return -1;
-	if (gpa < m->low_size)
-		return len <= m->low_size - gpa ? (int64_t)gpa : -1;
-	if (gpa < LAYOUT_HIGH_RAM_START)
-		return -1;
-	uint64_t off = gpa - LAYOUT_HIGH_RAM_START;
-	if (off >= m->high_size || len > m->high_size - off)
-		return -1;
-	return (int64_t)(m->low_size + off);
+		return NULL;
+	for (unsigned i = 0; i < m->nregions; i++) {
+		const struct guest_region *r = &m->regions[i];
+		if (gpa < r->gpa || gpa - r->gpa >= r->size)
+			continue;
+		return len <= r->size - (gpa - r->gpa) ? r : NULL;
+	}
+	return NULL;
 }
 
 int guest_range_ok(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 {
-	return guest_offset(m, gpa, len) >= 0;
+	return guest_region_of(m, gpa, len) != NULL;
 }
 
 void *guest_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 {
-	int64_t off = guest_offset(m, gpa, len);
-	return off < 0 || !m->host ? NULL : m->host + off;
+	const struct guest_region *r = guest_region_of(m, gpa, len);
+	return r && r->host ? r->host + (gpa - r->gpa) : NULL;
 }
 
 uint64_t guest_mem_resident_pages(const struct guest_mem *m)
 {
 	enum { CHUNK_PAGES = 16384 };
 	static unsigned char vec[CHUNK_PAGES];
-	const uint64_t page = GUEST_PAGE_SIZE;
-	uint64_t pages = m->size / page, count = 0;
-	for (uint64_t first = 0; first < pages; first += CHUNK_PAGES) {
-		uint64_t n = pages - first < CHUNK_PAGES ? pages - first : CHUNK_PAGES;
-		if (mincore(m->host + first * page, n * page, vec) < 0)
-			return 0;
-		for (uint64_t i = 0; i < n; i++)
-			count += vec[i] & 1;
+	uint64_t count = 0;
+	for (unsigned r = 0; r < m->nregions; r++) {
+		const struct guest_region *g = &m->regions[r];
+		uint64_t pages = g->size / GUEST_PAGE_SIZE;
+		for (uint64_t first = 0; g->host && first < pages; first += CHUNK_PAGES) {
+			uint64_t n = pages - first < CHUNK_PAGES ? pages - first : CHUNK_PAGES;
+			uint8_t *p = g->host + first * GUEST_PAGE_SIZE;
+			if (mincore(p, n * GUEST_PAGE_SIZE, vec) < 0)
+				return 0;
+			for (uint64_t i = 0; i < n; i++)
+				count += vec[i] & 1;
+		}
 	}
 	return count;
 }

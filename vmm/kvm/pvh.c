@@ -69,16 +69,25 @@ int pvh_check(const struct image *img, const struct guest_mem *m, const char *cm
 
 uint32_t pvh_memmap(const struct guest_mem *m, struct hvm_memmap_table_entry *map, uint32_t max)
 {
-	struct hvm_memmap_table_entry all[4] = {
-	    {0, PVH_EBDA_START, HVM_MEMMAP_RAM, 0},
-	    {PVH_EBDA_START, LAYOUT_KERNEL_ADDR - PVH_EBDA_START, HVM_MEMMAP_RESERVED, 0},
-	    {LAYOUT_KERNEL_ADDR, m->low_size - LAYOUT_KERNEL_ADDR, HVM_MEMMAP_RAM, 0},
-	    {LAYOUT_HIGH_RAM_START, m->high_size, HVM_MEMMAP_RAM, 0},
-	};
 	uint32_t n = 0;
-	for (size_t i = 0; i < 4 && n < max; i++)
-		if (all[i].size)
-			map[n++] = all[i];
+	for (unsigned i = 0; i < m->nregions; i++) {
+		const struct guest_region *r = &m->regions[i];
+		/* The region at 0 holds the boot data: the EBDA/MP table area up to 1 MiB is
+		 * reserved (pvh_check made sure the region reaches 1 MiB). */
+		struct hvm_memmap_table_entry parts[3] = {{r->gpa, r->size, HVM_MEMMAP_RAM, 0}};
+		size_t nparts = 1;
+		if (r->gpa == 0 && r->size >= LAYOUT_KERNEL_ADDR) {
+			parts[0].size = PVH_EBDA_START;
+			parts[1] = (struct hvm_memmap_table_entry){
+			    PVH_EBDA_START, LAYOUT_KERNEL_ADDR - PVH_EBDA_START, HVM_MEMMAP_RESERVED, 0};
+			parts[2] = (struct hvm_memmap_table_entry){
+			    LAYOUT_KERNEL_ADDR, r->size - LAYOUT_KERNEL_ADDR, HVM_MEMMAP_RAM, 0};
+			nparts = 3;
+		}
+		for (size_t j = 0; j < nparts && n < max; j++)
+			if (parts[j].size)
+				map[n++] = parts[j];
+	}
 	return n;
 }
 

@@ -123,12 +123,12 @@ int kvm_vm_create(struct kvm_vm *vm, uint64_t mem_size, char *err, size_t errlen
 		return error_set(err, errlen, "cannot reserve %llu MiB of guest RAM: %s",
 		            (unsigned long long)(mem_size >> 20), strerror(-r));
 	}
-	struct guest_mem *m = &vm->mem;
-	if (kvm_set_slot(vm, 0, 0, m->low_size, m->host, err, errlen))
-		return -1;
-	if (m->high_size && kvm_set_slot(vm, 1, LAYOUT_HIGH_RAM_START, m->high_size,
-	                                 m->host + m->low_size, err, errlen))
-		return -1;
+	/* One KVM slot per region of the table: the table is what KVM maps. */
+	for (unsigned i = 0; i < vm->mem.nregions; i++) {
+		const struct guest_region *g = &vm->mem.regions[i];
+		if (kvm_set_slot(vm, i, g->gpa, g->size, g->host, err, errlen))
+			return -1;
+	}
 	/* The irqchip comes after the memory slots: on this kind of host a slot change once the
 	 * irqchip exists waits several milliseconds for an SRCU grace period. */
 	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
@@ -250,4 +250,34 @@ void kvm_irq_pulse(struct kvm_vm *vm, unsigned irq)
 	ioctl(vm->vm_fd, KVM_IRQ_LINE, &l);
 	l.level = 0;
 	ioctl(vm->vm_fd, KVM_IRQ_LINE, &l);
+}
+
+int kvm_has(const struct kvm_vm *vm, long cap)
+{
+	return ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, cap) > 0;
+}
+
+int kvm_irqfd(struct kvm_vm *vm, int fd, unsigned gsi, char *err, size_t errlen)
+{
+	struct kvm_irqfd r = {.fd = (uint32_t)fd, .gsi = gsi};
+	if (ioctl(vm->vm_fd, KVM_IRQFD, &r) < 0)
+		return error_set(err, errlen, "KVM_IRQFD (GSI %u): %s", gsi, strerror(errno));
+	return 0;
+}
+
+int kvm_ioeventfd(struct kvm_vm *vm, int fd, uint64_t addr, uint32_t len, uint64_t datamatch,
+                  char *err, size_t errlen)
+{
+	struct kvm_ioeventfd r = {
+	    .datamatch = datamatch,
+	    .addr = addr,
+	    .len = len,
+	    .fd = fd,
+	    .flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+	};
+	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &r) < 0)
+		return error_set(err, errlen, "KVM_IOEVENTFD (%#llx = %llu): %s",
+		                 (unsigned long long)addr, (unsigned long long)datamatch,
+		                 strerror(errno));
+	return 0;
 }

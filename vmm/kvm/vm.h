@@ -50,4 +50,16 @@ int vcpu_setup_ap(struct vcpu *v, char *err, size_t errlen);
 /* Raises and lowers an interrupt line (one edge). */
 void kvm_irq_pulse(struct kvm_vm *vm, unsigned irq);
 
+/* Whether the VM offers a capability (KVM_CHECK_EXTENSION on the VM). */
+int kvm_has(const struct kvm_vm *vm, long cap);
+
+/* Each write to eventfd fd raises and lowers GSI gsi: one edge, as kvm_irq_pulse, without a
+ * system call on the writer's part beyond the write. */
+int kvm_irqfd(struct kvm_vm *vm, int fd, unsigned gsi, char *err, size_t errlen);
+
+/* A guest write of datamatch to the len-byte MMIO register at addr signals eventfd fd instead
+ * of leaving KVM_RUN; other values still exit. */
+int kvm_ioeventfd(struct kvm_vm *vm, int fd, uint64_t addr, uint32_t len, uint64_t datamatch,
+                  char *err, size_t errlen);
+
 #endif
