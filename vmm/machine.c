@@ -45,16 +45,16 @@ void machine_stop(struct machine *mc, int code)
 }
 
 struct symbol_search {
-	uint64_t addr, best;
+	uint64_t addr, best, best_size;
 	char name[128];
 };
 
 static void symbol_visit(void *ctx, const char *name, uint64_t addr, uint64_t size)
 {
 	struct symbol_search *s = ctx;
-	(void)size;
 	if (addr <= s->addr && (s->best == 0 || addr > s->best)) {
 		s->best = addr;
+		s->best_size = size;
 		snprintf(s->name, sizeof(s->name), "%s", name);
 	}
 }
@@ -63,7 +63,10 @@ void machine_symbolize(const struct machine *mc, uint64_t addr, char *buf, size_
 {
 	struct symbol_search s = {.addr = addr};
 	char err[128];
-	if (image_symbols(mc->cfg->image, symbol_visit, &s, err, sizeof(err)) > 0 && s.best)
+	/* An address past the end of the nearest function (a size of 0 is unknown: trusted) is
+	 * in no function of the image. */
+	if (image_symbols(mc->cfg->image, symbol_visit, &s, err, sizeof(err)) > 0 && s.best &&
+	    (s.best_size == 0 || addr - s.best < s.best_size))
 		snprintf(buf, len, "%s+0x%llx", s.name, (unsigned long long)(addr - s.best));
 	else
 		snprintf(buf, len, "an unknown function");

@@ -1,12 +1,12 @@
 /* A POSIX program's output through the virtio console: stdio buffers flushed by exit() go out
  * through write(2) and must arrive before the VM ends; one large write(2) goes out whole.
  * Arguments: lines to print, then the size of the large write (default the whole buffer). Over
- * COM1 every byte is a VM exit, so the serial case writes less: in the nested VM of
+ * COM1 every byte is a VM exit, so the serial case writes little: in the nested VM of
  * docs/testing.md, 150 KB of COM1 writes now and then triple-faulted the guest (an emulation
- * flaw: 6 of 24 runs under load, none on other KVMs), and took 13 s. */
+ * flaw: 6 of 24 runs under load, none on other KVMs) and 3 KB hung it once. */
 // BUILD:
 // CASE: virtio-stdio | --console virtio -- 2000 | 5 | ^line 0000 of 2000$ && ^line 1999 of 2000$ && ^big write ok 150000 bytes$ && ^last buffered line$
-// CASE: serial-stdio | -- 20 3000 | 5 | ^line 0019 of 20$ && ^big write ok 3000 bytes$ && ^last buffered line$
+// CASE: serial-stdio | -- 20 200 | 5 | ^line 0019 of 20$ && ^big write ok 200 bytes$ && ^last buffered line$
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
