@@ -2,7 +2,7 @@
  * many lines through the virtio console while a thread on core 1 counts, and each count is one
  * VM exit (a read of COM1's line status register), so the count grows only while the monitor
  * serves core 1. Each line carries the guest time and core 1's count; tests/e2e/console-block.sh
- * stops reading stdout for 2 s and checks that the count grew across the gap. */
+ * stops reading stdout for 3 s and checks that the count grew across the gap. */
 // BUILD: --native --no-fpu
 // VMMS: toro
 // clang-format off
