@@ -98,7 +98,7 @@ $(BUILD)/toro.ld: kernel/toro.ld
 # programs; musl ships none) beside itself.
 $(BUILD)/include: | deps
 	@mkdir -p $(BUILD)
-	$(Q)ln -sfn ../include $@
+	$(Q)ln -sfn $(CURDIR)/include $@
 
 $(BUILD)/uapi: | deps
 	@mkdir -p $@

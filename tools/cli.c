@@ -12,7 +12,8 @@
 
 static const char usage[] =
     "usage: toro build SRC... -o IMAGE [--native] [--no-fpu] [-O2] [-g] [-IDIR] [-DNAME[=V]]\n"
-    "                  [-lLIB]\n"
+    "                  [-lLIB] [-j N] [-v]\n"
+    "       toro cc [--native] [--no-fpu] [-c|-S|-E] GCC-OPTIONS... FILES... [-o OUT]\n"
     "       toro run IMAGE [--mem SIZE] [--cpus N] [--timeout SEC] [--vmm auto|toro|qemu]\n"
     "                [--accel tcg|kvm] [--console serial|virtio] [--stats] [-- ARGS...]\n"
     "       toro version\n";

@@ -5,6 +5,7 @@
 #include "toro.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,23 @@ static int qemu_installed(void)
 {
 	const char *q = getenv("TORO_QEMU");
 	return program_installed(q && *q ? q : "qemu-system-x86_64");
+}
+
+/* Why this host's /dev/kvm cannot be used, in buf ("no /dev/kvm", "cannot open /dev/kvm: ..."),
+ * or NULL if it opens. Checked before the kind of KVM, so that a host with the kvm_pvm module
+ * loaded but no usable /dev/kvm is not said to have a software KVM. */
+static const char *kvm_unusable_reason(char *buf, size_t len)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		return NULL;
+	}
+	if (errno == ENOENT)
+		snprintf(buf, len, "this host has no /dev/kvm");
+	else
+		snprintf(buf, len, "cannot open /dev/kvm: %s", strerror(errno));
+	return buf;
 }
 
 /* Why a software KVM cannot run img, or NULL if it can. */
@@ -109,10 +127,14 @@ int toro_run(int argc, char **argv)
 	}
 	int rc;
 	const char *obstacle;
+	char why[300];
 	if (o.vmm == VMM_QEMU) {
 		rc = run_qemu(&o, &img);
+	} else if (o.vmm == VMM_AUTO && kvm_unusable_reason(why, sizeof(why)) && qemu_installed()) {
+		toro_error("%s; running in QEMU instead", why);
+		rc = run_qemu(&o, &img);
 	} else if (o.vmm == VMM_AUTO && (obstacle = software_kvm_obstacle(&img)) &&
-	           kvm_host_is_software()) {
+	           kvm_host_is_software() && kvm_host_usable()) {
 		toro_error("%s: %s, and this host's /dev/kvm is a software KVM that cannot run its "
 		           "FPU/SSE code; running in QEMU",
 		           o.image, obstacle);

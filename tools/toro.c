@@ -1,5 +1,5 @@
-/* The `toro` command: `toro build` links an application with the kernel into an image, `toro run`
- * boots an image. */
+/* The `toro` command: `toro build` links an application with the kernel into an image, `toro cc`
+ * does the same as a C compiler driver for build systems, `toro run` boots an image. */
 #include "toro.h"
 
 #include <stdio.h>
@@ -13,6 +13,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "build") == 0)
 		return toro_build(argc - 2, argv + 2);
+	if (strcmp(argv[1], "cc") == 0)
+		return toro_cc(argc - 2, argv + 2);
 	if (strcmp(argv[1], "run") == 0)
 		return toro_run(argc - 2, argv + 2);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {

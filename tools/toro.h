@@ -31,6 +31,7 @@ int parse_size(const char *s, uint64_t *bytes);
 int parse_run_options(int argc, char **argv, struct run_options *o, char *err, size_t errlen);
 
 int toro_build(int argc, char **argv);
+int toro_cc(int argc, char **argv);
 int toro_run(int argc, char **argv);
 
 /* Boots img under QEMU microvm and returns the guest's exit code (or TORO_EXIT_*). */

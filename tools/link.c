@@ -1,0 +1,244 @@
+/* Linking an image: the application's objects, the kernel (build/libtoro.a), libgcc and, for
+ * POSIX programs, musl's start files and libc.a. The image is linked twice: the second link adds
+ * the table of function symbols the kernel uses to name addresses in fault reports (section
+ * .toro.symtab, last in the image, so nothing else moves). */
+#include "toro.h"
+#include "build.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <toro/abi/symtab.h>
+
+#define MUSL_LIB "/usr/lib/x86_64-linux-musl"
+
+static const char *libgcc_path(void)
+{
+	static char path[512];
+	if (path[0])
+		return path;
+	FILE *p = popen("gcc -print-libgcc-file-name", "r");
+	if (!p || !fgets(path, sizeof(path), p))
+		snprintf(path, sizeof(path), "/usr/lib/gcc/x86_64-linux-gnu/12/libgcc.a");
+	if (p)
+		pclose(p);
+	path[strcspn(path, "\n")] = '\0';
+	return path;
+}
+
+static int link_once(const struct build_flags *f, const struct argv_list *inputs, const char *out,
+                     const char *symtab_src)
+{
+	struct argv_list l = {0};
+	const char *home = toro_home();
+	static const char *const fixed[] = {
+	    "gcc",
+	    "-nostdlib",
+	    "-static",
+	    "-no-pie",
+	    "-Wl,--gc-sections",
+	    "-Wl,--build-id=none",
+	    "-Wl,-z,noexecstack",
+	    "-Wl,-z,max-page-size=4096",
+	    /* Loaders copy segments by file offset: no need to pad the file to page boundaries. */
+	    "-Wl,--nmagic",
+	};
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		argv_add(&l, fixed[i]);
+	argv_add(&l, str_printf("-Wl,-T,%s/toro.ld", home, NULL));
+	/* The kernel is built with -g; without -g the image keeps its symbols (for .toro.symtab
+	 * and tools such as nm) but no DWARF, which is most of its size. */
+	if (!f->debug)
+		argv_add(&l, "-Wl,--strip-debug");
+	argv_add(&l, f->native ? "-Wl,-u,toro_app_native" : "-Wl,-u,toro_app_posix");
+	if (f->no_fpu)
+		argv_add(&l, "-Wl,-u,toro_image_no_fpu");
+	if (!f->native) {
+		argv_add(&l, MUSL_LIB "/crt1.o");
+		argv_add(&l, MUSL_LIB "/crti.o");
+	}
+	for (int i = 0; i < f->link_flags.n; i++)
+		argv_add(&l, f->link_flags.v[i]);
+	if (symtab_src)
+		argv_add(&l, symtab_src);
+	if (!f->native)
+		argv_add(&l, "-L" MUSL_LIB);
+	for (int i = 0; i < inputs->n; i++)
+		argv_add(&l, inputs->v[i]);
+	/* libtoro.a first: its malloc (kernel/sys/malloc.c) must be found before musl's. */
+	argv_add(&l, "-Wl,--start-group");
+	argv_add(&l, str_printf("%s/libtoro.a", home, NULL));
+	if (!f->native)
+		argv_add(&l, MUSL_LIB "/libc.a");
+	argv_add(&l, libgcc_path());
+	argv_add(&l, "-Wl,--end-group");
+	if (!f->native)
+		argv_add(&l, MUSL_LIB "/crtn.o");
+	argv_add(&l, "-o");
+	int rc = argv_add(&l, out) ? -1 : run_command(&l, f->verbose);
+	argv_free(&l);
+	return rc == 0 ? 0 : -1;
+}
+
+/* The embedded symbol table: function symbols sorted by address, one per address. */
+struct sym {
+	uint64_t addr, size;
+	const char *name;
+};
+
+struct sym_list {
+	struct sym *v;
+	size_t n, cap;
+};
+
+static void collect_symbol(void *ctx, const char *name, uint64_t addr, uint64_t size)
+{
+	struct sym_list *s = ctx;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 256;
+		struct sym *v = realloc(s->v, cap * sizeof(*v));
+		if (!v)
+			return;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = (struct sym){addr, size, name};
+}
+
+/* By address; among aliases, a public-looking name (no leading '_') first. */
+static int sym_compare(const void *a, const void *b)
+{
+	const struct sym *x = a, *y = b;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	int xu = x->name[0] == '_', yu = y->name[0] == '_';
+	if (xu != yu)
+		return xu - yu;
+	return strcmp(x->name, y->name);
+}
+
+static int write_symtab(const char *elf, const char *bin_path, const char *src_path)
+{
+	struct image img;
+	char err[256];
+	if (image_open(elf, &img, err, sizeof(err))) {
+		toro_error("build: %s: %s", elf, err);
+		return -1;
+	}
+	struct sym_list s = {0};
+	if (image_symbols(&img, collect_symbol, &s, err, sizeof(err)) < 0) {
+		toro_error("build: %s: %s", elf, err);
+		image_close(&img);
+		return -1;
+	}
+	qsort(s.v, s.n, sizeof(*s.v), sym_compare);
+	size_t kept = 0;
+	for (size_t i = 0; i < s.n; i++)
+		if (kept == 0 || s.v[kept - 1].addr != s.v[i].addr)
+			s.v[kept++] = s.v[i];
+
+	/* Entries: each function, and a gap marker (name offset 0, the empty string) where a
+	 * function ends before the next begins. */
+	struct toro_symtab_entry *entries = calloc(2 * kept + 1, sizeof(*entries));
+	uint32_t nentries = 0, name_off = 1;
+	int rc = entries ? 0 : -1;
+	for (size_t i = 0; entries && i < kept; i++) {
+		uint64_t end = s.v[i].addr + s.v[i].size;
+		if (end > UINT32_MAX) {
+			toro_error("build: %s: function %s lies above 4 GiB", elf, s.v[i].name);
+			rc = -1;
+			break;
+		}
+		entries[nentries++] = (struct toro_symtab_entry){(uint32_t)s.v[i].addr, name_off};
+		name_off += (uint32_t)strlen(s.v[i].name) + 1;
+		if (s.v[i].size && (i + 1 == kept || s.v[i + 1].addr > end))
+			entries[nentries++] = (struct toro_symtab_entry){(uint32_t)end, 0};
+	}
+	FILE *f = rc ? NULL : fopen(bin_path, "wb");
+	if (!f)
+		rc = -1;
+	struct toro_symtab_header h = {TORO_SYMTAB_MAGIC, nentries};
+	if (f) {
+		fwrite(&h, sizeof(h), 1, f);
+		fwrite(entries, sizeof(*entries), nentries, f);
+		fputc('\0', f);
+	}
+	for (size_t i = 0; f && i < kept; i++)
+		fwrite(s.v[i].name, strlen(s.v[i].name) + 1, 1, f);
+	free(entries);
+	if (f && fclose(f) != 0)
+		rc = -1;
+	free(s.v);
+	image_close(&img);
+
+	FILE *src = rc ? NULL : fopen(src_path, "w");
+	if (!src || rc) {
+		toro_error("build: cannot write %s", src ? bin_path : src_path);
+		if (src)
+			fclose(src);
+		return -1;
+	}
+	fprintf(src, "\t.section .toro.symtab, \"a\"\n\t.incbin \"%s\"\n", bin_path);
+	return fclose(src) == 0 ? 0 : -1;
+}
+
+int make_tmpdir(char *dir)
+{
+	snprintf(dir, 64, "/tmp/toro-build-XXXXXX");
+	if (mkdtemp(dir))
+		return 0;
+	toro_error("build: cannot create a temporary directory: %s", strerror(errno));
+	dir[0] = '\0';
+	return -1;
+}
+
+void remove_tmpdir(const char *dir)
+{
+	if (!dir[0])
+		return;
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		toro_error("build: could not remove %s", dir);
+}
+
+int link_image(const struct build_flags *f, const struct argv_list *inputs, const char *output)
+{
+	char tmpdir[64];
+	if (make_tmpdir(tmpdir))
+		return -1;
+	char *pass1 = str_printf("%s/%s", tmpdir, "pass1.elf");
+	char *bin = str_printf("%s/%s", tmpdir, "symtab.bin");
+	char *src = str_printf("%s/%s", tmpdir, "symtab.s");
+	char *tmp_out = str_printf("%s.tmp%s", output, NULL);
+	int rc = -1;
+	if (!pass1 || !bin || !src || !tmp_out)
+		goto out;
+	int link_failed = link_once(f, inputs, pass1, NULL);
+	if (!link_failed) {
+		if (write_symtab(pass1, bin, src))
+			goto out;
+		link_failed = link_once(f, inputs, tmp_out, src);
+	}
+	if (link_failed) {
+		toro_error("build: linking %s failed", output);
+		unlink(tmp_out);
+		goto out;
+	}
+	if (rename(tmp_out, output) != 0) {
+		toro_error("build: %s: %s", output, strerror(errno));
+		unlink(tmp_out);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(pass1);
+	free(bin);
+	free(src);
+	free(tmp_out);
+	remove_tmpdir(tmpdir);
+	return rc;
+}
