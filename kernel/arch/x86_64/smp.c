@@ -18,7 +18,9 @@
 
 #define TRAMPOLINE_ADDR     0x8000
 #define AP_STACK_SIZE       (16ul << 10)
-#define AP_START_TIMEOUT_NS (200ull * 1000 * 1000)
+/* Generous: an emulated AP on a busy host (QEMU TCG, more vCPUs than host cores) can take a good
+ * part of a second to be scheduled, and a healthy one never makes us wait this long. */
+#define AP_START_TIMEOUT_NS (2000ull * 1000 * 1000)
 #define SIPI_RETRY_NS       (1ull * 1000 * 1000)
 
 #define BIOS_ROM_START   0xf0000
@@ -310,10 +312,12 @@ unsigned arch_smp_init(uint64_t rsdp_paddr)
 		c->apic_id = found_apic_ids[i];
 		cpus[cpu_count] = c;
 		if (ap_boot(c) != 0) {
-			printk("toro: CPU with APIC id %u did not start\n", c->apic_id);
+			/* It may still start late and read the trampoline's words, so they are not
+			 * reused for another CPU, and its struct cpu stays allocated. */
+			printk("toro: CPU with APIC id %u did not start; going on with %u cores\n",
+			       c->apic_id, cpu_count);
 			cpus[cpu_count] = NULL;
-			mm_pages_free(c, 1);
-			continue;
+			break;
 		}
 		cpu_count++;
 	}
