@@ -33,9 +33,13 @@ static char *push_bytes(char *sp, const void *data, size_t len)
 	return sp;
 }
 
+/* The signal layer's list of the process's threads starts with this one (kernel/sys/signal.c). */
+void signal_init(void);
+
 void kernel_app_prepare(void)
 {
 	fd_init();
+	signal_init();
 	arch_syscall_enable();
 }
 

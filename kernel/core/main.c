@@ -179,6 +179,8 @@ static void args_parse(struct app_args *a)
 	mm_pages_free(words, tmp_pages);
 }
 
+size_t kernel_app_stack_size;
+
 static size_t app_stack_size(void)
 {
 	struct mm_stats s;
@@ -204,6 +206,7 @@ void kernel_start(struct hvm_start_info *si)
 	static struct app_args args;
 	args_parse(&args);
 	size_t stack_size = app_stack_size();
+	kernel_app_stack_size = stack_size;
 	char *stack = mm_pages_alloc(stack_size / PAGE_SIZE);
 	if (!stack)
 		panic("out of memory for the application stack (%zu KiB)", stack_size >> 10);

@@ -1,6 +1,7 @@
 /* System-call dispatch: a table indexed by number. An unknown call returns -ENOSYS and is
  * reported once, by number and name, so a missing piece of the ABI is visible. */
 #include "syscall.h"
+#include "signal.h"
 
 #include <kernel/printk.h>
 #include <toro/abi/linux.h>
@@ -20,6 +21,15 @@
 	X(brk, sys_brk) \
 	X(rt_sigaction, sys_rt_sigaction) \
 	X(rt_sigprocmask, sys_rt_sigprocmask) \
+	X(rt_sigreturn, sys_rt_sigreturn) \
+	X(rt_sigpending, sys_rt_sigpending) \
+	X(rt_sigsuspend, sys_rt_sigsuspend) \
+	X(sigaltstack, sys_sigaltstack) \
+	X(kill, sys_kill) \
+	X(pause, sys_pause) \
+	X(alarm, sys_alarm) \
+	X(getitimer, sys_getitimer) \
+	X(setitimer, sys_setitimer) \
 	X(ioctl, sys_ioctl) \
 	X(readv, sys_readv) \
 	X(writev, sys_writev) \
@@ -36,7 +46,7 @@
 	X(sched_getaffinity, sys_sched_getaffinity) \
 	X(sched_setaffinity, sys_sched_setaffinity) \
 	X(tkill, sys_tkill) \
-	X(tgkill, sys_tkill) \
+	X(tgkill, sys_tgkill) \
 	X(getcpu, sys_getcpu) \
 	X(nanosleep, sys_nanosleep) \
 	X(clock_nanosleep, sys_clock_nanosleep) \
@@ -52,7 +62,24 @@
 	X(set_tid_address, sys_set_tid_address) \
 	X(clock_gettime, sys_clock_gettime) \
 	X(exit_group, sys_exit_group) \
-	X(getrandom, sys_getrandom)
+	X(getrandom, sys_getrandom) \
+	X(poll, sys_poll) \
+	X(ppoll, sys_ppoll) \
+	X(select, sys_select) \
+	X(pselect6, sys_pselect6) \
+	X(pipe, sys_pipe) \
+	X(pipe2, sys_pipe2) \
+	X(sysinfo, sys_sysinfo) \
+	X(getrlimit, sys_getrlimit) \
+	X(setrlimit, sys_setrlimit) \
+	X(prlimit64, sys_prlimit64) \
+	X(getrusage, sys_getrusage) \
+	X(times, sys_times) \
+	X(umask, sys_umask) \
+	X(fork, sys_one_process) \
+	X(vfork, sys_one_process) \
+	X(execve, sys_one_process) \
+	X(wait4, sys_one_process)
 
 #define AS_INDEX_NAME(name, handler) SYSCALL_INDEX_##name,
 #define AS_HANDLER(name, handler)    handler,
@@ -84,10 +111,17 @@ static void syscall_report_unknown(uint64_t nr)
 	       (unsigned long)nr, name ? name : "unknown");
 }
 
+/* The way out of every call passes the signal check: a signal due runs its handler now. */
 long syscall_dispatch(const struct syscall_args *a)
 {
-	if (a->nr < LINUX_SYS_COUNT && syscall_table[a->nr])
-		return syscall_handlers[syscall_table[a->nr]](a);
-	syscall_report_unknown(a->nr);
-	return -LINUX_ENOSYS;
+	long result;
+	if (a->nr < LINUX_SYS_COUNT && syscall_table[a->nr]) {
+		result = syscall_handlers[syscall_table[a->nr]](a);
+	} else {
+		syscall_report_unknown(a->nr);
+		result = -LINUX_ENOSYS;
+	}
+	if (__builtin_expect(signal_deliverable(thread_current()), 0))
+		return signal_syscall_return(a, result);
+	return result;
 }

@@ -95,7 +95,11 @@ static long fd_dup_to(unsigned old, unsigned new, int cloexec)
 
 long sys_close(const struct syscall_args *a)
 {
-	unsigned fd = (unsigned)a->arg[0];
+	return fd_close((unsigned)a->arg[0]);
+}
+
+long fd_close(unsigned fd)
+{
 	if (fd >= FD_MAX)
 		return -LINUX_EBADF;
 	spin_lock(&fd_table.lock);

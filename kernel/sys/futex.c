@@ -2,6 +2,7 @@
  * bucket with its own lock. All threads share one address space, so private and shared futexes
  * are the same. Waits may have timeouts (relative, or absolute with WAIT_BITSET). */
 #include "syscall.h"
+#include "signal.h"
 
 #include <kernel/sched.h>
 #include <toro/abi/linux.h>
@@ -41,14 +42,15 @@ static void waiter_unlink(struct futex_bucket *b, struct futex_waiter *w)
 
 static long futex_wait(uint64_t addr, uint32_t val, uint64_t deadline, uint32_t bitset)
 {
-	if (!sys_range_ok(addr, sizeof(uint32_t)) || (addr & 3))
+	uint32_t now;
+	if (load_user_u32(addr, &now))
 		return -LINUX_EFAULT;
 	if (bitset == 0)
 		return -LINUX_EINVAL;
 	struct futex_bucket *b = bucket_of(addr);
 	struct futex_waiter w = {.addr = addr, .bitset = bitset, .thread = thread_current()};
 	spin_lock(&b->lock);
-	if (__atomic_load_n((uint32_t *)(uintptr_t)addr, __ATOMIC_ACQUIRE) != val) {
+	if (load_user_u32(addr, &now) || now != val) {
 		spin_unlock(&b->lock);
 		return -LINUX_EAGAIN;
 	}
@@ -56,16 +58,20 @@ static long futex_wait(uint64_t addr, uint32_t val, uint64_t deadline, uint32_t 
 	b->head = &w;
 	sched_prepare_block(0);
 	spin_unlock(&b->lock);
+	signal_wait_begin();
 	if (deadline)
 		sched_block_until(deadline);
 	else
 		sched_block();
+	int interrupted = signal_wait_end();
 	spin_lock(&b->lock);
 	int woken = w.woken;
 	if (!woken)
 		waiter_unlink(b, &w);
 	spin_unlock(&b->lock);
-	return woken ? 0 : -LINUX_ETIMEDOUT;
+	/* A signal ends the wait with EINTR, which musl's waits retry, as Linux's do after a
+	 * handler (a spurious wake-up for the program, which futex users allow). */
+	return woken ? 0 : interrupted ? -LINUX_EINTR : -LINUX_ETIMEDOUT;
 }
 
 /* Wakes up to n waiters on addr; with requeue_to, moves up to requeue more to that address. */
@@ -148,11 +154,13 @@ long sys_futex(const struct syscall_args *a)
 		return futex_wake_requeue(addr, FUTEX_BITSET_ANY, (long)(uint32_t)val, 0, 0);
 	case LINUX_FUTEX_WAKE_BITSET:
 		return futex_wake_requeue(addr, val3, (long)(uint32_t)val, 0, 0);
-	case LINUX_FUTEX_CMP_REQUEUE:
-		if (!sys_range_ok(addr, sizeof(uint32_t)))
+	case LINUX_FUTEX_CMP_REQUEUE: {
+		uint32_t now;
+		if (load_user_u32(addr, &now))
 			return -LINUX_EFAULT;
-		if (__atomic_load_n((uint32_t *)(uintptr_t)addr, __ATOMIC_ACQUIRE) != val3)
+		if (now != val3)
 			return -LINUX_EAGAIN;
+	}
 		/* fall through */
 	case LINUX_FUTEX_REQUEUE:
 		if (!sys_range_ok(addr2, sizeof(uint32_t)))

@@ -1,6 +1,7 @@
 /* I/O on descriptors: read, write, readv, writev, lseek, ioctl, fstat. Each checks the
  * application's memory, then calls the open file (kernel/core/file.c) the descriptor names
- * (kernel/sys/fd.c); what a file does is its file_ops' business. */
+ * (kernel/sys/fd.c); what a file does is its file_ops' business. Buffers are checked here (read
+ * needs memory the kernel may write); a file that copies them uses kernel/sys/user.c's copies. */
 #include "syscall.h"
 
 #include <kernel/fd.h>
@@ -13,13 +14,20 @@
 
 typedef long (*file_io)(struct file *f, const struct file_iovec *iov, size_t count);
 
+/* A read fills the buffers: they must be memory the kernel may write. */
+static int io_range_ok(file_io io, uint64_t p, uint64_t len)
+{
+	int ok = io == file_read ? sys_range_writable(p, len) : sys_range_ok(p, len);
+	return ok && sys_range_probe(p, len) == 0;
+}
+
 static long io_buffer(uint64_t fd, uint64_t buf, uint64_t len, file_io io)
 {
 	struct file *f = fd_get((unsigned)fd);
 	if (!f)
 		return -LINUX_EBADF;
 	long rc = -LINUX_EFAULT;
-	if (len == 0 || sys_range_ok(buf, len)) {
+	if (len == 0 || io_range_ok(io, buf, len)) {
 		struct file_iovec iov = {(void *)(uintptr_t)buf, len};
 		rc = io(f, &iov, len ? 1 : 0);
 	}
@@ -37,23 +45,24 @@ long sys_write(const struct syscall_args *a)
 	return io_buffer(a->arg[0], a->arg[1], a->arg[2], file_write);
 }
 
-static int iov_entry_ok(const struct linux_iovec *v)
+static int iov_entry_ok(const struct linux_iovec *v, file_io io)
 {
-	return v->len == 0 || sys_range_ok(v->base, v->len);
+	return v->len == 0 || io_range_ok(io, v->base, v->len);
 }
 
 /* Checks the array and every buffer in it before any I/O, as Linux does: a bad entry anywhere
  * fails the call with nothing transferred. */
-static long iov_check(uint64_t uiov, uint64_t count)
+static long iov_check(uint64_t uiov, uint64_t count, file_io io)
 {
 	if (count > IOV_MAX)
 		return -LINUX_EINVAL;
 	if (count && !sys_range_ok(uiov, count * sizeof(struct linux_iovec)))
 		return -LINUX_EFAULT;
-	const struct linux_iovec *v = (const void *)(uintptr_t)uiov;
-	for (uint64_t i = 0; i < count; i++)
-		if (!iov_entry_ok(&v[i]))
+	for (uint64_t i = 0; i < count; i++) {
+		struct linux_iovec e;
+		if (copy_from_user(&e, uiov + i * sizeof(e), sizeof(e)) || !iov_entry_ok(&e, io))
 			return -LINUX_EFAULT;
+	}
 	return 0;
 }
 
@@ -61,14 +70,13 @@ static long iov_check(uint64_t uiov, uint64_t count)
  * what was moved before it, if anything). */
 static long io_vector(struct file *f, uint64_t uiov, uint64_t count, file_io io)
 {
-	const struct linux_iovec *v = (const void *)(uintptr_t)uiov;
 	struct file_iovec chunk[IOV_CHUNK];
 	long total = 0;
 	for (uint64_t i = 0; i < count;) {
 		size_t n = 0, want = 0;
 		for (; n < IOV_CHUNK && i < count; i++) {
-			struct linux_iovec e = v[i];
-			if (!iov_entry_ok(&e))
+			struct linux_iovec e;
+			if (copy_from_user(&e, uiov + i * sizeof(e), sizeof(e)) || !iov_entry_ok(&e, io))
 				return total ? total : -LINUX_EFAULT;
 			chunk[n++] = (struct file_iovec){(void *)(uintptr_t)e.base, e.len};
 			want += e.len;
@@ -88,7 +96,7 @@ static long io_vector_call(const struct syscall_args *a, file_io io)
 	struct file *f = fd_get((unsigned)a->arg[0]);
 	if (!f)
 		return -LINUX_EBADF;
-	long rc = iov_check(a->arg[1], a->arg[2]);
+	long rc = iov_check(a->arg[1], a->arg[2], io);
 	if (rc == 0)
 		rc = io_vector(f, a->arg[1], a->arg[2], io);
 	file_put(f);
@@ -134,14 +142,20 @@ long sys_ioctl(const struct syscall_args *a)
 	if (!f)
 		return -LINUX_EBADF;
 	uint64_t cmd = a->arg[1], size = ioctl_arg_size(cmd);
+	/* The file works on a kernel copy of the argument, copied in and back out. */
+	union {
+		struct linux_winsize winsize;
+	} arg;
 	long rc;
 	if (size == 0)
 		rc = -LINUX_ENOTTY;
-	else if (!sys_range_ok(a->arg[2], size))
+	else if (copy_from_user(&arg, a->arg[2], size) || !sys_range_writable(a->arg[2], size))
 		rc = -LINUX_EFAULT;
 	else
-		rc = file_ioctl(f, (unsigned long)cmd, (void *)(uintptr_t)a->arg[2]);
+		rc = file_ioctl(f, (unsigned long)cmd, &arg);
 	file_put(f);
+	if (rc >= 0 && copy_to_user(a->arg[2], &arg, size))
+		rc = -LINUX_EFAULT;
 	return rc;
 }
 
@@ -155,14 +169,12 @@ long sys_fstat(const struct syscall_args *a)
 	file_put(f);
 	if (rc < 0)
 		return rc;
-	if (!sys_range_ok(a->arg[1], sizeof(struct linux_stat)))
-		return -LINUX_EFAULT;
-	*(struct linux_stat *)(uintptr_t)a->arg[1] = (struct linux_stat){
+	struct linux_stat out = {
 		.st_nlink = 1,
 		.st_mode = st.mode,
 		.st_rdev = st.rdev,
 		.st_size = st.size,
 		.st_blksize = st.blksize,
 	};
-	return 0;
+	return copy_to_user(a->arg[1], &out, sizeof(out));
 }

@@ -10,12 +10,12 @@
 
 int sys_timespec_ns(uint64_t p, uint64_t *ns)
 {
-	if (!sys_range_ok(p, sizeof(struct linux_timespec)))
+	struct linux_timespec ts;
+	if (copy_from_user(&ts, p, sizeof(ts)))
 		return -LINUX_EFAULT;
-	const struct linux_timespec *ts = (const void *)(uintptr_t)p;
-	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= (int64_t)NSEC_PER_SEC)
+	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= (int64_t)NSEC_PER_SEC)
 		return -LINUX_EINVAL;
-	*ns = (uint64_t)ts->tv_sec * NSEC_PER_SEC + (uint64_t)ts->tv_nsec;
+	*ns = (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 	return 0;
 }
 
@@ -52,12 +52,8 @@ long sys_clock_gettime(const struct syscall_args *a)
 	default:
 		return -LINUX_EINVAL;
 	}
-	if (!sys_range_ok(a->arg[1], sizeof(struct linux_timespec)))
-		return -LINUX_EFAULT;
-	struct linux_timespec *ts = (void *)(uintptr_t)a->arg[1];
-	ts->tv_sec = (int64_t)(ns / NSEC_PER_SEC);
-	ts->tv_nsec = (int64_t)(ns % NSEC_PER_SEC);
-	return 0;
+	struct linux_timespec ts = {(int64_t)(ns / NSEC_PER_SEC), (int64_t)(ns % NSEC_PER_SEC)};
+	return copy_to_user(a->arg[1], &ts, sizeof(ts));
 }
 
 long sys_getrandom(const struct syscall_args *a)
@@ -67,8 +63,14 @@ long sys_getrandom(const struct syscall_args *a)
 		return -LINUX_EINVAL;
 	if (len == 0)
 		return 0;
-	if (!sys_range_ok(buf, len))
-		return -LINUX_EFAULT;
-	arch_random((void *)(uintptr_t)buf, len);
+	/* Generated in kernel memory a chunk at a time, so that a bad buffer faults in the copy. */
+	uint8_t chunk[256];
+	for (uint64_t done = 0; done < len;) {
+		size_t n = len - done < sizeof(chunk) ? len - done : sizeof(chunk);
+		arch_random(chunk, n);
+		if (copy_to_user(buf + done, chunk, n))
+			return done ? (long)done : -LINUX_EFAULT;
+		done += n;
+	}
 	return (long)len;
 }

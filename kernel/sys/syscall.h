@@ -30,6 +30,19 @@ long syscall_dispatch(const struct syscall_args *a);
 /* Whether [p, p + len) is memory the application may hand the kernel: inside RAM, above the
  * unmapped first page, no overflow. */
 int sys_range_ok(uint64_t p, uint64_t len); /* user.c */
+/* sys_range_ok, and not the image's read-only segment: memory the kernel may write. */
+int sys_range_writable(uint64_t p, uint64_t len);
+/* Every read and write of the application's memory goes through these: 0, or -EFAULT when the
+ * range is refused or faults part way (then part of it may have been copied). */
+int copy_from_user(void *dst, uint64_t src, size_t len);
+int copy_to_user(uint64_t dst, const void *src, size_t len);
+int clear_user(uint64_t dst, size_t len);
+/* Reads a byte of every page of a checked range through the fault-safe copy: 0, or -EFAULT if
+ * one is not there. For buffers a file type reads or fills in place (the console writes
+ * straight from the application's buffer, with no copy). */
+int sys_range_probe(uint64_t p, uint64_t len);
+/* One atomic load of an aligned 32-bit word (a futex): 0, or -EFAULT. */
+int load_user_u32(uint64_t src, uint32_t *out);
 
 /* Reads a struct timespec the application passed: -EFAULT, -EINVAL, or 0 with *ns set. */
 int sys_timespec_ns(uint64_t p, uint64_t *ns);
@@ -68,7 +81,18 @@ long sys_set_tid_address(const struct syscall_args *a);
 long sys_arch_prctl(const struct syscall_args *a);
 long sys_uname(const struct syscall_args *a);
 long sys_rt_sigaction(const struct syscall_args *a);
-long sys_rt_sigprocmask(const struct syscall_args *a);
+long sys_rt_sigprocmask(const struct syscall_args *a); /* signal.c */
+long sys_rt_sigreturn(const struct syscall_args *a);
+long sys_rt_sigpending(const struct syscall_args *a);
+long sys_rt_sigsuspend(const struct syscall_args *a);
+long sys_sigaltstack(const struct syscall_args *a);
+long sys_kill(const struct syscall_args *a);
+long sys_tkill(const struct syscall_args *a);
+long sys_tgkill(const struct syscall_args *a);
+long sys_pause(const struct syscall_args *a);
+long sys_alarm(const struct syscall_args *a);
+long sys_getitimer(const struct syscall_args *a);
+long sys_setitimer(const struct syscall_args *a);
 
 long sys_clock_gettime(const struct syscall_args *a);
 long sys_nanosleep(const struct syscall_args *a);
@@ -83,11 +107,25 @@ long sys_set_robust_list(const struct syscall_args *a);
 long sys_sched_yield(const struct syscall_args *a);
 long sys_sched_getaffinity(const struct syscall_args *a);
 long sys_sched_setaffinity(const struct syscall_args *a);
-long sys_tkill(const struct syscall_args *a);
 long sys_getcpu(const struct syscall_args *a);
 
 /* Wakes up to n threads waiting on the futex word at addr (thread exit's CLEARTID). */
 long futex_wake_address(uint64_t addr, long n);
 long sys_getrandom(const struct syscall_args *a);
+
+long sys_poll(const struct syscall_args *a); /* poll.c */
+long sys_ppoll(const struct syscall_args *a);
+long sys_select(const struct syscall_args *a);
+long sys_pselect6(const struct syscall_args *a);
+long sys_pipe(const struct syscall_args *a); /* pipe.c */
+long sys_pipe2(const struct syscall_args *a);
+long sys_sysinfo(const struct syscall_args *a); /* resource.c */
+long sys_getrlimit(const struct syscall_args *a);
+long sys_setrlimit(const struct syscall_args *a);
+long sys_prlimit64(const struct syscall_args *a);
+long sys_getrusage(const struct syscall_args *a);
+long sys_times(const struct syscall_args *a);
+long sys_umask(const struct syscall_args *a);
+long sys_one_process(const struct syscall_args *a);
 
 #endif

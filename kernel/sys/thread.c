@@ -2,10 +2,12 @@
  * moves the thread to that core), yield and sleep. Every clone() thread is a kernel thread whose
  * first act is to return from the system call on its new stack, as on Linux. */
 #include "syscall.h"
+#include "signal.h"
 
 #include <kernel/kernel.h>
 #include <kernel/sched.h>
 #include <kernel/string.h>
+#include <kernel/time.h>
 #include <toro/abi/linux.h>
 #include <toro/memory.h>
 
@@ -18,6 +20,7 @@
 	 LINUX_CLONE_CHILD_SETTID)
 #define CLONE_KERNEL_STACK (8ul << 10) /* only until the child is on its own stack */
 #define AFFINITY_BYTES     (CPU_MAX / 8)
+#define NSEC_PER_SEC       1000000000ull
 
 /* Threads of the process still running: the last one to exit ends the VM. */
 static int posix_threads = 1;
@@ -56,10 +59,10 @@ long sys_clone(const struct syscall_args *a)
 		return -LINUX_EINVAL; /* one address space: only threads, never processes */
 	if ((flags & ~(CLONE_KNOWN_FLAGS | 0xff)) || stack == 0)
 		return -LINUX_EINVAL;
-	if ((flags & LINUX_CLONE_PARENT_SETTID) && !sys_range_ok(ptid, sizeof(int)))
+	if ((flags & LINUX_CLONE_PARENT_SETTID) && !sys_range_writable(ptid, sizeof(int)))
 		return -LINUX_EFAULT;
 	if ((flags & (LINUX_CLONE_CHILD_CLEARTID | LINUX_CLONE_CHILD_SETTID)) &&
-	    !sys_range_ok(ctid, sizeof(int)))
+	    !sys_range_writable(ctid, sizeof(int)))
 		return -LINUX_EFAULT;
 	struct clone_start *cs = toro_malloc(sizeof(*cs));
 	if (!cs)
@@ -81,12 +84,16 @@ long sys_clone(const struct syscall_args *a)
 		t->fs_base = tls;
 	if (flags & LINUX_CLONE_CHILD_CLEARTID)
 		t->clear_child_tid = ctid;
+	/* Checked above; a fault now would leave a started thread behind, so it is ignored as
+	 * Linux ignores it. */
+	int child_tid = t->tid;
 	if (flags & LINUX_CLONE_CHILD_SETTID)
-		*(int *)(uintptr_t)ctid = t->tid;
+		(void)copy_to_user(ctid, &child_tid, sizeof(child_tid));
 	if (flags & LINUX_CLONE_PARENT_SETTID)
-		*(int *)(uintptr_t)ptid = t->tid;
+		(void)copy_to_user(ptid, &child_tid, sizeof(child_tid));
 	__atomic_fetch_add(&posix_threads, 1, __ATOMIC_ACQ_REL);
 	int tid = t->tid;
+	signal_thread_add(t);
 	thread_start_new(t); /* t may run, and exit, from here on */
 	return tid;
 }
@@ -96,10 +103,11 @@ long sys_exit_thread(const struct syscall_args *a)
 	struct thread *t = thread_current();
 	if (__atomic_sub_fetch(&posix_threads, 1, __ATOMIC_ACQ_REL) == 0)
 		kernel_exit((int)a->arg[0]);
-	if (t->clear_child_tid && sys_range_ok(t->clear_child_tid, sizeof(int))) {
-		__atomic_store_n((int *)(uintptr_t)t->clear_child_tid, 0, __ATOMIC_RELEASE);
+	signal_thread_remove(t);
+	/* The wake's lock orders the store before the waiter's load. */
+	static const int zero;
+	if (t->clear_child_tid && copy_to_user(t->clear_child_tid, &zero, sizeof(zero)) == 0)
 		futex_wake_address(t->clear_child_tid, 1);
-	}
 	thread_exit(NULL);
 }
 
@@ -148,13 +156,12 @@ long sys_sched_getaffinity(const struct syscall_args *a)
 		return -LINUX_EINVAL;
 	if (size > AFFINITY_BYTES)
 		size = AFFINITY_BYTES;
-	if (!sys_range_ok(mask, size))
-		return -LINUX_EFAULT;
-	memset((void *)(uintptr_t)mask, 0, size);
-	uint8_t *m = (uint8_t *)(uintptr_t)mask;
+	uint8_t m[AFFINITY_BYTES] = {0};
 	/* Every core is allowed: the thread can be moved to any of them. */
 	for (unsigned i = 0; i < cpu_count; i++)
 		m[i / 8] |= (uint8_t)(1u << (i % 8));
+	if (copy_to_user(mask, m, size))
+		return -LINUX_EFAULT;
 	return (long)size;
 }
 
@@ -164,27 +171,32 @@ long sys_sched_setaffinity(const struct syscall_args *a)
 	uint64_t size = a->arg[1], mask = a->arg[2];
 	if (!is_self(a->arg[0]))
 		return -LINUX_ESRCH;
-	if (size == 0 || !sys_range_ok(mask, size))
+	uint8_t m[AFFINITY_BYTES] = {0};
+	if (size == 0)
 		return -LINUX_EFAULT;
-	const uint8_t *m = (const uint8_t *)(uintptr_t)mask;
-	for (unsigned i = 0; i < cpu_count && i / 8 < size; i++)
+	if (copy_from_user(m, mask, size < AFFINITY_BYTES ? size : AFFINITY_BYTES))
+		return -LINUX_EFAULT;
+	for (unsigned i = 0; i < cpu_count && i / 8 < size && i / 8 < AFFINITY_BYTES; i++)
 		if (m[i / 8] & (1u << (i % 8)))
 			return sched_migrate(i);
 	return -LINUX_EINVAL;
 }
 
-/* Signals are never delivered; a signal to a thread that exists is accepted and dropped. */
-long sys_tkill(const struct syscall_args *a)
-{
-	(void)a;
-	return 0;
-}
-
-static long sleep_until(uint64_t deadline)
+/* Sleeps until deadline, or until a signal comes first: -EINTR, with the time that was left
+ * written to rem when it is given (the relative sleeps). */
+static long sleep_until(uint64_t deadline, uint64_t rem)
 {
 	sched_prepare_block(0);
+	signal_wait_begin();
 	sched_block_until(deadline);
-	return 0;
+	uint64_t now = time_monotonic_ns();
+	if (!signal_wait_end() || now >= deadline)
+		return 0;
+	struct linux_timespec left = {.tv_sec = (int64_t)((deadline - now) / NSEC_PER_SEC),
+	                              .tv_nsec = (int64_t)((deadline - now) % NSEC_PER_SEC)};
+	if (rem && copy_to_user(rem, &left, sizeof(left)))
+		return -LINUX_EFAULT;
+	return -LINUX_EINTR;
 }
 
 long sys_nanosleep(const struct syscall_args *a)
@@ -193,7 +205,7 @@ long sys_nanosleep(const struct syscall_args *a)
 	int err = sys_timespec_ns(a->arg[0], &ns);
 	if (err)
 		return err;
-	return sleep_until(sys_deadline(ns, 0, 0));
+	return sleep_until(sys_deadline(ns, 0, 0), a->arg[1]);
 }
 
 long sys_clock_nanosleep(const struct syscall_args *a)
@@ -205,20 +217,18 @@ long sys_clock_nanosleep(const struct syscall_args *a)
 	if (clock != LINUX_CLOCK_MONOTONIC && clock != LINUX_CLOCK_REALTIME &&
 	    clock != LINUX_CLOCK_BOOTTIME)
 		return -LINUX_EINVAL;
-	return sleep_until(sys_deadline(ns, (flags & LINUX_TIMER_ABSTIME) != 0,
-	                                clock == LINUX_CLOCK_REALTIME));
+	int absolute = (flags & LINUX_TIMER_ABSTIME) != 0;
+	return sleep_until(sys_deadline(ns, absolute, clock == LINUX_CLOCK_REALTIME),
+	                   absolute ? 0 : a->arg[3]);
 }
 
 long sys_getcpu(const struct syscall_args *a)
 {
 	uint64_t cpu = a->arg[0], node = a->arg[1];
-	if (cpu && !sys_range_ok(cpu, sizeof(unsigned)))
+	unsigned id = this_cpu()->id, zero = 0;
+	if (cpu && copy_to_user(cpu, &id, sizeof(id)))
 		return -LINUX_EFAULT;
-	if (node && !sys_range_ok(node, sizeof(unsigned)))
+	if (node && copy_to_user(node, &zero, sizeof(zero)))
 		return -LINUX_EFAULT;
-	if (cpu)
-		*(unsigned *)(uintptr_t)cpu = this_cpu()->id;
-	if (node)
-		*(unsigned *)(uintptr_t)node = 0;
 	return 0;
 }

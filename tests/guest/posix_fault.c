@@ -1,8 +1,9 @@
-/* Faults in a POSIX program: the same report as native code, through musl's frames. */
+/* Faults in a POSIX program: the same report as native code, through musl's frames, and the exit
+ * status a Linux shell shows for the signal the fault becomes (128 + SIGFPE, 128 + SIGSEGV). */
 // BUILD:
-// CASE: divide | -- divide | 128 | divide error \(#DE\) && <divide_by\+0x && main\+0x
-// CASE: page-fault | -- pagefault | 142 | page fault \(#PF\) && fault address 0x8000000000: write to an unmapped page && <write_unmapped\+0x
-// CASE: null | -- null | 142 | page fault \(#PF\) && fault address 0: write to an unmapped page && <write_null\+0x
+// CASE: divide | -- divide | 136 | divide error \(#DE\) && <divide_by\+0x && main\+0x
+// CASE: page-fault | -- pagefault | 139 | page fault \(#PF\) && fault address 0x8000000000: write to an unmapped page && <write_unmapped\+0x
+// CASE: null | -- null | 139 | page fault \(#PF\) && fault address 0: write to an unmapped page && <write_null\+0x
 #include <stdio.h>
 #include <string.h>
 

@@ -158,7 +158,19 @@ run() {
 		-kernel "$cache/vmlinuz" -initrd "$tmp/root.cpio" \
 		-append "console=ttyS0 quiet panic=-1" \
 		-serial "file:$log" -serial "file:$out" ${TEST_VM_MONITOR:+-monitor "unix:$TEST_VM_MONITOR,server,nowait"} \
-		</dev/null >>"$log" 2>&1
+		</dev/null >>"$log" 2>&1 &
+	local qemu=$! waited=0
+	# The command's status line is the end of the run: a VM that has not powered off 20 s after
+	# it (its kernel stuck on the way down) is stopped.
+	while kill -0 "$qemu" 2>/dev/null; do
+		if grep -q '^@@kvm-vm exit' "$out" 2>/dev/null && [ $((waited += 1)) -gt 20 ]; then
+			echo "kvm-vm: the VM did not power off after the command ended; stopped" >>"$log"
+			kill "$qemu"
+			break
+		fi
+		sleep 1
+	done
+	wait "$qemu"
 	status=$?
 	[ $status = 124 ] && echo "kvm-vm: the VM ran past ${TEST_VM_TIMEOUT:-1200} s; stopped" >>"$log"
 	status=$(tr -d '\r' <"$out" | sed -n 's/^@@kvm-vm exit \([0-9]*\)$/\1/p' | tail -1)

@@ -18,6 +18,7 @@
 #define LINUX_SYS_brk               12
 #define LINUX_SYS_rt_sigaction      13
 #define LINUX_SYS_rt_sigprocmask    14
+#define LINUX_SYS_rt_sigreturn      15
 #define LINUX_SYS_ioctl             16
 #define LINUX_SYS_readv             19
 #define LINUX_SYS_writev            20
@@ -25,10 +26,15 @@
 #define LINUX_SYS_sched_yield       24
 #define LINUX_SYS_dup               32
 #define LINUX_SYS_dup2              33
+#define LINUX_SYS_pause             34
 #define LINUX_SYS_nanosleep         35
+#define LINUX_SYS_getitimer         36
+#define LINUX_SYS_alarm             37
+#define LINUX_SYS_setitimer         38
 #define LINUX_SYS_getpid            39
 #define LINUX_SYS_clone             56
 #define LINUX_SYS_exit              60
+#define LINUX_SYS_kill              62
 #define LINUX_SYS_uname             63
 #define LINUX_SYS_fcntl             72
 #define LINUX_SYS_getuid            102
@@ -36,6 +42,9 @@
 #define LINUX_SYS_geteuid           107
 #define LINUX_SYS_getegid           108
 #define LINUX_SYS_getppid           110
+#define LINUX_SYS_rt_sigpending     127
+#define LINUX_SYS_rt_sigsuspend     130
+#define LINUX_SYS_sigaltstack       131
 #define LINUX_SYS_arch_prctl        158
 #define LINUX_SYS_gettid            186
 #define LINUX_SYS_tkill             200
@@ -51,6 +60,23 @@
 #define LINUX_SYS_dup3              292
 #define LINUX_SYS_getcpu            309
 #define LINUX_SYS_getrandom         318
+#define LINUX_SYS_poll              7
+#define LINUX_SYS_pipe              22
+#define LINUX_SYS_select            23
+#define LINUX_SYS_fork              57
+#define LINUX_SYS_vfork             58
+#define LINUX_SYS_execve            59
+#define LINUX_SYS_wait4             61
+#define LINUX_SYS_umask             95
+#define LINUX_SYS_getrlimit         97
+#define LINUX_SYS_getrusage         98
+#define LINUX_SYS_sysinfo           99
+#define LINUX_SYS_times             100
+#define LINUX_SYS_setrlimit         160
+#define LINUX_SYS_pselect6          270
+#define LINUX_SYS_ppoll             271
+#define LINUX_SYS_pipe2             293
+#define LINUX_SYS_prlimit64         302
 #define LINUX_SYS_COUNT             462 /* one past the highest number Linux 6.x assigns */
 
 /* errno values. */
@@ -72,6 +98,7 @@
 #define LINUX_ESRCH     3
 #define LINUX_EINTR     4
 #define LINUX_ETIMEDOUT 110
+#define LINUX_EPIPE     32
 
 /* mmap */
 #define LINUX_PROT_READ           0x1
@@ -141,6 +168,9 @@
 #define LINUX_S_IFMT  0170000
 #define LINUX_S_IFCHR 0020000
 #define LINUX_S_IFREG 0100000
+#define LINUX_S_IFIFO 0010000
+#define LINUX_POLLPRI  0x002
+#define LINUX_POLLNVAL 0x020
 #define LINUX_POLLIN  0x001
 #define LINUX_POLLOUT 0x004
 #define LINUX_POLLERR 0x008
@@ -223,7 +253,54 @@ struct linux_utsname {
 	char domainname[LINUX_UTSNAME_LEN];
 };
 
+struct linux_timeval {
+	int64_t tv_sec;
+	int64_t tv_usec;
+};
+
+struct linux_pollfd {
+	int32_t fd;
+	int16_t events;
+	int16_t revents;
+};
+
+#define LINUX_RLIMIT_STACK  3
+#define LINUX_RLIMIT_NOFILE 7
+#define LINUX_RLIM_NLIMITS  16
+#define LINUX_RLIM_INFINITY (~0ull)
+struct linux_rlimit {
+	uint64_t rlim_cur;
+	uint64_t rlim_max;
+};
+
+#define LINUX_RUSAGE_SELF     0
+#define LINUX_RUSAGE_CHILDREN (-1)
+#define LINUX_RUSAGE_THREAD   1
+struct linux_rusage {
+	struct linux_timeval ru_utime, ru_stime;
+	int64_t rest[14]; /* ru_maxrss ... ru_nivcsw: always 0 here */
+};
+
+/* times(): clock ticks of LINUX_USER_HZ per second. */
+#define LINUX_USER_HZ 100
+struct linux_tms {
+	int64_t tms_utime, tms_stime, tms_cutime, tms_cstime;
+};
+
+struct linux_sysinfo {
+	int64_t uptime;
+	uint64_t loads[3];
+	uint64_t totalram, freeram, sharedram, bufferram, totalswap, freeswap;
+	uint16_t procs, pad;
+	uint64_t totalhigh, freehigh;
+	uint32_t mem_unit;
+	char reserved[4];
+};
+
 _Static_assert(sizeof(struct linux_iovec) == 16, "iovec layout");
+_Static_assert(sizeof(struct linux_pollfd) == 8, "pollfd layout");
+_Static_assert(sizeof(struct linux_rusage) == 144, "rusage layout");
+_Static_assert(sizeof(struct linux_sysinfo) == 112, "sysinfo layout");
 _Static_assert(sizeof(struct linux_timespec) == 16, "timespec layout");
 _Static_assert(sizeof(struct linux_winsize) == 8, "winsize layout");
 _Static_assert(sizeof(struct linux_utsname) == 390, "utsname layout");

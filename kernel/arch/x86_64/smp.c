@@ -314,8 +314,7 @@ unsigned arch_smp_init(uint64_t rsdp_paddr)
 		if (ap_boot(c) != 0) {
 			/* It may still start late and read the trampoline's words, so they are not
 			 * reused for another CPU, and its struct cpu stays allocated. */
-			printk("toro: CPU with APIC id %u did not start; going on with %u cores\n",
-			       c->apic_id, cpu_count);
+			printk("toro: CPU with APIC id %u did not start\n", c->apic_id);
 			cpus[cpu_count] = NULL;
 			break;
 		}

@@ -62,3 +62,35 @@ arch_syscall_return:
 	mov %rdi, %rsp
 	mov %rsi, %rax
 	jmp syscall_exit
+
+/* arch_signal_jump(gregs): runs the context gregs describes (Linux's struct sigcontext order:
+ * r8..r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, rflags), every general register
+ * included, as a signal handler's start and rt_sigreturn need. iretq loads %rsp, %rip and
+ * rflags at once (ring 0 to ring 0; it still pops SS:RSP in long mode). */
+	.globl arch_signal_jump
+	.type arch_signal_jump, @function
+arch_signal_jump:
+	mov %ss, %eax
+	push %rax
+	push 120(%rdi)                /* rsp */
+	push 136(%rdi)                /* rflags */
+	mov %cs, %eax
+	push %rax
+	push 128(%rdi)                /* rip */
+	mov 0(%rdi), %r8
+	mov 8(%rdi), %r9
+	mov 16(%rdi), %r10
+	mov 24(%rdi), %r11
+	mov 32(%rdi), %r12
+	mov 40(%rdi), %r13
+	mov 48(%rdi), %r14
+	mov 56(%rdi), %r15
+	mov 72(%rdi), %rsi
+	mov 80(%rdi), %rbp
+	mov 88(%rdi), %rbx
+	mov 96(%rdi), %rdx
+	mov 104(%rdi), %rax
+	mov 112(%rdi), %rcx
+	mov 64(%rdi), %rdi
+	iretq
+	.size arch_signal_jump, . - arch_signal_jump

@@ -6,6 +6,7 @@
 #include <kernel/arch.h>
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
+#include <kernel/string.h>
 #include <kernel/symbols.h>
 #include <toro/abi/image.h>
 
@@ -19,40 +20,48 @@
 #define PF_RESERVED    0x08
 #define PF_FETCH       0x10
 
-static const char *const exception_names[32] = {
-    "divide error (#DE)",
-    "debug (#DB)",
-    "non-maskable interrupt (NMI)",
-    "breakpoint (#BP)",
-    "overflow (#OF)",
-    "bound range exceeded (#BR)",
-    "invalid opcode (#UD)",
-    "device not available (#NM)",
-    "double fault (#DF)",
-    "coprocessor segment overrun",
-    "invalid TSS (#TS)",
-    "segment not present (#NP)",
-    "stack-segment fault (#SS)",
-    "general protection fault (#GP)",
-    "page fault (#PF)",
-    "reserved (15)",
-    "x87 floating-point error (#MF)",
-    "alignment check (#AC)",
-    "machine check (#MC)",
-    "SIMD floating-point exception (#XM)",
-    "virtualization exception (#VE)",
-    "control protection (#CP)",
-    "reserved (22)",
-    "reserved (23)",
-    "reserved (24)",
-    "reserved (25)",
-    "reserved (26)",
-    "reserved (27)",
-    "hypervisor injection (#HV)",
-    "VMM communication (#VC)",
-    "security exception (#SX)",
-    "reserved (31)",
-};
+/* The exception names, one after another (no table of 32 pointers: native images are small). */
+static const char exception_names[] =
+    "divide error (#DE)\0"
+    "debug (#DB)\0"
+    "non-maskable interrupt (NMI)\0"
+    "breakpoint (#BP)\0"
+    "overflow (#OF)\0"
+    "bound range exceeded (#BR)\0"
+    "invalid opcode (#UD)\0"
+    "device not available (#NM)\0"
+    "double fault (#DF)\0"
+    "coprocessor segment overrun\0"
+    "invalid TSS (#TS)\0"
+    "segment not present (#NP)\0"
+    "stack-segment fault (#SS)\0"
+    "general protection fault (#GP)\0"
+    "page fault (#PF)\0"
+    "reserved (15)\0"
+    "x87 floating-point error (#MF)\0"
+    "alignment check (#AC)\0"
+    "machine check (#MC)\0"
+    "SIMD floating-point exception (#XM)\0"
+    "virtualization exception (#VE)\0"
+    "control protection (#CP)\0"
+    "reserved (22)\0"
+    "reserved (23)\0"
+    "reserved (24)\0"
+    "reserved (25)\0"
+    "reserved (26)\0"
+    "reserved (27)\0"
+    "hypervisor injection (#HV)\0"
+    "VMM communication (#VC)\0"
+    "security exception (#SX)\0"
+    "reserved (31)\0";
+
+static const char *exception_name(int vector)
+{
+	const char *p = exception_names;
+	while (vector-- > 0)
+		p += strlen(p) + 1;
+	return p;
+}
 
 static volatile int trap_depth;
 
@@ -79,6 +88,8 @@ static void print_registers(const struct trap_frame *f)
 
 void fpu_trap(void);
 
+int (*trap_signal_hook)(struct trap_frame *f, int vector, uint64_t cr2);
+
 void trap_handle(struct trap_frame *f)
 {
 	int vector = (int)(f->vector & 31);
@@ -86,15 +97,18 @@ void trap_handle(struct trap_frame *f)
 		fpu_trap();
 		return;
 	}
+	uint64_t cr2 = read_cr2();
+	int sig = trap_signal_hook && trap_depth == 0 ? trap_signal_hook(f, vector, cr2) : 0;
+	if (sig < 0)
+		return;
 	if (__atomic_fetch_add(&trap_depth, 1, __ATOMIC_SEQ_CST) > 0) {
 		static const char msg[] = "\n*** fault while reporting a fault; stopping\n";
 		serial_write(msg, sizeof(msg) - 1);
 		arch_exit(TORO_EXIT_FAULT_BASE + vector, kernel_debugcon_port);
 	}
-	uint64_t cr2 = read_cr2();
 	uintptr_t off;
 	const char *fn = symbols_lookup(f->rip, &off);
-	printk("\n*** CPU exception: %s, error code %#lx, at RIP %#lx", exception_names[vector],
+	printk("\n*** CPU exception: %s, error code %#lx, at RIP %#lx", exception_name(vector),
 	       (unsigned long)f->error, (unsigned long)f->rip);
 	if (fn)
 		printk(" <%s+0x%lx>", fn, (unsigned long)off);
@@ -103,5 +117,5 @@ void trap_handle(struct trap_frame *f)
 		print_page_fault(f->error, cr2);
 	print_registers(f);
 	backtrace_print(f->rip, f->rbp);
-	kernel_exit(TORO_EXIT_FAULT_BASE + vector);
+	kernel_exit(TORO_EXIT_FAULT_BASE + (sig ? sig : vector));
 }

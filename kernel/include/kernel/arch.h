@@ -110,6 +110,13 @@ uint64_t arch_hwcap(void);
 /* Fills buf with random bytes: RDRAND where the CPU has it, mixed with the time stamp counter. */
 void arch_random(void *buf, size_t len);
 
+/* Copy and fill that return -EFAULT instead of faulting when the application's memory is not
+ * there (usercopy.S; the trap handler resumes them). 0 on success. Only kernel/sys/user.c calls
+ * them, after its range checks. */
+long arch_user_copy(void *dst, const void *src, size_t len);
+long arch_user_fill(void *dst, int byte, size_t len);
+long arch_user_load32(const uint32_t *src, uint32_t *out);
+
 /* The time stamp counter. */
 uint64_t arch_timestamp(void);
 

@@ -20,4 +20,7 @@ struct file *fd_get(unsigned fd);
  * caller's reference. -EMFILE when none is free (the reference stays the caller's). */
 long fd_install(struct file *f, unsigned min, int cloexec);
 
+/* Frees descriptor fd and drops its reference: 0, or -EBADF if it was not open. */
+long fd_close(unsigned fd);
+
 #endif

@@ -35,7 +35,8 @@ struct file_ops {
 	long (*write)(struct file *f, const struct file_iovec *iov, size_t count);
 	/* whence is LINUX_SEEK_*; returns the new offset. NULL: -ESPIPE. */
 	int64_t (*lseek)(struct file *f, int64_t offset, int whence);
-	/* arg points at kernel-checked memory of the size the command implies. NULL: -ENOTTY. */
+	/* arg points at a kernel copy of the argument, of the size the command implies, which the
+	 * system-call layer copies back. NULL: -ENOTTY. */
 	long (*ioctl)(struct file *f, unsigned long cmd, void *arg);
 	/* The readiness mask now (LINUX_POLLIN, LINUX_POLLOUT, ...). Never blocks. NULL: the file is
 	 * always ready to read and write. */
@@ -75,6 +76,12 @@ int file_stat(struct file *f, struct file_stat *st);
 
 /* Wakes every poller of f: its owner calls this when f may have become readable or writable. */
 void file_notify(struct file *f);
+
+/* Waiting for any file (poll, select): read the generation, check the files, then
+ * file_poll_wait(generation, deadline), which returns at once (0) if a file_notify came since,
+ * else sleeps until the next one (0) or until the monotonic deadline (1; 0 means none). */
+uint64_t file_poll_generation(void);
+int file_poll_wait(uint64_t generation, uint64_t deadline_ns);
 
 /* The console as a file (kernel/core/console_file.c): reads give end of file (no input is
  * connected yet), writes go to console_write, it is a character device and a terminal. Returns

@@ -32,4 +32,7 @@ void drivers_init(void);
  * Set by kernel_start from the command line; defined in exit.c. */
 extern uint16_t kernel_debugcon_port;
 
+/* The size of the application's main stack in bytes (kernel/core/main.c), for RLIMIT_STACK. */
+extern size_t kernel_app_stack_size;
+
 #endif

@@ -26,6 +26,17 @@ struct wait_queue {
 	struct thread_queue waiters;
 };
 
+/* A POSIX thread's signal state (kernel/sys/signal.c; untouched in native images). Bit n - 1
+ * stands for signal n. */
+struct thread_signals {
+	uint64_t blocked;
+	uint64_t pending;       /* sent to this thread (tkill, tgkill, faults) */
+	uint64_t altstack_sp;   /* sigaltstack: base and size, 0 when none */
+	uint64_t altstack_size;
+	int interruptible;      /* in a wait a signal ends (pause, sleeps, futex waits) */
+	struct thread *next;    /* the process's threads, for tid look-ups and process signals */
+};
+
 struct thread {
 	uint64_t rsp; /* saved by arch_switch; first field */
 	struct cpu *cpu;
@@ -49,6 +60,7 @@ struct thread {
 	uint64_t clear_child_tid; /* POSIX: zeroed and futex-woken when the thread exits */
 	uint64_t unmap_addr;      /* POSIX: its own stack, unmapped once it is off it */
 	uint64_t unmap_len;
+	struct thread_signals sig;
 	int fpu_valid; /* fpu_area holds this thread's saved FP/SSE state */
 	uint8_t fpu_area[512] __attribute__((aligned(16))); /* FXSAVE image */
 };

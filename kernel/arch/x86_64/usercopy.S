@@ -1,0 +1,46 @@
+/* Copies to and from application memory for the system-call layer (kernel/sys/user.c). A fault
+ * inside [arch_user_access_start, arch_user_access_end) is not fatal: trap.c resumes at
+ * arch_user_access_fault, which returns -EFAULT to the caller. */
+#define LINUX_EFAULT 14
+
+	.text
+/* long arch_user_copy(void *dst, const void *src, size_t len): 0, or -EFAULT. */
+	.globl arch_user_copy
+	.type arch_user_copy, @function
+arch_user_copy:
+	mov %rdx, %rcx
+	.globl arch_user_access_start
+arch_user_access_start:
+	rep movsb
+	xor %eax, %eax
+	ret
+
+/* long arch_user_fill(void *dst, int byte, size_t len): 0, or -EFAULT. */
+	.globl arch_user_fill
+	.type arch_user_fill, @function
+arch_user_fill:
+	mov %rdx, %rcx
+	mov %esi, %eax
+	rep stosb
+	xor %eax, %eax
+	ret
+
+/* long arch_user_load32(const uint32_t *src, uint32_t *out): one 4-byte load, atomic as the
+ * futex word's must be. 0, or -EFAULT. */
+	.globl arch_user_load32
+	.type arch_user_load32, @function
+arch_user_load32:
+	mov (%rdi), %eax
+	mov %eax, (%rsi)
+	xor %eax, %eax
+	ret
+	.globl arch_user_access_end
+arch_user_access_end:
+
+/* Both helpers leave the stack as they found it before the faulting instruction, so the fixup
+ * only sets the result and returns to their caller. */
+	.globl arch_user_access_fault
+	.type arch_user_access_fault, @function
+arch_user_access_fault:
+	mov $-LINUX_EFAULT, %rax
+	ret

@@ -1,0 +1,68 @@
+/* Signals for POSIX images: the Linux x86-64 signal ABI (actions, the frame a handler gets) and
+ * what the rest of the kernel calls: delivery on the way out of a system call, waits a signal
+ * ends, the process's thread list, CPU faults. Private to kernel/sys (and the weak hook in
+ * arch/x86_64/trap.c). */
+#ifndef KERNEL_SYS_SIGNAL_H
+#define KERNEL_SYS_SIGNAL_H
+
+#include <stdint.h>
+
+#include <kernel/sched.h>
+
+#include "syscall.h"
+
+/* Signal numbers (Linux's asm/signal.h); 1..64, bit n - 1 of a mask is signal n. */
+#define LINUX_NSIG    64
+#define LINUX_SIGHUP  1
+#define LINUX_SIGILL  4
+#define LINUX_SIGTRAP 5
+#define LINUX_SIGABRT 6
+#define LINUX_SIGBUS  7
+#define LINUX_SIGFPE  8
+#define LINUX_SIGKILL 9
+#define LINUX_SIGSEGV 11
+#define LINUX_SIGALRM 14
+#define LINUX_SIGCHLD 17
+#define LINUX_SIGCONT 18
+#define LINUX_SIGSTOP 19
+#define LINUX_SIGTSTP 20
+#define LINUX_SIGTTIN 21
+#define LINUX_SIGTTOU 22
+#define LINUX_SIGURG  23
+#define LINUX_SIGWINCH 28
+
+#define SIGNAL_BIT(sig) (1ull << ((sig) - 1))
+
+/* The process's signals not yet taken by a thread (kill, alarm): read without the lock by the
+ * fast check on the way out of every system call. */
+extern uint64_t signal_process_pending;
+
+/* Whether thread t has a signal it does not block waiting (a hint: taken under the lock). */
+static inline int signal_deliverable(const struct thread *t)
+{
+	uint64_t pending = t->sig.pending | __atomic_load_n(&signal_process_pending, __ATOMIC_RELAXED);
+	return (pending & ~t->sig.blocked) != 0;
+}
+
+/* The way out of a system call when signal_deliverable said so (dispatch.c): runs the first
+ * handler due, with the frame built from a and result, and never returns; or takes a default
+ * action (ending the VM); or returns result when every pending signal was ignored. */
+long signal_syscall_return(const struct syscall_args *a, long result);
+
+/* Around a wait that a signal ends (pause, sigsuspend, nanosleep, futex waits): begin after
+ * sched_prepare_block and before blocking (it cancels the block when a signal is already due);
+ * end after waking, which says whether a signal ended the wait (the call's -EINTR). */
+void signal_wait_begin(void);
+int signal_wait_end(void);
+
+/* The process's threads: the main thread from kernel_app_prepare, clone threads before they
+ * start (with their creator's mask), each taken off as it exits. */
+void signal_init(void);
+void signal_thread_add(struct thread *t);
+void signal_thread_remove(struct thread *t);
+
+/* Loads every general register, rflags, %rsp and %rip from gregs (Linux's sigcontext order,
+ * SIGCTX_*) and runs there (syscall_entry.S). */
+_Noreturn void arch_signal_jump(const uint64_t *gregs);
+
+#endif
