@@ -1,11 +1,14 @@
 /* Quoting and building the kernel command line (see cmdline.h). Kept free of side effects other
  * than reading the clock and TORO_KERNEL_OPTIONS, so the unit tests can drive it. */
 #include "cmdline.h"
+#include "error.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <toro/abi/start_info.h>
 
 int cmdline_append_word(char *buf, size_t cap, const char *word)
 {
@@ -49,11 +52,15 @@ void image_program_name(const char *path, char *buf, size_t len)
 	buf[n] = '\0';
 }
 
-char *cmdline_build(const char *image_path, const char *extra, int nargs, char **args)
+char *cmdline_build(const char *image_path, const char *extra, int nenv, char *const *env,
+                    int nargs, char *const *args)
 {
 	const char *env_options = getenv("TORO_KERNEL_OPTIONS");
+	/* Quoting at most doubles a word and adds two quotes and a space. */
 	size_t cap = 96 + (extra ? strlen(extra) : 0) + 2 * strlen(image_path) +
 	             (env_options ? 3 * strlen(env_options) : 0);
+	for (int i = 0; i < nenv; i++)
+		cap += 2 * strlen(env[i]) + 3;
 	for (int i = 0; i < nargs; i++)
 		cap += 2 * strlen(args[i]) + 3;
 	char *buf = calloc(1, cap);
@@ -73,6 +80,8 @@ char *cmdline_build(const char *image_path, const char *extra, int nargs, char *
 		size_t n = strlen(buf);
 		snprintf(buf + n, cap - n, " %s", extra);
 	}
+	for (int i = 0; i < nenv; i++)
+		bad |= cmdline_append_word(buf, cap, env[i]);
 	/* Diagnostic kernel options (toro.madt, toro.xapic) from the environment, word by word. */
 	if (env_options && *env_options) {
 		char *words = strdup(env_options), *save = NULL;
@@ -92,4 +101,15 @@ char *cmdline_build(const char *image_path, const char *extra, int nargs, char *
 		return NULL;
 	}
 	return buf;
+}
+
+int cmdline_check(const char *line, char *err, size_t errlen)
+{
+	size_t n = strlen(line);
+	if (n < TORO_CMDLINE_MAX)
+		return 0;
+	return error_set(err, errlen,
+	                 "arguments and environment too long: the kernel command line would be %zu "
+	                 "bytes, the kernel takes at most %u",
+	                 n, TORO_CMDLINE_MAX - 1);
 }

@@ -15,7 +15,8 @@ static const char usage[] =
     "                  [-lLIB] [-j N] [-v]\n"
     "       toro cc [--native] [--no-fpu] [-c|-S|-E] GCC-OPTIONS... FILES... [-o OUT]\n"
     "       toro run IMAGE [--mem SIZE] [--cpus N] [--timeout SEC] [--vmm auto|toro|qemu]\n"
-    "                [--accel tcg|kvm] [--console serial|virtio] [--stats] [-- ARGS...]\n"
+    "                [--accel tcg|kvm] [--console serial|virtio] [--stats]\n"
+    "                [-e|--env NAME=VALUE] [--env-file FILE] [NAME=VALUE] [-- ARGS...]\n"
     "       toro version\n";
 
 void toro_usage(FILE *f)

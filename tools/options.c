@@ -1,5 +1,6 @@
-/* Parsing of `toro run` options and sizes. Kept free of side effects so the unit tests can drive
- * it. */
+/* Parsing of `toro run` options and sizes, and of the application's environment (-e, --env-file,
+ * NAME=value). Kept free of side effects other than reading --env-file files, so the unit tests
+ * can drive it. */
 #include "toro.h"
 #include "error.h"
 
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 /* "128M", "2m", "4G", "512GiB", "1K", "1048576B"; a bare number is MiB (as QEMU's -m). */
 int parse_size(const char *s, uint64_t *bytes)
@@ -88,6 +90,130 @@ static int is_option(const char *arg, const char *name)
 	return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
 }
 
+/* Length of the environment variable name that starts s and ends at its '=', or 0 if s is not
+ * NAME=VALUE with NAME an identifier ([A-Za-z_][A-Za-z0-9_]*). */
+static size_t env_name_length(const char *s)
+{
+	if (!(isalpha((unsigned char)*s) || *s == '_'))
+		return 0;
+	size_t n = 1;
+	while (isalnum((unsigned char)s[n]) || s[n] == '_')
+		n++;
+	return s[n] == '=' ? n : 0;
+}
+
+/* Adds NAME=VALUE (checked by the caller) to o's environment; a later value for a NAME replaces
+ * the earlier one, so the last -e wins as it does for env(1). */
+static int env_add(struct run_options *o, const char *entry, size_t name_len, char *err,
+                   size_t errlen)
+{
+	char *copy = strdup(entry);
+	if (!copy)
+		return error_set(err, errlen, "out of memory for the environment");
+	for (int i = 0; i < o->nenv; i++) {
+		if (strncmp(o->env[i], entry, name_len + 1) == 0) {
+			free(o->env[i]);
+			o->env[i] = copy;
+			return 0;
+		}
+	}
+	char **grown = realloc(o->env, (size_t)(o->nenv + 1) * sizeof(*grown));
+	if (!grown) {
+		free(copy);
+		return error_set(err, errlen, "out of memory for the environment");
+	}
+	o->env = grown;
+	o->env[o->nenv++] = copy;
+	return 0;
+}
+
+/* -e/--env VALUE and bare NAME=value words; what names the source in an error. */
+static int env_option(struct run_options *o, const char *what, const char *entry, char *err,
+                      size_t errlen)
+{
+	size_t n = env_name_length(entry);
+	if (!n) {
+		const char *eq = strchr(entry, '=');
+		if (!eq)
+			return error_set(err, errlen, "%s '%s': expected NAME=VALUE", what, entry);
+		if (memchr(entry, '.', (size_t)(eq - entry)))
+			return error_set(
+			    err, errlen,
+			    "%s '%s': not an environment variable name (kernel options "
+			    "go in TORO_KERNEL_OPTIONS)",
+			    what, entry);
+		return error_set(err, errlen,
+		                 "%s '%s': not a valid environment variable name (letters, digits "
+		                 "and '_', not starting with a digit)",
+		                 what, entry);
+	}
+	return env_add(o, entry, n, err, errlen);
+}
+
+static int line_is_blank_or_comment(const char *line)
+{
+	line += strspn(line, " \t");
+	return *line == '\0' || *line == '#';
+}
+
+/* --env-file FILE: NAME=VALUE lines, the value taken as it is (no quotes or escapes); blank lines
+ * and lines starting with '#' are skipped. */
+static int env_file(struct run_options *o, const char *path, char *err, size_t errlen)
+{
+	if (!*path)
+		return error_set(err, errlen, "--env-file: no file given");
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return error_set(err, errlen, "--env-file %s: %s", path, strerror(errno));
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int rc = 0;
+	for (unsigned lineno = 1; rc == 0 && (len = getline(&line, &cap, f)) >= 0; lineno++) {
+		if ((size_t)len != strlen(line)) {
+			rc = error_set(err, errlen, "--env-file %s:%u: contains a NUL byte", path,
+			               lineno);
+			break;
+		}
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (line_is_blank_or_comment(line))
+			continue;
+		size_t n = env_name_length(line);
+		if (!n)
+			rc = error_set(
+			    err, errlen,
+			    "--env-file %s:%u: expected NAME=VALUE with NAME made of letters, "
+			    "digits and '_'",
+			    path, lineno);
+		else
+			rc = env_add(o, line, n, err, errlen);
+	}
+	if (rc == 0 && ferror(f))
+		rc = error_set(err, errlen, "--env-file %s: %s", path, strerror(errno));
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+/* A word before "--" that is not an option: the image, or NAME=value for the environment. A word
+ * with '=' and no '/' before it is taken as an assignment, so an image path with '=' in its
+ * base name needs a directory ("./a=b.elf"). */
+static int is_assignment(const char *word)
+{
+	const char *eq = strchr(word, '=');
+	return eq && memchr(word, '/', (size_t)(eq - word)) == NULL;
+}
+
+void run_options_free(struct run_options *o)
+{
+	for (int i = 0; i < o->nenv; i++)
+		free(o->env[i]);
+	free(o->env);
+	o->env = NULL;
+	o->nenv = 0;
+}
+
 int parse_run_options(int argc, char **argv, struct run_options *o, char *err, size_t errlen)
 {
 	memset(o, 0, sizeof(*o));
@@ -158,8 +284,20 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 				                 "--console %s: must be serial or virtio", v);
 		} else if (strcmp(a, "--stats") == 0) {
 			o->stats = 1;
+		} else if (is_option(a, "-e") || is_option(a, "--env")) {
+			const char *name = a[1] == 'e' ? "-e" : "--env";
+			v = option_value(argc, argv, &i, name);
+			if (env_option(o, name, v, err, errlen))
+				return -1;
+		} else if (is_option(a, "--env-file")) {
+			v = option_value(argc, argv, &i, "--env-file");
+			if (env_file(o, v, err, errlen))
+				return -1;
 		} else if (a[0] == '-' && a[1]) {
 			return error_set(err, errlen, "unknown option '%s'", a);
+		} else if (is_assignment(a)) {
+			if (env_option(o, "environment", a, err, errlen))
+				return -1;
 		} else if (!o->image) {
 			o->image = a;
 		} else {

@@ -159,9 +159,15 @@ int run_qemu(const struct run_options *o, const struct image *img)
 	const char *extra = o->console == CONSOLE_VIRTIO
 	                        ? "toro.debugcon=" QEMU_DEBUGCON_PORT " " QEMU_CONSOLE_DEVICE
 	                        : "toro.debugcon=" QEMU_DEBUGCON_PORT;
-	char *cmdline = cmdline_build(o->image, extra, o->nargs, o->args);
+	char *cmdline = cmdline_build(o->image, extra, o->nenv, o->env, o->nargs, o->args);
 	if (!cmdline) {
-		toro_error("%s: arguments too long for the kernel command line", o->image);
+		toro_error("%s: out of memory for the kernel command line", o->image);
+		return 1;
+	}
+	char err[256];
+	if (cmdline_check(cmdline, err, sizeof(err))) {
+		toro_error("%s: %s", o->image, err);
+		free(cmdline);
 		return TORO_EXIT_USAGE;
 	}
 	char exit_file[] = "/tmp/toro-exit-XXXXXX";

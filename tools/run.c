@@ -70,10 +70,11 @@ static const char *software_kvm_obstacle(const struct image *img)
 
 static int run_in_monitor(const struct run_options *o, const struct image *img)
 {
-	char *cmdline = cmdline_build(o->image, NULL, o->nargs, o->args);
+	/* The monitor adds its device words and checks the whole line (cmdline_check). */
+	char *cmdline = cmdline_build(o->image, NULL, o->nenv, o->env, o->nargs, o->args);
 	if (!cmdline) {
-		toro_error("%s: arguments too long for the kernel command line", o->image);
-		return TORO_EXIT_USAGE;
+		toro_error("%s: out of memory for the kernel command line", o->image);
+		return 1;
 	}
 	struct vmm_config cfg = {
 	    .name = o->image,
@@ -99,6 +100,45 @@ static int run_in_monitor(const struct run_options *o, const struct image *img)
 	return TORO_EXIT_USAGE;
 }
 
+/* What toro_run does once the options are parsed; o's environment is freed by the caller. */
+static int toro_run_parsed(struct run_options *o)
+{
+	char err[256];
+	/* --accel chooses QEMU's accelerator: it asks for QEMU, and makes no sense with ours. */
+	if (o->accel != ACCEL_DEFAULT) {
+		if (o->vmm == VMM_TORO) {
+			toro_error("run: --accel applies to QEMU only (--vmm qemu); the built-in monitor "
+			           "always uses KVM");
+			return TORO_EXIT_USAGE;
+		}
+		o->vmm = VMM_QEMU;
+	}
+	struct image img;
+	if (image_open(o->image, &img, err, sizeof(err))) {
+		toro_error("%s: %s", o->image, err);
+		return TORO_EXIT_USAGE;
+	}
+	int rc;
+	const char *obstacle;
+	char why[300];
+	if (o->vmm == VMM_QEMU) {
+		rc = run_qemu(o, &img);
+	} else if (o->vmm == VMM_AUTO && kvm_unusable_reason(why, sizeof(why)) && qemu_installed()) {
+		toro_error("%s; running in QEMU instead", why);
+		rc = run_qemu(o, &img);
+	} else if (o->vmm == VMM_AUTO && (obstacle = software_kvm_obstacle(&img)) &&
+	           kvm_host_is_software() && kvm_host_usable()) {
+		toro_error("%s: %s, and this host's /dev/kvm is a software KVM that cannot run its "
+		           "FPU/SSE code; running in QEMU",
+		           o->image, obstacle);
+		rc = run_qemu(o, &img);
+	} else {
+		rc = run_in_monitor(o, &img);
+	}
+	image_close(&img);
+	return rc;
+}
+
 int toro_run(int argc, char **argv)
 {
 	if (toro_wants_help(argc, argv)) {
@@ -109,39 +149,10 @@ int toro_run(int argc, char **argv)
 	char err[256];
 	if (parse_run_options(argc, argv, &o, err, sizeof(err))) {
 		toro_error("run: %s", err);
+		run_options_free(&o);
 		return TORO_EXIT_USAGE;
 	}
-	/* --accel chooses QEMU's accelerator: it asks for QEMU, and makes no sense with ours. */
-	if (o.accel != ACCEL_DEFAULT) {
-		if (o.vmm == VMM_TORO) {
-			toro_error("run: --accel applies to QEMU only (--vmm qemu); the built-in monitor "
-			           "always uses KVM");
-			return TORO_EXIT_USAGE;
-		}
-		o.vmm = VMM_QEMU;
-	}
-	struct image img;
-	if (image_open(o.image, &img, err, sizeof(err))) {
-		toro_error("%s: %s", o.image, err);
-		return TORO_EXIT_USAGE;
-	}
-	int rc;
-	const char *obstacle;
-	char why[300];
-	if (o.vmm == VMM_QEMU) {
-		rc = run_qemu(&o, &img);
-	} else if (o.vmm == VMM_AUTO && kvm_unusable_reason(why, sizeof(why)) && qemu_installed()) {
-		toro_error("%s; running in QEMU instead", why);
-		rc = run_qemu(&o, &img);
-	} else if (o.vmm == VMM_AUTO && (obstacle = software_kvm_obstacle(&img)) &&
-	           kvm_host_is_software() && kvm_host_usable()) {
-		toro_error("%s: %s, and this host's /dev/kvm is a software KVM that cannot run its "
-		           "FPU/SSE code; running in QEMU",
-		           o.image, obstacle);
-		rc = run_qemu(&o, &img);
-	} else {
-		rc = run_in_monitor(&o, &img);
-	}
-	image_close(&img);
+	int rc = toro_run_parsed(&o);
+	run_options_free(&o);
 	return rc;
 }

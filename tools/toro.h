@@ -24,11 +24,15 @@ struct run_options {
 	int stats;
 	int nargs; /* application arguments (after "--") */
 	char **args;
+	int nenv; /* the application's environment: NAME=VALUE, malloc'd, one per NAME */
+	char **env;
 };
 
-/* Options (options.c). Both return 0, or -1 with a one-line reason in err. */
+/* Options (options.c). Both return 0, or -1 with a one-line reason in err. parse_run_options
+ * reads --env-file files; call run_options_free on o afterwards, whatever it returned. */
 int parse_size(const char *s, uint64_t *bytes);
 int parse_run_options(int argc, char **argv, struct run_options *o, char *err, size_t errlen);
+void run_options_free(struct run_options *o);
 
 int toro_build(int argc, char **argv);
 int toro_cc(int argc, char **argv);

@@ -12,7 +12,7 @@
 #include <kernel/time.h>
 #include <toro/abi/start_info.h>
 
-#define CMDLINE_MAX       4096
+#define CMDLINE_MAX       TORO_CMDLINE_MAX
 #define LOW_MEMORY_END    0x100000 /* below 1 MiB: firmware tables and future SMP trampoline */
 #define APP_STACK_MIN     (64ul << 10)
 #define APP_STACK_MAX     (8ul << 20)

@@ -43,6 +43,21 @@ expect cpus-0 "--cpus 0: must be a number from 1" -- "$TORO" run "$hello" --cpus
 expect unknown-option "unknown option '--bogus'" -- "$TORO" run "$hello" --bogus
 expect accel-with-toro "--accel applies to QEMU only" -- "$TORO" run "$hello" --vmm toro --accel tcg
 expect no-image "no image given" -- "$TORO" run
+expect env-bad-name "-e '1A=x': not a valid environment variable name" -- "$TORO" run "$hello" -e 1A=x
+expect env-no-value "--env 'HOME': expected NAME=VALUE" -- "$TORO" run "$hello" --env HOME
+expect env-missing "-e '': expected NAME=VALUE" -- "$TORO" run "$hello" -e
+expect env-word-bad-name "environment 'A-B=1': not a valid environment variable name" -- "$TORO" run "$hello" A-B=1
+expect env-word-kernel-option "'toro.madt=1': not an environment variable name \(kernel options go in TORO_KERNEL_OPTIONS\)" -- "$TORO" run "$hello" toro.madt=1
+printf '# settings\n\nGOOD=1\nnot an assignment\n' >"$tmp/bad.env"
+expect env-file-bad-line "--env-file $tmp/bad.env:4: expected NAME=VALUE" -- "$TORO" run "$hello" --env-file "$tmp/bad.env"
+expect env-file-missing "--env-file $tmp/missing.env: No such file" -- "$TORO" run "$hello" --env-file "$tmp/missing.env"
+# Arguments or environment the kernel command line (4095 bytes) cannot hold: refused before
+# anything boots, by either monitor, never cut.
+long=$(printf '%5000s' '' | tr ' ' x)
+for vmm in toro qemu auto; do
+	expect "too-long-args-$vmm" "hello.elf: arguments and environment too long: .* at most 4095" -- "$TORO" run "$hello" --vmm "$vmm" -- "$long"
+	expect "too-long-env-$vmm" "hello.elf: arguments and environment too long: .* at most 4095" -- "$TORO" run "$hello" --vmm "$vmm" -e "BIG=$long"
+done
 expect unknown-command "unknown command 'frob'" -- sh -c "'$TORO' frob 2>&1 >/dev/null | head -1 >&2; exit 2"
 expect build-no-output "build: no output image" -- "$TORO" build "$tmp/nopvh.c"
 expect build-missing-source "build: .*missing.c: No such file" -- "$TORO" build "$tmp/missing.c" -o "$tmp/x.elf"

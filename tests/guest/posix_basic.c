@@ -1,4 +1,4 @@
-/* POSIX boot through musl: printf, arguments, environment from kernel options, exit codes
+/* POSIX boot through musl: printf, arguments, the environment toro run passes (-e, NAME=value), exit codes
  * through return and exit(), and the system calls musl's startup and stdio need. */
 // BUILD:
 // CASE: boot | | 0 | ^posix boot ok$ && ^argc=1$ && ^argv\[0\]=posix_basic$
@@ -12,6 +12,7 @@
 // CASE: mem-128M | --mem 128M | 0 | ^posix boot ok$
 // CASE: mem-4G | --mem 4G | 0 | ^posix boot ok$
 // CASE: syscalls | -- syscalls | 0 | ^uname: Toro x86_64$ && ^pid=1$ && ^clock: ok$ && ^realtime: from the host$ && ^random: ok$ && ^enosys: ok$ && ^winsize: 24x80$ && ^stdin: eof$ && ^tls: ok$
+// CASE: env | -e "A=two words" --env 'B=x"y\z=w' -e C= D=plain --env=E=first -e E=last -e 'F=-- a.b' -- env | 0 | ^A=<two words>$ && ^B=<x"y\\z=w>$ && ^C=<>$ && ^D=<plain>$ && ^E=<last>$ && ^F=<-- a.b>$ && ^G=unset$ && ^argc=2$
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,20 @@ static int check_syscalls(void)
 	return 0;
 }
 
+/* The variables the env case sets with toro run -e/--env and NAME=value, and one it does not. */
+static int print_env(void)
+{
+	const char *names[] = {"A", "B", "C", "D", "E", "F", "G"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *v = getenv(names[i]);
+		if (v)
+			printf("%s=<%s>\n", names[i], v);
+		else
+			printf("%s=unset\n", names[i]);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	printf("posix boot ok\n");
@@ -83,6 +98,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 2 && strcmp(argv[1], "syscalls") == 0)
 		return check_syscalls();
+	if (argc == 2 && strcmp(argv[1], "env") == 0)
+		return print_env();
 	for (int i = 1; i < argc; i++)
 		printf("argv[%d]=<%s>\n", i, argv[i]);
 	return argv[argc] == NULL ? 0 : 99;

@@ -1,11 +1,15 @@
 /* The kernel command line: the host's quoting (common/cmdline.c) and the kernel's splitting
- * (kernel/core/cmdline.c) must agree for any argument; and `toro run` option parsing
- * (tools/options.c). */
+ * (kernel/core/cmdline.c) must agree for any argument or environment value; `toro run` option
+ * parsing (tools/options.c), -e/--env/--env-file among them; the command line's length limit. */
 // SOURCES: kernel/core/cmdline.c tools/options.c common/cmdline.c common/error.c
 #include <kernel/cmdline.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <toro/abi/start_info.h>
 
 #include "check.h"
 #include "cmdline.h"
@@ -129,6 +133,7 @@ static void test_run_options(void)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
 		int rc = parse(bad[i], &o, err, sizeof(err));
+		run_options_free(&o);
 		CHECK(rc == -1);
 		CHECK(err[0] != '\0' && strchr(err, '\n') == NULL);
 		if (rc != -1)
@@ -141,7 +146,8 @@ static void test_kernel_cmdline(void)
 	struct run_options o;
 	char err[256];
 	CHECK(parse("dir/my.elf -- one two\\ x", &o, err, sizeof(err)) == 0);
-	char *line = cmdline_build(o.image, "virtio_mmio.device=4K@0xd0000000:5", o.nargs, o.args);
+	char *line = cmdline_build(o.image, "virtio_mmio.device=4K@0xd0000000:5", 0, NULL, o.nargs,
+	                           o.args);
 	/* "toro.argv0=my toro.realtime=<now in ns> <extra> -- args" */
 	const char *tail = " virtio_mmio.device=4K@0xd0000000:5 -- one \"two\\\\\" x";
 	CHECK(strncmp(line, "toro.argv0=my toro.realtime=", 28) == 0);
@@ -152,7 +158,7 @@ static void test_kernel_cmdline(void)
 
 	/* Diagnostic options from TORO_KERNEL_OPTIONS come after the extra words, before "--". */
 	setenv("TORO_KERNEL_OPTIONS", " toro.xapic\ttoro.madt  ", 1);
-	line = cmdline_build(o.image, "x=1", o.nargs, o.args);
+	line = cmdline_build(o.image, "x=1", 0, NULL, o.nargs, o.args);
 	const char *tail2 = " x=1 toro.xapic toro.madt -- one \"two\\\\\" x";
 	CHECK(strlen(line) > strlen(tail2) && strcmp(line + strlen(line) - strlen(tail2), tail2) == 0);
 	free(line);
@@ -167,6 +173,132 @@ static void test_kernel_cmdline(void)
 	CHECK_STR(name, "a-very-");
 }
 
+/* Writes text to a new temporary file; returns its path (static storage, one at a time). */
+static const char *temp_file(const char *text)
+{
+	static char path[64];
+	snprintf(path, sizeof(path), "/tmp/toro-unit-env-XXXXXX");
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static int parse_words(int argc, const char **words, struct run_options *o, char *err,
+                       size_t errlen)
+{
+	return parse_run_options(argc, (char **)words, o, err, errlen);
+}
+
+static void test_env_options(void)
+{
+	struct run_options o;
+	char err[256];
+	const char *ok[] = {"-e",         "A=two words", "--env",         "B=x\"y\\z=w", "C=",
+	                    "img.elf",    "D=plain",     "--env=E=first", "-e",          "E=last",
+	                    "_F9=-- a.b", "--",          "G=arg"};
+	CHECK(parse_words(13, ok, &o, err, sizeof(err)) == 0);
+	CHECK_STR(o.image, "img.elf");
+	CHECK(o.nenv == 6 && o.nargs == 1);
+	if (o.nenv == 6) {
+		CHECK_STR(o.env[0], "A=two words");
+		CHECK_STR(o.env[1], "B=x\"y\\z=w");
+		CHECK_STR(o.env[2], "C=");
+		CHECK_STR(o.env[3], "D=plain");
+		CHECK_STR(o.env[4], "E=last"); /* a later value replaces, in the first's place */
+		CHECK_STR(o.env[5], "_F9=-- a.b");
+	}
+	CHECK_STR(o.args[0], "G=arg"); /* after "--" it is an argument */
+
+	/* The values reach the kernel as the same words, before "--". */
+	char *line = cmdline_build(o.image, NULL, o.nenv, o.env, o.nargs, o.args);
+	CHECK(line != NULL && cmdline_check(line, err, sizeof(err)) == 0);
+	char *cursor = line;
+	CHECK(strncmp(cmdline_next_word(&cursor), "toro.argv0=", 11) == 0);
+	CHECK(strncmp(cmdline_next_word(&cursor), "toro.realtime=", 14) == 0);
+	for (int i = 0; i < o.nenv; i++)
+		CHECK_STR(cmdline_next_word(&cursor), o.env[i]);
+	CHECK_STR(cmdline_next_word(&cursor), "--");
+	CHECK_STR(cmdline_next_word(&cursor), "G=arg");
+	CHECK(cmdline_next_word(&cursor) == NULL);
+	free(line);
+	run_options_free(&o);
+
+	/* An image path with '=' in it is still the image when a directory is given. */
+	const char *path_eq[] = {"./a=b.elf", "X=1"};
+	CHECK(parse_words(2, path_eq, &o, err, sizeof(err)) == 0);
+	CHECK_STR(o.image, "./a=b.elf");
+	CHECK(o.nenv == 1);
+	run_options_free(&o);
+
+	const char *bad[][3] = {
+		{"img.elf", "-e", "1A=x"},     {"img.elf", "-e", "NOVALUE"},
+		{"img.elf", "--env", "A-B=1"}, {"img.elf", "-e", "=x"},
+		{"img.elf", "toro.madt=1", ""}, {"img.elf", "B-C=1", ""},
+		{"img.elf", "--env-file", "/nonexistent/toro-env"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int n = bad[i][2][0] ? 3 : 2;
+		err[0] = '\0';
+		int rc = parse_words(n, bad[i], &o, err, sizeof(err));
+		run_options_free(&o);
+		CHECK(rc == -1 && err[0] && strchr(err, '\n') == NULL);
+		if (rc != -1)
+			fprintf(stderr, "accepted: '%s %s'\n", bad[i][1], bad[i][2]);
+	}
+	const char *last[] = {"img.elf", "-e"};
+	CHECK(parse_words(2, last, &o, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "expected NAME=VALUE") != NULL);
+	run_options_free(&o);
+}
+
+static void test_env_file(void)
+{
+	struct run_options o;
+	char err[256];
+	const char *path = temp_file("# a comment\n\nA=1\n  \t\n  # indented comment\r\n"
+	                             "B=with spaces and \"quotes\" = \\\r\nC=\nA=2");
+	const char *words[] = {"img.elf", "--env-file", path, "-e", "D=4"};
+	CHECK(parse_words(5, words, &o, err, sizeof(err)) == 0);
+	CHECK(o.nenv == 4);
+	if (o.nenv == 4) {
+		CHECK_STR(o.env[0], "A=2");
+		CHECK_STR(o.env[1], "B=with spaces and \"quotes\" = \\");
+		CHECK_STR(o.env[2], "C=");
+		CHECK_STR(o.env[3], "D=4");
+	}
+	run_options_free(&o);
+	unlink(path);
+
+	path = temp_file("A=1\n\nnot an assignment\n");
+	const char *bad[] = {"img.elf", "--env-file", path};
+	CHECK(parse_words(3, bad, &o, err, sizeof(err)) == -1);
+	char want[128];
+	snprintf(want, sizeof(want), "%s:3:", path);
+	CHECK(strstr(err, want) != NULL && strchr(err, '\n') == NULL);
+	run_options_free(&o);
+	unlink(path);
+
+	path = temp_file(" A=1\n");
+	CHECK(parse_words(3, bad, &o, err, sizeof(err)) == -1);
+	run_options_free(&o);
+	unlink(path);
+}
+
+static void test_cmdline_limit(void)
+{
+	char err[256];
+	char *line = malloc(TORO_CMDLINE_MAX + 1);
+	memset(line, 'a', TORO_CMDLINE_MAX);
+	line[TORO_CMDLINE_MAX] = '\0';
+	CHECK(cmdline_check(line, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "too long") != NULL && strstr(err, "4095") != NULL);
+	line[TORO_CMDLINE_MAX - 1] = '\0';
+	CHECK(cmdline_check(line, err, sizeof(err)) == 0);
+	free(line);
+}
+
 int main(void)
 {
 	test_split();
@@ -174,5 +306,8 @@ int main(void)
 	test_sizes();
 	test_run_options();
 	test_kernel_cmdline();
+	test_env_options();
+	test_env_file();
+	test_cmdline_limit();
 	return check_summary("cmdline");
 }

@@ -1,7 +1,7 @@
 /* The monitor's guest memory and boot structures: the checked guest-address translation
  * (overflow, boundaries, zero length, the hole below 4 GiB) and what the PVH loader writes
  * (start_info, memory map, command line, MP table), parsed back as a kernel would. */
-// SOURCES: common/image.c vmm/kvm/pvh.c vmm/kvm/guest.c vmm/kvm/mptable.c common/error.c
+// SOURCES: common/image.c vmm/kvm/pvh.c vmm/kvm/guest.c vmm/kvm/mptable.c common/error.c common/cmdline.c
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,6 +1,7 @@
 /* PVH boot (Xen's hvm_start_info version 1, Firecracker's docs/pvh.md): the image's segments
  * and the structures the kernel reads at its 32-bit entry, all placed by layout.h. */
 #include "pvh.h"
+#include "cmdline.h"
 #include "error.h"
 
 #include <stdarg.h>
@@ -57,9 +58,10 @@ int pvh_check(const struct image *img, const struct guest_mem *m, const char *cm
 			    "(try a larger --mem)",
 			    (unsigned long long)s->paddr, (unsigned long long)s->memsz, ram);
 	}
-	if (strlen(cmdline) >= LAYOUT_CMDLINE_MAX)
-		return error_set(err, errlen, "kernel command line of %zu bytes is longer than %llu",
-		            strlen(cmdline), LAYOUT_CMDLINE_MAX - 1);
+	/* The kernel takes less than the slot holds; a longer line would be cut, so refuse it. */
+	_Static_assert(TORO_CMDLINE_MAX <= LAYOUT_CMDLINE_MAX, "the kernel's line fits its slot");
+	if (cmdline_check(cmdline, err, errlen))
+		return -1;
 	if (mptable_size(cpus) > LAYOUT_MPTABLE_END - LAYOUT_MPTABLE_ADDR)
 		return error_set(err, errlen, "MP table for %d CPUs does not fit", cpus);
 	if (!guest_range_ok(m, 0, LAYOUT_KERNEL_ADDR))

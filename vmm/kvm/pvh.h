@@ -20,7 +20,7 @@
 #define PVH_SEL_TSS     0x18
 
 /* Whether every segment of img lies inside guest RAM and clear of the boot structures, and the
- * command line fits its slot. Needs only the layout of m, not its mapping. Returns 0, or -1 with
+ * command line fits the kernel's limit (TORO_CMDLINE_MAX). Needs only the layout of m, not its mapping. Returns 0, or -1 with
  * a one-line reason in err. */
 int pvh_check(const struct image *img, const struct guest_mem *m, const char *cmdline, int cpus,
               char *err, size_t errlen);

@@ -12,6 +12,10 @@
 /* ELF note (owner "Xen") whose descriptor holds the 32-bit physical entry address. */
 #define XEN_ELFNOTE_PHYS32_ENTRY 18u
 
+/* The longest command line the kernel takes, with its NUL: it copies the line into a buffer of
+ * this size before any memory is set up. Hosts refuse a longer line rather than let it be cut. */
+#define TORO_CMDLINE_MAX 4096u
+
 /* Memory map entry types, as in the e820 convention. */
 #define HVM_MEMMAP_RAM      1u
 #define HVM_MEMMAP_RESERVED 2u
