@@ -15,7 +15,6 @@
 
 /* The CPU's frame of a fault, which a handler's frame is built from (the Linux signal frame
  * is x86-64's, as all of kernel/sys is). */
-#include "../arch/x86_64/trap.h"
 
 #define SIGSET_SIZE 8 /* Linux's kernel sigset_t: rt_* calls refuse any other size */
 #define SIG_DFL     0

@@ -129,4 +129,26 @@ static inline __attribute__((always_inline)) uintptr_t arch_frame_pointer(void)
 	return (uintptr_t)__builtin_frame_address(0);
 }
 
+/* The register frame entry.S builds for a CPU exception (x86-64 layout), for the fault paths
+ * of POSIX images: signal delivery reads and rewrites it. */
+struct trap_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error;
+	uint64_t rip, cs, rflags, rsp, ss;
+};
+_Static_assert(sizeof(struct trap_frame) == 22 * 8, "matches trap_common in entry.S");
+
+/* For POSIX images only (syscall.c; called first by trap_signal_hook): a page fault or general
+ * protection fault inside the user-copy helpers (usercopy.S) means the application handed the
+ * system-call layer a bad pointer; f then resumes at the helper's -EFAULT return. Returns 1 if
+ * it did that. Native images link none of it, so their trap_handle stays as small as it was. */
+int trap_fixup_user_access(struct trap_frame *f, int vector);
+
+/* Set by POSIX images only (kernel/sys/signal.c, which native images never link): takes a fault
+ * in application code. -1 when it redirected f to the application's handler, the signal whose
+ * default action ends the VM (exit 128 + signal, as a Linux shell shows it), or 0 for a fault
+ * that is not the application's (the native exit code, 128 + vector). */
+extern int (*trap_signal_hook)(struct trap_frame *f, int vector, uint64_t cr2);
+
 #endif
