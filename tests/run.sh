@@ -160,7 +160,13 @@ collect() {
 }
 export -f collect
 
-run_guest() { # n name spec; sets ok and why
+# Inside the nested VM, a guest whose vCPU the emulated SVM ran with the L1 kernel's registers
+# (the monitor's report puts it at a RIP in the upper half, where our guests never run) is an
+# emulator failure, not a test result: such a case is run once more, and the result says so.
+VM_CORRUPTION='(was at|last known state.*:) RIP ffff[89a-f][0-9a-f]{11}'
+export VM_CORRUPTION
+
+run_guest() { # n name spec; sets ok and why (and note, for a rerun)
 	local n=$1 name=$2 out=$RESULTS/$1.out image vmm cname opts want pats args=()
 	IFS='|' read -r image vmm cname opts want pats <<<"$3"
 	image="$BUILD/tests/guest/$image.elf"
@@ -168,12 +174,19 @@ run_guest() { # n name spec; sets ok and why
 	pats=$(echo "$pats" | sed 's/^ *//; s/ *$//')
 	# The options are split as a shell would (quotes, backslashes), without evaluating them.
 	mapfile -d '' -t args < <(printf '%s' "$opts" | xargs -r printf '%s\0')
-	timeout -k 5 120 "$TORO" run "$image" --vmm "$vmm" --timeout 60 "${args[@]}" \
-		</dev/null >"$out" 2>&1
-	local rc=$?
+	local attempt rc
+	note=""
+	for attempt in 1 2; do
+		timeout -k 5 120 "$TORO" run "$image" --vmm "$vmm" --timeout 60 "${args[@]}" \
+			</dev/null >"$out" 2>&1
+		rc=$?
+		[ "$rc" != "$want" ] && [ -n "${TEST_IN_VM:-}" ] && [ $attempt = 1 ] &&
+			grep -Eq -- "$VM_CORRUPTION" "$out" || break
+		note="; run again: the nested KVM ran the first attempt with the host's registers"
+	done
 	ok=1 why=""
 	if [ "$rc" != "$want" ]; then
-		ok=0 why="exit status $rc, expected $want"
+		ok=0 why="exit status $rc, expected $want$note"
 		return
 	fi
 	local rest=$pats p
@@ -207,7 +220,7 @@ run_e2e() { # n name script
 }
 
 run_one() {
-	local n=$1 name=$2 kind=$3 spec=$4 start secs ok why rc
+	local n=$1 name=$2 kind=$3 spec=$4 start secs ok why rc note=
 	start=$(date +%s.%N)
 	case $kind in
 	unit)
@@ -228,7 +241,7 @@ run_one() {
 	esac
 	secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
 	if [ $ok = 1 ]; then
-		result "$n" 0 pass "$(printf 'PASS %s (%.1fs)' "$name" "$secs")"
+		result "$n" 0 pass "$(printf 'PASS %s (%.1fs%s)' "$name" "$secs" "${note:-}")"
 	else
 		result "$n" 0 fail "$(printf 'FAIL %s: %s\n' "$name" "$why"; tail -n 25 "$RESULTS/$n.out" | sed 's/^/    | /')"
 	fi
