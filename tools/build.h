@@ -4,6 +4,8 @@
 #ifndef TOOLS_BUILD_H
 #define TOOLS_BUILD_H
 
+#include <stddef.h>
+
 /* A NULL-terminated argument vector that grows; the strings are not owned. */
 struct argv_list {
 	const char **v;
@@ -30,6 +32,10 @@ int has_suffix(const char *s, const char *suffix);
 
 /* Runs l (l->v[0] found in $PATH); its exit status, or -1 if it could not run. */
 int run_command(const struct argv_list *l, int verbose);
+
+/* The first line gcc prints for a query command, kept in buf (asked once: an empty buf means not
+ * yet); fallback if gcc says nothing. */
+const char *gcc_query(const char *command, char *buf, size_t len, const char *fallback);
 
 /* gcc and the options that compile application code for Toro, without the user's flags, the
  * input or the output: appended to l. */

@@ -93,8 +93,7 @@ int run_command(const struct argv_list *l, int verbose)
 	return wait_status(start_command(l, -1));
 }
 
-/* The first line gcc prints for a query option, in buf; fallback if gcc says nothing. */
-static const char *gcc_query(const char *command, char *buf, size_t len, const char *fallback)
+const char *gcc_query(const char *command, char *buf, size_t len, const char *fallback)
 {
 	if (buf[0])
 		return buf;

@@ -18,15 +18,8 @@
 static const char *libgcc_path(void)
 {
 	static char path[512];
-	if (path[0])
-		return path;
-	FILE *p = popen("gcc -print-libgcc-file-name", "r");
-	if (!p || !fgets(path, sizeof(path), p))
-		snprintf(path, sizeof(path), "/usr/lib/gcc/x86_64-linux-gnu/12/libgcc.a");
-	if (p)
-		pclose(p);
-	path[strcspn(path, "\n")] = '\0';
-	return path;
+	return gcc_query("gcc -print-libgcc-file-name", path, sizeof(path),
+	                 "/usr/lib/gcc/x86_64-linux-gnu/12/libgcc.a");
 }
 
 static int link_once(const struct build_flags *f, const struct argv_list *inputs, const char *out,
