@@ -119,20 +119,6 @@ long futex_wake_address(uint64_t addr, long n)
 	return futex_wake_requeue(addr, FUTEX_BITSET_ANY, n, 0, 0);
 }
 
-/* No timeout (NULL) is deadline 0: wait for ever. */
-static long futex_deadline(uint64_t timeout, int absolute, int realtime, uint64_t *deadline)
-{
-	*deadline = 0;
-	if (!timeout)
-		return 0;
-	uint64_t ns;
-	long err = sys_timespec_ns(timeout, &ns);
-	if (err)
-		return err;
-	*deadline = sys_deadline(ns, absolute, realtime);
-	return 0;
-}
-
 long sys_futex(const struct syscall_args *a)
 {
 	uint64_t addr = a->arg[0], val = a->arg[2], timeout = a->arg[3], addr2 = a->arg[4];
@@ -143,11 +129,11 @@ long sys_futex(const struct syscall_args *a)
 	long err;
 	switch (op) {
 	case LINUX_FUTEX_WAIT:
-		if ((err = futex_deadline(timeout, 0, 0, &deadline)))
+		if ((err = sys_timeout_deadline(timeout, 0, 0, &deadline, NULL)))
 			return err;
 		return futex_wait(addr, (uint32_t)val, deadline, FUTEX_BITSET_ANY);
 	case LINUX_FUTEX_WAIT_BITSET:
-		if ((err = futex_deadline(timeout, 1, realtime, &deadline)))
+		if ((err = sys_timeout_deadline(timeout, 1, realtime, &deadline, NULL)))
 			return err;
 		return futex_wait(addr, (uint32_t)val, deadline, val3);
 	case LINUX_FUTEX_WAKE:

@@ -33,6 +33,23 @@ uint64_t sys_deadline(uint64_t ns, int absolute, int realtime)
 	return deadline ? deadline : 1; /* 0 means "no deadline" to the scheduler */
 }
 
+long sys_timeout_deadline(uint64_t p, int absolute, int realtime, uint64_t *deadline, int *zero)
+{
+	*deadline = 0;
+	if (zero)
+		*zero = 0;
+	if (!p)
+		return 0;
+	uint64_t ns;
+	int err = sys_timespec_ns(p, &ns);
+	if (err)
+		return err;
+	if (zero)
+		*zero = ns == 0;
+	*deadline = sys_deadline(ns, absolute, realtime);
+	return 0;
+}
+
 long sys_clock_gettime(const struct syscall_args *a)
 {
 	uint64_t ns;

@@ -77,27 +77,11 @@ long sys_poll(const struct syscall_args *a)
 	return poll_files(a->arg[0], a->arg[1], deadline, timeout_ms == 0);
 }
 
-/* A timeout from a struct timespec pointer (NULL: none): the deadline and whether it is zero. */
-static long timespec_deadline(uint64_t uts, uint64_t *deadline, int *zero)
-{
-	*deadline = 0;
-	*zero = 0;
-	if (!uts)
-		return 0;
-	uint64_t ns;
-	int err = sys_timespec_ns(uts, &ns);
-	if (err)
-		return err;
-	*zero = ns == 0;
-	*deadline = sys_deadline(ns, 0, 0);
-	return 0;
-}
-
 long sys_ppoll(const struct syscall_args *a)
 {
 	uint64_t deadline;
 	int zero;
-	long err = timespec_deadline(a->arg[2], &deadline, &zero);
+	long err = sys_timeout_deadline(a->arg[2], 0, 0, &deadline, &zero);
 	if (err)
 		return err;
 	return poll_files(a->arg[0], a->arg[1], deadline, zero);
@@ -215,7 +199,7 @@ long sys_pselect6(const struct syscall_args *a)
 	uint64_t uset[3] = {a->arg[1], a->arg[2], a->arg[3]};
 	uint64_t deadline;
 	int zero;
-	long err = timespec_deadline(a->arg[4], &deadline, &zero);
+	long err = sys_timeout_deadline(a->arg[4], 0, 0, &deadline, &zero);
 	if (err)
 		return err;
 	return select_files(a->arg[0], uset, deadline, zero);

@@ -51,6 +51,11 @@ int sys_timespec_ns(uint64_t p, uint64_t *ns);
  * realtime clock. Never 0 (a deadline already passed is 1). */
 uint64_t sys_deadline(uint64_t ns, int absolute, int realtime);
 
+/* The deadline of an optional timeout: p is the program's struct timespec, or 0 for none
+ * (deadline 0: wait for ever). *zero (if asked) tells a zero timeout, which must not block.
+ * Returns 0, -EFAULT or -EINVAL. */
+long sys_timeout_deadline(uint64_t p, int absolute, int realtime, uint64_t *deadline, int *zero);
+
 /* The name of Linux system call nr, or NULL (syscall_names.c, generated). */
 const char *syscall_name(uint64_t nr);
 
