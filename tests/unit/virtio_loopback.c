@@ -83,6 +83,35 @@ static void device_attach(struct vq *dq, const struct virtq *vq)
 	CHECK(vq_enable(dq, &mem, VQ_NUM_MAX, &why) == 0);
 }
 
+/* The driver adds chains of 1..CHAIN_MAX buffers of 1..CHUNK_MAX bytes over data[*next..], in
+ * order, device-readable or (device_writes) device-writable, while it has descriptors; each
+ * chain's cookie is its flight, kept at the index of its head. Returns how many it added. */
+static size_t driver_add_chains(struct virtq *vq, uint8_t *data, size_t *next, int device_writes,
+                                struct flight *flights)
+{
+	size_t chains = 0;
+	while (*next < DATA_SIZE) {
+		unsigned want = 1 + rng(CHAIN_MAX), n = 0;
+		struct virtq_buf bufs[CHAIN_MAX];
+		size_t at = *next;
+		for (; n < want && at < DATA_SIZE; n++) {
+			uint32_t len = 1 + rng(CHUNK_MAX);
+			if (len > DATA_SIZE - at)
+				len = (uint32_t)(DATA_SIZE - at);
+			bufs[n] = (struct virtq_buf){(uint64_t)(uintptr_t)(data + at), len};
+			at += len;
+		}
+		if (virtq_free_descriptors(vq) < n)
+			break;
+		struct flight *f = &flights[vq->free_head];
+		*f = (struct flight){*next, (uint32_t)(at - *next)};
+		CHECK(virtq_add(vq, bufs, device_writes ? 0 : n, device_writes ? n : 0, f) == 0);
+		*next = at;
+		chains++;
+	}
+	return chains;
+}
+
 /* Driver → device: chains of device-readable buffers holding the data in order; the device
  * copies them out and returns each with length 0. */
 static void test_2_7_driver_to_device(void)
@@ -99,25 +128,7 @@ static void test_2_7_driver_to_device(void)
 	size_t sent = 0, received = 0, chains = 0, collected = 0, multi = 0;
 	while (collected < DATA_SIZE) {
 		/* The driver adds chains while it has descriptors. */
-		while (sent < DATA_SIZE) {
-			unsigned want = 1 + rng(CHAIN_MAX), n = 0;
-			struct virtq_buf bufs[CHAIN_MAX];
-			size_t start = sent, at = sent;
-			for (; n < want && at < DATA_SIZE; n++) {
-				uint32_t len = 1 + rng(CHUNK_MAX);
-				if (len > DATA_SIZE - at)
-					len = (uint32_t)(DATA_SIZE - at);
-				bufs[n] = (struct virtq_buf){(uint64_t)(uintptr_t)(src + at), len};
-				at += len;
-			}
-			if (virtq_free_descriptors(&vq) < n)
-				break;
-			struct flight *f = &flights[vq.free_head];
-			*f = (struct flight){start, (uint32_t)(at - start)};
-			CHECK(virtq_add(&vq, bufs, n, 0, f) == 0);
-			sent = at;
-			chains++;
-		}
+		chains += driver_add_chains(&vq, src, &sent, 0, flights);
 		virtq_kick_prepare(&vq);
 		/* The device takes everything available, in order. */
 		struct vq_chain c;
@@ -170,25 +181,7 @@ static void test_2_7_device_to_driver(void)
 	struct flight flights[QUEUE_SIZE];
 	size_t posted = 0, produced = 0, chains = 0, collected = 0;
 	while (collected < DATA_SIZE) {
-		while (posted < DATA_SIZE) {
-			unsigned want = 1 + rng(CHAIN_MAX), n = 0;
-			struct virtq_buf bufs[CHAIN_MAX];
-			size_t start = posted, at = posted;
-			for (; n < want && at < DATA_SIZE; n++) {
-				uint32_t len = 1 + rng(CHUNK_MAX);
-				if (len > DATA_SIZE - at)
-					len = (uint32_t)(DATA_SIZE - at);
-				bufs[n] = (struct virtq_buf){(uint64_t)(uintptr_t)(dst + at), len};
-				at += len;
-			}
-			if (virtq_free_descriptors(&vq) < n)
-				break;
-			struct flight *f = &flights[vq.free_head];
-			*f = (struct flight){start, (uint32_t)(at - start)};
-			CHECK(virtq_add(&vq, bufs, 0, n, f) == 0);
-			posted = at;
-			chains++;
-		}
+		chains += driver_add_chains(&vq, dst, &posted, 1, flights);
 		virtq_kick_prepare(&vq);
 		struct vq_chain c;
 		const char *why = NULL;
