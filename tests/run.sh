@@ -251,7 +251,8 @@ export -f result run_guest run_e2e run_one
 # --- The nested VM ------------------------------------------------------------------------------
 # Runs this script inside it for the tests sent there, after the local ones are started. Its
 # console (the kernel's messages) is kept after the run for a look at what went wrong.
-VM_LOG=$BUILD/kvm-vm/console.log
+# (A run on test fixtures, tests/e2e/harness.sh's, keeps its own.)
+VM_LOG=$BUILD/kvm-vm/console${TEST_GUEST_DIR:+-fixtures}.log
 start_vm() {
 	local args=(env TEST_IN_VM=1 TEST_JOBS=2 TEST_KINDS="${TEST_KINDS:-unit guest e2e}"
 		tests/run.sh build "$FILTER")

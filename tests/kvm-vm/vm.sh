@@ -14,6 +14,7 @@
 # for the init. The initramfs also carries the host's bash and the GNU tools the test scripts use,
 # with their shared libraries, so the scripts behave inside as they do outside. Environment:
 # TEST_VM_TIMEOUT (seconds for the whole VM, default 1200), TEST_VM_MEM (default 3G),
+# TEST_VM_SILENCE (seconds without output before the VM counts as stuck, default 300),
 # TEST_VM_MONITOR (a Unix socket path for QEMU's monitor, to look into a VM that hangs).
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -159,12 +160,22 @@ run() {
 		-append "console=ttyS0 quiet panic=-1" \
 		-serial "file:$log" -serial "file:$out" ${TEST_VM_MONITOR:+-monitor "unix:$TEST_VM_MONITOR,server,nowait"} \
 		</dev/null >>"$log" 2>&1 &
-	local qemu=$! waited=0
+	local qemu=$! waited=0 size=0 silent=0 now
 	# The command's status line is the end of the run: a VM that has not powered off 20 s after
-	# it (its kernel stuck on the way down) is stopped.
+	# it (its kernel stuck on the way down) is stopped. So is one whose command has printed
+	# nothing for TEST_VM_SILENCE seconds (default 300, above any one test's limit inside): the
+	# emulated SVM has been seen to keep both vCPUs in a nested guest for good.
 	while kill -0 "$qemu" 2>/dev/null; do
 		if grep -q '^@@kvm-vm exit' "$out" 2>/dev/null && [ $((waited += 1)) -gt 20 ]; then
 			echo "kvm-vm: the VM did not power off after the command ended; stopped" >>"$log"
+			kill "$qemu"
+			break
+		fi
+		now=$(stat -c %s "$out" 2>/dev/null || echo 0)
+		if [ "$now" != "$size" ]; then
+			size=$now silent=0
+		elif [ $((silent += 1)) -gt "${TEST_VM_SILENCE:-300}" ]; then
+			echo "kvm-vm: the command printed nothing for ${TEST_VM_SILENCE:-300} s: the VM is stuck; stopped" >>"$log"
 			kill "$qemu"
 			break
 		fi
