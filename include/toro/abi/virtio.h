@@ -137,4 +137,74 @@ struct virtio_console_config {
 };
 _Static_assert(sizeof(struct virtio_console_config) == 12, "console config layout");
 
+/* §5.10 socket device. */
+#define VIRTIO_VSOCK_F_STREAM    0
+#define VIRTIO_VSOCK_F_SEQPACKET 1
+
+#define VIRTIO_VSOCK_RX_QUEUE    0
+#define VIRTIO_VSOCK_TX_QUEUE    1
+#define VIRTIO_VSOCK_EVENT_QUEUE 2
+
+#define VSOCK_CID_HYPERVISOR 0
+#define VSOCK_CID_LOCAL      1
+#define VSOCK_CID_HOST       2
+#define VSOCK_PORT_ANY       0xffffffffu
+
+struct virtio_vsock_config {
+	uint64_t guest_cid;
+};
+_Static_assert(sizeof(struct virtio_vsock_config) == 8, "vsock config layout");
+
+/* Every packet starts with this header (little-endian, packed), followed by len bytes of
+ * payload for VIRTIO_VSOCK_OP_RW. */
+struct virtio_vsock_hdr {
+	uint64_t src_cid;
+	uint64_t dst_cid;
+	uint32_t src_port;
+	uint32_t dst_port;
+	uint32_t len;
+	uint16_t type; /* VIRTIO_VSOCK_TYPE_* */
+	uint16_t op;   /* VIRTIO_VSOCK_OP_* */
+	uint32_t flags;
+	uint32_t buf_alloc; /* the sender's receive buffer size */
+	uint32_t fwd_cnt;   /* bytes the sender has consumed from its receive buffer */
+} __attribute__((packed));
+_Static_assert(sizeof(struct virtio_vsock_hdr) == 44, "vsock header layout");
+
+#define VIRTIO_VSOCK_TYPE_STREAM    1
+#define VIRTIO_VSOCK_TYPE_SEQPACKET 2
+
+#define VIRTIO_VSOCK_OP_INVALID        0
+#define VIRTIO_VSOCK_OP_REQUEST        1
+#define VIRTIO_VSOCK_OP_RESPONSE       2
+#define VIRTIO_VSOCK_OP_RST            3
+#define VIRTIO_VSOCK_OP_SHUTDOWN       4
+#define VIRTIO_VSOCK_OP_RW             5
+#define VIRTIO_VSOCK_OP_CREDIT_UPDATE  6
+#define VIRTIO_VSOCK_OP_CREDIT_REQUEST 7
+
+/* flags of VIRTIO_VSOCK_OP_SHUTDOWN */
+#define VIRTIO_VSOCK_SHUTDOWN_RCV  1 /* the sender will receive no more */
+#define VIRTIO_VSOCK_SHUTDOWN_SEND 2 /* the sender will send no more */
+
+/* The event queue's one event (§5.10.6.7). */
+#define VIRTIO_VSOCK_EVENT_TRANSPORT_RESET 0
+struct virtio_vsock_event {
+	uint32_t id;
+};
+_Static_assert(sizeof(struct virtio_vsock_event) == 4, "vsock event layout");
+
+/* §5.11 file system device. */
+#define VIRTIO_FS_F_NOTIFICATION 0
+
+#define VIRTIO_FS_HIPRIO_QUEUE  0
+#define VIRTIO_FS_REQUEST_QUEUE 1 /* the first of num_request_queues */
+
+struct virtio_fs_config {
+	char tag[36]; /* UTF-8, NUL-padded, not necessarily NUL-terminated */
+	uint32_t num_request_queues;
+	/* notify_buf_size follows only with VIRTIO_FS_F_NOTIFICATION, which we do not offer */
+};
+_Static_assert(sizeof(struct virtio_fs_config) == 40, "virtio-fs config layout");
+
 #endif
