@@ -90,6 +90,11 @@ int vq_pop(struct vq *q, const struct guest_mem *m, struct vq_chain *c, const ch
 	return 1;
 }
 
+void vq_unpop(struct vq *q)
+{
+	q->last_avail--;
+}
+
 void vq_push(struct vq *q, uint16_t head, uint32_t len)
 {
 	struct virtq_used_elem e = {head, len};

@@ -50,6 +50,9 @@ int vq_enable(struct vq *q, const struct guest_mem *m, uint16_t num_max, const c
  * descriptors are skipped; indirect descriptors are refused (not offered). */
 int vq_pop(struct vq *q, const struct guest_mem *m, struct vq_chain *c, const char **why);
 
+/* Gives back the chain vq_pop took last, unused: the next vq_pop takes it again. */
+void vq_unpop(struct vq *q);
+
 /* Returns chain head to the driver with len bytes written into its device-writable buffers. */
 void vq_push(struct vq *q, uint16_t head, uint32_t len);
 
