@@ -662,6 +662,12 @@ int main(void)
 	                           .nforwards = 1,
 	                           .forwards = {{htonl(INADDR_LOOPBACK), fwd_port, 7000}},
 	                           .hold_ms = 400};
+	/* A stale socket file, as a killed run leaves: replaced. */
+	int stale = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	CHECK(bind(stale, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	close(stale);
 	char err[256];
 	mux = vsock_muxer_open(&cfg, err, sizeof(err));
 	if (!mux) {
