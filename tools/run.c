@@ -72,8 +72,9 @@ static const char *software_kvm_obstacle(const struct image *img)
 static int run_in_qemu(const struct run_options *o, const struct image *img)
 {
 	if (o->vsock.enabled) {
-		toro_error("run: --vsock, --forward and --cid are not available with --vmm qemu yet; "
-		           "they need the built-in monitor (--vmm toro)");
+		toro_error(
+		    "run: --vsock, --forward and --cid are not available with --vmm qemu yet; "
+		    "they need the built-in monitor (--vmm toro)");
 		return TORO_EXIT_USAGE;
 	}
 	return run_qemu(o, img);
@@ -119,8 +120,9 @@ static int toro_run_parsed(struct run_options *o)
 	/* --accel chooses QEMU's accelerator: it asks for QEMU, and makes no sense with ours. */
 	if (o->accel != ACCEL_DEFAULT) {
 		if (o->vmm == VMM_TORO) {
-			toro_error("run: --accel applies to QEMU only (--vmm qemu); the built-in monitor "
-			           "always uses KVM");
+			toro_error(
+			    "run: --accel applies to QEMU only (--vmm qemu); the built-in monitor "
+			    "always uses KVM");
 			return TORO_EXIT_USAGE;
 		}
 		o->vmm = VMM_QEMU;
@@ -135,7 +137,8 @@ static int toro_run_parsed(struct run_options *o)
 	char why[300];
 	if (o->vmm == VMM_QEMU) {
 		rc = run_in_qemu(o, &img);
-	} else if (o->vmm == VMM_AUTO && kvm_unusable_reason(why, sizeof(why)) && qemu_installed()) {
+	} else if (o->vmm == VMM_AUTO && kvm_unusable_reason(why, sizeof(why)) &&
+	           qemu_installed()) {
 		toro_error("%s; running in QEMU instead", why);
 		rc = run_in_qemu(o, &img);
 	} else if (o->vmm == VMM_AUTO && (obstacle = software_kvm_obstacle(&img)) &&

@@ -24,7 +24,7 @@ struct run_options {
 	enum console_choice console;
 	int stats;
 	struct vsock_config vsock; /* --vsock, --forward, --cid */
-	int nargs; /* application arguments (after "--") */
+	int nargs;                 /* application arguments (after "--") */
 	char **args;
 	int nenv; /* the application's environment: NAME=VALUE, malloc'd, one per NAME */
 	char **env;

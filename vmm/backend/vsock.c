@@ -411,14 +411,16 @@ static int vsock_listen_unix(struct vsock_muxer *m, char *err, size_t errlen)
 	struct stat st;
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
-			return error_set(err, errlen, "--vsock %s: exists and is not a socket", path);
+			return error_set(err, errlen, "--vsock %s: exists and is not a socket",
+			                 path);
 		/* A socket someone still listens on is in use; one no one answers is stale. */
 		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		int live = probe >= 0 && connect(probe, (struct sockaddr *)&a, sizeof(a)) == 0;
 		if (probe >= 0)
 			close(probe);
 		if (live)
-			return error_set(err, errlen, "--vsock %s: in use by another program", path);
+			return error_set(err, errlen, "--vsock %s: in use by another program",
+			                 path);
 		unlink(path);
 	}
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -26,8 +26,8 @@ struct vsock_forward {
 
 /* What the command line asked for (parsed by tools/options.c). */
 struct vsock_config {
-	int enabled;      /* a vsock device at all */
-	uint64_t guest_cid; /* 3 up to 0xfffffffe */
+	int enabled;          /* a vsock device at all */
+	uint64_t guest_cid;   /* 3 up to 0xfffffffe */
 	const char *uds_path; /* --vsock PATH, or NULL */
 	int nforwards;
 	struct vsock_forward forwards[VSOCK_FORWARDS_MAX];

@@ -182,7 +182,8 @@ static int conn_data_from_guest(struct vsock_conn *c, uint32_t len, const struct
 	c->m->stats.bytes_from_guest += len;
 	size_t done = 0;
 	if (!c->pending_len && len) {
-		struct msghdr msg = {.msg_iov = (struct iovec *)payload, .msg_iovlen = (size_t)niov};
+		struct msghdr msg = {.msg_iov = (struct iovec *)payload,
+		                     .msg_iovlen = (size_t)niov};
 		ssize_t n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 			vsock_conn_reset(c);
@@ -287,7 +288,8 @@ void vsock_conn_recv(struct vsock_conn *c, const struct virtio_vsock_hdr *h,
                      const struct iovec *payload, int niov)
 {
 	if (c->state != CONN_CONNECTING && c->state != CONN_ESTABLISHED)
-		return; /* held (the guest knows nothing of it) or closing (our RST is on its way) */
+		return; /* held (the guest knows nothing of it) or closing (our RST is on its way)
+		         */
 	c->peer_buf_alloc = h->buf_alloc;
 	c->peer_fwd_cnt = h->fwd_cnt;
 	if (conn_recv_op(c, h, payload, niov))
@@ -359,8 +361,8 @@ static ssize_t conn_read_host(struct vsock_conn *c, const struct iovec *iov, int
 
 /* Data for the guest, or the end of the host's stream. Returns 1 with h written, 0 when there
  * was none, -1 when the connection broke (reset; c is then CLOSING). */
-static int conn_fill_data(struct vsock_conn *c, struct virtio_vsock_hdr *h,
-                          const struct iovec *iov, int niov, size_t room)
+static int conn_fill_data(struct vsock_conn *c, struct virtio_vsock_hdr *h, const struct iovec *iov,
+                          int niov, size_t room)
 {
 	uint32_t credit = conn_credit(c);
 	size_t max = room < credit ? room : credit;

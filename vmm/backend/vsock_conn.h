@@ -10,14 +10,15 @@
 
 /* What we grant the guest for each connection, and so the most we ever buffer for one host peer
  * that reads slowly (Linux's default vsock buffer size). */
-#define VSOCK_BUF_ALLOC    (256u * 1024)
-#define VSOCK_CONN_MAX     4096 /* connections at once; more are refused */
-#define VSOCK_HELD_MAX     64   /* host connections held for a guest not listening yet */
-#define VSOCK_RETRY_MS     100  /* between REQUESTs to a guest that is not listening yet */
-#define VSOCK_HASH_BUCKETS 1024
-#define VSOCK_REPLIES_MAX  64 /* RSTs to packets of no connection, waiting for receive buffers */
-#define VSOCK_LINE_MAX     32 /* "CONNECT 4294967295\n" fits */
-#define VSOCK_LOCAL_PORT_FIRST (1u << 30) /* ports of host-initiated connections, as Firecracker */
+#define VSOCK_BUF_ALLOC        (256u * 1024)
+#define VSOCK_CONN_MAX         4096 /* connections at once; more are refused */
+#define VSOCK_HELD_MAX         64   /* host connections held for a guest not listening yet */
+#define VSOCK_RETRY_MS         100  /* between REQUESTs to a guest that is not listening yet */
+#define VSOCK_HASH_BUCKETS     1024
+#define VSOCK_REPLIES_MAX      64 /* RSTs to packets of no connection, waiting for receive buffers */
+#define VSOCK_LINE_MAX         32         /* "CONNECT 4294967295\n" fits */
+#define VSOCK_LOCAL_PORT_FIRST (1u << 30) /* ports of host-initiated connections, as Firecracker   \
+	                                   */
 
 enum vsock_conn_state {
 	CONN_HANDSHAKE,   /* a Unix client; its CONNECT line is being read */
@@ -44,14 +45,14 @@ struct vsock_conn {
 	int fd; /* the host socket; -1 once closed */
 	struct event_source *src;
 	enum vsock_conn_state state;
-	uint32_t local_port; /* ours (the host's) */
-	uint32_t peer_port;  /* the guest's */
-	int unix_client;     /* owed "OK <local_port>\n" when the guest answers */
-	unsigned send;       /* SEND_* */
+	uint32_t local_port;     /* ours (the host's) */
+	uint32_t peer_port;      /* the guest's */
+	int unix_client;         /* owed "OK <local_port>\n" when the guest answers */
+	unsigned send;           /* SEND_* */
 	uint32_t shutdown_flags; /* of our SHUTDOWN: VIRTIO_VSOCK_SHUTDOWN_* */
-	int host_readable;   /* the host socket said it has input we have not drained */
-	int host_eof;        /* it said end of stream */
-	int host_shut_wr;    /* we shut its write half (the guest sends no more) */
+	int host_readable;       /* the host socket said it has input we have not drained */
+	int host_eof;            /* it said end of stream */
+	int host_shut_wr;        /* we shut its write half (the guest sends no more) */
 	int guest_no_send, guest_no_recv; /* the guest's SHUTDOWN flags */
 	/* Host to guest: the guest's buffer and what it consumed, what we sent. */
 	uint32_t peer_buf_alloc, peer_fwd_cnt, tx_cnt;

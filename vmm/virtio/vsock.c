@@ -151,7 +151,8 @@ static int vsock_receive(struct virtio_dev *d, const char **why)
 	int filled = 0;
 	while (!*why && v->be.has_rx(v->be.ctx)) {
 		if (vq_pop(q, d->mem, &v->chain, why) <= 0)
-			break; /* no buffers: the back end waits for the driver's next notification */
+			break; /* no buffers: the back end waits for the driver's next notification
+			        */
 		uint32_t len = 0;
 		int r = vsock_receive_one(v, &v->chain, &len, why);
 		if (r <= 0) {
@@ -174,7 +175,8 @@ void virtio_vsock_process(struct virtio_dev *d)
 		return;
 	/* Receiving first frees the back end's room for replies, which transmitting needs; each
 	 * round takes at least one chain, so the rings' sizes bound the loop. */
-	while (!why && d->queues[VIRTIO_VSOCK_TX_QUEUE].ready && d->queues[VIRTIO_VSOCK_RX_QUEUE].ready) {
+	while (!why && d->queues[VIRTIO_VSOCK_TX_QUEUE].ready &&
+	       d->queues[VIRTIO_VSOCK_RX_QUEUE].ready) {
 		int progress = vsock_receive(d, &why);
 		if (!why)
 			progress |= vsock_transmit(d, &why);
