@@ -120,9 +120,8 @@ static int toro_run_parsed(struct run_options *o)
 	/* --accel chooses QEMU's accelerator: it asks for QEMU, and makes no sense with ours. */
 	if (o->accel != ACCEL_DEFAULT) {
 		if (o->vmm == VMM_TORO) {
-			toro_error(
-			    "run: --accel applies to QEMU only (--vmm qemu); the built-in monitor "
-			    "always uses KVM");
+			toro_error("run: --accel applies to QEMU only (--vmm qemu); the built-in monitor "
+			           "always uses KVM");
 			return TORO_EXIT_USAGE;
 		}
 		o->vmm = VMM_QEMU;

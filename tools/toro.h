@@ -23,8 +23,9 @@ struct run_options {
 	enum accel_choice accel;
 	enum console_choice console;
 	int stats;
-	struct vsock_config vsock; /* --vsock, --forward, --cid */
-	int nargs;                 /* application arguments (after "--") */
+	/* --vsock, --forward, --cid */
+	struct vsock_config vsock;
+	int nargs; /* application arguments (after "--") */
 	char **args;
 	int nenv; /* the application's environment: NAME=VALUE, malloc'd, one per NAME */
 	char **env;

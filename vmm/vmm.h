@@ -15,14 +15,16 @@
 #define VMM_NO_KVM (-1)
 
 struct vmm_config {
-	const char *name;                 /* the image path, for messages */
-	const struct image *image;        /* validated; kept open by the caller during the run */
-	uint64_t mem;                     /* bytes of guest RAM, TORO_MEM_MIN to TORO_MEM_MAX */
-	int cpus;                         /* 1 to TORO_CPUS_MAX */
-	double timeout;                   /* seconds; 0: none */
-	enum console_choice console;      /* COM1 alone, or also a virtio console */
-	int stats;                        /* print --stats on stderr after the run */
-	const struct vsock_config *vsock; /* a virtio-vsock device and its muxer, or NULL */
+	const char *name;            /* the image path, for messages */
+	const struct image *image;   /* validated; kept open by the caller during the run */
+	uint64_t mem;                /* bytes of guest RAM, TORO_MEM_MIN to TORO_MEM_MAX */
+	int cpus;                    /* 1 to TORO_CPUS_MAX */
+	double timeout;              /* seconds; 0: none */
+	enum console_choice console; /* COM1 alone, or also a virtio console */
+	int stats;                   /* print --stats on stderr after the run */
+
+	/* A virtio-vsock device and its host side (backend/vsock.h), or NULL for none. */
+	const struct vsock_config *vsock;
 
 	/* The kernel command line (common/cmdline.h); the monitor puts the words that name its
 	 * devices (virtio_mmio.device=) in front. */
