@@ -48,7 +48,8 @@ static struct vsock_muxer *mux;
 static struct event_loop ev;
 static char sock_path[64];
 static uint16_t rx_last_used, tx_last_used;
-static uint32_t guest_fwd_cnt; /* what the fake guest says it consumed */
+static uint32_t guest_fwd_cnt;  /* what the fake guest says it consumed */
+static uint64_t extra_features; /* offered features the fake driver accepts besides the usual */
 
 /* Where each queue's rings are: queue q at 0x10000 * (q + 1). */
 static uint64_t ring_gpa(unsigned q)
@@ -124,7 +125,8 @@ static void driver_init(int post_rx)
 	guest_fwd_cnt = 0;
 	wr(VIRTIO_MMIO_STATUS, 0);
 	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	uint64_t features = (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_VSOCK_F_STREAM);
+	uint64_t features =
+	    (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_VSOCK_F_STREAM) | extra_features;
 	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
 	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
 	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
@@ -638,6 +640,30 @@ static void test_malformed(void)
 	close(fd);
 }
 
+/* §2.7.10: with VIRTIO_F_EVENT_IDX an interrupt comes only when used_event asks for one, and
+ * the device asks for notifications with avail_event when it finds a queue empty. */
+static void test_2_7_10_event_idx(void)
+{
+	extra_features = 1ull << VIRTIO_F_EVENT_IDX;
+	driver_init(1);
+	extra_features = 0;
+	CHECK(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
+	avail(VIRTIO_VSOCK_TX_QUEUE)->ring[QNUM] = (uint16_t)(tx_last_used + 100); /* never */
+	uint16_t u = used(VIRTIO_VSOCK_RX_QUEUE)->idx;
+	avail(VIRTIO_VSOCK_RX_QUEUE)->ring[QNUM] = (uint16_t)(u + 1); /* at the second packet */
+	irqs = 0;
+	struct virtio_vsock_hdr h;
+	tx(VIRTIO_VSOCK_OP_RW, 1000, 2000, "x", 1);
+	CHECK(rx_expect(&h, VIRTIO_VSOCK_OP_RST));
+	CHECK(irqs == 0);
+	tx(VIRTIO_VSOCK_OP_RW, 1000, 2000, "x", 1);
+	CHECK(rx_expect(&h, VIRTIO_VSOCK_OP_RST));
+	CHECK(irqs == 1);
+	uint16_t avail_event;
+	memcpy(&avail_event, &used(VIRTIO_VSOCK_TX_QUEUE)->ring[QNUM], 2);
+	CHECK(avail_event == avail(VIRTIO_VSOCK_TX_QUEUE)->idx);
+}
+
 static uint16_t free_tcp_port(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -695,6 +721,7 @@ int main(void)
 	test_slow_host_reader();
 	test_no_rx_buffers();
 	test_reset_closes();
+	test_2_7_10_event_idx();
 	test_malformed();
 
 	vsock_muxer_close(mux);

@@ -207,7 +207,7 @@ static void vsock_reset(struct virtio_dev *d)
 const struct virtio_device_ops virtio_vsock_ops = {
     .name = "virtio-vsock",
     .device_id = VIRTIO_ID_VSOCK,
-    .features = 1ull << VIRTIO_VSOCK_F_STREAM,
+    .features = (1ull << VIRTIO_VSOCK_F_STREAM) | (1ull << VIRTIO_F_EVENT_IDX),
     .num_queues = VSOCK_QUEUES,
     .queue_num_max = VSOCK_QUEUE_NUM,
     .config_size = sizeof(struct virtio_vsock_config),
