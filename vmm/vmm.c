@@ -91,7 +91,6 @@ static void vmm_run_vcpus(struct machine *mc)
 	signals_disarm_watchdog();
 	aps_stop(mc);
 	event_stop(&mc->events);
-	board_close(&mc->board);
 	pthread_mutex_lock(&mc->dev_lock);
 	term_flush();
 	pthread_mutex_unlock(&mc->dev_lock);
@@ -100,6 +99,7 @@ static void vmm_run_vcpus(struct machine *mc)
 			vcpu_report_where(&mc->cpus[i]);
 	if (mc->cfg->stats)
 		stats_print(mc);
+	board_close(&mc->board);
 }
 
 int vmm_run(const struct vmm_config *cfg)
