@@ -99,6 +99,7 @@
 #define LINUX_EINTR     4
 #define LINUX_ETIMEDOUT 110
 #define LINUX_EPIPE     32
+#define LINUX_EMSGSIZE  90
 
 /* mmap */
 #define LINUX_PROT_READ           0x1
