@@ -135,9 +135,8 @@ static void stream_rate(size_t len)
 	toro_thread_join(t);
 	toro_free(buf);
 	uint64_t per_s = (uint64_t)count * 1000000000ull / (ns ? ns : 1);
-	toro_printf("stream-%s: %lu messages/s, %lu MB/s (%d messages of %lu bytes, core 1 to 0)\n",
-	            len == SMALL ? "64B" : "64KiB", (unsigned long)per_s,
-	            (unsigned long)(per_s * len / 1000000), count, (unsigned long)len);
+	toro_printf("stream-%s: %lu messages/s (%d messages of %lu bytes, core 1 to 0)\n",
+	            len == SMALL ? "64B" : "64KiB", (unsigned long)per_s, count, (unsigned long)len);
 }
 
 int main(int argc, char **argv)

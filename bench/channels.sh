@@ -44,7 +44,12 @@ for vmm in qemu toro; do
 		[ -n "$line" ] || { echo "  $key: no result"; continue; }
 		med=$(echo "$runs" | grep "^$key:" | awk '{ print $2 }' | sort -n |
 			awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-		printf '  %-13s %s %s\n' "$key" "$med" "$(echo "$line" | cut -d' ' -f3-)"
+		rest=$(echo "$line" | cut -d' ' -f3-)
+		case $key in stream-*) # bytes per second from the median rate and the message size
+			size=$(echo "$line" | sed -E 's/.* of ([0-9]+) bytes.*/\1/')
+			rest="$rest, $(echo "$med $size" | awk '{ printf "%.1f", $1 * $2 / 1e6 }') MB/s" ;;
+		esac
+		printf '  %-13s %s %s\n' "$key" "$med" "$rest"
 	done
 done
 exit 0
