@@ -81,6 +81,8 @@ for vmm in qemu toro; do
 	want_status 1
 	want_line out '^intercore needs at least 2 cores'
 	report
+done
+for vmm in qemu toro; do
 	check "intercore-bad-rounds@$vmm" "$vmm" || continue
 	run "$TORO" run "$BUILD/examples/intercore.elf" --cpus 2 --vmm "$vmm" --timeout 30 -- 3x
 	want_status 2
