@@ -13,15 +13,15 @@
 
 #include <stdint.h>
 
-#define SELF_ROUNDS   2000
-#define SMALL         64
+#define SELF_ROUNDS 2000
+#define SMALL       64
 
 void *memcpy(void *restrict dst, const void *restrict src, size_t n); /* kernel/lib/memcpy.c */
 
-#define MARKER(name)                                                                          \
-	__attribute__((noinline)) void name(void)                                             \
-	{                                                                                     \
-		__asm__ volatile("");                                                         \
+#define MARKER(name)                                                                               \
+	__attribute__((noinline)) void name(void)                                                  \
+	{                                                                                          \
+		__asm__ volatile("");                                                              \
 	}
 MARKER(bench_chan_self_begin)
 MARKER(bench_chan_self_end)
@@ -136,7 +136,8 @@ static void stream_rate(size_t len)
 	toro_free(buf);
 	uint64_t per_s = (uint64_t)count * 1000000000ull / (ns ? ns : 1);
 	toro_printf("stream-%s: %lu messages/s (%d messages of %lu bytes, core 1 to 0)\n",
-	            len == SMALL ? "64B" : "64KiB", (unsigned long)per_s, count, (unsigned long)len);
+	            len == SMALL ? "64B" : "64KiB", (unsigned long)per_s, count,
+	            (unsigned long)len);
 }
 
 int main(int argc, char **argv)

@@ -27,12 +27,19 @@ static long parse_count(const char *s)
 	return v;
 }
 
-/* Appends text and then a number to buf (which has room: MSG_CAP bytes are plenty); returns
- * the new end. The native API has printf to the console only, so messages are built by hand. */
-static char *append(char *end, const char *text, unsigned long v)
+/* Append text or a decimal number at end (the buffer has room: MSG_CAP bytes are plenty) and
+ * return the new end, NUL-terminated. The native API prints to the console only, so messages
+ * are built by hand. */
+static char *put_text(char *end, const char *text)
 {
 	while (*text)
 		*end++ = *text++;
+	*end = 0;
+	return end;
+}
+
+static char *put_number(char *end, unsigned long v)
+{
 	char digits[24];
 	int n = 0;
 	do
@@ -65,12 +72,12 @@ static void *answer_pings(void *arg)
 			return (void *)1;
 		}
 		msg[n] = 0;
-		if (!starts_with(msg, "ping "))
-			return 0; /* "stop" */
-		char *end = append(reply, "pong ", 0) - 1; /* the round number is the ping's */
-		for (const char *p = msg + 5; *p; p++)
-			*end++ = *p;
-		end = append(end, " from core ", toro_core_id());
+		if (!starts_with(msg, "ping ")) /* "stop" */
+			return 0;
+		char *end = put_text(reply, "pong ");
+		end = put_text(end, msg + 5); /* the round number, as the ping gave it */
+		end = put_text(end, " from core ");
+		end = put_number(end, toro_core_id());
 		if (toro_chan_send(0, reply, (size_t)(end - reply) + 1) < 0)
 			return (void *)1;
 	}
@@ -98,7 +105,8 @@ int main(int argc, char **argv)
 	for (long r = 0; r < rounds; r++) {
 		for (unsigned c = 1; c < npeers; c++) {
 			char ping[MSG_CAP], pong[MSG_CAP];
-			size_t len = (size_t)(append(ping, "ping ", (unsigned long)r) - ping);
+			char *end = put_number(put_text(ping, "ping "), (unsigned long)r);
+			size_t len = (size_t)(end - ping);
 			uint64_t t0 = toro_time_ns();
 			if (toro_chan_send(c, ping, len + 1) < 0 ||
 			    toro_chan_recv(c, pong, sizeof pong) < 0) {
@@ -106,9 +114,10 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			uint64_t ns = toro_time_ns() - t0;
-			toro_printf("Core[0] -> Core[%u]: %s, Core[%u] -> Core[0]: %s, %lu.%lu us\n", c,
-			            ping, c, pong, (unsigned long)(ns / 1000),
-			            (unsigned long)(ns % 1000 / 100));
+			toro_printf(
+			    "Core[0] -> Core[%u]: %s, Core[%u] -> Core[0]: %s, %lu.%lu us\n", c,
+			    ping, c, pong, (unsigned long)(ns / 1000),
+			    (unsigned long)(ns % 1000 / 100));
 			min_ns = ns < min_ns ? ns : min_ns;
 			max_ns = ns > max_ns ? ns : max_ns;
 			total_ns += ns;
@@ -121,11 +130,11 @@ int main(int argc, char **argv)
 	for (unsigned c = 1; c < npeers; c++)
 		failed |= toro_thread_join(peers[c]) != 0;
 	if (exchanges)
-		toro_printf("%ld rounds, %lu round trips over %u cores: min %lu us, avg %lu us, "
-		            "max %lu us\n",
-		            rounds, (unsigned long)exchanges, npeers, (unsigned long)(min_ns / 1000),
-		            (unsigned long)(total_ns / exchanges / 1000),
-		            (unsigned long)(max_ns / 1000));
+		toro_printf(
+		    "%ld rounds, %lu round trips over %u cores: min %lu us, avg %lu us, "
+		    "max %lu us\n",
+		    rounds, (unsigned long)exchanges, npeers, (unsigned long)(min_ns / 1000),
+		    (unsigned long)(total_ns / exchanges / 1000), (unsigned long)(max_ns / 1000));
 	else
 		toro_printf("0 rounds\n");
 	return failed;

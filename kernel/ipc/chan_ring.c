@@ -73,8 +73,8 @@ int chan_ring_put(struct chan_ring *r, const void *buf, size_t len)
 	}
 	r->data_head += (uint32_t)len;
 	/* The bytes and descriptors are written before the consumer can see the new index (it
-	 * acquires avail_idx before it reads a descriptor), as a virtio driver writes the ring entry
-	 * before the avail index. */
+	 * acquires avail_idx before it reads a descriptor), as a virtio driver writes the ring
+	 * entry before the avail index. */
 	__atomic_store_n(&r->avail_idx, (uint16_t)(r->avail_idx + ndesc), __ATOMIC_RELEASE);
 	return 0;
 }
@@ -97,7 +97,7 @@ long chan_ring_get(struct chan_ring *r, void *buf, size_t cap)
 	if (!desc_in_bounds(r, d0))
 		return -LINUX_EIO;
 	if (d0->flags & VIRTQ_DESC_F_NEXT) {
-		/* A chain is published whole, and its second piece is the next slot, at offset 0. */
+		/* A chain is published whole; its second piece is the next slot, at offset 0. */
 		if ((uint16_t)(avail - used) < 2 || d0->next != ((used + 1) & mask))
 			return -LINUX_EIO;
 		d1 = &r->desc[d0->next];

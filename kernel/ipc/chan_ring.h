@@ -14,9 +14,9 @@
 /* The largest message, and the most descriptors one takes: a message whose bytes wrap around
  * the end of the data area is a chain of two, as a virtio driver would give a buffer in two
  * pieces. */
-#define CHAN_MSG_MAX        (64u << 10)
-#define CHAN_MSG_MAX_DESCS  2
-#define CHAN_CACHE_LINE     64
+#define CHAN_MSG_MAX       (64u << 10)
+#define CHAN_MSG_MAX_DESCS 2
+#define CHAN_CACHE_LINE    64
 
 /* Descriptors are struct virtq_desc: addr is an offset into the data area (not an address, so
  * the consumer can bound it), len the bytes there, VIRTQ_DESC_F_NEXT chains the second piece.

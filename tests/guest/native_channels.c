@@ -25,13 +25,13 @@
 
 static int failures;
 
-#define EXPECT(cond)                                                                        \
-	do {                                                                                \
-		if (!(cond)) {                                                              \
-			toro_printf("FAIL line %d on core %u: %s\n", __LINE__, toro_core_id(), \
-			            #cond);                                                 \
-			__atomic_fetch_add(&failures, 1, __ATOMIC_RELAXED);                 \
-		}                                                                           \
+#define EXPECT(cond)                                                                               \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			toro_printf("FAIL line %d on core %u: %s\n", __LINE__, toro_core_id(),     \
+			            #cond);                                                        \
+			__atomic_fetch_add(&failures, 1, __ATOMIC_RELAXED);                        \
+		}                                                                                  \
 	} while (0)
 
 static int rounds = 10;
@@ -88,7 +88,8 @@ static void test_all_to_one(void)
 	toro_thread *t[2 * 64];
 	for (unsigned c = 1; c < cores; c++)
 		for (unsigned k = 0; k < 2; k++)
-			t[2 * (c - 1) + k] = toro_thread_create(c, send_tagged, (void *)(unsigned long)k, 0);
+			t[2 * (c - 1) + k] =
+			    toro_thread_create(c, send_tagged, (void *)(unsigned long)k, 0);
 	unsigned next[64][2] = {{0}};
 	unsigned total = threads * (unsigned)rounds;
 	for (unsigned i = 0; i < total; i++) {

@@ -175,7 +175,8 @@ static void test_damaged_descriptors(void)
 	CHECK(chan_ring_put(&t.r, msg, 16) == 0);
 	t.desc[0].addr = 60;
 	CHECK(chan_ring_get(&t.r, got, sizeof got) == -LINUX_EIO);
-	t.desc[0] = (struct virtq_desc){.addr = 0, .len = 16, .flags = VIRTQ_DESC_F_NEXT, .next = 1};
+	t.desc[0] =
+	    (struct virtq_desc){.addr = 0, .len = 16, .flags = VIRTQ_DESC_F_NEXT, .next = 1};
 	CHECK(chan_ring_get(&t.r, got, sizeof got) == -LINUX_EIO); /* only one published */
 	CHECK(chan_ring_put(&t.r, msg, 16) == 0);
 	t.desc[0].next = 3;
@@ -260,8 +261,8 @@ static void test_two_threads(void)
 	CHECK(d.bad == 0);
 	CHECK(d.sent_sum == d.received_sum);
 	CHECK(chan_ring_empty(&d.t.r));
-	printf("two threads: %u messages, producer found the ring full %u times\n",
-	       THREAD_MESSAGES, d.full_retries);
+	printf("two threads: %u messages, producer found the ring full %u times\n", THREAD_MESSAGES,
+	       d.full_retries);
 	ring_free(&d.t);
 }
 

@@ -6,8 +6,8 @@
 
 #include <stddef.h>
 
-#define CHAN_ANY      (-1)  /* chan_recv: from any core */
-#define CHAN_NONBLOCK 1     /* flags: -EAGAIN instead of waiting */
+#define CHAN_ANY      (-1) /* chan_recv: from any core */
+#define CHAN_NONBLOCK 1    /* flags: -EAGAIN instead of waiting */
 
 /* Sends len bytes to core dst; 0 or -errno (-EINVAL, -EMSGSIZE, -ENOMEM, -EAGAIN with
  * CHAN_NONBLOCK). Called from threads only, never from interrupt handlers. */
