@@ -580,17 +580,33 @@ static void test_no_rx_buffers(void)
 	close(fd);
 }
 
-/* A driver reset with connections open: the host peers see their connections end. */
-static void test_reset_closes(void)
+/* A driver reset with connections open: the host peers of connections the guest knew see them
+ * end; a host connection still waiting for the guest is asked for again (a driver resets the
+ * device as it starts, and a client may have connected before the guest booted). */
+static void test_reset_closes(uint16_t fwd_port)
 {
 	driver_init(1);
 	uint32_t hport;
 	int fd = connect_via_unix(61, &hport);
+	int waiting = tcp_connect(fwd_port);
+	struct virtio_vsock_hdr h;
+	CHECK(rx_expect(&h, VIRTIO_VSOCK_OP_REQUEST) && h.dst_port == 7000);
 	wr(VIRTIO_MMIO_STATUS, 0);
 	char c;
 	CHECK(read_some(fd, &c, 1, 2000) == 0);
 	close(fd);
 	struct vsock_muxer_stats st;
+	vsock_muxer_get_stats(mux, &st);
+	CHECK(st.connections == 1);
+	driver_init(1);
+	CHECK(rx_expect(&h, VIRTIO_VSOCK_OP_REQUEST) && h.dst_port == 7000);
+	tx(VIRTIO_VSOCK_OP_RESPONSE, 7000, h.src_port, NULL, 0);
+	CHECK(write(waiting, "again", 5) == 5);
+	char data[4096];
+	CHECK(rx_wait(&h, data, 2000, 1) && h.op == VIRTIO_VSOCK_OP_RW && h.len == 5);
+	wr(VIRTIO_MMIO_STATUS, 0);
+	CHECK(read_some(waiting, &c, 1, 2000) == 0);
+	close(waiting);
 	vsock_muxer_get_stats(mux, &st);
 	CHECK(st.connections == 0);
 }
@@ -720,7 +736,7 @@ int main(void)
 	test_held_until_listen(fwd_port);
 	test_slow_host_reader();
 	test_no_rx_buffers();
-	test_reset_closes();
+	test_reset_closes(fwd_port);
 	test_2_7_10_event_idx();
 	test_malformed();
 

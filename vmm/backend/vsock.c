@@ -216,15 +216,32 @@ static void vsock_free_all(struct vsock_muxer *m)
 	vsock_timer_set(m, 0);
 }
 
+/* The driver reset the device: the connections the guest knew end (their host peers see the
+ * end of the stream); host connections still waiting for the guest stay, and a REQUEST the old
+ * driver may have seen is sent again to the new one. A driver resets the device when it starts,
+ * so connections made before the guest booted wait for it. */
+static void vsock_device_reset(struct vsock_muxer *m)
+{
+	m->nreplies = 0;
+	struct vsock_conn *next;
+	for (struct vsock_conn *c = m->all; c; c = next) {
+		next = c->all_next;
+		if (c->state == CONN_ESTABLISHED || c->state == CONN_CLOSING)
+			vsock_conn_free(c);
+		else if (c->state == CONN_CONNECTING)
+			vsock_conn_request(c);
+	}
+}
+
 /* Takes the device lock for an event handler and carries out a reset the driver asked for on
- * another thread. Returns 1 if it did (every connection is gone). */
+ * another thread. Returns 1 if it did (connections may be gone). */
 static int vsock_lock(struct vsock_muxer *m)
 {
 	pthread_mutex_lock(&m->dev->lock);
 	if (!m->reset_pending)
 		return 0;
 	m->reset_pending = 0;
-	vsock_free_all(m);
+	vsock_device_reset(m);
 	return 1;
 }
 
@@ -234,12 +251,24 @@ static void vsock_unlock(struct vsock_muxer *m)
 	pthread_mutex_unlock(&m->dev->lock);
 }
 
+/* Whether c is still one of m's connections (after a reset that may have ended it). */
+static int vsock_conn_alive(const struct vsock_muxer *m, const struct vsock_conn *c)
+{
+	for (const struct vsock_conn *i = m->all; i; i = i->all_next)
+		if (i == c)
+			return 1;
+	return 0;
+}
+
 static void vsock_conn_event(void *ctx, uint32_t events)
 {
 	struct vsock_conn *c = ctx;
 	struct vsock_muxer *m = c->m;
-	if (!vsock_lock(m))
-		vsock_conn_host_event(c, events);
+	if (vsock_lock(m) && !vsock_conn_alive(m, c)) {
+		vsock_unlock(m);
+		return;
+	}
+	vsock_conn_host_event(c, events);
 	vsock_unlock(m);
 }
 
@@ -374,7 +403,7 @@ static void vsock_be_reset(void *ctx)
 {
 	struct vsock_muxer *m = ctx;
 	if (m->ev && event_on_loop_thread(m->ev)) {
-		vsock_free_all(m);
+		vsock_device_reset(m);
 		return;
 	}
 	m->reset_pending = 1;
