@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -656,6 +657,39 @@ static void test_malformed(void)
 	close(fd);
 }
 
+/* Out of file descriptors: the listeners are not watched (no busy loop on a connection that
+ * cannot be accepted) until a connection ends. */
+static void test_out_of_descriptors(uint16_t fwd_port)
+{
+	driver_init(1);
+	uint32_t hport;
+	int fd = connect_via_unix(63, &hport);
+	struct rlimit old, low;
+	getrlimit(RLIMIT_NOFILE, &old);
+	int next = dup(0); /* the lowest free descriptor: the client gets it, accept none */
+	close(next);
+	low = old;
+	low.rlim_cur = (rlim_t)next + 1;
+	setrlimit(RLIMIT_NOFILE, &low);
+	int waiting = tcp_connect(fwd_port);
+	CHECK(waiting >= 0);
+	pump(250); /* the deadline timer stops at its first tick with nothing waiting */
+	CHECK(event_poll(&ev, 50) == 0); /* nothing ready: the listener is paused */
+	struct vsock_muxer_stats st;
+	vsock_muxer_get_stats(mux, &st);
+	CHECK(st.connections == 1);
+	setrlimit(RLIMIT_NOFILE, &old);
+	tx(VIRTIO_VSOCK_OP_RST, 63, hport, NULL, 0); /* a connection ends */
+	struct virtio_vsock_hdr h;
+	CHECK(rx_expect(&h, VIRTIO_VSOCK_OP_REQUEST) && h.dst_port == 7000);
+	tx(VIRTIO_VSOCK_OP_RESPONSE, 7000, h.src_port, NULL, 0);
+	close(fd);
+	close(waiting);
+	wr(VIRTIO_MMIO_STATUS, 0);
+	vsock_muxer_get_stats(mux, &st);
+	CHECK(st.connections == 0);
+}
+
 /* §2.7.10: with VIRTIO_F_EVENT_IDX an interrupt comes only when used_event asks for one, and
  * the device asks for notifications with avail_event when it finds a queue empty. */
 static void test_2_7_10_event_idx(void)
@@ -737,6 +771,7 @@ int main(void)
 	test_slow_host_reader();
 	test_no_rx_buffers();
 	test_reset_closes(fwd_port);
+	test_out_of_descriptors(fwd_port);
 	test_2_7_10_event_idx();
 	test_malformed();
 

@@ -148,6 +148,14 @@ void vsock_wait_remove(struct vsock_conn *c)
 
 static void vsock_conn_event(void *ctx, uint32_t events);
 
+static void vsock_listeners_watch(struct vsock_muxer *m, int on)
+{
+	m->listeners_paused = !on;
+	for (int i = 0; i < m->nlisteners; i++)
+		if (m->listeners[i].src)
+			event_watch(m->ev, m->listeners[i].src, on ? EPOLLIN : 0);
+}
+
 struct vsock_conn *vsock_conn_new(struct vsock_muxer *m, int fd, enum vsock_conn_state state)
 {
 	struct vsock_conn *c = calloc(1, sizeof(*c));
@@ -192,6 +200,8 @@ void vsock_conn_free(struct vsock_conn *c)
 	free(c->pending);
 	free(c);
 	m->nconns--;
+	if (m->listeners_paused)
+		vsock_listeners_watch(m, 1);
 }
 
 void vsock_reply_rst(struct vsock_muxer *m, const struct virtio_vsock_hdr *h)
@@ -275,6 +285,12 @@ static void vsock_conn_event(void *ctx, uint32_t events)
 static void vsock_accept(struct vsock_muxer *m, struct vsock_listener *l)
 {
 	int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+		/* The connection stays queued and the listener readable: stop watching the
+		 * listeners until a connection ends and frees a descriptor. */
+		vsock_listeners_watch(m, 0);
+		return;
+	}
 	if (fd < 0)
 		return;
 	struct vsock_conn *c = NULL;

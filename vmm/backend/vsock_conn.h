@@ -10,15 +10,16 @@
 
 /* What we grant the guest for each connection, and so the most we ever buffer for one host peer
  * that reads slowly (Linux's default vsock buffer size). */
-#define VSOCK_BUF_ALLOC        (256u * 1024)
-#define VSOCK_CONN_MAX         4096 /* connections at once; more are refused */
-#define VSOCK_HELD_MAX         64   /* host connections held for a guest not listening yet */
-#define VSOCK_RETRY_MS         100  /* between REQUESTs to a guest that is not listening yet */
-#define VSOCK_HASH_BUCKETS     1024
-#define VSOCK_REPLIES_MAX      64 /* RSTs to packets of no connection, waiting for receive buffers */
-#define VSOCK_LINE_MAX         32         /* "CONNECT 4294967295\n" fits */
-#define VSOCK_LOCAL_PORT_FIRST (1u << 30) /* ports of host-initiated connections, as Firecracker   \
-	                                   */
+#define VSOCK_BUF_ALLOC    (256u * 1024)
+#define VSOCK_CONN_MAX     4096 /* connections at once; more are refused */
+#define VSOCK_HELD_MAX     64   /* host connections held for a guest not listening yet */
+#define VSOCK_RETRY_MS     100  /* between REQUESTs to a guest that is not listening yet */
+#define VSOCK_HASH_BUCKETS 1024
+#define VSOCK_REPLIES_MAX  64 /* RSTs to packets of no connection, waiting for receive buffers */
+#define VSOCK_LINE_MAX     32 /* "CONNECT 4294967295\n" fits */
+#define VSOCK_LOCAL_PORT_FIRST                                                                     \
+	(1u << 30) /* ports of host-initiated connections, as Firecracker                          \
+	            */
 
 enum vsock_conn_state {
 	CONN_HANDSHAKE,   /* a Unix client; its CONNECT line is being read */
@@ -84,7 +85,8 @@ struct vsock_muxer {
 	int kick_fd, timer_fd; /* eventfd: a notification from another thread; timerfd: deadlines */
 	struct event_source *kick_src, *timer_src;
 	int timer_armed;
-	int reset_pending; /* the driver reset the device from another thread */
+	int listeners_paused; /* out of descriptors: not accepting until a connection ends */
+	int reset_pending;    /* the driver reset the device from another thread */
 	struct vsock_conn *buckets[VSOCK_HASH_BUCKETS];
 	struct vsock_conn *rx_head, *rx_tail, *wait_head, *all;
 	int nconns, nheld;
