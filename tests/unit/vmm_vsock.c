@@ -6,7 +6,7 @@
  * buffers, a device reset, and malformed packets, none of which may crash anything. The event
  * loop runs on this thread (event_poll), as a vhost-user server runs it. */
 // clang-format off
-// SOURCES: vmm/dev/virtio_mmio.c vmm/virtio/device.c vmm/virtio/queue.c vmm/virtio/vsock.c vmm/backend/vsock.c vmm/backend/vsock_conn.c vmm/event.c vmm/kvm/guest.c vmm/backend/term.c common/error.c
+// SOURCES: vmm/dev/virtio_mmio.c vmm/virtio/device.c vmm/virtio/queue.c vmm/virtio/vsock.c vmm/backend/vsock.c vmm/backend/vsock_conn.c vmm/backend/vsock_setup.c vmm/event.c vmm/kvm/guest.c vmm/backend/term.c common/error.c
 // clang-format on
 #include <errno.h>
 #include <netinet/in.h>

@@ -112,6 +112,21 @@ void vsock_conn_free(struct vsock_conn *c);
 void vsock_reply_rst(struct vsock_muxer *m, const struct virtio_vsock_hdr *h);
 double vsock_now(void);
 
+/* vsock.c: the event handlers' frame. vsock_lock takes the device lock and carries out a reset
+ * asked for on another thread (returns 1 if it did: connections may be gone); vsock_unlock does
+ * the queues' work and lets go. */
+int vsock_lock(struct vsock_muxer *m);
+void vsock_unlock(struct vsock_muxer *m);
+void vsock_kick_event(void *ctx, uint32_t events);
+void vsock_timer_event(void *ctx, uint32_t events);
+void vsock_timer_set(struct vsock_muxer *m, int on);
+/* Every connection ends. */
+void vsock_free_all(struct vsock_muxer *m);
+
+/* vsock_setup.c: the listeners. */
+/* Watches the listeners again, or not (out of file descriptors). */
+void vsock_listeners_watch(struct vsock_muxer *m, int on);
+
 /* vsock_conn.c: one connection. */
 /* A packet from the guest for c. */
 void vsock_conn_recv(struct vsock_conn *c, const struct virtio_vsock_hdr *h,
