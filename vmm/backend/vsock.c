@@ -345,6 +345,11 @@ static void vsock_be_notified(void *ctx)
 {
 	struct vsock_muxer *m = ctx;
 	if (m->ev && event_on_loop_thread(m->ev)) {
+		/* A reset made on a vCPU thread comes first: its kick may still be queued. */
+		if (m->reset_pending) {
+			m->reset_pending = 0;
+			vsock_device_reset(m);
+		}
 		virtio_vsock_process(m->dev);
 		return;
 	}
@@ -358,6 +363,7 @@ static void vsock_be_reset(void *ctx)
 {
 	struct vsock_muxer *m = ctx;
 	if (m->ev && event_on_loop_thread(m->ev)) {
+		m->reset_pending = 0; /* this one does what a pending one would */
 		vsock_device_reset(m);
 		return;
 	}
