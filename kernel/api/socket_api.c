@@ -14,7 +14,8 @@ _Static_assert(TORO_SHUT_RD == VSOCK_SHUT_RD && TORO_SHUT_WR == VSOCK_SHUT_WR &&
                    TORO_SHUT_RDWR == VSOCK_SHUT_RDWR,
                "native shutdown modes are kernel/net's");
 _Static_assert(TORO_POLLIN == LINUX_POLLIN && TORO_POLLOUT == LINUX_POLLOUT &&
-                   TORO_POLLERR == LINUX_POLLERR && TORO_POLLHUP == LINUX_POLLHUP,
+                   TORO_POLLERR == LINUX_POLLERR && TORO_POLLHUP == LINUX_POLLHUP &&
+                   TORO_POLLRDHUP == LINUX_POLLRDHUP,
                "native poll bits are Linux's");
 _Static_assert(TORO_ECONNREFUSED == LINUX_ECONNREFUSED && TORO_EAGAIN == LINUX_EAGAIN &&
                    TORO_ETIMEDOUT == LINUX_ETIMEDOUT && TORO_ECONNRESET == LINUX_ECONNRESET,

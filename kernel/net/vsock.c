@@ -15,10 +15,6 @@
 
 #include "net.h"
 
-#ifndef LINUX_POLLRDHUP
-#define LINUX_POLLRDHUP 0x2000
-#endif
-
 #define VSOCK_BUF_DEFAULT (256u << 10) /* buf_alloc advertised, as Linux's default */
 #define VSOCK_BUF_MIN     4096u
 #define VSOCK_BUF_MAX     (4u << 20)
@@ -450,6 +446,8 @@ int vsock_accept(struct vsock *s, struct vsock **out, unsigned flags)
 	}
 	struct vsock *c = s->accept_head;
 	s->accept_head = c->accept_next;
+	if (!s->accept_head)
+		s->accept_tail = NULL;
 	c->accept_next = NULL;
 	s->accept_count--;
 	spin_unlock(&s->lock);
@@ -980,7 +978,7 @@ static int conn_receive(struct vsock *s, struct vsock_packet *p)
 {
 	const struct virtio_vsock_hdr *in = &p->hdr;
 	struct virtio_vsock_hdr h;
-	int send = 0, finished = 0, kept = 0, rst_reply = 0;
+	int send = 0, finished = 0, kept = 0, rst_reply = 0, connected = 0;
 	spin_lock(&s->lock);
 	switch (s->state) {
 	case VSOCK_CONNECTING:
@@ -989,6 +987,7 @@ static int conn_receive(struct vsock *s, struct vsock_packet *p)
 			s->peer_buf_alloc = in->buf_alloc;
 			s->peer_fwd_cnt = in->fwd_cnt;
 			s->error = 0;
+			connected = 1;
 		} else {
 			if (in->op != VIRTIO_VSOCK_OP_RST) {
 				sock_header(s, &h, VIRTIO_VSOCK_OP_RST, 0, 0);
@@ -1040,10 +1039,10 @@ static int conn_receive(struct vsock *s, struct vsock_packet *p)
 		send_control(&h);
 	if (rst_reply)
 		reply_rst(in);
-	if (finished) {
-		timer_cancel(s);
+	if (finished || connected)
+		timer_cancel(s); /* a non-blocking connect's */
+	if (finished)
 		conn_unhash(s);
-	}
 	sock_changed(s);
 	return kept;
 }
@@ -1149,7 +1148,7 @@ uint64_t vsock_net_tick(uint64_t now_ns)
 			sock_header(s, &h, VIRTIO_VSOCK_OP_RST, 0, 0);
 			send = 1;
 			vsock_waiters_wake(&s->waiters);
-		} else if (s->state == VSOCK_CONNECTED) { /* an orphan the peer never answered */
+		} else if (s->state == VSOCK_CONNECTED && s->orphan) { /* the peer never answered */
 			sock_header(s, &h, VIRTIO_VSOCK_OP_RST, 0, 0);
 			send = 1;
 			sock_end(s, 0);

@@ -183,6 +183,7 @@
 #define LINUX_POLLOUT 0x004
 #define LINUX_POLLERR 0x008
 #define LINUX_POLLHUP 0x010
+#define LINUX_POLLRDHUP 0x2000
 
 /* ioctl */
 #define LINUX_TCGETS     0x5401
