@@ -411,6 +411,8 @@ int vsock_listen(struct vsock *s, int backlog)
 {
 	if (backlog < 0)
 		backlog = 0;
+	if (!vsock_transport_cid())
+		return -LINUX_ENODEV;
 	if (!s->bound) {
 		int err = port_bind(s, VSOCK_PORT_ANY);
 		if (err && err != -LINUX_EINVAL)
