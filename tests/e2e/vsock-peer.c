@@ -35,8 +35,10 @@ static int read_line(int fd, char *line, size_t size)
 	size_t n = 0;
 	while (n + 1 < size) {
 		ssize_t r = read(fd, line + n, 1);
-		if (r <= 0)
+		if (r <= 0) {
+			line[n] = 0;
 			return -1;
+		}
 		if (line[n] == '\n')
 			break;
 		n++;
@@ -76,13 +78,14 @@ static int connect_addr(const char *addr)
 		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 		if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)))
 			die("connect (unix)");
-		char req[64], line[128];
+		char req[64], line[128] = "";
 		int len = snprintf(req, sizeof(req), "CONNECT %s\n", port);
 		if (write(fd, req, (size_t)len) != len)
 			die("write CONNECT");
 		if (read_line(fd, line, sizeof(line)) || strncmp(line, "OK ", 3) != 0) {
 			errno = 0;
-			fprintf(stderr, "vsock-peer: CONNECT %s answered \"%s\"\n", port, line);
+			fprintf(stderr, "vsock-peer: CONNECT %s answered \"%s\"%s\n", port, line,
+			        line[0] ? "" : " (closed)");
 			exit(1);
 		}
 		return fd;
