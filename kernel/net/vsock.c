@@ -77,6 +77,7 @@ struct vsock {
 	struct vsock_waiter *waiters;
 	void (*notify)(void *ctx);
 	void *notify_ctx;
+	int notifying; /* calls of notify in progress (atomic) */
 };
 
 static struct {
@@ -128,16 +129,33 @@ static int sock_wait(struct vsock *s, uint64_t deadline_ns)
 	return 1;
 }
 
-/* After a change to s, with s->lock dropped: its file's pollers and vsock_poll_wait. */
+/* After a change to s, with s->lock dropped: its file's pollers and vsock_poll_wait. The
+ * callback runs without the lock (it may look at the socket again); notifying counts the calls
+ * in progress, so that vsock_set_notify and vsock_close can wait until none uses the old one. */
 static void sock_changed(struct vsock *s)
 {
-	void (*fn)(void *) = __atomic_load_n(&s->notify, __ATOMIC_ACQUIRE);
+	spin_lock(&s->lock);
+	void (*fn)(void *) = s->notify;
+	void *ctx = s->notify_ctx;
 	if (fn)
-		fn(s->notify_ctx);
+		s->notifying++;
+	spin_unlock(&s->lock);
+	if (fn) {
+		fn(ctx);
+		__atomic_sub_fetch(&s->notifying, 1, __ATOMIC_RELEASE);
+	}
 	spin_lock(&net.poll_lock);
 	net.poll_generation++;
 	vsock_waiters_wake(&net.pollers);
 	spin_unlock(&net.poll_lock);
+}
+
+/* Waits until no call of the previous notify callback is still running (s->lock not held). Such
+ * a call runs on another core: on this one nothing preempts the caller. */
+static void sock_notify_quiesce(struct vsock *s)
+{
+	while (__atomic_load_n(&s->notifying, __ATOMIC_ACQUIRE))
+		__builtin_ia32_pause();
 }
 
 uint64_t vsock_poll_generation(void)
@@ -778,6 +796,7 @@ void vsock_close(struct vsock *s)
 	}
 	vsock_waiters_wake(&s->waiters);
 	spin_unlock(&s->lock);
+	sock_notify_quiesce(s); /* the caller may free what the callback used */
 	if (linger)
 		timer_set(s, vsock_env_now_ns() + VSOCK_CLOSE_TIMEOUT_NS);
 	if (send && send_control(&h))
@@ -835,9 +854,10 @@ unsigned vsock_poll(struct vsock *s)
 void vsock_set_notify(struct vsock *s, void (*fn)(void *ctx), void *ctx)
 {
 	spin_lock(&s->lock);
+	s->notify = fn;
 	s->notify_ctx = ctx;
-	__atomic_store_n(&s->notify, fn, __ATOMIC_RELEASE);
 	spin_unlock(&s->lock);
+	sock_notify_quiesce(s);
 }
 
 int vsock_getname(const struct vsock *s, int peer, uint64_t *cid, uint32_t *port)

@@ -242,6 +242,13 @@ static void close_connected(struct vsock *c, struct peer *p)
 
 /* ---- The cases. */
 
+static int notified;
+static void count_notify(void *ctx)
+{
+	CHECK(ctx == &notified);
+	notified++;
+}
+
 static void test_listen_accept_echo(void)
 {
 	long base = allocs_outstanding;
@@ -261,10 +268,13 @@ static void test_listen_accept_echo(void)
 	CHECK(vsock_getname(c, 0, &cid, &port) == 0 && cid == GUEST_CID && port == 5000);
 	CHECK(vsock_getname(l, 1, &cid, &port) == -LINUX_ENOTCONN);
 
-	/* host → guest: the bytes arrive, split over two iovecs; PEEK leaves them. */
+	/* host → guest: the bytes arrive, split over two iovecs; PEEK leaves them. The socket's
+	 * owner hears of each change. */
+	vsock_set_notify(c, count_notify, &notified);
 	char buf[64] = {0};
 	CHECK(recv_buf(c, buf, sizeof(buf), VSOCK_NONBLOCK) == -LINUX_EAGAIN);
 	deliver(&p, VIRTIO_VSOCK_OP_RW, 0, "hello, guest", 12);
+	CHECK(notified == 1);
 	CHECK(vsock_poll(c) & LINUX_POLLIN);
 	CHECK(recv_buf(c, buf, 5, VSOCK_PEEK) == 5 && memcmp(buf, "hello", 5) == 0);
 	char a[3], b[20];
@@ -281,6 +291,7 @@ static void test_listen_accept_echo(void)
 	CHECK(outbox_count() == 0);
 
 	close_connected(c, &p);
+	CHECK(notified == 1); /* nothing after close */
 	vsock_close(l);
 	CHECK(outbox_count() == 0);
 	CHECK(allocs_outstanding == base);

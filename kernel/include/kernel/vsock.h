@@ -81,7 +81,9 @@ uint64_t vsock_poll_generation(void);
 int vsock_poll_wait(uint64_t generation, uint64_t deadline_ns);
 
 /* Called (in thread context, never from the IRQ handler, with no socket lock held) whenever the
- * socket's readiness may have changed; the Linux layer passes file_notify of its file. */
+ * socket's readiness may have changed; the Linux layer passes file_notify of its file. Once
+ * vsock_set_notify (with another fn or NULL) or vsock_close returns, no call of the old fn is
+ * running or will start, so its ctx may be freed. */
 void vsock_set_notify(struct vsock *s, void (*fn)(void *ctx), void *ctx);
 
 /* The local (peer = 0) or remote (peer = 1) address. -ENOTCONN for the peer of an unconnected
