@@ -29,6 +29,8 @@
 /* Receive buffers are reposted once this many are missing (a fraction of those in flight), so
  * the device is notified once per batch rather than once per packet. */
 #define VSOCK_RX_REFILL_DIVISOR 4
+/* How soon the worker tries again to post receive buffers when memory ran out. */
+#define VSOCK_RX_RETRY_NS 10000000ull
 /* Packets given back are kept for reuse, up to this many; beyond, they go back to the heap. */
 #define VSOCK_FREE_PACKETS_MAX 512
 
@@ -273,7 +275,11 @@ static void *vsock_worker(void *arg)
 		}
 		if (vsd.live)
 			rx_refill();
-		uint64_t next = vsock_net_tick(time_monotonic_ns());
+		uint64_t now = time_monotonic_ns();
+		uint64_t next = vsock_net_tick(now);
+		/* Out of memory with no receive buffer left, nothing would wake us to try again. */
+		if (vsd.live && !vsd.rx_posted && (!next || next > now + VSOCK_RX_RETRY_NS))
+			next = now + VSOCK_RX_RETRY_NS;
 		/* Armed under the lock the IRQ handler queues under: a wake for anything queued
 		 * after this check finds us armed. Blocked, the worker is not counted as waiting
 		 * for a device: the threads waiting on sockets are. */
