@@ -99,6 +99,14 @@
 #define LINUX_EINTR     4
 #define LINUX_ETIMEDOUT 110
 #define LINUX_EPIPE     32
+/* the socket errors (kernel/include/kernel/vsock.h) */
+#define LINUX_EADDRINUSE   98
+#define LINUX_ECONNRESET   104
+#define LINUX_EISCONN      106
+#define LINUX_ENOTCONN     107
+#define LINUX_ECONNREFUSED 111
+#define LINUX_EALREADY     114
+#define LINUX_EINPROGRESS  115
 
 /* mmap */
 #define LINUX_PROT_READ           0x1
@@ -175,6 +183,7 @@
 #define LINUX_POLLOUT 0x004
 #define LINUX_POLLERR 0x008
 #define LINUX_POLLHUP 0x010
+#define LINUX_POLLRDHUP 0x2000
 
 /* ioctl */
 #define LINUX_TCGETS     0x5401
