@@ -1,6 +1,9 @@
 /* System-call dispatch: a table indexed by number. An unknown call returns -ENOSYS and is
- * reported once, by number and name, so a missing piece of the ABI is visible. */
+ * reported once, by number and name, so a missing piece of the ABI is visible. The optional
+ * groups (syscall_groups.h) are referred to weakly: a group the image did not link answers as an
+ * unknown call does. */
 #include "syscall.h"
+#include "syscall_groups.h"
 #include "signal.h"
 
 #include <kernel/printk.h>
@@ -84,16 +87,23 @@
 #define AS_INDEX_NAME(name, handler) SYSCALL_INDEX_##name,
 #define AS_HANDLER(name, handler)    handler,
 #define AS_TABLE_ENTRY(name, handler) [LINUX_SYS_##name] = SYSCALL_INDEX_##name,
+/* A weak reference does not pull an object out of libtoro.a; unlinked, the handler is NULL. */
+#define AS_WEAK(name, handler) __attribute__((weak)) long handler(const struct syscall_args *a);
 
-enum { SYSCALL_INDEX_NONE, SYSCALLS(AS_INDEX_NAME) SYSCALL_HANDLER_COUNT };
+SYSCALLS_OPTIONAL(AS_WEAK)
+
+enum {
+	SYSCALL_INDEX_NONE,
+	SYSCALLS(AS_INDEX_NAME) SYSCALLS_OPTIONAL(AS_INDEX_NAME) SYSCALL_HANDLER_COUNT
+};
 _Static_assert(SYSCALL_HANDLER_COUNT <= 256, "handler indexes are bytes");
 
 static const syscall_handler syscall_handlers[SYSCALL_HANDLER_COUNT] = {
-	NULL, SYSCALLS(AS_HANDLER)
+	NULL, SYSCALLS(AS_HANDLER) SYSCALLS_OPTIONAL(AS_HANDLER)
 };
 
 static const uint8_t syscall_table[LINUX_SYS_COUNT] = {
-	SYSCALLS(AS_TABLE_ENTRY)
+	SYSCALLS(AS_TABLE_ENTRY) SYSCALLS_OPTIONAL(AS_TABLE_ENTRY)
 };
 
 static uint64_t reported[(LINUX_SYS_COUNT + 63) / 64];
@@ -115,8 +125,10 @@ static void syscall_report_unknown(uint64_t nr)
 long syscall_dispatch(const struct syscall_args *a)
 {
 	long result;
-	if (a->nr < LINUX_SYS_COUNT && syscall_table[a->nr]) {
-		result = syscall_handlers[syscall_table[a->nr]](a);
+	syscall_handler handler = a->nr < LINUX_SYS_COUNT ? syscall_handlers[syscall_table[a->nr]]
+	                                                   : NULL;
+	if (handler) {
+		result = handler(a);
 	} else {
 		syscall_report_unknown(a->nr);
 		result = -LINUX_ENOSYS;

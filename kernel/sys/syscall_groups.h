@@ -1,0 +1,57 @@
+/* Optional groups of system calls: an image links a group's code only if the program calls one
+ * of the musl functions that issue them. kernel/sys/dispatch.c refers to these handlers weakly
+ * (one that is not linked answers -ENOSYS, reported as an unknown call is); each group has an
+ * anchor, toro_sys_GROUP (kernel/sys/groups/GROUP.c), whose strong references pull in its
+ * objects, and tools/link.c links again with -u toro_sys_GROUP when the first link shows one of
+ * the group's musl functions (docs/architecture.md, "Build"). Private to kernel/sys. */
+#ifndef KERNEL_SYS_SYSCALL_GROUPS_H
+#define KERNEL_SYS_SYSCALL_GROUPS_H
+
+#include "syscall.h"
+
+/* epoll and eventfd (epoll.c, eventfd.c). */
+#define SYSCALLS_EVENT(X) \
+	X(epoll_create, sys_epoll_create) \
+	X(epoll_create1, sys_epoll_create1) \
+	X(epoll_ctl, sys_epoll_ctl) \
+	X(epoll_wait, sys_epoll_wait) \
+	X(epoll_pwait, sys_epoll_wait) \
+	X(epoll_pwait2, sys_epoll_pwait2) \
+	X(eventfd, sys_eventfd) \
+	X(eventfd2, sys_eventfd2)
+
+/* sendfile (sendfile.c). */
+#define SYSCALLS_SENDFILE(X) \
+	X(sendfile, sys_sendfile)
+
+/* Sockets (socket.c, socket_calls.c). */
+#define SYSCALLS_NET(X) \
+	X(socket, sys_socket) \
+	X(socketpair, sys_socketpair) \
+	X(bind, sys_bind) \
+	X(listen, sys_listen) \
+	X(accept, sys_accept) \
+	X(accept4, sys_accept4) \
+	X(connect, sys_connect) \
+	X(sendto, sys_sendto) \
+	X(recvfrom, sys_recvfrom) \
+	X(sendmsg, sys_sendmsg) \
+	X(recvmsg, sys_recvmsg) \
+	X(shutdown, sys_shutdown) \
+	X(getsockname, sys_getsockname) \
+	X(getpeername, sys_getpeername) \
+	X(setsockopt, sys_setsockopt) \
+	X(getsockopt, sys_getsockopt)
+
+/* Files and directories (kernel/fs/ and their calls in kernel/sys/): none yet. */
+#define SYSCALLS_FS(X)
+
+#define SYSCALLS_OPTIONAL(X) SYSCALLS_EVENT(X) SYSCALLS_SENDFILE(X) SYSCALLS_NET(X) SYSCALLS_FS(X)
+
+#define SYSCALL_DECLARE(name, handler) long handler(const struct syscall_args *a);
+SYSCALLS_OPTIONAL(SYSCALL_DECLARE)
+
+/* An anchor's entries: the group's handlers, as strong references. */
+#define SYSCALL_GROUP_REF(name, handler) (const void *)handler,
+
+#endif
