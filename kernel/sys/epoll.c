@@ -8,6 +8,7 @@
  * open, here closing the descriptor is enough. Part of the `event` system-call group (an image
  * that calls no epoll or eventfd function links none of it: docs/architecture.md, "Build"). */
 #include "syscall.h"
+#include "syscall_groups.h"
 
 #include <kernel/fd.h>
 #include <toro/abi/linux.h>

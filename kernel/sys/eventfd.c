@@ -3,6 +3,7 @@
  * it is zero; poll reports readable while it is non-zero and writable while 1 more fits. Part of
  * the `event` system-call group, with epoll (kernel/sys/epoll.c). */
 #include "syscall.h"
+#include "syscall_groups.h"
 
 #include <kernel/fd.h>
 #include <toro/abi/linux.h>

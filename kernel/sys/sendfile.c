@@ -6,6 +6,7 @@
  * them, so the chunk read from one is never more than out_fd took last. Part of the `sendfile`
  * system-call group. */
 #include "syscall.h"
+#include "syscall_groups.h"
 
 #include <kernel/fd.h>
 #include <toro/abi/linux.h>

@@ -644,6 +644,13 @@ static long kill_checked(uint64_t tid, uint64_t sig)
 	return 0;
 }
 
+void signal_send_self(int sig)
+{
+	spin_lock(&signal_lock);
+	send_thread(thread_current(), sig);
+	spin_unlock(&signal_lock);
+}
+
 /* One process: pid 1, its group (0, -1) and "every process" (-1) are all the same. */
 long sys_kill(const struct syscall_args *a)
 {

@@ -120,25 +120,29 @@
 #define LINUX_ENOSPC    28
 #define LINUX_ESPIPE    29
 #define LINUX_ENOSYS    38
+/* epoll and the socket calls (kernel/sys/epoll.c, socket.c) */
+#define LINUX_ENOENT          2
+#define LINUX_ERANGE          34
+#define LINUX_ELOOP           40
+#define LINUX_ENOTSOCK        88
+#define LINUX_ENOPROTOOPT     92
+#define LINUX_EPROTONOSUPPORT 93
+#define LINUX_ESOCKTNOSUPPORT 94
+#define LINUX_EOPNOTSUPP      95
+#define LINUX_EAFNOSUPPORT    97
+#define LINUX_EADDRNOTAVAIL   99
 #define LINUX_ESRCH     3
 #define LINUX_EINTR     4
 #define LINUX_ETIMEDOUT 110
 #define LINUX_EPIPE     32
-#define LINUX_ENOENT          2
-#define LINUX_ELOOP           40
-#define LINUX_ENOTSOCK        88
-#define LINUX_EDESTADDRREQ    89
-#define LINUX_ENOPROTOOPT     92
-#define LINUX_EPROTONOSUPPORT 93
-#define LINUX_EOPNOTSUPP      95
-#define LINUX_EAFNOSUPPORT    97
-#define LINUX_EADDRINUSE      98
-#define LINUX_ECONNRESET      104
-#define LINUX_EISCONN         106
-#define LINUX_ENOTCONN        107
-#define LINUX_ECONNREFUSED    111
-#define LINUX_EALREADY        114
-#define LINUX_EINPROGRESS     115
+/* the socket errors (kernel/include/kernel/vsock.h) */
+#define LINUX_EADDRINUSE   98
+#define LINUX_ECONNRESET   104
+#define LINUX_EISCONN      106
+#define LINUX_ENOTCONN     107
+#define LINUX_ECONNREFUSED 111
+#define LINUX_EALREADY     114
+#define LINUX_EINPROGRESS  115
 
 /* mmap */
 #define LINUX_PROT_READ           0x1
@@ -365,6 +369,8 @@ struct linux_epoll_event {
 #define LINUX_AF_INET6 10
 #define LINUX_AF_VSOCK 40
 #define LINUX_SOCK_STREAM    1
+#define LINUX_SOCK_DGRAM     2
+#define LINUX_SOCK_RAW       3
 #define LINUX_SOCK_TYPE_MASK 0xf
 #define LINUX_SOCK_NONBLOCK  LINUX_O_NONBLOCK
 #define LINUX_SOCK_CLOEXEC   LINUX_O_CLOEXEC
