@@ -15,12 +15,6 @@
 
 typedef long (*file_io)(struct file *f, const struct file_iovec *iov, size_t count);
 
-int sys_buffer_ok(uint64_t p, uint64_t len, int writable)
-{
-	int ok = writable ? sys_range_writable(p, len) : sys_range_ok(p, len);
-	return ok && sys_range_probe(p, len) == 0;
-}
-
 /* A read fills the buffers: they must be memory the kernel may write. */
 static int io_range_ok(file_io io, uint64_t p, uint64_t len)
 {

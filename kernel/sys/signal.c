@@ -245,7 +245,8 @@ static void wake_for(struct thread *t, uint64_t bit)
 		sched_wake(t);
 }
 
-static void send_thread(struct thread *t, int sig)
+/* Inlined into its callers: images without sockets keep kill's code as it was. */
+static inline __attribute__((always_inline)) void send_thread(struct thread *t, int sig)
 {
 	uint64_t bit = SIGNAL_BIT(sig);
 	if (ignored(sig) && !(t->sig.blocked & bit))

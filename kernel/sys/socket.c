@@ -55,12 +55,6 @@ unsigned socket_vsock_flags(const struct socket *s, uint64_t msg_flags)
 	return nonblock ? VSOCK_NONBLOCK : 0;
 }
 
-void socket_sigpipe(long result, uint64_t msg_flags)
-{
-	if (result == -LINUX_EPIPE && !(msg_flags & LINUX_MSG_NOSIGNAL))
-		signal_send_self(LINUX_SIGPIPE);
-}
-
 /* read, readv, write and writev are recv and send with no flags. */
 static long socket_read(struct file *f, const struct file_iovec *iov, size_t count)
 {
@@ -68,12 +62,21 @@ static long socket_read(struct file *f, const struct file_iovec *iov, size_t cou
 	return vsock_recv(s->vsock, iov, count, socket_vsock_flags(s, 0));
 }
 
+long socket_send_iov(struct socket *s, const struct file_iovec *iov, size_t count,
+                     uint64_t msg_flags)
+{
+	long rc = vsock_send(s->vsock, iov, count, socket_vsock_flags(s, msg_flags));
+	/* TCP answers a send before any connection with EPIPE, vsock with ENOTCONN. */
+	if (rc == -LINUX_ENOTCONN && s->family != LINUX_AF_VSOCK)
+		rc = -LINUX_EPIPE;
+	if (rc == -LINUX_EPIPE && !(msg_flags & LINUX_MSG_NOSIGNAL))
+		signal_send_self(LINUX_SIGPIPE);
+	return rc;
+}
+
 static long socket_write(struct file *f, const struct file_iovec *iov, size_t count)
 {
-	struct socket *s = f->private;
-	long rc = vsock_send(s->vsock, iov, count, socket_vsock_flags(s, 0));
-	socket_sigpipe(rc, 0);
-	return rc;
+	return socket_send_iov(f->private, iov, count, 0);
 }
 
 static unsigned socket_poll(struct file *f)

@@ -41,8 +41,10 @@ int socket_get(uint64_t fd, struct socket **out);
 /* Whether a call on f must not block: O_NONBLOCK on the file, or MSG_DONTWAIT. */
 unsigned socket_vsock_flags(const struct socket *s, uint64_t msg_flags);
 
-/* Sends SIGPIPE to the calling thread for a result of -EPIPE, unless MSG_NOSIGNAL. */
-void socket_sigpipe(long result, uint64_t msg_flags);
+/* Sends iov[0..count) as send(2) with msg_flags: a broken connection (-EPIPE) sends SIGPIPE to
+ * the calling thread unless MSG_NOSIGNAL. */
+long socket_send_iov(struct socket *s, const struct file_iovec *iov, size_t count,
+                     uint64_t msg_flags);
 
 /* For AF_INET and AF_INET6: the port in network byte order, as struct sockaddr_in has it. */
 uint16_t socket_htons(uint16_t port);

@@ -38,9 +38,7 @@ static long socket_send(struct socket *s, const struct file_iovec *iov, size_t c
 {
 	if (msg_flags & LINUX_MSG_OOB)
 		return -LINUX_EOPNOTSUPP;
-	long rc = vsock_send(s->vsock, iov, count, socket_vsock_flags(s, msg_flags));
-	socket_sigpipe(rc, msg_flags);
-	return rc;
+	return socket_send_iov(s, iov, count, msg_flags);
 }
 
 static long socket_recv(struct socket *s, const struct file_iovec *iov, size_t count,

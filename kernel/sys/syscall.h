@@ -46,7 +46,11 @@ int load_user_u32(uint64_t src, uint32_t *out);
 
 /* A buffer the application passed for a file to fill (writable) or read in place: sys_range_ok
  * or sys_range_writable, and every page there (sys_range_probe). */
-int sys_buffer_ok(uint64_t p, uint64_t len, int writable); /* io.c */
+static inline int sys_buffer_ok(uint64_t p, uint64_t len, int writable)
+{
+	int ok = writable ? sys_range_writable(p, len) : sys_range_ok(p, len);
+	return ok && sys_range_probe(p, len) == 0;
+}
 
 /* Reads the application's iovec array (count entries at uiov) into kernel memory, checking every
  * buffer as readv (writable) or writev does: 0 with *out at small when count <= small_count, else

@@ -1,8 +1,8 @@
 /* Optional groups of system calls: an image links a group's code only if the program calls one
  * of the musl functions that issue them. kernel/sys/dispatch.c refers to these handlers weakly
  * (one that is not linked answers -ENOSYS, reported as an unknown call is); each group has an
- * anchor, toro_sys_GROUP (kernel/sys/groups/GROUP.c), whose strong references pull in its
- * objects, and tools/link.c links again with -u toro_sys_GROUP when the first link shows one of
+ * anchor, toro_sys_GROUP (kernel/sys/groups/GROUP.c): the table of its handlers, whose strong
+ * references pull in its objects, and the one symbol dispatch refers to (weakly) for the group; and tools/link.c links again with -u toro_sys_GROUP when the first link shows one of
  * the group's musl functions (docs/architecture.md, "Build"). Private to kernel/sys. */
 #ifndef KERNEL_SYS_SYSCALL_GROUPS_H
 #define KERNEL_SYS_SYSCALL_GROUPS_H
@@ -46,12 +46,22 @@
 /* Files and directories (kernel/fs/ and their calls in kernel/sys/): none yet. */
 #define SYSCALLS_FS(X)
 
+/* Every group: its name in upper and lower case (SYSCALLS_NAME, toro_sys_name). */
+#define SYSCALL_GROUPS(X) \
+	X(EVENT, event) \
+	X(SENDFILE, sendfile) \
+	X(NET, net) \
+	X(FS, fs)
+
 #define SYSCALLS_OPTIONAL(X) SYSCALLS_EVENT(X) SYSCALLS_SENDFILE(X) SYSCALLS_NET(X) SYSCALLS_FS(X)
 
 #define SYSCALL_DECLARE(name, handler) long handler(const struct syscall_args *a);
 SYSCALLS_OPTIONAL(SYSCALL_DECLARE)
 
-/* An anchor's entries: the group's handlers, as strong references. */
-#define SYSCALL_GROUP_REF(name, handler) (const void *)handler,
+/* A group's anchor is its handler table, in the order its SYSCALLS_ list gives (a NULL after
+ * them, so that an empty group still makes an array). */
+#define SYSCALL_GROUP_HANDLER(name, handler) handler,
+#define SYSCALL_GROUP_ANCHOR(upper, lower) \
+	const syscall_handler toro_sys_##lower[] = {SYSCALLS_##upper(SYSCALL_GROUP_HANDLER) NULL};
 
 #endif

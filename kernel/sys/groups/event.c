@@ -1,7 +1,7 @@
-/* The anchor of the `event` system-call group (kernel/sys/syscall_groups.h): linking with
- * -u toro_sys_event pulls in every object that defines one of the group's handlers. */
+/* The anchor of the `event` system-call group (kernel/sys/syscall_groups.h): its handler table.
+ * Linking with -u toro_sys_event pulls in every object that defines one of the group's handlers. */
 #include "../syscall_groups.h"
 
 #include <stddef.h>
 
-const void *const toro_sys_event[] = {SYSCALLS_EVENT(SYSCALL_GROUP_REF) NULL};
+SYSCALL_GROUP_ANCHOR(EVENT, event)
