@@ -51,17 +51,19 @@ struct epoll {
 	struct file file;
 	struct sleep_lock lock; /* guards items; taken parent before child when nested */
 	struct epoll_item *items;
-	struct epoll *next_instance; /* every instance, for the nesting check */
+	/* Under the nesting lock: how many instances may be watching this one through each other
+	 * (0: none). Raised when it is added to an instance, never lowered (removals would need
+	 * links back to the watchers), so a program that nests, removes and nests again may get
+	 * ELOOP where Linux would not. */
+	int level;
 };
 
 static const struct file_ops epoll_ops;
 
 /* Adding an instance to another takes this, so that two such calls cannot close a loop between
- * them; it guards the list of instances too. */
-static struct {
-	struct sleep_lock lock;
-	struct epoll *instances;
-} epoll_nesting;
+ * them; it guards the instances' levels. Nothing takes it while holding an instance's lock.
+ * Zero is an unlocked lock with no waiters. */
+static struct sleep_lock epoll_nesting;
 
 static void sleep_lock_take(struct sleep_lock *l)
 {
@@ -197,14 +199,6 @@ static unsigned epoll_poll(struct file *f)
 static void epoll_release(struct file *f)
 {
 	struct epoll *ep = f->private;
-	sleep_lock_take(&epoll_nesting.lock);
-	for (struct epoll **link = &epoll_nesting.instances; *link; link = &(*link)->next_instance) {
-		if (*link == ep) {
-			*link = ep->next_instance;
-			break;
-		}
-	}
-	sleep_lock_drop(&epoll_nesting.lock);
 	while (ep->items)
 		epoll_item_remove(&ep->items);
 	toro_free(ep);
@@ -232,10 +226,6 @@ static long epoll_open(uint64_t flags)
 		return -LINUX_ENOMEM;
 	wait_queue_init(&ep->lock.wait);
 	file_init(&ep->file, &epoll_ops, LINUX_O_RDWR, ep);
-	sleep_lock_take(&epoll_nesting.lock);
-	ep->next_instance = epoll_nesting.instances;
-	epoll_nesting.instances = ep;
-	sleep_lock_drop(&epoll_nesting.lock);
 	long fd = fd_install(&ep->file, 0, flags != 0);
 	if (fd < 0)
 		file_put(&ep->file);
@@ -308,43 +298,26 @@ static int epoll_depth_below(struct epoll *ep, const struct epoll *avoid, int de
 	return error ? EPOLL_MAX_NESTS + 1 : deepest;
 }
 
-/* With the nesting lock held: whether instance parent watches child (1 too if memory ran out,
- * which makes the check refuse). */
-static int epoll_watches(struct epoll *parent, struct epoll *child)
-{
-	size_t n;
-	int found = 0;
-	struct epoll **children = epoll_children(parent, &n, &found);
-	for (size_t i = 0; i < n; i++)
-		found |= children[i] == child;
-	epoll_children_put(children, n);
-	return found;
-}
-
-/* With the nesting lock held: the longest chain of instances watching ep from above. */
-static int epoll_depth_above(struct epoll *ep, int depth)
-{
-	if (depth > EPOLL_MAX_NESTS)
-		return EPOLL_MAX_NESTS + 1;
-	int deepest = 0;
-	for (struct epoll *p = epoll_nesting.instances; p; p = p->next_instance) {
-		if (p != ep && epoll_watches(p, ep)) {
-			int d = 1 + epoll_depth_above(p, depth + 1);
-			if (d > deepest)
-				deepest = d;
-		}
-	}
-	return deepest;
-}
-
 /* Adding instance target to ep must close no loop and make no chain longer than Linux allows:
  * 0 or -ELOOP. With the nesting lock held. */
 static int epoll_nesting_check(struct epoll *ep, struct epoll *target)
 {
 	int below = epoll_depth_below(target, ep, 0);
-	if (below > EPOLL_MAX_NESTS)
-		return -LINUX_ELOOP;
-	return epoll_depth_above(ep, 0) + 1 + below > EPOLL_MAX_NESTS ? -LINUX_ELOOP : 0;
+	return below > EPOLL_MAX_NESTS || ep->level + 1 + below > EPOLL_MAX_NESTS ? -LINUX_ELOOP : 0;
+}
+
+/* With the nesting lock held: ep is now watched level deep; so are the ones it watches, deeper. */
+static void epoll_raise_level(struct epoll *ep, int level)
+{
+	if (ep->level >= level)
+		return;
+	ep->level = level;
+	size_t n;
+	int error = 0;
+	struct epoll **children = epoll_children(ep, &n, &error);
+	for (size_t i = 0; i < n; i++)
+		epoll_raise_level(children[i], level + 1);
+	epoll_children_put(children, n);
 }
 
 /* With the instance locked: the live item for (fd, f), or NULL. Stale items met are dropped. */
@@ -441,7 +414,7 @@ long sys_epoll_ctl(const struct syscall_args *a)
 		struct epoll *ep = epf->private;
 		int nesting = op == LINUX_EPOLL_CTL_ADD && epoll_of(target);
 		if (nesting) {
-			sleep_lock_take(&epoll_nesting.lock);
+			sleep_lock_take(&epoll_nesting);
 			rc = epoll_nesting_check(ep, target->private);
 		}
 		if (rc == 0) {
@@ -449,8 +422,11 @@ long sys_epoll_ctl(const struct syscall_args *a)
 			rc = epoll_ctl_locked(ep, op, fd, target, &e);
 			sleep_lock_drop(&ep->lock);
 		}
-		if (nesting)
-			sleep_lock_drop(&epoll_nesting.lock);
+		if (nesting) {
+			if (rc == 0)
+				epoll_raise_level(target->private, ep->level + 1);
+			sleep_lock_drop(&epoll_nesting);
+		}
 	}
 	if (target)
 		file_put(target);

@@ -168,6 +168,23 @@ static void test_oneshot_and_turns(void)
 	}
 	close(outer);
 	close(ep);
+
+	/* Chains of instances: at most 5 deep, whichever end grows. */
+	int down[6], up[6];
+	for (int i = 0; i < 6; i++) {
+		down[i] = epoll_create1(0);
+		up[i] = epoll_create1(0);
+	}
+	for (int i = 0; i < 4; i++) {
+		check("chain-down", add(down[i], down[i + 1], EPOLLIN, 0) == 0, i);
+		check("chain-up", add(up[4 - i], up[5 - i], EPOLLIN, 0) == 0, i);
+	}
+	check_err("chain-down-too-deep", add(down[4], down[5], EPOLLIN, 0), ELOOP);
+	check_err("chain-up-too-deep", add(up[0], up[1], EPOLLIN, 0), ELOOP);
+	for (int i = 0; i < 6; i++) {
+		close(down[i]);
+		close(up[i]);
+	}
 }
 
 static void test_errors(void)
