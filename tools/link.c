@@ -130,6 +130,10 @@ static int link_once(const struct build_flags *f, const struct argv_list *inputs
 		if (groups & (1u << g))
 			argv_add(&l, str_printf("-Wl,-u,%s", syscall_groups[g].anchor, NULL));
 	if (!f->native) {
+		/* The kernel's memmove, whoever asks for it first: when only musl code (inet_ntop,
+		 * realpath...) calls it, the search would take musl's, whose __memcpy_fwd brings musl's
+		 * memcpy beside the kernel's, and the link would fail on two definitions. */
+		argv_add(&l, "-Wl,-u,memmove");
 		argv_add(&l, MUSL_LIB "/crt1.o");
 		argv_add(&l, MUSL_LIB "/crti.o");
 	}
