@@ -361,15 +361,18 @@ long sys_listen(const struct syscall_args *a)
 	return err;
 }
 
-/* The new socket of an accepted connection: for AF_INET and AF_INET6, its local address is the
- * listener's, its peer the loopback address. */
+/* The new socket of an accepted connection: for AF_INET and AF_INET6, its peer is the loopback
+ * address, and so is its local address unless the listener was bound to a particular one. */
 static void socket_accepted_addresses(const struct socket *listener, struct socket *s)
 {
-	s->local = listener->local;
+	static const struct socket_inet_addr any;
+	struct socket_inet_addr loopback = {0};
 	if (listener->family == LINUX_AF_INET)
-		__builtin_memcpy(s->peer.bytes, loopback4, sizeof(loopback4));
+		__builtin_memcpy(loopback.bytes, loopback4, sizeof(loopback4));
 	else
-		__builtin_memcpy(s->peer.bytes, loopback6, sizeof(loopback6));
+		__builtin_memcpy(loopback.bytes, loopback6, sizeof(loopback6));
+	s->peer = loopback;
+	s->local = __builtin_memcmp(&listener->local, &any, sizeof(any)) ? listener->local : loopback;
 }
 
 /* The new socket's peer address to the program, if it asked: 0 or -errno. */
