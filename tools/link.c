@@ -34,25 +34,25 @@ struct syscall_group {
 };
 
 static const char *const group_event[] = {
-    "epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
-    "eventfd", "eventfd_read", "eventfd_write", NULL,
+    "epoll_create", "epoll_create1", "epoll_ctl",     "epoll_wait", "epoll_pwait",
+    "eventfd",      "eventfd_read",  "eventfd_write", NULL,
 };
 
 static const char *const group_sendfile[] = {"sendfile", NULL};
 
 static const char *const group_net[] = {
-    "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4",
-    "getsockopt", "setsockopt", "send", "sendto", "sendmsg", "sendmmsg", "recv", "recvfrom",
-    "recvmsg", "recvmmsg", "shutdown", "getsockname", "getpeername", NULL,
+    "socket",     "socketpair", "connect",  "bind",     "listen",      "accept",      "accept4",
+    "getsockopt", "setsockopt", "send",     "sendto",   "sendmsg",     "sendmmsg",    "recv",
+    "recvfrom",   "recvmsg",    "recvmmsg", "shutdown", "getsockname", "getpeername", NULL,
 };
 
 static const char *const group_fs[] = {
-    "open", "openat", "creat", "fopen", "freopen", "tmpfile", "mkstemp", "mkostemp", "stat",
-    "lstat", "fstatat", "statvfs", "statfs", "opendir", "scandir", "nftw", "ftw", "glob",
-    "getdents", "mkdir", "mkdirat", "rmdir", "unlink", "unlinkat", "remove", "rename",
-    "renameat", "link", "symlink", "access", "faccessat", "chdir", "fchdir", "getcwd",
-    "readlink", "readlinkat", "truncate", "ftruncate", "realpath", "chmod", "fchmod", "chown",
-    "fchown", "utimensat", "mknod", "fsync", "fdatasync", NULL,
+    "open",   "openat", "creat",    "fopen",      "freopen",  "tmpfile",   "mkstemp",   "mkostemp",
+    "stat",   "lstat",  "fstatat",  "statvfs",    "statfs",   "opendir",   "scandir",   "nftw",
+    "ftw",    "glob",   "getdents", "mkdir",      "mkdirat",  "rmdir",     "unlink",    "unlinkat",
+    "remove", "rename", "renameat", "link",       "symlink",  "access",    "faccessat", "chdir",
+    "fchdir", "getcwd", "readlink", "readlinkat", "truncate", "ftruncate", "realpath",  "chmod",
+    "fchmod", "chown",  "fchown",   "utimensat",  "mknod",    "fsync",     "fdatasync", NULL,
 };
 
 static const struct syscall_group syscall_groups[] = {
@@ -131,8 +131,8 @@ static int link_once(const struct build_flags *f, const struct argv_list *inputs
 			argv_add(&l, str_printf("-Wl,-u,%s", syscall_groups[g].anchor, NULL));
 	if (!f->native) {
 		/* The kernel's memmove, whoever asks for it first: when only musl code (inet_ntop,
-		 * realpath...) calls it, the search would take musl's, whose __memcpy_fwd brings musl's
-		 * memcpy beside the kernel's, and the link would fail on two definitions. */
+		 * realpath...) calls it, the search would take musl's, whose __memcpy_fwd brings
+		 * musl's memcpy beside the kernel's, and the link would fail on two definitions. */
 		argv_add(&l, "-Wl,-u,memmove");
 		argv_add(&l, MUSL_LIB "/crt1.o");
 		argv_add(&l, MUSL_LIB "/crti.o");

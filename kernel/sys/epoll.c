@@ -21,11 +21,10 @@
 #define EPOLL_MAX_NESTS 4
 /* Reported whether asked for or not. */
 #define EPOLL_ALWAYS (LINUX_POLLERR | LINUX_POLLHUP)
-#define EPOLL_FLAGS                                                                            \
-	(LINUX_EPOLLET | LINUX_EPOLLONESHOT | LINUX_EPOLLEXCLUSIVE | LINUX_EPOLLWAKEUP)
+#define EPOLL_FLAGS  (LINUX_EPOLLET | LINUX_EPOLLONESHOT | LINUX_EPOLLEXCLUSIVE | LINUX_EPOLLWAKEUP)
 /* What EPOLLEXCLUSIVE may come with (Linux's EPOLLEXCLUSIVE_OK_BITS, with the RD/WRNORM bits). */
-#define EPOLL_EXCLUSIVE_OK                                                                     \
-	(LINUX_POLLIN | LINUX_POLLOUT | LINUX_POLLERR | LINUX_POLLHUP | 0x040 | 0x100 |           \
+#define EPOLL_EXCLUSIVE_OK                                                                         \
+	(LINUX_POLLIN | LINUX_POLLOUT | LINUX_POLLERR | LINUX_POLLHUP | 0x040 | 0x100 |            \
 	 LINUX_EPOLLWAKEUP | LINUX_EPOLLET | LINUX_EPOLLEXCLUSIVE)
 
 /* A lock that may be held across blocking calls (a file's poll or the release a file_put runs),
@@ -42,9 +41,9 @@ struct epoll_item {
 	unsigned fd;
 	uint32_t events; /* asked for, with EPOLLERR | EPOLLHUP and the flags */
 	uint64_t data;
-	uint64_t seen;   /* edge-triggered: the file's change count when last reported */
-	int fresh;       /* edge-triggered: added or modified since its last report */
-	int disarmed;    /* EPOLLONESHOT: reported; silent until EPOLL_CTL_MOD */
+	uint64_t seen; /* edge-triggered: the file's change count when last reported */
+	int fresh;     /* edge-triggered: added or modified since its last report */
+	int disarmed;  /* EPOLLONESHOT: reported; silent until EPOLL_CTL_MOD */
 };
 
 struct epoll {
@@ -303,7 +302,8 @@ static int epoll_depth_below(struct epoll *ep, const struct epoll *avoid, int de
 static int epoll_nesting_check(struct epoll *ep, struct epoll *target)
 {
 	int below = epoll_depth_below(target, ep, 0);
-	return below > EPOLL_MAX_NESTS || ep->level + 1 + below > EPOLL_MAX_NESTS ? -LINUX_ELOOP : 0;
+	return below > EPOLL_MAX_NESTS || ep->level + 1 + below > EPOLL_MAX_NESTS ? -LINUX_ELOOP
+	                                                                          : 0;
 }
 
 /* With the nesting lock held: ep is now watched level deep; so are the ones it watches, deeper. */
@@ -385,8 +385,8 @@ static long epoll_ctl_check(int op, struct file *epf, struct file *target,
                             const struct linux_epoll_event *e)
 {
 	struct file_stat st;
-	if (file_stat(target, &st) == 0 &&
-	    ((st.mode & LINUX_S_IFMT) == LINUX_S_IFREG || (st.mode & LINUX_S_IFMT) == LINUX_S_IFDIR))
+	if (file_stat(target, &st) == 0 && ((st.mode & LINUX_S_IFMT) == LINUX_S_IFREG ||
+	                                    (st.mode & LINUX_S_IFMT) == LINUX_S_IFDIR))
 		return -LINUX_EPERM; /* regular files and directories are always ready: no epoll */
 	if (op != LINUX_EPOLL_CTL_DEL && (e->events & LINUX_EPOLLEXCLUSIVE)) {
 		if (op == LINUX_EPOLL_CTL_MOD || epoll_of(target) ||
@@ -471,7 +471,6 @@ long sys_epoll_wait(const struct syscall_args *a)
 		deadline = sys_deadline((uint64_t)timeout_ms * NSEC_PER_MSEC, 0, 0);
 	return epoll_wait_events(a->arg[0], a->arg[1], (int)a->arg[2], deadline, timeout_ms == 0);
 }
-
 
 /* epoll_pwait2: the timeout is a struct timespec, NULL for none. */
 long sys_epoll_pwait2(const struct syscall_args *a)

@@ -12,8 +12,8 @@
 #include <toro/abi/linux.h>
 #include <toro/memory.h>
 
-#define SENDFILE_CHUNK   (64ul << 10)
-#define SENDFILE_MAX     0x7ffff000l /* Linux's MAX_RW_COUNT: the most one call moves */
+#define SENDFILE_CHUNK (64ul << 10)
+#define SENDFILE_MAX   0x7ffff000l /* Linux's MAX_RW_COUNT: the most one call moves */
 
 /* Moves up to count bytes; returns the bytes written, or -errno if none were. */
 static long sendfile_copy(struct file *out, struct file *in, size_t count, int seekable)

@@ -18,12 +18,12 @@
 #include <toro/abi/virtio.h>
 #include <toro/memory.h>
 
-#define SOCKET_TYPE_FLAGS   (LINUX_SOCK_NONBLOCK | LINUX_SOCK_CLOEXEC)
-#define SOCKET_TYPE_MAX     10 /* Linux's SOCK_MAX - 1: types beyond are EINVAL, not unsupported */
-#define SOCKET_FAMILY_MAX   45 /* Linux's AF_MAX - 1 */
-#define SOCKADDR_STORAGE    128
-#define SIN6_LEN_RFC2133    24 /* the shortest sockaddr_in6 Linux takes (no sin6_scope_id) */
-#define SOMAXCONN           4096 /* Linux's net.core.somaxconn default: the largest backlog */
+#define SOCKET_TYPE_FLAGS (LINUX_SOCK_NONBLOCK | LINUX_SOCK_CLOEXEC)
+#define SOCKET_TYPE_MAX   10 /* Linux's SOCK_MAX - 1: types beyond are EINVAL, not unsupported */
+#define SOCKET_FAMILY_MAX 45 /* Linux's AF_MAX - 1 */
+#define SOCKADDR_STORAGE  128
+#define SIN6_LEN_RFC2133  24   /* the shortest sockaddr_in6 Linux takes (no sin6_scope_id) */
+#define SOMAXCONN         4096 /* Linux's net.core.somaxconn default: the largest backlog */
 
 static const struct file_ops socket_ops;
 
@@ -129,8 +129,8 @@ static struct socket *socket_new(struct vsock *vs, int family, uint64_t type_fla
 	s->tcp_keepidle = 7200; /* Linux's defaults, in seconds and probes */
 	s->tcp_keepintvl = 75;
 	s->tcp_keepcnt = 9;
-	file_init(&s->file, &socket_ops, LINUX_O_RDWR | (unsigned)(type_flags & LINUX_SOCK_NONBLOCK),
-	          s);
+	file_init(&s->file, &socket_ops,
+	          LINUX_O_RDWR | (unsigned)(type_flags & LINUX_SOCK_NONBLOCK), s);
 	vsock_set_notify(vs, socket_notify, s);
 	return s;
 }
@@ -372,7 +372,8 @@ static void socket_accepted_addresses(const struct socket *listener, struct sock
 	else
 		__builtin_memcpy(loopback.bytes, loopback6, sizeof(loopback6));
 	s->peer = loopback;
-	s->local = __builtin_memcmp(&listener->local, &any, sizeof(any)) ? listener->local : loopback;
+	s->local =
+	    __builtin_memcmp(&listener->local, &any, sizeof(any)) ? listener->local : loopback;
 }
 
 /* The new socket's peer address to the program, if it asked: 0 or -errno. */

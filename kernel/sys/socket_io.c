@@ -119,7 +119,8 @@ static long socket_msg(const struct syscall_args *a, int receive)
 	if (copy_from_user(&m, a->arg[1], sizeof(m)))
 		rc = -LINUX_EFAULT;
 	else
-		rc = sys_iovecs_load(m.msg_iov, m.msg_iovlen, receive, small, SOCKET_IOV_SMALL, &iov);
+		rc = sys_iovecs_load(m.msg_iov, m.msg_iovlen, receive, small, SOCKET_IOV_SMALL,
+		                     &iov);
 	if (!rc && !receive)
 		rc = socket_send_address(s, m.msg_name ? m.msg_namelen : 0);
 	if (!rc && receive)

@@ -12,11 +12,11 @@
 
 #include <toro/abi/linux.h>
 
-#define NSEC_PER_USEC   1000ull
-#define USEC_PER_SEC    1000000ull
-#define TCP_KEEPIDLE_MAX  32767 /* Linux's MAX_TCP_KEEPIDLE, and MAX_TCP_KEEPINTVL */
-#define TCP_KEEPCNT_MAX   127
-#define SOCKET_BUF_MIN    2304 /* Linux's SOCK_MIN_SNDBUF / 2 */
+#define NSEC_PER_USEC    1000ull
+#define USEC_PER_SEC     1000000ull
+#define TCP_KEEPIDLE_MAX 32767 /* Linux's MAX_TCP_KEEPIDLE, and MAX_TCP_KEEPINTVL */
+#define TCP_KEEPCNT_MAX  127
+#define SOCKET_BUF_MIN   2304 /* Linux's SOCK_MIN_SNDBUF / 2 */
 
 /* An option's value in kernel memory: an int for most, the others by their size. */
 union socket_optval {
@@ -32,22 +32,35 @@ static int *socket_kept_option(struct socket *s, int level, int name)
 	int inet = s->family != LINUX_AF_VSOCK;
 	if (level == LINUX_SOL_SOCKET) {
 		switch (name) {
-		case LINUX_SO_REUSEADDR: return &s->reuseaddr;
-		case LINUX_SO_REUSEPORT: return &s->reuseport;
-		case LINUX_SO_KEEPALIVE: return &s->keepalive;
-		case LINUX_SO_BROADCAST: return &s->broadcast;
-		case LINUX_SO_OOBINLINE: return &s->oobinline;
-		case LINUX_SO_DONTROUTE: return &s->dontroute;
+		case LINUX_SO_REUSEADDR:
+			return &s->reuseaddr;
+		case LINUX_SO_REUSEPORT:
+			return &s->reuseport;
+		case LINUX_SO_KEEPALIVE:
+			return &s->keepalive;
+		case LINUX_SO_BROADCAST:
+			return &s->broadcast;
+		case LINUX_SO_OOBINLINE:
+			return &s->oobinline;
+		case LINUX_SO_DONTROUTE:
+			return &s->dontroute;
 		}
 	} else if (level == LINUX_IPPROTO_TCP && inet) {
 		switch (name) {
-		case LINUX_TCP_NODELAY: return &s->tcp_nodelay;
-		case LINUX_TCP_CORK: return &s->tcp_cork;
-		case LINUX_TCP_QUICKACK: return &s->tcp_quickack;
-		case LINUX_TCP_KEEPIDLE: return &s->tcp_keepidle;
-		case LINUX_TCP_KEEPINTVL: return &s->tcp_keepintvl;
-		case LINUX_TCP_KEEPCNT: return &s->tcp_keepcnt;
-		case LINUX_TCP_USER_TIMEOUT: return &s->tcp_user_timeout;
+		case LINUX_TCP_NODELAY:
+			return &s->tcp_nodelay;
+		case LINUX_TCP_CORK:
+			return &s->tcp_cork;
+		case LINUX_TCP_QUICKACK:
+			return &s->tcp_quickack;
+		case LINUX_TCP_KEEPIDLE:
+			return &s->tcp_keepidle;
+		case LINUX_TCP_KEEPINTVL:
+			return &s->tcp_keepintvl;
+		case LINUX_TCP_KEEPCNT:
+			return &s->tcp_keepcnt;
+		case LINUX_TCP_USER_TIMEOUT:
+			return &s->tcp_user_timeout;
 		}
 	} else if (level == LINUX_IPPROTO_IP && s->family == LINUX_AF_INET) {
 		if (name == LINUX_IP_TOS)
@@ -94,8 +107,12 @@ static size_t socket_option_size(const struct socket *s, int level, int name)
 	}
 	if (level == LINUX_SOL_SOCKET) {
 		switch (name) {
-		case LINUX_SO_TYPE: case LINUX_SO_ERROR: case LINUX_SO_DOMAIN:
-		case LINUX_SO_PROTOCOL: case LINUX_SO_ACCEPTCONN: case LINUX_SO_RCVBUF:
+		case LINUX_SO_TYPE:
+		case LINUX_SO_ERROR:
+		case LINUX_SO_DOMAIN:
+		case LINUX_SO_PROTOCOL:
+		case LINUX_SO_ACCEPTCONN:
+		case LINUX_SO_RCVBUF:
 		case LINUX_SO_SNDBUF:
 			return sizeof(int);
 		}
@@ -115,8 +132,8 @@ static int socket_set(struct socket *s, int level, int name, const union socket_
 	if (level == LINUX_SOL_SOCKET) {
 		switch (name) {
 		case LINUX_SO_RCVBUF:
-			return vsock_set_buffer_size(s->vsock, v->i < SOCKET_BUF_MIN ? SOCKET_BUF_MIN
-			                                                              : (uint32_t)v->i);
+			return vsock_set_buffer_size(
+			    s->vsock, v->i < SOCKET_BUF_MIN ? SOCKET_BUF_MIN : (uint32_t)v->i);
 		case LINUX_SO_SNDBUF:
 			s->sndbuf = v->i < SOCKET_BUF_MIN ? SOCKET_BUF_MIN : v->i;
 			return 0;
@@ -128,7 +145,8 @@ static int socket_set(struct socket *s, int level, int name, const union socket_
 	}
 	switch (name) { /* level AF_VSOCK, on an AF_VSOCK socket (socket_option_size) */
 	case LINUX_SO_VM_SOCKETS_BUFFER_SIZE:
-		return vsock_set_buffer_size(s->vsock, v->u64 > UINT32_MAX ? UINT32_MAX : (uint32_t)v->u64);
+		return vsock_set_buffer_size(s->vsock,
+		                             v->u64 > UINT32_MAX ? UINT32_MAX : (uint32_t)v->u64);
 	case LINUX_SO_VM_SOCKETS_BUFFER_MIN_SIZE:
 		s->vsock_buffer_min = v->u64;
 		return 0;
@@ -177,9 +195,15 @@ static void socket_get_value(struct socket *s, int level, int name, union socket
 	if (level == LINUX_AF_VSOCK) {
 		uint64_t ns = vsock_connect_timeout(s->vsock);
 		switch (name) {
-		case LINUX_SO_VM_SOCKETS_BUFFER_SIZE: v->u64 = vsock_buffer_size(s->vsock); break;
-		case LINUX_SO_VM_SOCKETS_BUFFER_MIN_SIZE: v->u64 = s->vsock_buffer_min; break;
-		case LINUX_SO_VM_SOCKETS_BUFFER_MAX_SIZE: v->u64 = s->vsock_buffer_max; break;
+		case LINUX_SO_VM_SOCKETS_BUFFER_SIZE:
+			v->u64 = vsock_buffer_size(s->vsock);
+			break;
+		case LINUX_SO_VM_SOCKETS_BUFFER_MIN_SIZE:
+			v->u64 = s->vsock_buffer_min;
+			break;
+		case LINUX_SO_VM_SOCKETS_BUFFER_MAX_SIZE:
+			v->u64 = s->vsock_buffer_max;
+			break;
 		default:
 			v->tv.tv_sec = (int64_t)(ns / (USEC_PER_SEC * NSEC_PER_USEC));
 			v->tv.tv_usec = (int64_t)(ns / NSEC_PER_USEC % USEC_PER_SEC);
@@ -187,13 +211,27 @@ static void socket_get_value(struct socket *s, int level, int name, union socket
 		return;
 	}
 	switch (name) { /* SOL_SOCKET */
-	case LINUX_SO_TYPE: v->i = LINUX_SOCK_STREAM; break;
-	case LINUX_SO_DOMAIN: v->i = s->family; break;
-	case LINUX_SO_PROTOCOL: v->i = s->family == LINUX_AF_VSOCK ? 0 : LINUX_IPPROTO_TCP; break;
-	case LINUX_SO_ACCEPTCONN: v->i = s->listening; break;
-	case LINUX_SO_RCVBUF: v->i = (int)vsock_buffer_size(s->vsock); break;
-	case LINUX_SO_SNDBUF: v->i = s->sndbuf; break;
-	case LINUX_SO_LINGER: v->linger = s->linger; break;
+	case LINUX_SO_TYPE:
+		v->i = LINUX_SOCK_STREAM;
+		break;
+	case LINUX_SO_DOMAIN:
+		v->i = s->family;
+		break;
+	case LINUX_SO_PROTOCOL:
+		v->i = s->family == LINUX_AF_VSOCK ? 0 : LINUX_IPPROTO_TCP;
+		break;
+	case LINUX_SO_ACCEPTCONN:
+		v->i = s->listening;
+		break;
+	case LINUX_SO_RCVBUF:
+		v->i = (int)vsock_buffer_size(s->vsock);
+		break;
+	case LINUX_SO_SNDBUF:
+		v->i = s->sndbuf;
+		break;
+	case LINUX_SO_LINGER:
+		v->linger = s->linger;
+		break;
 	case LINUX_SO_ERROR: {
 		int err = vsock_take_error(s->vsock);
 		v->i = err < 0 ? -err : err;
