@@ -2,8 +2,8 @@
  * vsock.h). AF_VSOCK sockets are vsock sockets as Linux has them; AF_INET and AF_INET6 stream
  * sockets are carried over vsock too (port P is vsock port P, a connect reaches the host, CID 2),
  * so unmodified TCP programs serve through the monitor's --forward. Shared by socket.c (the file
- * type, creation, addresses, connections), socket_io.c (send and receive) and socket_opt.c
- * (options). Private to kernel/sys. */
+ * type, creation, connections), socket_addr.c (addresses, names), socket_io.c (send and receive)
+ * and socket_opt.c (options). Private to kernel/sys. */
 #ifndef KERNEL_SYS_SOCKET_H
 #define KERNEL_SYS_SOCKET_H
 
@@ -46,7 +46,24 @@ unsigned socket_vsock_flags(const struct socket *s, uint64_t msg_flags);
 long socket_send_iov(struct socket *s, const struct file_iovec *iov, size_t count,
                      uint64_t msg_flags);
 
-/* For AF_INET and AF_INET6: the port in network byte order, as struct sockaddr_in has it. */
-uint16_t socket_htons(uint16_t port);
+/* What an address the program passed names: the vsock end, and the IP address for AF_INET and
+ * AF_INET6. */
+struct socket_target {
+	uint64_t cid;
+	uint32_t port;
+	struct socket_inet_addr ip;
+};
+
+/* Reads the address at uaddr of len bytes for s's family: 0, -EINVAL (bad length), -EFAULT,
+ * -EAFNOSUPPORT (another family). unspec_any: AF_UNSPEC with address 0 counts as AF_INET, as
+ * Linux's bind takes it. (socket_addr.c) */
+int socket_addr_read(const struct socket *s, uint64_t uaddr, uint64_t len, struct socket_target *t,
+                     int unspec_any);
+
+/* Sets the addresses of s, a connection accepted on listener. */
+void socket_accepted_addresses(const struct socket *listener, struct socket *s);
+
+/* Writes s's peer address to the program's uaddr (room in *ulen), if it gave one: 0 or -errno. */
+long socket_accepted_peer(const struct socket *s, uint64_t uaddr, uint64_t ulen);
 
 #endif
