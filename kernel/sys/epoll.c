@@ -5,8 +5,11 @@
  * item reports again only after a file_notify of its file (the file's notification count moved).
  * An item lives until EPOLL_CTL_DEL or until its descriptor is closed or names another file,
  * which the next pass over the items finds; Linux keeps it while any duplicate of the file is
- * open, here closing the descriptor is enough. Part of the `event` system-call group (an image
- * that calls no epoll or eventfd function links none of it: docs/architecture.md, "Build"). */
+ * open, here closing the descriptor is enough. Instances watching instances: epoll_nest.c. Part
+ * of the `event` system-call group (an image that calls no epoll or eventfd function links none
+ * of it: docs/architecture.md, "Build"). */
+#include "epoll.h"
+
 #include "syscall.h"
 #include "syscall_groups.h"
 
@@ -17,8 +20,6 @@
 #define NSEC_PER_MSEC 1000000ull
 /* Linux's EP_MAX_EVENTS: the byte count of the events array fits in an int. */
 #define EPOLL_MAX_EVENTS ((long)(INT32_MAX / sizeof(struct linux_epoll_event)))
-/* Linux's EP_MAX_NESTS: at most this many instances watched through one another. */
-#define EPOLL_MAX_NESTS 4
 /* Reported whether asked for or not. */
 #define EPOLL_ALWAYS (LINUX_POLLERR | LINUX_POLLHUP)
 #define EPOLL_FLAGS  (LINUX_EPOLLET | LINUX_EPOLLONESHOT | LINUX_EPOLLEXCLUSIVE | LINUX_EPOLLWAKEUP)
@@ -27,44 +28,9 @@
 	(LINUX_POLLIN | LINUX_POLLOUT | LINUX_POLLERR | LINUX_POLLHUP | 0x040 | 0x100 |            \
 	 LINUX_EPOLLWAKEUP | LINUX_EPOLLET | LINUX_EPOLLEXCLUSIVE)
 
-/* A lock that may be held across blocking calls (a file's poll or the release a file_put runs),
- * which a spin lock may not: waiters sleep on the wait queue. */
-struct sleep_lock {
-	struct wait_queue wait;
-	int held;
-};
-
-struct epoll_item {
-	struct epoll_item *next;
-	/* Not a reference (the item must not keep the file open): compared with what fd names. */
-	struct file *file;
-	unsigned fd;
-	uint32_t events; /* asked for, with EPOLLERR | EPOLLHUP and the flags */
-	uint64_t data;
-	uint64_t seen; /* edge-triggered: the file's change count when last reported */
-	int fresh;     /* edge-triggered: added or modified since its last report */
-	int disarmed;  /* EPOLLONESHOT: reported; silent until EPOLL_CTL_MOD */
-};
-
-struct epoll {
-	struct file file;
-	struct sleep_lock lock; /* guards items; taken parent before child when nested */
-	struct epoll_item *items;
-	/* Under the nesting lock: how many instances may be watching this one through each other
-	 * (0: none). Raised when it is added to an instance, never lowered (removals would need
-	 * links back to the watchers), so a program that nests, removes and nests again may get
-	 * ELOOP where Linux would not. */
-	int level;
-};
-
 static const struct file_ops epoll_ops;
 
-/* Adding an instance to another takes this, so that two such calls cannot close a loop between
- * them; it guards the instances' levels. Nothing takes it while holding an instance's lock.
- * Zero is an unlocked lock with no waiters. */
-static struct sleep_lock epoll_nesting;
-
-static void sleep_lock_take(struct sleep_lock *l)
+void sleep_lock_take(struct sleep_lock *l)
 {
 	wait_queue_lock(&l->wait);
 	while (l->held) {
@@ -75,7 +41,7 @@ static void sleep_lock_take(struct sleep_lock *l)
 	wait_queue_unlock(&l->wait);
 }
 
-static void sleep_lock_drop(struct sleep_lock *l)
+void sleep_lock_drop(struct sleep_lock *l)
 {
 	wait_queue_lock(&l->wait);
 	l->held = 0;
@@ -83,14 +49,14 @@ static void sleep_lock_drop(struct sleep_lock *l)
 	wait_queue_wake_one(&l->wait);
 }
 
-static struct epoll *epoll_of(struct file *f)
+struct epoll *epoll_of(struct file *f)
 {
 	return f->ops == &epoll_ops ? f->private : NULL;
 }
 
 /* The file the item watches, with a reference, or NULL if its descriptor was closed or now
  * names another file (then the item is stale). */
-static struct file *epoll_item_file(const struct epoll_item *it)
+struct file *epoll_item_file(const struct epoll_item *it)
 {
 	struct file *f = fd_get(it->fd);
 	if (f && f != it->file) {
@@ -243,83 +209,6 @@ long sys_epoll_create1(const struct syscall_args *a)
 	return epoll_open(a->arg[0]);
 }
 
-/* With the nesting lock held: the instances ep watches, with references, in an array the caller
- * frees (NULL when there are none, or memory ran out: then *error is set). */
-static struct epoll **epoll_children(struct epoll *ep, size_t *count, int *error)
-{
-	struct epoll **out = NULL;
-	size_t n = 0, cap = 0;
-	sleep_lock_take(&ep->lock);
-	for (struct epoll_item *it = ep->items; it; it = it->next) {
-		if (!epoll_of(it->file))
-			continue;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 8;
-			struct epoll **grown = toro_realloc(out, cap * sizeof(*out));
-			if (!grown) {
-				*error = 1;
-				break;
-			}
-			out = grown;
-		}
-		struct file *f = epoll_item_file(it);
-		if (f)
-			out[n++] = f->private;
-	}
-	sleep_lock_drop(&ep->lock);
-	*count = n;
-	return out;
-}
-
-static void epoll_children_put(struct epoll **children, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		file_put(&children[i]->file);
-	toro_free(children);
-}
-
-/* With the nesting lock held: the longest chain of instances watched from ep down (0: ep
- * watches none), or more than EPOLL_MAX_NESTS once it is too long, reaches avoid (a loop) or
- * memory ran out. */
-static int epoll_depth_below(struct epoll *ep, const struct epoll *avoid, int depth)
-{
-	if (ep == avoid || depth > EPOLL_MAX_NESTS)
-		return EPOLL_MAX_NESTS + 1;
-	size_t n;
-	int error = 0, deepest = 0;
-	struct epoll **children = epoll_children(ep, &n, &error);
-	for (size_t i = 0; i < n && deepest <= EPOLL_MAX_NESTS; i++) {
-		int d = 1 + epoll_depth_below(children[i], avoid, depth + 1);
-		if (d > deepest)
-			deepest = d;
-	}
-	epoll_children_put(children, n);
-	return error ? EPOLL_MAX_NESTS + 1 : deepest;
-}
-
-/* Adding instance target to ep must close no loop and make no chain longer than Linux allows:
- * 0 or -ELOOP. With the nesting lock held. */
-static int epoll_nesting_check(struct epoll *ep, struct epoll *target)
-{
-	int below = epoll_depth_below(target, ep, 0);
-	return below > EPOLL_MAX_NESTS || ep->level + 1 + below > EPOLL_MAX_NESTS ? -LINUX_ELOOP
-	                                                                          : 0;
-}
-
-/* With the nesting lock held: ep is now watched level deep; so are the ones it watches, deeper. */
-static void epoll_raise_level(struct epoll *ep, int level)
-{
-	if (ep->level >= level)
-		return;
-	ep->level = level;
-	size_t n;
-	int error = 0;
-	struct epoll **children = epoll_children(ep, &n, &error);
-	for (size_t i = 0; i < n; i++)
-		epoll_raise_level(children[i], level + 1);
-	epoll_children_put(children, n);
-}
-
 /* With the instance locked: the live item for (fd, f), or NULL. Stale items met are dropped. */
 static struct epoll_item **epoll_find(struct epoll *ep, unsigned fd, struct file *f)
 {
@@ -413,20 +302,15 @@ long sys_epoll_ctl(const struct syscall_args *a)
 	if (rc == 0) {
 		struct epoll *ep = epf->private;
 		int nesting = op == LINUX_EPOLL_CTL_ADD && epoll_of(target);
-		if (nesting) {
-			sleep_lock_take(&epoll_nesting);
-			rc = epoll_nesting_check(ep, target->private);
-		}
+		if (nesting)
+			rc = epoll_nest_begin(ep, target->private);
 		if (rc == 0) {
 			sleep_lock_take(&ep->lock);
 			rc = epoll_ctl_locked(ep, op, fd, target, &e);
 			sleep_lock_drop(&ep->lock);
 		}
-		if (nesting) {
-			if (rc == 0)
-				epoll_raise_level(target->private, ep->level + 1);
-			sleep_lock_drop(&epoll_nesting);
-		}
+		if (nesting)
+			epoll_nest_end(ep, target->private, rc == 0);
 	}
 	if (target)
 		file_put(target);
