@@ -102,6 +102,26 @@ int board_init(struct board *b, struct kvm_vm *vm, enum console_choice console,
 	return bad ? -1 : 0;
 }
 
+int board_add_shares(struct board *b, struct kvm_vm *vm, const struct share *shares, int n,
+                     char *err, size_t errlen)
+{
+	for (int i = 0; i < n; i++) {
+		char tag[SHARE_TAG_LEN], why[256];
+		struct fuse_server *server =
+		    fuse_server_open(shares[i].dir, shares[i].writable, NULL, why, sizeof(why));
+		if (!server)
+			return error_set(err, errlen, "--share %s: %s", shares[i].dir, why);
+		share_tag(i, tag, sizeof(tag));
+		if (virtio_fs_init(&b->fs[i], server, tag) ||
+		    !board_add_virtio(b, vm, &virtio_fs_ops, &b->fs[i])) {
+			fuse_server_close(server);
+			return error_set(err, errlen, "--share %s: no virtio slot left", shares[i].dir);
+		}
+		b->nshares++;
+	}
+	return 0;
+}
+
 static void board_queue_notified(void *ctx, uint32_t events)
 {
 	struct board_notify *n = ctx;

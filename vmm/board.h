@@ -15,7 +15,9 @@
 #include "kvm/layout.h"
 #include "kvm/vm.h"
 #include "run.h"
+#include "share.h"
 #include "virtio/console.h"
+#include "virtio/fs.h"
 
 /* A queue's notifications arriving on the event thread through an ioeventfd. */
 struct board_notify {
@@ -42,6 +44,8 @@ struct board {
 	int ioeventfds, irqfds;           /* how many are in use */
 	int nvirtio; /* slots used, in order: slot i is at LAYOUT_VIRTIO_MMIO_BASE + i * 4 KiB */
 	struct board_virtio virtio[LAYOUT_VIRTIO_MAX];
+	int nshares; /* a virtio-fs device and FUSE server per share, tag "share<i>" */
+	struct virtio_fs fs[SHARE_MAX];
 };
 
 /* Wires the devices: interrupts go to vm's irqchip and virtio rings are read from its RAM (both
@@ -50,6 +54,11 @@ struct board {
  * -1 if two devices claim one address (a bug). */
 int board_init(struct board *b, struct kvm_vm *vm, enum console_choice console,
                void (*stop)(void *ctx, int code), void *stop_ctx);
+
+/* After board_init: one virtio-fs device per share, on the next virtio slots, each served by a
+ * FUSE server over its directory. Returns 0, or -1 with one line in err. */
+int board_add_shares(struct board *b, struct kvm_vm *vm, const struct share *shares, int n,
+                     char *err, size_t errlen);
 
 /* Once the VM exists, before the event thread starts: the virtio queues' notifications go to
  * the event thread through ioeventfds and their interrupts through irqfds, each where KVM has
