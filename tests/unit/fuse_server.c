@@ -129,6 +129,11 @@ static void test_lookup_getattr(void)
 	CHECK(ft_release(s, FUSE_RELEASE, inner, fh) == 0);
 	CHECK(ft_forget(s, inner, 1) == 1);
 	CHECK(fuse_server_nodes_in_use(s) == 2); /* the root and hello.txt */
+	/* FORGET is never answered: not for a forged id, nor when too short. */
+	CHECK(ft_forget(s, 0xdead00000007ull, 1) == 1);
+	CHECK(ft_forget(s, inner, 1) == 1);
+	CHECK(ft_call(s, FUSE_FORGET, again, "1234", 4) == 1);
+	CHECK(ft_call(s, FUSE_INTERRUPT, 0, NULL, 0) == 1);
 	/* BATCH_FORGET, with a forged id among real ones and a count beyond the request. */
 	struct {
 		struct fuse_batch_forget_in in;

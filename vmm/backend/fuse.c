@@ -59,7 +59,9 @@ static int fuse_op_destroy(struct fuse_server *s, struct fuse_req *r)
 static int fuse_op_forget(struct fuse_server *s, struct fuse_req *r)
 {
 	const struct fuse_forget_in *in = r->arg;
-	fuse_node_forget(s, r->node, in->nlookup);
+	uint32_t idx = fuse_node_from_id(s, r->in->nodeid);
+	if (idx != FUSE_NODE_NONE) /* else forged, or forgotten already: nothing to do */
+		fuse_node_forget(s, idx, in->nlookup);
 	return FUSE_NO_REPLY;
 }
 
@@ -92,6 +94,7 @@ enum {
 	FUSE_OP_NODE = 1,     /* the header's nodeid must name a live node */
 	FUSE_OP_MODIFIES = 2, /* refused with EROFS on a read-only share */
 	FUSE_OP_ANY_TIME = 4, /* also before INIT */
+	FUSE_OP_NO_REPLY = 8, /* never answered, not even with an error */
 };
 
 struct fuse_op {
@@ -107,9 +110,11 @@ static const struct fuse_op fuse_ops[FUSE_OPCODES] = {
     [FUSE_INIT] = {fuse_op_init, offsetof(struct fuse_init_in, flags2),
                    sizeof(struct fuse_init_out), FUSE_OP_ANY_TIME},
     [FUSE_DESTROY] = {fuse_op_destroy, 0, 0, 0},
-    [FUSE_FORGET] = {fuse_op_forget, sizeof(struct fuse_forget_in), 0, FUSE_OP_NODE},
-    [FUSE_BATCH_FORGET] = {fuse_op_batch_forget, sizeof(struct fuse_batch_forget_in), 0, 0},
-    [FUSE_INTERRUPT] = {fuse_op_interrupt, sizeof(struct fuse_interrupt_in), 0, 0},
+    [FUSE_FORGET] = {fuse_op_forget, sizeof(struct fuse_forget_in), 0, FUSE_OP_NO_REPLY},
+    [FUSE_BATCH_FORGET] = {fuse_op_batch_forget, sizeof(struct fuse_batch_forget_in), 0,
+                           FUSE_OP_NO_REPLY},
+    [FUSE_INTERRUPT] = {fuse_op_interrupt, sizeof(struct fuse_interrupt_in), 0,
+                        FUSE_OP_NO_REPLY},
     [FUSE_LOOKUP] = {fuse_op_lookup, 2, sizeof(struct fuse_entry_out), FUSE_OP_NODE},
     [FUSE_GETATTR] = {fuse_op_getattr, sizeof(struct fuse_getattr_in),
                       sizeof(struct fuse_attr_out), FUSE_OP_NODE},
@@ -197,6 +202,11 @@ static int fuse_dispatch(struct fuse_server *s, struct fuse_req *r, size_t avail
 	const struct fuse_op *op = in->opcode < FUSE_OPCODES ? &fuse_ops[in->opcode] : NULL;
 	if (!op || !op->fn)
 		return -ENOSYS;
+	if (op->flags & FUSE_OP_NO_REPLY) {
+		if (s->initialized && r->arglen >= op->arg_min)
+			op->fn(s, r);
+		return FUSE_NO_REPLY;
+	}
 	if (!s->initialized && !(op->flags & FUSE_OP_ANY_TIME))
 		return -EIO;
 	if (r->arglen < op->arg_min)
