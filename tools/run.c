@@ -68,13 +68,18 @@ static const char *software_kvm_obstacle(const struct image *img)
 	return NULL;
 }
 
-/* QEMU, for what it can run: shares need the vhost-user server, not there yet. */
+/* run_qemu, for options QEMU can carry. */
 static int run_in_qemu(const struct run_options *o, const struct image *img)
 {
+	if (o->vsock.enabled) {
+		toro_error(
+		    "run: --vsock, --forward and --cid are not available with --vmm qemu yet; "
+		    "they need the built-in monitor (--vmm toro)");
+		return TORO_EXIT_USAGE;
+	}
 	if (o->nshares) {
-		toro_error("%s: --share is not available under QEMU yet; the built-in monitor "
-		           "(--vmm toro) serves shares",
-		           o->image);
+		toro_error("run: --share is not available with --vmm qemu yet; it needs the "
+		           "built-in monitor (--vmm toro)");
 		return TORO_EXIT_USAGE;
 	}
 	return run_qemu(o, img);
@@ -96,6 +101,7 @@ static int run_in_monitor(const struct run_options *o, const struct image *img)
 	    .timeout = o->timeout,
 	    .console = o->console,
 	    .stats = o->stats,
+	    .vsock = o->vsock.enabled ? &o->vsock : NULL,
 	    .cmdline = cmdline,
 	    .shares = o->shares,
 	    .nshares = o->nshares,
@@ -137,7 +143,8 @@ static int toro_run_parsed(struct run_options *o)
 	char why[300];
 	if (o->vmm == VMM_QEMU) {
 		rc = run_in_qemu(o, &img);
-	} else if (o->vmm == VMM_AUTO && kvm_unusable_reason(why, sizeof(why)) && qemu_installed()) {
+	} else if (o->vmm == VMM_AUTO && kvm_unusable_reason(why, sizeof(why)) &&
+	           qemu_installed()) {
 		toro_error("%s; running in QEMU instead", why);
 		rc = run_in_qemu(o, &img);
 	} else if (o->vmm == VMM_AUTO && (obstacle = software_kvm_obstacle(&img)) &&
