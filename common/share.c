@@ -81,15 +81,17 @@ static int share_parse(const char *spec, struct share *sh, const char *opt, char
 	const char *colon = strrchr(sh->dir, ':');
 	if (colon && colon[1] != '/') {
 		size_t k = (size_t)(colon - sh->dir);
-		if (k >= 3 && (strncmp(colon - 3, ":rw", 3) == 0 || strncmp(colon - 3, ":ro", 3) == 0))
+		if (k >= 3 &&
+		    (strncmp(colon - 3, ":rw", 3) == 0 || strncmp(colon - 3, ":ro", 3) == 0))
 			k -= 3;
 		char *head = strndup(sh->dir, k);
 		int is_dir = head && stat(head, &st) == 0 && S_ISDIR(st.st_mode);
 		free(head);
 		if (is_dir)
-			return error_set(err, errlen,
-			                 "%s %s: mount point '%s' must be absolute (DIR[:rw][:/MOUNT])",
-			                 opt, spec, colon + 1);
+			return error_set(
+			    err, errlen,
+			    "%s %s: mount point '%s' must be absolute (DIR[:rw][:/MOUNT])", opt,
+			    spec, colon + 1);
 	}
 	return error_set(err, errlen, "%s %s: %s: %s", opt, spec, sh->dir, strerror(e));
 }

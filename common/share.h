@@ -17,8 +17,8 @@
 #define SHARE_MOUNTS_KEY "toro.mounts"
 
 struct share {
-	char *dir;   /* the host directory, as given (malloc'd) */
-	int writable; /* ":rw"; read-only otherwise */
+	char *dir;                   /* the host directory, as given (malloc'd) */
+	int writable;                /* ":rw"; read-only otherwise */
 	char mount[SHARE_MOUNT_MAX]; /* where the guest mounts it, "/" by default */
 };
 

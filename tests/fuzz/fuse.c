@@ -171,9 +171,10 @@ static void learn(struct session *ss, uint32_t opcode, size_t n)
 }
 
 /* Record flags. */
-#define REC_NODE_LAST  0x01 /* the header's node id: the last one learnt (else the root) */
-#define REC_FH_AT_0    0x02 /* the arguments' first 8 bytes: the last file handle */
-#define REC_NODE_AT_0  0x04 /* the arguments' first 8 bytes: the last node id (newdir, oldnodeid) */
+#define REC_NODE_LAST 0x01  /* the header's node id: the last one learnt (else the root) */
+#define REC_FH_AT_0   0x02  /* the arguments' first 8 bytes: the last file handle */
+#define REC_NODE_AT_0 0x04  /* the arguments' first 8 bytes: the last node id (newdir, oldnodeid)  \
+	                     */
 #define REC_RAW        0x08 /* the record is the whole request, header included, as it is */
 #define REC_ROOM_SHIFT 4    /* bits 4-7: reply room in 48-byte steps; 0: all of it */
 
@@ -216,14 +217,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else {
 			memcpy(req + sizeof(*h), data + pos, len);
 			if ((flags & (REC_FH_AT_0 | REC_NODE_AT_0)) && len >= 8)
-				memcpy(req + sizeof(*h),
-				       (flags & REC_FH_AT_0) ? &ss.fh : &ss.node, 8);
+				memcpy(req + sizeof(*h), (flags & REC_FH_AT_0) ? &ss.fh : &ss.node,
+				       8);
 			total = sizeof(*h) + len;
-			*h = (struct fuse_in_header){.len = (uint32_t)total,
-			                             .opcode = opcode,
-			                             .unique = ++unique,
-			                             .nodeid = (flags & REC_NODE_LAST) ? ss.node
-			                                                              : FUSE_ROOT_ID};
+			*h = (struct fuse_in_header){
+			    .len = (uint32_t)total,
+			    .opcode = opcode,
+			    .unique = ++unique,
+			    .nodeid = (flags & REC_NODE_LAST) ? ss.node : FUSE_ROOT_ID};
 		}
 		pos += len;
 		unsigned steps = flags >> REC_ROOM_SHIFT;

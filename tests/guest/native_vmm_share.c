@@ -29,18 +29,18 @@ struct fuse_out_header {
 	uint64_t unique;
 };
 _Static_assert(sizeof(struct fuse_in_header) == 40, "fuse_in_header");
-#define FUSE_LOOKUP     1
-#define FUSE_OPEN       14
-#define FUSE_READ       15
-#define FUSE_WRITE      16
-#define FUSE_RELEASE    18
-#define FUSE_INIT       26
-#define FUSE_CREATE     35
-#define FUSE_ROOT_ID    1
-#define ENTRY_OUT_SIZE  128 /* fuse_entry_out; its nodeid comes first */
-#define OPEN_OUT_SIZE   16  /* fuse_open_out; its fh comes first */
-#define QNUM            4
-#define REQUEST_QUEUE   1
+#define FUSE_LOOKUP    1
+#define FUSE_OPEN      14
+#define FUSE_READ      15
+#define FUSE_WRITE     16
+#define FUSE_RELEASE   18
+#define FUSE_INIT      26
+#define FUSE_CREATE    35
+#define FUSE_ROOT_ID   1
+#define ENTRY_OUT_SIZE 128 /* fuse_entry_out; its nodeid comes first */
+#define OPEN_OUT_SIZE  16  /* fuse_open_out; its fh comes first */
+#define QNUM           4
+#define REQUEST_QUEUE  1
 
 static struct virtq_desc desc[QNUM] __attribute__((aligned(4096)));
 static uint8_t avail_mem[4096] __attribute__((aligned(4096)));

@@ -103,8 +103,18 @@ static void try_read_through(struct fuse_server *s, uint64_t node)
 static void attack_dot_dot(struct fuse_server *s)
 {
 	static const char *const names[] = {
-	    "..", ".", "../outside", "../outside/secret.txt", "../../../../../etc/passwd",
-	    "/etc/passwd", "a/../..", "a/b", "/", "..//..", ".\0secret.txt", "..\0x",
+	    "..",
+	    ".",
+	    "../outside",
+	    "../outside/secret.txt",
+	    "../../../../../etc/passwd",
+	    "/etc/passwd",
+	    "a/../..",
+	    "a/b",
+	    "/",
+	    "..//..",
+	    ".\0secret.txt",
+	    "..\0x",
 	};
 	uint64_t dirs[4] = {FUSE_ROOT_ID};
 	const char *path[] = {"a", "b", "c"};
@@ -128,8 +138,8 @@ static void attack_dot_dot(struct fuse_server *s)
 		int rc = ft_call3(s, FUSE_LOOKUP, dirs[d], trick, sizeof(trick), NULL, 0, NULL, 0);
 		CHECK(rc == 0 || rc == -ENOENT);
 		if (rc == 0)
-			ft_forget(s, ((const struct fuse_entry_out *)(const void *)ft_reply)->nodeid,
-			          1);
+			ft_forget(
+			    s, ((const struct fuse_entry_out *)(const void *)ft_reply)->nodeid, 1);
 	}
 	outside_unchanged("dot-dot");
 }
@@ -137,8 +147,8 @@ static void attack_dot_dot(struct fuse_server *s)
 /* Symlinks to '/' and to outside, absolute and relative, at the top and deeper. */
 static void attack_symlinks(struct fuse_server *s)
 {
-	static const char *const links[] = {"abs_root", "abs_out", "abs_secret", "rel_out",
-	                                    "rel_secret", "a/b/up", "a/b/up_secret", "loop"};
+	static const char *const links[] = {"abs_root",   "abs_out", "abs_secret",    "rel_out",
+	                                    "rel_secret", "a/b/up",  "a/b/up_secret", "loop"};
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
 		/* Walk to the link's directory, then look the link up. */
 		uint64_t dir = FUSE_ROOT_ID, node;
@@ -163,8 +173,8 @@ static void attack_symlinks(struct fuse_server *s)
 		CHECK(ft_call(s, FUSE_SETATTR, node, &sa, sizeof(sa)) == -EOPNOTSUPP);
 		sa = (struct fuse_setattr_in){.valid = FATTR_SIZE, .size = 0};
 		CHECK(ft_call(s, FUSE_SETATTR, node, &sa, sizeof(sa)) == -EINVAL);
-		sa = (struct fuse_setattr_in){.valid = FATTR_MTIME | FATTR_ATIME, .mtime = 1,
-		                              .atime = 1};
+		sa = (struct fuse_setattr_in){
+		    .valid = FATTR_MTIME | FATTR_ATIME, .mtime = 1, .atime = 1};
 		ft_call(s, FUSE_SETATTR, node, &sa, sizeof(sa));
 		/* A hard link of the link is another link. */
 		uint64_t copy;
@@ -244,9 +254,15 @@ static void attack_rename_link(struct fuse_server *s)
 {
 	/* Ids that name no live node: wrong generations, indices past the table, the root's
 	 * index with a generation. */
-	static const uint64_t forged[] = {0,          2,          3,
-	                                  0xffffffffull, 1ull << 32, (1ull << 32) | 1,
-	                                  (77ull << 32) | 3, UINT64_MAX, 0x8000000000000001ull};
+	static const uint64_t forged[] = {0,
+	                                  2,
+	                                  3,
+	                                  0xffffffffull,
+	                                  1ull << 32,
+	                                  (1ull << 32) | 1,
+	                                  (77ull << 32) | 3,
+	                                  UINT64_MAX,
+	                                  0x8000000000000001ull};
 	uint64_t file, fh;
 	CHECK(ft_lookup(s, FUSE_ROOT_ID, "file", &file, NULL) == 0);
 	for (size_t i = 0; i < sizeof(forged) / sizeof(forged[0]); i++) {
@@ -275,7 +291,9 @@ static void attack_rename_link(struct fuse_server *s)
 /* Forged and stale file handles, and names too long. */
 static void attack_handles_names(struct fuse_server *s)
 {
-	static const uint64_t forged[] = {0, 1, 2, 0xffffffffull, 1ull << 32, (1ull << 32) | 5,
+	static const uint64_t forged[] = {0,          1,
+	                                  2,          0xffffffffull,
+	                                  1ull << 32, (1ull << 32) | 5,
 	                                  UINT64_MAX, 0x100000000ull | 1023};
 	uint64_t file, fh;
 	CHECK(ft_lookup(s, FUSE_ROOT_ID, "file", &file, NULL) == 0);

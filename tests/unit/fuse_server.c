@@ -76,8 +76,8 @@ static void test_init(void)
 	/* Fewer bytes than a header: no reply; a header claiming more than the chain: EINVAL. */
 	struct iovec in_short = {ft_in, 20}, out64 = {ft_out, 64};
 	CHECK(fuse_server_handle(s, &in_short, 1, &out64, 1) == 0);
-	struct fuse_in_header h = {.len = 4000, .opcode = FUSE_STATFS, .unique = 5,
-	                           .nodeid = FUSE_ROOT_ID};
+	struct fuse_in_header h = {
+	    .len = 4000, .opcode = FUSE_STATFS, .unique = 5, .nodeid = FUSE_ROOT_ID};
 	struct iovec in_h = {&h, sizeof(h)};
 	CHECK(fuse_server_handle(s, &in_h, 1, &out64, 1) == sizeof(struct fuse_out_header));
 	CHECK(((struct fuse_out_header *)ft_out)->error == -EINVAL);
@@ -244,8 +244,7 @@ static void test_files(void)
 	CHECK(ft_rename(s, FUSE_ROOT_ID, "other", FUSE_ROOT_ID, "x", RENAME_WHITEOUT) == -EINVAL);
 	CHECK(ft_rename(s, FUSE_ROOT_ID, "nothing", FUSE_ROOT_ID, "x", 0) == -ENOENT);
 	struct fuse_rename_in rn = {.newdir = FUSE_ROOT_ID};
-	CHECK(ft_call3(s, FUSE_RENAME, FUSE_ROOT_ID, &rn, sizeof(rn), "other", 6, "plain", 6) ==
-	      0);
+	CHECK(ft_call3(s, FUSE_RENAME, FUSE_ROOT_ID, &rn, sizeof(rn), "other", 6, "plain", 6) == 0);
 	/* LINK, SYMLINK, READLINK. */
 	uint64_t linked, sym;
 	CHECK(ft_link(s, node, FUSE_ROOT_ID, "hard", &linked) == 0 && linked == node);
@@ -295,7 +294,8 @@ static void test_big_io(void)
 	size_t got = 0;
 	for (size_t off = 0; off < SIZE; off += FUSE_SERVER_IO_MAX) {
 		if (ft_read(s, FUSE_READ, node, fh, off, FUSE_SERVER_IO_MAX) ||
-		    ft_reply_len != FUSE_SERVER_IO_MAX || memcmp(ft_reply, data + off, ft_reply_len))
+		    ft_reply_len != FUSE_SERVER_IO_MAX ||
+		    memcmp(ft_reply, data + off, ft_reply_len))
 			bad = 1;
 		got += ft_reply_len;
 	}
@@ -337,8 +337,8 @@ static void test_readdir(void)
 		uint64_t off = 0;
 		static uint64_t nodes[N];
 		for (;;) {
-			int rc = ft_read(s, plus ? FUSE_READDIRPLUS : FUSE_READDIR, dir, fh, off,
-			                 4096);
+			int rc =
+			    ft_read(s, plus ? FUSE_READDIRPLUS : FUSE_READDIR, dir, fh, off, 4096);
 			if (rc || ft_reply_len == 0)
 				break;
 			calls++;
@@ -370,7 +370,8 @@ static void test_readdir(void)
 		CHECK(all && dots == 2 && dup == 0 && !bad);
 		CHECK(calls > 5);
 		if (plus) {
-			/* Each entry was looked up once: a node that answers, and FORGET frees it. */
+			/* Each entry was looked up once: a node that answers, and FORGET frees it.
+			 */
 			CHECK(fuse_server_nodes_in_use(s) == 2 + N);
 			struct fuse_attr a;
 			CHECK(ft_getattr(s, nodes[500], &a) == 0 && S_ISREG(a.mode));

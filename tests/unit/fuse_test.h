@@ -21,8 +21,8 @@
 
 static uint8_t ft_in[FT_IN_MAX];
 static uint8_t ft_out[FT_OUT_MAX];
-static uint8_t *ft_reply;     /* the last reply's payload */
-static uint32_t ft_reply_len; /* its length */
+static uint8_t *ft_reply;           /* the last reply's payload */
+static uint32_t ft_reply_len;       /* its length */
 static size_t ft_room = FT_OUT_MAX; /* the guest's writable bytes for the next request */
 static uint64_t ft_unique;
 /* Called with every reply (the escape suite looks for its secret in each). */
@@ -97,7 +97,9 @@ static int ft_call_name(struct fuse_server *s, uint32_t opcode, uint64_t nodeid,
 
 static int ft_init(struct fuse_server *s)
 {
-	struct fuse_init_in in = {.major = 7, .minor = 31, .max_readahead = 1 << 20,
+	struct fuse_init_in in = {.major = 7,
+	                          .minor = 31,
+	                          .max_readahead = 1 << 20,
 	                          .flags = FUSE_DO_READDIRPLUS | FUSE_MAX_PAGES | FUSE_BIG_WRITES};
 	return ft_call(s, FUSE_INIT, 0, &in, offsetof(struct fuse_init_in, flags2));
 }
@@ -120,7 +122,8 @@ static int ft_lookup(struct fuse_server *s, uint64_t parent, const char *name, u
 static int ft_entry_reply(int rc, uint64_t *node)
 {
 	if (node)
-		*node = rc == 0 ? ((const struct fuse_entry_out *)(const void *)ft_reply)->nodeid : 0;
+		*node =
+		    rc == 0 ? ((const struct fuse_entry_out *)(const void *)ft_reply)->nodeid : 0;
 	return rc;
 }
 
@@ -137,9 +140,13 @@ static int ft_create(struct fuse_server *s, uint64_t parent, const char *name, u
 	int rc = ft_call_name(s, FUSE_CREATE, parent, &in, sizeof(in), name);
 	ft_entry_reply(rc, node);
 	if (fh)
-		*fh = rc == 0 ? ((const struct fuse_open_out *)(const void *)(
-		                     ft_reply + sizeof(struct fuse_entry_out)))->fh
-		              : 0;
+		*fh =
+		    rc == 0
+		        ? ((const struct fuse_open_out *)(const void *)(ft_reply +
+		                                                        sizeof(
+		                                                            struct fuse_entry_out)))
+		              ->fh
+		        : 0;
 	return rc;
 }
 
@@ -159,8 +166,8 @@ static int ft_release(struct fuse_server *s, uint32_t opcode, uint64_t node, uin
 }
 
 /* READ: the data is at ft_reply, ft_reply_len bytes. */
-static int ft_read(struct fuse_server *s, uint32_t opcode, uint64_t node, uint64_t fh,
-                   uint64_t off, uint32_t size)
+static int ft_read(struct fuse_server *s, uint32_t opcode, uint64_t node, uint64_t fh, uint64_t off,
+                   uint32_t size)
 {
 	struct fuse_read_in in = {.fh = fh, .offset = off, .size = size};
 	return ft_call(s, opcode, node, &in, sizeof(in));
@@ -190,8 +197,8 @@ static int ft_forget(struct fuse_server *s, uint64_t node, uint64_t n)
 	return ft_call(s, FUSE_FORGET, node, &in, sizeof(in));
 }
 
-static int ft_rename(struct fuse_server *s, uint64_t olddir, const char *oldname,
-                     uint64_t newdir, const char *newname, uint32_t flags)
+static int ft_rename(struct fuse_server *s, uint64_t olddir, const char *oldname, uint64_t newdir,
+                     const char *newname, uint32_t flags)
 {
 	struct fuse_rename2_in in = {.newdir = newdir, .flags = flags};
 	return ft_call3(s, FUSE_RENAME2, olddir, &in, sizeof(in), oldname, strlen(oldname) + 1,

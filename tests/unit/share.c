@@ -66,8 +66,8 @@ int main(void)
 	char err[512], spec1[200], spec2[200], spec3[200];
 	snprintf(spec1, sizeof(spec1), "%s:rw:/mnt//data/", dir);
 	snprintf(spec2, sizeof(spec2), "%s:ro:/my \"place\"", spaced);
-	CHECK(parse(&o, err, sizeof(err), 6, "img.elf", "-d", dir, "--share", spec1,
-	            "--share=x") == -1); /* a third at... x does not exist */
+	CHECK(parse(&o, err, sizeof(err), 6, "img.elf", "-d", dir, "--share", spec1, "--share=x") ==
+	      -1); /* a third at... x does not exist */
 	run_options_free(&o);
 	CHECK(parse(&o, err, sizeof(err), 7, "img.elf", "-d", dir, "--share", spec1, "--share",
 	            spec2) == 0);

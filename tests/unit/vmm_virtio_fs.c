@@ -27,7 +27,7 @@
 #define QNUM     8
 #define TEST_IRQ 5
 /* Per queue q: rings at 0x10000 + q * 0x4000; buffers from 0x40000. */
-#define RING_GPA(q) (0x10000ull + (uint64_t)(q) * 0x4000)
+#define RING_GPA(q) (0x10000ull + (uint64_t)(q)*0x4000)
 #define BUF_GPA     0x40000ull
 
 static struct guest_mem mem;
@@ -107,9 +107,9 @@ static long submit(unsigned q, const void *req, uint32_t len, unsigned nout, uin
 	if (!readable_last)
 		*desc(q, n++) = (struct virtq_desc){BUF_GPA, len, VIRTQ_DESC_F_NEXT, 1};
 	for (unsigned i = 0; i < nout; i++, n++)
-		*desc(q, n) = (struct virtq_desc){BUF_GPA + 0x10000 + i * outlen, outlen,
-		                                  VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT,
-		                                  (uint16_t)(n + 1)};
+		*desc(q, n) =
+		    (struct virtq_desc){BUF_GPA + 0x10000 + i * outlen, outlen,
+		                        VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, (uint16_t)(n + 1)};
 	if (readable_last)
 		*desc(q, n++) = (struct virtq_desc){BUF_GPA, len, 0, 0};
 	desc(q, n - 1)->flags &= (uint16_t)~VIRTQ_DESC_F_NEXT;
@@ -176,9 +176,8 @@ int main(void)
 	CHECK(reply()->error == 0 && reply()->unique == 1);
 	CHECK(irqs == 1);
 	/* A LOOKUP whose entry reply spans three 40-byte buffers. */
-	struct req_lookup lk = {{sizeof(struct fuse_in_header) + 2, FUSE_LOOKUP, 2, FUSE_ROOT_ID,
-	                         0, 0, 0, 0, 0},
-	                        "f"};
+	struct req_lookup lk = {
+	    {sizeof(struct fuse_in_header) + 2, FUSE_LOOKUP, 2, FUSE_ROOT_ID, 0, 0, 0, 0, 0}, "f"};
 	long n = submit(VIRTIO_FS_REQUEST_QUEUE, &lk, lk.h.len, 5, 40, 0);
 	CHECK(n == (long)(sizeof(struct fuse_out_header) + sizeof(struct fuse_entry_out)));
 	CHECK(reply()->error == 0 && reply()->unique == 2);

@@ -11,15 +11,16 @@
 #include "error.h"
 
 /* The requests we take: header, the largest fixed arguments (WRITE's), a payload. */
-#define FUSE_REQ_MAX   (sizeof(struct fuse_in_header) + sizeof(struct fuse_write_in) + FUSE_SERVER_IO_MAX)
+#define FUSE_REQ_MAX                                                                               \
+	(sizeof(struct fuse_in_header) + sizeof(struct fuse_write_in) + FUSE_SERVER_IO_MAX)
 #define FUSE_REPLY_MAX (sizeof(struct fuse_out_header) + FUSE_SERVER_IO_MAX)
 
 /* The oldest protocol we speak: 7.31 (Linux 5.4) has every request and layout used here. */
 #define FUSE_MINOR_MIN 31
 
 /* Offered in INIT, and kept only where the guest offered them too. */
-#define FUSE_FLAGS_OFFERED                                                                     \
-	(FUSE_ASYNC_READ | FUSE_ATOMIC_O_TRUNC | FUSE_BIG_WRITES | FUSE_DO_READDIRPLUS |       \
+#define FUSE_FLAGS_OFFERED                                                                         \
+	(FUSE_ASYNC_READ | FUSE_ATOMIC_O_TRUNC | FUSE_BIG_WRITES | FUSE_DO_READDIRPLUS |           \
 	 FUSE_READDIRPLUS_AUTO | FUSE_PARALLEL_DIROPS | FUSE_MAX_PAGES)
 
 #define FUSE_MAX_BACKGROUND 16
@@ -113,20 +114,19 @@ static const struct fuse_op fuse_ops[FUSE_OPCODES] = {
     [FUSE_FORGET] = {fuse_op_forget, sizeof(struct fuse_forget_in), 0, FUSE_OP_NO_REPLY},
     [FUSE_BATCH_FORGET] = {fuse_op_batch_forget, sizeof(struct fuse_batch_forget_in), 0,
                            FUSE_OP_NO_REPLY},
-    [FUSE_INTERRUPT] = {fuse_op_interrupt, sizeof(struct fuse_interrupt_in), 0,
-                        FUSE_OP_NO_REPLY},
+    [FUSE_INTERRUPT] = {fuse_op_interrupt, sizeof(struct fuse_interrupt_in), 0, FUSE_OP_NO_REPLY},
     [FUSE_LOOKUP] = {fuse_op_lookup, 2, sizeof(struct fuse_entry_out), FUSE_OP_NODE},
-    [FUSE_GETATTR] = {fuse_op_getattr, sizeof(struct fuse_getattr_in),
-                      sizeof(struct fuse_attr_out), FUSE_OP_NODE},
-    [FUSE_SETATTR] = {fuse_op_setattr, sizeof(struct fuse_setattr_in),
-                      sizeof(struct fuse_attr_out), FUSE_OP_NODE | FUSE_OP_MODIFIES},
+    [FUSE_GETATTR] = {fuse_op_getattr, sizeof(struct fuse_getattr_in), sizeof(struct fuse_attr_out),
+                      FUSE_OP_NODE},
+    [FUSE_SETATTR] = {fuse_op_setattr, sizeof(struct fuse_setattr_in), sizeof(struct fuse_attr_out),
+                      FUSE_OP_NODE | FUSE_OP_MODIFIES},
     [FUSE_READLINK] = {fuse_op_readlink, 0, 1, FUSE_OP_NODE},
     [FUSE_SYMLINK] = {fuse_op_symlink, 4, sizeof(struct fuse_entry_out),
                       FUSE_OP_NODE | FUSE_OP_MODIFIES},
     [FUSE_MKNOD] = {fuse_op_mknod, sizeof(struct fuse_mknod_in), 0,
                     FUSE_OP_NODE | FUSE_OP_MODIFIES},
-    [FUSE_MKDIR] = {fuse_op_mkdir, sizeof(struct fuse_mkdir_in) + 2,
-                    sizeof(struct fuse_entry_out), FUSE_OP_NODE | FUSE_OP_MODIFIES},
+    [FUSE_MKDIR] = {fuse_op_mkdir, sizeof(struct fuse_mkdir_in) + 2, sizeof(struct fuse_entry_out),
+                    FUSE_OP_NODE | FUSE_OP_MODIFIES},
     [FUSE_UNLINK] = {fuse_op_unlink, 2, 0, FUSE_OP_NODE | FUSE_OP_MODIFIES},
     [FUSE_RMDIR] = {fuse_op_rmdir, 2, 0, FUSE_OP_NODE | FUSE_OP_MODIFIES},
     [FUSE_RENAME] = {fuse_op_rename, sizeof(struct fuse_rename_in) + 4, 0,
@@ -154,8 +154,7 @@ static const struct fuse_op fuse_ops[FUSE_OPCODES] = {
     [FUSE_RELEASEDIR] = {fuse_op_releasedir, sizeof(struct fuse_release_in), 0, 0},
     [FUSE_FSYNCDIR] = {fuse_op_fsyncdir, sizeof(struct fuse_fsync_in), 0, 0},
     [FUSE_ACCESS] = {fuse_op_access, sizeof(struct fuse_access_in), 0, FUSE_OP_NODE},
-    [FUSE_LSEEK] = {fuse_op_lseek, sizeof(struct fuse_lseek_in), sizeof(struct fuse_lseek_out),
-                    0},
+    [FUSE_LSEEK] = {fuse_op_lseek, sizeof(struct fuse_lseek_in), sizeof(struct fuse_lseek_out), 0},
 };
 
 /* Copies up to len bytes of iov[0..n) from offset 0 into buf; returns how many. */
@@ -187,6 +186,15 @@ static size_t fuse_iov_total(const struct iovec *iov, unsigned n)
 	for (unsigned i = 0; i < n; i++)
 		t += iov[i].iov_len;
 	return t;
+}
+
+/* Payload bytes a reply may have in room bytes of writable buffers. */
+static uint32_t fuse_reply_room(size_t room)
+{
+	if (room < sizeof(struct fuse_out_header))
+		return 0;
+	room -= sizeof(struct fuse_out_header);
+	return room < FUSE_SERVER_IO_MAX ? (uint32_t)room : FUSE_SERVER_IO_MAX;
 }
 
 /* Runs the checks and the handler; returns what the handler does (0, -errno, FUSE_NO_REPLY). */
@@ -244,9 +252,7 @@ size_t fuse_server_handle(struct fuse_server *s, const struct iovec *in, unsigne
 	    .arg = s->req + sizeof(*h),
 	    .arglen = (uint32_t)(len - sizeof(*h)),
 	    .reply = oh + 1,
-	    .room = room < sizeof(*oh) ? 0 : (uint32_t)(room - sizeof(*oh) < FUSE_SERVER_IO_MAX
-	                                                    ? room - sizeof(*oh)
-	                                                    : FUSE_SERVER_IO_MAX),
+	    .room = fuse_reply_room(room),
 	};
 	/* Names and strings in the arguments end at a NUL the handlers look for; one past the
 	 * end keeps a scan from running off the request. */

@@ -228,8 +228,8 @@ int fuse_node_reopen(const struct fuse_server *s, uint32_t idx, int flags)
 	return fd;
 }
 
-void fuse_node_renamed(struct fuse_server *s, uint32_t olddir, const char *oldname,
-                       uint32_t newdir, const char *newname, int exchange)
+void fuse_node_renamed(struct fuse_server *s, uint32_t olddir, const char *oldname, uint32_t newdir,
+                       const char *newname, int exchange)
 {
 	/* Find the nodes by what the names hold now, after the rename. */
 	struct stat st;

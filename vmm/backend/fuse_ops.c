@@ -400,7 +400,8 @@ int fuse_op_create(struct fuse_server *s, struct fuse_req *r)
 	int dirfd = fuse_dir_fd(s, r->node);
 	if (dirfd < 0)
 		return dirfd;
-	int flags = (int)(in->flags & (FUSE_OPEN_ALLOWED | O_EXCL)) | O_CREAT | O_NONBLOCK | O_NOCTTY;
+	int flags =
+	    (int)(in->flags & (FUSE_OPEN_ALLOWED | O_EXCL)) | O_CREAT | O_NONBLOCK | O_NOCTTY;
 	int fd = fuse_openat(dirfd, name, flags, in->mode & FUSE_MODE_ALLOWED);
 	if (fd < 0)
 		return fd == -EMFILE ? -ENFILE : fd;

@@ -11,23 +11,23 @@
 
 #include "backend/fuse.h"
 
-#define FUSE_NAME_MAX 255  /* one name, without its NUL (NAME_MAX) */
+#define FUSE_NAME_MAX  255 /* one name, without its NUL (NAME_MAX) */
 #define FUSE_NODE_NONE UINT32_MAX
 #define FUSE_DENTS_MAX (32u * 1024) /* bytes of getdents64 results read at once */
 
 /* A file or directory the guest looked up: an O_PATH descriptor, and where it was found (its
  * parent node and name), which is how a non-directory is opened again. */
 struct fuse_node {
-	int fd;          /* O_PATH | O_NOFOLLOW; -1: the slot is free */
-	uint32_t gen;    /* bumped each time the slot is freed: old node ids stop matching */
+	int fd;           /* O_PATH | O_NOFOLLOW; -1: the slot is free */
+	uint32_t gen;     /* bumped each time the slot is freed: old node ids stop matching */
 	uint64_t nlookup; /* the guest's references (LOOKUP and friends minus FORGET) */
-	uint32_t refs;   /* children that name this node as their parent, and open handles */
-	uint32_t parent; /* FUSE_NODE_NONE for the root */
-	char *name;      /* within the parent; NULL for the root */
+	uint32_t refs;    /* children that name this node as their parent, and open handles */
+	uint32_t parent;  /* FUSE_NODE_NONE for the root */
+	char *name;       /* within the parent; NULL for the root */
 	dev_t dev;
 	ino_t ino;
-	mode_t type;     /* S_IFMT bits */
-	uint32_t next;   /* hash chain, or the free list; FUSE_NODE_NONE ends either */
+	mode_t type;   /* S_IFMT bits */
+	uint32_t next; /* hash chain, or the free list; FUSE_NODE_NONE ends either */
 };
 
 struct fuse_handle {
@@ -39,7 +39,7 @@ struct fuse_handle {
 };
 
 struct fuse_server {
-	int writable; /* --share DIR:rw */
+	int writable;    /* --share DIR:rw */
 	int initialized; /* INIT answered */
 	uint32_t minor;  /* the protocol minor version agreed */
 	struct fuse_node *nodes;
@@ -55,12 +55,12 @@ struct fuse_server {
 /* A request as a handler sees it. */
 struct fuse_req {
 	const struct fuse_in_header *in;
-	const void *arg;  /* what follows the header */
+	const void *arg; /* what follows the header */
 	uint32_t arglen;
-	void *reply;      /* the reply's payload, after its header */
-	uint32_t room;    /* bytes of payload the guest's buffers take (at most FUSE_SERVER_IO_MAX) */
-	uint32_t len;     /* bytes of payload written */
-	uint32_t node;    /* the in-header's node id, checked and decoded (table index) */
+	void *reply;   /* the reply's payload, after its header */
+	uint32_t room; /* bytes of payload the guest's buffers take (at most FUSE_SERVER_IO_MAX) */
+	uint32_t len;  /* bytes of payload written */
+	uint32_t node; /* the in-header's node id, checked and decoded (table index) */
 };
 
 /* A handler returns 0 (reply with len bytes of payload), -errno, or this: no reply at all. */
@@ -103,8 +103,8 @@ int fuse_openat(int dirfd, const char *name, int flags, mode_t mode);
 
 /* After a rename of (olddir, oldname) to (newdir, newname) by the guest: the node that was
  * known by the old name is now known by the new one. exchange: the two swapped. */
-void fuse_node_renamed(struct fuse_server *s, uint32_t olddir, const char *oldname,
-                       uint32_t newdir, const char *newname, int exchange);
+void fuse_node_renamed(struct fuse_server *s, uint32_t olddir, const char *oldname, uint32_t newdir,
+                       const char *newname, int exchange);
 
 /* Handles: a new one for fd (taken over; closed on failure) opened from node, returned as the
  * guest's fh, or 0 with fd closed when the table is full (ENFILE). */
@@ -122,10 +122,9 @@ void fuse_fill_entry(const struct fuse_server *s, struct fuse_entry_out *e, uint
 /* The handlers (fuse_ops.c). */
 typedef int fuse_handler(struct fuse_server *s, struct fuse_req *r);
 fuse_handler fuse_op_lookup, fuse_op_getattr, fuse_op_setattr, fuse_op_readlink, fuse_op_symlink,
-    fuse_op_mknod, fuse_op_mkdir, fuse_op_unlink, fuse_op_rmdir, fuse_op_rename,
-    fuse_op_rename2, fuse_op_link, fuse_op_open, fuse_op_read, fuse_op_write, fuse_op_statfs,
-    fuse_op_release, fuse_op_fsync, fuse_op_flush, fuse_op_opendir, fuse_op_readdir,
-    fuse_op_readdirplus, fuse_op_releasedir, fuse_op_fsyncdir, fuse_op_access, fuse_op_create,
-    fuse_op_lseek;
+    fuse_op_mknod, fuse_op_mkdir, fuse_op_unlink, fuse_op_rmdir, fuse_op_rename, fuse_op_rename2,
+    fuse_op_link, fuse_op_open, fuse_op_read, fuse_op_write, fuse_op_statfs, fuse_op_release,
+    fuse_op_fsync, fuse_op_flush, fuse_op_opendir, fuse_op_readdir, fuse_op_readdirplus,
+    fuse_op_releasedir, fuse_op_fsyncdir, fuse_op_access, fuse_op_create, fuse_op_lseek;
 
 #endif
