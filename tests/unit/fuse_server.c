@@ -380,7 +380,10 @@ static void test_readdir(void)
 				forgot += ft_forget(s, nodes[i], 1) == 1;
 			CHECK(forgot == N && fuse_server_nodes_in_use(s) == 2);
 		}
+		struct fuse_fsync_in fs = {.fh = fh};
+		CHECK(ft_call(s, FUSE_FSYNCDIR, dir, &fs, sizeof(fs)) == 0);
 		CHECK(ft_release(s, FUSE_RELEASEDIR, dir, fh) == 0);
+		CHECK(ft_call(s, FUSE_FSYNCDIR, dir, &fs, sizeof(fs)) == -EBADF);
 	}
 	CHECK(ft_read(s, FUSE_READDIR, dir, fh, 0, 4096) == -EBADF); /* released */
 	uint64_t file, ffh;
