@@ -46,6 +46,15 @@ static int share_mount_normalise(const char *in, char *out, const char *spec, co
 	return 0;
 }
 
+/* "OPT SPEC: why", naming the directory too when SPEC says more than it. */
+static int share_error(char *err, size_t errlen, const char *opt, const char *spec,
+                       const char *dir, const char *why)
+{
+	if (strcmp(spec, dir) == 0)
+		return error_set(err, errlen, "%s %s: %s", opt, spec, why);
+	return error_set(err, errlen, "%s %s: %s: %s", opt, spec, dir, why);
+}
+
 /* Splits "DIR[:rw|:ro][:/MOUNT]": the mount point starts at the first ":/". */
 static int share_parse(const char *spec, struct share *sh, const char *opt, char *err,
                        size_t errlen)
@@ -72,8 +81,7 @@ static int share_parse(const char *spec, struct share *sh, const char *opt, char
 	struct stat st;
 	if (stat(sh->dir, &st) == 0) {
 		if (!S_ISDIR(st.st_mode))
-			return error_set(err, errlen, "%s %s: %s is not a directory", opt, spec,
-			                 sh->dir);
+			return share_error(err, errlen, opt, spec, sh->dir, "not a directory");
 		return 0;
 	}
 	int e = errno;
@@ -93,7 +101,7 @@ static int share_parse(const char *spec, struct share *sh, const char *opt, char
 			    "%s %s: mount point '%s' must be absolute (DIR[:rw][:/MOUNT])", opt,
 			    spec, colon + 1);
 	}
-	return error_set(err, errlen, "%s %s: %s: %s", opt, spec, sh->dir, strerror(e));
+	return share_error(err, errlen, opt, spec, sh->dir, strerror(e));
 }
 
 int share_add(struct share *list, int *n, const char *opt, const char *spec, char *err,

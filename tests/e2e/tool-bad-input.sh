@@ -60,8 +60,9 @@ for vmm in toro qemu auto; do
 done
 # Shares (--share DIR[:rw][:/MOUNT], -d DIR): refused before anything boots.
 mkdir -p "$tmp/share"
-expect share-missing "--share $tmp/nodir: $tmp/nodir: No such file" -- "$TORO" run "$hello" --share "$tmp/nodir"
-expect share-not-dir "-d $tmp/text.elf: $tmp/text.elf is not a directory" -- "$TORO" run "$hello" -d "$tmp/text.elf"
+expect share-missing "--share $tmp/nodir: No such file" -- "$TORO" run "$hello" --share "$tmp/nodir"
+expect share-not-dir "-d $tmp/text.elf: not a directory" -- "$TORO" run "$hello" -d "$tmp/text.elf"
+expect share-rw-not-dir "--share $tmp/text.elf:rw: $tmp/text.elf: not a directory" -- "$TORO" run "$hello" --share "$tmp/text.elf:rw"
 expect share-same-mount "--share $tmp/share:/data: /data is already the mount point of" -- "$TORO" run "$hello" -d "$tmp/share:rw:/data" --share "$tmp/share:/data"
 expect share-second-at-root "/ is already the mount point of $tmp/share" -- "$TORO" run "$hello" -d "$tmp/share" --share "$tmp"
 expect share-relative-mount "mount point 'data' must be absolute" -- "$TORO" run "$hello" --share "$tmp/share:rw:data"

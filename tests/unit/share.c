@@ -101,7 +101,7 @@ int main(void)
 
 	/* Refusals, each one line naming the value. */
 	CHECK(refused_with("/nonexistent-dir", "/nonexistent-dir: No such file or directory"));
-	CHECK(refused_with(file, "is not a directory"));
+	CHECK(refused_with(file, ": not a directory"));
 	snprintf(spec3, sizeof(spec3), "%s:/a,b", dir);
 	CHECK(refused_with(spec3, "contains ',' or ':'"));
 	snprintf(spec3, sizeof(spec3), "%s:/a:b", dir);
