@@ -14,7 +14,7 @@ printf 'SECRET-%s' "$$" >"$tmp/outside/secret"
 ln -s "$tmp/outside/secret" "$tmp/share/link"
 
 if check read@toro toro; then
-	run "$TORO" run "$IMAGE" --vmm toro --share "$tmp/share" --timeout 60 -- read hello.txt
+	run "$TORO" run "$IMAGE" --vmm toro --share "$tmp/share" --timeout 60 --stats -- read hello.txt
 	want_status 0
 	want_line out '^toro\.mounts=share0:/:ro$'
 	want_line out '^tag share0, 1 request queue\(s\)$'
@@ -22,6 +22,8 @@ if check read@toro toro; then
 	want_line out '^lookup \.\.: -22$'
 	want_line out '^read: 0, 19 bytes: hello from the host$'
 	want_line out '^release: 0$'
+	# INIT, two LOOKUPs, OPEN, READ, RELEASE; the root and hello.txt are held.
+	want_line err '^  share0 +6 FUSE requests; 2 nodes and 0 handles held at the stop$'
 	report
 fi
 
