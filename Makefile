@@ -81,7 +81,7 @@ check: all $(UNIT_BINS) $(GUEST_ELFS) $(if $(FUZZ_RUNTIME),$(FUZZ_BINS))
 # Each fuzz target for FUZZ_SECONDS, growing its corpus in $(BUILD)/fuzz/NAME.corpus from the
 # seeds in tests/fuzz/NAME.seeds/ and with tests/fuzz/NAME.dict as its dictionary, where they
 # exist; a crash leaves its input as $(BUILD)/fuzz/NAME-crash-*.
-fuzz: $(FUZZ_BINS)
+fuzz: $(if $(FUZZ_RUNTIME),$(FUZZ_BINS))
 	$(Q)[ -n "$(FUZZ_RUNTIME)" ] || { echo "make fuzz: needs clang's libFuzzer runtime" \
 		"(Debian: apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 	$(Q)for t in $(FUZZ_TESTS); do \
