@@ -77,6 +77,11 @@ static int run_in_qemu(const struct run_options *o, const struct image *img)
 		    "they need the built-in monitor (--vmm toro)");
 		return TORO_EXIT_USAGE;
 	}
+	if (o->nshares) {
+		toro_error("run: --share is not available with --vmm qemu yet; it needs the "
+		           "built-in monitor (--vmm toro)");
+		return TORO_EXIT_USAGE;
+	}
 	return run_qemu(o, img);
 }
 
@@ -103,6 +108,8 @@ static int run_in_monitor(const struct run_options *o, const struct image *img)
 	    .cmdline = cmdline,
 	    .args_module = module,
 	    .args_module_len = module_len,
+	    .shares = o->shares,
+	    .nshares = o->nshares,
 	};
 	int rc = vmm_run(&cfg);
 	free(cmdline);
