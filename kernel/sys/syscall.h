@@ -66,6 +66,10 @@ long sys_writev(const struct syscall_args *a);
 long sys_ioctl(const struct syscall_args *a);
 long sys_lseek(const struct syscall_args *a);
 long sys_fstat(const struct syscall_args *a);
+struct file_stat;
+struct linux_stat;
+/* What fstat, stat and newfstatat give the program for st (io.c). */
+void file_stat_to_linux(const struct file_stat *st, struct linux_stat *out);
 
 long sys_close(const struct syscall_args *a); /* fd.c */
 long sys_dup(const struct syscall_args *a);
