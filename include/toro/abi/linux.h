@@ -77,6 +77,49 @@
 #define LINUX_SYS_ppoll             271
 #define LINUX_SYS_pipe2             293
 #define LINUX_SYS_prlimit64         302
+/* Files (kernel/sys/fs.c, stat.c). */
+#define LINUX_SYS_open              2
+#define LINUX_SYS_stat              4
+#define LINUX_SYS_lstat             6
+#define LINUX_SYS_pread64           17
+#define LINUX_SYS_pwrite64          18
+#define LINUX_SYS_access            21
+#define LINUX_SYS_fsync             74
+#define LINUX_SYS_fdatasync         75
+#define LINUX_SYS_truncate          76
+#define LINUX_SYS_ftruncate         77
+#define LINUX_SYS_getcwd            79
+#define LINUX_SYS_chdir             80
+#define LINUX_SYS_fchdir            81
+#define LINUX_SYS_rename            82
+#define LINUX_SYS_mkdir             83
+#define LINUX_SYS_rmdir             84
+#define LINUX_SYS_creat             85
+#define LINUX_SYS_link              86
+#define LINUX_SYS_unlink            87
+#define LINUX_SYS_symlink           88
+#define LINUX_SYS_readlink          89
+#define LINUX_SYS_chmod             90
+#define LINUX_SYS_fchmod            91
+#define LINUX_SYS_statfs            137
+#define LINUX_SYS_fstatfs           138
+#define LINUX_SYS_getdents64        217
+#define LINUX_SYS_openat            257
+#define LINUX_SYS_mkdirat           258
+#define LINUX_SYS_newfstatat        262
+#define LINUX_SYS_unlinkat          263
+#define LINUX_SYS_renameat          264
+#define LINUX_SYS_linkat            265
+#define LINUX_SYS_symlinkat         266
+#define LINUX_SYS_readlinkat        267
+#define LINUX_SYS_fchmodat          268
+#define LINUX_SYS_faccessat         269
+#define LINUX_SYS_utimensat         280
+#define LINUX_SYS_preadv            295
+#define LINUX_SYS_pwritev           296
+#define LINUX_SYS_renameat2         316
+#define LINUX_SYS_statx             332
+#define LINUX_SYS_faccessat2        439
 #define LINUX_SYS_COUNT             462 /* one past the highest number Linux 6.x assigns */
 
 /* errno values. */
