@@ -11,7 +11,7 @@
 
 typedef struct file toro_file;
 
-/* toro_open flags (Linux's values): one access mode, then any of the others. */
+/* toro_file_open flags (Linux's values): one access mode, then any of the others. */
 #define TORO_O_RDONLY    00
 #define TORO_O_WRONLY    01
 #define TORO_O_RDWR      02
@@ -70,20 +70,20 @@ struct toro_dirent {
 
 /* Opens path; mode is the permission bits of a file TORO_O_CREAT makes. 0 and *out, or
  * -TORO_E*. A directory opened (read-only) is read with toro_readdir. */
-int toro_open(const char *path, unsigned flags, unsigned mode, toro_file **out);
+int toro_file_open(const char *path, unsigned flags, unsigned mode, toro_file **out);
 /* Bytes moved at the file's offset (which advances), 0 at end of file, or -TORO_E*. */
-long toro_read(toro_file *f, void *buf, size_t len);
-long toro_write(toro_file *f, const void *buf, size_t len);
+long toro_file_read(toro_file *f, void *buf, size_t len);
+long toro_file_write(toro_file *f, const void *buf, size_t len);
 /* The same at offset, leaving the file's offset alone. */
-long toro_pread(toro_file *f, void *buf, size_t len, int64_t offset);
-long toro_pwrite(toro_file *f, const void *buf, size_t len, int64_t offset);
+long toro_file_pread(toro_file *f, void *buf, size_t len, int64_t offset);
+long toro_file_pwrite(toro_file *f, const void *buf, size_t len, int64_t offset);
 /* The new offset, or -TORO_E*. */
-int64_t toro_seek(toro_file *f, int64_t offset, int whence);
+int64_t toro_file_seek(toro_file *f, int64_t offset, int whence);
 /* Releases f (the host is told when its last user is done). */
-void toro_close(toro_file *f);
+void toro_file_close(toro_file *f);
 
 int toro_stat(const char *path, struct toro_stat *st);
-int toro_fstat(toro_file *f, struct toro_stat *st);
+int toro_file_stat(toro_file *f, struct toro_stat *st);
 /* Fills up to max entries of the directory dir (".", ".." included) from where the last call
  * stopped: the number filled, 0 at the end, or -TORO_E*. */
 long toro_readdir(toro_file *dir, struct toro_dirent *ents, size_t max);

@@ -23,26 +23,26 @@ _Static_assert(TORO_ENOENT == LINUX_ENOENT && TORO_EEXIST == LINUX_EEXIST &&
 /* Native programs have no current directory: a relative path is relative to "/". */
 #define NATIVE_DIR "/"
 
-int toro_open(const char *path, unsigned flags, unsigned mode, toro_file **out)
+int toro_file_open(const char *path, unsigned flags, unsigned mode, toro_file **out)
 {
 	if ((flags & ~(unsigned)NATIVE_OPEN_FLAGS) || (flags & LINUX_O_ACCMODE) == LINUX_O_ACCMODE)
 		return -TORO_EINVAL;
 	return vfs_open(NATIVE_DIR, path, flags, mode, out);
 }
 
-long toro_read(toro_file *f, void *buf, size_t len)
+long toro_file_read(toro_file *f, void *buf, size_t len)
 {
 	struct file_iovec iov = {buf, len};
 	return file_read(f, &iov, 1);
 }
 
-long toro_write(toro_file *f, const void *buf, size_t len)
+long toro_file_write(toro_file *f, const void *buf, size_t len)
 {
 	struct file_iovec iov = {(void *)buf, len};
 	return file_write(f, &iov, 1);
 }
 
-long toro_pread(toro_file *f, void *buf, size_t len, int64_t offset)
+long toro_file_pread(toro_file *f, void *buf, size_t len, int64_t offset)
 {
 	if ((f->flags & LINUX_O_ACCMODE) == LINUX_O_WRONLY)
 		return -TORO_EBADF;
@@ -50,7 +50,7 @@ long toro_pread(toro_file *f, void *buf, size_t len, int64_t offset)
 	return vfs_file_pread(f, &iov, 1, offset);
 }
 
-long toro_pwrite(toro_file *f, const void *buf, size_t len, int64_t offset)
+long toro_file_pwrite(toro_file *f, const void *buf, size_t len, int64_t offset)
 {
 	if ((f->flags & LINUX_O_ACCMODE) == LINUX_O_RDONLY)
 		return -TORO_EBADF;
@@ -58,12 +58,12 @@ long toro_pwrite(toro_file *f, const void *buf, size_t len, int64_t offset)
 	return vfs_file_pwrite(f, &iov, 1, offset);
 }
 
-int64_t toro_seek(toro_file *f, int64_t offset, int whence)
+int64_t toro_file_seek(toro_file *f, int64_t offset, int whence)
 {
 	return file_lseek(f, offset, whence);
 }
 
-void toro_close(toro_file *f)
+void toro_file_close(toro_file *f)
 {
 	if (f)
 		file_put(f);
@@ -90,7 +90,7 @@ int toro_stat(const char *path, struct toro_stat *st)
 	return r;
 }
 
-int toro_fstat(toro_file *f, struct toro_stat *st)
+int toro_file_stat(toro_file *f, struct toro_stat *st)
 {
 	struct file_stat s;
 	int r = vfs_file_stat(f, &s);

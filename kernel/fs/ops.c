@@ -142,12 +142,12 @@ static int vfs_remove(const char *dir, const char *path, int rmdir)
 	int err = walk(dir, path, VFS_WALK_PARENT, &w);
 	if (err)
 		return err;
-	if (!w->node && !strcmp(w->name, "."))
+	if (!w->name[0])
+		err = -LINUX_EBUSY; /* "/" */
+	else if (!w->node && !strcmp(w->name, "."))
 		err = rmdir ? -LINUX_EINVAL : -LINUX_EISDIR;
 	else if (!w->node && !strcmp(w->name, ".."))
 		err = rmdir ? -LINUX_ENOTEMPTY : -LINUX_EISDIR;
-	else if (!w->node && !w->name[0])
-		err = -LINUX_EBUSY; /* "/" */
 	else if (!w->node)
 		err = -LINUX_ENOENT;
 	else if (w->node->kind == VNODE_FUSE && w->node == w->node->mnt->root)
