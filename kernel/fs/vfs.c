@@ -181,9 +181,13 @@ uint32_t vnode_mode(struct vnode *n)
 		vnode_getattr(n, &a);
 		return a.mode;
 	}
+	/* The type never changes: attributes once fetched (a lookup's, or GETATTR's for a mount's
+	 * root) answer, however old. */
 	spin_lock(&vfs.lock);
 	uint32_t mode = n->attr.mode;
 	spin_unlock(&vfs.lock);
+	if (mode == 0 && vnode_getattr(n, &a) == 0)
+		mode = a.mode;
 	return mode;
 }
 
@@ -411,7 +415,9 @@ struct vnode *vfs_root(void)
 {
 	vfs_init();
 	struct mount *m = vfs_mount_at("/", 1);
-	if (m)
+	/* A root share that could not be connected was reported at its mount: the kernel's "/"
+	 * stands in, so /dev and the other mounts still work. */
+	if (m && !m->error)
 		return vnode_get(m->root);
 	return vfs_kernel_node("/", 1);
 }
