@@ -90,13 +90,28 @@ long vfs_dev_read(struct vnode *n, const struct file_iovec *iov, size_t count)
 {
 	if (n->dev == VDEV_NULL)
 		return 0;
+	/* Through the fault-safe copies: a POSIX program's buffer may be mapped read-only. */
 	long total = 0;
+	uint8_t random[256];
 	for (size_t i = 0; i < count; i++) {
-		if (n->dev == VDEV_ZERO)
-			memset(iov[i].base, 0, iov[i].len);
-		else
-			arch_random(iov[i].base, iov[i].len);
-		total += (long)iov[i].len;
+		uint8_t *p = iov[i].base;
+		size_t left = iov[i].len;
+		while (left) {
+			size_t n_now = left < sizeof(random) ? left : sizeof(random);
+			long err;
+			if (n->dev == VDEV_ZERO) {
+				n_now = left;
+				err = arch_user_fill(p, 0, n_now);
+			} else {
+				arch_random(random, n_now);
+				err = arch_user_copy(p, random, n_now);
+			}
+			if (err)
+				return total ? total : -LINUX_EFAULT;
+			p += n_now;
+			left -= n_now;
+			total += (long)n_now;
+		}
 	}
 	return total;
 }

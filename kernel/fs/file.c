@@ -5,6 +5,7 @@
  * already checked (kernel/sys/io.c probes an application's buffers first). */
 #include "vfs_private.h"
 
+#include <kernel/arch.h>
 #include <kernel/mm.h>
 #include <kernel/string.h>
 #include <toro/memory.h>
@@ -56,7 +57,7 @@ static long cached_read(struct vfs_file *vf, uint8_t *dst, size_t len, uint64_t 
 	if (want > size - off)
 		want = size - off;
 	long got = pagecache_get(n, index, dst, at, want);
-	if (got >= 0)
+	if (got != PAGECACHE_MISS)
 		return got;
 	/* A miss: one READ of up to max_read bytes from the page's start fills the pages. */
 	uint64_t start = index * PAGE_SIZE;
@@ -75,7 +76,8 @@ static long cached_read(struct vfs_file *vf, uint8_t *dst, size_t len, uint64_t 
 			              r - p < (long)PAGE_SIZE ? (size_t)(r - p) : PAGE_SIZE);
 		long avail = r - (long)at;
 		r = avail <= 0 ? 0 : avail < (long)want ? avail : (long)want;
-		memcpy(dst, buf + at, (size_t)r);
+		if (arch_user_copy(dst, buf + at, (size_t)r))
+			r = -LINUX_EFAULT;
 	}
 	toro_free(buf);
 	return r;

@@ -4,6 +4,7 @@
  * read from memory. Read-write shares bypass it: the host may change their files at any time. */
 #include "vfs_private.h"
 
+#include <kernel/arch.h>
 #include <kernel/cmdline.h>
 #include <kernel/mm.h>
 #include <kernel/spinlock.h>
@@ -121,7 +122,8 @@ long pagecache_get(struct vnode *n, uint64_t index, void *dst, size_t at, size_t
 	long r = -1;
 	if (p) {
 		r = at >= p->len ? 0 : (long)(p->len - at < len ? p->len - at : len);
-		memcpy(dst, p->data + at, (size_t)r);
+		if (arch_user_copy(dst, p->data + at, (size_t)r))
+			r = -LINUX_EFAULT;
 		lru_unlink(p);
 		lru_push_front(p);
 	}

@@ -106,8 +106,9 @@ struct mount *vfs_mount_of(const char *p);
 long vfs_dev_read(struct vnode *n, const struct file_iovec *iov, size_t count);
 
 /* The page cache for read-only shares (pagecache.c): copies what it holds of node n's page
- * index (from byte at, up to len) into dst and returns the bytes copied, or -1 when the page is
- * not cached. */
+ * index (from byte at, up to len) into dst and returns the bytes copied, PAGECACHE_MISS when the
+ * page is not cached, or -EFAULT when dst is not writable. */
+#define PAGECACHE_MISS (-1)
 long pagecache_get(struct vnode *n, uint64_t index, void *dst, size_t at, size_t len);
 void pagecache_put(struct vnode *n, uint64_t index, const void *data, size_t len);
 void pagecache_drop(struct vnode *n);

@@ -56,6 +56,9 @@ static void test_dev(void)
 	check("dev-zero-read", zero, n);
 	void *m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 	check("dev-zero-mmap", m != MAP_FAILED && ((char *)m)[8191] == 0, (long)m);
+	/* A buffer mapped read-only is refused, not written behind the program's back. */
+	char *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	check_err("read-into-readonly", read(fd, ro, 16), EFAULT);
 	close(fd);
 
 	unsigned char r1[32] = {0}, r2[32] = {0};

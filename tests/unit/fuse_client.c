@@ -57,6 +57,16 @@ void arch_random(void *buf, size_t len)
 	for (size_t i = 0; i < len; i++)
 		((uint8_t *)buf)[i] = (uint8_t)rand();
 }
+long arch_user_copy(void *dst, const void *src, size_t len)
+{
+	memcpy(dst, src, len);
+	return 0;
+}
+long arch_user_fill(void *dst, int byte, size_t len)
+{
+	memset(dst, byte, len);
+	return 0;
+}
 void printk(const char *fmt, ...)
 {
 	va_list ap;
