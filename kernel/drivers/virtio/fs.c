@@ -215,8 +215,11 @@ static int fs_probe(struct virtio_device *dev)
 		return -LINUX_ENOMEM;
 	fs->dev = dev;
 	dev->driver_data = fs;
-	/* No notification queue: VIRTIO_FS_F_NOTIFICATION is not offered. */
-	int err = virtio_mmio_negotiate(dev, VIRTIO_FEATURE(VIRTIO_F_EVENT_IDX));
+	/* No notification queue: VIRTIO_FS_F_NOTIFICATION is not offered. Nor VIRTIO_F_EVENT_IDX:
+	 * with it the device interrupts only when the used index passes the used_event word, which
+	 * the ring layer (virtq.c) leaves at 0, being written for a console that polls; without it
+	 * every used chain interrupts unless the driver sets NO_INTERRUPT, which it never does. */
+	int err = virtio_mmio_negotiate(dev, 0);
 	struct virtio_fs_config cfg;
 	if (!err) {
 		fs_read_config(dev, &cfg);
