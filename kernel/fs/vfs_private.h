@@ -49,8 +49,8 @@ struct vnode {
 	struct vnode *unused_prev, *unused_next; /* unreferenced nodes, oldest first */
 };
 
-/* The walk's result: the node, its canonical path, and for VFS_WALK_PARENT the parent and the
- * last name. */
+/* The walk's result: the node, its canonical path (with VFS_WALK_PARENT, the path the last name
+ * has or would have), and for VFS_WALK_PARENT the parent and the last name. */
 struct walk {
 	struct vnode *node;   /* a reference, or NULL */
 	struct vnode *parent; /* a reference, or NULL */

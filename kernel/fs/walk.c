@@ -189,9 +189,11 @@ int walk(const char *dir, const char *path, int flags, struct walk **out)
 		int lerr = 0;
 		struct vnode *child = lookup(s->stack[depth], w->path, plen + n, name_z, &lerr);
 		if (!child) {
+			if (last && (flags & VFS_WALK_PARENT) && lerr == -LINUX_ENOENT) {
+				w->len = plen + n; /* the name to create, and its path */
+				goto done;
+			}
 			w->path[w->len] = 0;
-			if (last && (flags & VFS_WALK_PARENT) && lerr == -LINUX_ENOENT)
-				goto done; /* the name to create */
 			err = lerr;
 			goto fail;
 		}

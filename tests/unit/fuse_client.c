@@ -487,6 +487,11 @@ static void test_write_read(void)
 	struct file *g;
 	CHECK(vfs_open(NULL, "/big", LINUX_O_CREAT | LINUX_O_EXCL | LINUX_O_RDWR, 0644, &g) ==
 	      -LINUX_EEXIST);
+	/* A created file knows its own path: relative to it, nothing is found (it is no directory). */
+	f = open_ok("/fresh", LINUX_O_CREAT | LINUX_O_RDWR);
+	CHECK(f && !strcmp(vfs_file_path(f), "/fresh"));
+	CHECK(vfs_open(vfs_file_path(f), "big", LINUX_O_RDONLY, 0, &g) == -LINUX_ENOTDIR);
+	file_put(f);
 	free(data);
 	free(back);
 }
