@@ -156,9 +156,11 @@ static int vfs_remove(const char *dir, const char *path, int rmdir)
 		err = -LINUX_ENOTDIR;
 	else if (!rmdir && type_of(w->node) == LINUX_S_IFDIR)
 		err = -LINUX_EISDIR;
-	else if (!(err = dir_writable(w->parent)))
+	else if (!(err = dir_writable(w->parent))) {
 		err = fuse_remove(&w->parent->mnt->conn, rmdir ? FUSE_RMDIR : FUSE_UNLINK,
 		                  w->parent->nodeid, w->name);
+		vfs_name_forget(w->parent->mnt, w->parent->nodeid, w->name);
+	}
 	if (!err)
 		w->node->attr_expires = 0; /* its link count changed */
 	walk_done(w);
@@ -200,9 +202,12 @@ int vfs_rename(const char *olddir, const char *oldpath, const char *newdir, cons
 		;
 	else if (from->parent->mnt != to->parent->mnt)
 		err = -LINUX_EXDEV;
-	else
+	else {
 		err = fuse_rename2(&from->parent->mnt->conn, from->parent->nodeid, from->name,
 		                   to->parent->nodeid, to->name, flags);
+		vfs_name_forget(from->parent->mnt, from->parent->nodeid, from->name);
+		vfs_name_forget(to->parent->mnt, to->parent->nodeid, to->name);
+	}
 	if (!err && to->node)
 		to->node->attr_expires = 0;
 	walk_done(from);

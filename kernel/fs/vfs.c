@@ -32,6 +32,16 @@ static unsigned hash_of(const struct mount *m, uint64_t nodeid)
 	return (unsigned)(h >> 56) % VFS_HASH_SIZE;
 }
 
+/* When a timeout of the server's (seconds and nanoseconds from now) runs out; 0 for none. */
+static uint64_t expiry(uint64_t valid_sec, uint32_t valid_nsec)
+{
+	if (valid_sec == 0 && valid_nsec == 0)
+		return 0;
+	uint64_t valid =
+	    valid_sec > 1000000000ull ? ~0ull / 2 : valid_sec * 1000000000ull + valid_nsec;
+	return time_monotonic_ns() + valid;
+}
+
 struct vnode *vnode_get(struct vnode *n)
 {
 	spin_lock(&vfs.lock);
@@ -108,11 +118,10 @@ void vnode_put(struct vnode *n)
 void vnode_set_attr(struct vnode *n, const struct fuse_attr *attr, uint64_t valid_sec,
                     uint32_t valid_nsec)
 {
-	uint64_t now = time_monotonic_ns();
-	uint64_t valid = valid_sec > 1000000000ull ? ~0ull / 2 : valid_sec * 1000000000ull + valid_nsec;
+	uint64_t expires = expiry(valid_sec, valid_nsec);
 	spin_lock(&vfs.lock);
 	n->attr = *attr;
-	n->attr_expires = valid ? now + valid : 0;
+	n->attr_expires = expires;
 	spin_unlock(&vfs.lock);
 }
 
@@ -232,6 +241,81 @@ void vnode_stat(struct vnode *n, const struct fuse_attr *a, struct file_stat *st
 	};
 }
 
+/* The name cache: (mount, directory nodeid, name) to the child's nodeid, for as long as the
+ * LOOKUP reply allowed (entry_valid). One slot per hash value, a newer entry replacing an older
+ * one; keyed by nodeids rather than nodes, so an entry outlives neither its meaning nor a node's
+ * memory: a child no longer in the inode cache is looked up again. Names longer than
+ * DENTRY_NAME_MAX are never cached. */
+#define DENTRY_SLOTS    1024
+#define DENTRY_NAME_MAX 39
+
+struct dentry {
+	struct mount *mnt; /* NULL: empty */
+	uint64_t dir, child;
+	uint64_t expires; /* monotonic ns */
+	uint8_t len;
+	char name[DENTRY_NAME_MAX];
+};
+
+static struct dentry *dentries; /* DENTRY_SLOTS, allocated with the mount table */
+
+static struct dentry *dentry_slot(const struct mount *m, uint64_t dir, const char *name,
+                                  size_t len)
+{
+	uint64_t h = ((uintptr_t)m ^ dir) * 0x9e3779b97f4a7c15ull;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)name[i]) * 0x100000001b3ull;
+	return &dentries[(h >> 40) % DENTRY_SLOTS];
+}
+
+struct vnode *vfs_name_cached(struct mount *m, uint64_t dir, const char *name)
+{
+	size_t len = strlen(name);
+	if (!dentries || len > DENTRY_NAME_MAX)
+		return NULL;
+	struct vnode *n = NULL;
+	uint64_t now = time_monotonic_ns();
+	spin_lock(&vfs.lock);
+	struct dentry *d = dentry_slot(m, dir, name, len);
+	if (d->mnt == m && d->dir == dir && d->len == len && !memcmp(d->name, name, len) &&
+	    now < d->expires) {
+		n = vfs.hash[hash_of(m, d->child)];
+		while (n && !(n->mnt == m && n->nodeid == d->child))
+			n = n->hash_next;
+		if (n && n->refs++ == 0)
+			unused_unlink(n);
+	}
+	spin_unlock(&vfs.lock);
+	return n;
+}
+
+void vfs_name_remember(struct mount *m, uint64_t dir, const char *name,
+                       const struct fuse_entry_out *e)
+{
+	size_t len = strlen(name);
+	uint64_t expires = expiry(e->entry_valid, e->entry_valid_nsec);
+	if (!dentries || len > DENTRY_NAME_MAX || !expires)
+		return;
+	spin_lock(&vfs.lock);
+	struct dentry *d = dentry_slot(m, dir, name, len);
+	*d = (struct dentry){.mnt = m, .dir = dir, .child = e->nodeid, .expires = expires,
+	                     .len = (uint8_t)len};
+	memcpy(d->name, name, len);
+	spin_unlock(&vfs.lock);
+}
+
+void vfs_name_forget(struct mount *m, uint64_t dir, const char *name)
+{
+	size_t len = strlen(name);
+	if (!dentries || len > DENTRY_NAME_MAX)
+		return;
+	spin_lock(&vfs.lock);
+	struct dentry *d = dentry_slot(m, dir, name, len);
+	if (d->mnt == m && d->dir == dir && d->len == len && !memcmp(d->name, name, len))
+		d->mnt = NULL;
+	spin_unlock(&vfs.lock);
+}
+
 /* Mount table. */
 
 /* Copies a mount path, checking it is canonical: absolute, no empty, "." or ".." component, no
@@ -315,6 +399,7 @@ static void mount_add(const char *s, size_t len)
 
 static void vfs_read_mounts(void)
 {
+	dentries = toro_calloc(DENTRY_SLOTS, sizeof(*dentries)); /* none: names are not cached */
 	for (int i = 0; i < cmdline_option_count; i++) {
 		const char *v = cmdline_option_value(cmdline_options[i], "toro.mounts");
 		if (!v)

@@ -71,6 +71,13 @@ struct vnode *vnode_get(struct vnode *n);
 void vnode_put(struct vnode *n);
 /* The node for a LOOKUP-like reply (one lookup counted), a new reference. */
 struct vnode *vnode_from_entry(struct mount *m, const struct fuse_entry_out *e);
+/* The name cache (vfs.c): the child name of directory dir while its LOOKUP's entry timeout
+ * lasts and the child is in the inode cache (a new reference, no new lookup counted), or NULL;
+ * remembering a LOOKUP reply; forgetting a name the guest removed or renamed. */
+struct vnode *vfs_name_cached(struct mount *m, uint64_t dir, const char *name);
+void vfs_name_remember(struct mount *m, uint64_t dir, const char *name,
+                       const struct fuse_entry_out *e);
+void vfs_name_forget(struct mount *m, uint64_t dir, const char *name);
 /* Fresh attributes (fetched when the timeout has passed). */
 int vnode_getattr(struct vnode *n, struct fuse_attr *attr);
 void vnode_set_attr(struct vnode *n, const struct fuse_attr *attr, uint64_t valid_sec,

@@ -55,10 +55,14 @@ static struct vnode *lookup(struct vnode *parent, const char *child, size_t chil
 	}
 	int r = -LINUX_ENOENT;
 	if (parent->kind == VNODE_FUSE) {
+		struct vnode *n = vfs_name_cached(parent->mnt, parent->nodeid, name);
+		if (n)
+			return n;
 		struct fuse_entry_out e;
 		r = fuse_lookup(&parent->mnt->conn, parent->nodeid, name, &e);
 		if (r == 0) {
-			struct vnode *n = vnode_from_entry(parent->mnt, &e);
+			vfs_name_remember(parent->mnt, parent->nodeid, name, &e);
+			n = vnode_from_entry(parent->mnt, &e);
 			if (!n)
 				*err = -LINUX_ENOMEM;
 			return n;

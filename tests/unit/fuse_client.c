@@ -672,6 +672,36 @@ static void test_forget(void)
 	CHECK(held <= 512 + 4); /* the cache's bound, and the few nodes still referenced */
 }
 
+/* Entry timeouts: a name is looked up once while its entry is valid (1 s from this server), and
+ * a name removed on the host stays visible until then, as on Linux. */
+static void test_entry_timeout(void)
+{
+	struct server *s = &servers[0];
+	struct file_stat st;
+	struct file *f = open_ok("/cached", LINUX_O_CREAT | LINUX_O_WRONLY);
+	file_put(f);
+	fake_now += 5000000000ull;
+	CHECK(vfs_stat(NULL, "/cached", 0, &st) == 0);
+	uint64_t lookups = s->requests[FUSE_LOOKUP];
+	for (int i = 0; i < 10; i++)
+		CHECK(vfs_stat(NULL, "/cached", 0, &st) == 0);
+	CHECK(s->requests[FUSE_LOOKUP] == lookups);
+	uint64_t id = node_find(s, FUSE_ROOT_ID, "cached");
+	s->nodes[id].parent = 0; /* removed on the host */
+	CHECK(vfs_stat(NULL, "/cached", 0, &st) == 0);
+	fake_now += 1500000000ull;
+	CHECK(vfs_stat(NULL, "/cached", 0, &st) == -LINUX_ENOENT);
+	/* Removed by the guest: gone at once. */
+	f = open_ok("/cached2", LINUX_O_CREAT | LINUX_O_WRONLY);
+	file_put(f);
+	CHECK(vfs_stat(NULL, "/cached2", 0, &st) == 0 && vfs_unlink(NULL, "/cached2") == 0);
+	CHECK(vfs_stat(NULL, "/cached2", 0, &st) == -LINUX_ENOENT);
+	CHECK(vfs_stat(NULL, "/renamed", 0, &st) == 0 &&
+	      vfs_rename(NULL, "/renamed", NULL, "/renamed2", 0) == 0);
+	CHECK(vfs_stat(NULL, "/renamed", 0, &st) == -LINUX_ENOENT);
+	CHECK(vfs_rename(NULL, "/renamed2", NULL, "/renamed", 0) == 0);
+}
+
 static void test_bad_replies(void)
 {
 	struct file_stat st;
@@ -701,6 +731,7 @@ int main(void)
 	test_readonly_and_cache();
 	test_exdev();
 	test_forget();
+	test_entry_timeout();
 	test_bad_replies();
 	CHECK(servers[0].requests[FUSE_INIT] == 1 && servers[1].requests[FUSE_INIT] == 1);
 	return check_summary("fuse_client");
