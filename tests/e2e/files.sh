@@ -27,9 +27,13 @@ echo "read-only text" >"$tmp/ro/a.txt"
 ln -s ../../../../etc "$tmp/ro/escape"
 ln -s /etc/passwd "$tmp/ro/abs"
 echo "secret beside the shares" >"$tmp/outside/secret"
-read -r big_crc big_size _ < <(cksum <"$tmp/root/big.bin")
+# POSIX cksum: "CRC SIZE" (no process substitution: the nested VM has no /dev/fd).
+cksum_of() { cksum <"$1" | cut -d' ' -f"$2"; }
+big_crc=$(cksum_of "$tmp/root/big.bin" 1)
+big_size=$(cksum_of "$tmp/root/big.bin" 2)
 crcs=()
-for i in 0 1 2 3; do read -r c _ < <(cksum <"$tmp/root/t$i.bin"); crcs+=("$c"); done
+for i in 0 1 2 3; do crcs+=("$(cksum_of "$tmp/root/t$i.bin" 1)"); done
+[ -n "$big_crc" ] && [ -n "$big_size" ] || { echo "FAIL setup: cksum gave nothing"; exit 1; }
 SHARES=(--share "$tmp/root:rw" --share "$tmp/ro:/ro" --share "$tmp/data:rw:/mnt/data")
 
 if check native@toro toro; then
