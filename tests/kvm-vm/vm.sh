@@ -22,7 +22,7 @@ KERNEL_META=linux-image-cloud-amd64
 # kvm-amd and what it needs (read from each module's .modinfo), loaded in this order.
 MODULE=kvm-amd
 # What the test scripts run, copied from the host with their libraries.
-TOOLS="bash awk basename cat cmp cp cut date dirname env find grep head ln ls mkdir mktemp mv nl \
+TOOLS="bash awk basename cat cksum cmp cp cut date dirname env find grep head ln ls mkdir mktemp mv nl \
 printf rm sed seq sleep sort stat tail tee timeout touch tr uname wc xargs"
 
 die() {
