@@ -1,7 +1,7 @@
 /* The FUSE client: builds each request as a header, a body and names (device-readable), gives
  * the device a header and a reply body (and data) to fill, and checks the reply before anyone
  * reads it: its unique, its length against what the device wrote, an error in range. The
- * transport is kernel/drivers/virtio/fs.c; the callers are the VFS (vfs.c, file.c). */
+ * transport is kernel/drivers/virtio/fs.c; the callers are the rest of kernel/fs. */
 #include "fuse.h"
 
 #include <kernel/string.h>

@@ -16,7 +16,8 @@ struct mount {
 	size_t path_len;
 	char tag[40];
 	int readonly;
-	int error; /* the INIT's -errno: the mount is unusable */
+	unsigned index; /* 1 + its place in the table: its device number in stat */
+	int error;      /* the INIT's -errno: the mount is unusable */
 	struct fuse_conn conn;
 	struct vnode *root; /* holds a reference for the life of the VM */
 };
@@ -63,7 +64,7 @@ struct walk {
 
 /* Resolves dir + path. Returns 0 with w filled (free what it holds with walk_done), or -errno.
  * With VFS_WALK_PARENT the last component may not exist (w->node NULL); it is never "." or
- * "..": those give -EEXIST (path ends in ".") or the caller's error (see vfs.c). */
+ * "..": those give -EEXIST (path ends in ".") or the caller's error (see ops.c). */
 int walk(const char *dir, const char *path, int flags, struct walk **out);
 void walk_done(struct walk *w);
 
@@ -71,13 +72,14 @@ struct vnode *vnode_get(struct vnode *n);
 void vnode_put(struct vnode *n);
 /* The node for a LOOKUP-like reply (one lookup counted), a new reference. */
 struct vnode *vnode_from_entry(struct mount *m, const struct fuse_entry_out *e);
-/* The name cache (vfs.c): the child name of directory dir while its LOOKUP's entry timeout
+/* The name cache (node.c), allocated with the mount table: the child name of directory dir while its LOOKUP's entry timeout
  * lasts and the child is in the inode cache (a new reference, no new lookup counted), or NULL;
  * remembering a LOOKUP reply; forgetting a name the guest removed or renamed. */
 struct vnode *vfs_name_cached(struct mount *m, uint64_t dir, const char *name);
 void vfs_name_remember(struct mount *m, uint64_t dir, const char *name,
                        const struct fuse_entry_out *e);
 void vfs_name_forget(struct mount *m, uint64_t dir, const char *name);
+void vfs_names_init(void);
 /* Fresh attributes (fetched when the timeout has passed). */
 int vnode_getattr(struct vnode *n, struct fuse_attr *attr);
 void vnode_set_attr(struct vnode *n, const struct fuse_attr *attr, uint64_t valid_sec,
@@ -90,6 +92,20 @@ uint32_t vnode_mode(struct vnode *n); /* S_IF* and permissions, from cached attr
 int vfs_node_statfs(struct vnode *n, struct vfs_statfs *st);
 int vfs_times_to_setattr(const int64_t times[4], struct fuse_setattr_in *in);
 
+/* An open file of kernel/fs (file.c): a regular file, a directory or a /dev node. */
+struct vfs_file {
+	struct file file;
+	struct vnode *node;
+	uint64_t fh;
+	int has_fh;
+	int64_t pos; /* the file offset; a directory's: the server's cookie or the kernel index */
+	int dots;    /* kernel directories: "." and ".." given so far */
+	char *path;  /* canonical */
+};
+
+/* f's vfs_file, or NULL if f is another kind of file. */
+struct vfs_file *vfs_file_of(struct file *f);
+
 /* Open files of kernel/fs (file.c). */
 int vfs_file_open(struct vnode *n, const char *path, unsigned flags, uint64_t fh, int has_fh,
                   struct file **out);
@@ -99,7 +115,7 @@ struct vnode *vfs_kernel_node(const char *p, size_t len);
 /* A kernel directory node for the canonical path p (a mount point's parent), or NULL. */
 struct vnode *vfs_kernel_dir(const char *p, size_t len);
 void vfs_set_cwd(const char *p);
-/* Lists the kernel-provided names directly under the directory p (dev.c, vfs.c). */
+/* Lists the kernel-provided names directly under the directory p (dev.c; mount.c for the mount points). */
 long vfs_kernel_readdir(const char *p, size_t *index, vfs_emit_fn emit, void *ctx);
 /* Whether p is a mount point's proper ancestor, and the mount at exactly p. */
 int vfs_mount_ancestor(const char *p, size_t len);

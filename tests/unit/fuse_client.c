@@ -5,7 +5,7 @@
  * 1,000 entries, rename, unlink, rmdir and the errors Linux gives, the page cache of a read-only
  * share (a second read sends no READ), attribute timeouts, FORGET of evicted nodes (the server's
  * lookup counts balance), and replies the client must refuse (wrong unique, wrong length). */
-// SOURCES: kernel/fs/fuse.c kernel/fs/vfs.c kernel/fs/walk.c kernel/fs/ops.c kernel/fs/file.c kernel/fs/dev.c kernel/fs/pagecache.c kernel/core/cmdline.c kernel/core/file.c
+// SOURCES: kernel/fs/fuse.c kernel/fs/node.c kernel/fs/mount.c kernel/fs/walk.c kernel/fs/ops.c kernel/fs/file.c kernel/fs/dir.c kernel/fs/dev.c kernel/fs/pagecache.c kernel/core/cmdline.c kernel/core/file.c
 #include <kernel/cmdline.h>
 #include <kernel/mm.h>
 #include <kernel/sched.h>
