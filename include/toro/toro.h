@@ -3,7 +3,9 @@
 #define TORO_TORO_H
 
 #include <toro/console.h>
+#include <toro/file.h>
 #include <toro/memory.h>
+#include <toro/socket.h>
 #include <toro/system.h>
 #include <toro/thread.h>
 
