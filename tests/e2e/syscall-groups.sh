@@ -28,6 +28,15 @@ int main(void)
 	return 0;
 }
 C
+cat >"$P/net.c" <<'C'
+#include <stdio.h>
+#include <sys/socket.h>
+int main(void)
+{
+	printf("socket: %d\n", socket(AF_INET, SOCK_STREAM, 0));
+	return 0;
+}
+C
 cat >"$P/sendfile.c" <<'C'
 #include <sys/sendfile.h>
 int main(void)
@@ -48,6 +57,20 @@ if check syscall-groups/plain-links-none host; then
 		problem "plain.elf links group handlers: $(handlers "$E2E_TMP/plain.elf" | tr '\n' ' ')"
 	[ -z "$(handlers "$BUILD/examples/hello-posix.elf")" ] ||
 		problem "hello-posix.elf links group handlers"
+	for elf in "$E2E_TMP/plain.elf" "$BUILD/examples/hello-posix.elf"; do
+		! nm "$elf" | grep -q ' [Tt] vsock_' || problem "$(basename "$elf") links kernel/net"
+	done
+	report
+fi
+
+if check syscall-groups/net-linked host; then
+	run "$TORO" build "$P/net.c" -o "$E2E_TMP/net.elf"
+	want_status 0
+	h=$(handlers "$E2E_TMP/net.elf" | tr '\n' ' ')
+	for want in sys_socket sys_bind sys_connect; do
+		case " $h" in *" $want "*) ;; *) problem "net.elf lacks $want (has: $h)" ;; esac
+	done
+	nm "$E2E_TMP/net.elf" | grep -q ' [Tt] vsock_create$' || problem "net.elf lacks kernel/net"
 	report
 fi
 
