@@ -46,8 +46,8 @@ long sys_openat(const struct syscall_args *a)
 
 long sys_creat(const struct syscall_args *a)
 {
-	return open_at(LINUX_AT_FDCWD, a->arg[0],
-	               LINUX_O_CREAT | LINUX_O_WRONLY | LINUX_O_TRUNC, a->arg[1]);
+	return open_at(LINUX_AT_FDCWD, a->arg[0], LINUX_O_CREAT | LINUX_O_WRONLY | LINUX_O_TRUNC,
+	               a->arg[1]);
 }
 
 /* Positional I/O: the buffers checked as read and write check theirs, the file's offset left
@@ -169,7 +169,8 @@ long sys_getdents64(const struct syscall_args *a)
 	if (!f)
 		return -LINUX_EBADF;
 	struct dirent_sink s = {.buf = a->arg[1], .size = a->arg[2]};
-	long r = sys_range_writable(s.buf, s.size) ? vfs_readdir(f, dirent_emit, &s) : -LINUX_EFAULT;
+	long r =
+	    sys_range_writable(s.buf, s.size) ? vfs_readdir(f, dirent_emit, &s) : -LINUX_EFAULT;
 	file_put(f);
 	if (r < 0)
 		return r;

@@ -134,7 +134,8 @@ static long access_at(int64_t dirfd, uint64_t path, uint64_t mode, uint64_t flag
 	long r = sys_at_begin(dirfd, path, (flags & LINUX_AT_EMPTY_PATH) != 0, &at);
 	if (r >= 0)
 		r = vfs_access(at.dir, r == 0 ? "." : at.path,
-		               flags & LINUX_AT_SYMLINK_NOFOLLOW ? VFS_NOFOLLOW : 0, (unsigned)mode);
+		               flags & LINUX_AT_SYMLINK_NOFOLLOW ? VFS_NOFOLLOW : 0,
+		               (unsigned)mode);
 	sys_at_end(&at);
 	return r;
 }
