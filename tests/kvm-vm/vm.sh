@@ -122,6 +122,8 @@ $B mount -t sysfs sys /sys
 $B mount -t devtmpfs dev /dev
 $B mount -t tmpfs tmp /tmp
 $B ln -s /proc/self/fd /dev/fd
+# The loopback interface: tests reach the monitor's --forward listeners on 127.0.0.1.
+$B ifconfig lo 127.0.0.1 up || echo "kvm-vm: ifconfig lo failed" >/dev/ttyS1
 $B stty -F /dev/ttyS1 raw -echo
 for m in $($B cat /lib/modules/order); do
 	$B insmod /lib/modules/$m || echo "kvm-vm: insmod $m failed" >/dev/ttyS1
