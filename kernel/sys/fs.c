@@ -26,7 +26,8 @@ static long open_at(int64_t dirfd, uint64_t upath, uint64_t flags, uint64_t mode
 	if (r < 0)
 		return r;
 	struct file *f;
-	r = vfs_open(at.dir, at.path, (unsigned)(flags & OPEN_FLAGS), (unsigned)mode, &f);
+	r = vfs_open(at.dir, at.path, (unsigned)(flags & OPEN_FLAGS),
+	             (unsigned)mode & ~sys_umask_value(), &f);
 	sys_at_end(&at);
 	if (r < 0)
 		return r;
@@ -230,7 +231,7 @@ static long mkdir_at(int64_t dirfd, uint64_t path, uint64_t mode)
 	struct sys_at at;
 	long r = sys_at_begin(dirfd, path, 0, &at);
 	if (r >= 0)
-		r = vfs_mkdir(at.dir, at.path, (unsigned)mode);
+		r = vfs_mkdir(at.dir, at.path, (unsigned)mode & ~sys_umask_value());
 	sys_at_end(&at);
 	return r;
 }

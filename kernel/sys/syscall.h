@@ -151,6 +151,8 @@ long sys_prlimit64(const struct syscall_args *a);
 long sys_getrusage(const struct syscall_args *a);
 long sys_times(const struct syscall_args *a);
 long sys_umask(const struct syscall_args *a);
+/* The file-mode creation mask umask set: open, mkdir and their kin clear these bits. */
+unsigned sys_umask_value(void);
 long sys_one_process(const struct syscall_args *a);
 
 #endif

@@ -283,6 +283,13 @@ static void test_share_write(void)
 	      (long)st.st_size);
 	check("fsync", fsync(fd) == 0, 0);
 	close(fd);
+	mode_t old = umask(077);
+	fd = open("/work/private", O_CREAT | O_WRONLY, 0666);
+	check("umask-applied", fd >= 0 && fstat(fd, &st) == 0 && (st.st_mode & 0777) == 0600,
+	      (long)st.st_mode);
+	close(fd);
+	umask(old);
+	unlink("/work/private");
 	check_err("excl-exists", open("/work/f.txt", O_CREAT | O_EXCL | O_WRONLY, 0644), EEXIST);
 	check_err("mkdir-exists", mkdir("/work", 0755), EEXIST);
 	check_err("open-dir-write", open("/work", O_WRONLY), EISDIR);
