@@ -77,13 +77,21 @@ static int run_in_qemu(const struct run_options *o, const struct image *img)
 		    "they need the built-in monitor (--vmm toro)");
 		return TORO_EXIT_USAGE;
 	}
+	if (o->nshares) {
+		toro_error("run: --share is not available with --vmm qemu yet; it needs the "
+		           "built-in monitor (--vmm toro)");
+		return TORO_EXIT_USAGE;
+	}
 	return run_qemu(o, img);
 }
 
 static int run_in_monitor(const struct run_options *o, const struct image *img)
 {
 	/* The monitor adds its device words and checks the whole line (cmdline_check). */
-	char *cmdline = cmdline_build(o->image, NULL, o->nenv, o->env, o->nargs, o->args);
+	char *module;
+	size_t module_len;
+	char *cmdline =
+	    cmdline_build(o->image, NULL, o->nenv, o->env, o->nargs, o->args, &module, &module_len);
 	if (!cmdline) {
 		toro_error("%s: out of memory for the kernel command line", o->image);
 		return 1;
@@ -98,9 +106,14 @@ static int run_in_monitor(const struct run_options *o, const struct image *img)
 	    .stats = o->stats,
 	    .vsock = o->vsock.enabled ? &o->vsock : NULL,
 	    .cmdline = cmdline,
+	    .args_module = module,
+	    .args_module_len = module_len,
+	    .shares = o->shares,
+	    .nshares = o->nshares,
 	};
 	int rc = vmm_run(&cfg);
 	free(cmdline);
+	free(module);
 	if (rc != VMM_NO_KVM)
 		return rc;
 	const char *why = strerror(errno);

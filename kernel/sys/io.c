@@ -6,6 +6,7 @@
 
 #include <kernel/fd.h>
 #include <toro/abi/linux.h>
+#include <toro/memory.h>
 
 #define IOV_MAX 1024 /* Linux's UIO_MAXIOV */
 /* iovecs are copied into kernel memory this many at a time, so that another thread cannot
@@ -17,8 +18,7 @@ typedef long (*file_io)(struct file *f, const struct file_iovec *iov, size_t cou
 /* A read fills the buffers: they must be memory the kernel may write. */
 static int io_range_ok(file_io io, uint64_t p, uint64_t len)
 {
-	int ok = io == file_read ? sys_range_writable(p, len) : sys_range_ok(p, len);
-	return ok && sys_range_probe(p, len) == 0;
+	return sys_buffer_ok(p, len, io == file_read);
 }
 
 static long io_buffer(uint64_t fd, uint64_t buf, uint64_t len, file_io io)
@@ -63,6 +63,30 @@ static long iov_check(uint64_t uiov, uint64_t count, file_io io)
 		if (copy_from_user(&e, uiov + i * sizeof(e), sizeof(e)) || !iov_entry_ok(&e, io))
 			return -LINUX_EFAULT;
 	}
+	return 0;
+}
+
+long sys_iovecs_load(uint64_t uiov, uint64_t count, int writable, struct file_iovec *small,
+                     size_t small_count, struct file_iovec **out)
+{
+	file_io io = writable ? file_read : file_write;
+	if (count > IOV_MAX)
+		return -LINUX_EINVAL;
+	if (count && !sys_range_ok(uiov, count * sizeof(struct linux_iovec)))
+		return -LINUX_EFAULT;
+	struct file_iovec *v = small;
+	if (count > small_count && !(v = toro_calloc(count, sizeof(*v))))
+		return -LINUX_ENOMEM;
+	for (uint64_t i = 0; i < count; i++) {
+		struct linux_iovec e;
+		if (copy_from_user(&e, uiov + i * sizeof(e), sizeof(e)) || !iov_entry_ok(&e, io)) {
+			if (v != small)
+				toro_free(v);
+			return -LINUX_EFAULT;
+		}
+		v[i] = (struct file_iovec){(void *)(uintptr_t)e.base, e.len};
+	}
+	*out = v;
 	return 0;
 }
 
@@ -159,6 +183,20 @@ long sys_ioctl(const struct syscall_args *a)
 	return rc;
 }
 
+/* What every file type reports. Weak: the file calls (kernel/sys/stat.c), in an image that links
+ * them, replace it with the whole conversion, device and inode numbers, links, owner and times,
+ * which only files of kernel/fs have; an image without them keeps these few bytes. */
+__attribute__((weak)) void file_stat_to_linux(const struct file_stat *st, struct linux_stat *out)
+{
+	*out = (struct linux_stat){
+	    .st_nlink = 1,
+	    .st_mode = st->mode,
+	    .st_rdev = st->rdev,
+	    .st_size = st->size,
+	    .st_blksize = st->blksize,
+	};
+}
+
 long sys_fstat(const struct syscall_args *a)
 {
 	struct file *f = fd_get((unsigned)a->arg[0]);
@@ -169,12 +207,7 @@ long sys_fstat(const struct syscall_args *a)
 	file_put(f);
 	if (rc < 0)
 		return rc;
-	struct linux_stat out = {
-		.st_nlink = 1,
-		.st_mode = st.mode,
-		.st_rdev = st.rdev,
-		.st_size = st.size,
-		.st_blksize = st.blksize,
-	};
+	struct linux_stat out;
+	file_stat_to_linux(&st, &out);
 	return copy_to_user(a->arg[1], &out, sizeof(out));
 }

@@ -111,6 +111,11 @@ long sys_brk(const struct syscall_args *a)
 	return (long)(((uintptr_t)_end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
 }
 
+/* mmap of a file: the file calls' (kernel/sys/fs.c), referred to weakly, so that an image that
+ * opens no file links none of kernel/fs; there a file mapping fails with -ENODEV, as one of a
+ * file that cannot be mapped does. */
+__attribute__((weak)) long sys_mmap_file(const struct syscall_args *a);
+
 /* PROT_* to what the page tables can say: no access, read, or read and write. */
 static unsigned prot_of(uint64_t prot)
 {
@@ -125,7 +130,7 @@ long sys_mmap(const struct syscall_args *a)
 	if (len == 0 || len > mm_ram_top)
 		return len ? -LINUX_ENOMEM : -LINUX_EINVAL;
 	if (!(flags & LINUX_MAP_ANONYMOUS))
-		return -LINUX_ENODEV;
+		return sys_mmap_file ? sys_mmap_file(a) : -LINUX_ENODEV;
 	if (flags & LINUX_MAP_FIXED)
 		return -LINUX_EINVAL; /* one identity-mapped address space: nothing can be moved */
 	uint64_t pages = pages_of(len);

@@ -44,6 +44,22 @@ int sys_range_probe(uint64_t p, uint64_t len);
 /* One atomic load of an aligned 32-bit word (a futex): 0, or -EFAULT. */
 int load_user_u32(uint64_t src, uint32_t *out);
 
+/* A buffer the application passed for a file to fill (writable) or read in place: sys_range_ok
+ * or sys_range_writable, and every page there (sys_range_probe). */
+static inline int sys_buffer_ok(uint64_t p, uint64_t len, int writable)
+{
+	int ok = writable ? sys_range_writable(p, len) : sys_range_ok(p, len);
+	return ok && sys_range_probe(p, len) == 0;
+}
+
+/* Reads the application's iovec array (count entries at uiov) into kernel memory, checking every
+ * buffer as readv (writable) or writev does: 0 with *out at small when count <= small_count, else
+ * at an allocation the caller frees with toro_free; -EINVAL (count > IOV_MAX), -EFAULT, -ENOMEM.
+ * For calls that pass one vector to a file type in one piece (recvmsg, sendmsg). */
+struct file_iovec;
+long sys_iovecs_load(uint64_t uiov, uint64_t count, int writable, struct file_iovec *small,
+                     size_t small_count, struct file_iovec **out);
+
 /* Reads a struct timespec the application passed: -EFAULT, -EINVAL, or 0 with *ns set. */
 int sys_timespec_ns(uint64_t p, uint64_t *ns);
 
@@ -66,6 +82,10 @@ long sys_writev(const struct syscall_args *a);
 long sys_ioctl(const struct syscall_args *a);
 long sys_lseek(const struct syscall_args *a);
 long sys_fstat(const struct syscall_args *a);
+struct file_stat;
+struct linux_stat;
+/* What fstat, stat and newfstatat give the program for st (io.c; stat.c in images with files). */
+void file_stat_to_linux(const struct file_stat *st, struct linux_stat *out);
 
 long sys_close(const struct syscall_args *a); /* fd.c */
 long sys_dup(const struct syscall_args *a);
@@ -131,6 +151,8 @@ long sys_prlimit64(const struct syscall_args *a);
 long sys_getrusage(const struct syscall_args *a);
 long sys_times(const struct syscall_args *a);
 long sys_umask(const struct syscall_args *a);
+/* The file-mode creation mask umask set: open, mkdir and their kin clear these bits. */
+unsigned sys_umask_value(void);
 long sys_one_process(const struct syscall_args *a);
 
 #endif

@@ -16,12 +16,18 @@ struct file_iovec {
 	size_t len;
 };
 
-/* What fstat reports. mode holds a LINUX_S_IF* type and permission bits. */
+/* What fstat reports. mode holds a LINUX_S_IF* type and permission bits. A file type fills
+ * what it knows; the rest stays 0 (nlink 0 is reported as 1). */
 struct file_stat {
 	uint32_t mode;
 	uint64_t rdev; /* device number of a device file, Linux's encoding */
 	int64_t size;
 	int64_t blksize; /* the preferred I/O size */
+	uint64_t dev, ino, nlink;
+	uint32_t uid, gid;
+	int64_t blocks; /* 512-byte units */
+	int64_t atime_sec, mtime_sec, ctime_sec;
+	uint32_t atime_nsec, mtime_nsec, ctime_nsec;
 };
 
 struct file;
@@ -54,6 +60,9 @@ struct file {
 	/* Pollers wait here; the file's owner calls file_notify when readiness may have changed.
 	 * A poller checks file_poll with the queue locked, then sleeps (see wait_queue_sleep). */
 	struct wait_queue pollers;
+	/* atomic: file_notify calls so far; an edge-triggered epoll (kernel/sys/epoll.c) reports a
+	 * file again only after another one. */
+	uint64_t notifications;
 };
 
 /* Status flags F_SETFL may change; the access mode never changes after open. */
