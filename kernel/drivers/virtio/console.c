@@ -156,7 +156,7 @@ static int virtio_console_flush(void)
 	return r;
 }
 
-int virtio_console_probe(struct virtio_device *dev)
+static int virtio_console_probe(struct virtio_device *dev)
 {
 	if (console.dev) {
 		printk("virtio-console: a second console at %#lx is not used\n",
@@ -190,3 +190,5 @@ int virtio_console_probe(struct virtio_device *dev)
 	console_register(&console.entry);
 	return 0;
 }
+
+VIRTIO_DRIVER(virtio_console_driver) = {VIRTIO_ID_CONSOLE, "virtio-console", virtio_console_probe};

@@ -12,16 +12,27 @@
 
 #define VIRTIO_FEATURE(bit) (1ull << (bit))
 
+struct virtio_device;
+
+/* A driver's interrupt handler: runs in the IRQ handler (interrupts off, on core 0; it never
+ * blocks or allocates) with the interrupt status bits (VIRTIO_MMIO_INT_VRING,
+ * VIRTIO_MMIO_INT_CONFIG), already acknowledged. It collects used buffers (virtq_get_used) and
+ * wakes the threads waiting for them (wait_queue_wake_*, sched_wake); work that needs a
+ * thread's context is handed to one. */
+typedef void (*virtio_interrupt_fn)(struct virtio_device *dev, uint32_t status);
+
 /* One virtio-mmio device, from a virtio_mmio.device= option. Owned by mmio.c for the life of
  * the VM; a driver keeps the pointer. */
 struct virtio_device {
-	uintptr_t base;     /* the register window (identity-mapped) */
-	uint64_t size;      /* its length in bytes */
-	unsigned irq;       /* the interrupt line the monitor wired to it */
-	uint32_t device_id; /* VIRTIO_ID_* */
-	uint64_t features;  /* negotiated, valid after virtio_mmio_negotiate */
-	const char *name;   /* the driver's name, for messages */
-	uint8_t status;     /* what we last wrote to the status register */
+	uintptr_t base;                /* the register window (identity-mapped) */
+	uint64_t size;                 /* its length in bytes */
+	unsigned irq;                  /* the interrupt line the monitor wired to it */
+	uint32_t device_id;            /* VIRTIO_ID_* */
+	uint64_t features;             /* negotiated, valid after virtio_mmio_negotiate */
+	const char *name;              /* the driver's name, for messages */
+	uint8_t status;                /* what we last wrote to the status register */
+	virtio_interrupt_fn interrupt; /* set by virtio_mmio_interrupt_enable */
+	void *driver_data;             /* the driver's own state */
 };
 
 /* A device driver: probe is called once per device with this ID, after the transport has reset
@@ -50,6 +61,10 @@ int virtio_mmio_negotiate(struct virtio_device *dev, uint64_t wanted);
 int virtio_mmio_queue_setup(struct virtio_device *dev, struct virtq *vq, uint16_t index,
                             uint16_t max_size);
 
+/* Routes the device's interrupt line to core 0 and calls fn for each interrupt. Call before
+ * virtio_mmio_driver_ok, once the queues exist. Returns 0 or -errno after virtio_mmio_fail. */
+int virtio_mmio_interrupt_enable(struct virtio_device *dev, virtio_interrupt_fn fn);
+
 /* §3.1.1 step 8: the device is live. */
 void virtio_mmio_driver_ok(struct virtio_device *dev);
 
@@ -62,7 +77,17 @@ uint8_t virtio_mmio_status(struct virtio_device *dev);
 /* Sets FAILED (§3.1.1) and prints one line naming the device and the reason. */
 void virtio_mmio_fail(struct virtio_device *dev, const char *reason, int err);
 
-/* Device drivers (one per file), referenced by the table in mmio.c. */
-int virtio_console_probe(struct virtio_device *dev);
+/* Declares a device driver, one per file: the linker script gathers them into the table mmio.c
+ * searches. Only drivers whose object is linked are there, and an object is linked only when
+ * something refers to it: the console by drivers.c, the others by what the application uses (the
+ * socket layer calls into the vsock driver, the file system into the virtio-fs one). So an image
+ * that opens no socket carries no vsock driver and leaves such a device alone, as Linux would
+ * without the module. */
+#define VIRTIO_DRIVER(var)                                                                         \
+	const struct virtio_driver var                                                             \
+	    __attribute__((used, section(".toro.virtio_drivers"), aligned(8)))
+
+/* The console driver is in every image (mmio.c refers to it). */
+extern const struct virtio_driver virtio_console_driver;
 
 #endif
