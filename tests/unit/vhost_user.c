@@ -42,6 +42,7 @@ static uint8_t *ram;   /* the front end's mapping of it: its "user addresses" */
 static int kick, call, errfd;
 static char out[4096];
 static size_t out_len;
+static int hold; /* send without letting the server read, so messages queue up in the socket */
 
 static size_t capture(void *ctx, const void *data, size_t len)
 {
@@ -86,7 +87,8 @@ static void send_msg(uint32_t req, uint32_t flags, const void *payload, uint32_t
 		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
 	}
 	CHECK(sendmsg(fe, &mh, 0) == (ssize_t)iov.iov_len);
-	vhost_user_server_event(&srv, 0);
+	if (!hold)
+		vhost_user_server_event(&srv, 0);
 }
 
 static void send_u64(uint32_t req, uint64_t v, const int *fds, unsigned nfds)
@@ -174,8 +176,12 @@ static void handshake(uint32_t base)
 	send_u64(VHOST_USER_SET_PROTOCOL_FEATURES, pf, NULL, 0);
 	send_msg(VHOST_USER_GET_QUEUE_NUM, 0, NULL, 0, NULL, 0);
 	CHECK(recv_u64(VHOST_USER_GET_QUEUE_NUM) == 2);
+	/* As QEMU does: SET_FEATURES and SET_MEM_TABLE back to back, so the socket glues the
+	 * first's bytes to the second's, which carry the memory's descriptor. */
+	hold = 1;
 	send_u64(VHOST_USER_SET_FEATURES,
 	         (1ull << VIRTIO_F_VERSION_1) | (1ull << VHOST_USER_F_PROTOCOL_FEATURES), NULL, 0);
+	hold = 0;
 	set_mem_table();
 	send_u64(VHOST_USER_SET_VRING_CALL, TXQ, &call, 1);
 	send_u64(VHOST_USER_SET_VRING_ERR, TXQ, &errfd, 1);

@@ -118,7 +118,9 @@ static int ring_resolve(struct request_ctx *c, unsigned q, int keep_position)
 	v->avail_gpa = avail;
 	v->used_gpa = usedg;
 	const char *w;
-	if (vq_enable(v, &c->s->mem, c->s->dev.ops->queue_num_max, &w)) {
+	/* The front end, not the model, chose the size: QEMU's virtio-mmio offers the guest
+	 * 1,024 entries whatever the device's own queue size. */
+	if (vq_enable(v, &c->s->mem, VIRTQ_MAX_SIZE, &w)) {
 		snprintf(c->why, c->whylen, "ring %u: %s", q, w);
 		return REQ_FATAL;
 	}
@@ -194,9 +196,9 @@ static int set_vring_num(struct request_ctx *c)
 	struct vhost_user_vring *r = request_ring(c, st->index, 1);
 	if (!r)
 		return REQ_FATAL;
-	if (st->num == 0 || st->num > c->s->dev.ops->queue_num_max || (st->num & (st->num - 1)))
-		return fatal(c, "ring size %u is not a power of two up to the device's %u",
-		             st->num, c->s->dev.ops->queue_num_max);
+	if (st->num == 0 || st->num > VIRTQ_MAX_SIZE || (st->num & (st->num - 1)))
+		return fatal(c, "ring size %u is not a power of two up to %u", st->num,
+		             VIRTQ_MAX_SIZE);
 	r->num = st->num;
 	return REQ_DONE;
 }
@@ -475,6 +477,9 @@ int vhost_user_server_handle(struct vhost_user_server *s, const struct vhost_use
 	memset(&reply, 0, sizeof(reply));
 	struct request_ctx c = {s, msg, fds, nfds, &reply, why, sizeof(why)};
 	const struct request_handler *rh = request_check(&c);
+	if (s->trace)
+		fprintf(stderr, "toro: vhost-user %s: %s (%u bytes, %u fds, flags %#x)\n",
+		        s->dev.ops->name, rh ? rh->name : "?", msg->hdr.size, nfds, msg->hdr.flags);
 	int rc = REQ_FATAL;
 	if (rh) {
 		pthread_mutex_lock(&s->dev.lock);

@@ -255,50 +255,60 @@ static int server_take_fds(struct vhost_user_server *s, struct msghdr *mh)
 	return rc;
 }
 
-/* Hands over every complete message in the receive buffer. Returns -1 once the connection
- * was closed. */
-static int server_process_rx(struct vhost_user_server *s)
+/* How many more bytes the message being received needs: the rest of the header, then the rest
+ * of the payload. 0 once it is complete; -1 (connection closed) for a payload too large. */
+static ssize_t server_rx_wanted(struct vhost_user_server *s)
 {
-	for (;;) {
-		struct vhost_user_header h;
-		if (s->rx_len < sizeof(h))
-			return 0;
-		memcpy(&h, s->rx, sizeof(h));
-		if (h.size > sizeof(union vhost_user_payload)) {
-			char why[100];
-			snprintf(why, sizeof(why), "request %u with a %u-byte payload (too large)",
-			         h.request, h.size);
-			vhost_user_server_disconnect(s, why);
-			return -1;
-		}
-		size_t len = sizeof(h) + h.size;
-		if (s->rx_len < len)
-			return 0;
-		struct vhost_user_msg msg;
-		memset(&msg, 0, sizeof(msg));
-		msg.hdr = h;
-		memcpy(&msg.payload, s->rx + sizeof(h), h.size);
-		int fds[VHOST_USER_MAX_FDS];
-		unsigned nfds = s->rx_nfds;
-		memcpy(fds, s->rx_fds, nfds * sizeof(int));
-		s->rx_nfds = 0;
-		memmove(s->rx, s->rx + len, s->rx_len - len);
-		s->rx_len -= len;
-		if (vhost_user_server_handle(s, &msg, fds, nfds))
-			return -1;
+	struct vhost_user_header h;
+	if (s->rx_len < sizeof(h))
+		return (ssize_t)(sizeof(h) - s->rx_len);
+	memcpy(&h, s->rx, sizeof(h));
+	if (h.size > sizeof(union vhost_user_payload)) {
+		char why[100];
+		snprintf(why, sizeof(why), "request %u with a %u-byte payload (too large)",
+		         h.request, h.size);
+		vhost_user_server_disconnect(s, why);
+		return -1;
 	}
+	return (ssize_t)(sizeof(h) + h.size - s->rx_len);
 }
 
-/* Reads what the connection has. A front end sends a message's descriptors with its first
- * bytes, so those received with a message's bytes belong to the first message they complete. */
+/* Hands the complete message in the receive buffer, and its descriptors, to the handler.
+ * Returns -1 once the connection was closed. */
+static int server_deliver(struct vhost_user_server *s)
+{
+	struct vhost_user_msg msg;
+	memset(&msg, 0, sizeof(msg));
+	memcpy(&msg.hdr, s->rx, sizeof(msg.hdr));
+	memcpy(&msg.payload, s->rx + sizeof(msg.hdr), msg.hdr.size);
+	int fds[VHOST_USER_MAX_FDS];
+	unsigned nfds = s->rx_nfds;
+	memcpy(fds, s->rx_fds, nfds * sizeof(int));
+	s->rx_nfds = 0;
+	s->rx_len = 0;
+	return vhost_user_server_handle(s, &msg, fds, nfds);
+}
+
+/* Reads what the connection has, one message at a time and never past the end of the one
+ * being received: a stream socket glues a message without descriptors to the next one that
+ * has some (QEMU sends SET_FEATURES then SET_MEM_TABLE), and only reading message by message
+ * tells which message the descriptors came with. */
 static void server_receive(struct vhost_user_server *s)
 {
 	for (;;) {
+		ssize_t want = server_rx_wanted(s);
+		if (want < 0)
+			return;
+		if (want == 0) {
+			if (server_deliver(s))
+				return;
+			continue;
+		}
 		union {
 			char buf[CMSG_SPACE(VHOST_USER_MAX_FDS * sizeof(int))];
 			struct cmsghdr align;
 		} control;
-		struct iovec iov = {s->rx + s->rx_len, sizeof(s->rx) - s->rx_len};
+		struct iovec iov = {s->rx + s->rx_len, (size_t)want};
 		struct msghdr mh = {.msg_iov = &iov,
 		                    .msg_iovlen = 1,
 		                    .msg_control = control.buf,
@@ -320,8 +330,6 @@ static void server_receive(struct vhost_user_server *s)
 			return;
 		}
 		s->rx_len += (size_t)n;
-		if (server_process_rx(s))
-			return;
 	}
 }
 

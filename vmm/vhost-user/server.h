@@ -56,6 +56,7 @@ struct vhost_user_server {
 	int epoll_fd, listen_fd, conn_fd;
 	char *path; /* the socket we bound, unlinked at close */
 	int quiet;  /* no messages on stderr (the fuzzer) */
+	int trace;  /* one line on stderr per request (TORO_VHOST_USER_TRACE, for debugging) */
 	char why[200]; /* why the last connection was closed, "" if it was not */
 
 	/* Session state, cleared for each connection. */
