@@ -16,6 +16,7 @@ static const char usage[] =
     "       toro cc [--native] [--no-fpu] [-c|-S|-E] GCC-OPTIONS... FILES... [-o OUT]\n"
     "       toro run IMAGE [--mem SIZE] [--cpus N] [--timeout SEC] [--vmm auto|toro|qemu]\n"
     "                [--accel tcg|kvm] [--console serial|virtio] [--stats]\n"
+    "                [--vsock PATH] [-f|--forward [ADDR:]HOSTPORT:GUESTPORT] [--cid N]\n"
     "                [-e|--env NAME=VALUE] [--env-file FILE] [NAME=VALUE] [-- ARGS...]\n"
     "       toro version\n";
 

@@ -148,6 +148,9 @@ int compile_base_args(const struct build_flags *f, struct argv_list *l)
 		rc |= argv_add(l, "-isystem");
 		rc |= argv_add(l, gcc_include_dir());
 	} else {
+		/* A frame larger than a page probes each page on the way down, so an overflow
+		 * cannot step over the guard page below a stack (kernel/arch/x86_64/paging.c). */
+		rc |= argv_add(l, "-fstack-clash-protection");
 		rc |= argv_add(l, "-isystem");
 		rc |= argv_add(l, MUSL_INCLUDE);
 		rc |= argv_add(l, "-isystem");

@@ -4,6 +4,7 @@
 #include "toro.h"
 #include "error.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -88,6 +89,91 @@ static int is_option(const char *arg, const char *name)
 {
 	size_t n = strlen(name);
 	return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
+}
+
+void vsock_options_init(struct vsock_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->guest_cid = VSOCK_GUEST_CID_DEFAULT;
+}
+
+/* A decimal number from lo to hi, nothing else. */
+static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* [ADDR:]HOSTPORT:GUESTPORT, ADDR an IPv4 address (127.0.0.1 when left out). */
+static int parse_forward(const char *spec, struct vsock_forward *f, char *err, size_t errlen)
+{
+	char buf[64];
+	const char *guest = strrchr(spec, ':');
+	if (!guest || strlen(spec) >= sizeof(buf))
+		return error_set(err, errlen,
+		                 "--forward '%s': expected [ADDR:]HOSTPORT:GUESTPORT (example: "
+		                 "8080:80)",
+		                 spec);
+	memcpy(buf, spec, (size_t)(guest - spec));
+	buf[guest - spec] = '\0';
+	char *host = strrchr(buf, ':');
+	const char *addr = "127.0.0.1";
+	if (host) {
+		*host++ = '\0';
+		addr = buf;
+	} else {
+		host = buf;
+	}
+	uint64_t hp, gp;
+	struct in_addr in;
+	if (inet_pton(AF_INET, addr, &in) != 1)
+		return error_set(err, errlen, "--forward '%s': '%s' is not an IPv4 address", spec,
+		                 addr);
+	if (parse_u64(host, 1, 65535, &hp))
+		return error_set(err, errlen, "--forward '%s': host port '%s' must be 1 to 65535",
+		                 spec, host);
+	if (parse_u64(guest + 1, 0, VSOCK_PORT_ANY - 1, &gp))
+		return error_set(err, errlen,
+		                 "--forward '%s': guest port '%s' must be 0 to 4294967294", spec,
+		                 guest + 1);
+	*f = (struct vsock_forward){in.s_addr, (uint16_t)hp, (uint32_t)gp};
+	return 0;
+}
+
+int parse_vsock_option(int argc, char **argv, int *i, struct vsock_config *c, char *err,
+                       size_t errlen)
+{
+	const char *a = argv[*i], *v;
+	if (is_option(a, "--vsock")) {
+		v = option_value(argc, argv, i, "--vsock");
+		if (!*v)
+			return error_set(err, errlen, "--vsock: no socket path given");
+		c->uds_path = v;
+	} else if (is_option(a, "--forward") || is_option(a, "-f")) {
+		v = option_value(argc, argv, i, a[1] == 'f' ? "-f" : "--forward");
+		if (c->nforwards == VSOCK_FORWARDS_MAX)
+			return error_set(err, errlen, "--forward %s: at most %d forwards", v,
+			                 VSOCK_FORWARDS_MAX);
+		if (parse_forward(v, &c->forwards[c->nforwards], err, errlen))
+			return -1;
+		c->nforwards++;
+	} else if (is_option(a, "--cid")) {
+		v = option_value(argc, argv, i, "--cid");
+		if (parse_u64(v, VSOCK_CID_HOST + 1, VSOCK_PORT_ANY - 1, &c->guest_cid))
+			return error_set(err, errlen,
+			                 "--cid %s: must be a number from 3 to 4294967294", v);
+	} else {
+		return 0;
+	}
+	c->enabled = 1;
+	return 1;
 }
 
 /* Length of the environment variable name that starts s and ends at its '=', or 0 if s is not
@@ -219,8 +305,14 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 	memset(o, 0, sizeof(*o));
 	o->mem = TORO_MEM_DEFAULT;
 	o->cpus = 1;
+	vsock_options_init(&o->vsock);
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i], *v;
+		int vsock = parse_vsock_option(argc, argv, &i, &o->vsock, err, errlen);
+		if (vsock < 0)
+			return -1;
+		if (vsock)
+			continue;
 		if (strcmp(a, "--") == 0) {
 			o->nargs = argc - i - 1;
 			o->args = argv + i + 1;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdint.h>
 
+#include "backend/vsock.h"
 #include "image.h"
 #include "run.h"
 
@@ -22,6 +23,8 @@ struct run_options {
 	enum accel_choice accel;
 	enum console_choice console;
 	int stats;
+	/* --vsock, --forward, --cid */
+	struct vsock_config vsock;
 	int nargs; /* application arguments (after "--") */
 	char **args;
 	int nenv; /* the application's environment: NAME=VALUE, malloc'd, one per NAME */
@@ -33,6 +36,14 @@ struct run_options {
 int parse_size(const char *s, uint64_t *bytes);
 int parse_run_options(int argc, char **argv, struct run_options *o, char *err, size_t errlen);
 void run_options_free(struct run_options *o);
+
+/* The vsock options (--vsock PATH, --forward/-f [ADDR:]HOSTPORT:GUESTPORT, --cid N) at
+ * argv[*i], into c (set up by vsock_options_init first), for every command that runs a vsock
+ * device. Returns 1 when it took the option (and its value: *i moves past it), 0 when
+ * argv[*i] is not one of them, -1 with a one-line reason in err. */
+void vsock_options_init(struct vsock_config *c);
+int parse_vsock_option(int argc, char **argv, int *i, struct vsock_config *c, char *err,
+                       size_t errlen);
 
 int toro_build(int argc, char **argv);
 int toro_cc(int argc, char **argv);

@@ -1,6 +1,7 @@
 /* The machine's devices (see board.h): which device sits at which port, MMIO slot and IRQ, how
  * virtio notifications and interrupts travel, the virtio console's terminal back end, and the
- * command-line words that tell the kernel where its virtio devices are. */
+ * command-line words that tell the kernel where its virtio devices are; the vsock device's host
+ * side is the muxer (backend/vsock.h). */
 #include "board.h"
 
 #include <errno.h>
@@ -102,6 +103,27 @@ int board_init(struct board *b, struct kvm_vm *vm, enum console_choice console,
 	return bad ? -1 : 0;
 }
 
+int board_add_vsock(struct board *b, struct kvm_vm *vm, const struct vsock_config *cfg, char *err,
+                    size_t errlen)
+{
+	b->vsock_muxer = vsock_muxer_open(cfg, err, errlen);
+	if (!b->vsock_muxer)
+		return -1;
+	struct virtio_vsock_backend be;
+	vsock_muxer_backend(b->vsock_muxer, &be);
+	virtio_vsock_init(&b->vsock, cfg->guest_cid, &be);
+	b->vsock_dev = board_add_virtio(b, vm, &virtio_vsock_ops, &b->vsock);
+	if (!b->vsock_dev)
+		return error_set(err, errlen, "no virtio slot left for the vsock device");
+	return 0;
+}
+
+void board_close(struct board *b)
+{
+	vsock_muxer_close(b->vsock_muxer);
+	b->vsock_muxer = NULL;
+}
+
 static void board_queue_notified(void *ctx, uint32_t events)
 {
 	struct board_notify *n = ctx;
@@ -154,6 +176,9 @@ int board_connect(struct board *b, struct event_loop *ev, char *err, size_t errl
 	 * closed stdout, whose writes fail at once. Either way the console just writes. */
 	if (b->console_dev)
 		b->stdout_room = event_add_output(ev, STDOUT_FILENO, board_console_room, b);
+	if (b->vsock_muxer &&
+	    vsock_muxer_attach(b->vsock_muxer, &b->vsock_dev->dev, ev, err, errlen))
+		return -1;
 	for (int i = 0; i < b->nvirtio; i++) {
 		struct board_virtio *v = &b->virtio[i];
 		if (kvm_has(v->vm, KVM_CAP_IOEVENTFD) && board_connect_notify(b, v, err, errlen))

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "backend/vsock.h"
 #include "dev/bus.h"
 #include "dev/exitport.h"
 #include "dev/serial.h"
@@ -16,6 +17,7 @@
 #include "kvm/vm.h"
 #include "run.h"
 #include "virtio/console.h"
+#include "virtio/vsock.h"
 
 /* A queue's notifications arriving on the event thread through an ioeventfd. */
 struct board_notify {
@@ -37,6 +39,9 @@ struct board {
 	struct exitport exitport;
 	struct virtio_console console;
 	struct virtio_mmio *console_dev; /* NULL without --console virtio */
+	struct virtio_vsock vsock;
+	struct virtio_mmio *vsock_dev; /* NULL without a vsock device */
+	struct vsock_muxer *vsock_muxer;
 	struct event_loop *events;
 	struct event_source *stdout_room; /* NULL: stdout cannot be polled (a file), writes go */
 	int ioeventfds, irqfds;           /* how many are in use */
@@ -50,6 +55,16 @@ struct board {
  * -1 if two devices claim one address (a bug). */
 int board_init(struct board *b, struct kvm_vm *vm, enum console_choice console,
                void (*stop)(void *ctx, int code), void *stop_ctx);
+
+/* Adds a virtio-vsock device on the next virtio slot, its host side the muxer cfg describes,
+ * whose listeners are bound now. Returns 0, or -1 with one line in err (an option's fault:
+ * a port in use, a bad socket path). */
+int board_add_vsock(struct board *b, struct kvm_vm *vm, const struct vsock_config *cfg, char *err,
+                    size_t errlen);
+
+/* After the run, the event thread stopped: closes the host sockets of the devices (the vsock
+ * muxer's connections and listeners; its socket file is removed). */
+void board_close(struct board *b);
 
 /* Once the VM exists, before the event thread starts: the virtio queues' notifications go to
  * the event thread through ioeventfds and their interrupts through irqfds, each where KVM has

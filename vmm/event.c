@@ -1,10 +1,13 @@
-/* The event thread's epoll loop (see event.h). Sources are only added before the thread starts,
- * so the table needs no lock; arming a source is one epoll_ctl, which is thread-safe. */
+/* The event thread's epoll loop (see event.h). Each source is its own allocation, so a source
+ * pointer stays valid while it is watched; one removed while a batch is being dispatched is
+ * marked and freed after the batch, as a later entry of the same batch may still name it.
+ * Arming or changing a source is one epoll_ctl, which is thread-safe. */
 #include "event.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -12,11 +15,12 @@
 
 #include "error.h"
 
-#define EVENT_BATCH 16
+#define EVENT_BATCH 64
 
 int event_init(struct event_loop *ev, char *err, size_t errlen)
 {
 	memset(ev, 0, sizeof(*ev));
+	ev->stop_fd = -1;
 	ev->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (ev->epoll_fd < 0)
 		return error_set(err, errlen, "epoll_create1: %s", strerror(errno));
@@ -29,20 +33,66 @@ int event_init(struct event_loop *ev, char *err, size_t errlen)
 	return 0;
 }
 
-static struct event_source *event_add(struct event_loop *ev, int fd, uint32_t events, event_fn fn,
-                                      void *ctx)
+static void event_free_removed(struct event_loop *ev)
 {
-	if (ev->nsources == EVENT_SOURCES_MAX) {
-		errno = ENOSPC;
+	while (ev->removed) {
+		struct event_source *s = ev->removed;
+		ev->removed = s->next_removed;
+		free(s);
+	}
+}
+
+void event_destroy(struct event_loop *ev)
+{
+	event_free_removed(ev);
+	if (ev->epoll_fd >= 0)
+		close(ev->epoll_fd);
+	if (ev->stop_fd >= 0)
+		close(ev->stop_fd);
+	ev->epoll_fd = ev->stop_fd = -1;
+}
+
+struct event_source *event_add(struct event_loop *ev, int fd, uint32_t events, event_fn fn,
+                               void *ctx)
+{
+	struct event_source *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	*s = (struct event_source){.fd = fd, .fn = fn, .ctx = ctx, .events = events};
+	struct epoll_event e = {.events = events, .data.ptr = s};
+	if (epoll_ctl(ev->epoll_fd, EPOLL_CTL_ADD, fd, &e) < 0) {
+		int saved = errno;
+		free(s);
+		errno = saved;
 		return NULL;
 	}
-	struct event_source *s = &ev->sources[ev->nsources];
-	*s = (struct event_source){fd, fn, ctx};
-	struct epoll_event e = {.events = events, .data.ptr = s};
-	if (epoll_ctl(ev->epoll_fd, EPOLL_CTL_ADD, fd, &e) < 0)
-		return NULL;
 	ev->nsources++;
 	return s;
+}
+
+int event_watch(struct event_loop *ev, struct event_source *s, uint32_t events)
+{
+	if (s->events == events)
+		return 0;
+	struct epoll_event e = {.events = events, .data.ptr = s};
+	if (epoll_ctl(ev->epoll_fd, EPOLL_CTL_MOD, s->fd, &e) < 0)
+		return -1;
+	s->events = events;
+	return 0;
+}
+
+void event_remove(struct event_loop *ev, struct event_source *s)
+{
+	/* A closed fd has left the set already; the call then fails harmlessly. */
+	epoll_ctl(ev->epoll_fd, EPOLL_CTL_DEL, s->fd, NULL);
+	ev->nsources--;
+	if (!ev->dispatching) {
+		free(s);
+		return;
+	}
+	s->removed = 1;
+	s->next_removed = ev->removed;
+	ev->removed = s;
 }
 
 struct event_source *event_add_input(struct event_loop *ev, int fd, event_fn fn, void *ctx)
@@ -63,25 +113,46 @@ void event_arm_output(struct event_loop *ev, struct event_source *s)
 	epoll_ctl(ev->epoll_fd, EPOLL_CTL_MOD, s->fd, &e);
 }
 
-static void *event_thread(void *arg)
+int event_poll(struct event_loop *ev, int timeout_ms)
 {
-	struct event_loop *ev = arg;
 	struct epoll_event got[EVENT_BATCH];
-	for (;;) {
-		int n = epoll_wait(ev->epoll_fd, got, EVENT_BATCH, -1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			fprintf(stderr, "toro: event thread: epoll_wait: %s\n", strerror(errno));
-			return NULL;
-		}
-		for (int i = 0; i < n; i++) {
-			struct event_source *s = got[i].data.ptr;
-			if (!s)
-				return NULL; /* stop_fd */
+	ev->dispatcher = pthread_self();
+	int n = epoll_wait(ev->epoll_fd, got, EVENT_BATCH, timeout_ms);
+	if (n < 0)
+		return errno == EINTR ? 0 : -1;
+	int stop = 0;
+	errno = 0;
+	ev->dispatching = 1;
+	for (int i = 0; i < n; i++) {
+		struct event_source *s = got[i].data.ptr;
+		if (!s)
+			stop = 1; /* stop_fd */
+		else if (!s->removed) {
+			if (s->events & EPOLLONESHOT)
+				s->events = 0; /* disarmed by the kernel until watched again */
 			s->fn(s->ctx, got[i].events);
 		}
 	}
+	ev->dispatching = 0;
+	event_free_removed(ev);
+	if (stop)
+		errno = 0;
+	return stop ? -1 : n;
+}
+
+int event_on_loop_thread(const struct event_loop *ev)
+{
+	return pthread_equal(pthread_self(), ev->dispatcher);
+}
+
+static void *event_thread(void *arg)
+{
+	struct event_loop *ev = arg;
+	while (event_poll(ev, -1) >= 0)
+		;
+	if (errno)
+		fprintf(stderr, "toro: event thread: epoll_wait: %s\n", strerror(errno));
+	return NULL;
 }
 
 int event_start(struct event_loop *ev, char *err, size_t errlen)
@@ -93,6 +164,7 @@ int event_start(struct event_loop *ev, char *err, size_t errlen)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r)
 		return error_set(err, errlen, "cannot start the event thread: %s", strerror(r));
+	ev->dispatcher = ev->thread;
 	ev->running = 1;
 	return 0;
 }

@@ -78,4 +78,14 @@ void stats_print(const struct machine *mc)
 	        (unsigned long long)interrupted, (unsigned long long)guest_pages,
 	        (unsigned long long)(guest_pages * GUEST_PAGE_SIZE >> 10),
 	        (unsigned long long)(monitor_pages * 4), (unsigned long long)(rss_pages * 4));
+	if (mc->board.vsock_muxer) {
+		struct vsock_muxer_stats v;
+		vsock_muxer_get_stats(mc->board.vsock_muxer, &v);
+		fprintf(stderr,
+		        "  vsock                       %d connection%s open, %llu bytes to the "
+		        "guest, %llu from it, %llu RSTs sent\n",
+		        v.connections, v.connections == 1 ? "" : "s",
+		        (unsigned long long)v.bytes_to_guest, (unsigned long long)v.bytes_from_guest,
+		        (unsigned long long)v.rst_sent);
+	}
 }

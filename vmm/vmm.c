@@ -3,6 +3,7 @@
  * vCPUs; then the run itself, and what is left to do once the guest has stopped. */
 #include "vmm.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -98,6 +99,7 @@ static void vmm_run_vcpus(struct machine *mc)
 			vcpu_report_where(&mc->cpus[i]);
 	if (mc->cfg->stats)
 		stats_print(mc);
+	board_close(&mc->board);
 }
 
 int vmm_run(const struct vmm_config *cfg)
@@ -116,24 +118,31 @@ int vmm_run(const struct vmm_config *cfg)
 		machine_report(mc, "device layout clash (a bug)");
 		return MACHINE_EXIT_HOST_ERROR;
 	}
-	char *cmdline = vmm_kernel_cmdline(mc);
-	if (!cmdline) {
-		machine_report(mc, "out of memory for the kernel command line");
-		return MACHINE_EXIT_HOST_ERROR;
-	}
-	if (vmm_check(mc, cmdline)) {
-		free(cmdline);
+	char err[256];
+	if (cfg->vsock && board_add_vsock(&mc->board, &mc->vm, cfg->vsock, err, sizeof(err))) {
+		machine_report(mc, "%s", err);
+		board_close(&mc->board);
 		return TORO_EXIT_USAGE;
 	}
-	char err[256];
-	if (kvm_open(&mc->vm, err, sizeof(err))) {
-		free(cmdline);
-		return VMM_NO_KVM;
+	char *cmdline = vmm_kernel_cmdline(mc);
+	int rc = 0;
+	if (!cmdline) {
+		machine_report(mc, "out of memory for the kernel command line");
+		rc = MACHINE_EXIT_HOST_ERROR;
+	} else if (vmm_check(mc, cmdline)) {
+		rc = TORO_EXIT_USAGE;
+	} else if (kvm_open(&mc->vm, err, sizeof(err))) {
+		rc = VMM_NO_KVM;
+	} else if (vmm_setup(mc, cmdline)) {
+		rc = MACHINE_EXIT_HOST_ERROR;
 	}
-	int setup = vmm_setup(mc, cmdline);
 	free(cmdline);
-	if (setup)
-		return MACHINE_EXIT_HOST_ERROR;
+	if (rc) {
+		int saved = errno; /* VMM_NO_KVM: the caller reads why */
+		board_close(&mc->board);
+		errno = saved;
+		return rc;
+	}
 	vmm_run_vcpus(mc);
 	/* The VM, its vCPUs and guest RAM go with the process, which exits next. */
 	teardown_defer();

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "backend/vsock.h"
 #include "image.h"
 #include "run.h"
 
@@ -21,6 +22,9 @@ struct vmm_config {
 	double timeout;              /* seconds; 0: none */
 	enum console_choice console; /* COM1 alone, or also a virtio console */
 	int stats;                   /* print --stats on stderr after the run */
+
+	/* A virtio-vsock device and its host side (backend/vsock.h), or NULL for none. */
+	const struct vsock_config *vsock;
 
 	/* The kernel command line (common/cmdline.h); the monitor puts the words that name its
 	 * devices (virtio_mmio.device=) in front. */

@@ -5,6 +5,8 @@
 #include <kernel/fd.h>
 #include <kernel/kernel.h>
 #include <kernel/mm.h>
+#include <kernel/printk.h>
+#include <kernel/sched.h>
 #include <kernel/string.h>
 #include <toro/abi/elf.h>
 #include <kernel/image_note.h>
@@ -45,6 +47,10 @@ void kernel_app_prepare(void)
 
 _Noreturn void kernel_app_start(void *stack_top, const struct app_args *args)
 {
+	/* A guard page below the main thread's stack: an overflow is a SIGSEGV (a handler on an
+	 * alternate stack can catch it), never a silent walk into the memory below. */
+	if (thread_stack_guard(thread_current()))
+		printk("toro: no memory for the main stack's guard page\n");
 	static const char platform[] = "x86_64";
 	char *sp = stack_top;
 	unsigned char random[AT_RANDOM_BYTES];

@@ -7,6 +7,7 @@
 #include <kernel/mm.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
+#include <toro/abi/linux.h>
 
 void thread_stack_overflow(struct thread *t)
 {
@@ -29,4 +30,19 @@ struct thread *thread_alloc(struct cpu *c, size_t stack_size, void (*start)(void
 	thread_stack_canary_set(t);
 	t->rsp = arch_stack_init((uintptr_t)t & ~(uintptr_t)15, start);
 	return t;
+}
+
+int thread_stack_guard(struct thread *t)
+{
+	if (t->stack_pages < 2)
+		return -LINUX_EINVAL;
+	int err = arch_protect((uintptr_t)t->stack, PAGE_SIZE, ARCH_PROT_NONE);
+	if (err)
+		return err;
+	/* The canary moves to the new bottom; the guard page is never given back (if the thread
+	 * ends, the rest of its stack is). */
+	t->stack += PAGE_SIZE;
+	t->stack_pages--;
+	thread_stack_canary_set(t);
+	return 0;
 }

@@ -1,11 +1,15 @@
-/* Memory system calls over the page allocator. All RAM is identity-mapped read-write, so an
- * anonymous mapping is a run of free pages, cleared; protections are accepted and not enforced.
- * The mappings handed out are recorded, and munmap frees only pages of recorded mappings: as on
+/* Memory system calls over the page allocator. All RAM is identity-mapped, so an anonymous
+ * mapping is a run of free pages, cleared. Protections (PROT_NONE, read-only, read-write) are
+ * enforced on the pages of recorded mappings, by mmap and mprotect (musl's thread stacks get
+ * their guard pages this way); mprotect of other memory (the image, the heap) succeeds and
+ * changes nothing, so the kernel's own memory stays writable. Execute permission is not
+ * separate. The mappings handed out are recorded, and munmap frees only pages of recorded mappings: as on
  * Linux, unmapping what is not mapped does nothing, so a wild munmap cannot give away the
  * kernel's or another thread's memory. brk never grows (as on Linux when the range above the
  * break is taken). */
 #include "syscall.h"
 
+#include <kernel/arch.h>
 #include <kernel/mm.h>
 #include <kernel/sched.h>
 #include <kernel/spinlock.h>
@@ -40,6 +44,8 @@ static void mapping_add(struct mapping *m)
 static void pages_release(uint64_t start, uint64_t end, uintptr_t sp)
 {
 	struct thread *t = thread_current();
+	/* Free pages must be writable (the page allocator writes into them). */
+	arch_protect(start, end - start, ARCH_PROT_RW);
 	if (sp >= start && sp < end && !t->unmap_len) {
 		t->unmap_addr = start;
 		t->unmap_len = end - start;
@@ -105,9 +111,17 @@ long sys_brk(const struct syscall_args *a)
 	return (long)(((uintptr_t)_end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
 }
 
+/* PROT_* to what the page tables can say: no access, read, or read and write. */
+static unsigned prot_of(uint64_t prot)
+{
+	if (prot & LINUX_PROT_WRITE)
+		return ARCH_PROT_RW;
+	return prot & (LINUX_PROT_READ | LINUX_PROT_EXEC) ? ARCH_PROT_READ : ARCH_PROT_NONE;
+}
+
 long sys_mmap(const struct syscall_args *a)
 {
-	uint64_t len = a->arg[1], flags = a->arg[3];
+	uint64_t len = a->arg[1], prot = a->arg[2], flags = a->arg[3];
 	if (len == 0 || len > mm_ram_top)
 		return len ? -LINUX_ENOMEM : -LINUX_EINVAL;
 	if (!(flags & LINUX_MAP_ANONYMOUS))
@@ -124,6 +138,12 @@ long sys_mmap(const struct syscall_args *a)
 	memset(p, 0, pages * PAGE_SIZE);
 	m->start = (uintptr_t)p;
 	m->end = m->start + pages * PAGE_SIZE;
+	if (prot_of(prot) != ARCH_PROT_RW && arch_protect(m->start, m->end - m->start, prot_of(prot))) {
+		arch_protect(m->start, m->end - m->start, ARCH_PROT_RW);
+		mm_pages_free(p, pages);
+		toro_free(m);
+		return -LINUX_ENOMEM;
+	}
 	mapping_add(m);
 	return (long)(uintptr_t)p;
 }
@@ -144,9 +164,23 @@ long sys_munmap(const struct syscall_args *a)
 
 long sys_mprotect(const struct syscall_args *a)
 {
-	if (a->arg[0] & (PAGE_SIZE - 1))
+	uint64_t addr = a->arg[0], len = a->arg[1], prot = a->arg[2];
+	if ((addr & (PAGE_SIZE - 1)) || addr + len < addr)
 		return -LINUX_EINVAL;
-	return 0;
+	if (prot & ~(uint64_t)(LINUX_PROT_READ | LINUX_PROT_WRITE | LINUX_PROT_EXEC))
+		return -LINUX_EINVAL;
+	uint64_t end = addr + pages_of(len) * PAGE_SIZE;
+	/* Only the parts of [addr, end) that recorded mappings cover change. */
+	int err = 0;
+	spin_lock(&mappings_lock);
+	for (struct mapping *m = mappings; m && m->start < end && !err; m = m->next) {
+		uint64_t from = m->start > addr ? m->start : addr;
+		uint64_t to = m->end < end ? m->end : end;
+		if (from < to)
+			err = arch_protect(from, to - from, prot_of(prot));
+	}
+	spin_unlock(&mappings_lock);
+	return err;
 }
 
 long sys_madvise(const struct syscall_args *a)

@@ -325,10 +325,12 @@ static int frame_build(struct thread *t, uint64_t *g, int sig, const struct linu
 	if ((act->flags & SA_ONSTACK) && t->sig.altstack_size && !on_altstack(t, g[SIGCTX_RSP]))
 		sp = t->sig.altstack_sp + t->sig.altstack_size;
 	sp = ((sp - sizeof(struct linux_rt_sigframe)) & ~(uint64_t)(FRAME_ALIGN - 1)) - 8;
-	if (!sys_range_ok(sp, sizeof(struct linux_rt_sigframe)))
+	if (!sys_range_ok(sp, sizeof(struct linux_rt_sigframe)) ||
+	    !arch_accessible(sp, sizeof(struct linux_rt_sigframe), 1))
 		return -LINUX_EFAULT;
-	/* Identity-mapped RAM: inside the range check it is all there, so the frame is written
-	 * directly (a fault here would nest on the exception stack the fault path runs on). */
+	/* Identity-mapped RAM, checked page by page (a guard page below an overflowed stack is
+	 * not written), so the frame is written directly: a fault here would nest on the exception
+	 * stack the fault path runs on. */
 	struct linux_rt_sigframe *f = (void *)(uintptr_t)sp;
 	memset(f, 0, sizeof(*f));
 	f->pretcode = act->restorer;
@@ -486,8 +488,12 @@ static int signal_fault(struct trap_frame *f, int vector, uint64_t cr2)
 	int sig = fault_signal(vector, f->error, &info, f->rip);
 	if (!sig)
 		return 0;
-	if (vector == 14)
+	if (vector == 14) {
 		info.u.addr = cr2;
+		/* A page not mapped, within 64 KiB of the stack pointer: a guard page. */
+		if (!(f->error & 1) && cr2 + (64 << 10) >= f->rsp && cr2 < f->rsp + (64 << 10))
+			trap_note = "a stack overflow: the fault is in the guard page below the stack";
+	}
 	uint64_t bit = SIGNAL_BIT(sig);
 	struct linux_k_sigaction act = actions[sig - 1];
 	/* A blocked or ignored fault signal kills, as Linux's force_sig does. */
@@ -508,6 +514,7 @@ static int signal_fault(struct trap_frame *f, int vector, uint64_t cr2)
 	f->rdx = g[SIGCTX_RDX];
 	f->rax = 0;
 	f->rflags = g[SIGCTX_EFL];
+	trap_note = NULL; /* the handler has it */
 	return -1;
 }
 

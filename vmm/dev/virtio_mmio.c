@@ -146,6 +146,7 @@ static void virtio_mmio_set_queue_ready(struct virtio_mmio *t, struct vq *q, uin
 	if (q->ready)
 		return;
 	const char *why;
+	q->event_idx = (t->dev.features >> VIRTIO_F_EVENT_IDX) & 1;
 	if (vq_enable(q, t->dev.mem, t->dev.ops->queue_num_max, &why))
 		virtio_mmio_fail(&t->dev, why);
 }

@@ -4,6 +4,13 @@
 
 #include <string.h>
 
+/* §2.7.10: avail_event follows the used ring's last entry (inside VIRTQ_USED_BYTES). */
+static uint16_t *vq_avail_event(struct vq *q)
+{
+	return (uint16_t *)((uint8_t *)q->used + sizeof(*q->used) +
+	                    sizeof(struct virtq_used_elem) * q->num);
+}
+
 void vq_reset(struct vq *q)
 {
 	memset(q, 0, sizeof(*q));
@@ -33,6 +40,7 @@ int vq_enable(struct vq *q, const struct guest_mem *m, uint16_t num_max, const c
 	}
 	q->last_avail = 0;
 	q->used_idx = 0;
+	q->signalled_used = 0;
 	q->ready = 1;
 	return 0;
 }
@@ -44,6 +52,14 @@ int vq_pop(struct vq *q, const struct guest_mem *m, struct vq_chain *c, const ch
 	/* The driver writes the ring entry before it publishes the new index; the acquire load
 	 * makes sure we read the entry only after we saw the index. */
 	uint16_t avail_idx = __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE);
+	if (avail_idx == q->last_avail && q->event_idx) {
+		/* Ask for a notification at the next buffer, then look once more: one made
+		 * available before the driver could see avail_event would otherwise wait for good.
+		 */
+		__atomic_store_n(vq_avail_event(q), q->last_avail, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		avail_idx = __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE);
+	}
 	if (avail_idx == q->last_avail)
 		return 0;
 	if ((uint16_t)(avail_idx - q->last_avail) > q->num) {
@@ -92,6 +108,11 @@ int vq_pop(struct vq *q, const struct guest_mem *m, struct vq_chain *c, const ch
 	return 1;
 }
 
+void vq_unpop(struct vq *q)
+{
+	q->last_avail--;
+}
+
 void vq_push(struct vq *q, uint16_t head, uint32_t len)
 {
 	struct virtq_used_elem e = {head, len};
@@ -101,10 +122,16 @@ void vq_push(struct vq *q, uint16_t head, uint32_t len)
 	__atomic_store_n(&q->used->idx, q->used_idx, __ATOMIC_RELEASE);
 }
 
-int vq_wants_interrupt(const struct vq *q)
+int vq_wants_interrupt(struct vq *q)
 {
 	/* Our used index is published before this read; a full barrier keeps the load of the
-	 * driver's flags from moving above that store. */
+	 * driver's flags (or used_event) from moving above that store. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (q->event_idx) {
+		uint16_t used_event = __atomic_load_n(&q->avail->ring[q->num], __ATOMIC_RELAXED);
+		uint16_t old = q->signalled_used;
+		q->signalled_used = q->used_idx;
+		return virtq_need_event(used_event, q->used_idx, old);
+	}
 	return !(__atomic_load_n(&q->avail->flags, __ATOMIC_RELAXED) & VIRTQ_AVAIL_F_NO_INTERRUPT);
 }

@@ -24,6 +24,10 @@ struct vq {
 	struct virtq_used *used;
 	uint16_t last_avail; /* next avail ring slot we will read */
 	uint16_t used_idx;   /* our copy of used->idx */
+	/* VIRTIO_F_EVENT_IDX (§2.7.7, §2.7.10), set by the transport before vq_enable when the
+	 * driver accepted it: the driver's used_event and our avail_event replace the flags. */
+	int event_idx;
+	uint16_t signalled_used; /* used_idx when we last decided about an interrupt */
 };
 
 struct vq_buf {
@@ -47,13 +51,18 @@ int vq_enable(struct vq *q, const struct guest_mem *m, uint16_t num_max, const c
 
 /* Takes the next available chain into c. Returns 1, 0 when none is available, or -1 with *why
  * set when the driver broke the ring (the device must then ask for a reset). Zero-length
- * descriptors are skipped; indirect descriptors are refused (not offered). */
+ * descriptors are skipped; indirect descriptors are refused (not offered). With event_idx,
+ * finding the ring empty asks the driver to notify for its next buffer (avail_event). */
 int vq_pop(struct vq *q, const struct guest_mem *m, struct vq_chain *c, const char **why);
+
+/* Gives back the chain vq_pop took last, unused: the next vq_pop takes it again. */
+void vq_unpop(struct vq *q);
 
 /* Returns chain head to the driver with len bytes written into its device-writable buffers. */
 void vq_push(struct vq *q, uint16_t head, uint32_t len);
 
-/* Whether the driver wants an interrupt for used buffers (no VIRTQ_AVAIL_F_NO_INTERRUPT). */
-int vq_wants_interrupt(const struct vq *q);
+/* Whether the driver wants an interrupt for the used buffers pushed since the last call (no
+ * VIRTQ_AVAIL_F_NO_INTERRUPT; with event_idx, used_event among them). */
+int vq_wants_interrupt(struct vq *q);
 
 #endif

@@ -189,7 +189,7 @@ static int cpu_has_1g_pages(void)
  * already uses 2 MiB pages), and its first 2 MiB to 4 KiB pages (a page table). */
 /* Fills table[0..511] with first, first + step, ...: four entries a round, about two
  * instructions each (1,024 entries are written on every boot). */
-static void fill_table(uint64_t *table, uint64_t first, uint64_t step)
+void fill_table(uint64_t *table, uint64_t first, uint64_t step)
 {
 	for (uint64_t *p = table; p < table + 512; p += 4, first += 4 * step) {
 		p[0] = first;

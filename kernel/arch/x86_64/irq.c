@@ -15,6 +15,10 @@ struct irq_slot {
 
 static struct irq_slot irq_slots[IRQ_DEVICE_COUNT];
 
+/* Bumped by paging.c when it takes access to a page away; a core that has not seen the latest
+ * drops its TLB at the wake-up IPI paging.c sends. */
+uint64_t paging_generation;
+
 int irq_register(unsigned irq, unsigned cpu, irq_handler handler, void *ctx)
 {
 	if (irq >= IRQ_DEVICE_COUNT || cpu >= cpu_count || !cpus[cpu])
@@ -36,6 +40,11 @@ void irq_dispatch(unsigned vector)
 		c->timer_deadline_ns = 0; /* the one-shot has fired: the idle loop re-arms it */
 		break;
 	case IRQ_VECTOR_WAKE:
+		if (c->paging_seen != __atomic_load_n(&paging_generation, __ATOMIC_ACQUIRE)) {
+			c->paging_seen = paging_generation;
+			uint64_t cr3;
+			__asm__ volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3) : : "memory");
+		}
 		break;
 	default:
 		if (vector >= IRQ_VECTOR_BASE && vector < IRQ_VECTOR_BASE + IRQ_DEVICE_COUNT) {

@@ -89,6 +89,7 @@ static void print_registers(const struct trap_frame *f)
 void fpu_trap(void);
 
 int (*trap_signal_hook)(struct trap_frame *f, int vector, uint64_t cr2);
+const char *trap_note;
 
 void trap_handle(struct trap_frame *f)
 {
@@ -115,6 +116,8 @@ void trap_handle(struct trap_frame *f)
 	printk("\nCR2 %#lx\n", (unsigned long)cr2);
 	if (vector == VEC_PAGE_FAULT)
 		print_page_fault(f->error, cr2);
+	if (trap_note)
+		printk("%s\n", trap_note);
 	print_registers(f);
 	backtrace_print(f->rip, f->rbp);
 	kernel_exit(TORO_EXIT_FAULT_BASE + (sig ? sig : vector));

@@ -14,6 +14,7 @@
 #define CR0_EM 0x00000004
 #define CR0_TS 0x00000008
 #define CR0_NE 0x00000020
+#define CR0_WP 0x00010000
 #define CR0_PG 0x80000000
 
 #define CR4_PAE        0x00000020
@@ -36,6 +37,12 @@
 #define PTE_W  0x002
 #define PTE_PS 0x080
 
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+/* cpu.c: table[0..511] = first, first + step, ... (the identity map's tables). */
+void fill_table(uint64_t *table, uint64_t first, uint64_t step);
+#endif
+
 #define RFLAGS_TF 0x00000100
 #define RFLAGS_IF 0x00000200
 #define RFLAGS_DF 0x00000400
@@ -45,7 +52,8 @@
 /* clang-format off */
 /* From 32-bit protected mode on the boot page tables to 64-bit code at `target`, for the boot
  * CPU (boot.S) and the others (trampoline.S) alike: PAE, SSE enabled for applications (MXCSR
- * keeps its reset value), EFER.LME, SCE (the syscall instruction) and NXE, then paging. */
+ * keeps its reset value), EFER.LME, SCE (the syscall instruction) and NXE, then paging with
+ * CR0.WP, so read-only pages (mprotect, kernel/arch/x86_64/paging.c) hold in ring 0 too. */
 .macro enter_long_mode target
 	mov %cr4, %eax
 	or $(CR4_PAE + CR4_PGE + CR4_OSFXSR + CR4_OSXMMEXCPT), %eax
@@ -58,7 +66,7 @@
 	wrmsr
 	mov %cr0, %eax
 	and $~(CR0_EM + CR0_TS), %eax
-	or $(CR0_PG + CR0_PE + CR0_MP + CR0_NE), %eax
+	or $(CR0_PG + CR0_PE + CR0_MP + CR0_NE + CR0_WP), %eax
 	mov %eax, %cr0
 	ljmp $GDT_KERNEL_CS, $\target
 .endm

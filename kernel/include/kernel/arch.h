@@ -80,6 +80,17 @@ static inline __attribute__((always_inline)) void arch_wait_for_interrupt(void)
 #define ARCH_MAX_RAM (1ull << 40)
 void arch_map_ram(uint64_t top);
 
+/* Page protections in the identity map (kernel/arch/x86_64/paging.c): guard pages and mprotect.
+ * arch_protect sets [addr, addr + len) (page-aligned outward) to prot, splitting large pages as
+ * needed; 0 or -ENOMEM. Freed memory must be made ARCH_PROT_RW again first: the page allocator
+ * writes into free pages. arch_accessible says whether every page of the range allows the access
+ * (a read, or a write when write is set), without touching it. */
+#define ARCH_PROT_NONE 0
+#define ARCH_PROT_READ 1
+#define ARCH_PROT_RW   3
+int arch_protect(uint64_t addr, uint64_t len, unsigned prot);
+int arch_accessible(uint64_t addr, uint64_t len, int write);
+
 /* Sets up the boot console (COM1) and registers it with the console registry
  * (kernel/console.h) as the console of last resort. First thing at boot. */
 void arch_serial_init(void);
@@ -150,5 +161,8 @@ int trap_fixup_user_access(struct trap_frame *f, int vector);
  * default action ends the VM (exit 128 + signal, as a Linux shell shows it), or 0 for a fault
  * that is not the application's (the native exit code, 128 + vector). */
 extern int (*trap_signal_hook)(struct trap_frame *f, int vector, uint64_t cr2);
+
+/* A line the hook may leave for the fault report (printed after the fault address). */
+extern const char *trap_note;
 
 #endif

@@ -34,6 +34,7 @@ struct cpu {
 	int apic_ready; /* LAPIC enabled (arch) */
 	void *arch;        /* per-core arch data (TSS, GDT, interrupt stacks) */
 	struct heap *heap; /* this core's heap, made on first use (memory_api.c) */
+	uint64_t paging_seen; /* the last page-protection change this core's TLB knows of */
 };
 
 /* kernel/core/cpu.c. boot_cpu is core 0's; cpus[id] is set once a core is up. */

@@ -86,6 +86,10 @@ void thread_sleep_ns(uint64_t ns);
 /* Waits for t to finish and returns its result; frees it. Only one join per thread. */
 void *thread_join(struct thread *t);
 void thread_detach(struct thread *t);
+
+/* Makes the lowest page of t's stack an unmapped guard page, so an overflow faults at once
+ * instead of running into the memory below (kernel/core/stack.c). 0 or -errno. */
+int thread_stack_guard(struct thread *t);
 _Noreturn void thread_exit(void *result);
 
 static inline struct thread *thread_current(void)

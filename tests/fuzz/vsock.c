@@ -1,0 +1,192 @@
+/* libFuzzer target: the virtio-vsock model and muxer fed guest packets made from the fuzzer's
+ * bytes, through a fake driver's transmit queue, with receive buffers posted and taken back as
+ * the bytes say; host sockets are real (a listener at PATH_P for guest port 1, so connections
+ * come to life). Whatever arrives, nothing may crash, leak or read outside guest memory. Each
+ * input ends with a driver reset, which must leave no connection behind. */
+// clang-format off
+// SOURCES: vmm/dev/virtio_mmio.c vmm/virtio/device.c vmm/virtio/queue.c vmm/virtio/vsock.c vmm/backend/vsock.c vmm/backend/vsock_conn.c vmm/event.c vmm/kvm/guest.c vmm/backend/term.c common/error.c
+// clang-format on
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <toro/abi/virtio.h>
+
+#include "backend/vsock.h"
+#include "dev/virtio_mmio.h"
+#include "event.h"
+#include "kvm/guest.h"
+#include "virtio/vsock.h"
+
+#define RAM_SIZE  (1u << 20)
+#define QNUM      16
+#define GUEST_CID 3
+#define RXBUF_GPA 0x40000ull
+#define TXBUF_GPA 0x80000ull
+#define HDR       sizeof(struct virtio_vsock_hdr)
+
+static struct guest_mem mem;
+static uint8_t *ram;
+static struct virtio_mmio dev;
+static struct virtio_vsock model;
+static struct vsock_muxer *mux;
+static struct event_loop ev;
+static int peer_listener = -1;
+static char sock_path[64];
+
+static void no_irq(void *ctx, unsigned irq)
+{
+	(void)ctx;
+	(void)irq;
+}
+
+static void wr(uint64_t off, uint32_t v)
+{
+	virtio_mmio_write(&dev, off, &v, 4);
+}
+
+static uint64_t ring_gpa(unsigned q)
+{
+	return 0x4000ull * (q + 1);
+}
+
+static void avail_push(unsigned q, uint16_t head)
+{
+	struct virtq_avail *a = (struct virtq_avail *)(ram + ring_gpa(q) + 0x1000);
+	a->ring[a->idx % QNUM] = head;
+	a->idx++;
+}
+
+static void driver_init(void)
+{
+	memset(ram, 0, RAM_SIZE);
+	wr(VIRTIO_MMIO_STATUS, 0);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
+	wr(VIRTIO_MMIO_STATUS,
+	   VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	for (unsigned q = 0; q < 3; q++) {
+		wr(VIRTIO_MMIO_QUEUE_SEL, q);
+		wr(VIRTIO_MMIO_QUEUE_NUM, QNUM);
+		wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)ring_gpa(q));
+		wr(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)ring_gpa(q) + 0x1000);
+		wr(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)ring_gpa(q) + 0x2000);
+		wr(VIRTIO_MMIO_QUEUE_READY, 1);
+	}
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+	                           VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+}
+
+static void teardown(void)
+{
+	char path[80];
+	snprintf(path, sizeof(path), "%s_1", sock_path);
+	unlink(path);
+	vsock_muxer_close(mux); /* removes sock_path */
+}
+
+static void setup(void)
+{
+	ram = aligned_alloc(4096, RAM_SIZE);
+	guest_mem_add(&mem, 0, RAM_SIZE, ram);
+	snprintf(sock_path, sizeof(sock_path), "/tmp/toro-vsock-fuzz-%d.sock", (int)getpid());
+	struct vsock_config cfg = {.enabled = 1, .guest_cid = GUEST_CID, .uds_path = sock_path};
+	char err[256];
+	mux = vsock_muxer_open(&cfg, err, sizeof(err));
+	if (!mux) {
+		fprintf(stderr, "vsock fuzz: %s\n", err);
+		abort();
+	}
+	struct virtio_vsock_backend be;
+	vsock_muxer_backend(mux, &be);
+	virtio_vsock_init(&model, GUEST_CID, &be);
+	virtio_mmio_init(&dev, &virtio_vsock_ops, &model, &mem, 0xd0000000, 5, no_irq, NULL);
+	if (event_init(&ev, err, sizeof(err)) ||
+	    vsock_muxer_attach(mux, &dev.dev, &ev, err, sizeof(err)))
+		abort();
+	event_poll(&ev, 0);
+	/* Guest port 1 reaches a host listener, so REQUESTs to it make connections. */
+	peer_listener = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s_1", sock_path);
+	unlink(a.sun_path);
+	if (bind(peer_listener, (struct sockaddr *)&a, sizeof(a)) || listen(peer_listener, 64))
+		abort();
+	atexit(teardown);
+}
+
+/* Takes n bytes of the input (zeros past its end). */
+static void take(const uint8_t **p, size_t *left, void *out, size_t n)
+{
+	size_t k = n < *left ? n : *left;
+	memset(out, 0, n);
+	memcpy(out, *p, k);
+	*p += k;
+	*left -= k;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (!mux)
+		setup();
+	driver_init();
+	uint16_t next_desc = 0;
+	while (size > 0) {
+		uint8_t action;
+		take(&data, &size, &action, 1);
+		if (action & 1) { /* post a receive buffer of a fuzzed size */
+			uint16_t len;
+			take(&data, &size, &len, 2);
+			uint16_t i = next_desc++ % QNUM;
+			struct virtq_desc *d = (struct virtq_desc *)(ram + ring_gpa(0)) + i;
+			*d = (struct virtq_desc){RXBUF_GPA + i * 0x1000ull, len % 0x1100,
+			                         VIRTQ_DESC_F_WRITE, 0};
+			avail_push(0, i);
+			wr(VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_VSOCK_RX_QUEUE);
+			continue;
+		}
+		/* A packet: a header (mostly guest-shaped, so it gets past the model's checks), a
+		 * split point and up to 256 payload bytes. */
+		struct virtio_vsock_hdr h;
+		uint8_t split, plen;
+		take(&data, &size, &h, HDR);
+		take(&data, &size, &split, 1);
+		take(&data, &size, &plen, 1);
+		if (action & 2) {
+			h.src_cid = GUEST_CID;
+			h.dst_cid = VSOCK_CID_HOST;
+			h.type = action & 4 ? VIRTIO_VSOCK_TYPE_STREAM : h.type;
+			h.op %= 9;
+			h.dst_port %= 4;
+			h.src_port %= 4;
+			if (action & 8)
+				h.len = plen;
+		}
+		uint8_t *buf = ram + TXBUF_GPA;
+		memcpy(buf, &h, HDR);
+		take(&data, &size, buf + HDR, plen);
+		uint32_t total = (uint32_t)HDR + plen, cut = split % (total + 1);
+		struct virtq_desc *tx = (struct virtq_desc *)(ram + ring_gpa(1));
+		tx[0] = (struct virtq_desc){TXBUF_GPA, cut, VIRTQ_DESC_F_NEXT, 1};
+		tx[1] = (struct virtq_desc){TXBUF_GPA + cut, total - cut,
+		                            action & 16 ? VIRTQ_DESC_F_WRITE : 0, 0};
+		avail_push(1, 0);
+		wr(VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_VSOCK_TX_QUEUE);
+		event_poll(&ev, 0);
+	}
+	event_poll(&ev, 0);
+	wr(VIRTIO_MMIO_STATUS, 0);
+	struct vsock_muxer_stats st;
+	vsock_muxer_get_stats(mux, &st);
+	if (st.connections != 0)
+		abort();
+	int fd;
+	while ((fd = accept(peer_listener, NULL, NULL)) >= 0)
+		close(fd);
+	return 0;
+}
