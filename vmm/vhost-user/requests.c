@@ -117,6 +117,7 @@ static int ring_resolve(struct request_ctx *c, unsigned q, int keep_position)
 	v->desc_gpa = desc;
 	v->avail_gpa = avail;
 	v->used_gpa = usedg;
+	v->event_idx = (c->s->dev.features >> VIRTIO_F_EVENT_IDX) & 1;
 	const char *w;
 	/* The front end, not the model, chose the size: QEMU's virtio-mmio offers the guest
 	 * 1,024 entries whatever the device's own queue size. */
@@ -127,6 +128,7 @@ static int ring_resolve(struct request_ctx *c, unsigned q, int keep_position)
 	v->last_avail = last;
 	/* A new start continues from the used index the ring holds (0 for a new driver). */
 	v->used_idx = keep_position ? used : __atomic_load_n(&v->used->idx, __ATOMIC_ACQUIRE);
+	v->signalled_used = v->used_idx;
 	return REQ_DONE;
 }
 
