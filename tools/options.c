@@ -403,3 +403,33 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 		return error_set(err, errlen, "no image given");
 	return 0;
 }
+
+int parse_vhost_user_options(int argc, char **argv, struct vhost_user_options *o, char *err,
+                             size_t errlen)
+{
+	memset(o, 0, sizeof(*o));
+	vsock_options_init(&o->vsock);
+	if (argc < 1 || argv[0][0] == '-')
+		return error_set(err, errlen, "no device given (vsock)");
+	o->kind = argv[0];
+	if (strcmp(o->kind, "vsock") != 0)
+		return error_set(err, errlen, "unknown device '%s' (vsock)", o->kind);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (is_option(a, "--socket")) {
+			o->socket = option_value(argc, argv, &i, "--socket");
+			if (!*o->socket)
+				return error_set(err, errlen, "--socket: no path given");
+			continue;
+		}
+		int took = parse_vsock_option(argc, argv, &i, &o->vsock, err, errlen);
+		if (took < 0)
+			return -1;
+		if (!took)
+			return error_set(err, errlen, "unknown option '%s'", a);
+	}
+	if (!o->socket)
+		return error_set(err, errlen,
+		                 "--socket PATH is required (where the front end connects)");
+	return 0;
+}
