@@ -21,10 +21,10 @@ void qemu_slot_word(unsigned slot, char *buf, size_t len);
 /* The vhost-user devices of one run, served on sockets in a private directory. */
 struct qemu_vhost {
 	int active; /* devices are being served */
-	char dir[32];
+	char dir[80]; /* fits sun_path with "/vsock.sock" */
 	struct vhost_user_service svc;
 	unsigned ndevices;
-	char chardev[VHOST_USER_SERVICE_MAX][128];
+	char chardev[VHOST_USER_SERVICE_MAX][160];
 	char device[VHOST_USER_SERVICE_MAX][128];
 	char words[VHOST_USER_SERVICE_MAX * 48]; /* virtio_mmio.device= words, space-separated */
 };

@@ -2,7 +2,7 @@
  * vhost-user-vsock-device for microvm's virtio-mmio bus, so the vsock device and its host side
  * (--vsock, --forward, --cid) run here, in this process, on the same model and muxer as in the
  * built-in monitor, served on a socket in a private directory (mode 0700) that is removed when
- * the run ends, however it ends. The guest CID reaches QEMU through the device's config space
+ * the run ends, however it ends ($TMPDIR or /tmp). The guest CID reaches QEMU through the device's config space
  * (GET_CONFIG), which is where QEMU's device takes it from. */
 #include "qemu.h"
 
@@ -38,7 +38,11 @@ int qemu_vhost_start(struct qemu_vhost *v, const struct run_options *o, unsigned
 	if (!o->vsock.enabled)
 		return 0;
 	char err[300];
-	snprintf(v->dir, sizeof(v->dir), "/tmp/toro-vhost-XXXXXX");
+	/* $TMPDIR if a socket path fits under it (sun_path holds 107 bytes), else /tmp. */
+	const char *tmp = getenv("TMPDIR");
+	if (!tmp || !*tmp || strlen(tmp) > sizeof(v->dir) - sizeof("/toro-vhost-XXXXXX"))
+		tmp = "/tmp";
+	snprintf(v->dir, sizeof(v->dir), "%s/toro-vhost-XXXXXX", tmp);
 	if (!mkdtemp(v->dir)) {
 		toro_error("cannot create a directory for the vhost-user sockets: %s", strerror(errno));
 		return 1;
@@ -49,7 +53,7 @@ int qemu_vhost_start(struct qemu_vhost *v, const struct run_options *o, unsigned
 		return 1;
 	}
 	v->active = 1;
-	char path[64];
+	char path[sizeof(v->dir) + 16];
 	snprintf(path, sizeof(path), "%s/vsock.sock", v->dir);
 	if (vhost_user_service_add_vsock(&v->svc, &o->vsock, path, err, sizeof(err))) {
 		toro_error("%s", err);

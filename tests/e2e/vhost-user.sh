@@ -1,0 +1,179 @@
+#!/bin/bash
+# The vhost-user back end (vmm/vhost-user/): `toro vhost-user` on bad input (one line, status 2,
+# nothing left behind), serving a fake front end (python3) that reads the device's features and
+# config, breaks the protocol and is disconnected with one line while the server serves the next,
+# then stops on SIGTERM removing its socket and its --forward listener; and `toro run --vmm qemu`
+# with --forward, whose back end runs inside toro: the run works, and when QEMU exits, fails to
+# start or the run is interrupted, no socket, directory, listener or QEMU process is left.
+# PARTS: host qemu
+. "$(dirname "$0")/lib.sh"
+tmp=$E2E_TMP
+hello=$BUILD/examples/hello.elf
+hang=$BUILD/tests/guest/native_hang.elf
+
+# A TCP port nothing listens on now.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+listening() {
+	python3 -c '
+import socket, sys
+try:
+    socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2).close()
+except OSError:
+    sys.exit(1)' "$1"
+}
+
+# expect NAME PATTERN -- command...: status 2 and one line of stderr matching PATTERN.
+expect() {
+	local name=$1 pattern=$2
+	shift 3
+	check "$name" host || return 0
+	run "$@"
+	want_status 2
+	want_line err "$pattern"
+	report
+}
+
+expect no-device "vhost-user: no device given" -- "$TORO" vhost-user
+expect unknown-device "vhost-user: unknown device 'blk'" -- "$TORO" vhost-user blk --socket "$tmp/s"
+expect no-socket "vhost-user: --socket PATH is required" -- "$TORO" vhost-user vsock
+expect unknown-option "vhost-user: unknown option '--share'" -- "$TORO" vhost-user vsock --socket "$tmp/s" --share /
+expect bad-cid "vhost-user: --cid 2: must be a number from 3" -- "$TORO" vhost-user vsock --socket "$tmp/s" --cid 2
+expect socket-no-dir "vhost-user vsock: $tmp/none/s: No such file or directory" -- "$TORO" vhost-user vsock --socket "$tmp/none/s"
+: >"$tmp/file"
+expect socket-taken "vhost-user vsock: $tmp/file: Address already in use" -- "$TORO" vhost-user vsock --socket "$tmp/file"
+if check socket-taken-kept host; then
+	[ -f "$tmp/file" ] || problem "the file at the socket path was removed"
+	report
+fi
+
+# The fake front end: the handshake QEMU's vhost-user-vsock-device makes up to GET_CONFIG, a
+# request the server does not know (the connection must be closed), then a second connection.
+if check serve-fake-front-end host; then
+	if command -v python3 >/dev/null; then
+		port=$(free_port)
+		"$TORO" vhost-user vsock --socket "$tmp/v.sock" --forward "$port:80" --cid 42 \
+			</dev/null >"$OUT" 2>"$ERR" &
+		pid=$!
+		for _ in $(seq 100); do [ -S "$tmp/v.sock" ] && break; sleep 0.05; done
+		listening "$port" || problem "--forward $port is not listening"
+		python3 - "$tmp/v.sock" >"$tmp/front" 2>&1 <<'EOF' || problem "front end: $(tail -1 "$tmp/front")"
+import socket, struct, sys
+def msg(s, req, payload=b''):
+    s.sendall(struct.pack('<III', req, 1, len(payload)) + payload)
+def reply(s, req):
+    h = s.recv(12, socket.MSG_WAITALL)
+    r, flags, size = struct.unpack('<III', h)
+    assert r == req and flags == 5, (r, flags)
+    return s.recv(size, socket.MSG_WAITALL) if size else b''
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+msg(s, 1)
+f, = struct.unpack('<Q', reply(s, 1))
+assert f & (1 << 30) and f & (1 << 32) and f & 1, hex(f)  # protocol features, VERSION_1, STREAM
+msg(s, 15)
+pf, = struct.unpack('<Q', reply(s, 15))
+assert pf & (1 << 9), hex(pf)                              # CONFIG
+msg(s, 16, struct.pack('<Q', 1 << 9))
+msg(s, 17)
+assert struct.unpack('<Q', reply(s, 17))[0] == 3           # rx, tx, event
+msg(s, 24, struct.pack('<III', 0, 8, 0) + bytes(8))
+cfg = reply(s, 24)
+assert struct.unpack('<IIIQ', cfg)[3] == 42, cfg           # guest_cid
+msg(s, 77)
+assert s.recv(1) == b''                                    # closed
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+msg(s, 1)
+assert struct.unpack('<Q', reply(s, 1))[0] == f
+print("front end ok")
+EOF
+		kill -TERM "$pid"
+		wait "$pid"
+		RC=$?
+		want_status 0
+		grep -q "front end ok" "$tmp/front" || problem "front end did not finish"
+		want_count err . 1
+		want_line err "^toro: vhost-user virtio-vsock: request 77 is unknown or not served; connection closed$"
+		[ -e "$tmp/v.sock" ] && problem "socket left behind after SIGTERM"
+		listening "$port" && problem "--forward $port still listening after SIGTERM"
+	else
+		problem "python3 is needed for the fake front end"
+	fi
+	report
+fi
+
+# toro run --vmm qemu with the vsock device: sockets go in $TMPDIR/toro-vhost-*; after each run
+# that directory and every QEMU started with it must be gone.
+qtmp=$tmp/qemu-tmp
+mkdir -p "$qtmp"
+nothing_left() {
+	local left
+	left=$(ls -A "$qtmp")
+	[ -z "$left" ] || problem "left in \$TMPDIR: $left"
+	pgrep -f "path=$qtmp/" >/dev/null && problem "a QEMU process is left"
+	[ -z "${1:-}" ] || ! listening "$1" || problem "--forward $1 still listening"
+}
+
+if check qemu-forward-runs qemu; then
+	port=$(free_port)
+	TMPDIR=$qtmp run "$TORO" run "$hello" --vmm qemu --forward "$port:80" --cid 9
+	want_status 0
+	want_line out "Hello World"
+	nothing_left "$port"
+	report
+fi
+
+if check qemu-virtio-console-and-vsock qemu; then
+	port=$(free_port)
+	TMPDIR=$qtmp run "$TORO" run "$hello" --vmm qemu --console virtio --forward "$port:80"
+	want_status 0
+	want_line out "Hello World"
+	nothing_left "$port"
+	report
+fi
+
+if check qemu-fails-to-start qemu; then
+	port=$(free_port)
+	TMPDIR=$qtmp TORO_QEMU=/nonexistent/qemu run "$TORO" run "$hello" --vmm qemu --forward "$port:80"
+	want_status 1
+	want_line err "cannot run /nonexistent/qemu"
+	nothing_left "$port"
+	report
+fi
+
+if check qemu-refuses qemu; then
+	# QEMU starts and gives up at once (an option it does not know).
+	port=$(free_port)
+	printf '#!/bin/sh\nexec qemu-system-x86_64 "$@" -no-such-option\n' >"$tmp/badqemu"
+	chmod +x "$tmp/badqemu"
+	TMPDIR=$qtmp TORO_QEMU=$tmp/badqemu run "$TORO" run "$hello" --vmm qemu --forward "$port:80"
+	want_status 1
+	want_line err "qemu failed"
+	nothing_left "$port"
+	report
+fi
+
+for sig in INT TERM; do
+	check "qemu-SIG$sig" qemu || continue
+	port=$(free_port)
+	TMPDIR=$qtmp "$TORO" run "$hang" --vmm qemu --forward "$port:80" --timeout 60 \
+		</dev/null >"$OUT" 2>"$ERR" &
+	pid=$!
+	sleep 2
+	kill -"$sig" "$pid"
+	wait "$pid"
+	RC=$?
+	want_status 130
+	nothing_left "$port"
+	report
+done
+
+if check qemu-timeout qemu; then
+	port=$(free_port)
+	TMPDIR=$qtmp run "$TORO" run "$hang" --vmm qemu --forward "$port:80" --timeout 2
+	want_status 124
+	nothing_left "$port"
+	report
+fi
+e2e_exit
