@@ -18,6 +18,7 @@ static const char usage[] =
     "                [--accel tcg|kvm] [--console serial|virtio] [--stats]\n"
     "                [--vsock PATH] [-f|--forward [ADDR:]HOSTPORT:GUESTPORT] [--cid N]\n"
     "                [-e|--env NAME=VALUE] [--env-file FILE] [NAME=VALUE] [-- ARGS...]\n"
+    "       toro vhost-user vsock --socket PATH [--vsock PATH] [-f|--forward ...] [--cid N]\n"
     "       toro version\n";
 
 void toro_usage(FILE *f)
