@@ -10,7 +10,7 @@
  *                     up to its size field (the size field itself is sent unchanged);
  *   K & 0xc0 == 0x40: guest memory write: 2-byte offset, 1-byte length, the bytes;
  *   K & 0xc0 == 0x80: a kick (the eventfd the messages send is written).
- * tests/fuzz/corpus/vhost_user/handshake is a seed in this form: QEMU's handshake, a memory
+ * tests/fuzz/vhost_user.seeds/handshake is a seed in this form: QEMU's handshake, a memory
  * table, ring 1 started and enabled, "hello" put on it and kicked, the ring stopped, GET_CONFIG. */
 // clang-format off
 // SOURCES: vmm/vhost-user/server.c vmm/vhost-user/requests.c vmm/vhost-user/memory.c vmm/virtio/device.c vmm/virtio/queue.c vmm/virtio/console.c vmm/kvm/guest.c common/error.c
