@@ -48,6 +48,11 @@ enum vhost_user_request {
 #define VHOST_USER_PROTOCOL_F_CONFIG    9
 #define VHOST_USER_PROTOCOL_F_RESET_DEVICE 13
 
+/* What the server speaks. */
+#define VHOST_USER_PROTOCOL_FEATURES                                                             \
+	((1ull << VHOST_USER_PROTOCOL_F_MQ) | (1ull << VHOST_USER_PROTOCOL_F_REPLY_ACK) |        \
+	 (1ull << VHOST_USER_PROTOCOL_F_CONFIG) | (1ull << VHOST_USER_PROTOCOL_F_RESET_DEVICE))
+
 /* SET_VRING_KICK/CALL/ERR payload: bits 0-7 the ring, bit 8 "no file descriptor". */
 #define VHOST_USER_VRING_INDEX_MASK 0xffull
 #define VHOST_USER_VRING_NOFD       (1ull << 8)

@@ -22,10 +22,6 @@ enum {
 	REQ_REFUSED = 2, /* not done, the connection stays; REPLY_ACK answers 1 */
 };
 
-#define PROTOCOL_FEATURES                                                                        \
-	((1ull << VHOST_USER_PROTOCOL_F_MQ) | (1ull << VHOST_USER_PROTOCOL_F_REPLY_ACK) |        \
-	 (1ull << VHOST_USER_PROTOCOL_F_CONFIG) | (1ull << VHOST_USER_PROTOCOL_F_RESET_DEVICE))
-
 #define VARIABLE_SIZE (-1)
 #define NEEDS_OWNER   1u /* only after SET_OWNER */
 #define TAKES_FDS     2u /* may come with file descriptors (the handler checks how many) */
@@ -338,13 +334,13 @@ static int set_vring_err(struct request_ctx *c)
 
 static int get_protocol_features(struct request_ctx *c)
 {
-	return reply_u64(c, PROTOCOL_FEATURES);
+	return reply_u64(c, c->s->offered_protocol_features);
 }
 
 static int set_protocol_features(struct request_ctx *c)
 {
 	uint64_t f = c->msg->payload.u64;
-	if (f & ~PROTOCOL_FEATURES)
+	if (f & ~c->s->offered_protocol_features)
 		return fatal(c, "SET_PROTOCOL_FEATURES %#llx names features not offered",
 		             (unsigned long long)f);
 	c->s->protocol_features = f;

@@ -80,6 +80,7 @@ int vhost_user_server_init(struct vhost_user_server *s, const struct virtio_devi
 {
 	memset(s, 0, sizeof(*s));
 	s->listen_fd = s->conn_fd = -1;
+	s->offered_protocol_features = VHOST_USER_PROTOCOL_FEATURES;
 	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		vring_clear(&s->vrings[i]);
 	virtio_dev_init(&s->dev, ops, priv, &s->mem, &vhost_user_transport);

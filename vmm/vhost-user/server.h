@@ -55,6 +55,9 @@ struct vhost_user_server {
 
 	int epoll_fd, listen_fd, conn_fd;
 	char *path; /* the socket we bound, unlinked at close */
+	/* Protocol features offered: VHOST_USER_PROTOCOL_FEATURES unless the device's front end
+	 * is known to want fewer (QEMU warns about CONFIG offered to a device that never asks). */
+	uint64_t offered_protocol_features;
 	int quiet;  /* no messages on stderr (the fuzzer) */
 	int trace;  /* one line on stderr per request (TORO_VHOST_USER_TRACE, for debugging) */
 	char why[200]; /* why the last connection was closed, "" if it was not */
