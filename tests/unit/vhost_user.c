@@ -1,7 +1,8 @@
 /* The vhost-user server (vmm/vhost-user/) serving the virtio-console model to a fake front end
  * over a socketpair, with guest memory in a memfd that both map, as QEMU and the server do: the
  * handshake QEMU makes, a ring started, disabled and enabled, stopped with GET_VRING_BASE and
- * restarted where it stopped, interrupts on the call eventfd; then malformed and out-of-order
+ * restarted where it stopped, interrupts on the call eventfd, the memory table replaced under a
+ * started ring, RESET_OWNER, ring sizes up to 32768; then malformed and out-of-order
  * messages (bad sizes, unknown requests, too many regions, missing and extra file descriptors,
  * rings outside memory), each of which must close the connection with a reason and leave the
  * server ready for the next front end; and a driver that breaks its ring (the error eventfd). */
@@ -286,6 +287,13 @@ static void test_happy_path(void)
 	CHECK(used()->idx == 3);
 	CHECK(out_len == 17 && memcmp(out, "hello quiet later", 17) == 0);
 
+	/* The memory table replaced under a started ring (QEMU does when its memory map changes):
+	 * the ring goes on in the new mapping, the old one stays mapped until a reset. */
+	set_mem_table();
+	CHECK(srv.nmaps == 2 && srv.mem.nregions == 1);
+	driver_send("!", 1);
+	CHECK(out_len == 18 && out[17] == '!');
+
 	/* A need-reply on a message with no reply of its own gets an ack. */
 	st.num = 1;
 	send_msg(VHOST_USER_SET_VRING_ENABLE, VHOST_USER_VERSION | VHOST_USER_NEED_REPLY, &st,
@@ -306,7 +314,19 @@ static void test_happy_path(void)
 	CHECK(eventfd_count(errfd) == 1);
 	CHECK(srv.conn_fd >= 0);
 	driver_send("ignored", 1);
-	CHECK(out_len == 17);
+	CHECK(out_len == 18);
+
+	/* RESET_OWNER stops the rings and resets the model, which may drop the replaced
+	 * table's mappings; the failure is forgotten. */
+	send_msg(VHOST_USER_RESET_OWNER, 0, NULL, 0, NULL, 0);
+	CHECK(!srv.vrings[TXQ].started && !srv.failed);
+	CHECK(srv.nmaps == 1);
+	CHECK(srv.conn_fd >= 0);
+
+	/* Ring sizes are the front end's choice up to 32768 (QEMU offers the guest 1024). */
+	send_state(VHOST_USER_SET_VRING_NUM, TXQ, 1024);
+	send_state(VHOST_USER_SET_VRING_NUM, TXQ, 32768);
+	CHECK(srv.conn_fd >= 0 && srv.vrings[TXQ].num == 32768);
 
 	/* The front end goes away: the server keeps nothing of the session. */
 	close(fe);
@@ -443,6 +463,11 @@ static void test_malformed(void)
 	send_msg(VHOST_USER_SET_OWNER, 0, NULL, 0, NULL, 0);
 	send_state(VHOST_USER_SET_VRING_NUM, TXQ, 3);
 	CHECK(closed_with("ring size 3 is not a power of two"));
+
+	connect_front_end();
+	send_msg(VHOST_USER_SET_OWNER, 0, NULL, 0, NULL, 0);
+	send_state(VHOST_USER_SET_VRING_NUM, TXQ, 65536);
+	CHECK(closed_with("ring size 65536 is not a power of two up to 32768"));
 
 	connect_front_end();
 	send_msg(VHOST_USER_SET_OWNER, 0, NULL, 0, NULL, 0);
