@@ -20,7 +20,7 @@ void qemu_slot_word(unsigned slot, char *buf, size_t len);
 
 /* The vhost-user devices of one run, served on sockets in a private directory. */
 struct qemu_vhost {
-	int active; /* devices are being served */
+	int active;   /* devices are being served */
 	char dir[80]; /* fits sun_path with "/vsock.sock" */
 	struct vhost_user_service svc;
 	unsigned ndevices;

@@ -2,8 +2,8 @@
  * vhost-user-vsock-device for microvm's virtio-mmio bus, so the vsock device and its host side
  * (--vsock, --forward, --cid) run here, in this process, on the same model and muxer as in the
  * built-in monitor, served on a socket in a private directory (mode 0700) that is removed when
- * the run ends, however it ends ($TMPDIR or /tmp). The guest CID reaches QEMU through the device's config space
- * (GET_CONFIG), which is where QEMU's device takes it from. */
+ * the run ends, however it ends ($TMPDIR or /tmp). The guest CID reaches QEMU through the device's
+ * config space (GET_CONFIG), which is where QEMU's device takes it from. */
 #include "qemu.h"
 
 #include <errno.h>
@@ -24,8 +24,8 @@ static void qemu_vhost_describe(struct qemu_vhost *v, const char *type, const ch
 {
 	unsigned i = v->ndevices++;
 	snprintf(v->chardev[i], sizeof(v->chardev[i]), "socket,id=torovhost%u,path=%s", i, path);
-	snprintf(v->device[i], sizeof(v->device[i]), "%s,chardev=torovhost%u,bus=virtio-mmio-bus.%u",
-	         type, i, slot);
+	snprintf(v->device[i], sizeof(v->device[i]),
+	         "%s,chardev=torovhost%u,bus=virtio-mmio-bus.%u", type, i, slot);
 	char word[64];
 	qemu_slot_word(slot, word, sizeof(word));
 	size_t used = strlen(v->words);
@@ -44,7 +44,8 @@ int qemu_vhost_start(struct qemu_vhost *v, const struct run_options *o, unsigned
 		tmp = "/tmp";
 	snprintf(v->dir, sizeof(v->dir), "%s/toro-vhost-XXXXXX", tmp);
 	if (!mkdtemp(v->dir)) {
-		toro_error("cannot create a directory for the vhost-user sockets: %s", strerror(errno));
+		toro_error("cannot create a directory for the vhost-user sockets: %s",
+		           strerror(errno));
 		return 1;
 	}
 	if (vhost_user_service_init(&v->svc, err, sizeof(err))) {

@@ -35,7 +35,8 @@ static void *memory_map_region(const struct vhost_user_region *r, int fd, size_t
 		         (unsigned long long)r->guest_phys_addr, (unsigned long long)end);
 		return NULL;
 	}
-	void *p = mmap(NULL, (size_t)end, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+	void *p =
+	    mmap(NULL, (size_t)end, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
 	if (p == MAP_FAILED) {
 		snprintf(why, whylen, "cannot map memory region at guest address %#llx: %s",
 		         (unsigned long long)r->guest_phys_addr, strerror(errno));
@@ -50,7 +51,8 @@ static int memory_uva_overlaps(const struct vhost_user_server *s, const struct v
 {
 	for (unsigned i = 0; i < s->nuva; i++) {
 		const struct vhost_user_uva_region *u = &s->uva[i];
-		if (r->userspace_addr < u->uva + u->size && u->uva < r->userspace_addr + r->memory_size)
+		if (r->userspace_addr < u->uva + u->size &&
+		    u->uva < r->userspace_addr + r->memory_size)
 			return 1;
 	}
 	return 0;
@@ -66,11 +68,12 @@ static int memory_add_region(struct vhost_user_server *s, const struct vhost_use
 		snprintf(why, whylen,
 		         "memory region at guest address %#llx of %#llx bytes is empty, wraps or "
 		         "overlaps another",
-		         (unsigned long long)r->guest_phys_addr, (unsigned long long)r->memory_size);
+		         (unsigned long long)r->guest_phys_addr,
+		         (unsigned long long)r->memory_size);
 		return -1;
 	}
-	s->uva[s->nuva++] = (struct vhost_user_uva_region){r->guest_phys_addr, r->memory_size,
-	                                                   r->userspace_addr};
+	s->uva[s->nuva++] =
+	    (struct vhost_user_uva_region){r->guest_phys_addr, r->memory_size, r->userspace_addr};
 	return 0;
 }
 

@@ -43,14 +43,14 @@ enum vhost_user_request {
 #define VHOST_USER_F_PROTOCOL_FEATURES 30
 
 /* Protocol features. */
-#define VHOST_USER_PROTOCOL_F_MQ        0
-#define VHOST_USER_PROTOCOL_F_REPLY_ACK 3
-#define VHOST_USER_PROTOCOL_F_CONFIG    9
+#define VHOST_USER_PROTOCOL_F_MQ           0
+#define VHOST_USER_PROTOCOL_F_REPLY_ACK    3
+#define VHOST_USER_PROTOCOL_F_CONFIG       9
 #define VHOST_USER_PROTOCOL_F_RESET_DEVICE 13
 
 /* What the server speaks. */
-#define VHOST_USER_PROTOCOL_FEATURES                                                             \
-	((1ull << VHOST_USER_PROTOCOL_F_MQ) | (1ull << VHOST_USER_PROTOCOL_F_REPLY_ACK) |        \
+#define VHOST_USER_PROTOCOL_FEATURES                                                               \
+	((1ull << VHOST_USER_PROTOCOL_F_MQ) | (1ull << VHOST_USER_PROTOCOL_F_REPLY_ACK) |          \
 	 (1ull << VHOST_USER_PROTOCOL_F_CONFIG) | (1ull << VHOST_USER_PROTOCOL_F_RESET_DEVICE))
 
 /* SET_VRING_KICK/CALL/ERR payload: bits 0-7 the ring, bit 8 "no file descriptor". */
@@ -81,7 +81,8 @@ struct vhost_user_vring_state {
 struct vhost_user_vring_addr {
 	uint32_t index;
 	uint32_t flags;
-	uint64_t desc_user_addr; /* front-end virtual addresses, translated through the memory table */
+	uint64_t
+	    desc_user_addr; /* front-end virtual addresses, translated through the memory table */
 	uint64_t used_user_addr;
 	uint64_t avail_user_addr;
 	uint64_t log_guest_addr;

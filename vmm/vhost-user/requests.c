@@ -43,8 +43,7 @@ struct request_handler {
 	unsigned flags;
 };
 
-static int fatal(struct request_ctx *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static int fatal(struct request_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int fatal(struct request_ctx *c, const char *fmt, ...)
 {
@@ -139,7 +138,8 @@ static int set_features(struct request_ctx *c)
 	struct vhost_user_server *s = c->s;
 	uint64_t f = c->msg->payload.u64;
 	if (f & ~offered_features(s))
-		return fatal(c, "SET_FEATURES %#llx names features not offered", (unsigned long long)f);
+		return fatal(c, "SET_FEATURES %#llx names features not offered",
+		             (unsigned long long)f);
 	if (!(f & (1ull << VIRTIO_F_VERSION_1)))
 		return fatal(c, "SET_FEATURES without VIRTIO_F_VERSION_1 (legacy devices are not "
 		                "served)");
@@ -265,8 +265,9 @@ static int ring_eventfd(struct request_ctx *c, const char *what, unsigned *q, in
 		return fatal(c, "%s with unknown bits in %#llx", what, (unsigned long long)v);
 	unsigned want = (v & VHOST_USER_VRING_NOFD) ? 0 : 1;
 	if (c->nfds != want) {
-		snprintf(c->why, c->whylen, "%s for ring %u came with %u file descriptors (want %u)",
-		         what, (unsigned)(v & VHOST_USER_VRING_INDEX_MASK), c->nfds, want);
+		snprintf(c->why, c->whylen,
+		         "%s for ring %u came with %u file descriptors (want %u)", what,
+		         (unsigned)(v & VHOST_USER_VRING_INDEX_MASK), c->nfds, want);
 		return REQ_FATAL;
 	}
 	if (!request_ring(c, v & VHOST_USER_VRING_INDEX_MASK, 0))
@@ -455,11 +456,11 @@ static const struct request_handler *request_check(struct request_ctx *c)
 	else if (h->size > sizeof(union vhost_user_payload))
 		fatal(c, "%s with a %u-byte payload (too large)", rh->name, h->size);
 	else if (rh->size != VARIABLE_SIZE && h->size != (uint32_t)rh->size)
-		snprintf(c->why, c->whylen, "%s with a %u-byte payload (want %d)", rh->name, h->size,
-		         rh->size);
+		snprintf(c->why, c->whylen, "%s with a %u-byte payload (want %d)", rh->name,
+		         h->size, rh->size);
 	else if (!(rh->flags & TAKES_FDS) && c->nfds)
-		snprintf(c->why, c->whylen, "%s came with %u file descriptors (want none)", rh->name,
-		         c->nfds);
+		snprintf(c->why, c->whylen, "%s came with %u file descriptors (want none)",
+		         rh->name, c->nfds);
 	else if ((rh->flags & NEEDS_OWNER) && !c->s->owner)
 		snprintf(c->why, c->whylen, "%s before SET_OWNER", rh->name);
 	else

@@ -322,12 +322,14 @@ static void server_receive(struct vhost_user_server *s)
 			return;
 		}
 		if (server_take_fds(s, &mh)) {
-			vhost_user_server_disconnect(s, "more file descriptors than a message carries");
+			vhost_user_server_disconnect(
+			    s, "more file descriptors than a message carries");
 			return;
 		}
 		if (n == 0) {
 			/* The front end went away: not an error, and not worth a line. */
-			vhost_user_server_disconnect(s, s->rx_len ? "front end closed mid-message" : NULL);
+			vhost_user_server_disconnect(s, s->rx_len ? "front end closed mid-message"
+			                                          : NULL);
 			return;
 		}
 		s->rx_len += (size_t)n;

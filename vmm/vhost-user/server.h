@@ -26,13 +26,13 @@
 #define VHOST_USER_MAPPINGS_MAX (4 * VHOST_USER_MAX_REGIONS)
 
 struct vhost_user_vring {
-	uint32_t num;                        /* SET_VRING_NUM */
+	uint32_t num;                           /* SET_VRING_NUM */
 	uint64_t desc_uva, avail_uva, used_uva; /* SET_VRING_ADDR, front-end addresses */
 	int addr_set;
-	uint16_t base; /* SET_VRING_BASE: the next available index to read */
+	uint16_t base;                /* SET_VRING_BASE: the next available index to read */
 	int kick_fd, call_fd, err_fd; /* -1 when not given */
-	int started; /* between SET_VRING_KICK and GET_VRING_BASE */
-	int enabled; /* SET_VRING_ENABLE, or started without protocol features */
+	int started;                  /* between SET_VRING_KICK and GET_VRING_BASE */
+	int enabled;                  /* SET_VRING_ENABLE, or started without protocol features */
 };
 
 /* Where a region of the memory table lives in the front end's address space. */
@@ -58,8 +58,8 @@ struct vhost_user_server {
 	/* Protocol features offered: VHOST_USER_PROTOCOL_FEATURES unless the device's front end
 	 * is known to want fewer (QEMU warns about CONFIG offered to a device that never asks). */
 	uint64_t offered_protocol_features;
-	int quiet;  /* no messages on stderr (the fuzzer) */
-	int trace;  /* one line on stderr per request (TORO_VHOST_USER_TRACE, for debugging) */
+	int quiet;     /* no messages on stderr (the fuzzer) */
+	int trace;     /* one line on stderr per request (TORO_VHOST_USER_TRACE, for debugging) */
 	char why[200]; /* why the last connection was closed, "" if it was not */
 
 	/* Session state, cleared for each connection. */

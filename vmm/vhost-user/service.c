@@ -14,8 +14,8 @@ int vhost_user_service_init(struct vhost_user_service *svc, char *err, size_t er
 }
 
 /* A new device slot with its server listening at path. Returns it, or NULL with err. */
-static struct vhost_user_device *service_new_device(struct vhost_user_service *svc,
-                                                    char *err, size_t errlen)
+static struct vhost_user_device *service_new_device(struct vhost_user_service *svc, char *err,
+                                                    size_t errlen)
 {
 	if (svc->ndevices == VHOST_USER_SERVICE_MAX) {
 		error_set(err, errlen, "at most %d vhost-user devices", VHOST_USER_SERVICE_MAX);
@@ -74,7 +74,8 @@ void vhost_user_service_stop(struct vhost_user_service *svc)
 	event_stop(&svc->ev);
 	for (unsigned i = 0; i < svc->ndevices; i++) {
 		struct vhost_user_device *d = svc->devices[i];
-		/* The connection first: its reset reaches the model and, through it, the back end. */
+		/* The connection first: its reset reaches the model and, through it, the back end.
+		 */
 		vhost_user_server_close(&d->server);
 		vsock_muxer_close(d->vsock_muxer);
 		free(d);
