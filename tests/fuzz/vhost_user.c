@@ -13,7 +13,7 @@
  * tests/fuzz/vhost_user.seeds/handshake is a seed in this form: QEMU's handshake, a memory
  * table, ring 1 started and enabled, "hello" put on it and kicked, the ring stopped, GET_CONFIG. */
 // clang-format off
-// SOURCES: vmm/vhost-user/server.c vmm/vhost-user/requests.c vmm/vhost-user/memory.c vmm/virtio/device.c vmm/virtio/queue.c vmm/virtio/console.c vmm/kvm/guest.c common/error.c
+// SOURCES: vmm/vhost-user/server.c vmm/vhost-user/requests.c vmm/vhost-user/rings.c vmm/vhost-user/memory.c vmm/virtio/device.c vmm/virtio/queue.c vmm/virtio/console.c vmm/kvm/guest.c common/error.c
 // clang-format on
 #include <stdint.h>
 #include <stdlib.h>

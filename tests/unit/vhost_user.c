@@ -7,7 +7,7 @@
  * rings outside memory), each of which must close the connection with a reason and leave the
  * server ready for the next front end; and a driver that breaks its ring (the error eventfd). */
 // clang-format off
-// SOURCES: vmm/vhost-user/server.c vmm/vhost-user/requests.c vmm/vhost-user/memory.c vmm/virtio/device.c vmm/virtio/queue.c vmm/virtio/console.c vmm/kvm/guest.c common/error.c
+// SOURCES: vmm/vhost-user/server.c vmm/vhost-user/requests.c vmm/vhost-user/rings.c vmm/vhost-user/memory.c vmm/virtio/device.c vmm/virtio/queue.c vmm/virtio/console.c vmm/kvm/guest.c common/error.c
 // clang-format on
 #include <dirent.h>
 #include <errno.h>
