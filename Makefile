@@ -48,6 +48,8 @@ GUEST_TESTS := $(basename $(notdir $(wildcard tests/guest/*.c)))
 GUEST_ELFS := $(patsubst %,$(BUILD)/tests/guest/%.elf,$(GUEST_TESTS))
 UNIT_TESTS := $(basename $(notdir $(wildcard tests/unit/*.c)))
 UNIT_BINS := $(patsubst %,$(BUILD)/tests/unit/%,$(UNIT_TESTS))
+# Host programs e2e scripts drive guests with: in build/tests/guest/ so the nested VM has them too.
+E2E_PEERS := $(BUILD)/tests/guest/vsock-peer
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 TOOL_FILES := $(BUILD)/toro $(BUILD)/libtoro.a $(BUILD)/toro.ld $(BUILD)/include $(BUILD)/uapi
@@ -64,7 +66,7 @@ deps:
 run: all
 	$(BUILD)/toro run $(BUILD)/examples/hello.elf
 
-check: all $(UNIT_BINS) $(GUEST_ELFS)
+check: all $(UNIT_BINS) $(GUEST_ELFS) $(E2E_PEERS)
 	$(Q)tests/run.sh $(BUILD)
 
 bench: all
@@ -134,5 +136,10 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(HOST_SRCS) $(KERNEL_SRCS) | deps
 	@$(if $(Q),echo "  UNIT    $@")
 	$(Q)$(CC) $(HOST_CFLAGS) $(HOST_INCLUDES_tools) -Ikernel/include $(SANITIZE) -o $@ $< \
 		$$(sed -n 's|^// SOURCES: *||p' $<)
+
+$(BUILD)/tests/guest/vsock-peer: tests/e2e/vsock-peer.c | deps
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  HOSTCC  $@")
+	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $<
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

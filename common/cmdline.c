@@ -3,6 +3,7 @@
 #include "cmdline.h"
 #include "error.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,33 +11,41 @@
 
 #include <toro/abi/start_info.h>
 
-int cmdline_append_word(char *buf, size_t cap, const char *word)
+/* A string being built word by word, its length kept so appends stay linear. */
+struct words {
+	char *buf;
+	size_t len, cap;
+};
+
+static int words_add(struct words *w, const char *word)
 {
-	size_t n = strlen(buf);
 	int quote = *word == '\0' || strpbrk(word, " \t\n\"\\") != NULL;
-	char tmp[4];
-	size_t need = n + (quote ? 2 : 0) + (n ? 1 : 0);
+	size_t need = w->len + (quote ? 2 : 0) + (w->len ? 1 : 0);
 	for (const char *p = word; *p; p++)
 		need += (*p == '"' || *p == '\\') ? 2 : 1;
-	if (need + 1 > cap)
+	if (need + 1 > w->cap)
 		return -1;
-	char *out = buf + n;
-	if (n)
+	char *out = w->buf + w->len;
+	if (w->len)
 		*out++ = ' ';
 	if (quote)
 		*out++ = '"';
 	for (const char *p = word; *p; p++) {
-		size_t k = 0;
 		if (*p == '"' || *p == '\\')
-			tmp[k++] = '\\';
-		tmp[k++] = *p;
-		memcpy(out, tmp, k);
-		out += k;
+			*out++ = '\\';
+		*out++ = *p;
 	}
 	if (quote)
 		*out++ = '"';
 	*out = '\0';
+	w->len = (size_t)(out - w->buf);
 	return 0;
+}
+
+int cmdline_append_word(char *buf, size_t cap, const char *word)
+{
+	struct words w = {buf, strlen(buf), cap};
+	return words_add(&w, word);
 }
 
 void image_program_name(const char *path, char *buf, size_t len)
@@ -53,54 +62,76 @@ void image_program_name(const char *path, char *buf, size_t len)
 }
 
 char *cmdline_build(const char *image_path, const char *extra, int nenv, char *const *env,
-                    int nargs, char *const *args)
+                    int nargs, char *const *args, char **module, size_t *module_len)
 {
 	const char *env_options = getenv("TORO_KERNEL_OPTIONS");
 	/* Quoting at most doubles a word and adds two quotes and a space. */
-	size_t cap = 96 + (extra ? strlen(extra) : 0) + 2 * strlen(image_path) +
-	             (env_options ? 3 * strlen(env_options) : 0);
+	size_t tail_cap = TORO_ARGS_MAGIC_LEN + 8;
 	for (int i = 0; i < nenv; i++)
-		cap += 2 * strlen(env[i]) + 3;
+		tail_cap += 2 * strlen(env[i]) + 3;
 	for (int i = 0; i < nargs; i++)
-		cap += 2 * strlen(args[i]) + 3;
-	char *buf = calloc(1, cap);
-	if (!buf)
+		tail_cap += 2 * strlen(args[i]) + 3;
+	size_t cap = 96 + (extra ? strlen(extra) : 0) + 2 * strlen(image_path) +
+	             (env_options ? 3 * strlen(env_options) : 0) + tail_cap;
+	struct words line = {calloc(1, cap), 0, cap};
+	/* The application's part, after room for the module's magic. */
+	char *tail_buf = calloc(1, tail_cap);
+	struct words tail = {tail_buf ? tail_buf + TORO_ARGS_MAGIC_LEN : NULL, 0,
+	                     tail_cap - TORO_ARGS_MAGIC_LEN};
+	if (!line.buf || !tail_buf) {
+		free(line.buf);
+		free(tail_buf);
 		return NULL;
+	}
 	char name[256], opt[300];
 	image_program_name(image_path, name, sizeof(name));
 	snprintf(opt, sizeof(opt), "toro.argv0=%s", name);
-	int bad = cmdline_append_word(buf, cap, opt);
+	int bad = words_add(&line, opt);
 	/* The guest has no battery-backed clock: it takes the wall clock from here. */
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	snprintf(opt, sizeof(opt), "toro.realtime=%llu",
 	         (unsigned long long)now.tv_sec * 1000000000ull + (unsigned long long)now.tv_nsec);
-	bad |= cmdline_append_word(buf, cap, opt);
+	bad |= words_add(&line, opt);
 	if (extra && *extra) {
-		size_t n = strlen(buf);
-		snprintf(buf + n, cap - n, " %s", extra);
+		line.len += (size_t)snprintf(line.buf + line.len, cap - line.len, " %s", extra);
 	}
-	for (int i = 0; i < nenv; i++)
-		bad |= cmdline_append_word(buf, cap, env[i]);
 	/* Diagnostic kernel options (toro.madt, toro.xapic) from the environment, word by word. */
 	if (env_options && *env_options) {
 		char *words = strdup(env_options), *save = NULL;
 		if (!words) {
-			free(buf);
+			free(line.buf);
+			free(tail_buf);
 			return NULL;
 		}
 		for (char *w = strtok_r(words, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
-			bad |= cmdline_append_word(buf, cap, w);
+			bad |= words_add(&line, w);
 		free(words);
 	}
-	bad |= cmdline_append_word(buf, cap, "--");
+	for (int i = 0; i < nenv; i++)
+		bad |= words_add(&tail, env[i]);
+	bad |= words_add(&tail, "--");
 	for (int i = 0; i < nargs; i++)
-		bad |= cmdline_append_word(buf, cap, args[i]);
+		bad |= words_add(&tail, args[i]);
 	if (bad) {
-		free(buf);
+		free(line.buf);
+		free(tail_buf);
 		return NULL;
 	}
-	return buf;
+	if (module && tail.len > CMDLINE_ARGS_INLINE_MAX) {
+		uint64_t magic = TORO_ARGS_MAGIC;
+		memcpy(tail_buf, &magic, TORO_ARGS_MAGIC_LEN);
+		*module = tail_buf;
+		*module_len = TORO_ARGS_MAGIC_LEN + tail.len + 1;
+		return line.buf;
+	}
+	if (module)
+		*module = NULL;
+	if (module_len)
+		*module_len = 0;
+	line.len += (size_t)snprintf(line.buf + line.len, cap - line.len, " %s", tail.buf);
+	free(tail_buf);
+	return line.buf;
 }
 
 int cmdline_check(const char *line, char *err, size_t errlen)
@@ -109,7 +140,19 @@ int cmdline_check(const char *line, char *err, size_t errlen)
 	if (n < TORO_CMDLINE_MAX)
 		return 0;
 	return error_set(err, errlen,
-	                 "arguments and environment too long: the kernel command line would be %zu "
-	                 "bytes, the kernel takes at most %u",
+	                 "kernel command line too long: its options take %zu bytes, the kernel "
+	                 "takes at most %u",
 	                 n, TORO_CMDLINE_MAX - 1);
+}
+
+int cmdline_check_module(size_t len, uint64_t mem, char *err, size_t errlen)
+{
+	/* As Linux bounds arguments by a quarter of the stack limit, we bound them by a quarter
+	 * of RAM: the kernel needs the rest. */
+	if (len <= mem / 4)
+		return 0;
+	return error_set(err, errlen,
+	                 "arguments and environment take %zu bytes, more than a quarter of the "
+	                 "guest's %llu MiB of RAM (give it more with --mem)",
+	                 len, (unsigned long long)(mem >> 20));
 }

@@ -4,17 +4,29 @@
 #define COMMON_CMDLINE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-/* "toro.argv0=NAME toro.realtime=NS [extra] [env] [$TORO_KERNEL_OPTIONS] -- args" for the image
+/* Environment and arguments whose quoted words take more than this travel in a boot module
+ * (TORO_ARGS_MAGIC, include/toro/abi/start_info.h) rather than on the command line. */
+#define CMDLINE_ARGS_INLINE_MAX 2048
+
+/* "toro.argv0=NAME toro.realtime=NS [extra] [$TORO_KERNEL_OPTIONS] [env] -- args" for the image
  * at image_path, each word quoted; extra is inserted as it is (already quoted); env holds the
- * application's NAME=VALUE words. Returns a malloc'd string, or NULL when out of memory. Its
- * length is not limited here: the monitor adds words of its own, then calls cmdline_check. */
+ * application's NAME=VALUE words. When module is not NULL and the env words, "--" and the args
+ * take more than CMDLINE_ARGS_INLINE_MAX bytes, they are left off the line and *module gets
+ * them as the argument module's text (malloc'd, *module_len bytes with the magic and the NUL),
+ * else *module is NULL. Returns a malloc'd string, or NULL when out of memory. Its length is
+ * not limited here: the monitor adds words of its own, then calls cmdline_check. */
 char *cmdline_build(const char *image_path, const char *extra, int nenv, char *const *env,
-                    int nargs, char *const *args);
+                    int nargs, char *const *args, char **module, size_t *module_len);
 
 /* Whether the whole kernel command line fits what the kernel takes (TORO_CMDLINE_MAX, with the
  * NUL): 0, or -1 with a one-line reason in err. A longer line is refused, never cut. */
 int cmdline_check(const char *line, char *err, size_t errlen);
+
+/* Whether an argument module of len bytes suits a guest with mem bytes of RAM: 0, or -1 with a
+ * one-line reason in err. */
+int cmdline_check_module(size_t len, uint64_t mem, char *err, size_t errlen);
 
 /* Appends word to buf (of size cap, NUL-terminated) quoted for the kernel; -1 if it does not
  * fit. */

@@ -1,7 +1,9 @@
 /* Linking an image: the application's objects, the kernel (build/libtoro.a), libgcc and, for
  * POSIX programs, musl's start files and libc.a. The image is linked twice: the second link adds
  * the table of function symbols the kernel uses to name addresses in fault reports (section
- * .toro.symtab, last in the image, so nothing else moves). */
+ * .toro.symtab, last in the image, so nothing else moves). A POSIX image whose first link holds
+ * a musl function of an optional system-call group (kernel/sys/syscall_groups.h) is linked once
+ * more first, with the group's anchor, so that only programs that use sockets carry them. */
 #include "toro.h"
 #include "build.h"
 
@@ -22,8 +24,83 @@ static const char *libgcc_path(void)
 	                 "/usr/lib/gcc/x86_64-linux-gnu/12/libgcc.a");
 }
 
+/* The optional system-call groups: each anchor, and the musl functions (by their names in
+ * musl's libc.a) that issue one of the group's calls, directly or through a system call made in
+ * line (fopen opens with SYS_open, not through open). A program that issues one by syscall()
+ * links the group itself with -Wl,-u,ANCHOR. */
+struct syscall_group {
+	const char *anchor;
+	const char *const *functions; /* NULL-terminated */
+};
+
+static const char *const group_event[] = {
+    "epoll_create", "epoll_create1", "epoll_ctl",     "epoll_wait", "epoll_pwait",
+    "eventfd",      "eventfd_read",  "eventfd_write", NULL,
+};
+
+static const char *const group_sendfile[] = {"sendfile", NULL};
+
+static const char *const group_net[] = {
+    "socket",     "socketpair", "connect",  "bind",     "listen",      "accept",      "accept4",
+    "getsockopt", "setsockopt", "send",     "sendto",   "sendmsg",     "sendmmsg",    "recv",
+    "recvfrom",   "recvmsg",    "recvmmsg", "shutdown", "getsockname", "getpeername", NULL,
+};
+
+static const char *const group_fs[] = {
+    "open",   "openat", "creat",    "fopen",      "freopen",  "tmpfile",   "mkstemp",   "mkostemp",
+    "stat",   "lstat",  "fstatat",  "statvfs",    "statfs",   "opendir",   "scandir",   "nftw",
+    "ftw",    "glob",   "getdents", "mkdir",      "mkdirat",  "rmdir",     "unlink",    "unlinkat",
+    "remove", "rename", "renameat", "link",       "symlink",  "access",    "faccessat", "chdir",
+    "fchdir", "getcwd", "readlink", "readlinkat", "truncate", "ftruncate", "realpath",  "chmod",
+    "fchmod", "chown",  "fchown",   "utimensat",  "mknod",    "fsync",     "fdatasync", NULL,
+};
+
+static const struct syscall_group syscall_groups[] = {
+    {"toro_sys_event", group_event},
+    {"toro_sys_sendfile", group_sendfile},
+    {"toro_sys_net", group_net},
+    {"toro_sys_fs", group_fs},
+};
+
+#define SYSCALL_GROUP_COUNT (sizeof(syscall_groups) / sizeof(syscall_groups[0]))
+
+/* Which groups an image needs: a bit per syscall_groups entry. */
+struct group_scan {
+	unsigned needed;
+};
+
+static void note_group_function(void *ctx, const char *name, uint64_t addr, uint64_t size)
+{
+	struct group_scan *scan = ctx;
+	(void)addr;
+	(void)size;
+	for (size_t g = 0; g < SYSCALL_GROUP_COUNT; g++)
+		for (const char *const *fn = syscall_groups[g].functions; *fn; fn++)
+			if (strcmp(name, *fn) == 0)
+				scan->needed |= 1u << g;
+}
+
+/* The groups the linked image elf calls into (a bit each), or -1 after one line on stderr. */
+static int image_groups(const char *elf)
+{
+	struct image img;
+	char err[256];
+	if (image_open(elf, &img, err, sizeof(err))) {
+		toro_error("build: %s: %s", elf, err);
+		return -1;
+	}
+	struct group_scan scan = {0};
+	int rc = image_symbols(&img, note_group_function, &scan, err, sizeof(err));
+	image_close(&img);
+	if (rc < 0) {
+		toro_error("build: %s: %s", elf, err);
+		return -1;
+	}
+	return (int)scan.needed;
+}
+
 static int link_once(const struct build_flags *f, const struct argv_list *inputs, const char *out,
-                     const char *symtab_src)
+                     const char *symtab_src, unsigned groups)
 {
 	struct argv_list l = {0};
 	const char *home = toro_home();
@@ -49,7 +126,14 @@ static int link_once(const struct build_flags *f, const struct argv_list *inputs
 	argv_add(&l, f->native ? "-Wl,-u,toro_app_native" : "-Wl,-u,toro_app_posix");
 	if (f->no_fpu)
 		argv_add(&l, "-Wl,-u,toro_image_no_fpu");
+	for (size_t g = 0; g < SYSCALL_GROUP_COUNT; g++)
+		if (groups & (1u << g))
+			argv_add(&l, str_printf("-Wl,-u,%s", syscall_groups[g].anchor, NULL));
 	if (!f->native) {
+		/* The kernel's memmove, whoever asks for it first: when only musl code (inet_ntop,
+		 * realpath...) calls it, the search would take musl's, whose __memcpy_fwd brings
+		 * musl's memcpy beside the kernel's, and the link would fail on two definitions. */
+		argv_add(&l, "-Wl,-u,memmove");
 		argv_add(&l, MUSL_LIB "/crt1.o");
 		argv_add(&l, MUSL_LIB "/crti.o");
 	}
@@ -210,11 +294,20 @@ int link_image(const struct build_flags *f, const struct argv_list *inputs, cons
 	int rc = -1;
 	if (!pass1 || !bin || !src || !tmp_out)
 		goto out;
-	int link_failed = link_once(f, inputs, pass1, NULL);
+	unsigned groups = 0;
+	int link_failed = link_once(f, inputs, pass1, NULL, 0);
+	if (!link_failed && !f->native) {
+		int needed = image_groups(pass1);
+		if (needed < 0)
+			goto out;
+		groups = (unsigned)needed;
+		if (groups)
+			link_failed = link_once(f, inputs, pass1, NULL, groups);
+	}
 	if (!link_failed) {
 		if (write_symtab(pass1, bin, src))
 			goto out;
-		link_failed = link_once(f, inputs, tmp_out, src);
+		link_failed = link_once(f, inputs, tmp_out, src, groups);
 	}
 	if (link_failed) {
 		toro_error("build: linking %s failed", output);

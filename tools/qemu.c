@@ -167,21 +167,52 @@ static int run_qemu_with(const struct run_options *o, const struct qemu_vhost *v
 {
 	char extra[sizeof(v->words) + 128];
 	kernel_words(o, v, extra, sizeof(extra));
-	char *cmdline = cmdline_build(o->image, extra, o->nenv, o->env, o->nargs, o->args);
+	char *module;
+	size_t module_len;
+	char *cmdline = cmdline_build(o->image, extra, o->nenv, o->env, o->nargs, o->args, &module,
+	                              &module_len);
 	if (!cmdline) {
 		toro_error("%s: out of memory for the kernel command line", o->image);
 		return 1;
 	}
 	char err[256];
-	if (cmdline_check(cmdline, err, sizeof(err))) {
+	if (cmdline_check(cmdline, err, sizeof(err)) ||
+	    (module && cmdline_check_module(module_len, o->mem, err, sizeof(err)))) {
 		toro_error("%s: %s", o->image, err);
 		free(cmdline);
+		free(module);
 		return TORO_EXIT_USAGE;
+	}
+	/* What does not fit the line goes to the kernel as -initrd, which QEMU hands over as a
+	 * PVH module. */
+	char module_file[] = "/tmp/toro-args-XXXXXX";
+	int has_module = module != NULL;
+	if (has_module) {
+		int mfd = mkstemp(module_file);
+		int ok = mfd >= 0;
+		for (size_t done = 0; ok && done < module_len;) {
+			ssize_t w = write(mfd, module + done, module_len - done);
+			ok = w > 0 || (w < 0 && errno == EINTR);
+			done += w > 0 ? (size_t)w : 0;
+		}
+		if (mfd >= 0)
+			close(mfd);
+		free(module);
+		if (!ok) {
+			toro_error("cannot write the arguments to a temporary file: %s",
+			           strerror(errno));
+			if (mfd >= 0)
+				unlink(module_file);
+			free(cmdline);
+			return 1;
+		}
 	}
 	char exit_file[] = "/tmp/toro-exit-XXXXXX";
 	int fd = mkstemp(exit_file);
 	if (fd < 0) {
 		toro_error("cannot create a temporary file: %s", strerror(errno));
+		if (has_module)
+			unlink(module_file);
 		free(cmdline);
 		return 1;
 	}
@@ -230,6 +261,10 @@ static int run_qemu_with(const struct run_options *o, const struct qemu_vhost *v
 	argv[n++] = o->image;
 	argv[n++] = "-append";
 	argv[n++] = cmdline;
+	if (has_module) {
+		argv[n++] = "-initrd";
+		argv[n++] = module_file;
+	}
 	argv[n] = NULL;
 
 	sigset_t set, old;
@@ -255,6 +290,8 @@ static int run_qemu_with(const struct run_options *o, const struct qemu_vhost *v
 		toro_error("fork: %s", strerror(errno));
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		unlink(exit_file);
+		if (has_module)
+			unlink(module_file);
 		return 1;
 	}
 	int status = wait_child(pid, o->timeout, &set);
@@ -269,6 +306,8 @@ static int run_qemu_with(const struct run_options *o, const struct qemu_vhost *v
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	int code = read_exit_code(exit_file);
 	unlink(exit_file);
+	if (has_module)
+		unlink(module_file);
 
 	if (status == -1) {
 		toro_error("%s: guest still running after %g s (--timeout); stopped", o->image,

@@ -72,7 +72,10 @@ static const char *software_kvm_obstacle(const struct image *img)
 static int run_in_monitor(const struct run_options *o, const struct image *img)
 {
 	/* The monitor adds its device words and checks the whole line (cmdline_check). */
-	char *cmdline = cmdline_build(o->image, NULL, o->nenv, o->env, o->nargs, o->args);
+	char *module;
+	size_t module_len;
+	char *cmdline =
+	    cmdline_build(o->image, NULL, o->nenv, o->env, o->nargs, o->args, &module, &module_len);
 	if (!cmdline) {
 		toro_error("%s: out of memory for the kernel command line", o->image);
 		return 1;
@@ -87,9 +90,12 @@ static int run_in_monitor(const struct run_options *o, const struct image *img)
 	    .stats = o->stats,
 	    .vsock = o->vsock.enabled ? &o->vsock : NULL,
 	    .cmdline = cmdline,
+	    .args_module = module,
+	    .args_module_len = module_len,
 	};
 	int rc = vmm_run(&cfg);
 	free(cmdline);
+	free(module);
 	if (rc != VMM_NO_KVM)
 		return rc;
 	const char *why = strerror(errno);

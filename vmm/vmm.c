@@ -35,7 +35,10 @@ static int vmm_check(struct machine *mc, const char *cmdline)
 	char err[256];
 	struct guest_mem layout;
 	guest_mem_layout(&layout, mc->cfg->mem);
-	if (pvh_check(mc->cfg->image, &layout, cmdline, mc->ncpus, err, sizeof(err))) {
+	if (pvh_check(mc->cfg->image, &layout, cmdline, mc->ncpus, err, sizeof(err)) ||
+	    (mc->cfg->args_module &&
+	     pvh_check_module(mc->cfg->image, &layout, mc->cfg->args_module_len, err,
+	                      sizeof(err)))) {
 		machine_report(mc, "%s", err);
 		return -1;
 	}
@@ -52,6 +55,8 @@ static int vmm_setup(struct machine *mc, const char *cmdline)
 	kvm_cpu_info(&mc->vm, &info);
 	if (pvh_load(img, &mc->vm.mem, cmdline, mc->ncpus, &info, err, sizeof(err)))
 		goto fail;
+	if (mc->cfg->args_module)
+		pvh_load_module(&mc->vm.mem, mc->cfg->args_module, mc->cfg->args_module_len);
 	for (int i = 0; i < mc->ncpus; i++) {
 		struct vcpu_thread *vt = &mc->cpus[i];
 		vt->mc = mc;

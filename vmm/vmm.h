@@ -4,6 +4,7 @@
 #ifndef VMM_VMM_H
 #define VMM_VMM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "backend/vsock.h"
@@ -29,6 +30,9 @@ struct vmm_config {
 	/* The kernel command line (common/cmdline.h); the monitor puts the words that name its
 	 * devices (virtio_mmio.device=) in front. */
 	const char *cmdline;
+	/* The argument module that carries what does not fit the line, or NULL. */
+	const char *args_module;
+	size_t args_module_len;
 };
 
 /* Boots cfg->image. Returns the guest's exit code (the byte written to the exit port, 0 after

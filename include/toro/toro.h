@@ -4,6 +4,7 @@
 
 #include <toro/console.h>
 #include <toro/memory.h>
+#include <toro/socket.h>
 #include <toro/system.h>
 #include <toro/thread.h>
 

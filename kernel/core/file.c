@@ -27,6 +27,7 @@ void file_init(struct file *f, const struct file_ops *ops, unsigned flags, void 
 	f->refs = 1;
 	f->flags = flags;
 	f->private = private;
+	f->notifications = 0;
 	wait_queue_init(&f->pollers);
 }
 
@@ -97,6 +98,7 @@ int file_stat(struct file *f, struct file_stat *st)
 
 void file_notify(struct file *f)
 {
+	__atomic_add_fetch(&f->notifications, 1, __ATOMIC_RELEASE);
 	wait_queue_wake_all(&f->pollers);
 	uint64_t flags = arch_irq_save();
 	spin_lock(&file_pollers.lock);

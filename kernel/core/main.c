@@ -24,6 +24,30 @@ extern char _end[];
  * argv strings point into it for the life of the VM. */
 static char cmdline[CMDLINE_MAX] __attribute__((section(".noinit.cmdline")));
 
+/* The arguments module, if the monitor gave one: its text (after the magic line) and the pages it
+ * occupies, which the page allocator never gets (argv strings point into it). */
+static char *args_text;
+static uint64_t args_start, args_end;
+
+/* Boot modules lie below 4 GiB (the boot identity map); ours is the one that starts with
+ * TORO_ARGS_MAGIC and ends with a NUL. Any other is not for us and is left alone. */
+static void args_module_find(const struct hvm_start_info *si)
+{
+	const struct hvm_modlist_entry *m = (const void *)(uintptr_t)si->modlist_paddr;
+	for (uint32_t i = 0; i < si->nr_modules && i < 16; i++) {
+		uint64_t start = m[i].paddr, end = start + m[i].size;
+		const char *text = (const char *)(uintptr_t)start;
+		if (start >= LOW_MEMORY_END && end <= (4ull << 30) &&
+		    end > start + TORO_ARGS_MAGIC_LEN &&
+		    *(const uint64_t *)text == TORO_ARGS_MAGIC && text[end - start - 1] == 0) {
+			args_text = (char *)text + TORO_ARGS_MAGIC_LEN;
+			args_start = start & ~(uint64_t)(PAGE_SIZE - 1);
+			args_end = (end + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+			return;
+		}
+	}
+}
+
 static void cmdline_copy(const struct hvm_start_info *si)
 {
 	const char *src = (const char *)(uintptr_t)si->cmdline_paddr;
@@ -58,6 +82,12 @@ static void memory_add(const struct hvm_memmap_table_entry *map, uint32_t n, int
 			start = four_gib;
 		if (!high && end > four_gib)
 			end = four_gib;
+		if (start < args_start && end > args_start) {
+			mm_add_range(start, args_start);
+			start = args_end;
+		} else if (start >= args_start && start < args_end) {
+			start = args_end;
+		}
 		if (start < end)
 			mm_add_range(start, end);
 	}
@@ -120,11 +150,23 @@ static unsigned long parse_number(const char *s)
 	return v;
 }
 
+/* At least the number of words in s: runs of non-blanks (quotes only ever join them). */
+static size_t words_at_most(const char *s)
+{
+	size_t n = 0;
+	for (int in = 0; s && *s; s++) {
+		int blank = *s == ' ' || *s == '\t' || *s == '\n';
+		n += !blank && !in;
+		in = !blank;
+	}
+	return n;
+}
+
 /* Words are collected first (their count is only known after unquoting), then sorted into argv
  * and envp, allocated to fit. */
 static void args_parse(struct app_args *a)
 {
-	const size_t max_words = CMDLINE_MAX / 2 + 1;
+	const size_t max_words = words_at_most(cmdline) + words_at_most(args_text) + 1;
 	size_t tmp_pages = (max_words * sizeof(char *) + PAGE_SIZE - 1) / PAGE_SIZE;
 	char **words = mm_pages_alloc(tmp_pages);
 	if (!words)
@@ -133,24 +175,26 @@ static void args_parse(struct app_args *a)
 	size_t nwords = 0, dashes = max_words;
 	int envc = 0;
 	const char *argv0 = "app";
-	while ((w = cmdline_next_word(&cursor))) {
-		if (dashes == max_words && strcmp(w, "--") == 0) {
-			dashes = nwords;
-			continue;
+	/* The command line's words, then the argument module's, as one sequence. */
+	for (int part = 0; part < 2; part++, cursor = args_text)
+		while (cursor && (w = cmdline_next_word(&cursor))) {
+			if (dashes == max_words && strcmp(w, "--") == 0) {
+				dashes = nwords;
+				continue;
+			}
+			words[nwords++] = w;
+			if (dashes != max_words)
+				continue;
+			const char *value;
+			if ((value = cmdline_option_value(w, "toro.argv0")))
+				argv0 = value;
+			else if ((value = cmdline_option_value(w, "toro.realtime")))
+				time_set_boot_realtime(parse_number(value));
+			else if ((value = cmdline_option_value(w, "toro.debugcon")))
+				kernel_debugcon_port = (uint16_t)parse_number(value);
+			else if (option_is_env(w))
+				envc++;
 		}
-		words[nwords++] = w;
-		if (dashes != max_words)
-			continue;
-		const char *value;
-		if ((value = cmdline_option_value(w, "toro.argv0")))
-			argv0 = value;
-		else if ((value = cmdline_option_value(w, "toro.realtime")))
-			time_set_boot_realtime(parse_number(value));
-		else if ((value = cmdline_option_value(w, "toro.debugcon")))
-			kernel_debugcon_port = (uint16_t)parse_number(value);
-		else if (option_is_env(w))
-			envc++;
-	}
 	if (dashes == max_words)
 		dashes = nwords;
 	int argc = 1 + (int)(nwords - dashes);
@@ -201,6 +245,7 @@ void kernel_start(struct hvm_start_info *si)
 	if (si->magic != HVM_START_MAGIC)
 		panic("bad start_info magic %#x at %p", si->magic, (void *)si);
 	cmdline_copy(si);
+	args_module_find(si);
 	memory_init(si);
 
 	static struct app_args args;

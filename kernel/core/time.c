@@ -41,14 +41,14 @@ uint64_t time_monotonic_ns(void)
 		time_init();
 	uint64_t ticks = arch_timestamp() - tsc_at_boot;
 	/* 128-bit product: no overflow for centuries of uptime at any frequency. */
-	return (uint64_t)((unsigned __int128)ticks * NSEC_PER_SEC / time_tsc_hz);
+	return arch_mul_div(ticks, NSEC_PER_SEC, time_tsc_hz);
 }
 
 uint64_t time_ns_to_tsc(uint64_t ns)
 {
 	if (!time_tsc_hz)
 		time_init();
-	return tsc_at_boot + (uint64_t)((unsigned __int128)ns * time_tsc_hz / NSEC_PER_SEC);
+	return tsc_at_boot + arch_mul_div(ns, time_tsc_hz, NSEC_PER_SEC);
 }
 
 uint64_t time_realtime_ns(void)

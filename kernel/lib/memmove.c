@@ -1,4 +1,5 @@
-/* memmove for the kernel and native applications (POSIX images use musl's). */
+/* memmove for the kernel and every application (tools/link.c makes POSIX images take it over
+ * musl's). */
 #include <kernel/string.h>
 
 void *memmove(void *dst, const void *src, size_t n)

@@ -1,6 +1,9 @@
 /* System-call dispatch: a table indexed by number. An unknown call returns -ENOSYS and is
- * reported once, by number and name, so a missing piece of the ABI is visible. */
+ * reported once, by number and name, so a missing piece of the ABI is visible. The optional
+ * groups (syscall_groups.h) are referred to weakly: a group the image did not link answers as an
+ * unknown call does. */
 #include "syscall.h"
+#include "syscall_groups.h"
 #include "signal.h"
 
 #include <kernel/printk.h>
@@ -84,17 +87,54 @@
 #define AS_INDEX_NAME(name, handler) SYSCALL_INDEX_##name,
 #define AS_HANDLER(name, handler)    handler,
 #define AS_TABLE_ENTRY(name, handler) [LINUX_SYS_##name] = SYSCALL_INDEX_##name,
+/* Each group's indexes follow a marker of its own: a call's slot in its group's table is its
+ * index less the marker's, less one. */
+#define AS_GROUP_INDEXES(upper, lower) SYSCALL_GROUP_##upper, SYSCALLS_##upper(AS_INDEX_NAME)
+/* A weak reference does not pull the anchor's object out of libtoro.a; unlinked, it is NULL. */
+#define AS_WEAK_ANCHOR(upper, lower) extern const syscall_handler toro_sys_##lower[] \
+	__attribute__((weak));
+#define AS_GROUP(upper, lower) {SYSCALL_GROUP_##upper, toro_sys_##lower},
 
-enum { SYSCALL_INDEX_NONE, SYSCALLS(AS_INDEX_NAME) SYSCALL_HANDLER_COUNT };
-_Static_assert(SYSCALL_HANDLER_COUNT <= 256, "handler indexes are bytes");
-
-static const syscall_handler syscall_handlers[SYSCALL_HANDLER_COUNT] = {
-	NULL, SYSCALLS(AS_HANDLER)
+enum {
+	SYSCALL_INDEX_NONE,
+	SYSCALLS(AS_INDEX_NAME)
+	SYSCALL_GROUPS(AS_GROUP_INDEXES)
+	SYSCALL_INDEX_COUNT
 };
+_Static_assert(SYSCALL_INDEX_COUNT <= 256, "handler indexes are bytes");
+
+SYSCALL_GROUPS(AS_WEAK_ANCHOR)
+
+static const syscall_handler syscall_handlers[] = {NULL, SYSCALLS(AS_HANDLER)};
+
+/* One pointer per group, whatever its size: images that link no group pay for no handler. */
+static const struct {
+	uint8_t marker;
+	const syscall_handler *handlers;
+} syscall_groups[] = {SYSCALL_GROUPS(AS_GROUP)};
+
+#define SYSCALL_GROUP_COUNT (sizeof(syscall_groups) / sizeof(syscall_groups[0]))
 
 static const uint8_t syscall_table[LINUX_SYS_COUNT] = {
-	SYSCALLS(AS_TABLE_ENTRY)
+	SYSCALLS(AS_TABLE_ENTRY) SYSCALLS_OPTIONAL(AS_TABLE_ENTRY)
 };
+
+/* The handler of call nr, or NULL: unknown, or in a group the image did not link. */
+static syscall_handler syscall_handler_of(uint64_t nr)
+{
+	if (nr >= LINUX_SYS_COUNT)
+		return NULL;
+	unsigned index = syscall_table[nr];
+	const syscall_handler *handlers = syscall_handlers;
+	for (size_t g = SYSCALL_GROUP_COUNT; g-- > 0;) {
+		if (index > syscall_groups[g].marker) {
+			handlers = syscall_groups[g].handlers;
+			index -= syscall_groups[g].marker + 1u;
+			break;
+		}
+	}
+	return handlers ? handlers[index] : NULL;
+}
 
 static uint64_t reported[(LINUX_SYS_COUNT + 63) / 64];
 
@@ -115,8 +155,9 @@ static void syscall_report_unknown(uint64_t nr)
 long syscall_dispatch(const struct syscall_args *a)
 {
 	long result;
-	if (a->nr < LINUX_SYS_COUNT && syscall_table[a->nr]) {
-		result = syscall_handlers[syscall_table[a->nr]](a);
+	syscall_handler handler = syscall_handler_of(a->nr);
+	if (handler) {
+		result = handler(a);
 	} else {
 		syscall_report_unknown(a->nr);
 		result = -LINUX_ENOSYS;

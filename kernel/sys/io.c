@@ -6,6 +6,7 @@
 
 #include <kernel/fd.h>
 #include <toro/abi/linux.h>
+#include <toro/memory.h>
 
 #define IOV_MAX 1024 /* Linux's UIO_MAXIOV */
 /* iovecs are copied into kernel memory this many at a time, so that another thread cannot
@@ -17,8 +18,7 @@ typedef long (*file_io)(struct file *f, const struct file_iovec *iov, size_t cou
 /* A read fills the buffers: they must be memory the kernel may write. */
 static int io_range_ok(file_io io, uint64_t p, uint64_t len)
 {
-	int ok = io == file_read ? sys_range_writable(p, len) : sys_range_ok(p, len);
-	return ok && sys_range_probe(p, len) == 0;
+	return sys_buffer_ok(p, len, io == file_read);
 }
 
 static long io_buffer(uint64_t fd, uint64_t buf, uint64_t len, file_io io)
@@ -63,6 +63,30 @@ static long iov_check(uint64_t uiov, uint64_t count, file_io io)
 		if (copy_from_user(&e, uiov + i * sizeof(e), sizeof(e)) || !iov_entry_ok(&e, io))
 			return -LINUX_EFAULT;
 	}
+	return 0;
+}
+
+long sys_iovecs_load(uint64_t uiov, uint64_t count, int writable, struct file_iovec *small,
+                     size_t small_count, struct file_iovec **out)
+{
+	file_io io = writable ? file_read : file_write;
+	if (count > IOV_MAX)
+		return -LINUX_EINVAL;
+	if (count && !sys_range_ok(uiov, count * sizeof(struct linux_iovec)))
+		return -LINUX_EFAULT;
+	struct file_iovec *v = small;
+	if (count > small_count && !(v = toro_calloc(count, sizeof(*v))))
+		return -LINUX_ENOMEM;
+	for (uint64_t i = 0; i < count; i++) {
+		struct linux_iovec e;
+		if (copy_from_user(&e, uiov + i * sizeof(e), sizeof(e)) || !iov_entry_ok(&e, io)) {
+			if (v != small)
+				toro_free(v);
+			return -LINUX_EFAULT;
+		}
+		v[i] = (struct file_iovec){(void *)(uintptr_t)e.base, e.len};
+	}
+	*out = v;
 	return 0;
 }
 

@@ -245,7 +245,8 @@ static void wake_for(struct thread *t, uint64_t bit)
 		sched_wake(t);
 }
 
-static void send_thread(struct thread *t, int sig)
+/* Inlined into its callers: images without sockets keep kill's code as it was. */
+static inline __attribute__((always_inline)) void send_thread(struct thread *t, int sig)
 {
 	uint64_t bit = SIGNAL_BIT(sig);
 	if (ignored(sig) && !(t->sig.blocked & bit))
@@ -649,6 +650,13 @@ static long kill_checked(uint64_t tid, uint64_t sig)
 		send_process((int)sig, 0);
 	spin_unlock(&signal_lock);
 	return 0;
+}
+
+void signal_send_self(int sig)
+{
+	spin_lock(&signal_lock);
+	send_thread(thread_current(), sig);
+	spin_unlock(&signal_lock);
 }
 
 /* One process: pid 1, its group (0, -1) and "every process" (-1) are all the same. */

@@ -21,6 +21,7 @@
 #define LINUX_SIGFPE  8
 #define LINUX_SIGKILL 9
 #define LINUX_SIGSEGV 11
+#define LINUX_SIGPIPE 13
 #define LINUX_SIGALRM 14
 #define LINUX_SIGCHLD 17
 #define LINUX_SIGCONT 18
@@ -54,6 +55,9 @@ long signal_syscall_return(const struct syscall_args *a, long result);
  * end after waking, which says whether a signal ended the wait (the call's -EINTR). */
 void signal_wait_begin(void);
 int signal_wait_end(void);
+
+/* Sends sig to the calling thread, as Linux sends SIGPIPE to a writer on a broken connection. */
+void signal_send_self(int sig);
 
 /* The process's threads: the main thread from kernel_app_prepare, clone threads before they
  * start (with their creator's mask), each taken off as it exits. */

@@ -44,6 +44,22 @@ int sys_range_probe(uint64_t p, uint64_t len);
 /* One atomic load of an aligned 32-bit word (a futex): 0, or -EFAULT. */
 int load_user_u32(uint64_t src, uint32_t *out);
 
+/* A buffer the application passed for a file to fill (writable) or read in place: sys_range_ok
+ * or sys_range_writable, and every page there (sys_range_probe). */
+static inline int sys_buffer_ok(uint64_t p, uint64_t len, int writable)
+{
+	int ok = writable ? sys_range_writable(p, len) : sys_range_ok(p, len);
+	return ok && sys_range_probe(p, len) == 0;
+}
+
+/* Reads the application's iovec array (count entries at uiov) into kernel memory, checking every
+ * buffer as readv (writable) or writev does: 0 with *out at small when count <= small_count, else
+ * at an allocation the caller frees with toro_free; -EINVAL (count > IOV_MAX), -EFAULT, -ENOMEM.
+ * For calls that pass one vector to a file type in one piece (recvmsg, sendmsg). */
+struct file_iovec;
+long sys_iovecs_load(uint64_t uiov, uint64_t count, int writable, struct file_iovec *small,
+                     size_t small_count, struct file_iovec **out);
+
 /* Reads a struct timespec the application passed: -EFAULT, -EINVAL, or 0 with *ns set. */
 int sys_timespec_ns(uint64_t p, uint64_t *ns);
 

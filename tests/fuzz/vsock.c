@@ -4,7 +4,7 @@
  * come to life). Whatever arrives, nothing may crash, leak or read outside guest memory. Each
  * input ends with a driver reset, which must leave no connection behind. */
 // clang-format off
-// SOURCES: vmm/dev/virtio_mmio.c vmm/virtio/device.c vmm/virtio/queue.c vmm/virtio/vsock.c vmm/backend/vsock.c vmm/backend/vsock_conn.c vmm/event.c vmm/kvm/guest.c vmm/backend/term.c common/error.c
+// SOURCES: vmm/dev/virtio_mmio.c vmm/virtio/device.c vmm/virtio/queue.c vmm/virtio/vsock.c vmm/backend/vsock.c vmm/backend/vsock_conn.c vmm/backend/vsock_setup.c vmm/event.c vmm/kvm/guest.c vmm/backend/term.c common/error.c
 // clang-format on
 #include <stdint.h>
 #include <stdio.h>

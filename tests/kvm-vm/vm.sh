@@ -22,7 +22,7 @@ KERNEL_META=linux-image-cloud-amd64
 # kvm-amd and what it needs (read from each module's .modinfo), loaded in this order.
 MODULE=kvm-amd
 # What the test scripts run, copied from the host with their libraries.
-TOOLS="bash awk basename cat cmp cp cut date dirname env find grep head ln ls mkdir mktemp mv nl \
+TOOLS="bash awk basename cat cksum cmp cp cut date dirname env find grep head ln ls mkdir mktemp mv nl \
 printf rm sed seq sleep sort stat tail tee timeout touch tr uname wc xargs"
 
 die() {
@@ -122,6 +122,8 @@ $B mount -t sysfs sys /sys
 $B mount -t devtmpfs dev /dev
 $B mount -t tmpfs tmp /tmp
 $B ln -s /proc/self/fd /dev/fd
+# The loopback interface: tests reach the monitor's --forward listeners on 127.0.0.1.
+$B ifconfig lo 127.0.0.1 up || echo "kvm-vm: ifconfig lo failed" >/dev/ttyS1
 $B stty -F /dev/ttyS1 raw -echo
 for m in $($B cat /lib/modules/order); do
 	$B insmod /lib/modules/$m || echo "kvm-vm: insmod $m failed" >/dev/ttyS1

@@ -141,13 +141,58 @@ static void test_run_options(void)
 	}
 }
 
+/* Arguments too long for the line go to the argument module, whose words follow the line's. */
+static void test_args_module(void)
+{
+	enum { NARGS = 20000 };
+	static char *args[NARGS];
+	static char storage[NARGS][24];
+	char *env[] = {"BIG=a \"quoted\" value"};
+	for (int i = 0; i < NARGS; i++) {
+		snprintf(storage[i], sizeof(storage[i]), i % 3 ? "arg%d" : "two words %d", i);
+		args[i] = storage[i];
+	}
+	char *module;
+	size_t module_len;
+	char *line =
+	    cmdline_build("x/prog.elf", "extra=1", 1, env, NARGS, args, &module, &module_len);
+	CHECK(line != NULL && module != NULL);
+	if (!line || !module)
+		return;
+	char err[256];
+	CHECK(cmdline_check(line, err, sizeof(err)) == 0);
+	CHECK(strstr(line, " -- ") == NULL && strstr(line, "BIG=") == NULL);
+	uint64_t magic;
+	memcpy(&magic, module, sizeof(magic));
+	CHECK(magic == TORO_ARGS_MAGIC);
+	CHECK(module_len > 100000 && module[module_len - 1] == '\0' &&
+	      strlen(module + TORO_ARGS_MAGIC_LEN) == module_len - TORO_ARGS_MAGIC_LEN - 1);
+	char *cursor = line;
+	CHECK(strncmp(cmdline_next_word(&cursor), "toro.argv0=prog", 15) == 0);
+	CHECK(strncmp(cmdline_next_word(&cursor), "toro.realtime=", 14) == 0);
+	CHECK_STR(cmdline_next_word(&cursor), "extra=1");
+	CHECK(cmdline_next_word(&cursor) == NULL);
+	cursor = module + TORO_ARGS_MAGIC_LEN;
+	CHECK_STR(cmdline_next_word(&cursor), env[0]);
+	CHECK_STR(cmdline_next_word(&cursor), "--");
+	int same = 1;
+	for (int i = 0; i < NARGS; i++) {
+		const char *w = cmdline_next_word(&cursor);
+		same &= w && strcmp(w, args[i]) == 0;
+	}
+	CHECK(same);
+	CHECK(cmdline_next_word(&cursor) == NULL);
+	free(line);
+	free(module);
+}
+
 static void test_kernel_cmdline(void)
 {
 	struct run_options o;
 	char err[256];
 	CHECK(parse("dir/my.elf -- one two\\ x", &o, err, sizeof(err)) == 0);
 	char *line = cmdline_build(o.image, "virtio_mmio.device=4K@0xd0000000:5", 0, NULL, o.nargs,
-	                           o.args);
+	                           o.args, NULL, NULL);
 	/* "toro.argv0=my toro.realtime=<now in ns> <extra> -- args" */
 	const char *tail = " virtio_mmio.device=4K@0xd0000000:5 -- one \"two\\\\\" x";
 	CHECK(strncmp(line, "toro.argv0=my toro.realtime=", 28) == 0);
@@ -158,7 +203,7 @@ static void test_kernel_cmdline(void)
 
 	/* Diagnostic options from TORO_KERNEL_OPTIONS come after the extra words, before "--". */
 	setenv("TORO_KERNEL_OPTIONS", " toro.xapic\ttoro.madt  ", 1);
-	line = cmdline_build(o.image, "x=1", 0, NULL, o.nargs, o.args);
+	line = cmdline_build(o.image, "x=1", 0, NULL, o.nargs, o.args, NULL, NULL);
 	const char *tail2 = " x=1 toro.xapic toro.madt -- one \"two\\\\\" x";
 	CHECK(strlen(line) > strlen(tail2) && strcmp(line + strlen(line) - strlen(tail2), tail2) == 0);
 	free(line);
@@ -212,8 +257,11 @@ static void test_env_options(void)
 	CHECK_STR(o.args[0], "G=arg"); /* after "--" it is an argument */
 
 	/* The values reach the kernel as the same words, before "--". */
-	char *line = cmdline_build(o.image, NULL, o.nenv, o.env, o.nargs, o.args);
-	CHECK(line != NULL && cmdline_check(line, err, sizeof(err)) == 0);
+	char *module;
+	size_t module_len;
+	char *line =
+	    cmdline_build(o.image, NULL, o.nenv, o.env, o.nargs, o.args, &module, &module_len);
+	CHECK(line != NULL && module == NULL && cmdline_check(line, err, sizeof(err)) == 0);
 	char *cursor = line;
 	CHECK(strncmp(cmdline_next_word(&cursor), "toro.argv0=", 11) == 0);
 	CHECK(strncmp(cmdline_next_word(&cursor), "toro.realtime=", 14) == 0);
@@ -306,6 +354,7 @@ int main(void)
 	test_sizes();
 	test_run_options();
 	test_kernel_cmdline();
+	test_args_module();
 	test_env_options();
 	test_env_file();
 	test_cmdline_limit();

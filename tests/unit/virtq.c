@@ -403,6 +403,40 @@ static void test_bad_device(void)
 	free(d);
 }
 
+/* §2.7.10, the driver's side of interrupts: virtq_used_arm asks for one at the next used chain
+ * (used_event = the next entry to collect) and says when the device used more meanwhile. */
+static void test_used_arm(void)
+{
+	for (int event_idx = 0; event_idx <= 1; event_idx++) {
+		struct virtq vq;
+		struct fake_device *d = malloc(sizeof(*d));
+		CHECK(virtq_init(&vq, 0, 8, event_idx) == 0);
+		fake_attach(d, &vq, 0);
+		char out[4] = "abc";
+		for (int i = 0; i < 3; i++)
+			CHECK(virtq_add(&vq, &(struct virtq_buf){(uint64_t)(uintptr_t)out, 3}, 1, 0,
+			                out) == 0);
+		CHECK(virtq_used_arm(&vq) == 0); /* nothing used yet */
+		CHECK(fake_consume(d, 2) == 2);
+		CHECK(virtq_used_arm(&vq) == 1); /* used since: collect first */
+		void *cookie;
+		uint32_t len;
+		while (virtq_get_used(&vq, &cookie, &len) == 1)
+			;
+		CHECK(virtq_used_arm(&vq) == 0);
+		if (event_idx)
+			CHECK(*vq.used_event == 2); /* interrupt when entry 2 is used */
+		CHECK(fake_consume(d, 1) == 1);
+		CHECK(virtq_used_arm(&vq) == 1);
+		CHECK(virtq_get_used(&vq, &cookie, &len) == 1);
+		CHECK(virtq_used_arm(&vq) == 0);
+		if (event_idx)
+			CHECK(*vq.used_event == 3);
+		virtq_destroy(&vq);
+		free(d);
+	}
+}
+
 int main(void)
 {
 	test_sizes();
@@ -412,6 +446,7 @@ int main(void)
 	test_kick_flags();
 	test_kick_event_idx();
 	test_bad_device();
+	test_used_arm();
 	CHECK(pages_outstanding == 0);
 	return check_summary("virtq");
 }

@@ -212,6 +212,14 @@ static void test_overlaps_boot_data(void)
 	long_line[n - 1] = '\0';
 	CHECK(pvh_check(&img, &m, long_line, 1, err, sizeof(err)) == 0);
 	free(long_line);
+
+	/* The argument module: up to a quarter of RAM, above the image. */
+	CHECK(pvh_check_module(&img, &m, m.size / 4, err, sizeof(err)) == 0);
+	CHECK(pvh_check_module(&img, &m, m.size / 4 + 1, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "more than a quarter") != NULL);
+	img.segments[0] = (struct image_segment){0x100000, 0, 0, m.size - 0x100000 - 0x2000};
+	CHECK(pvh_check_module(&img, &m, 0x3000, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "do not fit above the image") != NULL);
 }
 
 int main(void)

@@ -6,15 +6,17 @@
  * buffers, a device reset, and malformed packets, none of which may crash anything. The event
  * loop runs on this thread (event_poll), as a vhost-user server runs it. */
 // clang-format off
-// SOURCES: vmm/dev/virtio_mmio.c vmm/virtio/device.c vmm/virtio/queue.c vmm/virtio/vsock.c vmm/backend/vsock.c vmm/backend/vsock_conn.c vmm/event.c vmm/kvm/guest.c vmm/backend/term.c common/error.c
+// SOURCES: vmm/dev/virtio_mmio.c vmm/virtio/device.c vmm/virtio/queue.c vmm/virtio/vsock.c vmm/backend/vsock.c vmm/backend/vsock_conn.c vmm/backend/vsock_setup.c vmm/event.c vmm/kvm/guest.c vmm/backend/term.c common/error.c
 // clang-format on
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -580,17 +582,33 @@ static void test_no_rx_buffers(void)
 	close(fd);
 }
 
-/* A driver reset with connections open: the host peers see their connections end. */
-static void test_reset_closes(void)
+/* A driver reset with connections open: the host peers of connections the guest knew see them
+ * end; a host connection still waiting for the guest is asked for again (a driver resets the
+ * device as it starts, and a client may have connected before the guest booted). */
+static void test_reset_closes(uint16_t fwd_port)
 {
 	driver_init(1);
 	uint32_t hport;
 	int fd = connect_via_unix(61, &hport);
+	int waiting = tcp_connect(fwd_port);
+	struct virtio_vsock_hdr h;
+	CHECK(rx_expect(&h, VIRTIO_VSOCK_OP_REQUEST) && h.dst_port == 7000);
 	wr(VIRTIO_MMIO_STATUS, 0);
 	char c;
 	CHECK(read_some(fd, &c, 1, 2000) == 0);
 	close(fd);
 	struct vsock_muxer_stats st;
+	vsock_muxer_get_stats(mux, &st);
+	CHECK(st.connections == 1);
+	driver_init(1);
+	CHECK(rx_expect(&h, VIRTIO_VSOCK_OP_REQUEST) && h.dst_port == 7000);
+	tx(VIRTIO_VSOCK_OP_RESPONSE, 7000, h.src_port, NULL, 0);
+	CHECK(write(waiting, "again", 5) == 5);
+	char data[4096];
+	CHECK(rx_wait(&h, data, 2000, 1) && h.op == VIRTIO_VSOCK_OP_RW && h.len == 5);
+	wr(VIRTIO_MMIO_STATUS, 0);
+	CHECK(read_some(waiting, &c, 1, 2000) == 0);
+	close(waiting);
 	vsock_muxer_get_stats(mux, &st);
 	CHECK(st.connections == 0);
 }
@@ -638,6 +656,118 @@ static void test_malformed(void)
 	pump(100);
 	CHECK(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
 	close(fd);
+}
+
+struct other_write {
+	uint64_t off;
+	uint32_t v;
+};
+
+static void *other_write_thread(void *arg)
+{
+	struct other_write *w = arg;
+	wr(w->off, w->v);
+	return NULL;
+}
+
+/* A register write from another thread, as a vCPU makes one where there is no ioeventfd. */
+static void wr_from_vcpu(uint64_t off, uint32_t v)
+{
+	struct other_write w = {off, v};
+	pthread_t t;
+	pthread_create(&t, NULL, other_write_thread, &w);
+	pthread_join(t, NULL);
+}
+
+/* A notification or reset on a thread other than the loop's is carried out on the loop's
+ * thread (the muxer's sockets are only touched there): a vCPU's QueueNotify and a driver's reset
+ * as it starts, which keeps a host connection that arrived before boot. */
+static void test_notify_and_reset_from_vcpu(uint16_t fwd_port)
+{
+	driver_init(1);
+	int waiting = tcp_connect(fwd_port);
+	struct virtio_vsock_hdr h;
+	CHECK(rx_expect(&h, VIRTIO_VSOCK_OP_REQUEST) && h.dst_port == 7000);
+	/* A RESPONSE notified from "a vCPU": nothing happens until the loop runs. */
+	struct virtio_vsock_hdr r = hdr(VIRTIO_VSOCK_OP_RESPONSE, 7000, h.src_port, 0);
+	memcpy(ram + TXBUF_GPA, &r, HDR);
+	*desc(VIRTIO_VSOCK_TX_QUEUE, 0) = (struct virtq_desc){TXBUF_GPA, HDR, 0, 0};
+	avail_push(VIRTIO_VSOCK_TX_QUEUE, 0);
+	wr_from_vcpu(VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_VSOCK_TX_QUEUE);
+	CHECK(used(VIRTIO_VSOCK_TX_QUEUE)->idx == tx_last_used);
+	pump(20);
+	CHECK(used(VIRTIO_VSOCK_TX_QUEUE)->idx == (uint16_t)(tx_last_used + 1));
+	tx_last_used = used(VIRTIO_VSOCK_TX_QUEUE)->idx;
+	/* More data than the guest has receive buffers (31 left, none reposted): the rest waits
+	 * with the connection. */
+	static char lots[40 * 4096];
+	memset(lots, 'v', sizeof(lots));
+	CHECK(write(waiting, lots, sizeof(lots)) == (ssize_t)sizeof(lots));
+	uint32_t got = 0;
+	while (rx_wait(&h, NULL, 100, 0))
+		got += h.op == VIRTIO_VSOCK_OP_RW ? h.len : 0;
+	CHECK(got > 0 && got < sizeof(lots));
+	/* The driver resets and starts again, all on "a vCPU", while the loop does not run; the
+	 * old connection's data must not reach the new driver. */
+	wr_from_vcpu(VIRTIO_MMIO_STATUS, 0);
+	memset(ram, 0, RAM_SIZE);
+	rx_last_used = tx_last_used = 0;
+	for (unsigned q = 0; q < 3; q++) {
+		wr_from_vcpu(VIRTIO_MMIO_QUEUE_SEL, q);
+		wr_from_vcpu(VIRTIO_MMIO_QUEUE_NUM, QNUM);
+		wr_from_vcpu(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)ring_gpa(q));
+		wr_from_vcpu(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)ring_gpa(q) + 0x1000);
+		wr_from_vcpu(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)ring_gpa(q) + 0x2000);
+		wr_from_vcpu(VIRTIO_MMIO_QUEUE_READY, 1);
+	}
+	wr_from_vcpu(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr_from_vcpu(VIRTIO_MMIO_DRIVER_FEATURES, 1);
+	wr_from_vcpu(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+	                                     VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+	for (unsigned i = 0; i < RXBUF_COUNT; i++)
+		rx_post(i);
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_VSOCK_RX_QUEUE); /* through the "ioeventfd" */
+	CHECK(!rx_wait(&h, NULL, 100, 1));
+	char c;
+	ssize_t end = read_some(waiting, &c, 1, 2000); /* a reset: it had unread data */
+	CHECK(end == 0 || end == -1);
+	close(waiting);
+	struct vsock_muxer_stats st;
+	vsock_muxer_get_stats(mux, &st);
+	CHECK(st.connections == 0);
+}
+
+/* Out of file descriptors: the listeners are not watched (no busy loop on a connection that
+ * cannot be accepted) until a connection ends. */
+static void test_out_of_descriptors(uint16_t fwd_port)
+{
+	driver_init(1);
+	uint32_t hport;
+	int fd = connect_via_unix(63, &hport);
+	struct rlimit old, low;
+	getrlimit(RLIMIT_NOFILE, &old);
+	int next = dup(0); /* the lowest free descriptor: the client gets it, accept none */
+	close(next);
+	low = old;
+	low.rlim_cur = (rlim_t)next + 1;
+	setrlimit(RLIMIT_NOFILE, &low);
+	int waiting = tcp_connect(fwd_port);
+	CHECK(waiting >= 0);
+	pump(250); /* the deadline timer stops at its first tick with nothing waiting */
+	CHECK(event_poll(&ev, 50) == 0); /* nothing ready: the listener is paused */
+	struct vsock_muxer_stats st;
+	vsock_muxer_get_stats(mux, &st);
+	CHECK(st.connections == 1);
+	setrlimit(RLIMIT_NOFILE, &old);
+	tx(VIRTIO_VSOCK_OP_RST, 63, hport, NULL, 0); /* a connection ends */
+	struct virtio_vsock_hdr h;
+	CHECK(rx_expect(&h, VIRTIO_VSOCK_OP_REQUEST) && h.dst_port == 7000);
+	tx(VIRTIO_VSOCK_OP_RESPONSE, 7000, h.src_port, NULL, 0);
+	close(fd);
+	close(waiting);
+	wr(VIRTIO_MMIO_STATUS, 0);
+	vsock_muxer_get_stats(mux, &st);
+	CHECK(st.connections == 0);
 }
 
 /* §2.7.10: with VIRTIO_F_EVENT_IDX an interrupt comes only when used_event asks for one, and
@@ -720,7 +850,9 @@ int main(void)
 	test_held_until_listen(fwd_port);
 	test_slow_host_reader();
 	test_no_rx_buffers();
-	test_reset_closes();
+	test_reset_closes(fwd_port);
+	test_notify_and_reset_from_vcpu(fwd_port);
+	test_out_of_descriptors(fwd_port);
 	test_2_7_10_event_idx();
 	test_malformed();
 

@@ -1,30 +1,18 @@
-/* The vsock muxer (see vsock.h): its listeners, the table of connections keyed by (host port,
- * guest port), the list of connections with a packet for the guest, the deadlines of host
- * connections waiting for the guest, and the virtio-vsock back end that ties them to the device
+/* The vsock muxer (see vsock.h): the table of connections keyed by (host port, guest port), the
+ * list of connections with a packet for the guest, the deadlines of host connections waiting for
+ * the guest, the event handlers, and the virtio-vsock back end that ties them to the device
  * model. Every event handler takes the device lock, so the model, the muxer and the connections
- * (vsock_conn.c) are only ever used by one thread at a time. */
+ * (vsock_conn.c) are only ever used by one thread at a time. Listeners: vsock_setup.c. */
 #include "vsock_conn.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/timerfd.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
-
-#include "error.h"
-
-/* Room a PATH_P name needs beyond PATH: "_4294967295". */
-#define VSOCK_PORT_SUFFIX_MAX 11
 
 double vsock_now(void)
 {
@@ -107,7 +95,7 @@ void vsock_rx_dequeue(struct vsock_conn *c)
 	c->on_rx = 0;
 }
 
-static void vsock_timer_set(struct vsock_muxer *m, int on)
+void vsock_timer_set(struct vsock_muxer *m, int on)
 {
 	if (m->timer_armed == on)
 		return;
@@ -192,6 +180,8 @@ void vsock_conn_free(struct vsock_conn *c)
 	free(c->pending);
 	free(c);
 	m->nconns--;
+	if (m->listeners_paused)
+		vsock_listeners_watch(m, 1);
 }
 
 void vsock_reply_rst(struct vsock_muxer *m, const struct virtio_vsock_hdr *h)
@@ -208,7 +198,7 @@ void vsock_reply_rst(struct vsock_muxer *m, const struct virtio_vsock_hdr *h)
 }
 
 /* Every connection ends (the driver reset the device, or the muxer closes). */
-static void vsock_free_all(struct vsock_muxer *m)
+void vsock_free_all(struct vsock_muxer *m)
 {
 	while (m->all)
 		vsock_conn_free(m->all);
@@ -216,69 +206,63 @@ static void vsock_free_all(struct vsock_muxer *m)
 	vsock_timer_set(m, 0);
 }
 
+/* The driver reset the device: the connections the guest knew end (their host peers see the
+ * end of the stream); host connections still waiting for the guest stay, and a REQUEST the old
+ * driver may have seen is sent again to the new one. A driver resets the device when it starts,
+ * so connections made before the guest booted wait for it. */
+static void vsock_device_reset(struct vsock_muxer *m)
+{
+	m->nreplies = 0;
+	struct vsock_conn *next;
+	for (struct vsock_conn *c = m->all; c; c = next) {
+		next = c->all_next;
+		if (c->state == CONN_ESTABLISHED || c->state == CONN_CLOSING)
+			vsock_conn_free(c);
+		else if (c->state == CONN_CONNECTING)
+			vsock_conn_request(c);
+	}
+}
+
 /* Takes the device lock for an event handler and carries out a reset the driver asked for on
- * another thread. Returns 1 if it did (every connection is gone). */
-static int vsock_lock(struct vsock_muxer *m)
+ * another thread. Returns 1 if it did (connections may be gone). */
+int vsock_lock(struct vsock_muxer *m)
 {
 	pthread_mutex_lock(&m->dev->lock);
 	if (!m->reset_pending)
 		return 0;
 	m->reset_pending = 0;
-	vsock_free_all(m);
+	vsock_device_reset(m);
 	return 1;
 }
 
-static void vsock_unlock(struct vsock_muxer *m)
+void vsock_unlock(struct vsock_muxer *m)
 {
 	virtio_vsock_process(m->dev);
 	pthread_mutex_unlock(&m->dev->lock);
+}
+
+/* Whether c is still one of m's connections (after a reset that may have ended it). */
+static int vsock_conn_alive(const struct vsock_muxer *m, const struct vsock_conn *c)
+{
+	for (const struct vsock_conn *i = m->all; i; i = i->all_next)
+		if (i == c)
+			return 1;
+	return 0;
 }
 
 static void vsock_conn_event(void *ctx, uint32_t events)
 {
 	struct vsock_conn *c = ctx;
 	struct vsock_muxer *m = c->m;
-	if (!vsock_lock(m))
-		vsock_conn_host_event(c, events);
+	if (vsock_lock(m) && !vsock_conn_alive(m, c)) {
+		vsock_unlock(m);
+		return;
+	}
+	vsock_conn_host_event(c, events);
 	vsock_unlock(m);
 }
 
-static void vsock_accept(struct vsock_muxer *m, struct vsock_listener *l)
-{
-	int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	struct vsock_conn *c = NULL;
-	if (m->nconns < VSOCK_CONN_MAX)
-		c = vsock_conn_new(m, fd, l->is_unix ? CONN_HANDSHAKE : CONN_CONNECTING);
-	if (!c) {
-		close(fd); /* over the limit: the client sees its connection closed */
-		return;
-	}
-	vsock_wait_add(c, vsock_now() + m->cfg.hold_ms / 1000.0);
-	if (l->is_unix) {
-		c->unix_client = 1;
-		vsock_conn_watch(c);
-		return;
-	}
-	c->peer_port = l->guest_port;
-	c->local_port = vsock_local_port(m, c->peer_port);
-	vsock_conn_hash(c);
-	vsock_conn_request(c);
-}
-
-static void vsock_listener_event(void *ctx, uint32_t events)
-{
-	struct vsock_listener *l = ctx;
-	struct vsock_muxer *m = l->m;
-	(void)events;
-	vsock_lock(m);
-	/* One connection per event: the listener is level-triggered, and others take turns. */
-	vsock_accept(m, l);
-	vsock_unlock(m);
-}
-
-static void vsock_kick_event(void *ctx, uint32_t events)
+void vsock_kick_event(void *ctx, uint32_t events)
 {
 	struct vsock_muxer *m = ctx;
 	uint64_t count;
@@ -289,7 +273,7 @@ static void vsock_kick_event(void *ctx, uint32_t events)
 	vsock_unlock(m);
 }
 
-static void vsock_timer_event(void *ctx, uint32_t events)
+void vsock_timer_event(void *ctx, uint32_t events)
 {
 	struct vsock_muxer *m = ctx;
 	uint64_t count;
@@ -361,6 +345,11 @@ static void vsock_be_notified(void *ctx)
 {
 	struct vsock_muxer *m = ctx;
 	if (m->ev && event_on_loop_thread(m->ev)) {
+		/* A reset made on a vCPU thread comes first: its kick may still be queued. */
+		if (m->reset_pending) {
+			m->reset_pending = 0;
+			vsock_device_reset(m);
+		}
 		virtio_vsock_process(m->dev);
 		return;
 	}
@@ -374,7 +363,8 @@ static void vsock_be_reset(void *ctx)
 {
 	struct vsock_muxer *m = ctx;
 	if (m->ev && event_on_loop_thread(m->ev)) {
-		vsock_free_all(m);
+		m->reset_pending = 0; /* this one does what a pending one would */
+		vsock_device_reset(m);
 		return;
 	}
 	m->reset_pending = 1;
@@ -392,168 +382,6 @@ void vsock_muxer_backend(struct vsock_muxer *m, struct virtio_vsock_backend *be)
 	    .reset = vsock_be_reset,
 	    .ctx = m,
 	};
-}
-
-/* Setting up and tearing down. */
-
-static int vsock_listen_unix(struct vsock_muxer *m, char *err, size_t errlen)
-{
-	const char *path = m->uds_path;
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	if (!*path)
-		return error_set(err, errlen, "--vsock: no socket path given");
-	if (strlen(path) + VSOCK_PORT_SUFFIX_MAX >= sizeof(a.sun_path))
-		return error_set(err, errlen,
-		                 "--vsock %s: socket path too long (at most %zu bytes, so that "
-		                 "PATH_PORT fits too)",
-		                 path, sizeof(a.sun_path) - 1 - VSOCK_PORT_SUFFIX_MAX);
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
-	struct stat st;
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode))
-			return error_set(err, errlen, "--vsock %s: exists and is not a socket",
-			                 path);
-		/* A socket someone still listens on is in use; one no one answers is stale. */
-		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		int live = probe >= 0 && connect(probe, (struct sockaddr *)&a, sizeof(a)) == 0;
-		if (probe >= 0)
-			close(probe);
-		if (live)
-			return error_set(err, errlen, "--vsock %s: in use by another program",
-			                 path);
-		unlink(path);
-	}
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return error_set(err, errlen, "--vsock %s: socket: %s", path, strerror(errno));
-	struct vsock_listener *l = &m->listeners[m->nlisteners++];
-	l->fd = fd;
-	l->is_unix = 1;
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
-		return error_set(err, errlen, "--vsock %s: %s", path, strerror(errno));
-	m->uds_bound = 1; /* ours to remove from now on */
-	if (listen(fd, SOMAXCONN) < 0)
-		return error_set(err, errlen, "--vsock %s: %s", path, strerror(errno));
-	return 0;
-}
-
-static int vsock_listen_tcp(struct vsock_muxer *m, const struct vsock_forward *f, char *err,
-                            size_t errlen)
-{
-	char addr[INET_ADDRSTRLEN];
-	inet_ntop(AF_INET, &f->addr, addr, sizeof(addr));
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return error_set(err, errlen, "--forward %s:%u: socket: %s", addr, f->host_port,
-		                 strerror(errno));
-	struct vsock_listener *l = &m->listeners[m->nlisteners++];
-	l->fd = fd;
-	l->guest_port = f->guest_port;
-	int one = 1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(f->host_port)};
-	a.sin_addr.s_addr = f->addr;
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, SOMAXCONN) < 0) {
-		if (errno == EADDRINUSE)
-			return error_set(err, errlen, "--forward %s:%u:%u: port %u is in use", addr,
-			                 f->host_port, f->guest_port, f->host_port);
-		return error_set(err, errlen, "--forward %s:%u:%u: %s", addr, f->host_port,
-		                 f->guest_port, strerror(errno));
-	}
-	return 0;
-}
-
-/* A thousand connections need more descriptors than the usual soft limit of 1,024. */
-static void vsock_raise_fd_limit(void)
-{
-	struct rlimit r;
-	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
-		r.rlim_cur = r.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &r);
-	}
-}
-
-static int vsock_open_fds(struct vsock_muxer *m, char *err, size_t errlen)
-{
-	if (m->uds_path && vsock_listen_unix(m, err, errlen))
-		return -1;
-	for (int i = 0; i < m->cfg.nforwards; i++)
-		if (vsock_listen_tcp(m, &m->cfg.forwards[i], err, errlen))
-			return -1;
-	m->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	m->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (m->kick_fd < 0 || m->timer_fd < 0)
-		return error_set(err, errlen, "vsock: %s", strerror(errno));
-	return 0;
-}
-
-struct vsock_muxer *vsock_muxer_open(const struct vsock_config *cfg, char *err, size_t errlen)
-{
-	struct vsock_muxer *m = calloc(1, sizeof(*m));
-	if (!m) {
-		error_set(err, errlen, "vsock: out of memory");
-		return NULL;
-	}
-	m->cfg = *cfg;
-	if (!m->cfg.hold_ms)
-		m->cfg.hold_ms = VSOCK_HOLD_MS_DEFAULT;
-	m->kick_fd = m->timer_fd = -1;
-	m->next_local_port = VSOCK_LOCAL_PORT_FIRST;
-	if (cfg->uds_path && !(m->uds_path = strdup(cfg->uds_path))) {
-		error_set(err, errlen, "vsock: out of memory");
-		free(m);
-		return NULL;
-	}
-	if (vsock_open_fds(m, err, errlen)) {
-		vsock_muxer_close(m);
-		return NULL;
-	}
-	vsock_raise_fd_limit();
-	return m;
-}
-
-int vsock_muxer_attach(struct vsock_muxer *m, struct virtio_dev *d, struct event_loop *ev,
-                       char *err, size_t errlen)
-{
-	m->dev = d;
-	m->ev = ev;
-	for (int i = 0; i < m->nlisteners; i++) {
-		struct vsock_listener *l = &m->listeners[i];
-		l->m = m;
-		l->src = event_add_input(ev, l->fd, vsock_listener_event, l);
-		if (!l->src)
-			return error_set(err, errlen, "vsock: epoll_ctl: %s", strerror(errno));
-	}
-	m->kick_src = event_add_input(ev, m->kick_fd, vsock_kick_event, m);
-	m->timer_src = event_add_input(ev, m->timer_fd, vsock_timer_event, m);
-	if (!m->kick_src || !m->timer_src)
-		return error_set(err, errlen, "vsock: epoll_ctl: %s", strerror(errno));
-	return 0;
-}
-
-void vsock_muxer_close(struct vsock_muxer *m)
-{
-	if (!m)
-		return;
-	vsock_free_all(m);
-	for (int i = 0; i < m->nlisteners; i++) {
-		if (m->listeners[i].src)
-			event_remove(m->ev, m->listeners[i].src);
-		if (m->listeners[i].fd >= 0)
-			close(m->listeners[i].fd);
-	}
-	if (m->kick_src)
-		event_remove(m->ev, m->kick_src);
-	if (m->timer_src)
-		event_remove(m->ev, m->timer_src);
-	if (m->kick_fd >= 0)
-		close(m->kick_fd);
-	if (m->timer_fd >= 0)
-		close(m->timer_fd);
-	if (m->uds_bound)
-		unlink(m->uds_path);
-	free(m->uds_path);
-	free(m);
 }
 
 void vsock_muxer_get_stats(const struct vsock_muxer *m, struct vsock_muxer_stats *s)

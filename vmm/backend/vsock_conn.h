@@ -10,15 +10,16 @@
 
 /* What we grant the guest for each connection, and so the most we ever buffer for one host peer
  * that reads slowly (Linux's default vsock buffer size). */
-#define VSOCK_BUF_ALLOC        (256u * 1024)
-#define VSOCK_CONN_MAX         4096 /* connections at once; more are refused */
-#define VSOCK_HELD_MAX         64   /* host connections held for a guest not listening yet */
-#define VSOCK_RETRY_MS         100  /* between REQUESTs to a guest that is not listening yet */
-#define VSOCK_HASH_BUCKETS     1024
-#define VSOCK_REPLIES_MAX      64 /* RSTs to packets of no connection, waiting for receive buffers */
-#define VSOCK_LINE_MAX         32         /* "CONNECT 4294967295\n" fits */
-#define VSOCK_LOCAL_PORT_FIRST (1u << 30) /* ports of host-initiated connections, as Firecracker   \
-	                                   */
+#define VSOCK_BUF_ALLOC    (256u * 1024)
+#define VSOCK_CONN_MAX     4096 /* connections at once; more are refused */
+#define VSOCK_HELD_MAX     64   /* host connections held for a guest not listening yet */
+#define VSOCK_RETRY_MS     100  /* between REQUESTs to a guest that is not listening yet */
+#define VSOCK_HASH_BUCKETS 1024
+#define VSOCK_REPLIES_MAX  64 /* RSTs to packets of no connection, waiting for receive buffers */
+#define VSOCK_LINE_MAX     32 /* "CONNECT 4294967295\n" fits */
+#define VSOCK_LOCAL_PORT_FIRST                                                                     \
+	(1u << 30) /* ports of host-initiated connections, as Firecracker                          \
+	            */
 
 enum vsock_conn_state {
 	CONN_HANDSHAKE,   /* a Unix client; its CONNECT line is being read */
@@ -84,7 +85,8 @@ struct vsock_muxer {
 	int kick_fd, timer_fd; /* eventfd: a notification from another thread; timerfd: deadlines */
 	struct event_source *kick_src, *timer_src;
 	int timer_armed;
-	int reset_pending; /* the driver reset the device from another thread */
+	int listeners_paused; /* out of descriptors: not accepting until a connection ends */
+	int reset_pending;    /* the driver reset the device from another thread */
 	struct vsock_conn *buckets[VSOCK_HASH_BUCKETS];
 	struct vsock_conn *rx_head, *rx_tail, *wait_head, *all;
 	int nconns, nheld;
@@ -109,6 +111,21 @@ void vsock_conn_free(struct vsock_conn *c);
 /* Queues an RST answering h (a packet of no connection); a no-op for an RST. */
 void vsock_reply_rst(struct vsock_muxer *m, const struct virtio_vsock_hdr *h);
 double vsock_now(void);
+
+/* vsock.c: the event handlers' frame. vsock_lock takes the device lock and carries out a reset
+ * asked for on another thread (returns 1 if it did: connections may be gone); vsock_unlock does
+ * the queues' work and lets go. */
+int vsock_lock(struct vsock_muxer *m);
+void vsock_unlock(struct vsock_muxer *m);
+void vsock_kick_event(void *ctx, uint32_t events);
+void vsock_timer_event(void *ctx, uint32_t events);
+void vsock_timer_set(struct vsock_muxer *m, int on);
+/* Every connection ends. */
+void vsock_free_all(struct vsock_muxer *m);
+
+/* vsock_setup.c: the listeners. */
+/* Watches the listeners again, or not (out of file descriptors). */
+void vsock_listeners_watch(struct vsock_muxer *m, int on);
 
 /* vsock_conn.c: one connection. */
 /* A packet from the guest for c. */

@@ -3,11 +3,11 @@
  * at 1 MiB or above.
  *
  *   0x000500  GDT for the PVH entry (null, code32, data32, TSS)
- *   0x006000  struct hvm_start_info, the memory map right after it
+ *   0x006000  struct hvm_start_info, the memory map right after it, then the module list
  *   0x020000  kernel command line (at most LAYOUT_CMDLINE_MAX bytes with its NUL)
  *   0x09fc00  MP floating pointer, then the MP configuration table (reserved up to 1 MiB)
  *   0x100000  the image's PT_LOAD segments
- *   ...       RAM up to min(size, 3 GiB)
+ *   ...       RAM up to min(size, 3 GiB); an argument module, if any, in its last pages
  *   0xd0000000 virtio-mmio devices, 4 KiB apart, IRQ 5 upwards
  *   0xfec00000 IOAPIC, 0xfee00000 LAPIC (in-kernel), 0xfffbc000 KVM identity map + TSS pages
  *   4 GiB     the rest of RAM when size > 3 GiB
@@ -19,6 +19,7 @@
 #define LAYOUT_START_INFO_ADDR 0x6000ull
 #define LAYOUT_MEMMAP_ADDR     0x6038ull /* start_info (56 bytes) rounded up to 8 */
 #define LAYOUT_MEMMAP_MAX      8
+#define LAYOUT_MODLIST_ADDR    0x6100ull /* after the memory map's 8 entries; one module */
 #define LAYOUT_CMDLINE_ADDR    0x20000ull
 #define LAYOUT_CMDLINE_MAX     0x10000ull
 #define LAYOUT_MPTABLE_ADDR    0x9fc00ull

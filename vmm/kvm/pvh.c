@@ -20,9 +20,8 @@ struct pvh_region {
 /* What the monitor writes below the image; segments must stay clear of all of it. */
 static const struct pvh_region pvh_boot_regions[] = {
     {LAYOUT_GDT_ADDR, LAYOUT_GDT_ADDR + PVH_GDT_ENTRIES * 8, "the boot GDT"},
-    {LAYOUT_START_INFO_ADDR,
-     LAYOUT_MEMMAP_ADDR + LAYOUT_MEMMAP_MAX * sizeof(struct hvm_memmap_table_entry),
-     "the start_info and memory map"},
+    {LAYOUT_START_INFO_ADDR, LAYOUT_MODLIST_ADDR + sizeof(struct hvm_modlist_entry),
+     "the start_info, memory map and module list"},
     {LAYOUT_CMDLINE_ADDR, LAYOUT_CMDLINE_ADDR + LAYOUT_CMDLINE_MAX, "the command line"},
     {LAYOUT_MPTABLE_ADDR, LAYOUT_MPTABLE_END, "the MP table"},
 };
@@ -140,4 +139,42 @@ int pvh_load(const struct image *img, const struct guest_mem *m, const char *cmd
 	                   (uint32_t)LAYOUT_MPTABLE_ADDR, cpus, cpu))
 		return error_set(err, errlen, "MP table for %d CPUs does not fit", cpus);
 	return 0;
+}
+
+/* The module goes in the last whole pages of the RAM below the device hole, where the kernel's
+ * page allocator (lowest pages first) reaches last; the kernel keeps those pages. */
+static uint64_t pvh_module_addr(const struct guest_mem *m, size_t len)
+{
+	uint64_t top = m->regions[0].size;
+	return (top - len) & ~0xfffull;
+}
+
+int pvh_check_module(const struct image *img, const struct guest_mem *m, size_t len, char *err,
+                     size_t errlen)
+{
+	if (cmdline_check_module(len, m->regions[0].size, err, errlen))
+		return -1;
+	char ram[32];
+	format_size(ram, sizeof(ram), m->size);
+	uint64_t at = pvh_module_addr(m, len);
+	for (int i = 0; i < img->nsegments; i++)
+		if (img->segments[i].paddr + img->segments[i].memsz > at)
+			return error_set(
+			    err, errlen,
+			    "arguments and environment (%zu bytes) do not fit above the "
+			    "image in %s of RAM (give it more with --mem)",
+			    len, ram);
+	return 0;
+}
+
+void pvh_load_module(const struct guest_mem *m, const void *data, size_t len)
+{
+	uint64_t at = pvh_module_addr(m, len);
+	memcpy(guest_ptr(m, at, len), data, len);
+	struct hvm_modlist_entry *mod =
+	    guest_ptr(m, LAYOUT_MODLIST_ADDR, sizeof(struct hvm_modlist_entry));
+	*mod = (struct hvm_modlist_entry){.paddr = at, .size = len};
+	struct hvm_start_info *si = guest_ptr(m, LAYOUT_START_INFO_ADDR, sizeof(*si));
+	si->nr_modules = 1;
+	si->modlist_paddr = LAYOUT_MODLIST_ADDR;
 }

@@ -33,4 +33,11 @@ uint32_t pvh_memmap(const struct guest_mem *m, struct hvm_memmap_table_entry *ma
 int pvh_load(const struct image *img, const struct guest_mem *m, const char *cmdline, int cpus,
              const struct mptable_cpu_info *cpu, char *err, size_t errlen);
 
+/* The argument module (TORO_ARGS_MAGIC, include/toro/abi/start_info.h) of len bytes: whether it
+ * fits m beside img (0, or -1 with a reason in err), and, after pvh_load, writing it and the
+ * module list that names it. */
+int pvh_check_module(const struct image *img, const struct guest_mem *m, size_t len, char *err,
+                     size_t errlen);
+void pvh_load_module(const struct guest_mem *m, const void *data, size_t len);
+
 #endif

@@ -77,6 +77,31 @@
 #define LINUX_SYS_ppoll             271
 #define LINUX_SYS_pipe2             293
 #define LINUX_SYS_prlimit64         302
+#define LINUX_SYS_sendfile          40
+#define LINUX_SYS_socket            41
+#define LINUX_SYS_connect           42
+#define LINUX_SYS_accept            43
+#define LINUX_SYS_sendto            44
+#define LINUX_SYS_recvfrom          45
+#define LINUX_SYS_sendmsg           46
+#define LINUX_SYS_recvmsg           47
+#define LINUX_SYS_shutdown          48
+#define LINUX_SYS_bind              49
+#define LINUX_SYS_listen            50
+#define LINUX_SYS_getsockname       51
+#define LINUX_SYS_getpeername       52
+#define LINUX_SYS_socketpair        53
+#define LINUX_SYS_setsockopt        54
+#define LINUX_SYS_getsockopt        55
+#define LINUX_SYS_epoll_create      213
+#define LINUX_SYS_epoll_wait        232
+#define LINUX_SYS_epoll_ctl         233
+#define LINUX_SYS_epoll_pwait       281
+#define LINUX_SYS_eventfd           284
+#define LINUX_SYS_accept4           288
+#define LINUX_SYS_eventfd2          290
+#define LINUX_SYS_epoll_create1     291
+#define LINUX_SYS_epoll_pwait2      441
 #define LINUX_SYS_COUNT             462 /* one past the highest number Linux 6.x assigns */
 
 /* errno values. */
@@ -95,10 +120,29 @@
 #define LINUX_ENOSPC    28
 #define LINUX_ESPIPE    29
 #define LINUX_ENOSYS    38
+/* epoll and the socket calls (kernel/sys/epoll.c, socket.c) */
+#define LINUX_ENOENT          2
+#define LINUX_ERANGE          34
+#define LINUX_ELOOP           40
+#define LINUX_ENOTSOCK        88
+#define LINUX_ENOPROTOOPT     92
+#define LINUX_EPROTONOSUPPORT 93
+#define LINUX_ESOCKTNOSUPPORT 94
+#define LINUX_EOPNOTSUPP      95
+#define LINUX_EAFNOSUPPORT    97
+#define LINUX_EADDRNOTAVAIL   99
 #define LINUX_ESRCH     3
 #define LINUX_EINTR     4
 #define LINUX_ETIMEDOUT 110
 #define LINUX_EPIPE     32
+/* the socket errors (kernel/include/kernel/vsock.h) */
+#define LINUX_EADDRINUSE   98
+#define LINUX_ECONNRESET   104
+#define LINUX_EISCONN      106
+#define LINUX_ENOTCONN     107
+#define LINUX_ECONNREFUSED 111
+#define LINUX_EALREADY     114
+#define LINUX_EINPROGRESS  115
 
 /* mmap */
 #define LINUX_PROT_READ           0x1
@@ -168,6 +212,7 @@
 #define LINUX_S_IFMT  0170000
 #define LINUX_S_IFCHR 0020000
 #define LINUX_S_IFREG 0100000
+#define LINUX_S_IFDIR 0040000
 #define LINUX_S_IFIFO 0010000
 #define LINUX_POLLPRI  0x002
 #define LINUX_POLLNVAL 0x020
@@ -175,6 +220,7 @@
 #define LINUX_POLLOUT 0x004
 #define LINUX_POLLERR 0x008
 #define LINUX_POLLHUP 0x010
+#define LINUX_POLLRDHUP 0x2000
 
 /* ioctl */
 #define LINUX_TCGETS     0x5401
@@ -297,6 +343,139 @@ struct linux_sysinfo {
 	char reserved[4];
 };
 
+/* epoll (include/uapi/linux/eventpoll.h): the event masks are poll's, plus these flags. */
+#define LINUX_EPOLL_CTL_ADD    1
+#define LINUX_EPOLL_CTL_DEL    2
+#define LINUX_EPOLL_CTL_MOD    3
+#define LINUX_EPOLLEXCLUSIVE   (1u << 28)
+#define LINUX_EPOLLWAKEUP      (1u << 29)
+#define LINUX_EPOLLONESHOT     (1u << 30)
+#define LINUX_EPOLLET          (1u << 31)
+#define LINUX_EPOLL_CLOEXEC    LINUX_O_CLOEXEC
+/* Packed on x86-64 only, as Linux declares it there. */
+struct linux_epoll_event {
+	uint32_t events;
+	uint64_t data;
+} __attribute__((packed));
+
+/* eventfd */
+#define LINUX_EFD_SEMAPHORE 1
+#define LINUX_EFD_CLOEXEC   LINUX_O_CLOEXEC
+#define LINUX_EFD_NONBLOCK  LINUX_O_NONBLOCK
+
+/* Sockets (include/linux/socket.h, include/uapi/linux/in.h, in6.h, vm_sockets.h, tcp.h). */
+#define LINUX_AF_UNIX  1
+#define LINUX_AF_INET  2
+#define LINUX_AF_INET6 10
+#define LINUX_AF_VSOCK 40
+#define LINUX_SOCK_STREAM    1
+#define LINUX_SOCK_DGRAM     2
+#define LINUX_SOCK_RAW       3
+#define LINUX_SOCK_TYPE_MASK 0xf
+#define LINUX_SOCK_NONBLOCK  LINUX_O_NONBLOCK
+#define LINUX_SOCK_CLOEXEC   LINUX_O_CLOEXEC
+#define LINUX_IPPROTO_IP   0
+#define LINUX_IPPROTO_TCP  6
+#define LINUX_IPPROTO_IPV6 41
+#define LINUX_SOL_SOCKET   1
+#define LINUX_SO_REUSEADDR  2
+#define LINUX_SO_TYPE       3
+#define LINUX_SO_ERROR      4
+#define LINUX_SO_DONTROUTE  5
+#define LINUX_SO_BROADCAST  6
+#define LINUX_SO_SNDBUF     7
+#define LINUX_SO_RCVBUF     8
+#define LINUX_SO_KEEPALIVE  9
+#define LINUX_SO_OOBINLINE  10
+#define LINUX_SO_LINGER     13
+#define LINUX_SO_REUSEPORT  15
+#define LINUX_SO_RCVLOWAT   18
+#define LINUX_SO_SNDLOWAT   19
+#define LINUX_SO_RCVTIMEO   20
+#define LINUX_SO_SNDTIMEO   21
+#define LINUX_SO_ACCEPTCONN 30
+#define LINUX_SO_PROTOCOL   38
+#define LINUX_SO_DOMAIN     39
+#define LINUX_TCP_NODELAY      1
+#define LINUX_TCP_MAXSEG       2
+#define LINUX_TCP_CORK         3
+#define LINUX_TCP_KEEPIDLE     4
+#define LINUX_TCP_KEEPINTVL    5
+#define LINUX_TCP_KEEPCNT      6
+#define LINUX_TCP_QUICKACK     12
+#define LINUX_TCP_USER_TIMEOUT 18
+#define LINUX_TCP_FASTOPEN     23
+#define LINUX_IP_TOS           1
+#define LINUX_IPV6_V6ONLY      26
+/* The AF_VSOCK level's options; both connect-timeout layouts are a 16-byte timeval here. */
+#define LINUX_SO_VM_SOCKETS_BUFFER_SIZE         0
+#define LINUX_SO_VM_SOCKETS_BUFFER_MIN_SIZE     1
+#define LINUX_SO_VM_SOCKETS_BUFFER_MAX_SIZE     2
+#define LINUX_SO_VM_SOCKETS_CONNECT_TIMEOUT_OLD 6
+#define LINUX_SO_VM_SOCKETS_CONNECT_TIMEOUT_NEW 8
+#define LINUX_VMADDR_CID_ANY  0xffffffffu
+#define LINUX_VMADDR_CID_HOST 2
+#define LINUX_VMADDR_PORT_ANY 0xffffffffu
+#define LINUX_MSG_OOB      0x1
+#define LINUX_MSG_PEEK     0x2
+#define LINUX_MSG_TRUNC    0x20
+#define LINUX_MSG_DONTWAIT 0x40
+#define LINUX_MSG_EOR      0x80
+#define LINUX_MSG_WAITALL  0x100
+#define LINUX_MSG_NOSIGNAL 0x4000
+#define LINUX_MSG_MORE     0x8000
+#define LINUX_MSG_CMSG_CLOEXEC 0x40000000
+#define LINUX_SHUT_RD   0
+#define LINUX_SHUT_WR   1
+#define LINUX_SHUT_RDWR 2
+#define LINUX_S_IFSOCK 0140000
+
+struct linux_sockaddr_vm {
+	uint16_t svm_family;
+	uint16_t svm_reserved1;
+	uint32_t svm_port;
+	uint32_t svm_cid;
+	uint8_t svm_flags;
+	uint8_t svm_zero[3];
+};
+
+/* Port and address in network byte order. */
+struct linux_sockaddr_in {
+	uint16_t sin_family;
+	uint16_t sin_port;
+	uint32_t sin_addr;
+	uint8_t sin_zero[8];
+};
+
+struct linux_sockaddr_in6 {
+	uint16_t sin6_family;
+	uint16_t sin6_port;
+	uint32_t sin6_flowinfo;
+	uint8_t sin6_addr[16];
+	uint32_t sin6_scope_id;
+};
+
+struct linux_msghdr {
+	uint64_t msg_name;
+	uint32_t msg_namelen;
+	uint64_t msg_iov;
+	uint64_t msg_iovlen;
+	uint64_t msg_control;
+	uint64_t msg_controllen;
+	int32_t msg_flags;
+};
+
+struct linux_linger {
+	int32_t l_onoff;
+	int32_t l_linger;
+};
+
+_Static_assert(sizeof(struct linux_epoll_event) == 12, "epoll_event layout");
+_Static_assert(sizeof(struct linux_sockaddr_vm) == 16, "sockaddr_vm layout");
+_Static_assert(sizeof(struct linux_sockaddr_in) == 16, "sockaddr_in layout");
+_Static_assert(sizeof(struct linux_sockaddr_in6) == 28, "sockaddr_in6 layout");
+_Static_assert(sizeof(struct linux_msghdr) == 56, "msghdr layout");
+_Static_assert(sizeof(struct linux_linger) == 8, "linger layout");
 _Static_assert(sizeof(struct linux_iovec) == 16, "iovec layout");
 _Static_assert(sizeof(struct linux_pollfd) == 8, "pollfd layout");
 _Static_assert(sizeof(struct linux_rusage) == 144, "rusage layout");

@@ -16,6 +16,13 @@
  * this size before any memory is set up. Hosts refuse a longer line rather than let it be cut. */
 #define TORO_CMDLINE_MAX 4096u
 
+/* Arguments and environment too long for the command line travel in a boot module (QEMU's
+ * -initrd gives one too): the text starts with the eight bytes "toroargs", then words quoted as
+ * on the command line (the application's NAME=value words, "--", its arguments), then a NUL.
+ * The kernel reads them after the command line's words, as if they followed it. */
+#define TORO_ARGS_MAGIC     0x736772616f726f74ull /* "toroargs", little-endian */
+#define TORO_ARGS_MAGIC_LEN 8u
+
 /* Memory map entry types, as in the e820 convention. */
 #define HVM_MEMMAP_RAM      1u
 #define HVM_MEMMAP_RESERVED 2u
@@ -44,6 +51,15 @@ struct hvm_memmap_table_entry {
 	uint32_t reserved;
 };
 
+/* A module (modlist_paddr points at nr_modules of these). */
+struct hvm_modlist_entry {
+	uint64_t paddr;
+	uint64_t size;
+	uint64_t cmdline_paddr;
+	uint64_t reserved;
+};
+
+_Static_assert(sizeof(struct hvm_modlist_entry) == 32, "modlist entry layout");
 _Static_assert(sizeof(struct hvm_start_info) == 56, "hvm_start_info layout");
 _Static_assert(sizeof(struct hvm_memmap_table_entry) == 24, "memmap entry layout");
 

@@ -155,8 +155,8 @@ void arch_timer_init(uint64_t hz)
 	/* Without TSC-deadline mode the one-shot counter needs the LAPIC timer's rate: measured
 	 * over ~1 ms against the TSC, whose rate is known by now. */
 	if (!tsc_deadline && !apic_timer_hz)
-		apic_timer_hz = (uint64_t)((unsigned __int128)APIC_CALIBRATION_TICKS * hz /
-		                           apic_count_ticks(APIC_CALIBRATION_TICKS));
+		apic_timer_hz = arch_mul_div(APIC_CALIBRATION_TICKS, hz,
+		                             apic_count_ticks(APIC_CALIBRATION_TICKS));
 }
 
 void apic_timer_arm(uint64_t deadline)

@@ -54,10 +54,10 @@ uint64_t arch_kvmclock_tsc_hz(void)
 	wrmsr(MSR_KVM_SYSTEM_TIME_NEW, 0);
 	if (mul == 0)
 		return 0;
-	/* ns = (ticks << shift) * mul >> 32, so ticks per second = 1e9 << 32 / mul >> shift. */
-	unsigned __int128 hz = ((unsigned __int128)NSEC_PER_SEC << 32) / mul;
-	hz = shift >= 0 ? hz >> shift : hz << -shift;
-	return (uint64_t)hz;
+	/* ns = (ticks << shift) * mul >> 32, so ticks per second = 1e9 << 32 / mul >> shift
+	 * (below 2^63 for any mul). */
+	uint64_t hz = arch_mul_div(NSEC_PER_SEC, 1ull << 32, mul);
+	return shift >= 0 ? hz >> shift : hz << -shift;
 }
 
 uint64_t arch_tsc_calibrate(void)

@@ -166,3 +166,14 @@ int virtq_get_used(struct virtq *vq, void **cookie, uint32_t *len)
 	vq->last_used++;
 	return 1;
 }
+
+int virtq_used_arm(struct virtq *vq)
+{
+	if (vq->event_idx)
+		__atomic_store_n(vq->used_event, vq->last_used, __ATOMIC_RELAXED);
+	/* Store then load, as in virtq_kick_prepare: the device publishes used->idx and then
+	 * reads used_event; we do the opposite, and a full fence keeps either from missing the
+	 * other. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE) != vq->last_used;
+}

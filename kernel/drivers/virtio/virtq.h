@@ -71,6 +71,13 @@ int virtq_kick_prepare(struct virtq *vq);
  * handler that owns the queue. */
 int virtq_get_used(struct virtq *vq, void **cookie, uint32_t *len);
 
+/* For a driver that takes interrupts: asks for one when the device uses the next chain (with
+ * VIRTIO_F_EVENT_IDX, used_event = the next entry to collect, §2.7.10; without it the device
+ * interrupts for every chain anyway). Call once everything used has been collected; returns 1
+ * if the device used more meanwhile (it may not have seen the request in time), so collect
+ * again, 0 if the next use will interrupt. */
+int virtq_used_arm(struct virtq *vq);
+
 /* Descriptors not in any outstanding chain. */
 static inline unsigned virtq_free_descriptors(const struct virtq *vq)
 {

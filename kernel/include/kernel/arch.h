@@ -80,6 +80,15 @@ static inline __attribute__((always_inline)) void arch_wait_for_interrupt(void)
 #define ARCH_MAX_RAM (1ull << 40)
 void arch_map_ram(uint64_t top);
 
+/* a * b / c through a 128-bit product: one MUL and one DIV, where C's 128-bit division is a
+ * libgcc call. The quotient must fit in 64 bits (a divide error otherwise). */
+static inline uint64_t arch_mul_div(uint64_t a, uint64_t b, uint64_t c)
+{
+	uint64_t q, r;
+	__asm__("mulq %3\n\tdivq %4" : "=a"(q), "=&d"(r) : "a"(a), "rm"(b), "rm"(c) : "cc");
+	return q;
+}
+
 /* Page protections in the identity map (kernel/arch/x86_64/paging.c): guard pages and mprotect.
  * arch_protect sets [addr, addr + len) (page-aligned outward) to prot, splitting large pages as
  * needed; 0 or -ENOMEM. Freed memory must be made ARCH_PROT_RW again first: the page allocator

@@ -54,6 +54,9 @@ struct file {
 	/* Pollers wait here; the file's owner calls file_notify when readiness may have changed.
 	 * A poller checks file_poll with the queue locked, then sleeps (see wait_queue_sleep). */
 	struct wait_queue pollers;
+	/* atomic: file_notify calls so far; an edge-triggered epoll (kernel/sys/epoll.c) reports a
+	 * file again only after another one. */
+	uint64_t notifications;
 };
 
 /* Status flags F_SETFL may change; the access mode never changes after open. */

@@ -73,8 +73,17 @@ void vsock_close(struct vsock *s);
  * never blocks. A listening socket is POLLIN when accept would not block. */
 unsigned vsock_poll(struct vsock *s);
 
+/* Waiting for any of several sockets (the native toro_poll): read the generation, check the
+ * sockets with vsock_poll, then vsock_poll_wait(generation, deadline), which returns at once (0)
+ * if any socket's readiness may have changed since, else parks the thread (as waiting for the
+ * device) until one may have (0) or until the monotonic deadline (1; 0 means none). */
+uint64_t vsock_poll_generation(void);
+int vsock_poll_wait(uint64_t generation, uint64_t deadline_ns);
+
 /* Called (in thread context, never from the IRQ handler, with no socket lock held) whenever the
- * socket's readiness may have changed; the Linux layer passes file_notify of its file. */
+ * socket's readiness may have changed; the Linux layer passes file_notify of its file. Once
+ * vsock_set_notify (with another fn or NULL) or vsock_close returns, no call of the old fn is
+ * running or will start, so its ctx may be freed. */
 void vsock_set_notify(struct vsock *s, void (*fn)(void *ctx), void *ctx);
 
 /* The local (peer = 0) or remote (peer = 1) address. -ENOTCONN for the peer of an unconnected

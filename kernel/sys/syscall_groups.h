@@ -1,0 +1,67 @@
+/* Optional groups of system calls: an image links a group's code only if the program calls one
+ * of the musl functions that issue them. kernel/sys/dispatch.c refers to these handlers weakly
+ * (one that is not linked answers -ENOSYS, reported as an unknown call is); each group has an
+ * anchor, toro_sys_GROUP (kernel/sys/groups/GROUP.c): the table of its handlers, whose strong
+ * references pull in its objects, and the one symbol dispatch refers to (weakly) for the group; and tools/link.c links again with -u toro_sys_GROUP when the first link shows one of
+ * the group's musl functions (docs/architecture.md, "Build"). Private to kernel/sys. */
+#ifndef KERNEL_SYS_SYSCALL_GROUPS_H
+#define KERNEL_SYS_SYSCALL_GROUPS_H
+
+#include "syscall.h"
+
+/* epoll and eventfd (epoll.c, eventfd.c). */
+#define SYSCALLS_EVENT(X) \
+	X(epoll_create, sys_epoll_create) \
+	X(epoll_create1, sys_epoll_create1) \
+	X(epoll_ctl, sys_epoll_ctl) \
+	X(epoll_wait, sys_epoll_wait) \
+	X(epoll_pwait, sys_epoll_wait) \
+	X(epoll_pwait2, sys_epoll_pwait2) \
+	X(eventfd, sys_eventfd) \
+	X(eventfd2, sys_eventfd2)
+
+/* sendfile (sendfile.c). */
+#define SYSCALLS_SENDFILE(X) \
+	X(sendfile, sys_sendfile)
+
+/* Sockets (socket.c, socket_calls.c). */
+#define SYSCALLS_NET(X) \
+	X(socket, sys_socket) \
+	X(socketpair, sys_socketpair) \
+	X(bind, sys_bind) \
+	X(listen, sys_listen) \
+	X(accept, sys_accept) \
+	X(accept4, sys_accept4) \
+	X(connect, sys_connect) \
+	X(sendto, sys_sendto) \
+	X(recvfrom, sys_recvfrom) \
+	X(sendmsg, sys_sendmsg) \
+	X(recvmsg, sys_recvmsg) \
+	X(shutdown, sys_shutdown) \
+	X(getsockname, sys_getsockname) \
+	X(getpeername, sys_getpeername) \
+	X(setsockopt, sys_setsockopt) \
+	X(getsockopt, sys_getsockopt)
+
+/* Files and directories (kernel/fs/ and their calls in kernel/sys/): none yet. */
+#define SYSCALLS_FS(X)
+
+/* Every group: its name in upper and lower case (SYSCALLS_NAME, toro_sys_name). */
+#define SYSCALL_GROUPS(X) \
+	X(EVENT, event) \
+	X(SENDFILE, sendfile) \
+	X(NET, net) \
+	X(FS, fs)
+
+#define SYSCALLS_OPTIONAL(X) SYSCALLS_EVENT(X) SYSCALLS_SENDFILE(X) SYSCALLS_NET(X) SYSCALLS_FS(X)
+
+#define SYSCALL_DECLARE(name, handler) long handler(const struct syscall_args *a);
+SYSCALLS_OPTIONAL(SYSCALL_DECLARE)
+
+/* A group's anchor is its handler table, in the order its SYSCALLS_ list gives (a NULL after
+ * them, so that an empty group still makes an array). */
+#define SYSCALL_GROUP_HANDLER(name, handler) handler,
+#define SYSCALL_GROUP_ANCHOR(upper, lower) \
+	const syscall_handler toro_sys_##lower[] = {SYSCALLS_##upper(SYSCALL_GROUP_HANDLER) NULL};
+
+#endif
