@@ -169,6 +169,87 @@ for sig in INT TERM; do
 	report
 done
 
+# The guest's vsock sockets with QEMU's vhost-user-vsock-device served by toro: the native echo
+# server of tests/guest/native_vsock.c reached through --forward (1 MiB each way) and through
+# --vsock's CONNECT, many connections at once on two cores, and the guest connecting out; the
+# host's side is build/tests/guest/vsock-peer (tests/e2e/vsock-peer.c), as in vsock-native.sh.
+IMAGE=$BUILD/tests/guest/native_vsock.elf
+PEER=$BUILD/tests/guest/vsock-peer
+SOCK=$tmp/g.sock
+GUEST_OUT=$tmp/guest.out
+# vsock-peer writes everything before it reads: through a Unix socket, whose buffers are small,
+# the echo must fit them (as in vsock-native.sh); TCP's take 1 MiB.
+head -c 1048576 /dev/urandom >"$tmp/data-forward"
+head -c 30000 /dev/urandom >"$tmp/data-vsock"
+
+# guest_start PORT OPTIONS... -- ROLE...: the guest under QEMU, waiting for its "listening"
+# line unless the role connects out.
+guest_start() {
+	rm -f "$SOCK"
+	TMPDIR=$qtmp timeout -k 5 150 "$TORO" run "$IMAGE" --vmm qemu --timeout 140 "$@" \
+		</dev/null >"$GUEST_OUT" 2>&1 &
+	GUEST=$!
+	case " $* " in *" -- connect "*) return 0 ;; esac
+	for _ in $(seq 600); do
+		grep -q '^listening' "$GUEST_OUT" && [ -S "$SOCK" ] && return 0
+		kill -0 "$GUEST" 2>/dev/null || break
+		sleep 0.1
+	done
+	problem "the guest did not start listening"
+	return 1
+}
+
+guest_wait() {
+	wait "$GUEST"
+	RC=$?
+	cp "$GUEST_OUT" "$OUT"
+}
+
+for via in forward vsock; do
+	check "qemu-echo-$via" qemu || continue
+	port=$(free_port)
+	if [ $via = forward ]; then addr=tcp:127.0.0.1:$port; else addr=unix:$SOCK:5000; fi
+	if guest_start --vsock "$SOCK" --forward "$port:5000" -- echo 5000 1; then
+		timeout 100 "$PEER" send "$addr" <"$tmp/data-$via" >"$tmp/back" 2>"$tmp/peer.err" ||
+			problem "vsock-peer: $(cat "$tmp/peer.err")"
+		cmp -s "$tmp/data-$via" "$tmp/back" || problem "the echo differs from what was sent"
+	fi
+	guest_wait
+	want_status 0
+	want_line out "^echoed $(stat -c %s "$tmp/data-$via")\$"
+	nothing_left "$port"
+	[ -e "$SOCK" ] && problem "the --vsock socket is left"
+	report
+done
+
+if check qemu-many qemu; then
+	port=$(free_port)
+	if guest_start --cpus 2 --vsock "$SOCK" --forward "$port:5000" -- serve 5000 32; then
+		timeout 120 "$PEER" many "tcp:127.0.0.1:$port" 16 20000 >"$tmp/tcp.out" 2>&1 ||
+			problem "through --forward: $(tail -3 "$tmp/tcp.out")"
+		timeout 120 "$PEER" many "unix:$SOCK:5000" 16 20000 >"$tmp/unix.out" 2>&1 ||
+			problem "through --vsock: $(tail -3 "$tmp/unix.out")"
+	fi
+	guest_wait
+	want_status 0
+	want_line out '^served 32, 0 failed$'
+	nothing_left "$port"
+	report
+fi
+
+if check qemu-connect-out qemu; then
+	"$PEER" serve "${SOCK}_6000" >"$tmp/serve.out" 2>&1 &
+	server=$!
+	for _ in $(seq 50); do [ -S "${SOCK}_6000" ] && break; sleep 0.1; done
+	guest_start --vsock "$SOCK" -- connect 6000 hello-from-the-guest
+	guest_wait
+	wait "$server" || problem "the host's listener failed: $(cat "$tmp/serve.out")"
+	want_status 0
+	want_line out '^reply: host got 20: hello-from-the-guest$'
+	nothing_left
+	report
+fi
+
 if check qemu-timeout qemu; then
 	port=$(free_port)
 	TMPDIR=$qtmp run "$TORO" run "$hang" --vmm qemu --forward "$port:80" --timeout 2
