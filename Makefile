@@ -52,10 +52,21 @@ UNIT_BINS := $(patsubst %,$(BUILD)/tests/unit/%,$(UNIT_TESTS))
 E2E_PEERS := $(BUILD)/tests/guest/vsock-peer
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
+# Fuzz targets: tests/fuzz/NAME.c with a "// SOURCES:" line, built with clang's libFuzzer into
+# $(BUILD)/fuzz/NAME where its runtime is installed (Debian: clang, libclang-rt-14-dev).
+FUZZ_CC := clang
+FUZZ_TESTS := $(basename $(notdir $(wildcard tests/fuzz/*.c)))
+FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_TESTS))
+FUZZ_SECONDS ?= 60
+FUZZ_RUNTIME := $(shell d=$$($(FUZZ_CC) --print-runtime-dir 2>/dev/null) && \
+	[ -e "$$d/libclang_rt.fuzzer-x86_64.a" ] && echo yes)
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Iinclude -D_GNU_SOURCE \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
 TOOL_FILES := $(BUILD)/toro $(BUILD)/libtoro.a $(BUILD)/toro.ld $(BUILD)/include $(BUILD)/uapi
 
 .SECONDEXPANSION:
-.PHONY: all deps run check unit-tests guest-tests bench clean
+.PHONY: all deps run check unit-tests guest-tests bench fuzz clean
 .DELETE_ON_ERROR:
 
 all: deps $(TOOL_FILES) $(EXAMPLE_ELFS)
@@ -66,8 +77,23 @@ deps:
 run: all
 	$(BUILD)/toro run $(BUILD)/examples/hello.elf
 
-check: all $(UNIT_BINS) $(GUEST_ELFS) $(E2E_PEERS)
+check: all $(UNIT_BINS) $(GUEST_ELFS) $(E2E_PEERS) $(if $(FUZZ_RUNTIME),$(FUZZ_BINS))
 	$(Q)tests/run.sh $(BUILD)
+
+# Each fuzz target for FUZZ_SECONDS, growing its corpus in $(BUILD)/fuzz/NAME.corpus from the
+# seeds in tests/fuzz/NAME.seeds/ and with tests/fuzz/NAME.dict as its dictionary, where they
+# exist; a crash leaves its input as $(BUILD)/fuzz/NAME-crash-*.
+fuzz: $(if $(FUZZ_RUNTIME),$(FUZZ_BINS))
+	$(Q)[ -n "$(FUZZ_RUNTIME)" ] || { echo "make fuzz: needs clang's libFuzzer runtime" \
+		"(Debian: apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
+	$(Q)for t in $(FUZZ_TESTS); do \
+		echo "  FUZZ    $$t, $(FUZZ_SECONDS) s"; \
+		mkdir -p $(BUILD)/fuzz/$$t.corpus && \
+		dict=; [ -e tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
+		seeds=; [ -d tests/fuzz/$$t.seeds ] && seeds=tests/fuzz/$$t.seeds; \
+		$(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$dict \
+			-artifact_prefix=$(BUILD)/fuzz/$$t- $(BUILD)/fuzz/$$t.corpus $$seeds || exit 1; \
+	done
 
 bench: all
 	$(Q)bench/run.sh $(BUILD)
@@ -141,5 +167,11 @@ $(BUILD)/tests/guest/vsock-peer: tests/e2e/vsock-peer.c | deps
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  HOSTCC  $@")
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $<
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(HOST_SRCS) | deps
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZCC  $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(HOST_INCLUDES_tools) -Ikernel/include -o $@ $< \
+		$$(sed -n 's|^// SOURCES: *||p' $<)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

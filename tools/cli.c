@@ -17,6 +17,7 @@ static const char usage[] =
     "       toro run IMAGE [--mem SIZE] [--cpus N] [--timeout SEC] [--vmm auto|toro|qemu]\n"
     "                [--accel tcg|kvm] [--console serial|virtio] [--stats]\n"
     "                [--vsock PATH] [-f|--forward [ADDR:]HOSTPORT:GUESTPORT] [--cid N]\n"
+    "                [--share|-d DIR[:rw][:/MOUNT]]...\n"
     "                [-e|--env NAME=VALUE] [--env-file FILE] [NAME=VALUE] [-- ARGS...]\n"
     "       toro vhost-user vsock --socket PATH [--vsock PATH] [-f|--forward ...] [--cid N]\n"
     "       toro version\n";

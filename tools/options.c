@@ -298,6 +298,8 @@ void run_options_free(struct run_options *o)
 	free(o->env);
 	o->env = NULL;
 	o->nenv = 0;
+	share_free(o->shares, o->nshares);
+	o->nshares = 0;
 }
 
 int parse_run_options(int argc, char **argv, struct run_options *o, char *err, size_t errlen)
@@ -380,6 +382,11 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 			const char *name = a[1] == 'e' ? "-e" : "--env";
 			v = option_value(argc, argv, &i, name);
 			if (env_option(o, name, v, err, errlen))
+				return -1;
+		} else if (is_option(a, "--share") || is_option(a, "-d")) {
+			const char *name = a[1] == 'd' ? "-d" : "--share";
+			v = option_value(argc, argv, &i, name);
+			if (share_add(o->shares, &o->nshares, name, v, err, errlen))
 				return -1;
 		} else if (is_option(a, "--env-file")) {
 			v = option_value(argc, argv, &i, "--env-file");

@@ -92,6 +92,8 @@ static int run_in_monitor(const struct run_options *o, const struct image *img)
 	    .cmdline = cmdline,
 	    .args_module = module,
 	    .args_module_len = module_len,
+	    .shares = o->shares,
+	    .nshares = o->nshares,
 	};
 	int rc = vmm_run(&cfg);
 	free(cmdline);

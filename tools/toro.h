@@ -10,6 +10,7 @@
 #include "backend/vsock.h"
 #include "image.h"
 #include "run.h"
+#include "share.h"
 
 enum vmm_choice { VMM_AUTO, VMM_TORO, VMM_QEMU };
 enum accel_choice { ACCEL_DEFAULT, ACCEL_TCG, ACCEL_KVM };
@@ -29,6 +30,8 @@ struct run_options {
 	char **args;
 	int nenv; /* the application's environment: NAME=VALUE, malloc'd, one per NAME */
 	char **env;
+	int nshares; /* --share and -d, in order: share i has tag "share<i>" */
+	struct share shares[SHARE_MAX];
 };
 
 /* Options (options.c). Both return 0, or -1 with a one-line reason in err. parse_run_options

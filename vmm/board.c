@@ -122,6 +122,29 @@ void board_close(struct board *b)
 {
 	vsock_muxer_close(b->vsock_muxer);
 	b->vsock_muxer = NULL;
+	for (int i = 0; i < b->nshares; i++)
+		fuse_server_close(b->fs[i].server);
+	b->nshares = 0;
+}
+
+int board_add_shares(struct board *b, struct kvm_vm *vm, const struct share *shares, int n,
+                     char *err, size_t errlen)
+{
+	for (int i = 0; i < n; i++) {
+		char tag[SHARE_TAG_LEN], why[256];
+		struct fuse_server *server =
+		    fuse_server_open(shares[i].dir, shares[i].writable, NULL, why, sizeof(why));
+		if (!server)
+			return error_set(err, errlen, "--share %s: %s", shares[i].dir, why);
+		share_tag(i, tag, sizeof(tag));
+		if (virtio_fs_init(&b->fs[i], server, tag) ||
+		    !board_add_virtio(b, vm, &virtio_fs_ops, &b->fs[i])) {
+			fuse_server_close(server);
+			return error_set(err, errlen, "--share %s: no virtio slot left", shares[i].dir);
+		}
+		b->nshares++;
+	}
+	return 0;
 }
 
 static void board_queue_notified(void *ctx, uint32_t events)

@@ -16,7 +16,9 @@
 #include "kvm/layout.h"
 #include "kvm/vm.h"
 #include "run.h"
+#include "share.h"
 #include "virtio/console.h"
+#include "virtio/fs.h"
 #include "virtio/vsock.h"
 
 /* A queue's notifications arriving on the event thread through an ioeventfd. */
@@ -47,6 +49,8 @@ struct board {
 	int ioeventfds, irqfds;           /* how many are in use */
 	int nvirtio; /* slots used, in order: slot i is at LAYOUT_VIRTIO_MMIO_BASE + i * 4 KiB */
 	struct board_virtio virtio[LAYOUT_VIRTIO_MAX];
+	int nshares; /* a virtio-fs device and FUSE server per share, tag "share<i>" */
+	struct virtio_fs fs[SHARE_MAX];
 };
 
 /* Wires the devices: interrupts go to vm's irqchip and virtio rings are read from its RAM (both
@@ -63,8 +67,13 @@ int board_add_vsock(struct board *b, struct kvm_vm *vm, const struct vsock_confi
                     size_t errlen);
 
 /* After the run, the event thread stopped: closes the host sockets of the devices (the vsock
- * muxer's connections and listeners; its socket file is removed). */
+ * muxer's connections and listeners; its socket file is removed) and the shares' FUSE servers. */
 void board_close(struct board *b);
+
+/* After board_init: one virtio-fs device per share, on the next virtio slots, each served by a
+ * FUSE server over its directory. Returns 0, or -1 with one line in err. */
+int board_add_shares(struct board *b, struct kvm_vm *vm, const struct share *shares, int n,
+                     char *err, size_t errlen);
 
 /* Once the VM exists, before the event thread starts: the virtio queues' notifications go to
  * the event thread through ioeventfds and their interrupts through irqfds, each where KVM has

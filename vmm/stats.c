@@ -88,4 +88,13 @@ void stats_print(const struct machine *mc)
 		        (unsigned long long)v.bytes_to_guest, (unsigned long long)v.bytes_from_guest,
 		        (unsigned long long)v.rst_sent);
 	}
+	for (int i = 0; i < mc->board.nshares; i++) {
+		const struct virtio_fs *fs = &mc->board.fs[i];
+		fprintf(
+		    stderr,
+		    "  share%-2d                     %llu FUSE requests; %u nodes and %u handles "
+		    "held at the stop\n",
+		    i, (unsigned long long)fs->requests, fuse_server_nodes_in_use(fs->server),
+		    fuse_server_handles_in_use(fs->server));
+	}
 }

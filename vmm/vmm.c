@@ -17,12 +17,14 @@ static void vmm_stop_from_device(void *ctx, int code)
 	machine_stop(ctx, code);
 }
 
-/* The kernel command line: the words naming the board's devices, then the caller's. Returns a
- * malloc'd string, or NULL if out of memory. */
+/* The kernel command line: the words naming the board's devices and where the shares are
+ * mounted, then the caller's. Returns a malloc'd string, or NULL if out of memory. */
 static char *vmm_kernel_cmdline(const struct machine *mc)
 {
-	char words[BOARD_CMDLINE_WORDS_MAX];
+	char words[BOARD_CMDLINE_WORDS_MAX + SHARE_MAX * (SHARE_MOUNT_MAX * 2 + 16)];
 	board_cmdline_words(&mc->board, words, sizeof(words));
+	if (share_append_mounts_word(mc->cfg->shares, mc->cfg->nshares, words, sizeof(words)))
+		return NULL;
 	char *line;
 	if (asprintf(&line, "%s%s%s", words, *words ? " " : "", mc->cfg->cmdline) < 0)
 		return NULL;
@@ -124,7 +126,8 @@ int vmm_run(const struct vmm_config *cfg)
 		return MACHINE_EXIT_HOST_ERROR;
 	}
 	char err[256];
-	if (cfg->vsock && board_add_vsock(&mc->board, &mc->vm, cfg->vsock, err, sizeof(err))) {
+	if ((cfg->vsock && board_add_vsock(&mc->board, &mc->vm, cfg->vsock, err, sizeof(err))) ||
+	    board_add_shares(&mc->board, &mc->vm, cfg->shares, cfg->nshares, err, sizeof(err))) {
 		machine_report(mc, "%s", err);
 		board_close(&mc->board);
 		return TORO_EXIT_USAGE;

@@ -10,6 +10,7 @@
 #include "backend/vsock.h"
 #include "image.h"
 #include "run.h"
+#include "share.h"
 
 /* vmm_run's result, without a message, when /dev/kvm cannot be opened or is not usable (errno
  * says why): the caller decides between QEMU and an error. */
@@ -28,11 +29,15 @@ struct vmm_config {
 	const struct vsock_config *vsock;
 
 	/* The kernel command line (common/cmdline.h); the monitor puts the words that name its
-	 * devices (virtio_mmio.device=) in front. */
+	 * devices (virtio_mmio.device=, toro.mounts=) in front. */
 	const char *cmdline;
 	/* The argument module that carries what does not fit the line, or NULL. */
 	const char *args_module;
 	size_t args_module_len;
+
+	/* Host directories served to the guest, each a virtio-fs device (common/share.h). */
+	const struct share *shares;
+	int nshares;
 };
 
 /* Boots cfg->image. Returns the guest's exit code (the byte written to the exit port, 0 after

@@ -58,6 +58,16 @@ long=$(printf '%5000s' '' | tr ' ' x)
 for vmm in toro qemu auto; do
 	expect "too-long-options-$vmm" "hello.elf: kernel command line too long: .* at most 4095" -- env TORO_KERNEL_OPTIONS="toro.x=$long" "$TORO" run "$hello" --vmm "$vmm"
 done
+# Shares (--share DIR[:rw][:/MOUNT], -d DIR): refused before anything boots.
+mkdir -p "$tmp/share"
+expect share-missing "--share $tmp/nodir: No such file" -- "$TORO" run "$hello" --share "$tmp/nodir"
+expect share-not-dir "-d $tmp/text.elf: not a directory" -- "$TORO" run "$hello" -d "$tmp/text.elf"
+expect share-rw-not-dir "--share $tmp/text.elf:rw: $tmp/text.elf: not a directory" -- "$TORO" run "$hello" --share "$tmp/text.elf:rw"
+expect share-same-mount "--share $tmp/share:/data: /data is already the mount point of" -- "$TORO" run "$hello" -d "$tmp/share:rw:/data" --share "$tmp/share:/data"
+expect share-second-at-root "/ is already the mount point of $tmp/share" -- "$TORO" run "$hello" -d "$tmp/share" --share "$tmp"
+expect share-relative-mount "mount point 'data' must be absolute" -- "$TORO" run "$hello" --share "$tmp/share:rw:data"
+expect share-comma-mount "mount point '/a,b' contains ',' or ':'" -- "$TORO" run "$hello" --share "$tmp/share:/a,b"
+expect share-qemu "--share is not available with --vmm qemu yet" -- "$TORO" run "$hello" --vmm qemu --share "$tmp/share"
 expect unknown-command "unknown command 'frob'" -- sh -c "'$TORO' frob 2>&1 >/dev/null | head -1 >&2; exit 2"
 expect build-no-output "build: no output image" -- "$TORO" build "$tmp/nopvh.c"
 expect build-missing-source "build: .*missing.c: No such file" -- "$TORO" build "$tmp/missing.c" -o "$tmp/x.elf"

@@ -1,7 +1,7 @@
 /* The kernel command line: the host's quoting (common/cmdline.c) and the kernel's splitting
  * (kernel/core/cmdline.c) must agree for any argument or environment value; `toro run` option
  * parsing (tools/options.c), -e/--env/--env-file among them; the command line's length limit. */
-// SOURCES: kernel/core/cmdline.c tools/options.c common/cmdline.c common/error.c
+// SOURCES: kernel/core/cmdline.c tools/options.c common/cmdline.c common/error.c common/share.c
 #include <kernel/cmdline.h>
 
 #include <stdio.h>
