@@ -20,6 +20,7 @@ static const char usage[] =
     "                [--share|-d DIR[:rw][:/MOUNT]]...\n"
     "                [-e|--env NAME=VALUE] [--env-file FILE] [NAME=VALUE] [-- ARGS...]\n"
     "       toro vhost-user vsock --socket PATH [--vsock PATH] [-f|--forward ...] [--cid N]\n"
+    "       toro vhost-user fs --socket PATH --share DIR[:rw]\n"
     "       toro version\n";
 
 void toro_usage(FILE *f)

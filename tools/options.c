@@ -417,10 +417,11 @@ int parse_vhost_user_options(int argc, char **argv, struct vhost_user_options *o
 	memset(o, 0, sizeof(*o));
 	vsock_options_init(&o->vsock);
 	if (argc < 1 || argv[0][0] == '-')
-		return error_set(err, errlen, "no device given (vsock)");
+		return error_set(err, errlen, "no device given (vsock or fs)");
 	o->kind = argv[0];
-	if (strcmp(o->kind, "vsock") != 0)
-		return error_set(err, errlen, "unknown device '%s' (vsock)", o->kind);
+	int fs = strcmp(o->kind, "fs") == 0;
+	if (!fs && strcmp(o->kind, "vsock") != 0)
+		return error_set(err, errlen, "unknown device '%s' (vsock or fs)", o->kind);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (is_option(a, "--socket")) {
@@ -429,7 +430,15 @@ int parse_vhost_user_options(int argc, char **argv, struct vhost_user_options *o
 				return error_set(err, errlen, "--socket: no path given");
 			continue;
 		}
-		int took = parse_vsock_option(argc, argv, &i, &o->vsock, err, errlen);
+		if (fs && is_option(a, "--share")) {
+			const char *v = option_value(argc, argv, &i, "--share");
+			if (o->nshares)
+				return error_set(err, errlen, "--share %s: one share per device", v);
+			if (share_add(o->shares, &o->nshares, "--share", v, err, errlen))
+				return -1;
+			continue;
+		}
+		int took = fs ? 0 : parse_vsock_option(argc, argv, &i, &o->vsock, err, errlen);
 		if (took < 0)
 			return -1;
 		if (!took)
@@ -438,5 +447,7 @@ int parse_vhost_user_options(int argc, char **argv, struct vhost_user_options *o
 	if (!o->socket)
 		return error_set(err, errlen,
 		                 "--socket PATH is required (where the front end connects)");
+	if (fs && !o->nshares)
+		return error_set(err, errlen, "--share DIR[:rw] is required (the directory to serve)");
 	return 0;
 }

@@ -1,5 +1,6 @@
 /* What the QEMU path's two files share: qemu.c builds QEMU's command line and runs it;
- * qemu_vhost.c serves the devices QEMU reaches over vhost-user (vsock) from this process. */
+ * qemu_vhost.c serves the devices QEMU reaches over vhost-user (vsock, shares) from this
+ * process. */
 #ifndef TOOLS_QEMU_H
 #define TOOLS_QEMU_H
 
@@ -25,8 +26,8 @@ struct qemu_vhost {
 	struct vhost_user_service svc;
 	unsigned ndevices;
 	char chardev[VHOST_USER_SERVICE_MAX][160];
-	char device[VHOST_USER_SERVICE_MAX][128];
-	char words[VHOST_USER_SERVICE_MAX * 48]; /* virtio_mmio.device= words, space-separated */
+	char device[VHOST_USER_SERVICE_MAX][160];
+	char words[4096]; /* the kernel's words: virtio_mmio.device=... and toro.mounts= */
 };
 
 /* Starts serving the devices o asks for (none: nothing, and 0) on microvm slots from

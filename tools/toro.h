@@ -51,9 +51,11 @@ int parse_vsock_option(int argc, char **argv, int *i, struct vsock_config *c, ch
 /* `toro vhost-user DEVICE --socket PATH ...` (vhost_user.c): the device and its options, parsed
  * by parse_vhost_user_options (0, or -1 with a one-line reason in err). */
 struct vhost_user_options {
-	const char *kind; /* "vsock" */
+	const char *kind; /* "vsock" or "fs" */
 	const char *socket;
 	struct vsock_config vsock;
+	int nshares; /* fs: the one --share DIR[:rw] */
+	struct share shares[SHARE_MAX];
 };
 int parse_vhost_user_options(int argc, char **argv, struct vhost_user_options *o, char *err,
                              size_t errlen);

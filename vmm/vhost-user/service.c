@@ -56,12 +56,44 @@ int vhost_user_service_add_vsock(struct vhost_user_service *svc, const struct vs
 	virtio_vsock_init(&d->vsock, cfg->guest_cid, &be);
 	if (vhost_user_server_init(&d->server, &virtio_vsock_ops, &d->vsock, err, errlen)) {
 		vsock_muxer_close(d->vsock_muxer);
+		if (d->fuse)
+			fuse_server_close(d->fuse);
 		free(d);
 		return -1;
 	}
 	if (service_listen(svc, d, path, err, errlen))
 		return -1;
 	return vsock_muxer_attach(d->vsock_muxer, &d->server.dev, &svc->ev, err, errlen);
+}
+
+int vhost_user_service_add_fs(struct vhost_user_service *svc, const char *dir, int writable,
+                              const char *tag, const char *path, char *err, size_t errlen)
+{
+	struct vhost_user_device *d = service_new_device(svc, err, errlen);
+	if (!d)
+		return -1;
+	char why[200];
+	d->fuse = fuse_server_open(dir, writable, NULL, why, sizeof(why));
+	if (!d->fuse) {
+		error_set(err, errlen, "--share %s: %s", dir, why);
+		free(d);
+		return -1;
+	}
+	if (virtio_fs_init(&d->fs, d->fuse, tag)) {
+		error_set(err, errlen, "--share %s: tag '%s' is empty or too long", dir, tag);
+		fuse_server_close(d->fuse);
+		free(d);
+		return -1;
+	}
+	if (vhost_user_server_init(&d->server, &virtio_fs_ops, &d->fs, err, errlen)) {
+		fuse_server_close(d->fuse);
+		free(d);
+		return -1;
+	}
+	/* QEMU's vhost-user-fs-device keeps the config space (its tag=) itself and warns when a
+	 * back end offers CONFIG. */
+	d->server.offered_protocol_features &= ~(1ull << VHOST_USER_PROTOCOL_F_CONFIG);
+	return service_listen(svc, d, path, err, errlen);
 }
 
 int vhost_user_service_start(struct vhost_user_service *svc, char *err, size_t errlen)
@@ -78,6 +110,8 @@ void vhost_user_service_stop(struct vhost_user_service *svc)
 		 */
 		vhost_user_server_close(&d->server);
 		vsock_muxer_close(d->vsock_muxer);
+		if (d->fuse)
+			fuse_server_close(d->fuse);
 		free(d);
 	}
 	svc->ndevices = 0;

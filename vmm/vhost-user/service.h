@@ -8,9 +8,11 @@
 
 #include <stddef.h>
 
+#include "backend/fuse.h"
 #include "backend/vsock.h"
 #include "event.h"
 #include "vhost-user/server.h"
+#include "virtio/fs.h"
 #include "virtio/vsock.h"
 
 #define VHOST_USER_SERVICE_MAX 8 /* devices: as many as QEMU's microvm has virtio-mmio slots */
@@ -19,6 +21,8 @@ struct vhost_user_device {
 	struct vhost_user_server server;
 	struct vsock_muxer *vsock_muxer; /* the vsock device's back end, or NULL */
 	struct virtio_vsock vsock;
+	struct fuse_server *fuse; /* the virtio-fs device's back end, or NULL */
+	struct virtio_fs fs;
 };
 
 struct vhost_user_service {
@@ -34,6 +38,11 @@ int vhost_user_service_init(struct vhost_user_service *svc, char *err, size_t er
  * served on a new socket at path. Returns 0, or -1 with one line in err. */
 int vhost_user_service_add_vsock(struct vhost_user_service *svc, const struct vsock_config *cfg,
                                  const char *path, char *err, size_t errlen);
+
+/* Adds a virtio-fs device serving the host directory dir (read-only unless writable) under
+ * tag, on a new socket at path. Returns 0, or -1 with one line in err. */
+int vhost_user_service_add_fs(struct vhost_user_service *svc, const char *dir, int writable,
+                              const char *tag, const char *path, char *err, size_t errlen);
 
 /* Starts the event thread. Returns 0, or -1 with one line in err. */
 int vhost_user_service_start(struct vhost_user_service *svc, char *err, size_t errlen);
