@@ -3,6 +3,7 @@
 #define TORO_TORO_H
 
 #include <toro/console.h>
+#include <toro/file.h>
 #include <toro/memory.h>
 #include <toro/socket.h>
 #include <toro/system.h>

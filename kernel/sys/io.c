@@ -183,6 +183,25 @@ long sys_ioctl(const struct syscall_args *a)
 	return rc;
 }
 
+void file_stat_to_linux(const struct file_stat *st, struct linux_stat *out)
+{
+	*out = (struct linux_stat){
+	    .st_dev = st->dev,
+	    .st_ino = st->ino,
+	    .st_nlink = st->nlink ? st->nlink : 1,
+	    .st_mode = st->mode,
+	    .st_uid = st->uid,
+	    .st_gid = st->gid,
+	    .st_rdev = st->rdev,
+	    .st_size = st->size,
+	    .st_blksize = st->blksize,
+	    .st_blocks = st->blocks,
+	    .st_atim = {st->atime_sec, st->atime_nsec},
+	    .st_mtim = {st->mtime_sec, st->mtime_nsec},
+	    .st_ctim = {st->ctime_sec, st->ctime_nsec},
+	};
+}
+
 long sys_fstat(const struct syscall_args *a)
 {
 	struct file *f = fd_get((unsigned)a->arg[0]);
@@ -193,12 +212,7 @@ long sys_fstat(const struct syscall_args *a)
 	file_put(f);
 	if (rc < 0)
 		return rc;
-	struct linux_stat out = {
-		.st_nlink = 1,
-		.st_mode = st.mode,
-		.st_rdev = st.rdev,
-		.st_size = st.size,
-		.st_blksize = st.blksize,
-	};
+	struct linux_stat out;
+	file_stat_to_linux(&st, &out);
 	return copy_to_user(a->arg[1], &out, sizeof(out));
 }

@@ -102,6 +102,49 @@
 #define LINUX_SYS_eventfd2          290
 #define LINUX_SYS_epoll_create1     291
 #define LINUX_SYS_epoll_pwait2      441
+/* Files (kernel/sys/fs.c, stat.c). */
+#define LINUX_SYS_open              2
+#define LINUX_SYS_stat              4
+#define LINUX_SYS_lstat             6
+#define LINUX_SYS_pread64           17
+#define LINUX_SYS_pwrite64          18
+#define LINUX_SYS_access            21
+#define LINUX_SYS_fsync             74
+#define LINUX_SYS_fdatasync         75
+#define LINUX_SYS_truncate          76
+#define LINUX_SYS_ftruncate         77
+#define LINUX_SYS_getcwd            79
+#define LINUX_SYS_chdir             80
+#define LINUX_SYS_fchdir            81
+#define LINUX_SYS_rename            82
+#define LINUX_SYS_mkdir             83
+#define LINUX_SYS_rmdir             84
+#define LINUX_SYS_creat             85
+#define LINUX_SYS_link              86
+#define LINUX_SYS_unlink            87
+#define LINUX_SYS_symlink           88
+#define LINUX_SYS_readlink          89
+#define LINUX_SYS_chmod             90
+#define LINUX_SYS_fchmod            91
+#define LINUX_SYS_statfs            137
+#define LINUX_SYS_fstatfs           138
+#define LINUX_SYS_getdents64        217
+#define LINUX_SYS_openat            257
+#define LINUX_SYS_mkdirat           258
+#define LINUX_SYS_newfstatat        262
+#define LINUX_SYS_unlinkat          263
+#define LINUX_SYS_renameat          264
+#define LINUX_SYS_linkat            265
+#define LINUX_SYS_symlinkat         266
+#define LINUX_SYS_readlinkat        267
+#define LINUX_SYS_fchmodat          268
+#define LINUX_SYS_faccessat         269
+#define LINUX_SYS_utimensat         280
+#define LINUX_SYS_preadv            295
+#define LINUX_SYS_pwritev           296
+#define LINUX_SYS_renameat2         316
+#define LINUX_SYS_statx             332
+#define LINUX_SYS_faccessat2        439
 #define LINUX_SYS_COUNT             462 /* one past the highest number Linux 6.x assigns */
 
 /* errno values. */
@@ -143,6 +186,18 @@
 #define LINUX_ECONNREFUSED 111
 #define LINUX_EALREADY     114
 #define LINUX_EINPROGRESS  115
+#define LINUX_ENXIO        6
+#define LINUX_EACCES       13
+#define LINUX_EXDEV        18
+#define LINUX_ENOTDIR      20
+#define LINUX_EISDIR       21
+#define LINUX_EFBIG        27
+#define LINUX_EROFS        30
+#define LINUX_EMLINK       31
+#define LINUX_ENAMETOOLONG 36
+#define LINUX_ENOTEMPTY    39
+#define LINUX_EOVERFLOW    75
+#define LINUX_EPROTO       71
 
 /* mmap */
 #define LINUX_PROT_READ           0x1
@@ -193,6 +248,34 @@
 #define LINUX_O_APPEND   02000
 #define LINUX_O_NONBLOCK 04000
 #define LINUX_O_CLOEXEC  02000000
+#define LINUX_O_CREAT     0100
+#define LINUX_O_EXCL      0200
+#define LINUX_O_NOCTTY    0400
+#define LINUX_O_TRUNC     01000
+#define LINUX_O_DSYNC     010000
+#define LINUX_O_DIRECT    040000
+#define LINUX_O_LARGEFILE 0100000
+#define LINUX_O_DIRECTORY 0200000
+#define LINUX_O_NOFOLLOW  0400000
+#define LINUX_O_NOATIME   01000000
+#define LINUX_O_PATH      010000000
+#define LINUX_O_SYNC      04010000
+
+/* *at calls: the directory argument meaning the current directory, and their flags. */
+#define LINUX_AT_FDCWD            (-100)
+#define LINUX_AT_SYMLINK_NOFOLLOW 0x100
+#define LINUX_AT_REMOVEDIR        0x200
+#define LINUX_AT_SYMLINK_FOLLOW   0x400
+#define LINUX_AT_EACCESS          0x200
+#define LINUX_AT_NO_AUTOMOUNT     0x800
+#define LINUX_AT_EMPTY_PATH       0x1000
+#define LINUX_AT_STATX_SYNC_TYPE  0x6000
+#define LINUX_RENAME_NOREPLACE    0x1
+#define LINUX_RENAME_EXCHANGE     0x2
+#define LINUX_UTIME_NOW           ((1l << 30) - 1)
+#define LINUX_UTIME_OMIT          ((1l << 30) - 2)
+#define LINUX_PATH_MAX            4096
+#define LINUX_NAME_MAX            255
 
 /* fcntl commands and the descriptor flag. */
 #define LINUX_F_DUPFD         0
@@ -214,6 +297,14 @@
 #define LINUX_S_IFREG 0100000
 #define LINUX_S_IFDIR 0040000
 #define LINUX_S_IFIFO 0010000
+#define LINUX_S_IFLNK 0120000
+#define LINUX_S_IFBLK 0060000
+#define LINUX_S_IFSOCK 0140000
+/* directory entry types (getdents64's d_type): the S_IF* type shifted down 12 bits */
+#define LINUX_DT_DIR 4
+#define LINUX_DT_REG 8
+#define LINUX_DT_CHR 2
+#define LINUX_DT_LNK 10
 #define LINUX_POLLPRI  0x002
 #define LINUX_POLLNVAL 0x020
 #define LINUX_POLLIN  0x001
@@ -290,6 +381,59 @@ struct linux_stat {
 };
 
 #define LINUX_UTSNAME_LEN 65
+/* getdents64's record: 8-byte aligned, the name NUL-terminated. */
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	uint16_t d_reclen;
+	uint8_t d_type;
+	char d_name[];
+};
+
+struct linux_statfs {
+	int64_t f_type;
+	int64_t f_bsize;
+	uint64_t f_blocks, f_bfree, f_bavail, f_files, f_ffree;
+	int32_t f_fsid[2];
+	int64_t f_namelen;
+	int64_t f_frsize;
+	int64_t f_flags;
+	int64_t f_spare[4];
+};
+#define LINUX_FUSE_SUPER_MAGIC 0x65735546
+#define LINUX_ST_RDONLY        1
+
+struct linux_statx_timestamp {
+	int64_t tv_sec;
+	uint32_t tv_nsec;
+	int32_t reserved;
+};
+
+struct linux_statx {
+	uint32_t stx_mask;
+	uint32_t stx_blksize;
+	uint64_t stx_attributes;
+	uint32_t stx_nlink;
+	uint32_t stx_uid;
+	uint32_t stx_gid;
+	uint16_t stx_mode;
+	uint16_t spare0;
+	uint64_t stx_ino;
+	uint64_t stx_size;
+	uint64_t stx_blocks;
+	uint64_t stx_attributes_mask;
+	struct linux_statx_timestamp stx_atime, stx_btime, stx_ctime, stx_mtime;
+	uint32_t stx_rdev_major, stx_rdev_minor;
+	uint32_t stx_dev_major, stx_dev_minor;
+	uint64_t spare2[14];
+};
+#define LINUX_STATX_BASIC_STATS 0x7ff
+
+#define LINUX_F_OK 0
+#define LINUX_X_OK 1
+#define LINUX_W_OK 2
+#define LINUX_R_OK 4
+
 struct linux_utsname {
 	char sysname[LINUX_UTSNAME_LEN];
 	char nodename[LINUX_UTSNAME_LEN];
@@ -428,7 +572,6 @@ struct linux_epoll_event {
 #define LINUX_SHUT_RD   0
 #define LINUX_SHUT_WR   1
 #define LINUX_SHUT_RDWR 2
-#define LINUX_S_IFSOCK 0140000
 
 struct linux_sockaddr_vm {
 	uint16_t svm_family;
@@ -484,5 +627,8 @@ _Static_assert(sizeof(struct linux_timespec) == 16, "timespec layout");
 _Static_assert(sizeof(struct linux_winsize) == 8, "winsize layout");
 _Static_assert(sizeof(struct linux_utsname) == 390, "utsname layout");
 _Static_assert(sizeof(struct linux_stat) == 144, "stat layout");
+_Static_assert(sizeof(struct linux_dirent64) == 24, "dirent64 header layout");
+_Static_assert(sizeof(struct linux_statfs) == 120, "statfs layout");
+_Static_assert(sizeof(struct linux_statx) == 256, "statx layout");
 
 #endif

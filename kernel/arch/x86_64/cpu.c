@@ -320,3 +320,11 @@ void arch_random(void *buf, size_t len)
 		len -= n;
 	}
 }
+
+/* Here rather than in syscall.c, which only POSIX images need: the scheduler sets every thread's
+ * TLS pointer, and a call into syscall.c would pull it, and through it the whole Linux layer,
+ * into native images (the linker drops the code, but not the virtio drivers that layer names). */
+void arch_set_fs_base(uint64_t base)
+{
+	wrmsr(MSR_FS_BASE, base);
+}

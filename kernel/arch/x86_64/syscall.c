@@ -36,8 +36,3 @@ void arch_syscall_enable(void)
 	syscall_msrs_load();
 	arch_ap_syscall_init = syscall_msrs_load;
 }
-
-void arch_set_fs_base(uint64_t base)
-{
-	wrmsr(MSR_FS_BASE, base);
-}

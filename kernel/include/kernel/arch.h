@@ -131,8 +131,9 @@ uint64_t arch_hwcap(void);
 void arch_random(void *buf, size_t len);
 
 /* Copy and fill that return -EFAULT instead of faulting when the application's memory is not
- * there (usercopy.S; the trap handler resumes them). 0 on success. Only kernel/sys/user.c calls
- * them, after its range checks. */
+ * there (usercopy.S; the trap handler resumes them). 0 on success. kernel/sys/user.c calls them
+ * after its range checks, and kernel/fs for what it copies into a reader's buffer (which a POSIX
+ * program may have mapped read-only). */
 long arch_user_copy(void *dst, const void *src, size_t len);
 long arch_user_fill(void *dst, int byte, size_t len);
 long arch_user_load32(const uint32_t *src, uint32_t *out);

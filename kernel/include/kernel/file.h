@@ -16,12 +16,18 @@ struct file_iovec {
 	size_t len;
 };
 
-/* What fstat reports. mode holds a LINUX_S_IF* type and permission bits. */
+/* What fstat reports. mode holds a LINUX_S_IF* type and permission bits. A file type fills
+ * what it knows; the rest stays 0 (nlink 0 is reported as 1). */
 struct file_stat {
 	uint32_t mode;
 	uint64_t rdev; /* device number of a device file, Linux's encoding */
 	int64_t size;
 	int64_t blksize; /* the preferred I/O size */
+	uint64_t dev, ino, nlink;
+	uint32_t uid, gid;
+	int64_t blocks; /* 512-byte units */
+	int64_t atime_sec, mtime_sec, ctime_sec;
+	uint32_t atime_nsec, mtime_nsec, ctime_nsec;
 };
 
 struct file;

@@ -1,0 +1,399 @@
+/* Open files of kernel/fs as a struct file type: regular files and directories of a share, and
+ * the kernel's /dev nodes. Reads and writes bigger than one FUSE request are split into several;
+ * reads of a read-only share go through the page cache (pagecache.c), others straight into the
+ * caller's buffer (identity-mapped memory the device writes itself). Buffers are the caller's,
+ * already checked (kernel/sys/io.c probes an application's buffers first). */
+#include "vfs_private.h"
+
+#include <kernel/arch.h>
+#include <kernel/mm.h>
+#include <kernel/string.h>
+#include <toro/memory.h>
+
+static const struct file_ops vfs_file_ops;
+
+struct vfs_file *vfs_file_of(struct file *f)
+{
+	return f->ops == &vfs_file_ops ? f->private : NULL;
+}
+
+const char *vfs_file_path(struct file *f)
+{
+	struct vfs_file *vf = vfs_file_of(f);
+	return vf ? vf->path : NULL;
+}
+
+static uint32_t node_type(struct vnode *n)
+{
+	return vnode_mode(n) & LINUX_S_IFMT;
+}
+
+/* One piece of a read through the page cache: at most what is left of the page at off. */
+static long cached_read(struct vfs_file *vf, uint8_t *dst, size_t len, uint64_t off,
+                        uint64_t size)
+{
+	struct vnode *n = vf->node;
+	struct fuse_conn *c = &n->mnt->conn;
+	if (off >= size)
+		return 0;
+	uint64_t index = off / PAGE_SIZE;
+	size_t at = off % PAGE_SIZE;
+	size_t want = PAGE_SIZE - at;
+	if (want > len)
+		want = len;
+	if (want > size - off)
+		want = size - off;
+	long got = pagecache_get(n, index, dst, at, want);
+	if (got != PAGECACHE_MISS)
+		return got;
+	/* A miss: one READ of up to max_read bytes from the page's start fills the pages. */
+	uint64_t start = index * PAGE_SIZE;
+	uint32_t chunk = c->max_read & ~(uint32_t)(PAGE_SIZE - 1);
+	if (chunk == 0)
+		chunk = PAGE_SIZE;
+	if (chunk > size - start)
+		chunk = (uint32_t)(size - start);
+	uint8_t *buf = toro_malloc(chunk);
+	if (!buf)
+		return -LINUX_ENOMEM;
+	long r = fuse_read(c, FUSE_READ, n->nodeid, vf->fh, start, buf, chunk);
+	if (r > 0) {
+		for (long p = 0; p < r; p += PAGE_SIZE)
+			pagecache_put(n, index + (uint64_t)p / PAGE_SIZE, buf + p,
+			              r - p < (long)PAGE_SIZE ? (size_t)(r - p) : PAGE_SIZE);
+		long avail = r - (long)at;
+		r = avail <= 0 ? 0 : avail < (long)want ? avail : (long)want;
+		if (arch_user_copy(dst, buf + at, (size_t)r))
+			r = -LINUX_EFAULT;
+	}
+	toro_free(buf);
+	return r;
+}
+
+long vfs_file_pread(struct file *f, const struct file_iovec *iov, size_t count, int64_t offset)
+{
+	struct vfs_file *vf = vfs_file_of(f);
+	if (!vf)
+		return -LINUX_ESPIPE;
+	struct vnode *n = vf->node;
+	if (n->kind == VNODE_DEV)
+		return vfs_dev_read(n, iov, count);
+	if (node_type(n) == LINUX_S_IFDIR)
+		return -LINUX_EISDIR;
+	if (offset < 0)
+		return -LINUX_EINVAL;
+	struct fuse_attr attr;
+	int cached = n->mnt->readonly && node_type(n) == LINUX_S_IFREG;
+	if (cached) {
+		int err = vnode_getattr(n, &attr);
+		if (err)
+			return err;
+	}
+	long total = 0;
+	for (size_t i = 0; i < count; i++) {
+		uint8_t *p = iov[i].base;
+		size_t left = iov[i].len;
+		while (left) {
+			uint64_t off = (uint64_t)offset + (uint64_t)total;
+			uint32_t want = left > n->mnt->conn.max_read ? n->mnt->conn.max_read
+			                                             : (uint32_t)left;
+			long r = cached ? cached_read(vf, p, left, off, attr.size)
+			                : fuse_read(&n->mnt->conn, FUSE_READ, n->nodeid, vf->fh, off, p,
+			                            want);
+			if (r < 0)
+				return total ? total : r;
+			p += r;
+			left -= (size_t)r;
+			total += r;
+			/* The server gave less than asked: the end of the file (asking again would cost a
+			 * round trip to learn it). A cached piece ends at its page or at the size. */
+			if (r == 0 || (!cached && (uint32_t)r < want))
+				return total;
+		}
+	}
+	return total;
+}
+
+long vfs_file_pwrite(struct file *f, const struct file_iovec *iov, size_t count, int64_t offset)
+{
+	struct vfs_file *vf = vfs_file_of(f);
+	if (!vf)
+		return -LINUX_ESPIPE;
+	struct vnode *n = vf->node;
+	long total = 0;
+	if (n->kind == VNODE_DEV) {
+		for (size_t i = 0; i < count; i++)
+			total += (long)iov[i].len;
+		return total;
+	}
+	if (offset < 0)
+		return -LINUX_EINVAL;
+	for (size_t i = 0; i < count; i++) {
+		const uint8_t *p = iov[i].base;
+		size_t left = iov[i].len;
+		while (left) {
+			long r = fuse_write(&n->mnt->conn, n->nodeid, vf->fh,
+			                    (uint64_t)offset + (uint64_t)total, p,
+			                    left > UINT32_MAX ? UINT32_MAX : (uint32_t)left);
+			if (r <= 0) {
+				n->attr_expires = 0;
+				return total ? total : r ? r : -LINUX_EIO;
+			}
+			p += r;
+			left -= (size_t)r;
+			total += r;
+		}
+	}
+	/* The size and times changed: the next stat asks the server. */
+	n->attr_expires = 0;
+	return total;
+}
+
+static long vfs_file_read(struct file *f, const struct file_iovec *iov, size_t count)
+{
+	struct vfs_file *vf = f->private;
+	long r = vfs_file_pread(f, iov, count, vf->pos);
+	if (r > 0)
+		vf->pos += r;
+	return r;
+}
+
+static long vfs_file_write(struct file *f, const struct file_iovec *iov, size_t count)
+{
+	struct vfs_file *vf = f->private;
+	if (vf->node->kind == VNODE_FUSE && (f->flags & LINUX_O_APPEND)) {
+		struct fuse_attr a;
+		vf->node->attr_expires = 0;
+		int err = vnode_getattr(vf->node, &a);
+		if (err)
+			return err;
+		vf->pos = (int64_t)a.size;
+	}
+	long r = vfs_file_pwrite(f, iov, count, vf->pos);
+	if (r > 0)
+		vf->pos += r;
+	return r;
+}
+
+static int64_t vfs_file_lseek(struct file *f, int64_t offset, int whence)
+{
+	struct vfs_file *vf = f->private;
+	if (vf->node->kind == VNODE_DEV)
+		return 0;
+	int dir = node_type(vf->node) == LINUX_S_IFDIR;
+	int64_t base;
+	if (whence == LINUX_SEEK_SET) {
+		base = 0;
+	} else if (whence == LINUX_SEEK_CUR && !dir) {
+		base = vf->pos;
+	} else if (whence == LINUX_SEEK_END && !dir) {
+		struct fuse_attr a;
+		int err = vnode_getattr(vf->node, &a);
+		if (err)
+			return err;
+		base = (int64_t)a.size;
+	} else {
+		return -LINUX_EINVAL;
+	}
+	/* A directory's position is a cookie: only 0 (rewind) or one it gave makes sense. */
+	if (offset > INT64_MAX - base || base + offset < 0)
+		return -LINUX_EINVAL;
+	vf->pos = base + offset;
+	if (dir && vf->pos == 0)
+		vf->dots = 0;
+	return vf->pos;
+}
+
+int vfs_file_stat(struct file *f, struct file_stat *st)
+{
+	struct vfs_file *vf = vfs_file_of(f);
+	if (!vf)
+		return file_stat(f, st);
+	struct fuse_attr a;
+	int err = vnode_getattr(vf->node, &a);
+	if (err)
+		return err;
+	vnode_stat(vf->node, &a, st);
+	return 0;
+}
+
+static int vfs_file_stat_op(struct file *f, struct file_stat *st)
+{
+	return vfs_file_stat(f, st);
+}
+
+static void vfs_file_release(struct file *f)
+{
+	struct vfs_file *vf = f->private;
+	struct vnode *n = vf->node;
+	if (vf->has_fh) {
+		struct fuse_conn *c = &n->mnt->conn;
+		int dir = node_type(n) == LINUX_S_IFDIR;
+		if (!dir)
+			fuse_flush(c, n->nodeid, vf->fh);
+		fuse_release(c, dir ? FUSE_RELEASEDIR : FUSE_RELEASE, n->nodeid, vf->fh,
+		             f->flags & LINUX_O_ACCMODE);
+	}
+	vnode_put(n);
+	toro_free(vf->path);
+	toro_free(vf);
+}
+
+static const struct file_ops vfs_file_ops = {
+    .read = vfs_file_read,
+    .write = vfs_file_write,
+    .lseek = vfs_file_lseek,
+    .stat = vfs_file_stat_op,
+    .release = vfs_file_release,
+};
+
+int vfs_file_open(struct vnode *n, const char *path, unsigned flags, uint64_t fh, int has_fh,
+                  struct file **out)
+{
+	struct vfs_file *vf = toro_calloc(1, sizeof(*vf));
+	size_t len = strlen(path);
+	char *copy = toro_malloc(len + 1);
+	if (!vf || !copy) {
+		toro_free(vf);
+		toro_free(copy);
+		if (has_fh)
+			fuse_release(&n->mnt->conn,
+			             node_type(n) == LINUX_S_IFDIR ? FUSE_RELEASEDIR : FUSE_RELEASE,
+			             n->nodeid, fh, flags & LINUX_O_ACCMODE);
+		return -LINUX_ENOMEM;
+	}
+	memcpy(copy, path, len + 1);
+	vf->node = vnode_get(n);
+	vf->fh = fh;
+	vf->has_fh = has_fh;
+	vf->path = copy;
+	file_init(&vf->file, &vfs_file_ops,
+	          flags & (LINUX_O_ACCMODE | LINUX_O_APPEND | LINUX_O_NONBLOCK), vf);
+	*out = &vf->file;
+	return 0;
+}
+
+/* Read-only shares keep pages across opens while the file's size and mtime stay the same. */
+static int pagecache_revalidate(struct vnode *n)
+{
+	struct fuse_attr a;
+	int err = vnode_getattr(n, &a);
+	if (err)
+		return err;
+	if (a.size != n->cached_size || a.mtime != n->cached_mtime ||
+	    a.mtimensec != n->cached_mtimensec) {
+		pagecache_drop(n);
+		n->cached_size = a.size;
+		n->cached_mtime = a.mtime;
+		n->cached_mtimensec = a.mtimensec;
+	}
+	return 0;
+}
+
+int vfs_open_node(struct vnode *n, const char *path, unsigned flags, struct file **out)
+{
+	uint32_t type = node_type(n);
+	unsigned acc = flags & LINUX_O_ACCMODE;
+	int writes = acc != LINUX_O_RDONLY || (flags & LINUX_O_TRUNC);
+	if ((flags & LINUX_O_DIRECTORY) && type != LINUX_S_IFDIR)
+		return -LINUX_ENOTDIR;
+	if (type == LINUX_S_IFDIR && acc != LINUX_O_RDONLY)
+		return -LINUX_EISDIR;
+	if (type == LINUX_S_IFLNK)
+		return -LINUX_ELOOP;
+	if (n->kind != VNODE_FUSE)
+		return vfs_file_open(n, path, flags, 0, 0, out);
+	if (writes && n->mnt->readonly)
+		return -LINUX_EROFS;
+	struct fuse_conn *c = &n->mnt->conn;
+	int dir = type == LINUX_S_IFDIR;
+	uint32_t open_flags = flags & (LINUX_O_ACCMODE | LINUX_O_APPEND | LINUX_O_NONBLOCK);
+	if ((flags & LINUX_O_TRUNC) && (c->flags & FUSE_ATOMIC_O_TRUNC))
+		open_flags |= LINUX_O_TRUNC;
+	struct fuse_open_out o;
+	int err = fuse_open(c, dir ? FUSE_OPENDIR : FUSE_OPEN, n->nodeid, open_flags, &o);
+	if (err)
+		return err;
+	if ((flags & LINUX_O_TRUNC) && type == LINUX_S_IFREG) {
+		n->attr_expires = 0;
+		if (!(c->flags & FUSE_ATOMIC_O_TRUNC)) {
+			struct fuse_setattr_in in = {.valid = FATTR_SIZE | FATTR_FH, .fh = o.fh};
+			err = vnode_setattr(n, &in);
+		}
+	}
+	if (!err && n->mnt->readonly && type == LINUX_S_IFREG)
+		err = pagecache_revalidate(n);
+	if (err) {
+		fuse_release(c, dir ? FUSE_RELEASEDIR : FUSE_RELEASE, n->nodeid, o.fh, acc);
+		return err;
+	}
+	return vfs_file_open(n, path, flags, o.fh, 1, out);
+}
+
+/* Calls on an open file. */
+
+static int file_setattr(struct file *f, struct fuse_setattr_in *in)
+{
+	struct vfs_file *vf = vfs_file_of(f);
+	if (!vf)
+		return -LINUX_EINVAL;
+	if (vf->has_fh && node_type(vf->node) == LINUX_S_IFREG) {
+		in->valid |= FATTR_FH;
+		in->fh = vf->fh;
+	}
+	return vnode_setattr(vf->node, in);
+}
+
+int vfs_file_truncate(struct file *f, int64_t size)
+{
+	struct vfs_file *vf = vfs_file_of(f);
+	if (!vf || node_type(vf->node) != LINUX_S_IFREG || size < 0)
+		return -LINUX_EINVAL;
+	if ((f->flags & LINUX_O_ACCMODE) == LINUX_O_RDONLY)
+		return -LINUX_EINVAL; /* Linux: ftruncate needs a descriptor open for writing */
+	struct fuse_setattr_in in = {.valid = FATTR_SIZE, .size = (uint64_t)size};
+	return file_setattr(f, &in);
+}
+
+int vfs_file_sync(struct file *f, int datasync)
+{
+	struct vfs_file *vf = vfs_file_of(f);
+	if (!vf)
+		return -LINUX_EINVAL;
+	if (!vf->has_fh || node_type(vf->node) != LINUX_S_IFREG)
+		return 0;
+	int err = fuse_fsync(&vf->node->mnt->conn, vf->node->nodeid, vf->fh, datasync);
+	return err == -LINUX_ENOSYS ? 0 : err;
+}
+
+int vfs_file_chmod(struct file *f, unsigned mode)
+{
+	struct fuse_setattr_in in = {.valid = FATTR_MODE, .mode = mode & 07777};
+	return file_setattr(f, &in);
+}
+
+int vfs_file_utimens(struct file *f, const int64_t times[4])
+{
+	struct fuse_setattr_in in = {0};
+	int err = vfs_times_to_setattr(times, &in);
+	if (err || !in.valid)
+		return err;
+	return file_setattr(f, &in);
+}
+
+int vfs_file_statfs(struct file *f, struct vfs_statfs *st)
+{
+	struct vfs_file *vf = vfs_file_of(f);
+	if (!vf)
+		return -LINUX_ENOSYS;
+	return vfs_node_statfs(vf->node, st);
+}
+
+int vfs_fchdir(struct file *f)
+{
+	struct vfs_file *vf = vfs_file_of(f);
+	if (!vf || node_type(vf->node) != LINUX_S_IFDIR)
+		return -LINUX_ENOTDIR;
+	vfs_set_cwd(vf->path);
+	return 0;
+}

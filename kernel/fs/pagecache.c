@@ -1,0 +1,207 @@
+/* The page cache of read-only shares: file pages by (node, page index), in one hash table, with
+ * the least recently used page evicted once the cache holds toro.pagecache=SIZE bytes (K, M or G
+ * suffix; default PAGECACHE_DEFAULT, at most an eighth of RAM). A web server's hot files are then
+ * read from memory. Read-write shares bypass it: the host may change their files at any time. */
+#include "vfs_private.h"
+
+#include <kernel/arch.h>
+#include <kernel/cmdline.h>
+#include <kernel/mm.h>
+#include <kernel/spinlock.h>
+#include <kernel/string.h>
+#include <toro/memory.h>
+
+#define PAGECACHE_DEFAULT (64ul << 20)
+#define PAGECACHE_HASH    1024
+
+struct cached_page {
+	struct cached_page *hash_next;
+	struct cached_page *lru_prev, *lru_next; /* most recently used first */
+	struct vnode *owner;
+	uint64_t index;
+	size_t len; /* bytes of the file in this page (less than a page at its end) */
+	uint8_t *data;
+};
+
+static struct {
+	struct spinlock lock;
+	struct cached_page *hash[PAGECACHE_HASH];
+	struct cached_page *lru_head, *lru_tail;
+	uint64_t pages, limit_pages; /* limit 0: not read yet */
+} cache;
+
+static unsigned page_hash(struct vnode *n, uint64_t index)
+{
+	uint64_t h = ((uintptr_t)n >> 4) * 0x9e3779b97f4a7c15ull + index * 0xff51afd7ed558ccdull;
+	return (unsigned)(h >> 40) % PAGECACHE_HASH;
+}
+
+/* "16M", "65536", "1G": bytes, or 0 if malformed. */
+static uint64_t parse_size(const char *s)
+{
+	uint64_t v = 0;
+	if (!*s)
+		return 0;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > UINT64_MAX / 10 - 9)
+			return 0;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	unsigned shift = *s == 'K' || *s == 'k' ? 10 : *s == 'M' || *s == 'm' ? 20 : *s == 'G' || *s == 'g' ? 30 : 0;
+	if (shift)
+		s++;
+	if (*s || v > (UINT64_MAX >> shift))
+		return 0;
+	return v << shift;
+}
+
+/* With the lock held. */
+static void limit_read(void)
+{
+	if (cache.limit_pages)
+		return;
+	uint64_t bytes = PAGECACHE_DEFAULT;
+	for (int i = 0; i < cmdline_option_count; i++) {
+		const char *v = cmdline_option_value(cmdline_options[i], "toro.pagecache");
+		if (v)
+			bytes = parse_size(v);
+	}
+	struct mm_stats ms;
+	mm_get_stats(&ms);
+	uint64_t cap = ms.total_pages / 8;
+	cache.limit_pages = bytes / PAGE_SIZE < cap ? bytes / PAGE_SIZE : cap;
+	if (cache.limit_pages == 0)
+		cache.limit_pages = 1; /* toro.pagecache=0 still keeps one page: a cache, not a leak */
+}
+
+static void lru_unlink(struct cached_page *p)
+{
+	if (p->lru_prev)
+		p->lru_prev->lru_next = p->lru_next;
+	else
+		cache.lru_head = p->lru_next;
+	if (p->lru_next)
+		p->lru_next->lru_prev = p->lru_prev;
+	else
+		cache.lru_tail = p->lru_prev;
+}
+
+static void lru_push_front(struct cached_page *p)
+{
+	p->lru_prev = NULL;
+	p->lru_next = cache.lru_head;
+	if (cache.lru_head)
+		cache.lru_head->lru_prev = p;
+	else
+		cache.lru_tail = p;
+	cache.lru_head = p;
+}
+
+static void hash_remove(struct cached_page *p)
+{
+	for (struct cached_page **l = &cache.hash[page_hash(p->owner, p->index)]; *l;
+	     l = &(*l)->hash_next)
+		if (*l == p) {
+			*l = p->hash_next;
+			return;
+		}
+}
+
+static struct cached_page *find(struct vnode *n, uint64_t index)
+{
+	struct cached_page *p = cache.hash[page_hash(n, index)];
+	while (p && !(p->owner == n && p->index == index))
+		p = p->hash_next;
+	return p;
+}
+
+long pagecache_get(struct vnode *n, uint64_t index, void *dst, size_t at, size_t len)
+{
+	spin_lock(&cache.lock);
+	struct cached_page *p = find(n, index);
+	long r = -1;
+	if (p) {
+		r = at >= p->len ? 0 : (long)(p->len - at < len ? p->len - at : len);
+		if (arch_user_copy(dst, p->data + at, (size_t)r))
+			r = -LINUX_EFAULT;
+		lru_unlink(p);
+		lru_push_front(p);
+	}
+	spin_unlock(&cache.lock);
+	return r;
+}
+
+/* Frees pages outside the lock (the allocator takes its own). */
+static void free_pages_list(struct cached_page *list)
+{
+	while (list) {
+		struct cached_page *next = list->hash_next;
+		mm_pages_free(list->data, 1);
+		toro_free(list);
+		list = next;
+	}
+}
+
+void pagecache_put(struct vnode *n, uint64_t index, const void *data, size_t len)
+{
+	struct cached_page *p = toro_malloc(sizeof(*p));
+	uint8_t *page = mm_pages_alloc(1);
+	if (!p || !page) {
+		toro_free(p);
+		if (page)
+			mm_pages_free(page, 1);
+		return; /* no memory: the read works, uncached */
+	}
+	memcpy(page, data, len);
+	*p = (struct cached_page){.owner = n, .index = index, .len = len, .data = page};
+	struct cached_page *evicted = NULL;
+	spin_lock(&cache.lock);
+	limit_read();
+	struct cached_page *old = find(n, index);
+	if (old) { /* another reader was first */
+		spin_unlock(&cache.lock);
+		p->hash_next = NULL;
+		free_pages_list(p);
+		return;
+	}
+	unsigned h = page_hash(n, index);
+	p->hash_next = cache.hash[h];
+	cache.hash[h] = p;
+	lru_push_front(p);
+	cache.pages++;
+	n->cached_pages++;
+	while (cache.pages > cache.limit_pages) {
+		struct cached_page *victim = cache.lru_tail;
+		lru_unlink(victim);
+		hash_remove(victim);
+		cache.pages--;
+		victim->owner->cached_pages--;
+		victim->hash_next = evicted;
+		evicted = victim;
+	}
+	spin_unlock(&cache.lock);
+	free_pages_list(evicted);
+}
+
+void pagecache_drop(struct vnode *n)
+{
+	struct cached_page *dropped = NULL;
+	spin_lock(&cache.lock);
+	if (n->cached_pages == 0) {
+		spin_unlock(&cache.lock);
+		return;
+	}
+	n->cached_pages = 0;
+	for (struct cached_page *p = cache.lru_head, *next; p; p = next) {
+		next = p->lru_next;
+		if (p->owner != n)
+			continue;
+		lru_unlink(p);
+		hash_remove(p);
+		cache.pages--;
+		p->hash_next = dropped;
+		dropped = p;
+	}
+	spin_unlock(&cache.lock);
+	free_pages_list(dropped);
+}

@@ -1,0 +1,139 @@
+/* What the files of kernel/fs share: mounts, nodes (the inode cache), the walk, open VFS files
+ * and the page cache. Private to kernel/fs. */
+#ifndef KERNEL_FS_VFS_PRIVATE_H
+#define KERNEL_FS_VFS_PRIVATE_H
+
+#include <kernel/file.h>
+#include <kernel/vfs.h>
+
+#include "fuse.h"
+
+#define VFS_MAX_MOUNTS 8
+
+/* One share: a virtio-fs device (by tag) mounted at path. */
+struct mount {
+	char path[VFS_PATH_MAX]; /* canonical: "/" or "/a/b" */
+	size_t path_len;
+	char tag[40];
+	int readonly;
+	unsigned index; /* 1 + its place in the table: its device number in stat */
+	int error;      /* the INIT's -errno: the mount is unusable */
+	struct fuse_conn conn;
+	struct vnode *root; /* holds a reference for the life of the VM */
+};
+
+enum vnode_kind {
+	VNODE_FUSE = 1, /* a node of a share */
+	VNODE_DIR,      /* a directory the kernel provides: "/" without a root share, /dev,
+	                   parents of mount points */
+	VNODE_DEV,      /* /dev/null, /dev/zero, /dev/urandom */
+};
+
+enum vnode_dev { VDEV_NULL = 1, VDEV_ZERO, VDEV_URANDOM };
+
+struct vnode {
+	int refs;             /* under vfs_lock */
+	enum vnode_kind kind;
+	struct mount *mnt;    /* VNODE_FUSE */
+	uint64_t nodeid;
+	uint64_t nlookup;     /* lookups the server counted: sent back in FORGET */
+	struct fuse_attr attr;
+	uint64_t attr_expires; /* monotonic ns; 0: fetch again */
+	enum vnode_dev dev;    /* VNODE_DEV */
+	/* What the page cache's pages of this node were read from (read-only shares): a file whose
+	 * size or mtime differs at open has its pages dropped. */
+	uint64_t cached_size, cached_mtime;
+	uint32_t cached_mtimensec;
+	uint64_t cached_pages; /* pages of it in the page cache (under the cache's lock) */
+	char *path;            /* VNODE_DIR and VNODE_DEV: the canonical path */
+	struct vnode *hash_next;            /* the inode cache, by (mnt, nodeid) */
+	struct vnode *unused_prev, *unused_next; /* unreferenced nodes, oldest first */
+};
+
+/* The walk's result: the node, its canonical path (with VFS_WALK_PARENT, the path the last name
+ * has or would have), and for VFS_WALK_PARENT the parent and the last name. */
+struct walk {
+	struct vnode *node;   /* a reference, or NULL */
+	struct vnode *parent; /* a reference, or NULL */
+	char path[VFS_PATH_MAX];
+	size_t len;
+	char name[VFS_NAME_MAX + 1]; /* the last component, with VFS_WALK_PARENT */
+};
+
+#define VFS_WALK_PARENT 0x100 /* stop before the last component (create, remove, rename) */
+
+/* Resolves dir + path. Returns 0 with w filled (free what it holds with walk_done), or -errno.
+ * With VFS_WALK_PARENT the last component may not exist (w->node NULL); it is never "." or
+ * "..": those give -EEXIST (path ends in ".") or the caller's error (see ops.c). */
+int walk(const char *dir, const char *path, int flags, struct walk **out);
+void walk_done(struct walk *w);
+
+struct vnode *vnode_get(struct vnode *n);
+void vnode_put(struct vnode *n);
+/* The node for a LOOKUP-like reply (one lookup counted), a new reference. */
+struct vnode *vnode_from_entry(struct mount *m, const struct fuse_entry_out *e);
+/* The name cache (node.c), allocated with the mount table: the child name of directory dir while its LOOKUP's entry timeout
+ * lasts and the child is in the inode cache (a new reference, no new lookup counted), or NULL;
+ * remembering a LOOKUP reply; forgetting a name the guest removed or renamed. */
+struct vnode *vfs_name_cached(struct mount *m, uint64_t dir, const char *name);
+void vfs_name_remember(struct mount *m, uint64_t dir, const char *name,
+                       const struct fuse_entry_out *e);
+void vfs_name_forget(struct mount *m, uint64_t dir, const char *name);
+void vfs_names_init(void);
+/* Fresh attributes (fetched when the timeout has passed). */
+int vnode_getattr(struct vnode *n, struct fuse_attr *attr);
+void vnode_set_attr(struct vnode *n, const struct fuse_attr *attr, uint64_t valid_sec,
+                    uint32_t valid_nsec);
+void vnode_stat(struct vnode *n, const struct fuse_attr *attr, struct file_stat *st);
+int vnode_setattr(struct vnode *n, struct fuse_setattr_in *in);
+uint32_t vnode_mode(struct vnode *n); /* S_IF* and permissions, from cached attributes */
+
+/* ops.c: statfs of a node; utimensat's times as SETATTR fields (0 or -EINVAL). */
+int vfs_node_statfs(struct vnode *n, struct vfs_statfs *st);
+int vfs_times_to_setattr(const int64_t times[4], struct fuse_setattr_in *in);
+
+/* An open file of kernel/fs (file.c): a regular file, a directory or a /dev node. */
+struct vfs_file {
+	struct file file;
+	struct vnode *node;
+	uint64_t fh;
+	int has_fh;
+	int64_t pos; /* the file offset; a directory's: the server's cookie or the kernel index */
+	int dots;    /* kernel directories: "." and ".." given so far */
+	char *path;  /* canonical */
+};
+
+/* f's vfs_file, or NULL if f is another kind of file. */
+struct vfs_file *vfs_file_of(struct file *f);
+
+/* Open files of kernel/fs (file.c). */
+int vfs_file_open(struct vnode *n, const char *path, unsigned flags, uint64_t fh, int has_fh,
+                  struct file **out);
+int vfs_open_node(struct vnode *n, const char *path, unsigned flags, struct file **out);
+/* Kernel-provided nodes (dev.c): the node for the canonical path p, or NULL. */
+struct vnode *vfs_kernel_node(const char *p, size_t len);
+/* A kernel directory node for the canonical path p (a mount point's parent), or NULL. */
+struct vnode *vfs_kernel_dir(const char *p, size_t len);
+void vfs_set_cwd(const char *p);
+/* Lists the kernel-provided names directly under the directory p (dev.c; mount.c for the mount points). */
+long vfs_kernel_readdir(const char *p, size_t *index, vfs_emit_fn emit, void *ctx);
+/* Whether p is a mount point's proper ancestor, and the mount at exactly p. */
+int vfs_mount_ancestor(const char *p, size_t len);
+struct mount *vfs_mount_at(const char *p, size_t len);
+/* The root of every walk: the share at "/", or the kernel's own "/". A new reference. */
+struct vnode *vfs_root(void);
+long vfs_mount_readdir(const char *p, size_t len, size_t *index, vfs_emit_fn emit, void *ctx);
+/* The deepest mount holding the canonical path p. */
+struct mount *vfs_mount_of(const char *p);
+
+long vfs_dev_read(struct vnode *n, const struct file_iovec *iov, size_t count);
+
+/* The page cache for read-only shares (pagecache.c): copies what it holds of node n's page
+ * index (from byte at, up to len) into dst and returns the bytes copied, PAGECACHE_MISS when the
+ * page is not cached, or -EFAULT when dst is not writable. */
+#define PAGECACHE_MISS (-1)
+long pagecache_get(struct vnode *n, uint64_t index, void *dst, size_t at, size_t len);
+void pagecache_put(struct vnode *n, uint64_t index, const void *data, size_t len);
+void pagecache_drop(struct vnode *n);
+
+#endif

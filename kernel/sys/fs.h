@@ -1,0 +1,25 @@
+/* What the file calls of kernel/sys (fs.c, stat.c, path.c) share. Private to kernel/sys. */
+#ifndef KERNEL_SYS_FS_H
+#define KERNEL_SYS_FS_H
+
+#include "syscall.h"
+
+#include <kernel/file.h>
+#include <toro/abi/linux.h>
+
+/* Copies the path at p into a new PATH_MAX buffer (*out, toro_free it): its length, or -EFAULT,
+ * -ENAMETOOLONG, -ENOMEM. */
+long sys_path_from_user(uint64_t p, char **out);
+
+/* A *at call's path and the directory it is relative to (dir NULL: the current directory, or
+ * the path is absolute). With empty_ok an empty path is allowed (AT_EMPTY_PATH: the call is
+ * about dir_file itself). */
+struct sys_at {
+	char *path;
+	const char *dir;
+	struct file *dir_file; /* the dirfd's file, held while dir is used */
+};
+long sys_at_begin(int64_t dirfd, uint64_t upath, int empty_ok, struct sys_at *at);
+void sys_at_end(struct sys_at *at);
+
+#endif

@@ -1,0 +1,71 @@
+/* Paths as the file calls take them: a NUL-terminated string copied out of the application's
+ * memory (at most PATH_MAX bytes with the NUL, else -ENAMETOOLONG), and the directory a *at
+ * call's dirfd names (kernel/fs/ walks from its canonical path). */
+#include "fs.h"
+
+#include <kernel/fd.h>
+#include <kernel/mm.h>
+#include <kernel/vfs.h>
+#include <toro/memory.h>
+
+/* Copies a page at a time, never reading past the page holding the NUL: the string may end
+ * just before memory that is not there. */
+long sys_path_from_user(uint64_t p, char **out)
+{
+	char *buf = toro_malloc(LINUX_PATH_MAX);
+	if (!buf)
+		return -LINUX_ENOMEM;
+	size_t got = 0;
+	while (got < LINUX_PATH_MAX) {
+		uint64_t at = p + got;
+		size_t n = PAGE_SIZE - (at & (PAGE_SIZE - 1));
+		if (n > LINUX_PATH_MAX - got)
+			n = LINUX_PATH_MAX - got;
+		if (at < p || copy_from_user(buf + got, at, n)) {
+			toro_free(buf);
+			return -LINUX_EFAULT;
+		}
+		for (size_t i = got; i < got + n; i++) {
+			if (!buf[i]) {
+				*out = buf;
+				return (long)i;
+			}
+		}
+		got += n;
+	}
+	toro_free(buf);
+	return -LINUX_ENAMETOOLONG;
+}
+
+long sys_at_begin(int64_t dirfd, uint64_t upath, int empty_ok, struct sys_at *at)
+{
+	*at = (struct sys_at){0};
+	long len = sys_path_from_user(upath, &at->path);
+	if (len < 0)
+		return len;
+	if (len == 0 && !empty_ok) {
+		sys_at_end(at);
+		return -LINUX_ENOENT;
+	}
+	if ((len > 0 && at->path[0] == '/') || (int32_t)dirfd == LINUX_AT_FDCWD)
+		return len;
+	at->dir_file = dirfd < 0 || dirfd >= FD_MAX ? NULL : fd_get((unsigned)dirfd);
+	if (!at->dir_file) {
+		sys_at_end(at);
+		return -LINUX_EBADF;
+	}
+	at->dir = vfs_file_path(at->dir_file);
+	if (!at->dir && len > 0) {
+		sys_at_end(at);
+		return -LINUX_ENOTDIR;
+	}
+	return len;
+}
+
+void sys_at_end(struct sys_at *at)
+{
+	toro_free(at->path);
+	if (at->dir_file)
+		file_put(at->dir_file);
+	*at = (struct sys_at){0};
+}
