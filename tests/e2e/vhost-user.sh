@@ -41,6 +41,9 @@ expect unknown-device "vhost-user: unknown device 'blk'" -- "$TORO" vhost-user b
 expect no-socket "vhost-user: --socket PATH is required" -- "$TORO" vhost-user vsock
 expect unknown-option "vhost-user: unknown option '--share'" -- "$TORO" vhost-user vsock --socket "$tmp/s" --share /
 expect bad-cid "vhost-user: --cid 2: must be a number from 3" -- "$TORO" vhost-user vsock --socket "$tmp/s" --cid 2
+expect fs-no-share "vhost-user: --share DIR\[:rw\] is required" -- "$TORO" vhost-user fs --socket "$tmp/s"
+expect fs-bad-share "vhost-user: --share $tmp/none: " -- "$TORO" vhost-user fs --socket "$tmp/s" --share "$tmp/none"
+expect fs-two-shares "vhost-user: --share $tmp: one share per device" -- "$TORO" vhost-user fs --socket "$tmp/s" --share "$tmp" --share "$tmp"
 expect socket-no-dir "vhost-user vsock: $tmp/none/s: No such file or directory" -- "$TORO" vhost-user vsock --socket "$tmp/none/s"
 : >"$tmp/file"
 expect socket-taken "vhost-user vsock: $tmp/file: Address already in use" -- "$TORO" vhost-user vsock --socket "$tmp/file"
@@ -97,6 +100,38 @@ EOF
 		want_line err "^toro: vhost-user virtio-vsock: request 77 is unknown or not served; connection closed$"
 		[ -e "$tmp/v.sock" ] && problem "socket left behind after SIGTERM"
 		listening "$port" && problem "--forward $port still listening after SIGTERM"
+	else
+		problem "python3 is needed for the fake front end"
+	fi
+	report
+fi
+
+# The virtio-fs back end: two queues, and no CONFIG protocol feature (QEMU's vhost-user-fs-device
+# keeps its tag itself).
+if check serve-fs host; then
+	if command -v python3 >/dev/null; then
+		"$TORO" vhost-user fs --socket "$tmp/f.sock" --share "$tmp" </dev/null >"$OUT" 2>"$ERR" &
+		pid=$!
+		for _ in $(seq 100); do [ -S "$tmp/f.sock" ] && break; sleep 0.05; done
+		python3 - "$tmp/f.sock" >"$tmp/front" 2>&1 <<'EOF' || problem "front end: $(tail -1 "$tmp/front")"
+import socket, struct, sys
+def ask(s, req):
+    s.sendall(struct.pack('<III', req, 1, 0))
+    r, flags, size = struct.unpack('<III', s.recv(12, socket.MSG_WAITALL))
+    assert r == req and flags == 5 and size == 8, (r, flags, size)
+    return struct.unpack('<Q', s.recv(8, socket.MSG_WAITALL))[0]
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+assert ask(s, 1) & (1 << 32)                  # VERSION_1
+assert not ask(s, 15) & (1 << 9)              # no CONFIG
+assert ask(s, 17) == 2                        # hiprio and one request queue
+print("front end ok")
+EOF
+		kill -TERM "$pid"
+		wait "$pid"
+		RC=$?
+		want_status 0
+		grep -q "front end ok" "$tmp/front" || problem "front end did not finish"
+		[ -e "$tmp/f.sock" ] && problem "socket left behind after SIGTERM"
 	else
 		problem "python3 is needed for the fake front end"
 	fi
@@ -246,6 +281,50 @@ if check qemu-connect-out qemu; then
 	wait "$server" || problem "the host's listener failed: $(cat "$tmp/serve.out")"
 	want_status 0
 	want_line out '^reply: host got 20: hello-from-the-guest$'
+	nothing_left
+	report
+fi
+
+# Shares under QEMU, through vhost-user-fs-device and toro's FUSE server: the guest tests of
+# tests/guest/native_files.c and posix_files.c on the three shares tests/e2e/files.sh uses with
+# the built-in monitor (read-write at /, read-only at /ro, read-write at /mnt/data).
+sh=$tmp/shares
+mkdir -p "$sh/root/etc" "$sh/ro/sub" "$sh/data"
+head -c $((2 << 20)) /dev/urandom >"$sh/root/big.bin"
+for i in 0 1 2 3; do head -c $(((256 << 10) + i * 4099)) /dev/urandom >"$sh/root/t$i.bin"; done
+echo "read-write text" >"$sh/root/rw.txt"
+echo "share passwd" >"$sh/root/etc/passwd"
+echo "read-only text" >"$sh/ro/a.txt"
+ln -s ../../../../etc "$sh/ro/escape"
+ln -s /etc/passwd "$sh/ro/abs"
+cksum_of() { cksum <"$1" | cut -d' ' -f"$2"; }
+big_crc=$(cksum_of "$sh/root/big.bin" 1)
+big_size=$(cksum_of "$sh/root/big.bin" 2)
+crcs=()
+for i in 0 1 2 3; do crcs+=("$(cksum_of "$sh/root/t$i.bin" 1)"); done
+SHARES=(--share "$sh/root:rw" --share "$sh/ro:/ro" --share "$sh/data:rw:/mnt/data")
+
+if check qemu-shares-native qemu; then
+	TMPDIR=$qtmp run "$TORO" run --vmm qemu --cpus 2 --timeout 100 "${SHARES[@]}" \
+		"$BUILD/tests/guest/native_files.elf" -- share "$big_size" "read-only text"
+	want_status 0
+	want_line out '^page-cache-second-read-from-memory: ok$'
+	want_line out '^threads-read: ok$'
+	want_line out '^checks: [0-9]+ passed, 0 failed$'
+	nothing_left
+	report
+fi
+
+if check qemu-shares-posix qemu; then
+	TMPDIR=$qtmp run "$TORO" run --vmm qemu --cpus 2 --timeout 100 "${SHARES[@]}" \
+		"$BUILD/tests/guest/posix_files.elf" -- share "$big_crc" "$big_size" "${crcs[@]}" \
+		"read-only text"
+	want_status 0
+	want_line out "^big: $big_size bytes, cksum $big_crc\$"
+	want_line out '^symlink-climbs-in-guest: ok$'
+	want_line out '^checks: [0-9]+ passed, 0 failed$'
+	[ "$(cat "$sh/data/from-guest" 2>/dev/null)" = "written by the guest" ] ||
+		problem "data/from-guest is not what the guest wrote"
 	nothing_left
 	report
 fi
