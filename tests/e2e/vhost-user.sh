@@ -150,6 +150,21 @@ nothing_left() {
 	[ -z "${1:-}" ] || ! listening "$1" || problem "--forward $1 still listening"
 }
 
+# microvm has 8 virtio-mmio transports: the console, the vsock device and 7 shares do not fit,
+# which is said before anything starts.
+if check qemu-too-many-devices host; then
+	mkdir -p "$tmp/s8"
+	shares=()
+	for i in 1 2 3 4 5 6 7; do mkdir -p "$tmp/s8/$i" && shares+=(--share "$tmp/s8/$i:/m$i"); done
+	TMPDIR=$qtmp run "$TORO" run "$hello" --vmm qemu --console virtio --forward "$(free_port):80" \
+		"${shares[@]}"
+	want_status 2
+	want_count err . 1
+	want_line err "run: 9 virtio devices do not fit the 8 virtio-mmio slots of QEMU's microvm"
+	nothing_left
+	report
+fi
+
 if check qemu-forward-runs qemu; then
 	port=$(free_port)
 	TMPDIR=$qtmp run "$TORO" run "$hello" --vmm qemu --forward "$port:80" --cid 9
