@@ -14,15 +14,15 @@
 
 #include "virtio.h"
 
-#define VIRTIO_FS_QUEUE_SIZE 128
+#define VIRTIO_FS_QUEUE_SIZE  128
 #define VIRTIO_FS_MAX_DEVICES 8 /* the monitor's virtio-mmio slots */
 #define VIRTIO_FS_TAG_MAX     36
 
 /* A request on its way: lives on the requester's stack until done is set. */
 struct fs_request {
 	struct thread *thread;
-	uint32_t len;     /* bytes the device wrote */
-	int done;         /* 1: used by the device; -1: the device failed */
+	uint32_t len;                    /* bytes the device wrote */
+	int done;                        /* 1: used by the device; -1: the device failed */
 	struct fs_request *next_waiting; /* on the room list while its queue is full */
 };
 
