@@ -272,6 +272,41 @@ for via in forward vsock; do
 	report
 done
 
+# An unmodified POSIX TCP server (tests/guest/posix_tcp_echo.c, AF_INET over vsock) under QEMU,
+# reached through --forward by a client that reads while it writes (1 MiB each way).
+if check qemu-posix-tcp-echo qemu; then
+	port=$(free_port)
+	TMPDIR=$qtmp timeout -k 5 150 "$TORO" run "$BUILD/tests/guest/posix_tcp_echo.elf" --vmm qemu \
+		--timeout 140 --forward "$port:7000" -- echo 7000 1 </dev/null >"$GUEST_OUT" 2>&1 &
+	GUEST=$!
+	python3 - "$port" >"$tmp/client" 2>&1 <<'EOF' || problem "client: $(tail -1 "$tmp/client")"
+import os, socket, sys, threading, time
+data = os.urandom(1 << 20)
+for _ in range(600):
+    try:
+        s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+        break
+    except OSError:
+        time.sleep(0.1)
+else:
+    sys.exit("cannot connect")
+got = []
+def read_all():
+    while True:
+        b = s.recv(65536)
+        if not b: break
+        got.append(b)
+reader = threading.Thread(target=read_all); reader.start()
+s.sendall(data); s.shutdown(socket.SHUT_WR); reader.join()
+sys.exit(0 if b"".join(got) == data else "echo differs")
+EOF
+	guest_wait
+	want_status 0
+	want_line out '^served 1 connections, 1048576 bytes$'
+	nothing_left "$port"
+	report
+fi
+
 if check qemu-many qemu; then
 	port=$(free_port)
 	if guest_start --cpus 2 --vsock "$SOCK" --forward "$port:5000" -- serve 5000 32; then
