@@ -142,7 +142,9 @@ static toro_thread *partner;
 static void *join_partner(void *arg)
 {
 	(void)arg;
-	toro_sleep_ms(5);
+	/* main sets partner after toro_thread_create returns, which a loaded host can delay. */
+	while (!__atomic_load_n(&partner, __ATOMIC_ACQUIRE))
+		toro_sleep_ms(1);
 	toro_thread_join(partner); /* partner is main's thread-to-join: a cycle */
 	return 0;
 }
@@ -150,7 +152,8 @@ static void *join_partner(void *arg)
 static int test_deadlock(void)
 {
 	toro_thread *a = toro_thread_create(toro_core_count() - 1, join_partner, 0, 0);
-	partner = a; /* a joins itself through partner: it can never finish; main joins a */
+	/* a joins itself through partner: it can never finish; main joins a */
+	__atomic_store_n(&partner, a, __ATOMIC_RELEASE);
 	toro_printf("waiting forever\n");
 	toro_thread_join(a);
 	return 3;
