@@ -105,11 +105,16 @@ static int test_many(void)
 }
 
 static volatile int order[8], order_n;
+/* The sleepers' deadlines count from here, so that a host slow to create them (the nested test
+ * VM on a loaded machine took over 30 ms) cannot change which is due first. */
+static uint64_t sleep_base;
 
 static void *sleeper(void *arg)
 {
 	unsigned long ms = (unsigned long)arg;
-	toro_sleep_ms(ms);
+	uint64_t deadline = sleep_base + ms * 1000000ull, now = toro_time_ns();
+	if (deadline > now)
+		toro_sleep_ns(deadline - now);
 	order[__atomic_fetch_add(&order_n, 1, __ATOMIC_SEQ_CST)] = (int)ms;
 	return 0;
 }
@@ -123,6 +128,7 @@ static int test_sleep(void)
 	int ok = dt >= 20000000ull && dt < 2000000000ull;
 	toro_printf("sleep: %s (%lu us)\n", ok ? "ok" : "WRONG", (unsigned long)(dt / 1000));
 	unsigned last = toro_core_count() - 1;
+	sleep_base = toro_time_ns() + 200000000ull;
 	toro_thread *a = toro_thread_create(last, sleeper, (void *)60ul, 0);
 	toro_thread *b = toro_thread_create(0, sleeper, (void *)10ul, 0);
 	toro_thread *c = toro_thread_create(last, sleeper, (void *)30ul, 0);
