@@ -121,8 +121,6 @@ $B mount -t proc proc /proc
 $B mount -t sysfs sys /sys
 $B mount -t devtmpfs dev /dev
 $B mount -t tmpfs tmp /tmp
-# The loopback interface: tests reach --forward's TCP listeners at 127.0.0.1.
-$B ip link set lo up
 $B ln -s /proc/self/fd /dev/fd
 # The loopback interface: tests reach the monitor's --forward listeners on 127.0.0.1.
 $B ifconfig lo 127.0.0.1 up || echo "kvm-vm: ifconfig lo failed" >/dev/ttyS1
@@ -134,6 +132,9 @@ done
 # delivered to a halted vCPU under this stack (kvm_amd inside QEMU 7.2's TCG SVM): in 12 runs of
 # native_threads "many" on 2 cores, 5 hung with both cores idle under x2APIC, none under xAPIC.
 export TORO_KERNEL_OPTIONS=toro.xapic
+# A heartbeat while the tests run, so that the host's watchdog tells a stuck VM (whose kernel
+# cannot run this loop either) from a slow test, which prints nothing until it ends.
+( while $B sleep 30; do echo "@@kvm-vm alive" >/dev/ttyS1; done ) &
 if [ -c /dev/kvm ]; then
 	cd /toro && PATH=/usr/bin:/bin HOME=/tmp TMPDIR=/tmp /usr/bin/bash /toro/vm-command >/dev/ttyS1 2>&1
 	echo "@@kvm-vm exit $?" >/dev/ttyS1
@@ -166,9 +167,9 @@ run() {
 		</dev/null >>"$log" 2>&1 &
 	local qemu=$! waited=0 size=0 silent=0 now
 	# The command's status line is the end of the run: a VM that has not powered off 20 s after
-	# it (its kernel stuck on the way down) is stopped. So is one whose command has printed
-	# nothing for TEST_VM_SILENCE seconds (default 300, above any one test's limit inside): the
-	# emulated SVM has been seen to keep both vCPUs in a nested guest for good.
+	# it (its kernel stuck on the way down) is stopped. So is one that has printed nothing, not
+	# even the heartbeat its init writes every 30 s, for TEST_VM_SILENCE seconds (default 300):
+	# the emulated SVM has been seen to keep both vCPUs in a nested guest for good.
 	while kill -0 "$qemu" 2>/dev/null; do
 		if grep -q '^@@kvm-vm exit' "$out" 2>/dev/null && [ $((waited += 1)) -gt 20 ]; then
 			echo "kvm-vm: the VM did not power off after the command ended; stopped" >>"$log"
