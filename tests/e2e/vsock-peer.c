@@ -95,19 +95,51 @@ static int connect_addr(const char *addr)
 	return -1;
 }
 
+/* Sends stdin and copies what comes back to stdout at the same time: an echo of more than the
+ * sockets' buffers hold would otherwise stall with both sides waiting for the other to read. */
 static int send_stdin(const char *addr)
 {
 	int fd = connect_addr(addr);
-	char buf[65536];
-	ssize_t r;
-	while ((r = read(0, buf, sizeof(buf))) > 0)
-		if (write(fd, buf, (size_t)r) != r)
-			die("write");
-	shutdown(fd, SHUT_WR);
-	while ((r = read(fd, buf, sizeof(buf))) > 0)
-		fwrite(buf, 1, (size_t)r, stdout);
-	if (r < 0)
-		die("read");
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	static char out[65536], in[65536];
+	size_t have = 0, off = 0;
+	int input_done = 0;
+	for (;;) {
+		if (!have && !input_done) {
+			ssize_t r = read(0, out, sizeof(out));
+			if (r < 0)
+				die("read stdin");
+			if (r == 0) {
+				input_done = 1;
+				shutdown(fd, SHUT_WR);
+			}
+			have = (size_t)r;
+			off = 0;
+		}
+		struct pollfd p = {fd, (short)(POLLIN | (have ? POLLOUT : 0)), 0};
+		if (poll(&p, 1, 60000) <= 0)
+			die("poll (stuck for 60 s)");
+		if (have && (p.revents & POLLOUT)) {
+			ssize_t w = write(fd, out + off, have);
+			if (w < 0 && errno != EAGAIN)
+				die("write");
+			if (w > 0) {
+				off += (size_t)w;
+				have -= (size_t)w;
+			}
+		}
+		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t r = read(fd, in, sizeof(in));
+			if (r < 0 && errno == EAGAIN)
+				continue;
+			if (r < 0)
+				die("read");
+			if (r == 0)
+				break;
+			if (fwrite(in, 1, (size_t)r, stdout) != (size_t)r)
+				die("write stdout");
+		}
+	}
 	return 0;
 }
 
