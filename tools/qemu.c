@@ -1,7 +1,8 @@
 /* The QEMU path of `toro run`: boot the image on QEMU's microvm machine. QEMU's isa-debug-exit
  * turns the guest's exit code into (code << 1) | 1, which loses the top bit, so the kernel also
- * writes the code to a debugcon port (toro.debugcon=) that QEMU copies to a file we read. */
-#include "toro.h"
+ * writes the code to a debugcon port (toro.debugcon=) that QEMU copies to a file we read.
+ * Devices QEMU reaches over vhost-user are served from this process (qemu_vhost.c). */
+#include "qemu.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,14 +21,12 @@
 
 #define QEMU_DEBUGCON_PORT "0x402"
 
-/* QEMU 7.2 microvm (acpi=off) creates 8 virtio-mmio transports, transport i at
- * 0xfeb00000 + 512 * i on IRQ 5 + i (hw/i386/microvm.c). It would append virtio_mmio.device=
- * words for them at the very end of the command line, after our "--", where the kernel reads
- * application arguments; so that is turned off (auto-kernel-cmdline=off, in run_qemu), the
- * console is pinned to transport 0, and we name it among the options ourselves. */
-#define QEMU_CONSOLE_BUS    "virtio-mmio-bus.0"
-#define QEMU_CONSOLE_DEVICE "virtio_mmio.device=512@0xfeb00000:5"
-#define QEMU_MAX_ARGS       48
+/* microvm would append virtio_mmio.device= words for its transports (qemu.h) at the very end
+ * of the command line, after our "--", where the kernel reads application arguments; so that
+ * is turned off (auto-kernel-cmdline=off, in run_qemu), every device is pinned to a transport
+ * (the console to 0, vhost-user devices after it), and we name them among the options. */
+#define QEMU_CONSOLE_BUS "virtio-mmio-bus.0"
+#define QEMU_MAX_ARGS    (48 + 4 * VHOST_USER_SERVICE_MAX)
 
 /* Guest RAM as a backend object with reserve=off (MAP_NORESERVE): like the built-in monitor's,
  * it is reserved, not committed, so --mem 512G runs on a host with far less memory and only the
@@ -37,6 +36,9 @@
 #define QEMU_RAM_ID         "toro-ram"
 #define QEMU_RAM_ALIGN_MASK 0xfffull /* whole 4 KiB pages, as the built-in monitor gives */
 #define QEMU_RAM_BACKEND    "memory-backend-ram,id=" QEMU_RAM_ID ",size=%llu,reserve=off"
+/* With vhost-user devices the back end maps guest RAM too (SET_MEM_TABLE), so it must be a
+ * shared memfd; a memfd is sparse and not accounted up front, so 512G still costs nothing. */
+#define QEMU_RAM_SHARED "memory-backend-memfd,id=" QEMU_RAM_ID ",size=%llu,share=on"
 
 static const char *qemu_binary(void)
 {
@@ -117,8 +119,7 @@ static int wait_child(pid_t pid, double timeout, const sigset_t *set)
 
 /* The console: COM1 on stdio, or COM1 and a virtio console (virtconsole, port 0 of a
  * virtio-serial device on the microvm virtio-mmio bus) sharing stdio through a mux chardev, so
- * early boot lines and fault reports from before the virtio console is up still show. microvm's
- * virtio-mmio transports default to legacy (version 1); the kernel drives modern ones only.
+ * early boot lines and fault reports from before the virtio console is up still show.
  * max_ports=1 keeps the device single-port (no MULTIPORT), which is what the kernel drives. */
 static int add_console(const char **argv, int n, enum console_choice console)
 {
@@ -127,8 +128,6 @@ static int add_console(const char **argv, int n, enum console_choice console)
 		argv[n++] = "stdio";
 		return n;
 	}
-	argv[n++] = "-global";
-	argv[n++] = "virtio-mmio.force-legacy=false";
 	argv[n++] = "-chardev";
 	argv[n++] = "stdio,mux=on,id=toroconsole";
 	argv[n++] = "-serial";
@@ -153,12 +152,21 @@ static void detach_stdin(void)
 	}
 }
 
-int run_qemu(const struct run_options *o, const struct image *img)
+/* The kernel's options from us: the debugcon port and where each virtio device is. */
+static void kernel_words(const struct run_options *o, const struct qemu_vhost *v, char *buf,
+                         size_t len)
 {
-	(void)img;
-	const char *extra = o->console == CONSOLE_VIRTIO
-	                        ? "toro.debugcon=" QEMU_DEBUGCON_PORT " " QEMU_CONSOLE_DEVICE
-	                        : "toro.debugcon=" QEMU_DEBUGCON_PORT;
+	char console[64] = "";
+	if (o->console == CONSOLE_VIRTIO)
+		qemu_slot_word(0, console, sizeof(console));
+	snprintf(buf, len, "toro.debugcon=" QEMU_DEBUGCON_PORT "%s%s%s%s", *console ? " " : "",
+	         console, *v->words ? " " : "", v->words);
+}
+
+static int run_qemu_with(const struct run_options *o, const struct qemu_vhost *v)
+{
+	char extra[sizeof(v->words) + 128];
+	kernel_words(o, v, extra, sizeof(extra));
 	char *module;
 	size_t module_len;
 	char *cmdline = cmdline_build(o->image, extra, o->nenv, o->env, o->nargs, o->args, &module,
@@ -211,7 +219,7 @@ int run_qemu(const struct run_options *o, const struct image *img)
 	close(fd);
 
 	char mem[80], smp[16], chardev[sizeof(exit_file) + 32];
-	snprintf(mem, sizeof(mem), QEMU_RAM_BACKEND,
+	snprintf(mem, sizeof(mem), v->ndevices ? QEMU_RAM_SHARED : QEMU_RAM_BACKEND,
 	         (unsigned long long)(o->mem & ~QEMU_RAM_ALIGN_MASK));
 	snprintf(smp, sizeof(smp), "%d", o->cpus);
 	snprintf(chardev, sizeof(chardev), "file,id=toroexit,path=%s", exit_file);
@@ -236,7 +244,13 @@ int run_qemu(const struct run_options *o, const struct image *img)
 	argv[n++] = "-no-reboot";
 	argv[n++] = "-display";
 	argv[n++] = "none";
+	if (o->console == CONSOLE_VIRTIO || v->ndevices) {
+		/* microvm's transports default to legacy (version 1); we drive modern ones. */
+		argv[n++] = "-global";
+		argv[n++] = "virtio-mmio.force-legacy=false";
+	}
 	n = add_console(argv, n, o->console);
+	n = qemu_vhost_args(v, argv, n);
 	argv[n++] = "-device";
 	argv[n++] = "isa-debug-exit,iobase=0xf4,iosize=4";
 	argv[n++] = "-chardev";
@@ -319,4 +333,16 @@ int run_qemu(const struct run_options *o, const struct image *img)
 		return s >> 1; /* isa-debug-exit from a kernel that does not use debugcon */
 	toro_error("%s: qemu failed (exit status %d)", o->image, s);
 	return 1;
+}
+
+int run_qemu(const struct run_options *o, const struct image *img)
+{
+	(void)img;
+	struct qemu_vhost v;
+	int rc = qemu_vhost_start(&v, o, o->console == CONSOLE_VIRTIO ? 1 : 0);
+	if (rc)
+		return rc;
+	rc = run_qemu_with(o, &v);
+	qemu_vhost_stop(&v);
+	return rc;
 }
