@@ -367,12 +367,17 @@ size_t http_parse_request(const char *buf, size_t len, size_t cap, struct http_r
 	}
 
 	req->status = parse_request_line(s, line_length(s, nl), req);
+	/* The fields are read even after a 403 or 405 from the request line: those keep the
+	 * connection, unless a field (Connection: close, a body) says otherwise. */
 	int has_host = 0;
-	for (const char *f = nl + 1; !req->status && f < p;) {
+	for (const char *f = nl + 1; f < p;) {
 		const char *fe = line_end(f, (size_t)(p - f + 1));
 		size_t fn = line_length(f, fe);
-		if (fn)
-			req->status = parse_field(f, fn, req, &has_host);
+		int field_status = fn ? parse_field(f, fn, req, &has_host) : 0;
+		if (field_status) {
+			req->status = field_status;
+			break;
+		}
 		f = fe + 1;
 	}
 	/* RFC 9112 §3.2: a 1.1 request without Host is answered 400. */

@@ -48,12 +48,15 @@ stop_server() {
 
 # One connection: sends the request text (printf format and arguments), reads the whole answer
 # into the file $resp until the server closes, so the last request says "Connection: close".
+# The server must close within $wait_s seconds: less than its 15 s idle time, so a connection
+# it wrongly keeps open fails the check.
+wait_s=12
 exchange() {
 	resp=$E2E_TMP/resp.$BASHPID
 	exec 3<>"/dev/tcp/127.0.0.1/$port" || { problem "cannot connect to port $port"; return 1; }
 	# shellcheck disable=SC2059
 	printf "$@" >&3
-	timeout 120 cat <&3 >"$resp"
+	timeout "$wait_s" cat <&3 >"$resp" || problem "no complete answer to '${2:-$1}' within $wait_s s"
 	exec 3>&-
 }
 
@@ -95,7 +98,7 @@ test_index() {
 }
 
 test_big() {
-	get /big.bin || return
+	wait_s=120 get /big.bin || return
 	want_status_of "$resp" 200 "GET /big.bin"
 	[ "$(field_of "$resp" Content-Type)" = application/octet-stream ] || problem "big.bin: Content-Type"
 	body_of "$resp" | cmp -s - "$WWW/big.bin" ||
@@ -183,7 +186,7 @@ test_pipelined() {
 test_parallel() {
 	local i ok=0
 	for ((i = 0; i < clients; i++)); do
-		(get /index.html && [ "$(status_of "$resp")" = 200 ] &&
+		(wait_s=60 get /index.html && [ "$(status_of "$resp")" = 200 ] &&
 			body_of "$resp" | cmp -s - "$WWW/index.html" && touch "$E2E_TMP/ok.$i") &
 	done
 	wait_clients
