@@ -9,10 +9,11 @@
 SRC=$(cd "$(dirname "$0")/../../examples/webserver-posix" && pwd)
 BIG_SIZE=5242880
 
-# The share: the example's index.html, a 5 MiB binary, a directory with an index.
+# The share: an index.html, a 5 MiB binary, a directory with an index. (Made here: the nested
+# test VM has tests/ and the build, not examples/.)
 WWW=$E2E_TMP/www
 mkdir -p "$WWW/docs"
-cp "$(dirname "$0")/../../examples/webserver/www/index.html" "$WWW/"
+printf '<!DOCTYPE html>\n<title>Toro in C</title>\n<h1>Hello from Toro in C</h1>\n' >"$WWW/index.html"
 head -c "$BIG_SIZE" /dev/urandom >"$WWW/big.bin"
 printf 'the docs\n' >"$WWW/docs/index.html"
 INDEX_SIZE=$(wc -c <"$WWW/index.html")
