@@ -16,11 +16,15 @@ static const char usage[] =
     "       toro cc [--native] [--no-fpu] [-c|-S|-E] GCC-OPTIONS... FILES... [-o OUT]\n"
     "       toro run IMAGE [--mem SIZE] [--cpus N] [--timeout SEC] [--vmm auto|toro|qemu]\n"
     "                [--accel tcg|kvm] [--console serial|virtio] [--stats]\n"
+    "                [-l|--log FILE] [-q|--quiet] [--name NAME] [--detach]\n"
     "                [--vsock PATH] [-f|--forward [ADDR:]HOSTPORT:GUESTPORT] [--cid N]\n"
     "                [--share|-d DIR[:rw][:/MOUNT]]...\n"
     "                [-e|--env NAME=VALUE] [--env-file FILE] [NAME=VALUE] [-- ARGS...]\n"
     "       toro vhost-user vsock --socket PATH [--vsock PATH] [-f|--forward ...] [--cid N]\n"
     "       toro vhost-user fs --socket PATH --share DIR[:rw]\n"
+    "       toro ps\n"
+    "       toro stop NAME|PID\n"
+    "       toro logs NAME\n"
     "       toro version\n";
 
 void toro_usage(FILE *f)
@@ -34,6 +38,20 @@ int toro_wants_help(int argc, char **argv)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return 1;
 	return 0;
+}
+
+int toro_quiet;
+
+void toro_note(const char *fmt, ...)
+{
+	if (toro_quiet)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("toro: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
 }
 
 void toro_error(const char *fmt, ...)

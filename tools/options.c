@@ -282,6 +282,17 @@ static int env_file(struct run_options *o, const char *path, char *err, size_t e
 	return rc;
 }
 
+int run_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+	if (n < 1 || n > 64 || !isalnum((unsigned char)name[0]))
+		return 0;
+	if (strspn(name, "0123456789") == n)
+		return 0;
+	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+	       n;
+}
+
 /* A word before "--" that is not an option: the image, or NAME=value for the environment. A word
  * with '=' and no '/' before it is taken as an assignment, so an image path with '=' in its
  * base name needs a directory ("./a=b.elf"). */
@@ -378,6 +389,25 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 				                 "--console %s: must be serial or virtio", v);
 		} else if (strcmp(a, "--stats") == 0) {
 			o->stats = 1;
+		} else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+			o->quiet = 1;
+		} else if (strcmp(a, "--detach") == 0) {
+			o->detach = 1;
+		} else if (is_option(a, "--log") || is_option(a, "-l")) {
+			const char *name = a[1] == 'l' ? "-l" : "--log";
+			v = option_value(argc, argv, &i, name);
+			if (!*v)
+				return error_set(err, errlen, "%s: no file given", name);
+			o->log = v;
+		} else if (is_option(a, "--name")) {
+			v = option_value(argc, argv, &i, "--name");
+			if (!run_name_valid(v))
+				return error_set(
+				    err, errlen,
+				    "--name '%s': 1 to 64 letters, digits, '_', '.' or "
+				    "'-', starting with a letter or digit, not all digits",
+				    v);
+			o->name = v;
 		} else if (is_option(a, "-e") || is_option(a, "--env")) {
 			const char *name = a[1] == 'e' ? "-e" : "--env";
 			v = option_value(argc, argv, &i, name);
@@ -433,7 +463,8 @@ int parse_vhost_user_options(int argc, char **argv, struct vhost_user_options *o
 		if (fs && is_option(a, "--share")) {
 			const char *v = option_value(argc, argv, &i, "--share");
 			if (o->nshares)
-				return error_set(err, errlen, "--share %s: one share per device", v);
+				return error_set(err, errlen, "--share %s: one share per device",
+				                 v);
 			if (share_add(o->shares, &o->nshares, "--share", v, err, errlen))
 				return -1;
 			continue;
@@ -448,6 +479,7 @@ int parse_vhost_user_options(int argc, char **argv, struct vhost_user_options *o
 		return error_set(err, errlen,
 		                 "--socket PATH is required (where the front end connects)");
 	if (fs && !o->nshares)
-		return error_set(err, errlen, "--share DIR[:rw] is required (the directory to serve)");
+		return error_set(err, errlen,
+		                 "--share DIR[:rw] is required (the directory to serve)");
 	return 0;
 }

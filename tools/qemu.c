@@ -278,7 +278,8 @@ static int run_qemu_with(const struct run_options *o, const struct qemu_vhost *v
 	double started = now_seconds();
 	pid_t pid = fork();
 	if (pid == 0) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
+		/* Not old: the caller may have blocked them too (tools/service.c). */
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
 		if (o->console == CONSOLE_VIRTIO)
 			detach_stdin();
 		execvp(argv[0], (char *const *)argv);

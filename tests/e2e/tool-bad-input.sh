@@ -67,6 +67,30 @@ expect share-same-mount "--share $tmp/share:/data: /data is already the mount po
 expect share-second-at-root "/ is already the mount point of $tmp/share" -- "$TORO" run "$hello" -d "$tmp/share" --share "$tmp"
 expect share-relative-mount "mount point 'data' must be absolute" -- "$TORO" run "$hello" --share "$tmp/share:rw:data"
 expect share-comma-mount "mount point '/a,b' contains ',' or ':'" -- "$TORO" run "$hello" --share "$tmp/share:/a,b"
+# Runs as services (--name, --log, --detach; toro ps, stop, logs): refused with one line.
+export XDG_RUNTIME_DIR=$tmp/run
+mkdir -p "$XDG_RUNTIME_DIR"
+expect name-empty "--name '': 1 to 64 letters" -- "$TORO" run "$hello" --name ""
+expect name-digits "--name '123': .*not all digits" -- "$TORO" run "$hello" --name 123
+expect name-slash "--name 'a/b': 1 to 64 letters" -- "$TORO" run "$hello" --name a/b
+expect name-dot-first "--name '.x': .*starting with a letter or digit" -- "$TORO" run "$hello" --name=.x
+expect name-too-long "--name 'n{65}': 1 to 64" -- "$TORO" run "$hello" --name "$(printf '%65s' '' | tr ' ' n)"
+expect log-empty "--log: no file given" -- "$TORO" run "$hello" --log ""
+expect log-no-value "-l: no file given" -- "$TORO" run "$hello" -l
+expect log-no-dir "--log $tmp/nodir/x.log: No such file" -- "$TORO" run "$hello" --log "$tmp/nodir/x.log"
+expect detach-log-no-dir "--log $tmp/nodir/x.log: No such file" -- "$TORO" run "$hello" --detach --log "$tmp/nodir/x.log"
+expect detach-missing-image "missing.elf: No such file" -- "$TORO" run "$tmp/missing.elf" --detach
+expect stop-nothing "stop: no run given" -- "$TORO" stop
+expect stop-unknown "stop: no run named 'ghost'" -- "$TORO" stop ghost
+expect stop-two "stop: expected one NAME or PID" -- "$TORO" stop a b
+expect logs-unknown "logs: no log for 'ghost'" -- "$TORO" logs ghost
+expect logs-bad-name "logs: not a run name" -- "$TORO" logs ../etc/passwd
+expect ps-argument "ps: unexpected argument 'x'" -- "$TORO" ps x
+if check no-state-left host; then
+	[ -z "$(ls -A "$XDG_RUNTIME_DIR/toro" 2>/dev/null)" ] ||
+		problem "left in the state directory: $(ls "$XDG_RUNTIME_DIR/toro")"
+	report
+fi
 expect unknown-command "unknown command 'frob'" -- sh -c "'$TORO' frob 2>&1 >/dev/null | head -1 >&2; exit 2"
 expect build-no-output "build: no output image" -- "$TORO" build "$tmp/nopvh.c"
 expect build-missing-source "build: .*missing.c: No such file" -- "$TORO" build "$tmp/missing.c" -o "$tmp/x.elf"
