@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <sched.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,6 +283,51 @@ static int env_file(struct run_options *o, const char *path, char *err, size_t e
 	return rc;
 }
 
+/* --pin CPU[,CPU...]: host CPU numbers (a range A-B gives A to B), each one this process may
+ * run on; how many must match --cpus is checked once all options are read. */
+static int parse_pin(const char *spec, struct run_options *o, char *err, size_t errlen)
+{
+	cpu_set_t allowed;
+	CPU_ZERO(&allowed);
+	if (sched_getaffinity(0, sizeof(allowed), &allowed))
+		return error_set(err, errlen, "--pin: cannot read this process's CPUs: %s",
+		                 strerror(errno));
+	o->npin = 0;
+	const char *p = spec;
+	do {
+		char *end;
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+		unsigned long first = strtoul(p, &end, 10), last = first;
+		if (*end == '-') {
+			if (!isdigit((unsigned char)end[1]))
+				goto bad;
+			last = strtoul(end + 1, &end, 10);
+			if (last < first)
+				goto bad;
+		}
+		if (*end != ',' && *end != '\0')
+			goto bad;
+		for (unsigned long cpu = first; cpu <= last; cpu++) {
+			if (cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &allowed))
+				return error_set(err, errlen,
+				                 "--pin %s: host CPU %lu is not online (or not "
+				                 "allowed to this process)",
+				                 spec, cpu);
+			if (o->npin == TORO_CPUS_MAX)
+				return error_set(err, errlen, "--pin %s: more than %d CPUs", spec,
+				                 TORO_CPUS_MAX);
+			o->pin[o->npin++] = (int)cpu;
+		}
+		p = *end ? end + 1 : end;
+	} while (*p || p[-1] == ',');
+	return 0;
+bad:
+	return error_set(err, errlen,
+	                 "--pin '%s': expected host CPU numbers CPU[,CPU...] (example: 0,2 or 0-3)",
+	                 spec);
+}
+
 int run_name_valid(const char *name)
 {
 	size_t n = strlen(name);
@@ -399,6 +445,10 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 			if (!*v)
 				return error_set(err, errlen, "%s: no file given", name);
 			o->log = v;
+		} else if (is_option(a, "--pin") || is_option(a, "-p")) {
+			v = option_value(argc, argv, &i, a[1] == 'p' ? "-p" : "--pin");
+			if (parse_pin(v, o, err, errlen))
+				return -1;
 		} else if (is_option(a, "--name")) {
 			v = option_value(argc, argv, &i, "--name");
 			if (!run_name_valid(v))
@@ -438,6 +488,10 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 	}
 	if (!o->image)
 		return error_set(err, errlen, "no image given");
+	if (o->npin && o->npin != o->cpus)
+		return error_set(
+		    err, errlen, "--pin: %d host CPU%s for %d vCPU%s (--cpus): give one per vCPU",
+		    o->npin, o->npin == 1 ? "" : "s", o->cpus, o->cpus == 1 ? "" : "s");
 	return 0;
 }
 

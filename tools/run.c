@@ -87,6 +87,7 @@ static int run_in_monitor(const struct run_options *o, const struct image *img)
 	    .timeout = o->timeout,
 	    .console = o->console,
 	    .stats = o->stats,
+	    .pin = o->npin ? o->pin : NULL,
 	    .vsock = o->vsock.enabled ? &o->vsock : NULL,
 	    .cmdline = cmdline,
 	    .args_module = module,

@@ -28,6 +28,8 @@ struct run_options {
 	const char *name; /* --name NAME: the run is recorded under it (service.c); or NULL */
 	int quiet;        /* --quiet: no notices, errors only */
 	int detach;       /* --detach: run in the background (service.c) */
+	int npin;         /* --pin: host CPU of each vCPU (npin == cpus), or 0: not pinned */
+	int pin[TORO_CPUS_MAX];
 	/* --vsock, --forward, --cid */
 	struct vsock_config vsock;
 	int nargs; /* application arguments (after "--") */

@@ -2,7 +2,7 @@
 # Runs as services, in both monitors: `toro run --detach` prints "NAME PID" and goes on in the
 # background, `toro ps` lists it, `toro logs` shows its console, `toro stop` ends it; afterwards
 # nothing is left (no process, no socket, no forward listening, no record). Also --log and
-# --quiet in the foreground, and a name in use refused.
+# --quiet in the foreground, a name in use refused; and --pin, seen in the threads' affinity.
 # PARTS: qemu toro
 . "$(dirname "$0")/lib.sh"
 tmp=$E2E_TMP
@@ -108,6 +108,37 @@ for vmm in toro qemu; do
 	RC=$?
 	want_status 130
 	[ -e "$state/fg.run" ] && problem "record left behind"
+	report
+done
+# --pin 1,0 on 2 vCPUs: in the built-in monitor the boot CPU's thread (the process's main
+# thread) is on host CPU 1 and another thread on CPU 0; QEMU as a whole is on CPUs 0 and 1.
+allowed() {
+	sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "$1"
+}
+for vmm in toro qemu; do
+	check "pin@$vmm" "$vmm" || continue
+	if [ "$(getconf _NPROCESSORS_ONLN)" -lt 2 ]; then
+		problem "this place has fewer than 2 CPUs"
+		report
+		continue
+	fi
+	run "$TORO" run "$hang" --vmm "$vmm" --cpus 2 --pin 1,0 --detach --name pin
+	want_status 0
+	read -r _ pid <"$OUT"
+	wait_for 30 log_says pin "^spinning forever$" || problem "the guest never started"
+	if [ "$vmm" = toro ]; then
+		[ "$(allowed "/proc/$pid/task/$pid/status")" = 1 ] ||
+			problem "boot vCPU thread allowed on $(allowed "/proc/$pid/task/$pid/status")"
+		grep -l "^Cpus_allowed_list:[[:space:]]*0$" /proc/"$pid"/task/*/status >/dev/null ||
+			problem "no thread pinned to CPU 0"
+	else
+		read -r qemu _ < <(cat /proc/"$pid"/task/*/children)
+		[ -n "$qemu" ] && [ "$(allowed "/proc/$qemu/status")" = 0-1 ] ||
+			problem "QEMU ($qemu) allowed on $(allowed "/proc/$qemu/status" 2>&1)"
+		"$TORO" logs pin | grep -q "^toro: --pin under QEMU: QEMU as a whole" ||
+			problem "no notice that QEMU's vCPUs are not pinned one by one"
+	fi
+	"$TORO" stop pin || problem "toro stop pin failed"
 	report
 done
 e2e_exit

@@ -91,6 +91,14 @@ if check no-state-left host; then
 		problem "left in the state directory: $(ls "$XDG_RUNTIME_DIR/toro")"
 	report
 fi
+# --pin CPU[,CPU...]: one host CPU per vCPU, each one this process may run on.
+expect pin-word "--pin 'x': expected host CPU numbers" -- "$TORO" run "$hello" --pin x
+expect pin-empty "--pin '': expected host CPU numbers" -- "$TORO" run "$hello" -p ""
+expect pin-trailing-comma "--pin '0,': expected host CPU numbers" -- "$TORO" run "$hello" --pin 0,
+expect pin-backwards-range "--pin '1-0': expected host CPU numbers" -- "$TORO" run "$hello" --cpus 2 --pin 1-0
+expect pin-not-online "--pin 4095: host CPU 4095 is not online" -- "$TORO" run "$hello" --pin 4095
+expect pin-too-many "--pin: 2 host CPUs for 1 vCPU \(--cpus\): give one per vCPU" -- "$TORO" run "$hello" --pin 0,0
+expect pin-too-few "--pin: 1 host CPU for 3 vCPUs" -- "$TORO" run "$hello" --cpus 3 --pin 0
 expect unknown-command "unknown command 'frob'" -- sh -c "'$TORO' frob 2>&1 >/dev/null | head -1 >&2; exit 2"
 expect build-no-output "build: no output image" -- "$TORO" build "$tmp/nopvh.c"
 expect build-missing-source "build: .*missing.c: No such file" -- "$TORO" build "$tmp/missing.c" -o "$tmp/x.elf"
