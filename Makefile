@@ -148,12 +148,12 @@ $(BUILD)/toro: $(HOST_OBJS)
 $(BUILD)/examples/%.elf: examples/%/toro.flags $$(wildcard examples/$$*/*.c) $(TOOL_FILES)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TORO    $@")
-	$(Q)$(BUILD)/toro build $$(cat $<) $(wildcard examples/$*/*.c) -o $@
+	$(Q)$(BUILD)/toro build -q $$(cat $<) $(wildcard examples/$*/*.c) -o $@
 
 $(BUILD)/tests/guest/%.elf: tests/guest/%.c tests/guest/native_test.h $(TOOL_FILES)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TORO    $@")
-	$(Q)$(BUILD)/toro build $$(sed -n 's|^// BUILD: *||p' $<) $< -o $@
+	$(Q)$(BUILD)/toro build -q $$(sed -n 's|^// BUILD: *||p' $<) $< -o $@
 
 # Host unit tests, with sanitizers. Each tests/unit/NAME.c lists the sources it needs on a
 # "// SOURCES:" line.

@@ -11,8 +11,9 @@
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: toro build SRC... -o IMAGE [--native] [--no-fpu] [-O2] [-g] [-IDIR] [-DNAME[=V]]\n"
-    "                  [-lLIB] [-j N] [-v]\n"
+    "usage: toro new NAME [--posix|--native] [--web]\n"
+    "       toro build SRC...|DIR [-o IMAGE] [--native] [--no-fpu] [-O2] [-g] [-IDIR]\n"
+    "                  [-DNAME[=V]] [-lLIB] [-j N] [-v] [-q]\n"
     "       toro cc [--native] [--no-fpu] [-c|-S|-E] GCC-OPTIONS... FILES... [-o OUT]\n"
     "       toro run IMAGE [--mem SIZE] [--cpus N] [--timeout SEC] [--vmm auto|toro|qemu]\n"
     "                [--accel tcg|kvm] [--console serial|virtio] [--stats]\n"

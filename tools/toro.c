@@ -17,6 +17,8 @@ int main(int argc, char **argv)
 		return toro_cc(argc - 2, argv + 2);
 	if (strcmp(argv[1], "run") == 0)
 		return toro_run(argc - 2, argv + 2);
+	if (strcmp(argv[1], "new") == 0)
+		return toro_new(argc - 2, argv + 2);
 	if (strcmp(argv[1], "ps") == 0)
 		return toro_ps(argc - 2, argv + 2);
 	if (strcmp(argv[1], "stop") == 0)

@@ -70,6 +70,7 @@ int toro_build(int argc, char **argv);
 int toro_cc(int argc, char **argv);
 int toro_run(int argc, char **argv);
 int toro_vhost_user(int argc, char **argv);
+int toro_new(int argc, char **argv);
 int toro_ps(int argc, char **argv);
 int toro_stop(int argc, char **argv);
 int toro_logs(int argc, char **argv);

@@ -104,4 +104,17 @@ expect build-no-output "build: no output image" -- "$TORO" build "$tmp/nopvh.c"
 expect build-missing-source "build: .*missing.c: No such file" -- "$TORO" build "$tmp/missing.c" -o "$tmp/x.elf"
 expect build-unknown-option "build: unknown option '--frob'" -- "$TORO" build --frob "$tmp/nopvh.c" -o "$tmp/x.elf"
 expect build-not-source "build: .*notes.txt: not a source" -- "$TORO" build "$tmp/notes.txt" -o "$tmp/x.elf"
+mkdir -p "$tmp/emptydir"
+expect build-empty-dir "build: $tmp/emptydir: no source files \(.c .S .s\) in it" -- "$TORO" build "$tmp/emptydir"
+expect build-two-dirs "build: no output image" -- "$TORO" build "$tmp" "$tmp/emptydir/.."
+# toro new NAME [--posix|--native] [--web]
+mkdir -p "$tmp/new"
+expect new-no-name "new: no project name given" -- "$TORO" new
+expect new-exists "new: $tmp/share: File exists" -- "$TORO" new "$tmp/share"
+expect new-bad-name "new: '$tmp/new/a b': the name must be" -- "$TORO" new "$tmp/new/a b"
+expect new-digits "new: '$tmp/new/42': the name must be" -- "$TORO" new "$tmp/new/42"
+expect new-native-web "new: --web makes a POSIX program" -- "$TORO" new "$tmp/new/w" --native --web
+expect new-native-posix "new: --native or --posix, not both" -- "$TORO" new "$tmp/new/w" --native --posix
+expect new-unknown-option "new: unknown option '--rust'" -- "$TORO" new "$tmp/new/w" --rust
+expect new-two-names "new: one project at a time" -- "$TORO" new "$tmp/new/a" "$tmp/new/b"
 e2e_exit
