@@ -216,7 +216,7 @@ static int default_jobs(void)
 int toro_build(int argc, char **argv)
 {
 	if (toro_wants_help(argc, argv)) {
-		toro_usage(stdout);
+		toro_command_help(stdout, "build");
 		return 0;
 	}
 	struct build b;

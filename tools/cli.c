@@ -1,4 +1,4 @@
-/* What every `toro` command shares: the usage text and --help, one-line errors, and where the
+/* What every `toro` command shares: whether it is asked for --help, one-line errors, and where the
  * tool's own files are. Apart from toro.c (main) so that the commands do not call back into the
  * file that calls them. */
 #include "toro.h"
@@ -9,30 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static const char usage[] =
-    "usage: toro new NAME [--posix|--native] [--web]\n"
-    "       toro build SRC...|DIR [-o IMAGE] [--native] [--no-fpu] [-O2] [-g] [-IDIR]\n"
-    "                  [-DNAME[=V]] [-lLIB] [-j N] [-v] [-q]\n"
-    "       toro cc [--native] [--no-fpu] [-c|-S|-E] GCC-OPTIONS... FILES... [-o OUT]\n"
-    "       toro run IMAGE [--mem SIZE] [--cpus N] [--timeout SEC] [--vmm auto|toro|qemu]\n"
-    "                [--accel tcg|kvm] [--console serial|virtio] [--stats]\n"
-    "                [-p|--pin CPU[,CPU...]] [-l|--log FILE] [-q|--quiet] [--name NAME]\n"
-    "                [--detach]\n"
-    "                [--vsock PATH] [-f|--forward [ADDR:]HOSTPORT:GUESTPORT] [--cid N]\n"
-    "                [--share|-d DIR[:rw][:/MOUNT]]...\n"
-    "                [-e|--env NAME=VALUE] [--env-file FILE] [NAME=VALUE] [-- ARGS...]\n"
-    "       toro vhost-user vsock --socket PATH [--vsock PATH] [-f|--forward ...] [--cid N]\n"
-    "       toro vhost-user fs --socket PATH --share DIR[:rw]\n"
-    "       toro ps\n"
-    "       toro stop NAME|PID\n"
-    "       toro logs NAME\n"
-    "       toro version\n";
-
-void toro_usage(FILE *f)
-{
-	fputs(usage, f);
-}
 
 int toro_wants_help(int argc, char **argv)
 {

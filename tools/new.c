@@ -269,7 +269,7 @@ static int create_project(const char *dir, const char *name, enum project_kind k
 int toro_new(int argc, char **argv)
 {
 	if (toro_wants_help(argc, argv)) {
-		toro_usage(stdout);
+		toro_command_help(stdout, "new");
 		return 0;
 	}
 	const char *dir = NULL;

@@ -154,7 +154,7 @@ static int toro_run_parsed(struct run_options *o)
 int toro_run(int argc, char **argv)
 {
 	if (toro_wants_help(argc, argv)) {
-		toro_usage(stdout);
+		toro_command_help(stdout, "run");
 		return 0;
 	}
 	struct run_options o;

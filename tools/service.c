@@ -444,7 +444,7 @@ static int ps_line(const struct service_record *r, void *arg)
 int toro_ps(int argc, char **argv)
 {
 	if (toro_wants_help(argc, argv)) {
-		toro_usage(stdout);
+		toro_command_help(stdout, "ps");
 		return 0;
 	}
 	if (argc > 0) {
@@ -509,7 +509,7 @@ static int find_run(const char *cmd, int argc, char **argv, const char **dirp,
 int toro_stop(int argc, char **argv)
 {
 	if (toro_wants_help(argc, argv)) {
-		toro_usage(stdout);
+		toro_command_help(stdout, "stop");
 		return 0;
 	}
 	const char *dir;
@@ -535,7 +535,7 @@ int toro_stop(int argc, char **argv)
 int toro_logs(int argc, char **argv)
 {
 	if (toro_wants_help(argc, argv)) {
-		toro_usage(stdout);
+		toro_command_help(stdout, "logs");
 		return 0;
 	}
 	char err[PATH_MAX + 128], path[PATH_MAX];

@@ -31,8 +31,9 @@ int main(int argc, char **argv)
 		printf("toro %s\n", TORO_VERSION);
 		return 0;
 	}
-	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0) {
+	if (strcmp(argv[1], "help") == 0)
+		return toro_help(argc - 2, argv + 2);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		toro_usage(stdout);
 		return 0;
 	}

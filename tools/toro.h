@@ -89,6 +89,10 @@ int run_qemu(const struct run_options *o, const struct image *img);
  * it; and "toro: message" on stderr. */
 const char *toro_home(void);
 void toro_usage(FILE *f);
+/* help.c: one command's usage and options; the man page; `toro help [COMMAND|--man]`. */
+void toro_command_help(FILE *f, const char *name);
+void toro_man(FILE *f);
+int toro_help(int argc, char **argv);
 int toro_wants_help(int argc, char **argv);
 void toro_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A notice that is not an error ("running in QEMU instead"): as toro_error, unless --quiet set
