@@ -66,7 +66,7 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Iinclude -D_GNU_SOURCE \
 TOOL_FILES := $(BUILD)/toro $(BUILD)/libtoro.a $(BUILD)/toro.ld $(BUILD)/include $(BUILD)/uapi
 
 .SECONDEXPANSION:
-.PHONY: all deps run check unit-tests guest-tests bench fuzz clean
+.PHONY: all deps run check unit-tests guest-tests bench fuzz clean install man
 .DELETE_ON_ERROR:
 
 all: deps $(TOOL_FILES) $(EXAMPLE_ELFS)
@@ -100,6 +100,25 @@ bench: all
 
 clean:
 	rm -rf $(BUILD)
+
+# `make install PREFIX=DIR` (DESTDIR too): the tool with what `toro build` finds beside it (the
+# kernel library, the linker script, the headers; musl and gcc come from the system) in
+# PREFIX/lib/toro, PREFIX/bin/toro a link to it, and the manual page.
+PREFIX ?= /usr/local
+TORO_LIBDIR = $(DESTDIR)$(PREFIX)/lib/toro
+install: $(TOOL_FILES)
+	install -d $(DESTDIR)$(PREFIX)/bin $(TORO_LIBDIR) $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BUILD)/toro $(TORO_LIBDIR)/toro
+	install -m 644 $(BUILD)/libtoro.a $(BUILD)/toro.ld $(TORO_LIBDIR)/
+	rm -rf $(TORO_LIBDIR)/include $(TORO_LIBDIR)/uapi
+	cp -R include $(TORO_LIBDIR)/include
+	cp -RP $(BUILD)/uapi $(TORO_LIBDIR)/uapi
+	ln -sfn ../lib/toro/toro $(DESTDIR)$(PREFIX)/bin/toro
+	install -m 644 docs/toro.1 $(DESTDIR)$(PREFIX)/share/man/man1/toro.1
+
+# docs/toro.1 from the tool's own option table (tools/help.c); tests/e2e/help.sh checks it.
+man: $(BUILD)/toro
+	$(BUILD)/toro help --man >docs/toro.1
 
 # Kernel objects and the library.
 $(BUILD)/kernel/core/heap.c.o $(BUILD)/kernel/api/memory_api.c.o: KERNEL_OPT := -O2
@@ -148,12 +167,12 @@ $(BUILD)/toro: $(HOST_OBJS)
 $(BUILD)/examples/%.elf: examples/%/toro.flags $$(wildcard examples/$$*/*.c) $(TOOL_FILES)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TORO    $@")
-	$(Q)$(BUILD)/toro build $$(cat $<) $(wildcard examples/$*/*.c) -o $@
+	$(Q)$(BUILD)/toro build -q $$(cat $<) $(wildcard examples/$*/*.c) -o $@
 
 $(BUILD)/tests/guest/%.elf: tests/guest/%.c tests/guest/native_test.h $(TOOL_FILES)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TORO    $@")
-	$(Q)$(BUILD)/toro build $$(sed -n 's|^// BUILD: *||p' $<) $< -o $@
+	$(Q)$(BUILD)/toro build -q $$(sed -n 's|^// BUILD: *||p' $<) $< -o $@
 
 # Host unit tests, with sanitizers. Each tests/unit/NAME.c lists the sources it needs on a
 # "// SOURCES:" line.

@@ -1,4 +1,4 @@
-/* What every `toro` command shares: the usage text and --help, one-line errors, and where the
+/* What every `toro` command shares: whether it is asked for --help, one-line errors, and where the
  * tool's own files are. Apart from toro.c (main) so that the commands do not call back into the
  * file that calls them. */
 #include "toro.h"
@@ -10,30 +10,26 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char usage[] =
-    "usage: toro build SRC... -o IMAGE [--native] [--no-fpu] [-O2] [-g] [-IDIR] [-DNAME[=V]]\n"
-    "                  [-lLIB] [-j N] [-v]\n"
-    "       toro cc [--native] [--no-fpu] [-c|-S|-E] GCC-OPTIONS... FILES... [-o OUT]\n"
-    "       toro run IMAGE [--mem SIZE] [--cpus N] [--timeout SEC] [--vmm auto|toro|qemu]\n"
-    "                [--accel tcg|kvm] [--console serial|virtio] [--stats]\n"
-    "                [--vsock PATH] [-f|--forward [ADDR:]HOSTPORT:GUESTPORT] [--cid N]\n"
-    "                [--share|-d DIR[:rw][:/MOUNT]]...\n"
-    "                [-e|--env NAME=VALUE] [--env-file FILE] [NAME=VALUE] [-- ARGS...]\n"
-    "       toro vhost-user vsock --socket PATH [--vsock PATH] [-f|--forward ...] [--cid N]\n"
-    "       toro vhost-user fs --socket PATH --share DIR[:rw]\n"
-    "       toro version\n";
-
-void toro_usage(FILE *f)
-{
-	fputs(usage, f);
-}
-
 int toro_wants_help(int argc, char **argv)
 {
 	for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return 1;
 	return 0;
+}
+
+int toro_quiet;
+
+void toro_note(const char *fmt, ...)
+{
+	if (toro_quiet)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("toro: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
 }
 
 void toro_error(const char *fmt, ...)

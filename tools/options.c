@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <sched.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,6 +283,62 @@ static int env_file(struct run_options *o, const char *path, char *err, size_t e
 	return rc;
 }
 
+/* --pin CPU[,CPU...]: host CPU numbers (a range A-B gives A to B), each one this process may
+ * run on; how many must match --cpus is checked once all options are read. */
+static int parse_pin(const char *spec, struct run_options *o, char *err, size_t errlen)
+{
+	cpu_set_t allowed;
+	CPU_ZERO(&allowed);
+	if (sched_getaffinity(0, sizeof(allowed), &allowed))
+		return error_set(err, errlen, "--pin: cannot read this process's CPUs: %s",
+		                 strerror(errno));
+	o->npin = 0;
+	const char *p = spec;
+	do {
+		char *end;
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+		unsigned long first = strtoul(p, &end, 10), last = first;
+		if (*end == '-') {
+			if (!isdigit((unsigned char)end[1]))
+				goto bad;
+			last = strtoul(end + 1, &end, 10);
+			if (last < first)
+				goto bad;
+		}
+		if (*end != ',' && *end != '\0')
+			goto bad;
+		for (unsigned long cpu = first; cpu <= last; cpu++) {
+			if (cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &allowed))
+				return error_set(err, errlen,
+				                 "--pin %s: host CPU %lu is not online (or not "
+				                 "allowed to this process)",
+				                 spec, cpu);
+			if (o->npin == TORO_CPUS_MAX)
+				return error_set(err, errlen, "--pin %s: more than %d CPUs", spec,
+				                 TORO_CPUS_MAX);
+			o->pin[o->npin++] = (int)cpu;
+		}
+		p = *end ? end + 1 : end;
+	} while (*p || p[-1] == ',');
+	return 0;
+bad:
+	return error_set(err, errlen,
+	                 "--pin '%s': expected host CPU numbers CPU[,CPU...] (example: 0,2 or 0-3)",
+	                 spec);
+}
+
+int run_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+	if (n < 1 || n > 64 || !isalnum((unsigned char)name[0]))
+		return 0;
+	if (strspn(name, "0123456789") == n)
+		return 0;
+	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+	       n;
+}
+
 /* A word before "--" that is not an option: the image, or NAME=value for the environment. A word
  * with '=' and no '/' before it is taken as an assignment, so an image path with '=' in its
  * base name needs a directory ("./a=b.elf"). */
@@ -378,6 +435,29 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 				                 "--console %s: must be serial or virtio", v);
 		} else if (strcmp(a, "--stats") == 0) {
 			o->stats = 1;
+		} else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+			o->quiet = 1;
+		} else if (strcmp(a, "--detach") == 0) {
+			o->detach = 1;
+		} else if (is_option(a, "--log") || is_option(a, "-l")) {
+			const char *name = a[1] == 'l' ? "-l" : "--log";
+			v = option_value(argc, argv, &i, name);
+			if (!*v)
+				return error_set(err, errlen, "%s: no file given", name);
+			o->log = v;
+		} else if (is_option(a, "--pin") || is_option(a, "-p")) {
+			v = option_value(argc, argv, &i, a[1] == 'p' ? "-p" : "--pin");
+			if (parse_pin(v, o, err, errlen))
+				return -1;
+		} else if (is_option(a, "--name")) {
+			v = option_value(argc, argv, &i, "--name");
+			if (!run_name_valid(v))
+				return error_set(
+				    err, errlen,
+				    "--name '%s': 1 to 64 letters, digits, '_', '.' or "
+				    "'-', starting with a letter or digit, not all digits",
+				    v);
+			o->name = v;
 		} else if (is_option(a, "-e") || is_option(a, "--env")) {
 			const char *name = a[1] == 'e' ? "-e" : "--env";
 			v = option_value(argc, argv, &i, name);
@@ -408,6 +488,10 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 	}
 	if (!o->image)
 		return error_set(err, errlen, "no image given");
+	if (o->npin && o->npin != o->cpus)
+		return error_set(
+		    err, errlen, "--pin: %d host CPU%s for %d vCPU%s (--cpus): give one per vCPU",
+		    o->npin, o->npin == 1 ? "" : "s", o->cpus, o->cpus == 1 ? "" : "s");
 	return 0;
 }
 
@@ -433,7 +517,8 @@ int parse_vhost_user_options(int argc, char **argv, struct vhost_user_options *o
 		if (fs && is_option(a, "--share")) {
 			const char *v = option_value(argc, argv, &i, "--share");
 			if (o->nshares)
-				return error_set(err, errlen, "--share %s: one share per device", v);
+				return error_set(err, errlen, "--share %s: one share per device",
+				                 v);
 			if (share_add(o->shares, &o->nshares, "--share", v, err, errlen))
 				return -1;
 			continue;
@@ -448,6 +533,7 @@ int parse_vhost_user_options(int argc, char **argv, struct vhost_user_options *o
 		return error_set(err, errlen,
 		                 "--socket PATH is required (where the front end connects)");
 	if (fs && !o->nshares)
-		return error_set(err, errlen, "--share DIR[:rw] is required (the directory to serve)");
+		return error_set(err, errlen,
+		                 "--share DIR[:rw] is required (the directory to serve)");
 	return 0;
 }

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,6 +153,20 @@ static void detach_stdin(void)
 	}
 }
 
+/* --pin under QEMU: its vCPU threads are not ours to place, so the whole QEMU process is kept
+ * on the CPUs given (announced by run_qemu). In the child, before exec. */
+static void pin_qemu(const struct run_options *o)
+{
+	if (!o->npin)
+		return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	for (int i = 0; i < o->npin; i++)
+		CPU_SET(o->pin[i], &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		fprintf(stderr, "toro: --pin: %s\n", strerror(errno));
+}
+
 /* The kernel's options from us: the debugcon port and where each virtio device is. */
 static void kernel_words(const struct run_options *o, const struct qemu_vhost *v, char *buf,
                          size_t len)
@@ -278,9 +293,11 @@ static int run_qemu_with(const struct run_options *o, const struct qemu_vhost *v
 	double started = now_seconds();
 	pid_t pid = fork();
 	if (pid == 0) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
+		/* Not old: the caller may have blocked them too (tools/service.c). */
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
 		if (o->console == CONSOLE_VIRTIO)
 			detach_stdin();
+		pin_qemu(o);
 		execvp(argv[0], (char *const *)argv);
 		fprintf(stderr, "toro: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -338,6 +355,9 @@ static int run_qemu_with(const struct run_options *o, const struct qemu_vhost *v
 int run_qemu(const struct run_options *o, const struct image *img)
 {
 	(void)img;
+	if (o->npin)
+		toro_note("--pin under QEMU: QEMU as a whole runs on the CPUs given; each vCPU on "
+		          "its own CPU needs the built-in monitor");
 	struct qemu_vhost v;
 	int rc = qemu_vhost_start(&v, o, o->console == CONSOLE_VIRTIO ? 1 : 0);
 	if (rc)

@@ -68,7 +68,6 @@ static const char *software_kvm_obstacle(const struct image *img)
 	return NULL;
 }
 
-
 static int run_in_monitor(const struct run_options *o, const struct image *img)
 {
 	/* The monitor adds its device words and checks the whole line (cmdline_check). */
@@ -88,6 +87,7 @@ static int run_in_monitor(const struct run_options *o, const struct image *img)
 	    .timeout = o->timeout,
 	    .console = o->console,
 	    .stats = o->stats,
+	    .pin = o->npin ? o->pin : NULL,
 	    .vsock = o->vsock.enabled ? &o->vsock : NULL,
 	    .cmdline = cmdline,
 	    .args_module = module,
@@ -102,7 +102,7 @@ static int run_in_monitor(const struct run_options *o, const struct image *img)
 		return rc;
 	const char *why = strerror(errno);
 	if (o->vmm == VMM_AUTO && qemu_installed()) {
-		toro_error("/dev/kvm: %s; running in QEMU instead", why);
+		toro_note("/dev/kvm: %s; running in QEMU instead", why);
 		return run_qemu(o, img);
 	}
 	toro_error("/dev/kvm: %s: the built-in monitor needs KVM%s", why,
@@ -117,8 +117,9 @@ static int toro_run_parsed(struct run_options *o)
 	/* --accel chooses QEMU's accelerator: it asks for QEMU, and makes no sense with ours. */
 	if (o->accel != ACCEL_DEFAULT) {
 		if (o->vmm == VMM_TORO) {
-			toro_error("run: --accel applies to QEMU only (--vmm qemu); the built-in monitor "
-			           "always uses KVM");
+			toro_error(
+			    "run: --accel applies to QEMU only (--vmm qemu); the built-in monitor "
+			    "always uses KVM");
 			return TORO_EXIT_USAGE;
 		}
 		o->vmm = VMM_QEMU;
@@ -135,13 +136,13 @@ static int toro_run_parsed(struct run_options *o)
 		rc = run_qemu(o, &img);
 	} else if (o->vmm == VMM_AUTO && kvm_unusable_reason(why, sizeof(why)) &&
 	           qemu_installed()) {
-		toro_error("%s; running in QEMU instead", why);
+		toro_note("%s; running in QEMU instead", why);
 		rc = run_qemu(o, &img);
 	} else if (o->vmm == VMM_AUTO && (obstacle = software_kvm_obstacle(&img)) &&
 	           kvm_host_is_software() && kvm_host_usable()) {
-		toro_error("%s: %s, and this host's /dev/kvm is a software KVM that cannot run its "
-		           "FPU/SSE code; running in QEMU",
-		           o->image, obstacle);
+		toro_note("%s: %s, and this host's /dev/kvm is a software KVM that cannot run its "
+		          "FPU/SSE code; running in QEMU",
+		          o->image, obstacle);
 		rc = run_qemu(o, &img);
 	} else {
 		rc = run_in_monitor(o, &img);
@@ -153,7 +154,7 @@ static int toro_run_parsed(struct run_options *o)
 int toro_run(int argc, char **argv)
 {
 	if (toro_wants_help(argc, argv)) {
-		toro_usage(stdout);
+		toro_command_help(stdout, "run");
 		return 0;
 	}
 	struct run_options o;
@@ -163,7 +164,8 @@ int toro_run(int argc, char **argv)
 		run_options_free(&o);
 		return TORO_EXIT_USAGE;
 	}
-	int rc = toro_run_parsed(&o);
+	toro_quiet = o.quiet;
+	int rc = service_run(&o, argc, argv, toro_run_parsed);
 	run_options_free(&o);
 	return rc;
 }

@@ -24,6 +24,12 @@ struct run_options {
 	enum accel_choice accel;
 	enum console_choice console;
 	int stats;
+	const char *log;  /* --log FILE: the guest's console there instead of stdout; or NULL */
+	const char *name; /* --name NAME: the run is recorded under it (service.c); or NULL */
+	int quiet;        /* --quiet: no notices, errors only */
+	int detach;       /* --detach: run in the background (service.c) */
+	int npin;         /* --pin: host CPU of each vCPU (npin == cpus), or 0: not pinned */
+	int pin[TORO_CPUS_MAX];
 	/* --vsock, --forward, --cid */
 	struct vsock_config vsock;
 	int nargs; /* application arguments (after "--") */
@@ -64,6 +70,16 @@ int toro_build(int argc, char **argv);
 int toro_cc(int argc, char **argv);
 int toro_run(int argc, char **argv);
 int toro_vhost_user(int argc, char **argv);
+int toro_new(int argc, char **argv);
+int toro_ps(int argc, char **argv);
+int toro_stop(int argc, char **argv);
+int toro_logs(int argc, char **argv);
+
+/* Runs o with run (service.c): with --log, stdout goes to the file; with --name, the run is
+ * recorded for `toro ps`/`stop`/`logs` while it lasts; with --detach, it goes on in the
+ * background and this prints "NAME PID" and returns 0. argv (the `toro run` arguments) is kept
+ * in the record. Returns run's result, or TORO_EXIT_USAGE after a one-line error. */
+int service_run(struct run_options *o, int argc, char **argv, int (*run)(struct run_options *));
 
 /* Boots img under QEMU microvm and returns the guest's exit code (or TORO_EXIT_*). */
 int run_qemu(const struct run_options *o, const struct image *img);
@@ -73,7 +89,19 @@ int run_qemu(const struct run_options *o, const struct image *img);
  * it; and "toro: message" on stderr. */
 const char *toro_home(void);
 void toro_usage(FILE *f);
+/* help.c: one command's usage and options; the man page; `toro help [COMMAND|--man]`. */
+void toro_command_help(FILE *f, const char *name);
+void toro_man(FILE *f);
+int toro_help(int argc, char **argv);
 int toro_wants_help(int argc, char **argv);
 void toro_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A notice that is not an error ("running in QEMU instead"): as toro_error, unless --quiet set
+ * toro_quiet. */
+extern int toro_quiet;
+void toro_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Whether name can name a run: 1 to 64 of [A-Za-z0-9_.-], starting with a letter or digit and
+ * not all digits (a number is a PID to `toro stop`). */
+int run_name_valid(const char *name);
 
 #endif

@@ -64,7 +64,7 @@ static int vhost_user_serve(const struct vhost_user_options *o)
 int toro_vhost_user(int argc, char **argv)
 {
 	if (toro_wants_help(argc, argv)) {
-		fputs(vhost_user_usage, stdout);
+		toro_command_help(stdout, "vhost-user");
 		return 0;
 	}
 	struct vhost_user_options o;

@@ -3,6 +3,7 @@
  * the watchdog alarm to the boot CPU's thread. */
 #include "machine.h"
 
+#include <sched.h>
 #include <string.h>
 
 #define APS_STACK_SIZE (128 << 10)
@@ -11,6 +12,24 @@ static void *aps_thread(void *arg)
 {
 	vcpu_loop(arg);
 	return NULL;
+}
+
+/* --pin: each vCPU's thread (the boot CPU's is this one) on its host CPU. After the event
+ * thread started, so that it keeps the CPUs it had. */
+static int aps_pin(struct machine *mc)
+{
+	for (int i = 0; i < mc->ncpus; i++) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(mc->cfg->pin[i], &set);
+		int r = pthread_setaffinity_np(mc->cpus[i].thread, sizeof(set), &set);
+		if (r) {
+			machine_report(mc, "cannot pin vCPU %d to host CPU %d: %s", i,
+			               mc->cfg->pin[i], strerror(r));
+			return r;
+		}
+	}
+	return 0;
 }
 
 int aps_start(struct machine *mc)
@@ -36,6 +55,8 @@ int aps_start(struct machine *mc)
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
+	if (r == 0 && mc->cfg->pin)
+		r = aps_pin(mc);
 	return r ? -1 : 0;
 }
 

@@ -88,8 +88,9 @@ extern __thread struct kvm_run *vcpu_current_run;
 
 /* aps.c: the application processors' threads. */
 
-/* Starts a thread per vCPU but the boot CPU; -1 (reported) if one cannot be started, the ones
- * that were being left to aps_stop. */
+/* Starts a thread per vCPU but the boot CPU, then pins every vCPU thread (the boot CPU's too)
+ * with --pin; -1 (reported) if one cannot be started or pinned, the ones that were being left
+ * to aps_stop. */
 int aps_start(struct machine *mc);
 
 /* Kicks every AP thread out of KVM_RUN and joins it; the machine is stopping. */

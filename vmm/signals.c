@@ -34,6 +34,14 @@ void signals_install(void)
 	int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGALRM, MACHINE_KICK_SIGNAL};
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
+	/* A caller may block the stop signals until the handlers are in place, so that one sent
+	 * in between stops the guest instead of killing the process unannounced. */
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
 }
 
 static void signals_set_alarm(double seconds)

@@ -24,6 +24,7 @@ struct vmm_config {
 	double timeout;              /* seconds; 0: none */
 	enum console_choice console; /* COM1 alone, or also a virtio console */
 	int stats;                   /* print --stats on stderr after the run */
+	const int *pin;              /* host CPU of each vCPU thread (cpus entries), or NULL */
 
 	/* A virtio-vsock device and its host side (backend/vsock.h), or NULL for none. */
 	const struct vsock_config *vsock;

@@ -11,6 +11,7 @@
 #   problem TEXT                   record a problem of the script's own
 #   report                         PASS, or FAIL with the problems and the run's output
 #   e2e_exit                       exit status of the script: 1 if a check failed
+#   pick_port N                    a host TCP port for this run's Nth server (nothing answers there)
 #
 # tests/run.sh sets TEST_PARTS (the parts this place runs), TEST_SKIP_PARTS and TEST_SKIP_REASON
 # (parts no place can run this time, so their checks are reported as skipped).
@@ -77,6 +78,14 @@ report() {
 		[ -s "$OUT" ] && { echo "stdout:"; tail -n 15 "$OUT"; }
 		[ -s "$ERR" ] && { echo "stderr:"; tail -n 10 "$ERR"; }
 	} | sed 's/^/    | /'
+}
+
+# From the process id, so that scripts running at once pick different ports; skipping ports
+# something answers on.
+pick_port() {
+	local p=$((20000 + ($$ * 7 + $1) % 30000))
+	while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
+	echo "$p"
 }
 
 e2e_exit() {

@@ -10,13 +10,6 @@
 SRC=$(cd "$(dirname "$0")/../guest" && pwd)/posix_tcp_echo.c
 IMG=$BUILD/tests/guest/posix_tcp_echo.elf
 
-# A host port for this run: from the process id, skipping ports something answers on.
-pick_port() {
-	local p=$((20000 + ($$ * 7 + $1) % 30000))
-	while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
-	echo "$p"
-}
-
 # Starts a server (the command line in "$@") in the background, its output in $OUT and $ERR,
 # and waits until it says "listening". False if it ends or stays silent for 60 s.
 start_server() {

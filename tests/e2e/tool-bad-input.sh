@@ -67,9 +67,54 @@ expect share-same-mount "--share $tmp/share:/data: /data is already the mount po
 expect share-second-at-root "/ is already the mount point of $tmp/share" -- "$TORO" run "$hello" -d "$tmp/share" --share "$tmp"
 expect share-relative-mount "mount point 'data' must be absolute" -- "$TORO" run "$hello" --share "$tmp/share:rw:data"
 expect share-comma-mount "mount point '/a,b' contains ',' or ':'" -- "$TORO" run "$hello" --share "$tmp/share:/a,b"
+# Runs as services (--name, --log, --detach; toro ps, stop, logs): refused with one line.
+export XDG_RUNTIME_DIR=$tmp/run
+mkdir -p "$XDG_RUNTIME_DIR"
+expect name-empty "--name '': 1 to 64 letters" -- "$TORO" run "$hello" --name ""
+expect name-digits "--name '123': .*not all digits" -- "$TORO" run "$hello" --name 123
+expect name-slash "--name 'a/b': 1 to 64 letters" -- "$TORO" run "$hello" --name a/b
+expect name-dot-first "--name '.x': .*starting with a letter or digit" -- "$TORO" run "$hello" --name=.x
+expect name-too-long "--name 'n{65}': 1 to 64" -- "$TORO" run "$hello" --name "$(printf '%65s' '' | tr ' ' n)"
+expect log-empty "--log: no file given" -- "$TORO" run "$hello" --log ""
+expect log-no-value "-l: no file given" -- "$TORO" run "$hello" -l
+expect log-no-dir "--log $tmp/nodir/x.log: No such file" -- "$TORO" run "$hello" --log "$tmp/nodir/x.log"
+expect detach-log-no-dir "--log $tmp/nodir/x.log: No such file" -- "$TORO" run "$hello" --detach --log "$tmp/nodir/x.log"
+expect detach-missing-image "missing.elf: No such file" -- "$TORO" run "$tmp/missing.elf" --detach
+expect stop-nothing "stop: no run given" -- "$TORO" stop
+expect stop-unknown "stop: no run named 'ghost'" -- "$TORO" stop ghost
+expect stop-two "stop: expected one NAME or PID" -- "$TORO" stop a b
+expect logs-unknown "logs: no log for 'ghost'" -- "$TORO" logs ghost
+expect logs-bad-name "logs: not a run name" -- "$TORO" logs ../etc/passwd
+expect ps-argument "ps: unexpected argument 'x'" -- "$TORO" ps x
+if check no-state-left host; then
+	[ -z "$(ls -A "$XDG_RUNTIME_DIR/toro" 2>/dev/null)" ] ||
+		problem "left in the state directory: $(ls "$XDG_RUNTIME_DIR/toro")"
+	report
+fi
+# --pin CPU[,CPU...]: one host CPU per vCPU, each one this process may run on.
+expect pin-word "--pin 'x': expected host CPU numbers" -- "$TORO" run "$hello" --pin x
+expect pin-empty "--pin '': expected host CPU numbers" -- "$TORO" run "$hello" -p ""
+expect pin-trailing-comma "--pin '0,': expected host CPU numbers" -- "$TORO" run "$hello" --pin 0,
+expect pin-backwards-range "--pin '1-0': expected host CPU numbers" -- "$TORO" run "$hello" --cpus 2 --pin 1-0
+expect pin-not-online "--pin 4095: host CPU 4095 is not online" -- "$TORO" run "$hello" --pin 4095
+expect pin-too-many "--pin: 2 host CPUs for 1 vCPU \(--cpus\): give one per vCPU" -- "$TORO" run "$hello" --pin 0,0
+expect pin-too-few "--pin: 1 host CPU for 3 vCPUs" -- "$TORO" run "$hello" --cpus 3 --pin 0
 expect unknown-command "unknown command 'frob'" -- sh -c "'$TORO' frob 2>&1 >/dev/null | head -1 >&2; exit 2"
 expect build-no-output "build: no output image" -- "$TORO" build "$tmp/nopvh.c"
 expect build-missing-source "build: .*missing.c: No such file" -- "$TORO" build "$tmp/missing.c" -o "$tmp/x.elf"
 expect build-unknown-option "build: unknown option '--frob'" -- "$TORO" build --frob "$tmp/nopvh.c" -o "$tmp/x.elf"
 expect build-not-source "build: .*notes.txt: not a source" -- "$TORO" build "$tmp/notes.txt" -o "$tmp/x.elf"
+mkdir -p "$tmp/emptydir"
+expect build-empty-dir "build: $tmp/emptydir: no source files \(.c .S .s\) in it" -- "$TORO" build "$tmp/emptydir"
+expect build-two-dirs "build: no output image" -- "$TORO" build "$tmp" "$tmp/emptydir/.."
+# toro new NAME [--posix|--native] [--web]
+mkdir -p "$tmp/new"
+expect new-no-name "new: no project name given" -- "$TORO" new
+expect new-exists "new: $tmp/share: File exists" -- "$TORO" new "$tmp/share"
+expect new-bad-name "new: '$tmp/new/a b': the name must be" -- "$TORO" new "$tmp/new/a b"
+expect new-digits "new: '$tmp/new/42': the name must be" -- "$TORO" new "$tmp/new/42"
+expect new-native-web "new: --web makes a POSIX program" -- "$TORO" new "$tmp/new/w" --native --web
+expect new-native-posix "new: --native or --posix, not both" -- "$TORO" new "$tmp/new/w" --native --posix
+expect new-unknown-option "new: unknown option '--rust'" -- "$TORO" new "$tmp/new/w" --rust
+expect new-two-names "new: one project at a time" -- "$TORO" new "$tmp/new/a" "$tmp/new/b"
 e2e_exit

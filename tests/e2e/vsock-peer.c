@@ -4,6 +4,8 @@
  *   vsock-peer send ADDR                 sends stdin, shuts down writing, prints what comes back
  *   vsock-peer serve PATH                accepts one connection on the Unix socket PATH, reads
  *                                        to the end, answers "host got <count>: <bytes>"
+ *   vsock-peer rate ADDR N               N connections one after another, each sending one byte
+ *                                        and reading to the end; prints "N connections in S s"
  *   vsock-peer many ADDR N BYTES         N connections at once, each sending BYTES bytes of its
  *                                        own pattern and checking the guest's
  *                                        "sum=<a>,<b> bytes=<count>" answer
@@ -17,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <unistd.h>
@@ -95,19 +98,51 @@ static int connect_addr(const char *addr)
 	return -1;
 }
 
+/* Sends stdin and copies what comes back to stdout at the same time: an echo of more than the
+ * sockets' buffers hold would otherwise stall with both sides waiting for the other to read. */
 static int send_stdin(const char *addr)
 {
 	int fd = connect_addr(addr);
-	char buf[65536];
-	ssize_t r;
-	while ((r = read(0, buf, sizeof(buf))) > 0)
-		if (write(fd, buf, (size_t)r) != r)
-			die("write");
-	shutdown(fd, SHUT_WR);
-	while ((r = read(fd, buf, sizeof(buf))) > 0)
-		fwrite(buf, 1, (size_t)r, stdout);
-	if (r < 0)
-		die("read");
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	static char out[65536], in[65536];
+	size_t have = 0, off = 0;
+	int input_done = 0;
+	for (;;) {
+		if (!have && !input_done) {
+			ssize_t r = read(0, out, sizeof(out));
+			if (r < 0)
+				die("read stdin");
+			if (r == 0) {
+				input_done = 1;
+				shutdown(fd, SHUT_WR);
+			}
+			have = (size_t)r;
+			off = 0;
+		}
+		struct pollfd p = {fd, (short)(POLLIN | (have ? POLLOUT : 0)), 0};
+		if (poll(&p, 1, 60000) <= 0)
+			die("poll (stuck for 60 s)");
+		if (have && (p.revents & POLLOUT)) {
+			ssize_t w = write(fd, out + off, have);
+			if (w < 0 && errno != EAGAIN)
+				die("write");
+			if (w > 0) {
+				off += (size_t)w;
+				have -= (size_t)w;
+			}
+		}
+		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t r = read(fd, in, sizeof(in));
+			if (r < 0 && errno == EAGAIN)
+				continue;
+			if (r < 0)
+				die("read");
+			if (r == 0)
+				break;
+			if (fwrite(in, 1, (size_t)r, stdout) != (size_t)r)
+				die("write stdout");
+		}
+	}
 	return 0;
 }
 
@@ -225,14 +260,40 @@ static int many(const char *addr, int n, size_t bytes)
 	return bad != 0;
 }
 
+static int rate(const char *addr, int n)
+{
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < n; i++) {
+		int fd = connect_addr(addr);
+		char b = 'x';
+		if (write(fd, &b, 1) != 1)
+			die("write");
+		shutdown(fd, SHUT_WR);
+		char buf[64];
+		ssize_t r;
+		while ((r = read(fd, buf, sizeof(buf))) > 0)
+			;
+		if (r < 0)
+			die("read");
+		close(fd);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("%d connections in %.3f s\n", n,
+	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "send") == 0)
 		return send_stdin(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "serve") == 0)
 		return serve(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "rate") == 0)
+		return rate(argv[2], atoi(argv[3]));
 	if (argc == 5 && strcmp(argv[1], "many") == 0)
 		return many(argv[2], atoi(argv[3]), (size_t)strtoull(argv[4], NULL, 10));
-	fprintf(stderr, "usage: vsock-peer send ADDR | serve PATH | many ADDR N BYTES\n");
+	fprintf(stderr, "usage: vsock-peer send ADDR | serve PATH | rate ADDR N | many ADDR N BYTES\n");
 	return 2;
 }

@@ -4,6 +4,7 @@
 // SOURCES: kernel/core/cmdline.c tools/options.c common/cmdline.c common/error.c common/share.c
 #include <kernel/cmdline.h>
 
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,6 +348,47 @@ static void test_cmdline_limit(void)
 	free(line);
 }
 
+/* --name, --log, --quiet, --detach and --pin (tools/service.c, vmm/aps.c use them). */
+static void test_service_options(void)
+{
+	struct run_options o;
+	char err[256], line[256];
+	CHECK(parse("img.elf --name web-1.a_b --log=out.log -q --detach", &o, err, sizeof(err)) ==
+	      0);
+	CHECK_STR(o.name, "web-1.a_b");
+	CHECK_STR(o.log, "out.log");
+	CHECK(o.quiet == 1 && o.detach == 1 && o.npin == 0);
+	CHECK(run_name_valid("a") && run_name_valid("0a") && run_name_valid("x1-"));
+	CHECK(!run_name_valid("") && !run_name_valid("42") && !run_name_valid("-x") &&
+	      !run_name_valid("a b") && !run_name_valid("a/b") && !run_name_valid(".."));
+
+	/* The CPUs this process may use, for pin lists that must be accepted. */
+	cpu_set_t set;
+	CHECK(sched_getaffinity(0, sizeof(set), &set) == 0);
+	int cpu = 0;
+	while (cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &set))
+		cpu++;
+	snprintf(line, sizeof(line), "img.elf --cpus 3 -p %d,%d,%d-%d", cpu, cpu, cpu, cpu);
+	CHECK(parse(line, &o, err, sizeof(err)) == 0);
+	CHECK(o.npin == 3 && o.pin[0] == cpu && o.pin[1] == cpu && o.pin[2] == cpu);
+	const char *bad[] = {
+	    "img.elf --pin",      "img.elf --pin x",   "img.elf --pin 0,",
+	    "img.elf --pin ,0",   "img.elf --pin 0-",  "img.elf --pin 1-0",
+	    "img.elf --pin 4096", "img.elf --pin 0,0", "img.elf --cpus 2 --pin 0",
+	    "img.elf --pin 0x1",  "img.elf --name 12", "img.elf --name",
+	    "img.elf --name a:b", "img.elf --log",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		int rc = parse(bad[i], &o, err, sizeof(err));
+		run_options_free(&o);
+		CHECK(rc == -1);
+		CHECK(err[0] != '\0' && strchr(err, '\n') == NULL);
+		if (rc != -1)
+			fprintf(stderr, "accepted: '%s'\n", bad[i]);
+	}
+}
+
 int main(void)
 {
 	test_split();
@@ -358,5 +400,6 @@ int main(void)
 	test_env_options();
 	test_env_file();
 	test_cmdline_limit();
+	test_service_options();
 	return check_summary("cmdline");
 }

@@ -236,9 +236,14 @@ static int conn_refused(struct vsock_conn *c)
 	return 1;
 }
 
+/* The deadline bounds a client that never sends its CONNECT line and a connection held for a
+ * guest that is not listening yet (its RST past the deadline ends it, in conn_refused). A
+ * REQUEST still on its way or unanswered is the guest's to answer: a listening guest busy with
+ * other connections may take longer than the deadline, and closing the client then would lose
+ * a connection the guest is about to accept. */
 void vsock_conn_timer(struct vsock_conn *c, double now)
 {
-	if (now >= c->deadline) {
+	if (now >= c->deadline && c->state != CONN_CONNECTING) {
 		vsock_conn_free(c); /* the host client sees its connection closed */
 		return;
 	}

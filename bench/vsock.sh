@@ -1,0 +1,118 @@
+#!/bin/bash
+# vsock benchmarks in the built-in monitor (tests/guest/native_vsock.c's echo role, the host's
+# side played by build/tests/guest/vsock-peer): echo throughput host -> guest -> host with 64 KiB
+# writes, and connections per second (one after another, one byte each way), through --forward
+# (TCP) and through --vsock (Firecracker's Unix socket and CONNECT). The baseline, in the same
+# run: the same client against socat echoing between two host sockets (TCP and Unix; socat is
+# installed with apt-get when missing and possible, else the baseline is skipped, saying why).
+# Guest instruction counts need the device under QEMU (toro run --vmm qemu with --forward); when
+# this toro cannot, the script says so.
+# Usage: bench/vsock.sh BUILD_DIR [ECHO_MIB] [CONNS]
+set -u
+BUILD=$(cd "${1:-build}" && pwd)
+ECHO_MIB=${2:-4}
+CONNS=${3:-50}
+TORO=$BUILD/toro
+IMAGE=$BUILD/tests/guest/native_vsock.elf
+PEER=$BUILD/tests/guest/vsock-peer
+TMP=$(mktemp -d /tmp/toro-vsock-bench-XXXXXX)
+GUEST=
+SOCAT=
+cleanup() {
+	[ -n "$GUEST" ] && kill "$GUEST" 2>/dev/null
+	[ -n "$SOCAT" ] && kill "$SOCAT" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+[ -x "$IMAGE" ] && [ -x "$PEER" ] || make -s "$IMAGE" "$PEER" BUILD="$BUILD" >/dev/null ||
+	{ echo "bench/vsock.sh: cannot build $IMAGE and $PEER"; exit 1; }
+head -c $((ECHO_MIB << 20)) /dev/urandom >"$TMP/data"
+PORT=$((20000 + RANDOM % 20000))
+
+seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
+
+# echo ADDR: MiB/s of an ECHO_MIB echo through ADDR, checked against what was sent.
+echo_rate() {
+	local t0 t1
+	t0=$(date +%s%N)
+	timeout 600 "$PEER" send "$1" <"$TMP/data" >"$TMP/back" 2>"$TMP/peer.err" ||
+		{ echo "failed: $(cat "$TMP/peer.err")"; return 1; }
+	t1=$(date +%s%N)
+	cmp -s "$TMP/data" "$TMP/back" || { echo "failed: the echo differs"; return 1; }
+	awk -v m="$ECHO_MIB" -v s="$(seconds "$t0" "$t1")" 'BEGIN { printf "%8.2f MiB/s (%s s)", m / s, s }'
+}
+
+# conn_rate ADDR: connections per second, CONNS one after another.
+conn_rate() {
+	local out
+	out=$(timeout 600 "$PEER" rate "$1" "$CONNS" 2>&1) || { echo "failed: $out"; return 1; }
+	echo "$out" | awk '{ printf "%8.1f connections/s (%s in %s s)", $1 / $4, $1, $4 }'
+}
+
+# guest ROLE ARGS...: starts the guest with --vsock and --forward; waits until it listens.
+guest() {
+	rm -f "$TMP/v.sock"
+	"$TORO" run "$IMAGE" --timeout 900 --vsock "$TMP/v.sock" --forward "127.0.0.1:$PORT:5000" \
+		-- "$@" </dev/null >"$TMP/guest.out" 2>&1 &
+	GUEST=$!
+	for _ in $(seq 600); do
+		grep -q '^listening' "$TMP/guest.out" && [ -S "$TMP/v.sock" ] && return 0
+		sleep 0.1
+	done
+	echo "bench/vsock.sh: the guest did not start listening: $(tail -3 "$TMP/guest.out")"
+	return 1
+}
+
+guest_done() {
+	wait "$GUEST"
+	GUEST=
+}
+
+KVM=/dev/kvm
+[ -d /sys/module/kvm_pvm ] && KVM="/dev/kvm is kvm_pvm"
+echo "== vsock in the built-in monitor ($KVM), echo of $ECHO_MIB MiB in 64 KiB writes, $CONNS connections"
+for via in forward vsock; do
+	if [ $via = forward ]; then addr=tcp:127.0.0.1:$PORT; else addr=unix:$TMP/v.sock:5000; fi
+	guest echo 5000 1 && printf '  %-28s %s\n' "echo through --$via" "$(echo_rate "$addr")"
+	guest_done
+	guest echo 5000 "$CONNS" && printf '  %-28s %s\n' "connect through --$via" "$(conn_rate "$addr")"
+	guest_done
+done
+
+echo "== Baseline: socat echoing between two host sockets, same client"
+if ! command -v socat >/dev/null; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		apt-get install -y -qq socat >/dev/null 2>&1
+	fi
+fi
+if ! command -v socat >/dev/null; then
+	echo "  skipped: socat is not installed (apt-get install socat as root)"
+else
+	BPORT=$((PORT + 1))
+	socat TCP-LISTEN:$BPORT,bind=127.0.0.1,reuseaddr,fork PIPE 2>/dev/null &
+	SOCAT=$!
+	for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$BPORT) 2>/dev/null && break; sleep 0.1; done
+	printf '  %-28s %s\n' "echo through socat TCP" "$(echo_rate "tcp:127.0.0.1:$BPORT")"
+	printf '  %-28s %s\n' "connect through socat TCP" "$(conn_rate "tcp:127.0.0.1:$BPORT")"
+	kill $SOCAT 2>/dev/null
+	wait $SOCAT 2>/dev/null
+	# The Unix client speaks CONNECT first: socat answers it as the monitor would, then echoes.
+	socat UNIX-LISTEN:"$TMP/b.sock",fork \
+		SYSTEM:'read line; echo OK 1; exec cat' 2>/dev/null &
+	SOCAT=$!
+	for _ in $(seq 50); do [ -S "$TMP/b.sock" ] && break; sleep 0.1; done
+	printf '  %-28s %s\n' "echo through socat Unix" "$(echo_rate "unix:$TMP/b.sock:5000")"
+	printf '  %-28s %s\n' "connect through socat Unix" "$(conn_rate "unix:$TMP/b.sock:5000")"
+	kill $SOCAT 2>/dev/null
+	wait $SOCAT 2>/dev/null
+	SOCAT=
+fi
+
+echo "== Guest instructions per 4 KiB echoed and per accepted connection (QEMU TCG)"
+if "$TORO" run --vmm qemu "$BUILD/examples/hello.elf" --forward "127.0.0.1:$PORT:5000" \
+	</dev/null >"$TMP/qemu.out" 2>&1; then
+	echo "  toro run --vmm qemu takes --forward: count with ../shared/tools/icount.sh (not scripted yet)"
+else
+	echo "  skipped: toro run --vmm qemu cannot give QEMU the vsock device here: $(head -1 "$TMP/qemu.out")"
+fi
+exit 0

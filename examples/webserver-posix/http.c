@@ -1,0 +1,1 @@
+../webserver/http.c
