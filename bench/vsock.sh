@@ -111,7 +111,7 @@ fi
 echo "== Guest instructions per 4 KiB echoed and per accepted connection (QEMU TCG)"
 if "$TORO" run --vmm qemu "$BUILD/examples/hello.elf" --forward "127.0.0.1:$PORT:5000" \
 	</dev/null >"$TMP/qemu.out" 2>&1; then
-	echo "  toro run --vmm qemu takes --forward: count with ../shared/tools/icount.sh (not scripted yet)"
+	echo "  toro run --vmm qemu takes --forward: counting instructions with the QEMU plugin is not scripted yet"
 else
 	echo "  skipped: toro run --vmm qemu cannot give QEMU the vsock device here: $(head -1 "$TMP/qemu.out")"
 fi
