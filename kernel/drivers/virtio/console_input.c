@@ -35,6 +35,9 @@ static struct {
 	unsigned head, count;
 	uint32_t off;     /* bytes of the oldest already read */
 	int started;      /* DEVICE_READY sent */
+	int connected;    /* the host side of the input port is open (PORT_OPEN 1) */
+	int acked;        /* the device took our PORT_OPEN for the input port */
+	int rx_kicked;    /* and was then told about the receive buffers */
 	int eof;          /* the device closed the port, or failed: reads end */
 	/* Its lock (interrupts off) guards all of the above; readers wait on it. */
 	struct wait_queue readers;
@@ -80,24 +83,33 @@ static void input_broken(const char *why)
 	virtio_mmio_fail(in.dev, why, -LINUX_EIO);
 }
 
-/* A message from the device: ports are acknowledged as ready, the input port opened; its
- * closing (or removal) is the end of input. */
+/* A message from the device: ports are acknowledged as ready, the input port opened. The host
+ * side of the input port is open from PORT_OPEN 1 to PORT_OPEN 0 (or its removal). */
 static void ctrl_receive(const struct virtio_console_control *m)
 {
 	if (m->event == VIRTIO_CONSOLE_DEVICE_ADD) {
 		ctrl_send(m->id, VIRTIO_CONSOLE_PORT_READY, 1);
 		if (m->id == VIRTIO_CONSOLE_PORT_IN)
 			ctrl_send(m->id, VIRTIO_CONSOLE_PORT_OPEN, 1);
-	} else if (m->id == VIRTIO_CONSOLE_PORT_IN &&
-	           ((m->event == VIRTIO_CONSOLE_PORT_OPEN && m->value == 0) ||
-	            m->event == VIRTIO_CONSOLE_DEVICE_REMOVE)) {
-		in.eof = 1;
+	} else if (m->id == VIRTIO_CONSOLE_PORT_IN) {
+		if (m->event == VIRTIO_CONSOLE_PORT_OPEN)
+			in.connected = m->value != 0;
+		else if (m->event == VIRTIO_CONSOLE_DEVICE_REMOVE)
+			in.connected = 0;
 	}
 }
 
 /* Collects everything the device used. Lock held. Returns 1 if readers should look. Control
  * messages are taken before data: input the device used before it closed the port is then
- * seen by the data pass that follows. */
+ * seen by the data pass that follows.
+ *
+ * The end of input is the host side of the port being closed once the handshake is over. A
+ * device answers our PORT_READY for the port with PORT_OPEN 1 only if its host side is open
+ * (QEMU's does so while handling it, and says nothing otherwise, e.g. when stdin ended before
+ * the guest got there); it takes our PORT_OPEN, sent after PORT_READY, only after that answer.
+ * So once our PORT_OPEN is back (acked), a port not connected is at its end; the control
+ * receive queue is collected again after the acknowledgement is seen (the loop runs until
+ * nothing new came), so an answer is never missed. */
 static int input_collect(void)
 {
 	void *cookie;
@@ -111,8 +123,12 @@ static int input_collect(void)
 		}
 		if (r < 0)
 			input_broken("device returned a control buffer it was not given");
-		while ((r = virtq_get_used(&in.ctrl_tx, &cookie, &len)) == 1)
+		while ((r = virtq_get_used(&in.ctrl_tx, &cookie, &len)) == 1) {
+			const struct virtio_console_control *m = cookie;
+			if (m->id == VIRTIO_CONSOLE_PORT_IN && m->event == VIRTIO_CONSOLE_PORT_OPEN)
+				in.acked = 1;
 			in.ctrl_free[in.ctrl_free_count++] = cookie;
+		}
 		if (r < 0)
 			input_broken("device returned a control message it was not given");
 		while ((r = virtq_get_used(&in.rx, &cookie, &len)) == 1) {
@@ -128,6 +144,14 @@ static int input_collect(void)
 			input_broken("device returned an input buffer it was not given");
 	} while (!in.eof && (virtq_used_arm(&in.ctrl_rx) | virtq_used_arm(&in.ctrl_tx) |
 	                     virtq_used_arm(&in.rx)));
+	if (in.acked && !in.connected)
+		in.eof = 1;
+	/* Our receive buffers were posted before the port was open; a notification now tells the
+	 * device it may fill them (QEMU looks at its input source again only then). */
+	if (in.acked && !in.rx_kicked) {
+		in.rx_kicked = 1;
+		virtio_mmio_notify(in.dev, &in.rx);
+	}
 	input_kick(&in.ctrl_rx);
 	input_kick(&in.ctrl_tx);
 	input_kick(&in.rx);
