@@ -35,10 +35,11 @@ struct virtio_console {
 
 static struct virtio_console console;
 
-/* The buffers, shared by both queues: in .bss (identity-mapped, so a buffer's address is what
- * the device is given), costing no image bytes and, untouched, no host memory. */
+/* The buffers, shared by both queues: static (identity-mapped, so a buffer's address is what the
+ * device is given), in .noinit, since every byte is written before the device sees it: they cost
+ * no image bytes, no boot-time clearing and, untouched, no host memory. */
 static char console_slot_pages[VIRTIO_CONSOLE_TX_SLOTS][VIRTIO_CONSOLE_SLOT_BYTES]
-    __attribute__((aligned(PAGE_SIZE)));
+    __attribute__((section(".noinit.console"), aligned(PAGE_SIZE)));
 
 /* Takes the console for one write or flush, waiting while another CPU has it. Finding it
  * held by this CPU means we re-entered it: a fault inside it being reported, or an interrupt
