@@ -166,6 +166,15 @@ export -f collect
 VM_CORRUPTION='(was at|last known state.*:) RIP ffff[89a-f][0-9a-f]{11}'
 export VM_CORRUPTION
 
+# Also inside the nested VM only: a case stopped by --timeout with every vCPU halted in the idle
+# loop waited for an interrupt that never came. Under load the emulated SVM now and then loses
+# one (the same cases pass under QEMU and kvm_pvm, and on a second run); run it once more and
+# say so. A case that hangs again, or busy, stands.
+vm_lost_interrupt() { # out rc
+	[ "$2" = 124 ] && grep -q 'was at RIP' "$1" && ! grep 'was at RIP' "$1" | grep -vq '(idle_loop+'
+}
+export -f vm_lost_interrupt
+
 run_guest() { # n name spec; sets ok and why (and note, for a rerun)
 	local n=$1 name=$2 out=$RESULTS/$1.out image vmm cname opts want pats args=()
 	IFS='|' read -r image vmm cname opts want pats <<<"$3"
@@ -180,9 +189,14 @@ run_guest() { # n name spec; sets ok and why (and note, for a rerun)
 		timeout -k 5 120 "$TORO" run "$image" --vmm "$vmm" --timeout 60 "${args[@]}" \
 			</dev/null >"$out" 2>&1
 		rc=$?
-		[ "$rc" != "$want" ] && [ -n "${TEST_IN_VM:-}" ] && [ $attempt = 1 ] &&
-			grep -Eq -- "$VM_CORRUPTION" "$out" || break
-		note="; run again: the nested KVM ran the first attempt with the host's registers"
+		[ "$rc" != "$want" ] && [ -n "${TEST_IN_VM:-}" ] && [ $attempt = 1 ] || break
+		if grep -Eq -- "$VM_CORRUPTION" "$out"; then
+			note="; run again: the nested KVM ran the first attempt with the host's registers"
+		elif vm_lost_interrupt "$out" "$rc"; then
+			note="; run again: every vCPU sat idle at the first attempt's timeout (an interrupt the nested KVM lost)"
+		else
+			break
+		fi
 	done
 	ok=1 why=""
 	if [ "$rc" != "$want" ]; then

@@ -19,6 +19,8 @@ static const char usage[] =
     "                [--vsock PATH] [-f|--forward [ADDR:]HOSTPORT:GUESTPORT] [--cid N]\n"
     "                [--share|-d DIR[:rw][:/MOUNT]]...\n"
     "                [-e|--env NAME=VALUE] [--env-file FILE] [NAME=VALUE] [-- ARGS...]\n"
+    "       toro vhost-user vsock --socket PATH [--vsock PATH] [-f|--forward ...] [--cid N]\n"
+    "       toro vhost-user fs --socket PATH --share DIR[:rw]\n"
     "       toro version\n";
 
 void toro_usage(FILE *f)

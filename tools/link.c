@@ -47,12 +47,16 @@ static const char *const group_net[] = {
 };
 
 static const char *const group_fs[] = {
-    "open",   "openat", "creat",    "fopen",      "freopen",  "tmpfile",   "mkstemp",   "mkostemp",
-    "stat",   "lstat",  "fstatat",  "statvfs",    "statfs",   "opendir",   "scandir",   "nftw",
-    "ftw",    "glob",   "getdents", "mkdir",      "mkdirat",  "rmdir",     "unlink",    "unlinkat",
-    "remove", "rename", "renameat", "link",       "symlink",  "access",    "faccessat", "chdir",
-    "fchdir", "getcwd", "readlink", "readlinkat", "truncate", "ftruncate", "realpath",  "chmod",
-    "fchmod", "chown",  "fchown",   "utimensat",  "mknod",    "fsync",     "fdatasync", NULL,
+    "open",       "openat",     "creat",     "fopen",     "freopen",   "tmpfile",  "mkstemp",
+    "mkostemp",   "stat",       "lstat",     "fstatat",   "statvfs",   "statfs",   "opendir",
+    "scandir",    "nftw",       "ftw",       "glob",      "getdents",  "mkdir",    "mkdirat",
+    "rmdir",      "unlink",     "unlinkat",  "remove",    "rename",    "renameat", "link",
+    "symlink",    "access",     "faccessat", "chdir",     "fchdir",    "getcwd",   "readlink",
+    "readlinkat", "truncate",   "ftruncate", "realpath",  "chmod",     "fchmod",   "chown",
+    "fchown",     "utimensat",  "mknod",     "fsync",     "fdatasync", "pread",    "pwrite",
+    "preadv",     "pwritev",    "fchmodat",  "linkat",    "symlinkat", "fstatvfs", "fdopendir",
+    "futimens",   "utime",      "utimes",    "futimesat", "lutimes",   "mkdtemp",  "mkstemps",
+    "mkostemps",  "euidaccess", "eaccess",   "renameat2", "statx",     NULL,
 };
 
 static const struct syscall_group syscall_groups[] = {

@@ -413,3 +413,44 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 		return error_set(err, errlen, "no image given");
 	return 0;
 }
+
+int parse_vhost_user_options(int argc, char **argv, struct vhost_user_options *o, char *err,
+                             size_t errlen)
+{
+	memset(o, 0, sizeof(*o));
+	vsock_options_init(&o->vsock);
+	if (argc < 1 || argv[0][0] == '-')
+		return error_set(err, errlen, "no device given (vsock or fs)");
+	o->kind = argv[0];
+	int fs = strcmp(o->kind, "fs") == 0;
+	if (!fs && strcmp(o->kind, "vsock") != 0)
+		return error_set(err, errlen, "unknown device '%s' (vsock or fs)", o->kind);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (is_option(a, "--socket")) {
+			o->socket = option_value(argc, argv, &i, "--socket");
+			if (!*o->socket)
+				return error_set(err, errlen, "--socket: no path given");
+			continue;
+		}
+		if (fs && is_option(a, "--share")) {
+			const char *v = option_value(argc, argv, &i, "--share");
+			if (o->nshares)
+				return error_set(err, errlen, "--share %s: one share per device", v);
+			if (share_add(o->shares, &o->nshares, "--share", v, err, errlen))
+				return -1;
+			continue;
+		}
+		int took = fs ? 0 : parse_vsock_option(argc, argv, &i, &o->vsock, err, errlen);
+		if (took < 0)
+			return -1;
+		if (!took)
+			return error_set(err, errlen, "unknown option '%s'", a);
+	}
+	if (!o->socket)
+		return error_set(err, errlen,
+		                 "--socket PATH is required (where the front end connects)");
+	if (fs && !o->nshares)
+		return error_set(err, errlen, "--share DIR[:rw] is required (the directory to serve)");
+	return 0;
+}

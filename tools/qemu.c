@@ -1,7 +1,8 @@
 /* The QEMU path of `toro run`: boot the image on QEMU's microvm machine. QEMU's isa-debug-exit
  * turns the guest's exit code into (code << 1) | 1, which loses the top bit, so the kernel also
- * writes the code to a debugcon port (toro.debugcon=) that QEMU copies to a file we read. */
-#include "toro.h"
+ * writes the code to a debugcon port (toro.debugcon=) that QEMU copies to a file we read.
+ * Devices QEMU reaches over vhost-user are served from this process (qemu_vhost.c). */
+#include "qemu.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,14 +25,12 @@
 
 #define QEMU_DEBUGCON_PORT "0x402"
 
-/* QEMU 7.2 microvm (acpi=off) creates 8 virtio-mmio transports, transport i at
- * 0xfeb00000 + 512 * i on IRQ 5 + i (hw/i386/microvm.c). It would append virtio_mmio.device=
- * words for them at the very end of the command line, after our "--", where the kernel reads
- * application arguments; so that is turned off (auto-kernel-cmdline=off, in run_qemu), the
- * console is pinned to transport 0, and we name it among the options ourselves. */
-#define QEMU_CONSOLE_BUS    "virtio-mmio-bus.0"
-#define QEMU_CONSOLE_DEVICE "virtio_mmio.device=512@0xfeb00000:5"
-#define QEMU_MAX_ARGS       64
+/* microvm would append virtio_mmio.device= words for its transports (qemu.h) at the very end
+ * of the command line, after our "--", where the kernel reads application arguments; so that
+ * is turned off (auto-kernel-cmdline=off, in run_qemu), every device is pinned to a transport
+ * (the console to 0, vhost-user devices after it), and we name them among the options. */
+#define QEMU_CONSOLE_BUS "virtio-mmio-bus.0"
+#define QEMU_MAX_ARGS    (64 + 4 * VHOST_USER_SERVICE_MAX)
 
 /* Guest RAM as a backend object with reserve=off (MAP_NORESERVE): like the built-in monitor's,
  * it is reserved, not committed, so --mem 512G runs on a host with far less memory and only the
@@ -41,6 +40,9 @@
 #define QEMU_RAM_ID         "toro-ram"
 #define QEMU_RAM_ALIGN_MASK 0xfffull /* whole 4 KiB pages, as the built-in monitor gives */
 #define QEMU_RAM_BACKEND    "memory-backend-ram,id=" QEMU_RAM_ID ",size=%llu,reserve=off"
+/* With vhost-user devices the back end maps guest RAM too (SET_MEM_TABLE), so it must be a
+ * shared memfd; a memfd is sparse and not accounted up front, so 512G still costs nothing. */
+#define QEMU_RAM_SHARED "memory-backend-memfd,id=" QEMU_RAM_ID ",size=%llu,share=on"
 
 static const char *qemu_binary(void)
 {
@@ -123,15 +125,14 @@ static int wait_child(pid_t pid, double timeout, const sigset_t *set)
  * ports (MULTIPORT) on the microvm virtio-mmio bus, as docs/architecture.md ("Console routing")
  * lays out: port 0, a virtconsole, and COM1 (early boot lines, fault reports from before the
  * virtio console is up) to our stderr; port 1 to our stdout; port 2 from our stdin, whose end
- * QEMU reports as the port closing (PORT_OPEN 0). Each is a file chardev on /proc/self/fd/N:
+ * QEMU reports as the port closing (PORT_OPEN 0). Output chardevs are files on /proc/self/fd/N:
  * QEMU opens a new open file description, so the O_NONBLOCK it sets there leaves a terminal
  * (one open file for stdin and stdout) alone, and append=on keeps it from truncating a file
  * stdout was redirected to. Ports 1 and 2 are virtserialports, which wait for a full stdout
  * (QEMU throttles the port) where a virtconsole drops what the chardev refuses; stdin has a
  * port of its own because QEMU discards output on a port whose chardev reached end of input.
  * QEMU 7.2's file chardev has no input path, so stdin reaches port 2 through a socket pair
- * (stdin_fd, QEMU's end; stdin_relay feeds ours). microvm's virtio-mmio transports default to
- * legacy (version 1); the kernel drives modern ones only. */
+ * (stdin_fd, QEMU's end; stdin_relay feeds ours). */
 static int add_console(const char **argv, int n, enum console_choice console, char *stdin_dev,
                        size_t stdin_dev_len, int stdin_fd)
 {
@@ -149,8 +150,6 @@ static int add_console(const char **argv, int n, enum console_choice console, ch
 			fcntl(fd, F_SETFL, fl | O_APPEND);
 	}
 	snprintf(stdin_dev, stdin_dev_len, "socket,id=toroin,fd=%d", stdin_fd);
-	argv[n++] = "-global";
-	argv[n++] = "virtio-mmio.force-legacy=false";
 	argv[n++] = "-chardev";
 	argv[n++] = "file,id=toroserial,path=/proc/self/fd/2,append=on";
 	argv[n++] = "-serial";
@@ -210,13 +209,23 @@ static int stdin_pair(int sv[2])
 	return 0;
 }
 
-int run_qemu(const struct run_options *o, const struct image *img)
+/* The kernel's options from us: the debugcon port, which streams are terminals (toro.tty=) and
+ * where each virtio device is. */
+static void kernel_words(const struct run_options *o, const struct qemu_vhost *v, char *buf,
+                         size_t len)
 {
-	(void)img;
-	char tty[64], extra[160];
+	char console[64] = "", tty[64];
+	if (o->console == CONSOLE_VIRTIO)
+		qemu_slot_word(0, console, sizeof(console));
 	cmdline_tty_word(tty, sizeof(tty), o->console == CONSOLE_VIRTIO);
-	snprintf(extra, sizeof(extra), "toro.debugcon=" QEMU_DEBUGCON_PORT " %s%s", tty,
-	         o->console == CONSOLE_VIRTIO ? " " QEMU_CONSOLE_DEVICE : "");
+	snprintf(buf, len, "toro.debugcon=" QEMU_DEBUGCON_PORT " %s%s%s%s%s", tty,
+	         *console ? " " : "", console, *v->words ? " " : "", v->words);
+}
+
+static int run_qemu_with(const struct run_options *o, const struct qemu_vhost *v)
+{
+	char extra[sizeof(v->words) + 128];
+	kernel_words(o, v, extra, sizeof(extra));
 	char *module;
 	size_t module_len;
 	char *cmdline = cmdline_build(o->image, extra, o->nenv, o->env, o->nargs, o->args, &module,
@@ -269,7 +278,7 @@ int run_qemu(const struct run_options *o, const struct image *img)
 	close(fd);
 
 	char mem[80], smp[16], chardev[sizeof(exit_file) + 32];
-	snprintf(mem, sizeof(mem), QEMU_RAM_BACKEND,
+	snprintf(mem, sizeof(mem), v->ndevices ? QEMU_RAM_SHARED : QEMU_RAM_BACKEND,
 	         (unsigned long long)(o->mem & ~QEMU_RAM_ALIGN_MASK));
 	snprintf(smp, sizeof(smp), "%d", o->cpus);
 	snprintf(chardev, sizeof(chardev), "file,id=toroexit,path=%s", exit_file);
@@ -294,6 +303,11 @@ int run_qemu(const struct run_options *o, const struct image *img)
 	argv[n++] = "-no-reboot";
 	argv[n++] = "-display";
 	argv[n++] = "none";
+	if (o->console == CONSOLE_VIRTIO || v->ndevices) {
+		/* microvm's transports default to legacy (version 1); we drive modern ones. */
+		argv[n++] = "-global";
+		argv[n++] = "virtio-mmio.force-legacy=false";
+	}
 	int stdin_sv[2] = {-1, -1};
 	char stdin_dev[64];
 	if (o->console == CONSOLE_VIRTIO && stdin_pair(stdin_sv) != 0) {
@@ -305,6 +319,7 @@ int run_qemu(const struct run_options *o, const struct image *img)
 		return 1;
 	}
 	n = add_console(argv, n, o->console, stdin_dev, sizeof(stdin_dev), stdin_sv[1]);
+	n = qemu_vhost_args(v, argv, n);
 	argv[n++] = "-device";
 	argv[n++] = "isa-debug-exit,iobase=0xf4,iosize=4";
 	argv[n++] = "-chardev";
@@ -394,4 +409,16 @@ int run_qemu(const struct run_options *o, const struct image *img)
 		return s >> 1; /* isa-debug-exit from a kernel that does not use debugcon */
 	toro_error("%s: qemu failed (exit status %d)", o->image, s);
 	return 1;
+}
+
+int run_qemu(const struct run_options *o, const struct image *img)
+{
+	(void)img;
+	struct qemu_vhost v;
+	int rc = qemu_vhost_start(&v, o, o->console == CONSOLE_VIRTIO ? 1 : 0);
+	if (rc)
+		return rc;
+	rc = run_qemu_with(o, &v);
+	qemu_vhost_stop(&v);
+	return rc;
 }

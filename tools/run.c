@@ -68,22 +68,6 @@ static const char *software_kvm_obstacle(const struct image *img)
 	return NULL;
 }
 
-/* run_qemu, for options QEMU can carry. */
-static int run_in_qemu(const struct run_options *o, const struct image *img)
-{
-	if (o->vsock.enabled) {
-		toro_error(
-		    "run: --vsock, --forward and --cid are not available with --vmm qemu yet; "
-		    "they need the built-in monitor (--vmm toro)");
-		return TORO_EXIT_USAGE;
-	}
-	if (o->nshares) {
-		toro_error("run: --share is not available with --vmm qemu yet; it needs the "
-		           "built-in monitor (--vmm toro)");
-		return TORO_EXIT_USAGE;
-	}
-	return run_qemu(o, img);
-}
 
 static int run_in_monitor(const struct run_options *o, const struct image *img)
 {
@@ -121,7 +105,7 @@ static int run_in_monitor(const struct run_options *o, const struct image *img)
 	const char *why = strerror(errno);
 	if (o->vmm == VMM_AUTO && qemu_installed()) {
 		toro_error("/dev/kvm: %s; running in QEMU instead", why);
-		return run_in_qemu(o, img);
+		return run_qemu(o, img);
 	}
 	toro_error("/dev/kvm: %s: the built-in monitor needs KVM%s", why,
 	           qemu_installed() ? "; try --vmm qemu" : "");
@@ -150,17 +134,17 @@ static int toro_run_parsed(struct run_options *o)
 	const char *obstacle;
 	char why[300];
 	if (o->vmm == VMM_QEMU) {
-		rc = run_in_qemu(o, &img);
+		rc = run_qemu(o, &img);
 	} else if (o->vmm == VMM_AUTO && kvm_unusable_reason(why, sizeof(why)) &&
 	           qemu_installed()) {
 		toro_error("%s; running in QEMU instead", why);
-		rc = run_in_qemu(o, &img);
+		rc = run_qemu(o, &img);
 	} else if (o->vmm == VMM_AUTO && (obstacle = software_kvm_obstacle(&img)) &&
 	           kvm_host_is_software() && kvm_host_usable()) {
 		toro_error("%s: %s, and this host's /dev/kvm is a software KVM that cannot run its "
 		           "FPU/SSE code; running in QEMU",
 		           o->image, obstacle);
-		rc = run_in_qemu(o, &img);
+		rc = run_qemu(o, &img);
 	} else {
 		rc = run_in_monitor(o, &img);
 	}

@@ -17,6 +17,8 @@ int main(int argc, char **argv)
 		return toro_cc(argc - 2, argv + 2);
 	if (strcmp(argv[1], "run") == 0)
 		return toro_run(argc - 2, argv + 2);
+	if (strcmp(argv[1], "vhost-user") == 0)
+		return toro_vhost_user(argc - 2, argv + 2);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("toro %s\n", TORO_VERSION);
 		return 0;

@@ -48,9 +48,22 @@ void vsock_options_init(struct vsock_config *c);
 int parse_vsock_option(int argc, char **argv, int *i, struct vsock_config *c, char *err,
                        size_t errlen);
 
+/* `toro vhost-user DEVICE --socket PATH ...` (vhost_user.c): the device and its options, parsed
+ * by parse_vhost_user_options (0, or -1 with a one-line reason in err). */
+struct vhost_user_options {
+	const char *kind; /* "vsock" or "fs" */
+	const char *socket;
+	struct vsock_config vsock;
+	int nshares; /* fs: the one --share DIR[:rw] */
+	struct share shares[SHARE_MAX];
+};
+int parse_vhost_user_options(int argc, char **argv, struct vhost_user_options *o, char *err,
+                             size_t errlen);
+
 int toro_build(int argc, char **argv);
 int toro_cc(int argc, char **argv);
 int toro_run(int argc, char **argv);
+int toro_vhost_user(int argc, char **argv);
 
 /* Boots img under QEMU microvm and returns the guest's exit code (or TORO_EXIT_*). */
 int run_qemu(const struct run_options *o, const struct image *img);

@@ -64,7 +64,7 @@ struct toro_stat {
 
 struct toro_dirent {
 	uint64_t ino;
-	unsigned type; /* TORO_DT_* (0: unknown) */
+	unsigned type;  /* TORO_DT_* (0: unknown) */
 	char name[256]; /* NUL-terminated */
 };
 

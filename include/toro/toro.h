@@ -2,6 +2,7 @@
 #ifndef TORO_TORO_H
 #define TORO_TORO_H
 
+#include <toro/channel.h>
 #include <toro/console.h>
 #include <toro/file.h>
 #include <toro/memory.h>

@@ -17,7 +17,7 @@ _Static_assert(TORO_ENOENT == LINUX_ENOENT && TORO_EEXIST == LINUX_EEXIST &&
                "native error numbers are Linux's");
 
 #define NATIVE_OPEN_FLAGS                                                                          \
-	(TORO_O_RDONLY | TORO_O_WRONLY | TORO_O_RDWR | TORO_O_CREAT | TORO_O_EXCL | TORO_O_TRUNC |  \
+	(TORO_O_RDONLY | TORO_O_WRONLY | TORO_O_RDWR | TORO_O_CREAT | TORO_O_EXCL | TORO_O_TRUNC | \
 	 TORO_O_APPEND | TORO_O_DIRECTORY | TORO_O_NOFOLLOW)
 
 /* Native programs have no current directory: a relative path is relative to "/". */

@@ -75,7 +75,8 @@ long vfs_kernel_readdir(const char *p, size_t *index, vfs_emit_fn emit, void *ct
 		size_t name_len = klen - from;
 		if (memchr_slash(name, name_len))
 			continue;
-		unsigned type = kernel_nodes[*index].kind == VNODE_DIR ? LINUX_DT_DIR : LINUX_DT_CHR;
+		unsigned type =
+		    kernel_nodes[*index].kind == VNODE_DIR ? LINUX_DT_DIR : LINUX_DT_CHR;
 		if (emit(ctx, 2 + *index, type, name, name_len))
 			return n;
 		n++;

@@ -43,7 +43,8 @@ static long fuse_dir_emit(struct vfs_file *vf, const uint8_t *buf, size_t len, v
 		    nforget < READDIR_FORGETS)
 			forgets[nforget++] = (struct fuse_forget_one){d->entry_out.nodeid, 1};
 		if (!*full) {
-			if (emit(ctx, d->dirent.ino, d->dirent.type, d->dirent.name, d->dirent.namelen))
+			if (emit(ctx, d->dirent.ino, d->dirent.type, d->dirent.name,
+			         d->dirent.namelen))
 				*full = 1;
 			else {
 				vf->pos = (int64_t)d->dirent.off;

@@ -29,8 +29,7 @@ static uint32_t node_type(struct vnode *n)
 }
 
 /* One piece of a read through the page cache: at most what is left of the page at off. */
-static long cached_read(struct vfs_file *vf, uint8_t *dst, size_t len, uint64_t off,
-                        uint64_t size)
+static long cached_read(struct vfs_file *vf, uint8_t *dst, size_t len, uint64_t off, uint64_t size)
 {
 	struct vnode *n = vf->node;
 	struct fuse_conn *c = &n->mnt->conn;
@@ -95,18 +94,19 @@ long vfs_file_pread(struct file *f, const struct file_iovec *iov, size_t count, 
 		size_t left = iov[i].len;
 		while (left) {
 			uint64_t off = (uint64_t)offset + (uint64_t)total;
-			uint32_t want = left > n->mnt->conn.max_read ? n->mnt->conn.max_read
-			                                             : (uint32_t)left;
+			uint32_t want =
+			    left > n->mnt->conn.max_read ? n->mnt->conn.max_read : (uint32_t)left;
 			long r = cached ? cached_read(vf, p, left, off, attr.size)
-			                : fuse_read(&n->mnt->conn, FUSE_READ, n->nodeid, vf->fh, off, p,
-			                            want);
+			                : fuse_read(&n->mnt->conn, FUSE_READ, n->nodeid, vf->fh,
+			                            off, p, want);
 			if (r < 0)
 				return total ? total : r;
 			p += r;
 			left -= (size_t)r;
 			total += r;
-			/* The server gave less than asked: the end of the file (asking again would cost a
-			 * round trip to learn it). A cached piece ends at its page or at the size. */
+			/* The server gave less than asked: the end of the file (asking again would
+			 * cost a round trip to learn it). A cached piece ends at its page or at the
+			 * size. */
 			if (r == 0 || (!cached && (uint32_t)r < want))
 				return total;
 		}

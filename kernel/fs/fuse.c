@@ -24,7 +24,7 @@ struct fuse_msg {
 	const char *names[2]; /* sent with their NUL */
 	const void *data;     /* WRITE's payload */
 	uint32_t data_len;
-	void *reply;          /* the reply body, at least reply_min bytes unless data follows */
+	void *reply; /* the reply body, at least reply_min bytes unless data follows */
 	uint32_t reply_len;
 	uint32_t reply_min;
 	void *rdata; /* READ's payload */
@@ -89,8 +89,13 @@ static long fuse_send(struct fuse_conn *c, const struct fuse_msg *m)
 static long fuse_simple(struct fuse_conn *c, uint32_t opcode, uint64_t nodeid, const void *body,
                         uint32_t body_len, void *reply, uint32_t reply_len)
 {
-	struct fuse_msg m = {.opcode = opcode, .nodeid = nodeid, .body = body, .body_len = body_len,
-	                     .reply = reply, .reply_len = reply_len, .reply_min = reply_len};
+	struct fuse_msg m = {.opcode = opcode,
+	                     .nodeid = nodeid,
+	                     .body = body,
+	                     .body_len = body_len,
+	                     .reply = reply,
+	                     .reply_len = reply_len,
+	                     .reply_min = reply_len};
 	return fuse_send(c, &m);
 }
 
@@ -113,8 +118,11 @@ int fuse_connect(struct fuse_conn *c, const char *tag)
 	             FUSE_ATOMIC_O_TRUNC,
 	};
 	struct fuse_init_out out = {0};
-	struct fuse_msg m = {.opcode = FUSE_INIT, .body = &in, .body_len = sizeof(in),
-	                     .reply = &out, .reply_len = sizeof(out),
+	struct fuse_msg m = {.opcode = FUSE_INIT,
+	                     .body = &in,
+	                     .body_len = sizeof(in),
+	                     .reply = &out,
+	                     .reply_len = sizeof(out),
 	                     .reply_min = FUSE_COMPAT_22_INIT_OUT_SIZE};
 	long r = fuse_send(c, &m);
 	if (r < 0)
@@ -135,8 +143,12 @@ int fuse_connect(struct fuse_conn *c, const char *tag)
 
 int fuse_lookup(struct fuse_conn *c, uint64_t dir, const char *name, struct fuse_entry_out *out)
 {
-	struct fuse_msg m = {.opcode = FUSE_LOOKUP, .nodeid = dir, .names = {name},
-	                     .reply = out, .reply_len = sizeof(*out), .reply_min = sizeof(*out)};
+	struct fuse_msg m = {.opcode = FUSE_LOOKUP,
+	                     .nodeid = dir,
+	                     .names = {name},
+	                     .reply = out,
+	                     .reply_len = sizeof(*out),
+	                     .reply_min = sizeof(*out)};
 	int r = status(fuse_send(c, &m));
 	/* nodeid 0 is a negative entry: "no such name", cacheable; we cache none. */
 	if (r == 0 && out->nodeid == 0)
@@ -147,8 +159,11 @@ int fuse_lookup(struct fuse_conn *c, uint64_t dir, const char *name, struct fuse
 void fuse_forget(struct fuse_conn *c, uint64_t nodeid, uint64_t nlookup)
 {
 	struct fuse_forget_in in = {nlookup};
-	struct fuse_msg m = {.opcode = FUSE_FORGET, .nodeid = nodeid, .body = &in,
-	                     .body_len = sizeof(in), .noreply = 1};
+	struct fuse_msg m = {.opcode = FUSE_FORGET,
+	                     .nodeid = nodeid,
+	                     .body = &in,
+	                     .body_len = sizeof(in),
+	                     .noreply = 1};
 	fuse_send(c, &m);
 }
 
@@ -157,8 +172,11 @@ void fuse_batch_forget(struct fuse_conn *c, const struct fuse_forget_one *nodes,
 	if (count == 0)
 		return;
 	struct fuse_batch_forget_in in = {.count = count};
-	struct fuse_msg m = {.opcode = FUSE_BATCH_FORGET, .body = &in, .body_len = sizeof(in),
-	                     .data = nodes, .data_len = count * (uint32_t)sizeof(*nodes),
+	struct fuse_msg m = {.opcode = FUSE_BATCH_FORGET,
+	                     .body = &in,
+	                     .body_len = sizeof(in),
+	                     .data = nodes,
+	                     .data_len = count * (uint32_t)sizeof(*nodes),
 	                     .noreply = 1};
 	fuse_send(c, &m);
 }
@@ -182,17 +200,22 @@ int fuse_open(struct fuse_conn *c, uint32_t opcode, uint64_t nodeid, uint32_t fl
 	return status(fuse_simple(c, opcode, nodeid, &in, sizeof(in), out, sizeof(*out)));
 }
 
-int fuse_create(struct fuse_conn *c, uint64_t dir, const char *name, uint32_t flags,
-                uint32_t mode, struct fuse_entry_out *entry, struct fuse_open_out *open)
+int fuse_create(struct fuse_conn *c, uint64_t dir, const char *name, uint32_t flags, uint32_t mode,
+                struct fuse_entry_out *entry, struct fuse_open_out *open)
 {
 	struct fuse_create_in in = {.flags = flags, .mode = mode};
 	struct {
 		struct fuse_entry_out entry;
 		struct fuse_open_out open;
 	} reply;
-	struct fuse_msg m = {.opcode = FUSE_CREATE, .nodeid = dir, .body = &in,
-	                     .body_len = sizeof(in), .names = {name}, .reply = &reply,
-	                     .reply_len = sizeof(reply), .reply_min = sizeof(reply)};
+	struct fuse_msg m = {.opcode = FUSE_CREATE,
+	                     .nodeid = dir,
+	                     .body = &in,
+	                     .body_len = sizeof(in),
+	                     .names = {name},
+	                     .reply = &reply,
+	                     .reply_len = sizeof(reply),
+	                     .reply_min = sizeof(reply)};
 	int r = status(fuse_send(c, &m));
 	if (r == 0) {
 		*entry = reply.entry;
@@ -201,26 +224,36 @@ int fuse_create(struct fuse_conn *c, uint64_t dir, const char *name, uint32_t fl
 	return r;
 }
 
-long fuse_read(struct fuse_conn *c, uint32_t opcode, uint64_t nodeid, uint64_t fh,
-               uint64_t offset, void *buf, uint32_t size)
+long fuse_read(struct fuse_conn *c, uint32_t opcode, uint64_t nodeid, uint64_t fh, uint64_t offset,
+               void *buf, uint32_t size)
 {
-	struct fuse_read_in in = {.fh = fh, .offset = offset,
-	                          .size = size < c->max_read ? size : c->max_read};
-	struct fuse_msg m = {.opcode = opcode, .nodeid = nodeid, .body = &in,
-	                     .body_len = sizeof(in), .rdata = buf, .rdata_len = in.size};
+	struct fuse_read_in in = {
+	    .fh = fh, .offset = offset, .size = size < c->max_read ? size : c->max_read};
+	struct fuse_msg m = {.opcode = opcode,
+	                     .nodeid = nodeid,
+	                     .body = &in,
+	                     .body_len = sizeof(in),
+	                     .rdata = buf,
+	                     .rdata_len = in.size};
 	long r = fuse_send(c, &m);
 	return r > (long)in.size ? -LINUX_EIO : r;
 }
 
-long fuse_write(struct fuse_conn *c, uint64_t nodeid, uint64_t fh, uint64_t offset,
-                const void *buf, uint32_t size)
+long fuse_write(struct fuse_conn *c, uint64_t nodeid, uint64_t fh, uint64_t offset, const void *buf,
+                uint32_t size)
 {
-	struct fuse_write_in in = {.fh = fh, .offset = offset,
-	                           .size = size < c->max_write ? size : c->max_write};
+	struct fuse_write_in in = {
+	    .fh = fh, .offset = offset, .size = size < c->max_write ? size : c->max_write};
 	struct fuse_write_out out;
-	struct fuse_msg m = {.opcode = FUSE_WRITE, .nodeid = nodeid, .body = &in,
-	                     .body_len = sizeof(in), .data = buf, .data_len = in.size,
-	                     .reply = &out, .reply_len = sizeof(out), .reply_min = sizeof(out)};
+	struct fuse_msg m = {.opcode = FUSE_WRITE,
+	                     .nodeid = nodeid,
+	                     .body = &in,
+	                     .body_len = sizeof(in),
+	                     .data = buf,
+	                     .data_len = in.size,
+	                     .reply = &out,
+	                     .reply_len = sizeof(out),
+	                     .reply_min = sizeof(out)};
 	long r = fuse_send(c, &m);
 	if (r < 0)
 		return r;
@@ -233,8 +266,7 @@ int fuse_flush(struct fuse_conn *c, uint64_t nodeid, uint64_t fh)
 	return status(fuse_simple(c, FUSE_FLUSH, nodeid, &in, sizeof(in), NULL, 0));
 }
 
-int fuse_release(struct fuse_conn *c, uint32_t opcode, uint64_t nodeid, uint64_t fh,
-                 uint32_t flags)
+int fuse_release(struct fuse_conn *c, uint32_t opcode, uint64_t nodeid, uint64_t fh, uint32_t flags)
 {
 	struct fuse_release_in in = {.fh = fh, .flags = flags};
 	return status(fuse_simple(c, opcode, nodeid, &in, sizeof(in), NULL, 0));
@@ -250,9 +282,14 @@ int fuse_mkdir(struct fuse_conn *c, uint64_t dir, const char *name, uint32_t mod
                struct fuse_entry_out *out)
 {
 	struct fuse_mkdir_in in = {.mode = mode};
-	struct fuse_msg m = {.opcode = FUSE_MKDIR, .nodeid = dir, .body = &in,
-	                     .body_len = sizeof(in), .names = {name}, .reply = out,
-	                     .reply_len = sizeof(*out), .reply_min = sizeof(*out)};
+	struct fuse_msg m = {.opcode = FUSE_MKDIR,
+	                     .nodeid = dir,
+	                     .body = &in,
+	                     .body_len = sizeof(in),
+	                     .names = {name},
+	                     .reply = out,
+	                     .reply_len = sizeof(*out),
+	                     .reply_min = sizeof(*out)};
 	return status(fuse_send(c, &m));
 }
 
@@ -266,8 +303,11 @@ int fuse_rename2(struct fuse_conn *c, uint64_t olddir, const char *oldname, uint
                  const char *newname, uint32_t flags)
 {
 	struct fuse_rename2_in in = {.newdir = newdir, .flags = flags};
-	struct fuse_msg m = {.opcode = FUSE_RENAME2, .nodeid = olddir, .body = &in,
-	                     .body_len = sizeof(in), .names = {oldname, newname}};
+	struct fuse_msg m = {.opcode = FUSE_RENAME2,
+	                     .nodeid = olddir,
+	                     .body = &in,
+	                     .body_len = sizeof(in),
+	                     .names = {oldname, newname}};
 	return status(fuse_send(c, &m));
 }
 
@@ -275,24 +315,33 @@ int fuse_link(struct fuse_conn *c, uint64_t node, uint64_t newdir, const char *n
               struct fuse_entry_out *out)
 {
 	struct fuse_link_in in = {.oldnodeid = node};
-	struct fuse_msg m = {.opcode = FUSE_LINK, .nodeid = newdir, .body = &in,
-	                     .body_len = sizeof(in), .names = {newname}, .reply = out,
-	                     .reply_len = sizeof(*out), .reply_min = sizeof(*out)};
+	struct fuse_msg m = {.opcode = FUSE_LINK,
+	                     .nodeid = newdir,
+	                     .body = &in,
+	                     .body_len = sizeof(in),
+	                     .names = {newname},
+	                     .reply = out,
+	                     .reply_len = sizeof(*out),
+	                     .reply_min = sizeof(*out)};
 	return status(fuse_send(c, &m));
 }
 
 int fuse_symlink(struct fuse_conn *c, uint64_t dir, const char *name, const char *target,
                  struct fuse_entry_out *out)
 {
-	struct fuse_msg m = {.opcode = FUSE_SYMLINK, .nodeid = dir, .names = {name, target},
-	                     .reply = out, .reply_len = sizeof(*out), .reply_min = sizeof(*out)};
+	struct fuse_msg m = {.opcode = FUSE_SYMLINK,
+	                     .nodeid = dir,
+	                     .names = {name, target},
+	                     .reply = out,
+	                     .reply_len = sizeof(*out),
+	                     .reply_min = sizeof(*out)};
 	return status(fuse_send(c, &m));
 }
 
 long fuse_readlink(struct fuse_conn *c, uint64_t nodeid, char *buf, uint32_t size)
 {
-	struct fuse_msg m = {.opcode = FUSE_READLINK, .nodeid = nodeid, .rdata = buf,
-	                     .rdata_len = size};
+	struct fuse_msg m = {
+	    .opcode = FUSE_READLINK, .nodeid = nodeid, .rdata = buf, .rdata_len = size};
 	long r = fuse_send(c, &m);
 	if (r >= (long)size)
 		return -LINUX_ENAMETOOLONG;

@@ -35,15 +35,15 @@ int fuse_setattr(struct fuse_conn *c, uint64_t nodeid, const struct fuse_setattr
 /* opcode is FUSE_OPEN or FUSE_OPENDIR. */
 int fuse_open(struct fuse_conn *c, uint32_t opcode, uint64_t nodeid, uint32_t flags,
               struct fuse_open_out *out);
-int fuse_create(struct fuse_conn *c, uint64_t dir, const char *name, uint32_t flags,
-                uint32_t mode, struct fuse_entry_out *entry, struct fuse_open_out *open);
+int fuse_create(struct fuse_conn *c, uint64_t dir, const char *name, uint32_t flags, uint32_t mode,
+                struct fuse_entry_out *entry, struct fuse_open_out *open);
 /* One READ (opcode FUSE_READ, or FUSE_READDIRPLUS with offset a directory cookie) of at most
  * c->max_read bytes into buf: returns the bytes read (fewer at end of file). */
-long fuse_read(struct fuse_conn *c, uint32_t opcode, uint64_t nodeid, uint64_t fh,
-               uint64_t offset, void *buf, uint32_t size);
+long fuse_read(struct fuse_conn *c, uint32_t opcode, uint64_t nodeid, uint64_t fh, uint64_t offset,
+               void *buf, uint32_t size);
 /* One WRITE of at most c->max_write bytes: returns the bytes written. */
-long fuse_write(struct fuse_conn *c, uint64_t nodeid, uint64_t fh, uint64_t offset,
-                const void *buf, uint32_t size);
+long fuse_write(struct fuse_conn *c, uint64_t nodeid, uint64_t fh, uint64_t offset, const void *buf,
+                uint32_t size);
 int fuse_flush(struct fuse_conn *c, uint64_t nodeid, uint64_t fh);
 /* opcode is FUSE_RELEASE or FUSE_RELEASEDIR. */
 int fuse_release(struct fuse_conn *c, uint32_t opcode, uint64_t nodeid, uint64_t fh,

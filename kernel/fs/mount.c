@@ -62,13 +62,16 @@ static void mount_add(const char *s, size_t len)
 	const char *path = c1 + 1;
 	size_t path_len = (size_t)(c2 - path);
 	if ((!ro && !rw) || !mount_path_ok(path, path_len)) {
-		printk("toro.mounts: \"%.*s\": the path must be absolute and canonical and the mode "
-		       "ro or rw; ignored\n", (int)len, s);
+		printk(
+		    "toro.mounts: \"%.*s\": the path must be absolute and canonical and the mode "
+		    "ro or rw; ignored\n",
+		    (int)len, s);
 		return;
 	}
 	if (vfs.mount_count == VFS_MAX_MOUNTS || vfs_mount_at(path, path_len)) {
 		printk("toro.mounts: \"%.*s\": too many mounts or a second one at that path; "
-		       "ignored\n", (int)len, s);
+		       "ignored\n",
+		       (int)len, s);
 		return;
 	}
 	struct mount *m = toro_calloc(1, sizeof(*m));
@@ -155,7 +158,8 @@ long vfs_mount_readdir(const char *p, size_t len, size_t *index, vfs_emit_fn emi
 	for (; *index < vfs.mount_count; ++*index) {
 		const struct mount *m = vfs.mounts[*index];
 		size_t from = len == 1 ? 1 : len + 1;
-		if (m->path_len <= from || memcmp(m->path, p, len) || (len > 1 && m->path[len] != '/'))
+		if (m->path_len <= from || memcmp(m->path, p, len) ||
+		    (len > 1 && m->path[len] != '/'))
 			continue;
 		const char *name = m->path + from;
 		size_t name_len = 0;
@@ -165,7 +169,8 @@ long vfs_mount_readdir(const char *p, size_t len, size_t *index, vfs_emit_fn emi
 		int seen = 0;
 		for (size_t j = 0; j < *index; j++) {
 			const struct mount *o = vfs.mounts[j];
-			if (o->path_len >= from + name_len && !memcmp(o->path, m->path, from + name_len) &&
+			if (o->path_len >= from + name_len &&
+			    !memcmp(o->path, m->path, from + name_len) &&
 			    (o->path_len == from + name_len || o->path[from + name_len] == '/'))
 				seen = 1;
 		}

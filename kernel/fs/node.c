@@ -132,8 +132,8 @@ struct vnode *vnode_from_entry(struct mount *m, const struct fuse_entry_out *e)
 	} else if (fresh) {
 		n = fresh;
 		fresh = NULL;
-		*n = (struct vnode){.refs = 1, .kind = VNODE_FUSE, .mnt = m, .nodeid = e->nodeid,
-		                    .nlookup = 1};
+		*n = (struct vnode){
+		    .refs = 1, .kind = VNODE_FUSE, .mnt = m, .nodeid = e->nodeid, .nlookup = 1};
 		unsigned h = hash_of(m, e->nodeid);
 		n->hash_next = vfs.hash[h];
 		vfs.hash[h] = n;
@@ -155,7 +155,10 @@ int vnode_getattr(struct vnode *n, struct fuse_attr *attr)
 		*attr = (struct fuse_attr){
 		    .mode = n->kind == VNODE_DIR ? LINUX_S_IFDIR | 0755 : LINUX_S_IFCHR | 0666,
 		    .nlink = n->kind == VNODE_DIR ? 2 : 1,
-		    .rdev = n->kind == VNODE_DEV ? (1u << 8) | (n->dev == VDEV_NULL ? 3 : n->dev == VDEV_ZERO ? 5 : 9) : 0,
+		    .rdev = n->kind == VNODE_DEV ? (1u << 8) | (n->dev == VDEV_NULL   ? 3
+		                                                : n->dev == VDEV_ZERO ? 5
+		                                                                      : 9)
+		                                 : 0,
 		    .blksize = 4096,
 		};
 		return 0;
@@ -253,8 +256,7 @@ void vfs_names_init(void)
 	dentries = toro_calloc(DENTRY_SLOTS, sizeof(*dentries));
 }
 
-static struct dentry *dentry_slot(const struct mount *m, uint64_t dir, const char *name,
-                                  size_t len)
+static struct dentry *dentry_slot(const struct mount *m, uint64_t dir, const char *name, size_t len)
 {
 	uint64_t h = ((uintptr_t)m ^ dir) * 0x9e3779b97f4a7c15ull;
 	for (size_t i = 0; i < len; i++)
@@ -292,8 +294,8 @@ void vfs_name_remember(struct mount *m, uint64_t dir, const char *name,
 		return;
 	spin_lock(&vfs.lock);
 	struct dentry *d = dentry_slot(m, dir, name, len);
-	*d = (struct dentry){.mnt = m, .dir = dir, .child = e->nodeid, .expires = expires,
-	                     .len = (uint8_t)len};
+	*d = (struct dentry){
+	    .mnt = m, .dir = dir, .child = e->nodeid, .expires = expires, .len = (uint8_t)len};
 	memcpy(d->name, name, len);
 	spin_unlock(&vfs.lock);
 }

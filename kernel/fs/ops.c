@@ -48,14 +48,15 @@ int vfs_open(const char *dir, const char *path, unsigned flags, unsigned mode, s
 		w = NULL;
 		err = vfs_open(dir, path, flags & ~(unsigned)LINUX_O_CREAT, mode, out);
 	} else if (n) {
-		err = type_of(n) == LINUX_S_IFDIR ? -LINUX_EISDIR : vfs_open_node(n, w->path, flags, out);
+		err = type_of(n) == LINUX_S_IFDIR ? -LINUX_EISDIR
+		                                  : vfs_open_node(n, w->path, flags, out);
 	} else if (is_dot(w->name)) {
 		err = -LINUX_EISDIR;
 	} else if (!(err = dir_writable(w->parent))) {
 		struct fuse_entry_out e;
 		struct fuse_open_out o;
-		unsigned fflags = flags & (LINUX_O_ACCMODE | LINUX_O_APPEND | LINUX_O_NONBLOCK |
-		                           LINUX_O_TRUNC);
+		unsigned fflags =
+		    flags & (LINUX_O_ACCMODE | LINUX_O_APPEND | LINUX_O_NONBLOCK | LINUX_O_TRUNC);
 		err = fuse_create(&w->parent->mnt->conn, w->parent->nodeid, w->name, fflags,
 		                  LINUX_S_IFREG | (mode & 07777), &e, &o);
 		if (!err) {
@@ -255,8 +256,9 @@ long vfs_readlink(const char *dir, const char *path, char *buf, size_t size)
 	long r = -LINUX_EINVAL;
 	if (type_of(w->node) == LINUX_S_IFLNK && w->node->kind == VNODE_FUSE) {
 		char *target = toro_malloc(VFS_PATH_MAX);
-		r = target ? fuse_readlink(&w->node->mnt->conn, w->node->nodeid, target, VFS_PATH_MAX)
-		           : -LINUX_ENOMEM;
+		r = target
+		        ? fuse_readlink(&w->node->mnt->conn, w->node->nodeid, target, VFS_PATH_MAX)
+		        : -LINUX_ENOMEM;
 		if (r > 0) {
 			if ((size_t)r > size)
 				r = (long)size;
@@ -309,7 +311,8 @@ int vfs_times_to_setattr(const int64_t times[4], struct fuse_setattr_in *in)
 	}
 	for (int i = 0; i < 2; i++) {
 		int64_t sec = times[2 * i], nsec = times[2 * i + 1];
-		uint32_t set = i ? FATTR_MTIME : FATTR_ATIME, now = i ? FATTR_MTIME_NOW : FATTR_ATIME_NOW;
+		uint32_t set = i ? FATTR_MTIME : FATTR_ATIME,
+		         now = i ? FATTR_MTIME_NOW : FATTR_ATIME_NOW;
 		if (nsec == LINUX_UTIME_OMIT)
 			continue;
 		if (nsec == LINUX_UTIME_NOW) {
@@ -360,8 +363,13 @@ int vfs_access(const char *dir, const char *path, int flags, unsigned mode)
 static void statfs_of(struct vnode *n, const struct fuse_kstatfs *k, struct vfs_statfs *st)
 {
 	*st = (struct vfs_statfs){
-	    .blocks = k->blocks, .bfree = k->bfree, .bavail = k->bavail, .files = k->files,
-	    .ffree = k->ffree, .bsize = k->bsize, .frsize = k->frsize ? k->frsize : k->bsize,
+	    .blocks = k->blocks,
+	    .bfree = k->bfree,
+	    .bavail = k->bavail,
+	    .files = k->files,
+	    .ffree = k->ffree,
+	    .bsize = k->bsize,
+	    .frsize = k->frsize ? k->frsize : k->bsize,
 	    .namelen = k->namelen ? k->namelen : VFS_NAME_MAX,
 	    .readonly = n->kind != VNODE_FUSE || n->mnt->readonly,
 	};

@@ -47,7 +47,10 @@ static uint64_t parse_size(const char *s)
 			return 0;
 		v = v * 10 + (uint64_t)(*s - '0');
 	}
-	unsigned shift = *s == 'K' || *s == 'k' ? 10 : *s == 'M' || *s == 'm' ? 20 : *s == 'G' || *s == 'g' ? 30 : 0;
+	unsigned shift = *s == 'K' || *s == 'k'   ? 10
+	                 : *s == 'M' || *s == 'm' ? 20
+	                 : *s == 'G' || *s == 'g' ? 30
+	                                          : 0;
 	if (shift)
 		s++;
 	if (*s || v > (UINT64_MAX >> shift))
@@ -71,7 +74,8 @@ static void limit_read(void)
 	uint64_t cap = ms.total_pages / 8;
 	cache.limit_pages = bytes / PAGE_SIZE < cap ? bytes / PAGE_SIZE : cap;
 	if (cache.limit_pages == 0)
-		cache.limit_pages = 1; /* toro.pagecache=0 still keeps one page: a cache, not a leak */
+		cache.limit_pages =
+		    1; /* toro.pagecache=0 still keeps one page: a cache, not a leak */
 }
 
 static void lru_unlink(struct cached_page *p)

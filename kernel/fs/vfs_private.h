@@ -32,11 +32,11 @@ enum vnode_kind {
 enum vnode_dev { VDEV_NULL = 1, VDEV_ZERO, VDEV_URANDOM };
 
 struct vnode {
-	int refs;             /* under vfs_lock */
+	int refs; /* under vfs_lock */
 	enum vnode_kind kind;
-	struct mount *mnt;    /* VNODE_FUSE */
+	struct mount *mnt; /* VNODE_FUSE */
 	uint64_t nodeid;
-	uint64_t nlookup;     /* lookups the server counted: sent back in FORGET */
+	uint64_t nlookup; /* lookups the server counted: sent back in FORGET */
 	struct fuse_attr attr;
 	uint64_t attr_expires; /* monotonic ns; 0: fetch again */
 	enum vnode_dev dev;    /* VNODE_DEV */
@@ -44,9 +44,9 @@ struct vnode {
 	 * size or mtime differs at open has its pages dropped. */
 	uint64_t cached_size, cached_mtime;
 	uint32_t cached_mtimensec;
-	uint64_t cached_pages; /* pages of it in the page cache (under the cache's lock) */
-	char *path;            /* VNODE_DIR and VNODE_DEV: the canonical path */
-	struct vnode *hash_next;            /* the inode cache, by (mnt, nodeid) */
+	uint64_t cached_pages;   /* pages of it in the page cache (under the cache's lock) */
+	char *path;              /* VNODE_DIR and VNODE_DEV: the canonical path */
+	struct vnode *hash_next; /* the inode cache, by (mnt, nodeid) */
 	struct vnode *unused_prev, *unused_next; /* unreferenced nodes, oldest first */
 };
 
@@ -72,9 +72,10 @@ struct vnode *vnode_get(struct vnode *n);
 void vnode_put(struct vnode *n);
 /* The node for a LOOKUP-like reply (one lookup counted), a new reference. */
 struct vnode *vnode_from_entry(struct mount *m, const struct fuse_entry_out *e);
-/* The name cache (node.c), allocated with the mount table: the child name of directory dir while its LOOKUP's entry timeout
- * lasts and the child is in the inode cache (a new reference, no new lookup counted), or NULL;
- * remembering a LOOKUP reply; forgetting a name the guest removed or renamed. */
+/* The name cache (node.c), allocated with the mount table: the child name of directory dir while
+ * its LOOKUP's entry timeout lasts and the child is in the inode cache (a new reference, no new
+ * lookup counted), or NULL; remembering a LOOKUP reply; forgetting a name the guest removed or
+ * renamed. */
 struct vnode *vfs_name_cached(struct mount *m, uint64_t dir, const char *name);
 void vfs_name_remember(struct mount *m, uint64_t dir, const char *name,
                        const struct fuse_entry_out *e);
@@ -115,7 +116,8 @@ struct vnode *vfs_kernel_node(const char *p, size_t len);
 /* A kernel directory node for the canonical path p (a mount point's parent), or NULL. */
 struct vnode *vfs_kernel_dir(const char *p, size_t len);
 void vfs_set_cwd(const char *p);
-/* Lists the kernel-provided names directly under the directory p (dev.c; mount.c for the mount points). */
+/* Lists the kernel-provided names directly under the directory p (dev.c; mount.c for the mount
+ * points). */
 long vfs_kernel_readdir(const char *p, size_t *index, vfs_emit_fn emit, void *ctx);
 /* Whether p is a mount point's proper ancestor, and the mount at exactly p. */
 int vfs_mount_ancestor(const char *p, size_t len);

@@ -13,7 +13,7 @@
 
 struct walk_state {
 	struct vnode *stack[WALK_DEPTH];
-	size_t lens[WALK_DEPTH]; /* the path's length at each depth */
+	size_t lens[WALK_DEPTH];     /* the path's length at each depth */
 	char rest[2 * VFS_PATH_MAX]; /* what is left to walk */
 	char target[VFS_PATH_MAX];   /* a symbolic link's target */
 };
@@ -201,8 +201,8 @@ int walk(const char *dir, const char *path, int flags, struct walk **out)
 			err = lerr;
 			goto fail;
 		}
-		int follow = !last || (!(flags & VFS_NOFOLLOW) && !(flags & VFS_WALK_PARENT)) ||
-		             must_be_dir;
+		int follow =
+		    !last || (!(flags & VFS_NOFOLLOW) && !(flags & VFS_WALK_PARENT)) || must_be_dir;
 		if (follow && is_symlink(child)) {
 			long t = fuse_readlink(&child->mnt->conn, child->nodeid, s->target,
 			                       sizeof(s->target));

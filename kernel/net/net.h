@@ -76,8 +76,9 @@ struct vsock_waiter {
 /* Arms w for the calling thread (before publishing w and dropping the lock). io_wait: the thread
  * waits for the device, so its blocking is not a deadlock. */
 void vsock_env_wait_prepare(struct vsock_waiter *w, int io_wait);
-/* Parks the calling thread until woken or until deadline_ns (0: none); returns 1 if the deadline
- * passed. Called with no lock held. */
+/* Parks the calling thread until woken or until deadline_ns (0: none). Returns 0 when woken, 1
+ * if the deadline passed, -EINTR if a signal the thread must handle ended the wait (POSIX
+ * images; then the caller gives up, as Linux's socket calls do). Called with no lock held. */
 int vsock_env_wait_block(struct vsock_waiter *w, uint64_t deadline_ns);
 /* Wakes w's thread (w->woken already set by the caller). Safe from an IRQ handler. */
 void vsock_env_wake(struct vsock_waiter *w);

@@ -113,7 +113,8 @@ static void sock_put(struct vsock *s)
 }
 
 /* Parks the caller until the socket changes or deadline_ns (0: none). Called with s->lock held;
- * returns with it held. Returns 1 if the deadline passed with no wake. */
+ * returns with it held. Returns 0 when woken, 1 if the deadline passed with no wake, -EINTR if a
+ * signal ended the wait. */
 static int sock_wait(struct vsock *s, uint64_t deadline_ns)
 {
 	struct vsock_waiter w = {0};
@@ -121,12 +122,12 @@ static int sock_wait(struct vsock *s, uint64_t deadline_ns)
 	s->waiters = &w;
 	vsock_env_wait_prepare(&w, 1);
 	spin_unlock(&s->lock);
-	vsock_env_wait_block(&w, deadline_ns);
+	int r = vsock_env_wait_block(&w, deadline_ns);
 	spin_lock(&s->lock);
 	if (w.woken)
 		return 0;
 	vsock_waiter_unlink(&s->waiters, &w);
-	return 1;
+	return r; /* 1 only when the deadline passed; 0 for a wake-up from elsewhere */
 }
 
 /* After a change to s, with s->lock dropped: its file's pollers and vsock_poll_wait. The
@@ -462,7 +463,10 @@ int vsock_accept(struct vsock *s, struct vsock **out, unsigned flags)
 			spin_unlock(&s->lock);
 			return -LINUX_EAGAIN;
 		}
-		sock_wait(s, 0);
+		if (sock_wait(s, 0) < 0) {
+			spin_unlock(&s->lock);
+			return -LINUX_EINTR;
+		}
 	}
 	struct vsock *c = s->accept_head;
 	s->accept_head = c->accept_next;
@@ -538,21 +542,22 @@ int vsock_connect(struct vsock *s, uint64_t cid, uint32_t port, unsigned flags)
 		return -LINUX_EINPROGRESS;
 	}
 	spin_lock(&s->lock);
-	int timed_out = 0;
-	while (s->state == VSOCK_CONNECTING && !timed_out)
-		timed_out = sock_wait(s, deadline);
+	int waited = 0;
+	while (s->state == VSOCK_CONNECTING && waited == 0)
+		waited = sock_wait(s, deadline);
 	if (s->state == VSOCK_CONNECTED) {
 		spin_unlock(&s->lock);
 		return 0;
 	}
 	if (s->state == VSOCK_CONNECTING) {
-		/* Tell the peer to forget the request, in case its answer is only late. */
+		/* Timed out or interrupted: tell the peer to forget the request, in case its
+		 * answer is only late. */
 		sock_header(s, &h, VIRTIO_VSOCK_OP_RST, 0, 0);
 		s->state = VSOCK_UNCONNECTED;
 		spin_unlock(&s->lock);
 		send_control(&h);
 		conn_unhash(s);
-		return -LINUX_ETIMEDOUT;
+		return waited < 0 ? waited : -LINUX_ETIMEDOUT;
 	}
 	err = s->error ? -s->error : -LINUX_ECONNREFUSED;
 	s->error = 0;
@@ -578,11 +583,11 @@ long vsock_send(struct vsock *s, const struct file_iovec *iov, size_t count, uns
 	long err = 0;
 	spin_lock(&s->lock);
 	while (s->sending) {
-		if (flags & VSOCK_NONBLOCK) {
+		int r = flags & VSOCK_NONBLOCK ? -LINUX_EAGAIN : sock_wait(s, 0);
+		if (r < 0) {
 			spin_unlock(&s->lock);
-			return -LINUX_EAGAIN;
+			return r;
 		}
-		sock_wait(s, 0);
 	}
 	s->sending = 1;
 	do {
@@ -602,7 +607,11 @@ long vsock_send(struct vsock *s, const struct file_iovec *iov, size_t count, uns
 				err = -LINUX_EAGAIN;
 				break;
 			}
-			sock_wait(s, 0);
+			int r = sock_wait(s, 0);
+			if (r < 0) {
+				err = r;
+				break;
+			}
 			continue;
 		}
 		size_t n = total - done;
@@ -702,7 +711,11 @@ long vsock_recv(struct vsock *s, const struct file_iovec *iov, size_t count, uns
 			err = -LINUX_EAGAIN;
 			break;
 		}
-		sock_wait(s, 0);
+		int r = sock_wait(s, 0);
+		if (r < 0) {
+			err = r;
+			break;
+		}
 	}
 	struct virtio_vsock_hdr h;
 	int update = !(flags & VSOCK_PEEK) && credit_update_due(s);

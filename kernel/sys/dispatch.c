@@ -82,49 +82,7 @@
 	X(fork, sys_one_process) \
 	X(vfork, sys_one_process) \
 	X(execve, sys_one_process) \
-	X(wait4, sys_one_process) \
-	X(open, sys_open) \
-	X(stat, sys_stat) \
-	X(lstat, sys_lstat) \
-	X(pread64, sys_pread64) \
-	X(pwrite64, sys_pwrite64) \
-	X(access, sys_access) \
-	X(fsync, sys_fsync) \
-	X(fdatasync, sys_fdatasync) \
-	X(truncate, sys_truncate) \
-	X(ftruncate, sys_ftruncate) \
-	X(getcwd, sys_getcwd) \
-	X(chdir, sys_chdir) \
-	X(fchdir, sys_fchdir) \
-	X(rename, sys_rename) \
-	X(mkdir, sys_mkdir) \
-	X(rmdir, sys_rmdir) \
-	X(creat, sys_creat) \
-	X(link, sys_link) \
-	X(unlink, sys_unlink) \
-	X(symlink, sys_symlink) \
-	X(readlink, sys_readlink) \
-	X(chmod, sys_chmod) \
-	X(fchmod, sys_fchmod) \
-	X(statfs, sys_statfs) \
-	X(fstatfs, sys_fstatfs) \
-	X(getdents64, sys_getdents64) \
-	X(openat, sys_openat) \
-	X(mkdirat, sys_mkdirat) \
-	X(newfstatat, sys_newfstatat) \
-	X(unlinkat, sys_unlinkat) \
-	X(renameat, sys_renameat) \
-	X(linkat, sys_linkat) \
-	X(symlinkat, sys_symlinkat) \
-	X(readlinkat, sys_readlinkat) \
-	X(fchmodat, sys_fchmodat) \
-	X(faccessat, sys_faccessat) \
-	X(utimensat, sys_utimensat) \
-	X(preadv, sys_preadv) \
-	X(pwritev, sys_pwritev) \
-	X(renameat2, sys_renameat2) \
-	X(statx, sys_statx) \
-	X(faccessat2, sys_faccessat2)
+	X(wait4, sys_one_process)
 
 #define AS_INDEX_NAME(name, handler) SYSCALL_INDEX_##name,
 #define AS_HANDLER(name, handler)    handler,

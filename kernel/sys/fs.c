@@ -1,10 +1,12 @@
 /* The Linux file calls on paths and directories: open/openat/creat, positional I/O, getdents64,
  * mkdir/unlink/rmdir/rename/link/symlink/readlink (and their *at forms), truncate, fsync,
- * chdir/fchdir/getcwd, over kernel/fs (kernel/include/kernel/vfs.h). toro_sys_fs is the anchor of
- * this group of calls (docs/architecture.md, "Build"). */
+ * chdir/fchdir/getcwd, over kernel/fs (kernel/include/kernel/vfs.h). They are the optional group
+ * `fs` (kernel/sys/syscall_groups.h, anchor kernel/sys/groups/fs.c): only images whose program
+ * calls a file function of musl's link them (docs/architecture.md, "Build"). */
 #include "fs.h"
 
 #include <kernel/fd.h>
+#include <kernel/mm.h>
 #include <kernel/vfs.h>
 #include <toro/memory.h>
 
@@ -24,7 +26,8 @@ static long open_at(int64_t dirfd, uint64_t upath, uint64_t flags, uint64_t mode
 	if (r < 0)
 		return r;
 	struct file *f;
-	r = vfs_open(at.dir, at.path, (unsigned)(flags & OPEN_FLAGS), (unsigned)mode, &f);
+	r = vfs_open(at.dir, at.path, (unsigned)(flags & OPEN_FLAGS),
+	             (unsigned)mode & ~sys_umask_value(), &f);
 	sys_at_end(&at);
 	if (r < 0)
 		return r;
@@ -46,8 +49,8 @@ long sys_openat(const struct syscall_args *a)
 
 long sys_creat(const struct syscall_args *a)
 {
-	return open_at(LINUX_AT_FDCWD, a->arg[0],
-	               LINUX_O_CREAT | LINUX_O_WRONLY | LINUX_O_TRUNC, a->arg[1]);
+	return open_at(LINUX_AT_FDCWD, a->arg[0], LINUX_O_CREAT | LINUX_O_WRONLY | LINUX_O_TRUNC,
+	               a->arg[1]);
 }
 
 /* Positional I/O: the buffers checked as read and write check theirs, the file's offset left
@@ -129,6 +132,48 @@ long sys_pwritev(const struct syscall_args *a)
 	return positional(a->arg[0], a->arg[1], a->arg[2], (int64_t)a->arg[3], 0, 1);
 }
 
+/* mmap of a file (kernel/sys/memory.c calls this for a mapping without MAP_ANONYMOUS): with
+ * MAP_PRIVATE only, as a copy: fresh anonymous pages (sys_mmap), the file's bytes from offset
+ * read into them (what lies past its end stays zero), then the protection asked for. */
+long sys_mmap_file(const struct syscall_args *a)
+{
+	uint64_t len = a->arg[1], prot = a->arg[2], flags = a->arg[3];
+	int64_t offset = (int64_t)a->arg[5];
+	if (flags & LINUX_MAP_SHARED)
+		return -LINUX_ENODEV; /* changes would have to reach the file */
+	if (offset < 0 || (offset & (int64_t)(PAGE_SIZE - 1)))
+		return -LINUX_EINVAL;
+	struct file *f = fd_get((unsigned)a->arg[4]);
+	if (!f)
+		return -LINUX_EBADF;
+	long r = -LINUX_EACCES;
+	if ((f->flags & LINUX_O_ACCMODE) == LINUX_O_WRONLY)
+		goto out;
+	struct syscall_args anon = *a;
+	anon.arg[2] = LINUX_PROT_READ | LINUX_PROT_WRITE;
+	anon.arg[3] = flags | LINUX_MAP_ANONYMOUS;
+	long p = sys_mmap(&anon);
+	if (p < 0 && p > -4096) {
+		r = p;
+		goto out;
+	}
+	struct file_iovec iov = {(void *)(uintptr_t)p, len};
+	r = vfs_file_pread(f, &iov, 1, offset);
+	struct syscall_args range = {.arg = {(uint64_t)p, len, prot}};
+	if (r >= 0)
+		r = sys_mprotect(&range);
+	if (r < 0) {
+		sys_munmap(&range);
+		if (r == -LINUX_ESPIPE)
+			r = -LINUX_ENODEV;
+	} else {
+		r = p;
+	}
+out:
+	file_put(f);
+	return r;
+}
+
 /* getdents64: records into the application's buffer until it is full. */
 struct dirent_sink {
 	uint64_t buf;
@@ -169,7 +214,8 @@ long sys_getdents64(const struct syscall_args *a)
 	if (!f)
 		return -LINUX_EBADF;
 	struct dirent_sink s = {.buf = a->arg[1], .size = a->arg[2]};
-	long r = sys_range_writable(s.buf, s.size) ? vfs_readdir(f, dirent_emit, &s) : -LINUX_EFAULT;
+	long r =
+	    sys_range_writable(s.buf, s.size) ? vfs_readdir(f, dirent_emit, &s) : -LINUX_EFAULT;
 	file_put(f);
 	if (r < 0)
 		return r;
@@ -185,7 +231,7 @@ static long mkdir_at(int64_t dirfd, uint64_t path, uint64_t mode)
 	struct sys_at at;
 	long r = sys_at_begin(dirfd, path, 0, &at);
 	if (r >= 0)
-		r = vfs_mkdir(at.dir, at.path, (unsigned)mode);
+		r = vfs_mkdir(at.dir, at.path, (unsigned)mode & ~sys_umask_value());
 	sys_at_end(&at);
 	return r;
 }

@@ -3,6 +3,7 @@
 #define KERNEL_SYS_FS_H
 
 #include "syscall.h"
+#include "syscall_groups.h" /* the handlers fs.c and stat.c define */
 
 #include <kernel/file.h>
 #include <toro/abi/linux.h>
@@ -21,5 +22,8 @@ struct sys_at {
 };
 long sys_at_begin(int64_t dirfd, uint64_t upath, int empty_ok, struct sys_at *at);
 void sys_at_end(struct sys_at *at);
+
+/* fs.c, for mmap (memory.c refers to it weakly). */
+long sys_mmap_file(const struct syscall_args *a);
 
 #endif

@@ -10,7 +10,6 @@
 #include "syscall.h"
 
 #include <kernel/arch.h>
-#include <kernel/fd.h>
 #include <kernel/mm.h>
 #include <kernel/sched.h>
 #include <kernel/spinlock.h>
@@ -112,31 +111,10 @@ long sys_brk(const struct syscall_args *a)
 	return (long)(((uintptr_t)_end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
 }
 
-/* A file's bytes into fresh pages (MAP_PRIVATE of a file): kernel/fs's positional read, referred
- * to weakly so that an image with no file calls links none of kernel/fs (then such a mapping
- * fails with -ENODEV, as for a file that cannot be mapped). Bytes past the end stay zero. */
-__attribute__((weak)) long vfs_file_pread(struct file *f, const struct file_iovec *iov,
-                                          size_t count, int64_t offset);
-
-static long mmap_file_read(uint64_t fd, int64_t offset, void *p, uint64_t len)
-{
-	if (!vfs_file_pread)
-		return -LINUX_ENODEV;
-	if (offset < 0 || (offset & (int64_t)(PAGE_SIZE - 1)))
-		return -LINUX_EINVAL;
-	struct file *f = fd_get((unsigned)fd);
-	if (!f)
-		return -LINUX_EBADF;
-	long r = -LINUX_EACCES;
-	if ((f->flags & LINUX_O_ACCMODE) != LINUX_O_WRONLY) {
-		struct file_iovec iov = {p, len};
-		r = vfs_file_pread(f, &iov, 1, offset);
-		if (r == -LINUX_ESPIPE)
-			r = -LINUX_ENODEV;
-	}
-	file_put(f);
-	return r < 0 ? r : 0;
-}
+/* mmap of a file: the file calls' (kernel/sys/fs.c), referred to weakly, so that an image that
+ * opens no file links none of kernel/fs; there a file mapping fails with -ENODEV, as one of a
+ * file that cannot be mapped does. */
+__attribute__((weak)) long sys_mmap_file(const struct syscall_args *a);
 
 /* PROT_* to what the page tables can say: no access, read, or read and write. */
 static unsigned prot_of(uint64_t prot)
@@ -151,10 +129,8 @@ long sys_mmap(const struct syscall_args *a)
 	uint64_t len = a->arg[1], prot = a->arg[2], flags = a->arg[3];
 	if (len == 0 || len > mm_ram_top)
 		return len ? -LINUX_ENOMEM : -LINUX_EINVAL;
-	int from_file = !(flags & LINUX_MAP_ANONYMOUS);
-	/* A shared mapping of a file would have to write back: only private copies are made. */
-	if (from_file && (flags & LINUX_MAP_SHARED))
-		return -LINUX_ENODEV;
+	if (!(flags & LINUX_MAP_ANONYMOUS))
+		return sys_mmap_file ? sys_mmap_file(a) : -LINUX_ENODEV;
 	if (flags & LINUX_MAP_FIXED)
 		return -LINUX_EINVAL; /* one identity-mapped address space: nothing can be moved */
 	uint64_t pages = pages_of(len);
@@ -165,14 +141,6 @@ long sys_mmap(const struct syscall_args *a)
 		return -LINUX_ENOMEM;
 	}
 	memset(p, 0, pages * PAGE_SIZE);
-	if (from_file) {
-		long r = mmap_file_read(a->arg[4], (int64_t)a->arg[5], p, len);
-		if (r < 0) {
-			mm_pages_free(p, pages);
-			toro_free(m);
-			return r;
-		}
-	}
 	m->start = (uintptr_t)p;
 	m->end = m->start + pages * PAGE_SIZE;
 	if (prot_of(prot) != ARCH_PROT_RW && arch_protect(m->start, m->end - m->start, prot_of(prot))) {

@@ -136,8 +136,13 @@ long sys_times(const struct syscall_args *a)
 	return ticks;
 }
 
-/* Kept for what a program sets and reads back; no file is ever created with it yet. */
+/* What umask set: the file calls (kernel/sys/fs.c) clear these bits from a created file's mode. */
 static unsigned umask_value = UMASK_DEFAULT;
+
+unsigned sys_umask_value(void)
+{
+	return __atomic_load_n(&umask_value, __ATOMIC_RELAXED);
+}
 
 long sys_umask(const struct syscall_args *a)
 {

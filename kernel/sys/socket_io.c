@@ -10,7 +10,8 @@
 #include <toro/abi/linux.h>
 #include <toro/memory.h>
 
-#define SOCKET_IOV_SMALL 8 /* iovecs kept on the stack; more are allocated */
+#define SOCKET_IOV_SMALL 8    /* iovecs kept on the stack; more are allocated */
+#define SOCKET_IOV_MAX   1024 /* Linux's UIO_MAXIOV */
 
 static unsigned socket_recv_flags(const struct socket *s, uint64_t msg_flags)
 {
@@ -118,15 +119,16 @@ static long socket_msg(const struct syscall_args *a, int receive)
 	struct file_iovec small[SOCKET_IOV_SMALL], *iov = NULL;
 	if (copy_from_user(&m, a->arg[1], sizeof(m)))
 		rc = -LINUX_EFAULT;
+	else if (m.msg_iovlen > SOCKET_IOV_MAX)
+		rc = -LINUX_EMSGSIZE; /* as Linux's __copy_msghdr answers */
 	else
 		rc = sys_iovecs_load(m.msg_iov, m.msg_iovlen, receive, small, SOCKET_IOV_SMALL,
 		                     &iov);
 	if (!rc && !receive)
 		rc = socket_send_address(s, m.msg_name ? m.msg_namelen : 0);
-	if (!rc && receive)
-		rc = socket_recv(s, iov, m.msg_iovlen, a->arg[2]);
-	else if (!rc)
-		rc = socket_send(s, iov, m.msg_iovlen, a->arg[2]);
+	if (!rc)
+		rc = receive ? socket_recv(s, iov, m.msg_iovlen, a->arg[2])
+		             : socket_send(s, iov, m.msg_iovlen, a->arg[2]);
 	if (rc >= 0 && receive) {
 		/* No address, no control data, no flags to report: written back as Linux does. */
 		struct linux_msghdr back = m;

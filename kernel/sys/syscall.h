@@ -84,7 +84,7 @@ long sys_lseek(const struct syscall_args *a);
 long sys_fstat(const struct syscall_args *a);
 struct file_stat;
 struct linux_stat;
-/* What fstat, stat and newfstatat give the program for st (io.c). */
+/* What fstat, stat and newfstatat give the program for st (io.c; stat.c in images with files). */
 void file_stat_to_linux(const struct file_stat *st, struct linux_stat *out);
 
 long sys_close(const struct syscall_args *a); /* fd.c */
@@ -151,50 +151,8 @@ long sys_prlimit64(const struct syscall_args *a);
 long sys_getrusage(const struct syscall_args *a);
 long sys_times(const struct syscall_args *a);
 long sys_umask(const struct syscall_args *a);
+/* The file-mode creation mask umask set: open, mkdir and their kin clear these bits. */
+unsigned sys_umask_value(void);
 long sys_one_process(const struct syscall_args *a);
-
-/* Files and directories (fs.c, stat.c). */
-long sys_open(const struct syscall_args *a);
-long sys_stat(const struct syscall_args *a);
-long sys_lstat(const struct syscall_args *a);
-long sys_pread64(const struct syscall_args *a);
-long sys_pwrite64(const struct syscall_args *a);
-long sys_access(const struct syscall_args *a);
-long sys_fsync(const struct syscall_args *a);
-long sys_fdatasync(const struct syscall_args *a);
-long sys_truncate(const struct syscall_args *a);
-long sys_ftruncate(const struct syscall_args *a);
-long sys_getcwd(const struct syscall_args *a);
-long sys_chdir(const struct syscall_args *a);
-long sys_fchdir(const struct syscall_args *a);
-long sys_rename(const struct syscall_args *a);
-long sys_mkdir(const struct syscall_args *a);
-long sys_rmdir(const struct syscall_args *a);
-long sys_creat(const struct syscall_args *a);
-long sys_link(const struct syscall_args *a);
-long sys_unlink(const struct syscall_args *a);
-long sys_symlink(const struct syscall_args *a);
-long sys_readlink(const struct syscall_args *a);
-long sys_chmod(const struct syscall_args *a);
-long sys_fchmod(const struct syscall_args *a);
-long sys_statfs(const struct syscall_args *a);
-long sys_fstatfs(const struct syscall_args *a);
-long sys_getdents64(const struct syscall_args *a);
-long sys_openat(const struct syscall_args *a);
-long sys_mkdirat(const struct syscall_args *a);
-long sys_newfstatat(const struct syscall_args *a);
-long sys_unlinkat(const struct syscall_args *a);
-long sys_renameat(const struct syscall_args *a);
-long sys_linkat(const struct syscall_args *a);
-long sys_symlinkat(const struct syscall_args *a);
-long sys_readlinkat(const struct syscall_args *a);
-long sys_fchmodat(const struct syscall_args *a);
-long sys_faccessat(const struct syscall_args *a);
-long sys_utimensat(const struct syscall_args *a);
-long sys_preadv(const struct syscall_args *a);
-long sys_pwritev(const struct syscall_args *a);
-long sys_renameat2(const struct syscall_args *a);
-long sys_statx(const struct syscall_args *a);
-long sys_faccessat2(const struct syscall_args *a);
 
 #endif

@@ -43,8 +43,50 @@
 	X(setsockopt, sys_setsockopt) \
 	X(getsockopt, sys_getsockopt)
 
-/* Files and directories (kernel/fs/ and their calls in kernel/sys/): none yet. */
-#define SYSCALLS_FS(X)
+/* Files and directories (fs.c, stat.c over kernel/fs/). */
+#define SYSCALLS_FS(X) \
+	X(open, sys_open) \
+	X(stat, sys_stat) \
+	X(lstat, sys_lstat) \
+	X(pread64, sys_pread64) \
+	X(pwrite64, sys_pwrite64) \
+	X(access, sys_access) \
+	X(fsync, sys_fsync) \
+	X(fdatasync, sys_fdatasync) \
+	X(truncate, sys_truncate) \
+	X(ftruncate, sys_ftruncate) \
+	X(getcwd, sys_getcwd) \
+	X(chdir, sys_chdir) \
+	X(fchdir, sys_fchdir) \
+	X(rename, sys_rename) \
+	X(mkdir, sys_mkdir) \
+	X(rmdir, sys_rmdir) \
+	X(creat, sys_creat) \
+	X(link, sys_link) \
+	X(unlink, sys_unlink) \
+	X(symlink, sys_symlink) \
+	X(readlink, sys_readlink) \
+	X(chmod, sys_chmod) \
+	X(fchmod, sys_fchmod) \
+	X(statfs, sys_statfs) \
+	X(fstatfs, sys_fstatfs) \
+	X(getdents64, sys_getdents64) \
+	X(openat, sys_openat) \
+	X(mkdirat, sys_mkdirat) \
+	X(newfstatat, sys_newfstatat) \
+	X(unlinkat, sys_unlinkat) \
+	X(renameat, sys_renameat) \
+	X(linkat, sys_linkat) \
+	X(symlinkat, sys_symlinkat) \
+	X(readlinkat, sys_readlinkat) \
+	X(fchmodat, sys_fchmodat) \
+	X(faccessat, sys_faccessat) \
+	X(utimensat, sys_utimensat) \
+	X(preadv, sys_preadv) \
+	X(pwritev, sys_pwritev) \
+	X(renameat2, sys_renameat2) \
+	X(statx, sys_statx) \
+	X(faccessat2, sys_faccessat2)
 
 /* Every group: its name in upper and lower case (SYSCALLS_NAME, toro_sys_name). */
 #define SYSCALL_GROUPS(X) \

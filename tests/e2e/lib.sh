@@ -16,7 +16,7 @@
 # (parts no place can run this time, so their checks are reported as skipped).
 set -u
 : "${TORO:?}" "${BUILD:?}"
-E2E_PARTS=" ${TEST_PARTS-host qemu toro} " # empty: none of its parts runs here
+E2E_PARTS=" ${TEST_PARTS-host qemu toro} "
 E2E_SKIP_PARTS=" ${TEST_SKIP_PARTS:-} "
 E2E_TMP=$(mktemp -d /tmp/toro-e2e-XXXXXX)
 trap 'rm -rf "$E2E_TMP"' EXIT

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Pay for what you use (tools/link.c, kernel/sys/syscall_groups.h): a POSIX image links an
 # optional system-call group only if it calls one of the group's musl functions; an image that
-# calls none has none of the group's handlers, and answers its calls with ENOSYS.
+# calls none has none of the group's handlers (nor, for the fs group, kernel/fs and the virtio-fs
+# driver), and answers its calls with ENOSYS.
 # PARTS: host qemu
 . "$(dirname "$0")/lib.sh"
 
@@ -28,6 +29,15 @@ int main(void)
 	return 0;
 }
 C
+cat >"$P/net.c" <<'C'
+#include <stdio.h>
+#include <sys/socket.h>
+int main(void)
+{
+	printf("socket: %d\n", socket(AF_INET, SOCK_STREAM, 0));
+	return 0;
+}
+C
 cat >"$P/sendfile.c" <<'C'
 #include <sys/sendfile.h>
 int main(void)
@@ -48,6 +58,20 @@ if check syscall-groups/plain-links-none host; then
 		problem "plain.elf links group handlers: $(handlers "$E2E_TMP/plain.elf" | tr '\n' ' ')"
 	[ -z "$(handlers "$BUILD/examples/hello-posix.elf")" ] ||
 		problem "hello-posix.elf links group handlers"
+	for elf in "$E2E_TMP/plain.elf" "$BUILD/examples/hello-posix.elf"; do
+		! nm "$elf" | grep -q ' [Tt] vsock_' || problem "$(basename "$elf") links kernel/net"
+	done
+	report
+fi
+
+if check syscall-groups/net-linked host; then
+	run "$TORO" build "$P/net.c" -o "$E2E_TMP/net.elf"
+	want_status 0
+	h=$(handlers "$E2E_TMP/net.elf" | tr '\n' ' ')
+	for want in sys_socket sys_bind sys_connect; do
+		case " $h" in *" $want "*) ;; *) problem "net.elf lacks $want (has: $h)" ;; esac
+	done
+	nm "$E2E_TMP/net.elf" | grep -q ' [Tt] vsock_create$' || problem "net.elf lacks kernel/net"
 	report
 fi
 
@@ -67,6 +91,30 @@ if check syscall-groups/sendfile-linked host; then
 	want_status 0
 	h=$(handlers "$E2E_TMP/sendfile.elf" | tr '\n' ' ')
 	[ "$h" = "sys_sendfile " ] || problem "sendfile.elf links '$h', want only sys_sendfile"
+	report
+fi
+
+cat >"$P/files.c" <<'C'
+#include <stdio.h>
+int main(void)
+{
+	FILE *f = fopen("/dev/null", "r");
+	return f ? 0 : 1;
+}
+C
+
+# The fs group brings the file calls, kernel/fs and the virtio-fs driver; nothing else has them.
+if check syscall-groups/fs-linked host; then
+	run "$TORO" build "$P/files.c" -o "$E2E_TMP/files.elf"
+	want_status 0
+	for want in sys_open sys_getdents64 sys_newfstatat vfs_open virtio_fs_driver; do
+		nm "$E2E_TMP/files.elf" | grep -q " $want\$" || problem "files.elf lacks $want"
+	done
+	[ -f "$E2E_TMP/plain.elf" ] || "$TORO" build "$P/plain.c" -o "$E2E_TMP/plain.elf"
+	for img in "$E2E_TMP/plain.elf" "$BUILD/examples/hello-posix.elf" "$BUILD/examples/hello.elf"; do
+		nm "$img" | grep -Eq ' (sys_open|vfs_open|virtio_fs_driver)$' &&
+			problem "$(basename "$img") links the file layer"
+	done
 	report
 fi
 

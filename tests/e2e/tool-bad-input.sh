@@ -67,7 +67,6 @@ expect share-same-mount "--share $tmp/share:/data: /data is already the mount po
 expect share-second-at-root "/ is already the mount point of $tmp/share" -- "$TORO" run "$hello" -d "$tmp/share" --share "$tmp"
 expect share-relative-mount "mount point 'data' must be absolute" -- "$TORO" run "$hello" --share "$tmp/share:rw:data"
 expect share-comma-mount "mount point '/a,b' contains ',' or ':'" -- "$TORO" run "$hello" --share "$tmp/share:/a,b"
-expect share-qemu "--share is not available with --vmm qemu yet" -- "$TORO" run "$hello" --vmm qemu --share "$tmp/share"
 expect unknown-command "unknown command 'frob'" -- sh -c "'$TORO' frob 2>&1 >/dev/null | head -1 >&2; exit 2"
 expect build-no-output "build: no output image" -- "$TORO" build "$tmp/nopvh.c"
 expect build-missing-source "build: .*missing.c: No such file" -- "$TORO" build "$tmp/missing.c" -o "$tmp/x.elf"

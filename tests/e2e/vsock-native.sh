@@ -4,7 +4,9 @@
 # and bash. An echo server reached through --forward (TCP) and through --vsock (Firecracker's
 # CONNECT); the guest connecting out to a host Unix listener and to a port nobody listens on;
 # many connections at once, each checked by a sum; half-close; a guest that exits with a
-# connection open. And, on the host, that an image without sockets carries none of this.
+# connection open. Then an unmodified TCP echo server and a refused AF_VSOCK connect through the
+# Linux calls (tests/guest/posix_vsock.c). And, on the host, that an image without sockets
+# carries none of this.
 # PARTS: host toro
 . "$(dirname "$0")/lib.sh"
 
@@ -27,10 +29,35 @@ check pay-for-use host && {
 
 # The monitor's vsock device is another branch's work: until it is there, say so.
 if ! "$TORO" run --help 2>&1 | grep -q -- '--vsock'; then
-	for name in echo-forward echo-vsock connect-out refused many halfclose exit-open; do
+	for name in echo-forward echo-vsock connect-out refused many halfclose exit-open \
+		posix-echo-forward posix-refused; do
 		check "$name" toro && echo "SKIP $name: this monitor has no vsock device (--vsock)"
 	done
-	e2e_exit
+	# The Linux calls: an AF_INET server carried over vsock, reached through --forward twice.
+IMAGE=$BUILD/tests/guest/posix_vsock.elf
+check posix-echo-forward toro && {
+	if guest_start --vsock "$SOCK" --forward "127.0.0.1:$PORT:5000" -- echo 5000 2; then
+		for i in 1 2; do
+			timeout 60 "$PEER" send "tcp:127.0.0.1:$PORT" <"$E2E_TMP/data" >"$E2E_TMP/back" 2>"$E2E_TMP/peer.err" ||
+				problem "vsock-peer: $(cat "$E2E_TMP/peer.err")"
+			cmp -s "$E2E_TMP/data" "$E2E_TMP/back" || problem "echo $i differs from what was sent"
+		done
+	fi
+	guest_wait
+	want_status 0
+	want_count out '^echoed 30000$' 2
+	report
+}
+
+check posix-refused toro && {
+	guest_start --vsock "$SOCK" -- refused 6002
+	guest_wait
+	want_status 0
+	want_line out '^refused$'
+	report
+}
+
+e2e_exit
 fi
 
 # A TCP port for --forward, different per run so parallel runs do not meet.
@@ -133,6 +160,30 @@ check exit-open toro && {
 	guest_wait
 	want_status 0
 	want_line out '^exiting with a connection open$'
+	report
+}
+
+# The Linux calls: an AF_INET server carried over vsock, reached through --forward twice.
+IMAGE=$BUILD/tests/guest/posix_vsock.elf
+check posix-echo-forward toro && {
+	if guest_start --vsock "$SOCK" --forward "127.0.0.1:$PORT:5000" -- echo 5000 2; then
+		for i in 1 2; do
+			timeout 60 "$PEER" send "tcp:127.0.0.1:$PORT" <"$E2E_TMP/data" >"$E2E_TMP/back" 2>"$E2E_TMP/peer.err" ||
+				problem "vsock-peer: $(cat "$E2E_TMP/peer.err")"
+			cmp -s "$E2E_TMP/data" "$E2E_TMP/back" || problem "echo $i differs from what was sent"
+		done
+	fi
+	guest_wait
+	want_status 0
+	want_count out '^echoed 30000$' 2
+	report
+}
+
+check posix-refused toro && {
+	guest_start --vsock "$SOCK" -- refused 6002
+	guest_wait
+	want_status 0
+	want_line out '^refused$'
 	report
 }
 

@@ -29,7 +29,6 @@ expect forward-guest-port "--forward '8080:4294967295': guest port '4294967295' 
 expect forward-addr "--forward 'localhost:8080:80': 'localhost' is not an IPv4 address" -- "$TORO" run "$hello" -f localhost:8080:80
 expect forward-empty "--forward '': expected" -- "$TORO" run "$hello" --forward
 expect vsock-empty "--vsock: no socket path given" -- "$TORO" run "$hello" --vsock ""
-expect vsock-qemu "--vsock, --forward and --cid are not available with --vmm qemu" -- "$TORO" run "$hello" --vmm qemu --vsock "$tmp/q.sock"
 long=$tmp/$(printf '%100s' '' | tr ' ' s)
 expect vsock-too-long "--vsock $long: socket path too long \(at most 96 bytes" -- "$TORO" run "$hello" --vmm toro --vsock "$long"
 : >"$tmp/file"

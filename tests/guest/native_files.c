@@ -5,7 +5,9 @@
  * read-only file with no FUSE READ, four threads on two cores reading /big.bin at once, write and
  * read back, readdir, rename, EROFS, EXDEV. The exit status is the number of failed checks. */
 // BUILD: --native --no-fpu
+// clang-format off
 // CASE: noshare | -- noshare | 0 | ^dev-zero: ok$ && ^enoent: ok$ && ^readdir-dev: ok$ && ^checks: [0-9]+ passed, 0 failed$
+// clang-format on
 #include <toro/console.h>
 #include <toro/file.h>
 #include <toro/memory.h>
@@ -37,13 +39,13 @@ static void test_noshare(void)
 	if (!r)
 		toro_file_close(f);
 	r = toro_file_open("dev/null", TORO_O_RDWR, 0, &f);
-	check("dev-null-relative", r == 0 && toro_file_write(f, "x", 1) == 1 && toro_file_read(f, buf, 1) == 0,
-	      r);
+	check("dev-null-relative",
+	      r == 0 && toro_file_write(f, "x", 1) == 1 && toro_file_read(f, buf, 1) == 0, r);
 	if (!r)
 		toro_file_close(f);
 	check("enoent", toro_file_open("/etc/passwd", TORO_O_RDONLY, 0, &f) == -TORO_ENOENT, 0);
-	check("enoent-dotdot", toro_file_open("/../../etc/passwd", TORO_O_RDONLY, 0, &f) == -TORO_ENOENT,
-	      0);
+	check("enoent-dotdot",
+	      toro_file_open("/../../etc/passwd", TORO_O_RDONLY, 0, &f) == -TORO_ENOENT, 0);
 	check("mkdir-erofs", toro_mkdir("/x", 0755) == -TORO_EROFS, 0);
 	check("unlink-enoent", toro_unlink("/nothing") == -TORO_ENOENT, 0);
 	check("rename-erofs", toro_rename("/dev/null", "/dev/null2") == -TORO_EROFS, 0);
@@ -162,7 +164,8 @@ static void test_share_changes(void)
 	if (r == 0) {
 		check("write", toro_file_write(f, "native data", 11) == 11, 0);
 		check("seek", toro_file_seek(f, 7, TORO_SEEK_SET) == 7, 0);
-		check("read-back", toro_file_read(f, buf, sizeof(buf)) == 4 && streq(buf, "data"), 0);
+		check("read-back", toro_file_read(f, buf, sizeof(buf)) == 4 && streq(buf, "data"),
+		      0);
 		struct toro_stat st;
 		check("fstat", toro_file_stat(f, &st) == 0 && st.size == 11, 0);
 		toro_file_close(f);
@@ -195,8 +198,7 @@ int main(int argc, char **argv)
 		test_page_cache(argv[3]);
 		test_threads((uint64_t)to_int(argv[2]));
 		test_share_changes();
-	}
-	else
+	} else
 		check("arguments", 0, argc);
 	toro_printf("checks: %d passed, %d failed\n", passed, failed);
 	return failed;

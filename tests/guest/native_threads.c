@@ -105,11 +105,16 @@ static int test_many(void)
 }
 
 static volatile int order[8], order_n;
+/* The sleepers' deadlines count from here, so that a host slow to create them (the nested test
+ * VM on a loaded machine took over 30 ms) cannot change which is due first. */
+static uint64_t sleep_base;
 
 static void *sleeper(void *arg)
 {
 	unsigned long ms = (unsigned long)arg;
-	toro_sleep_ms(ms);
+	uint64_t deadline = sleep_base + ms * 1000000ull, now = toro_time_ns();
+	if (deadline > now)
+		toro_sleep_ns(deadline - now);
 	order[__atomic_fetch_add(&order_n, 1, __ATOMIC_SEQ_CST)] = (int)ms;
 	return 0;
 }
@@ -123,6 +128,7 @@ static int test_sleep(void)
 	int ok = dt >= 20000000ull && dt < 2000000000ull;
 	toro_printf("sleep: %s (%lu us)\n", ok ? "ok" : "WRONG", (unsigned long)(dt / 1000));
 	unsigned last = toro_core_count() - 1;
+	sleep_base = toro_time_ns() + 200000000ull;
 	toro_thread *a = toro_thread_create(last, sleeper, (void *)60ul, 0);
 	toro_thread *b = toro_thread_create(0, sleeper, (void *)10ul, 0);
 	toro_thread *c = toro_thread_create(last, sleeper, (void *)30ul, 0);
@@ -142,7 +148,9 @@ static toro_thread *partner;
 static void *join_partner(void *arg)
 {
 	(void)arg;
-	toro_sleep_ms(5);
+	/* main sets partner after toro_thread_create returns, which a loaded host can delay. */
+	while (!__atomic_load_n(&partner, __ATOMIC_ACQUIRE))
+		toro_sleep_ms(1);
 	toro_thread_join(partner); /* partner is main's thread-to-join: a cycle */
 	return 0;
 }
@@ -150,7 +158,8 @@ static void *join_partner(void *arg)
 static int test_deadlock(void)
 {
 	toro_thread *a = toro_thread_create(toro_core_count() - 1, join_partner, 0, 0);
-	partner = a; /* a joins itself through partner: it can never finish; main joins a */
+	/* a joins itself through partner: it can never finish; main joins a */
+	__atomic_store_n(&partner, a, __ATOMIC_RELEASE);
 	toro_printf("waiting forever\n");
 	toro_thread_join(a);
 	return 3;

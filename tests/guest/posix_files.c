@@ -7,7 +7,9 @@
  * planted in a share that must not reach the host. Results go to stdout, one line per check; the
  * exit status is the number of failed checks. */
 // BUILD:
-// CASE: noshare | -- noshare | 0 | ^dev-null-read: ok$ && ^enoent-passwd: ok$ && ^getcwd-root: ok$ && ^readdir-dev: ok$ && ^checks: [0-9]+ passed, 0 failed$
+// clang-format off
+// CASE: noshare | -- noshare | 0 | ^dev-null-read: ok$ && ^enoent-passwd: ok$ && ^getcwd-root: ok$ && ^readdir-dev: ok$ && ^read-into-readonly: ok$ && ^checks: [0-9]+ passed, 0 failed$
+// clang-format on
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <pthread.h>
@@ -117,18 +119,20 @@ static void test_cwd(void)
 {
 	char buf[PATH_MAX];
 	check("getcwd-root", getcwd(buf, sizeof(buf)) && !strcmp(buf, "/"), 0);
-	check("chdir-dev", chdir("/dev") == 0 && getcwd(buf, sizeof(buf)) && !strcmp(buf, "/dev"), 0);
+	check("chdir-dev", chdir("/dev") == 0 && getcwd(buf, sizeof(buf)) && !strcmp(buf, "/dev"),
+	      0);
 	int fd = open("zero", O_RDONLY);
 	check("open-relative", fd >= 0, fd);
 	close(fd);
-	check("chdir-dotdot", chdir("../dev/../..") == 0 && getcwd(buf, sizeof(buf)) &&
-	                          !strcmp(buf, "/"), 0);
+	check("chdir-dotdot",
+	      chdir("../dev/../..") == 0 && getcwd(buf, sizeof(buf)) && !strcmp(buf, "/"), 0);
 	check_err("chdir-file", chdir("/dev/null"), ENOTDIR);
 	check_err("chdir-enoent", chdir("/nowhere"), ENOENT);
 	check("getcwd-erange", getcwd(buf, 1) == NULL && errno == ERANGE, 0);
 	int dir = open("/dev", O_RDONLY | O_DIRECTORY);
-	check("fchdir", dir >= 0 && fchdir(dir) == 0 && getcwd(buf, sizeof(buf)) &&
-	                    !strcmp(buf, "/dev"), dir);
+	check("fchdir",
+	      dir >= 0 && fchdir(dir) == 0 && getcwd(buf, sizeof(buf)) && !strcmp(buf, "/dev"),
+	      dir);
 	int z = openat(dir, "zero", O_RDONLY);
 	check("openat-dirfd", z >= 0, z);
 	close(z);
@@ -231,13 +235,15 @@ static void test_share_read(char **argv)
 	uint32_t crc;
 	uint64_t size;
 	long rc = file_crc("/big.bin", 1 << 20, &crc, &size);
-	check("big-checksum", rc == 0 && crc == strtoul(argv[2], NULL, 10) &&
-	                          size == strtoull(argv[3], NULL, 10), (long)crc);
+	check("big-checksum",
+	      rc == 0 && crc == strtoul(argv[2], NULL, 10) && size == strtoull(argv[3], NULL, 10),
+	      (long)crc);
 	printf("big: %llu bytes, cksum %u\n", (unsigned long long)size, crc);
 	struct reader r[4];
 	pthread_t t[4];
 	for (int i = 0; i < 4; i++) {
-		r[i] = (struct reader){.index = i, .want = (uint32_t)strtoul(argv[4 + i], NULL, 10)};
+		r[i] =
+		    (struct reader){.index = i, .want = (uint32_t)strtoul(argv[4 + i], NULL, 10)};
 		pthread_create(&t[i], NULL, reader_main, &r[i]);
 	}
 	int ok = 1, cores = 0;
@@ -267,14 +273,23 @@ static void test_share_write(void)
 	check("read-appended", read(fd, buf, sizeof(buf)) == 11 && !strcmp(buf, "hello world"), 0);
 	close(fd);
 	struct stat st;
-	check("truncate", truncate("/work/f.txt", 3) == 0 && stat("/work/f.txt", &st) == 0 &&
-	                      st.st_size == 3, (long)st.st_size);
+	check("truncate",
+	      truncate("/work/f.txt", 3) == 0 && stat("/work/f.txt", &st) == 0 && st.st_size == 3,
+	      (long)st.st_size);
 	fd = open("/work/f.txt", O_RDWR);
 	check("ftruncate", ftruncate(fd, 0) == 0 && fstat(fd, &st) == 0 && st.st_size == 0, 0);
-	check("pwrite-hole", pwrite(fd, "x", 1, 4096) == 1 && fstat(fd, &st) == 0 &&
-	                         st.st_size == 4097, (long)st.st_size);
+	check("pwrite-hole",
+	      pwrite(fd, "x", 1, 4096) == 1 && fstat(fd, &st) == 0 && st.st_size == 4097,
+	      (long)st.st_size);
 	check("fsync", fsync(fd) == 0, 0);
 	close(fd);
+	mode_t old = umask(077);
+	fd = open("/work/private", O_CREAT | O_WRONLY, 0666);
+	check("umask-applied", fd >= 0 && fstat(fd, &st) == 0 && (st.st_mode & 0777) == 0600,
+	      (long)st.st_mode);
+	close(fd);
+	umask(old);
+	unlink("/work/private");
 	check_err("excl-exists", open("/work/f.txt", O_CREAT | O_EXCL | O_WRONLY, 0644), EEXIST);
 	check_err("mkdir-exists", mkdir("/work", 0755), EEXIST);
 	check_err("open-dir-write", open("/work", O_WRONLY), EISDIR);
@@ -318,11 +333,13 @@ static void test_share_dirs(void)
 	if (d)
 		closedir(d);
 	check("readdir-1000", n == 1000, n);
-	check("rename", rename("/work/many/file-0000", "/work/renamed") == 0 &&
-	                    access("/work/renamed", F_OK) == 0 &&
-	                    access("/work/many/file-0000", F_OK) == -1, 0);
-	check_err("rename-noreplace", syscall(SYS_renameat2, AT_FDCWD, "/work/renamed", AT_FDCWD,
-	                                      "/work/f.txt", 1), EEXIST);
+	check("rename",
+	      rename("/work/many/file-0000", "/work/renamed") == 0 &&
+	          access("/work/renamed", F_OK) == 0 && access("/work/many/file-0000", F_OK) == -1,
+	      0);
+	check_err("rename-noreplace",
+	          syscall(SYS_renameat2, AT_FDCWD, "/work/renamed", AT_FDCWD, "/work/f.txt", 1),
+	          EEXIST);
 	check_err("rename-exdev", rename("/work/renamed", "/mnt/data/renamed"), EXDEV);
 	ok = 1;
 	for (int i = 1; i < 1000; i++) {
@@ -333,14 +350,16 @@ static void test_share_dirs(void)
 	check("rmdir", rmdir("/work/many") == 0 && access("/work/many", F_OK) == -1, 0);
 	check("symlink", symlink("f.txt", "/work/link") == 0, 0);
 	char target[64] = {0};
-	check("readlink", readlink("/work/link", target, sizeof(target)) == 5 &&
-	                      !strcmp(target, "f.txt"), 0);
+	check("readlink",
+	      readlink("/work/link", target, sizeof(target)) == 5 && !strcmp(target, "f.txt"), 0);
 	struct stat st;
 	check("lstat-link", lstat("/work/link", &st) == 0 && S_ISLNK(st.st_mode), 0);
 	check("stat-through-link", stat("/work/link", &st) == 0 && S_ISREG(st.st_mode), 0);
 	check_err("open-nofollow", open("/work/link", O_RDONLY | O_NOFOLLOW), ELOOP);
-	check("link", link("/work/f.txt", "/work/hard") == 0 && stat("/work/hard", &st) == 0 &&
-	                  st.st_nlink == 2, (long)st.st_nlink);
+	check("link",
+	      link("/work/f.txt", "/work/hard") == 0 && stat("/work/hard", &st) == 0 &&
+	          st.st_nlink == 2,
+	      (long)st.st_nlink);
 	int dfd = open("/work", O_RDONLY | O_DIRECTORY);
 	check("unlinkat", unlinkat(dfd, "hard", 0) == 0 && unlinkat(dfd, "link", 0) == 0, 0);
 	check("fstatat", fstatat(dfd, "f.txt", &st, 0) == 0 && S_ISREG(st.st_mode), 0);
@@ -353,8 +372,10 @@ static void test_share_mounts(char **argv)
 {
 	char buf[128] = {0};
 	int fd = open("/ro/a.txt", O_RDONLY);
-	check("ro-read", fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0 &&
-	                     !strncmp(buf, argv[8], strlen(argv[8])), fd);
+	check("ro-read",
+	      fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0 &&
+	          !strncmp(buf, argv[8], strlen(argv[8])),
+	      fd);
 	close(fd);
 	check_err("ro-write", open("/ro/a.txt", O_WRONLY), EROFS);
 	check_err("ro-create", open("/ro/new", O_CREAT | O_WRONLY, 0644), EROFS);
@@ -367,24 +388,27 @@ static void test_share_mounts(char **argv)
 	check("second-rw-share", fd >= 0 && write(fd, "written by the guest\n", 21) == 21, fd);
 	close(fd);
 	char cwd[64];
-	check("dotdot-mount-root", chdir("/mnt/data/..") == 0 && getcwd(cwd, sizeof(cwd)) &&
-	                               !strcmp(cwd, "/mnt"), 0);
+	check("dotdot-mount-root",
+	      chdir("/mnt/data/..") == 0 && getcwd(cwd, sizeof(cwd)) && !strcmp(cwd, "/mnt"), 0);
 	chdir("/");
 	/* Escapes: none reaches the host's files. The share at / has its own etc/passwd. */
 	memset(buf, 0, sizeof(buf));
 	fd = open("../../etc/passwd", O_RDONLY);
-	check("dotdot-stays", fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0 &&
-	                          !strncmp(buf, "share passwd", 12), fd);
+	check("dotdot-stays",
+	      fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0 && !strncmp(buf, "share passwd", 12),
+	      fd);
 	close(fd);
 	memset(buf, 0, sizeof(buf));
 	fd = open("/ro/escape/passwd", O_RDONLY);
-	check("symlink-climbs-in-guest", fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0 &&
-	                                     !strncmp(buf, "share passwd", 12), fd);
+	check("symlink-climbs-in-guest",
+	      fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0 && !strncmp(buf, "share passwd", 12),
+	      fd);
 	close(fd);
 	memset(buf, 0, sizeof(buf));
 	fd = open("/ro/abs", O_RDONLY);
-	check("symlink-absolute-in-guest", fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0 &&
-	                                       !strncmp(buf, "share passwd", 12), fd);
+	check("symlink-absolute-in-guest",
+	      fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0 && !strncmp(buf, "share passwd", 12),
+	      fd);
 	close(fd);
 	check_err("ro-dotdot-no-host", open("/ro/../../../../root", O_RDONLY), ENOENT);
 }

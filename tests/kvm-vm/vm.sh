@@ -115,12 +115,14 @@ make_initramfs() {
 	printf '%s\n' "$command" >"$root/toro/vm-command"
 	cat >"$root/init" <<'INIT'
 #!/bin/busybox sh
-# The VM's init: mount, load kvm_amd, run the command with its output on the second serial port.
+# The VM's init: mount, bring up lo, load kvm_amd, run the command with its output on the second serial port.
 B=/bin/busybox
 $B mount -t proc proc /proc
 $B mount -t sysfs sys /sys
 $B mount -t devtmpfs dev /dev
 $B mount -t tmpfs tmp /tmp
+# The loopback interface: tests reach --forward's TCP listeners at 127.0.0.1.
+$B ip link set lo up
 $B ln -s /proc/self/fd /dev/fd
 # The loopback interface: tests reach the monitor's --forward listeners on 127.0.0.1.
 $B ifconfig lo 127.0.0.1 up || echo "kvm-vm: ifconfig lo failed" >/dev/ttyS1

@@ -5,7 +5,9 @@
  * 1,000 entries, rename, unlink, rmdir and the errors Linux gives, the page cache of a read-only
  * share (a second read sends no READ), attribute timeouts, FORGET of evicted nodes (the server's
  * lookup counts balance), and replies the client must refuse (wrong unique, wrong length). */
+// clang-format off
 // SOURCES: kernel/fs/fuse.c kernel/fs/node.c kernel/fs/mount.c kernel/fs/walk.c kernel/fs/ops.c kernel/fs/file.c kernel/fs/dir.c kernel/fs/dev.c kernel/fs/pagecache.c kernel/core/cmdline.c kernel/core/file.c
+// clang-format on
 #include <kernel/cmdline.h>
 #include <kernel/mm.h>
 #include <kernel/sched.h>
@@ -134,7 +136,8 @@ static uint64_t node_new(struct server *s, uint64_t parent, const char *name, ui
 {
 	for (uint64_t i = 2; i < MAX_NODES; i++) {
 		if (!s->nodes[i].used) {
-			s->nodes[i] = (struct fnode){.used = 1, .parent = parent, .mode = mode, .nlink = 1};
+			s->nodes[i] =
+			    (struct fnode){.used = 1, .parent = parent, .mode = mode, .nlink = 1};
 			strcpy(s->nodes[i].name, name);
 			return i;
 		}
@@ -145,7 +148,8 @@ static uint64_t node_new(struct server *s, uint64_t parent, const char *name, ui
 static uint64_t node_find(struct server *s, uint64_t dir, const char *name)
 {
 	for (uint64_t i = 2; i < MAX_NODES; i++)
-		if (s->nodes[i].used && s->nodes[i].parent == dir && !strcmp(s->nodes[i].name, name))
+		if (s->nodes[i].used && s->nodes[i].parent == dir &&
+		    !strcmp(s->nodes[i].name, name))
 			return i;
 	return 0;
 }
@@ -154,15 +158,20 @@ static void server_init(struct server *s, const char *tag)
 {
 	memset(s, 0, sizeof(*s));
 	s->tag = tag;
-	s->nodes[FUSE_ROOT_ID] = (struct fnode){.used = 1, .mode = LINUX_S_IFDIR | 0755, .nlink = 2};
+	s->nodes[FUSE_ROOT_ID] =
+	    (struct fnode){.used = 1, .mode = LINUX_S_IFDIR | 0755, .nlink = 2};
 	s->attr_valid = 1;
 }
 
 static void attr_of(struct server *s, uint64_t id, struct fuse_attr *a)
 {
 	struct fnode *n = &s->nodes[id];
-	*a = (struct fuse_attr){.ino = id, .size = n->size, .mode = n->mode, .nlink = n->nlink,
-	                        .blksize = 4096, .blocks = (n->size + 511) / 512};
+	*a = (struct fuse_attr){.ino = id,
+	                        .size = n->size,
+	                        .mode = n->mode,
+	                        .nlink = n->nlink,
+	                        .blksize = 4096,
+	                        .blocks = (n->size + 511) / 512};
 }
 
 static void entry_of(struct server *s, uint64_t id, struct fuse_entry_out *e)
@@ -194,7 +203,9 @@ static long serve(struct server *s, const struct fuse_in_header *h, const uint8_
 	switch (h->opcode) {
 	case FUSE_INIT: {
 		struct fuse_init_out *o = (void *)out;
-		*o = (struct fuse_init_out){.major = 7, .minor = 31, .max_write = 64 << 10,
+		*o = (struct fuse_init_out){.major = 7,
+		                            .minor = 31,
+		                            .max_write = 64 << 10,
 		                            .max_readahead = 64 << 10,
 		                            .flags = ((const struct fuse_init_in *)body)->flags};
 		return sizeof(*o);
@@ -306,8 +317,10 @@ static long serve(struct server *s, const struct fuse_in_header *h, const uint8_
 			memset(d, 0, rec);
 			if (c)
 				entry_of(s, c, &d->entry_out);
-			d->dirent = (struct fuse_dirent){.ino = c ? c : id, .off = i + 1,
-			                                 .namelen = (uint32_t)strlen(nm), .type = 4};
+			d->dirent = (struct fuse_dirent){.ino = c ? c : id,
+			                                 .off = i + 1,
+			                                 .namelen = (uint32_t)strlen(nm),
+			                                 .type = 4};
 			memcpy(d->dirent.name, nm, strlen(nm));
 			at += rec;
 		}
@@ -315,11 +328,13 @@ static long serve(struct server *s, const struct fuse_in_header *h, const uint8_
 	}
 	case FUSE_MKDIR:
 	case FUSE_SYMLINK: {
-		const char *nm = h->opcode == FUSE_MKDIR ? name + sizeof(struct fuse_mkdir_in) : name;
+		const char *nm =
+		    h->opcode == FUSE_MKDIR ? name + sizeof(struct fuse_mkdir_in) : name;
 		if (node_find(s, id, nm))
 			return -LINUX_EEXIST;
-		uint64_t c = node_new(s, id, nm,
-		                      h->opcode == FUSE_MKDIR ? LINUX_S_IFDIR | 0755 : LINUX_S_IFLNK | 0777);
+		uint64_t c =
+		    node_new(s, id, nm,
+		             h->opcode == FUSE_MKDIR ? LINUX_S_IFDIR | 0755 : LINUX_S_IFLNK | 0777);
 		if (h->opcode == FUSE_SYMLINK)
 			strcpy(s->nodes[c].target, nm + strlen(nm) + 1);
 		entry_of(s, c, (void *)out);
@@ -374,8 +389,8 @@ static long serve(struct server *s, const struct fuse_in_header *h, const uint8_
 	}
 	case FUSE_STATFS: {
 		struct fuse_statfs_out *o = (void *)out;
-		*o = (struct fuse_statfs_out){.st = {.blocks = 100, .bfree = 50, .bsize = 4096,
-		                                     .namelen = 255}};
+		*o = (struct fuse_statfs_out){
+		    .st = {.blocks = 100, .bfree = 50, .bsize = 4096, .namelen = 255}};
 		return sizeof(*o);
 	}
 	default:
@@ -417,12 +432,14 @@ long virtio_fs_request(struct virtio_fs *fs, const struct virtio_fs_buf *bufs, u
 	for (unsigned i = n_out; i < n_out + n_in; i++)
 		room += bufs[i].len;
 	long r = serve(s, h, req + sizeof(*h), rep + sizeof(struct fuse_out_header),
-	               room > sizeof(struct fuse_out_header) ? room - sizeof(struct fuse_out_header) : 0);
+	               room > sizeof(struct fuse_out_header) ? room - sizeof(struct fuse_out_header)
+	                                                     : 0);
 	if (n_in == 0)
 		return 0;
 	struct fuse_out_header *o = (void *)rep;
 	*o = (struct fuse_out_header){.len = (uint32_t)(sizeof(*o) + (r > 0 ? r : 0)),
-	                              .error = r < 0 ? (int32_t)r : 0, .unique = h->unique};
+	                              .error = r < 0 ? (int32_t)r : 0,
+	                              .unique = h->unique};
 	if (s->corrupt == 1)
 		o->unique++;
 	size_t total = o->len;
@@ -487,7 +504,8 @@ static void test_write_read(void)
 	struct file *g;
 	CHECK(vfs_open(NULL, "/big", LINUX_O_CREAT | LINUX_O_EXCL | LINUX_O_RDWR, 0644, &g) ==
 	      -LINUX_EEXIST);
-	/* A created file knows its own path: relative to it, nothing is found (it is no directory). */
+	/* A created file knows its own path: relative to it, nothing is found (it is no directory).
+	 */
 	f = open_ok("/fresh", LINUX_O_CREAT | LINUX_O_RDWR);
 	CHECK(f && !strcmp(vfs_file_path(f), "/fresh"));
 	CHECK(vfs_open(vfs_file_path(f), "big", LINUX_O_RDONLY, 0, &g) == -LINUX_ENOTDIR);
@@ -559,7 +577,8 @@ static void test_walk(void)
 	CHECK(vfs_chdir(NULL, "/mnt/ro/sub/../..") == 0 && vfs_getcwd(cwd, sizeof(cwd)) > 0 &&
 	      !strcmp(cwd, "/mnt"));
 	struct file_stat st;
-	CHECK(vfs_stat(NULL, "ro/../../a/b", 0, &st) == 0 && (st.mode & LINUX_S_IFMT) == LINUX_S_IFDIR);
+	CHECK(vfs_stat(NULL, "ro/../../a/b", 0, &st) == 0 &&
+	      (st.mode & LINUX_S_IFMT) == LINUX_S_IFDIR);
 	vfs_chdir(NULL, "/");
 
 	/* Symbolic links: followed in the guest, relative to their directory; absolute ones from
@@ -571,7 +590,8 @@ static void test_walk(void)
 	      (st.mode & LINUX_S_IFMT) == LINUX_S_IFLNK);
 	char target[64];
 	CHECK(vfs_readlink(NULL, "/a/lb", target, sizeof(target)) == 1 && target[0] == 'b');
-	CHECK(vfs_symlink("loop2", NULL, "/loop1") == 0 && vfs_symlink("loop1", NULL, "/loop2") == 0);
+	CHECK(vfs_symlink("loop2", NULL, "/loop1") == 0 &&
+	      vfs_symlink("loop1", NULL, "/loop2") == 0);
 	CHECK(vfs_stat(NULL, "/loop1", 0, &st) == -LINUX_ELOOP);
 	struct file *f;
 	CHECK(vfs_open(NULL, "/a/lb", LINUX_O_RDONLY | LINUX_O_NOFOLLOW, 0, &f) == -LINUX_ELOOP);
@@ -590,7 +610,8 @@ static void test_walk(void)
 	CHECK(vfs_stat(NULL, "/chain1", 0, &st) == 0);
 	CHECK(vfs_stat(NULL, "/chain0", 0, &st) == -LINUX_ELOOP);
 	/* Kernel nodes win over the share, and "/dev" is listed with them. */
-	CHECK(vfs_stat(NULL, "/dev/null", 0, &st) == 0 && (st.mode & LINUX_S_IFMT) == LINUX_S_IFCHR);
+	CHECK(vfs_stat(NULL, "/dev/null", 0, &st) == 0 &&
+	      (st.mode & LINUX_S_IFMT) == LINUX_S_IFCHR);
 }
 
 static void test_readonly_and_cache(void)
@@ -622,7 +643,8 @@ static void test_readonly_and_cache(void)
 	file_put(f);
 
 	CHECK(vfs_open(NULL, "/mnt/ro/data", LINUX_O_RDWR, 0, &f) == -LINUX_EROFS);
-	CHECK(vfs_open(NULL, "/mnt/ro/new", LINUX_O_CREAT | LINUX_O_WRONLY, 0644, &f) == -LINUX_EROFS);
+	CHECK(vfs_open(NULL, "/mnt/ro/new", LINUX_O_CREAT | LINUX_O_WRONLY, 0644, &f) ==
+	      -LINUX_EROFS);
 	CHECK(vfs_mkdir(NULL, "/mnt/ro/dir", 0755) == -LINUX_EROFS);
 	CHECK(vfs_unlink(NULL, "/mnt/ro/data") == -LINUX_EROFS);
 	CHECK(vfs_truncate(NULL, "/mnt/ro/data", 0) == -LINUX_EROFS);
@@ -720,7 +742,8 @@ int main(void)
 	server_init(&servers[0], "share0");
 	server_init(&servers[1], "share1");
 	node_new(&servers[1], FUSE_ROOT_ID, "sub", LINUX_S_IFDIR | 0755);
-	static char opt[] = "toro.mounts=share0:/:rw,share1:/mnt/ro:ro,nosuch:/x:rw,bad,share0:/y/../z:rw";
+	static char opt[] =
+	    "toro.mounts=share0:/:rw,share1:/mnt/ro:ro,nosuch:/x:rw,bad,share0:/y/../z:rw";
 	static char *opts[] = {opt};
 	cmdline_options = opts;
 	cmdline_option_count = 1;

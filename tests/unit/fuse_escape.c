@@ -168,6 +168,10 @@ static void attack_symlinks(struct fuse_server *s)
 		CHECK(ft_open(s, FUSE_OPEN, node, O_RDONLY, &fh) == -ELOOP);
 		CHECK(ft_open(s, FUSE_OPENDIR, node, O_RDONLY, &fh) == -ENOTDIR);
 		try_read_through(s, node);
+		if (!writable) { /* a read-only share: the rest would change it */
+			outside_unchanged(links[i]);
+			continue;
+		}
 		/* Attributes and times of the link, not of what it points at. */
 		struct fuse_setattr_in sa = {.valid = FATTR_MODE, .mode = 0777};
 		CHECK(ft_call(s, FUSE_SETATTR, node, &sa, sizeof(sa)) == -EOPNOTSUPP);
@@ -190,6 +194,8 @@ static void attack_symlinks(struct fuse_server *s)
 		CHECK(ft_rename(s, dir, "renamed-link", dir, name, 0) == 0);
 		outside_unchanged(links[i]);
 	}
+	if (!writable)
+		return;
 	/* A link planted by the guest, pointing out: stored as text, never followed. */
 	uint64_t node, fh;
 	CHECK(ft_symlink(s, FUSE_ROOT_ID, "planted", secret_path, &node) == 0);
@@ -368,8 +374,8 @@ int main(void)
 		CHECK(ft_init(s) == 0);
 		attack_dot_dot(s);
 		attack_handles_names(s);
+		attack_symlinks(s);
 		if (writable) { /* these change the share */
-			attack_symlinks(s);
 			attack_swap(s);
 			attack_rename_link(s);
 		}

@@ -6,8 +6,15 @@
 // clang-format off
 // SOURCES: vmm/backend/fuse.c vmm/backend/fuse_nodes.c vmm/backend/fuse_ops.c common/error.c
 // clang-format on
+#include <linux/audit.h>
+#include <linux/filter.h>
 #include <linux/fs.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 
 #include "check.h"
 #include "fuse_test.h"
@@ -438,6 +445,53 @@ static void test_read_only(void)
 	fuse_server_close(s);
 }
 
+/* chmod where the kernel has no fchmodat2 (before Linux 6.6, Debian 12's 6.1): a child whose
+ * seccomp filter answers ENOSYS to it must still change a file's and a directory's mode. */
+static int chmod_without_fchmodat2(void)
+{
+	struct sock_filter filter[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 452 /* fchmodat2 */, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {sizeof(filter) / sizeof(filter[0]), filter};
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		return 2;
+	if (syscall(452, AT_FDCWD, "/", 0755, 0) == 0 || errno != ENOSYS)
+		return 3; /* the filter is not in force */
+	struct fuse_server *s = open_share(1, NULL);
+	uint64_t file, dir;
+	struct fuse_setattr_in sa = {.valid = FATTR_MODE, .mode = 0604};
+	int bad = ft_init(s) || ft_lookup(s, FUSE_ROOT_ID, "spare", &file, NULL) ||
+	          ft_lookup(s, FUSE_ROOT_ID, "dir", &dir, NULL) ||
+	          ft_call(s, FUSE_SETATTR, file, &sa, sizeof(sa)) ||
+	          (((struct fuse_attr_out *)(void *)ft_reply)->attr.mode & 07777) != 0604;
+	sa.mode = 0711;
+	bad = bad || ft_call(s, FUSE_SETATTR, dir, &sa, sizeof(sa)) ||
+	      (((struct fuse_attr_out *)(void *)ft_reply)->attr.mode & 07777) != 0711;
+	fuse_server_close(s);
+	return bad;
+}
+
+static void test_chmod_fallback(void)
+{
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(chmod_without_fchmodat2());
+	int status = -1;
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	char path[128];
+	struct stat st;
+	host_path(path, sizeof(path), "spare");
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0604);
+	host_path(path, sizeof(path), "dir");
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0711);
+	chmod(path, 0755);
+}
+
 /* The bounds: handles and nodes beyond the limits answer ENFILE, and work again once freed. */
 static void test_limits(void)
 {
@@ -488,6 +542,7 @@ int main(void)
 	test_lookup_getattr();
 	test_read_only();
 	test_limits();
+	test_chmod_fallback();
 	test_files();
 	test_big_io();
 	test_readdir();

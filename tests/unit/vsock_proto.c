@@ -2,8 +2,9 @@
  * and a scripted peer, the host (CID 2), in one process: the handshake both ways, data both
  * ways, credit flow control (never past the peer's credit, a credit update when ours runs low),
  * RST for packets to no socket, half-close, backlog overflow, refused and timed-out connects,
- * close with unread data, the transport reset, and many connections at once. Blocking calls run
- * single-threaded: a "wait" runs the peer's script, which may answer, instead of parking. */
+ * close with unread data, the transport reset, many connections at once, and waits a signal
+ * ends. Blocking calls run single-threaded: a "wait" runs the peer's script, which may answer,
+ * instead of parking. */
 // SOURCES: kernel/net/vsock.c
 #include "../../kernel/net/net.h"
 
@@ -26,6 +27,7 @@ static uint64_t now_ns = 1000;
 static uint64_t transport_cid = GUEST_CID;
 static int transport_fail; /* vsock_transport_send's next results: 0, or an -errno for all */
 static int timer_changes;
+static int interrupt_waits; /* waits end with -EINTR, as a signal would end them */
 
 /* What the peer does when a guest call would block: looks at what the guest sent and answers.
  * Returns 1 if it delivered anything. NULL: the peer is silent. */
@@ -59,6 +61,8 @@ void vsock_env_wait_prepare(struct vsock_waiter *w, int io_wait)
  * (the clock jumps to it) and fails a test that would block for ever. */
 int vsock_env_wait_block(struct vsock_waiter *w, uint64_t deadline_ns)
 {
+	if (interrupt_waits)
+		return -LINUX_EINTR;
 	for (int rounds = 0; rounds < 1000 && !w->woken; rounds++)
 		if (!peer_script || !peer_script())
 			break;
@@ -782,6 +786,36 @@ static void test_transport_errors(void)
 	CHECK(allocs_outstanding == base);
 }
 
+/* A signal ends a blocking call with EINTR (POSIX images); the socket stays usable. */
+static void test_interrupted(void)
+{
+	long base = allocs_outstanding;
+	struct vsock *l = listener(5009, 4), *c;
+	interrupt_waits = 1;
+	CHECK(vsock_accept(l, &c, 0) == -LINUX_EINTR);
+	interrupt_waits = 0;
+	struct peer p = {.port = 7010, .guest = 5009, .buf_alloc = 4};
+	c = accept_one(l, &p);
+	char buf[8];
+	interrupt_waits = 1;
+	CHECK(recv_buf(c, buf, sizeof(buf), 0) == -LINUX_EINTR);
+	CHECK(send_buf(c, "abcdef", 6, 0) == 4); /* what fitted the credit went */
+	expect(VIRTIO_VSOCK_OP_RW, &p);
+	CHECK(send_buf(c, "ef", 2, 0) == -LINUX_EINTR);
+	struct vsock *s;
+	CHECK(vsock_create(&s) == 0);
+	CHECK(vsock_connect(s, HOST_CID, 1250, 0) == -LINUX_EINTR);
+	expect(VIRTIO_VSOCK_OP_REQUEST, NULL);
+	expect(VIRTIO_VSOCK_OP_RST, NULL); /* the attempt is withdrawn */
+	interrupt_waits = 0;
+	vsock_close(s);
+	deliver(&p, VIRTIO_VSOCK_OP_RW, 0, "xy", 2);
+	CHECK(recv_buf(c, buf, sizeof(buf), 0) == 2);
+	close_connected(c, &p);
+	vsock_close(l);
+	CHECK(allocs_outstanding == base);
+}
+
 int main(void)
 {
 	test_listen_accept_echo();
@@ -794,6 +828,7 @@ int main(void)
 	test_transport_reset();
 	test_many();
 	test_transport_errors();
+	test_interrupted();
 	CHECK(allocs_outstanding == 0);
 	CHECK(packets_outstanding == 0);
 	return check_summary("vsock_proto");

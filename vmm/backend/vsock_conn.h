@@ -10,10 +10,11 @@
 
 /* What we grant the guest for each connection, and so the most we ever buffer for one host peer
  * that reads slowly (Linux's default vsock buffer size). */
-#define VSOCK_BUF_ALLOC    (256u * 1024)
-#define VSOCK_CONN_MAX     4096 /* connections at once; more are refused */
-#define VSOCK_HELD_MAX     64   /* host connections held for a guest not listening yet */
-#define VSOCK_RETRY_MS     100  /* between REQUESTs to a guest that is not listening yet */
+#define VSOCK_BUF_ALLOC (256u * 1024)
+#define VSOCK_CONN_MAX  4096 /* connections at once; more are refused */
+/* Host connections held for a guest that refused them: not listening yet, or its backlog full. */
+#define VSOCK_HELD_MAX     1024
+#define VSOCK_RETRY_MS     100 /* between REQUESTs to a guest that is not listening yet */
 #define VSOCK_HASH_BUCKETS 1024
 #define VSOCK_REPLIES_MAX  64 /* RSTs to packets of no connection, waiting for receive buffers */
 #define VSOCK_LINE_MAX     32 /* "CONNECT 4294967295\n" fits */

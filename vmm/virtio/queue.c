@@ -74,9 +74,11 @@ int vq_pop(struct vq *q, const struct guest_mem *m, struct vq_chain *c, const ch
 	c->head = head;
 	c->nbufs = 0;
 	uint16_t i = head;
-	for (unsigned budget = q->num;; budget--) {
+	/* A chain has at most one queue size of descriptors, and never more than c->bufs holds: a
+	 * vhost-user front end chooses ring sizes up to VIRTQ_MAX_SIZE. */
+	for (unsigned budget = q->num < VQ_NUM_MAX ? q->num : VQ_NUM_MAX;; budget--) {
 		if (budget == 0) {
-			*why = "descriptor chain longer than the queue (a loop?)";
+			*why = "descriptor chain longer than the queue or VQ_NUM_MAX (a loop?)";
 			return -1;
 		}
 		struct virtq_desc d;

@@ -11,7 +11,7 @@
 
 #include "kvm/guest.h"
 
-#define VQ_NUM_MAX 256 /* the largest queue our devices offer; bounds a chain */
+#define VQ_NUM_MAX 256 /* the largest queue our devices offer; bounds a chain's length */
 
 struct vq {
 	/* Set by the driver through the transport while the queue is not ready. */

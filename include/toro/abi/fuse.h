@@ -83,7 +83,7 @@ struct fuse_in_header {
 };
 
 struct fuse_out_header {
-	uint32_t len; /* the whole reply, header included */
+	uint32_t len;  /* the whole reply, header included */
 	int32_t error; /* 0 or -errno */
 	uint64_t unique;
 };

@@ -168,6 +168,7 @@
 #define LINUX_ERANGE          34
 #define LINUX_ELOOP           40
 #define LINUX_ENOTSOCK        88
+#define LINUX_EMSGSIZE        90
 #define LINUX_ENOPROTOOPT     92
 #define LINUX_EPROTONOSUPPORT 93
 #define LINUX_ESOCKTNOSUPPORT 94

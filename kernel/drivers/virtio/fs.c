@@ -9,20 +9,24 @@
 #include <kernel/sched.h>
 #include <kernel/spinlock.h>
 #include <kernel/string.h>
+#include <kernel/time.h>
 #include <kernel/virtio_fs.h>
 #include <toro/abi/linux.h>
 
 #include "virtio.h"
 
-#define VIRTIO_FS_QUEUE_SIZE 128
+#define VIRTIO_FS_QUEUE_SIZE  128
 #define VIRTIO_FS_MAX_DEVICES 8 /* the monitor's virtio-mmio slots */
 #define VIRTIO_FS_TAG_MAX     36
+/* A waiting thread looks at the queues itself this often: an interrupt or a wake-up that never
+ * arrives (seen under nested virtualization) then costs this much time, not the request. */
+#define VIRTIO_FS_RECHECK_NS (20ull * 1000 * 1000)
 
 /* A request on its way: lives on the requester's stack until done is set. */
 struct fs_request {
 	struct thread *thread;
-	uint32_t len;     /* bytes the device wrote */
-	int done;         /* 1: used by the device; -1: the device failed */
+	uint32_t len;                    /* bytes the device wrote */
+	int done;                        /* 1: used by the device; -1: the device failed */
 	struct fs_request *next_waiting; /* on the room list while its queue is full */
 };
 
@@ -171,12 +175,17 @@ long virtio_fs_request(struct virtio_fs *fs, const struct virtio_fs_buf *bufs, u
 	if (err)
 		return err;
 	for (;;) {
-		sched_block();
+		int timed_out = sched_block_until(time_monotonic_ns() + VIRTIO_FS_RECHECK_NS);
 		if (__atomic_load_n(&req.done, __ATOMIC_ACQUIRE))
 			break;
-		/* Woken by something else: wait again, unless the reply came meanwhile. */
+		/* Woken by something else, or no word for a while: collect what the device has
+		 * used (our chain among it, perhaps), and wait again unless the reply came. */
 		flags = arch_irq_save();
 		spin_lock(&fs->lock);
+		if (timed_out && !fs->failed) {
+			fs_collect(fs, &fs->queues[0]);
+			fs_collect(fs, &fs->queues[1]);
+		}
 		int done = req.done;
 		if (!done)
 			sched_prepare_block(1);
