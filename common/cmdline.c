@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <toro/abi/start_info.h>
 
@@ -155,4 +157,19 @@ int cmdline_check_module(size_t len, uint64_t mem, char *err, size_t errlen)
 	                 "arguments and environment take %zu bytes, more than a quarter of the "
 	                 "guest's %llu MiB of RAM (give it more with --mem)",
 	                 len, (unsigned long long)(mem >> 20));
+}
+
+void cmdline_tty_word(char *buf, size_t len, int separate)
+{
+	int in = separate && isatty(STDIN_FILENO), out = isatty(STDOUT_FILENO);
+	int err = separate ? isatty(STDERR_FILENO) : out;
+	int n = snprintf(buf, len, "toro.tty=%d%d%d", in, out, err);
+	struct winsize ws;
+	const int fds[3] = {STDOUT_FILENO, STDERR_FILENO, STDIN_FILENO};
+	const int tty[3] = {out, err, in};
+	for (int i = 0; i < 3 && n > 0 && (size_t)n < len; i++)
+		if (tty[i] && ioctl(fds[i], TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col) {
+			snprintf(buf + n, len - (size_t)n, ",%u,%u", ws.ws_row, ws.ws_col);
+			break;
+		}
 }

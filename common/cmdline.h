@@ -32,6 +32,13 @@ int cmdline_check_module(size_t len, uint64_t mem, char *err, size_t errlen);
  * fit. */
 int cmdline_append_word(char *buf, size_t cap, const char *word);
 
+/* "toro.tty=IOE[,ROWS,COLS]" into buf: I, O, E are 1 where the guest's stdin, stdout, stderr
+ * reach a host terminal (kernel/core/console_file.c makes isatty say so), ROWS and COLS that
+ * terminal's size. separate: the guest's streams are separate (a virtio console: stdin is the
+ * host's, stdout and stderr each their own); otherwise (COM1 alone) stdout and stderr are both
+ * the host's stdout and there is no stdin. */
+void cmdline_tty_word(char *buf, size_t len, int separate);
+
 /* The program name for an image path: its base name without ".elf". Writes into buf. */
 void image_program_name(const char *path, char *buf, size_t len);
 

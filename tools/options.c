@@ -364,6 +364,9 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 	memset(o, 0, sizeof(*o));
 	o->mem = TORO_MEM_DEFAULT;
 	o->cpus = 1;
+	/* The virtio console keeps stdout, stderr and stdin apart and is fast; COM1 alone is one
+	 * slow channel (docs/architecture.md, "Console routing"). */
+	o->console = CONSOLE_VIRTIO;
 	vsock_options_init(&o->vsock);
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i], *v;

@@ -7,10 +7,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,7 +31,7 @@
  * is turned off (auto-kernel-cmdline=off, in run_qemu), every device is pinned to a transport
  * (the console to 0, vhost-user devices after it), and we name them among the options. */
 #define QEMU_CONSOLE_BUS "virtio-mmio-bus.0"
-#define QEMU_MAX_ARGS    (48 + 4 * VHOST_USER_SERVICE_MAX)
+#define QEMU_MAX_ARGS    (64 + 4 * VHOST_USER_SERVICE_MAX)
 
 /* Guest RAM as a backend object with reserve=off (MAP_NORESERVE): like the built-in monitor's,
  * it is reserved, not committed, so --mem 512G runs on a host with far less memory and only the
@@ -118,39 +122,83 @@ static int wait_child(pid_t pid, double timeout, const sigset_t *set)
 	}
 }
 
-/* The console: COM1 on stdio, or COM1 and a virtio console (virtconsole, port 0 of a
- * virtio-serial device on the microvm virtio-mmio bus) sharing stdio through a mux chardev, so
- * early boot lines and fault reports from before the virtio console is up still show.
- * max_ports=1 keeps the device single-port (no MULTIPORT), which is what the kernel drives. */
-static int add_console(const char **argv, int n, enum console_choice console)
+/* The console: COM1 on stdio, or the guest's three streams on a virtio-serial device with three
+ * ports (MULTIPORT) on the microvm virtio-mmio bus, as docs/architecture.md ("Console routing")
+ * lays out: port 0, a virtconsole, and COM1 (early boot lines, fault reports from before the
+ * virtio console is up) to our stderr; port 1 to our stdout; port 2 from our stdin, whose end
+ * QEMU reports as the port closing (PORT_OPEN 0). Output chardevs are files on /proc/self/fd/N:
+ * QEMU opens a new open file description, so the O_NONBLOCK it sets there leaves a terminal
+ * (one open file for stdin and stdout) alone, and append=on keeps it from truncating a file
+ * stdout was redirected to. Ports 1 and 2 are virtserialports, which wait for a full stdout
+ * (QEMU throttles the port) where a virtconsole drops what the chardev refuses; stdin has a
+ * port of its own because QEMU discards output on a port whose chardev reached end of input.
+ * QEMU 7.2's file chardev has no input path, so stdin reaches port 2 through a socket pair
+ * (stdin_fd, QEMU's end; stdin_relay feeds ours). */
+static int add_console(const char **argv, int n, enum console_choice console, char *stdin_dev,
+                       size_t stdin_dev_len, int stdin_fd)
 {
 	if (console == CONSOLE_SERIAL) {
 		argv[n++] = "-serial";
 		argv[n++] = "stdio";
 		return n;
 	}
+	/* QEMU's chardevs append to a regular file; our own messages and QEMU's, written through
+	 * the shell's open file at its offset, would land over them unless it appends too. */
+	for (int fd = STDOUT_FILENO; fd <= STDERR_FILENO; fd++) {
+		struct stat st;
+		int fl = fcntl(fd, F_GETFL);
+		if (fl >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+			fcntl(fd, F_SETFL, fl | O_APPEND);
+	}
+	snprintf(stdin_dev, stdin_dev_len, "socket,id=toroin,fd=%d", stdin_fd);
 	argv[n++] = "-chardev";
-	argv[n++] = "stdio,mux=on,id=toroconsole";
+	argv[n++] = "file,id=toroserial,path=/proc/self/fd/2,append=on";
 	argv[n++] = "-serial";
-	argv[n++] = "chardev:toroconsole";
+	argv[n++] = "chardev:toroserial";
+	argv[n++] = "-chardev";
+	argv[n++] = "file,id=toroerr,path=/proc/self/fd/2,append=on";
+	argv[n++] = "-chardev";
+	argv[n++] = "file,id=torout,path=/proc/self/fd/1,append=on";
+	argv[n++] = "-chardev";
+	argv[n++] = stdin_dev;
 	argv[n++] = "-device";
-	argv[n++] = "virtio-serial-device,max_ports=1,bus=" QEMU_CONSOLE_BUS;
+	argv[n++] = "virtio-serial-device,max_ports=3,bus=" QEMU_CONSOLE_BUS;
 	argv[n++] = "-device";
-	argv[n++] = "virtconsole,chardev=toroconsole";
+	argv[n++] = "virtconsole,nr=0,chardev=toroerr";
+	argv[n++] = "-device";
+	argv[n++] = "virtserialport,nr=1,chardev=torout";
+	argv[n++] = "-device";
+	argv[n++] = "virtserialport,nr=2,chardev=toroin";
 	return n;
 }
 
-/* QEMU makes its stdin non-blocking, and on a terminal stdin and stdout are one open file, so
- * stdout becomes non-blocking too; QEMU's virtconsole drops output the chardev refuses with
- * EAGAIN (hw/char/virtio-console.c) where COM1 retries. The guest reads no console input yet,
- * so QEMU gets /dev/null as stdin and stdout stays blocking. In the child, before exec. */
-static void detach_stdin(void)
+/* Copies our stdin to QEMU's stdin port until its end, then shuts the socket down for writing:
+ * QEMU reads what is left and then end of file, which it passes on as the port closing, the
+ * guest's end of input. (Closing it instead would hang up, and QEMU drops a hung-up socket's
+ * unread bytes.) It reads ahead of the guest by at most what the socket buffers. A thread of
+ * its own, left blocked in read if the guest ends first (the process exits under it). */
+static void *stdin_relay(void *arg)
 {
-	int fd = open("/dev/null", O_RDONLY);
-	if (fd >= 0 && fd != STDIN_FILENO) {
-		dup2(fd, STDIN_FILENO);
-		close(fd);
+	int sock = (int)(intptr_t)arg;
+	char buf[16384];
+	for (;;) {
+		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (ssize_t done = 0; done < n;) {
+			ssize_t w = write(sock, buf + done, (size_t)(n - done));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				goto out; /* QEMU is gone */
+			done += w;
+		}
 	}
+out:
+	shutdown(sock, SHUT_WR);
+	return NULL;
 }
 
 /* --pin under QEMU: its vCPU threads are not ours to place, so the whole QEMU process is kept
@@ -167,15 +215,26 @@ static void pin_qemu(const struct run_options *o)
 		fprintf(stderr, "toro: --pin: %s\n", strerror(errno));
 }
 
-/* The kernel's options from us: the debugcon port and where each virtio device is. */
+/* The socket pair for stdin: sv[0] ours (close-on-exec), sv[1] QEMU's. Returns 0 or -1. */
+static int stdin_pair(int sv[2])
+{
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+		return -1;
+	fcntl(sv[0], F_SETFD, FD_CLOEXEC);
+	return 0;
+}
+
+/* The kernel's options from us: the debugcon port, which streams are terminals (toro.tty=) and
+ * where each virtio device is. */
 static void kernel_words(const struct run_options *o, const struct qemu_vhost *v, char *buf,
                          size_t len)
 {
-	char console[64] = "";
+	char console[64] = "", tty[64];
 	if (o->console == CONSOLE_VIRTIO)
 		qemu_slot_word(0, console, sizeof(console));
-	snprintf(buf, len, "toro.debugcon=" QEMU_DEBUGCON_PORT "%s%s%s%s", *console ? " " : "",
-	         console, *v->words ? " " : "", v->words);
+	cmdline_tty_word(tty, sizeof(tty), o->console == CONSOLE_VIRTIO);
+	snprintf(buf, len, "toro.debugcon=" QEMU_DEBUGCON_PORT " %s%s%s%s%s", tty,
+	         *console ? " " : "", console, *v->words ? " " : "", v->words);
 }
 
 static int run_qemu_with(const struct run_options *o, const struct qemu_vhost *v)
@@ -264,7 +323,17 @@ static int run_qemu_with(const struct run_options *o, const struct qemu_vhost *v
 		argv[n++] = "-global";
 		argv[n++] = "virtio-mmio.force-legacy=false";
 	}
-	n = add_console(argv, n, o->console);
+	int stdin_sv[2] = {-1, -1};
+	char stdin_dev[64];
+	if (o->console == CONSOLE_VIRTIO && stdin_pair(stdin_sv) != 0) {
+		toro_error("socketpair: %s", strerror(errno));
+		unlink(exit_file);
+		if (has_module)
+			unlink(module_file);
+		free(cmdline);
+		return 1;
+	}
+	n = add_console(argv, n, o->console, stdin_dev, sizeof(stdin_dev), stdin_sv[1]);
 	n = qemu_vhost_args(v, argv, n);
 	argv[n++] = "-device";
 	argv[n++] = "isa-debug-exit,iobase=0xf4,iosize=4";
@@ -295,14 +364,21 @@ static int run_qemu_with(const struct run_options *o, const struct qemu_vhost *v
 	if (pid == 0) {
 		/* Not old: the caller may have blocked them too (tools/service.c). */
 		sigprocmask(SIG_UNBLOCK, &set, NULL);
-		if (o->console == CONSOLE_VIRTIO)
-			detach_stdin();
 		pin_qemu(o);
 		execvp(argv[0], (char *const *)argv);
 		fprintf(stderr, "toro: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	free(cmdline);
+	if (stdin_sv[1] >= 0) {
+		close(stdin_sv[1]);
+		pthread_t relay;
+		if (pid > 0 && pthread_create(&relay, NULL, stdin_relay,
+		                              (void *)(intptr_t)stdin_sv[0]) == 0)
+			pthread_detach(relay);
+		else
+			close(stdin_sv[0]); /* no relay: the guest sees its stdin end at once */
+	}
 	if (pid < 0) {
 		toro_error("fork: %s", strerror(errno));
 		sigprocmask(SIG_SETMASK, &old, NULL);

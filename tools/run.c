@@ -73,8 +73,10 @@ static int run_in_monitor(const struct run_options *o, const struct image *img)
 	/* The monitor adds its device words and checks the whole line (cmdline_check). */
 	char *module;
 	size_t module_len;
+	char tty[64];
+	cmdline_tty_word(tty, sizeof(tty), o->console == CONSOLE_VIRTIO);
 	char *cmdline =
-	    cmdline_build(o->image, NULL, o->nenv, o->env, o->nargs, o->args, &module, &module_len);
+	    cmdline_build(o->image, tty, o->nenv, o->env, o->nargs, o->args, &module, &module_len);
 	if (!cmdline) {
 		toro_error("%s: out of memory for the kernel command line", o->image);
 		return 1;

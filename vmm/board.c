@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -31,30 +32,57 @@ static void board_virtio_irq(void *ctx, unsigned irq)
 		kvm_irq_pulse(v->vm, irq);
 }
 
-/* The virtio console's back end is the terminal: it writes what stdout takes now and, when
- * stdout is full, waits for room on the event thread; the vCPUs run on meanwhile. */
+/* The virtio console's back ends are the terminal: port 0 (the console) writes to stderr,
+ * port 1 to stdout, each what its fd takes now and, when it is full, waiting for room on the
+ * event thread; the vCPUs run on meanwhile. Port 2 reads stdin when it polls readable. */
 static size_t board_console_write(void *ctx, const void *data, size_t len)
 {
-	struct board *b = ctx;
-	if (!b->stdout_room) {
-		term_write(data, len);
-		return len;
+	struct board_console_out *o = ctx;
+	if (!o->room) {
+		/* A regular file or /dev/null: writes do not wait on a reader. */
+		ssize_t n;
+		do
+			n = write(o->fd, data, len);
+		while (n < 0 && errno == EINTR);
+		return n > 0 ? (size_t)n : len;
 	}
-	return term_try_write(data, len);
+	return term_try_write(o->fd, data, len);
 }
 
 static void board_console_wait_room(void *ctx)
 {
-	struct board *b = ctx;
-	event_arm_output(b->events, b->stdout_room);
+	struct board_console_out *o = ctx;
+	event_arm_output(o->board->events, o->room);
 }
 
 static void board_console_room(void *ctx, uint32_t events)
 {
+	struct board_console_out *o = ctx;
+	(void)events;
+	pthread_mutex_lock(&o->board->console_dev->dev.lock);
+	virtio_console_resume(&o->board->console_dev->dev);
+	pthread_mutex_unlock(&o->board->console_dev->dev.lock);
+}
+
+static long board_console_read(void *ctx, void *buf, size_t len)
+{
+	(void)ctx;
+	return term_read(buf, len);
+}
+
+static void board_console_wait_input(void *ctx)
+{
+	struct board *b = ctx;
+	if (b->stdin_ready)
+		event_arm_input(b->events, b->stdin_ready);
+}
+
+static void board_console_input(void *ctx, uint32_t events)
+{
 	struct board *b = ctx;
 	(void)events;
 	pthread_mutex_lock(&b->console_dev->dev.lock);
-	virtio_console_resume(&b->console_dev->dev);
+	virtio_console_input_ready(&b->console_dev->dev);
 	pthread_mutex_unlock(&b->console_dev->dev.lock);
 }
 
@@ -94,10 +122,21 @@ int board_init(struct board *b, struct kvm_vm *vm, enum console_choice console,
 	               &b->exitport);
 
 	if (console == CONSOLE_VIRTIO) {
+		/* The guest's stdout has our stdout to itself: COM1 (early boot lines, fault
+		 * reports from before the virtio console is up) joins the console on stderr. */
+		term_set_serial_fd(STDERR_FILENO);
+		b->console_out[0] = (struct board_console_out){b, STDERR_FILENO, NULL};
+		b->console_out[1] = (struct board_console_out){b, STDOUT_FILENO, NULL};
+		const struct virtio_console_backend err = {board_console_write,
+		                                           board_console_wait_room,
+		                                           &b->console_out[0]};
 		const struct virtio_console_backend out = {board_console_write,
-		                                           board_console_wait_room, b};
-		virtio_console_init(&b->console, &out);
-		b->console_dev = board_add_virtio(b, vm, &virtio_console_ops, &b->console);
+		                                           board_console_wait_room,
+		                                           &b->console_out[1]};
+		const struct virtio_console_input in = {board_console_read, board_console_wait_input,
+		                                        b};
+		virtio_console_init_multiport(&b->console, &err, &out, &in);
+		b->console_dev = board_add_virtio(b, vm, &virtio_console_multiport_ops, &b->console);
 		bad |= !b->console_dev;
 	}
 	return bad ? -1 : 0;
@@ -196,9 +235,15 @@ int board_connect(struct board *b, struct event_loop *ev, char *err, size_t errl
 {
 	b->events = ev;
 	/* A file or /dev/null cannot be polled (EPERM), and writes to it do not wait; nor can a
-	 * closed stdout, whose writes fail at once. Either way the console just writes. */
-	if (b->console_dev)
-		b->stdout_room = event_add_output(ev, STDOUT_FILENO, board_console_room, b);
+	 * closed stdout, whose writes fail at once. Either way the console just writes. Nor
+	 * can such a stdin, which is always readable (a closed one reads as empty). */
+	if (b->console_dev) {
+		for (int i = 0; i < 2; i++)
+			b->console_out[i].room = event_add_output(ev, b->console_out[i].fd,
+			                                          board_console_room,
+			                                          &b->console_out[i]);
+		b->stdin_ready = event_add(ev, STDIN_FILENO, EPOLLONESHOT, board_console_input, b);
+	}
 	if (b->vsock_muxer &&
 	    vsock_muxer_attach(b->vsock_muxer, &b->vsock_dev->dev, ev, err, errlen))
 		return -1;

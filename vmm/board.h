@@ -35,6 +35,13 @@ struct board_virtio {
 	struct board_notify notify[VIRTIO_MAX_QUEUES];
 };
 
+/* One of the virtio console's output ports and the fd it writes. */
+struct board_console_out {
+	struct board *board;
+	int fd;
+	struct event_source *room; /* NULL: fd cannot be polled (a file), writes go */
+};
+
 struct board {
 	struct bus pio, mmio; /* what the vCPU loop dispatches port I/O and MMIO exits to */
 	struct serial serial;
@@ -45,7 +52,8 @@ struct board {
 	struct virtio_mmio *vsock_dev; /* NULL without a vsock device */
 	struct vsock_muxer *vsock_muxer;
 	struct event_loop *events;
-	struct event_source *stdout_room; /* NULL: stdout cannot be polled (a file), writes go */
+	struct board_console_out console_out[2]; /* port 0: stderr, port 1: stdout */
+	struct event_source *stdin_ready;        /* NULL: stdin cannot be polled, always readable */
 	int ioeventfds, irqfds;           /* how many are in use */
 	int nvirtio; /* slots used, in order: slot i is at LAYOUT_VIRTIO_MMIO_BASE + i * 4 KiB */
 	struct board_virtio virtio[LAYOUT_VIRTIO_MAX];

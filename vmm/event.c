@@ -113,6 +113,12 @@ void event_arm_output(struct event_loop *ev, struct event_source *s)
 	epoll_ctl(ev->epoll_fd, EPOLL_CTL_MOD, s->fd, &e);
 }
 
+void event_arm_input(struct event_loop *ev, struct event_source *s)
+{
+	struct epoll_event e = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = s};
+	epoll_ctl(ev->epoll_fd, EPOLL_CTL_MOD, s->fd, &e);
+}
+
 int event_poll(struct event_loop *ev, int timeout_ms)
 {
 	struct epoll_event got[EVENT_BATCH];

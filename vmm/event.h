@@ -62,6 +62,10 @@ struct event_source *event_add_output(struct event_loop *ev, int fd, event_fn fn
  * thread may call it, any number of times before that. */
 void event_arm_output(struct event_loop *ev, struct event_source *s);
 
+/* The same for input: calls fn once, on the event thread, when the fd of s (added with
+ * event_add(..., EPOLLONESHOT, ...)) has input, its end or an error. Any thread may call it. */
+void event_arm_input(struct event_loop *ev, struct event_source *s);
+
 /* Starts and stops the thread (every signal blocked on it). Returns 0, or -1 with err. */
 int event_start(struct event_loop *ev, char *err, size_t errlen);
 void event_stop(struct event_loop *ev);

@@ -1,4 +1,4 @@
-/* The native console API (include/toro/console.h): output through the console registry
+/* The native console API (include/toro/console.h): output, the application's stdout, through the console registry
  * (kernel/core/console.c) and printk's formatting (kernel/core/printk.c). Native images call it
  * directly; they have no descriptors (kernel/include/kernel/fd.h). */
 #include <toro/console.h>
@@ -8,7 +8,7 @@
 
 void toro_write(const char *s, size_t len)
 {
-	console_write(s, len);
+	console_write_stream(CONSOLE_OUT, s, len);
 }
 
 const char *toro_console_name(void)
@@ -18,14 +18,14 @@ const char *toro_console_name(void)
 
 int toro_vprintf(const char *fmt, va_list ap)
 {
-	return vprintk(fmt, ap);
+	return vprintk_stream(CONSOLE_OUT, fmt, ap);
 }
 
 int toro_printf(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vprintk(fmt, ap);
+	int n = vprintk_stream(CONSOLE_OUT, fmt, ap);
 	va_end(ap);
 	return n;
 }

@@ -13,13 +13,13 @@ void console_register(struct console *c)
 	__atomic_store_n(&consoles, c, __ATOMIC_RELEASE);
 }
 
-void console_write(const char *s, size_t len)
+void console_write_stream(enum console_stream stream, const char *s, size_t len)
 {
 	for (struct console *c = __atomic_load_n(&consoles, __ATOMIC_ACQUIRE); c && len;
 	     c = c->next) {
 		if (!c->live)
 			continue;
-		long n = c->write(s, len);
+		long n = c->write(stream, s, len);
 		if (n <= 0)
 			continue;
 		s += n;

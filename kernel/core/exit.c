@@ -27,7 +27,7 @@ _Noreturn void panic(const char *fmt, ...)
 	va_list ap;
 	va_start(ap, fmt);
 	printk("\n*** kernel panic: ");
-	vprintk(fmt, ap);
+	vprintk_stream(CONSOLE_ERR, fmt, ap);
 	va_end(ap);
 	printk("\n");
 	backtrace_print((uintptr_t)__builtin_return_address(0), arch_frame_pointer());

@@ -1,5 +1,5 @@
-/* Formatted console output (printk, vprintk), written through the console registry (console.c);
- * the native console API (kernel/api/console_api.c) formats through vprintk too. Output is
+/* Formatted console output (printk, vprintk_stream), written through the console registry (console.c);
+ * the native console API (kernel/api/console_api.c) formats through vprintk_stream too, onto the application's stdout. Output is
  * formatted into a small buffer so that a line reaches the console in few writes. */
 #include <kernel/printk.h>
 
@@ -11,6 +11,7 @@
 struct print_buffer {
 	char data[PRINT_BUFFER];
 	size_t used;
+	enum console_stream stream;
 };
 
 static void print_buffer_sink(void *ctx, const char *s, size_t len)
@@ -18,7 +19,7 @@ static void print_buffer_sink(void *ctx, const char *s, size_t len)
 	struct print_buffer *b = ctx;
 	while (len > 0) {
 		if (b->used == PRINT_BUFFER) {
-			console_write(b->data, b->used);
+			console_write_stream(b->stream, b->data, b->used);
 			b->used = 0;
 		}
 		size_t n = PRINT_BUFFER - b->used;
@@ -32,24 +33,20 @@ static void print_buffer_sink(void *ctx, const char *s, size_t len)
 	}
 }
 
-static size_t print_formatted(const char *fmt, va_list ap)
+int vprintk_stream(enum console_stream stream, const char *fmt, va_list ap)
 {
 	struct print_buffer b;
 	b.used = 0;
+	b.stream = stream;
 	size_t n = format_v(print_buffer_sink, &b, fmt, ap);
-	console_write(b.data, b.used);
-	return n;
-}
-
-int vprintk(const char *fmt, va_list ap)
-{
-	return (int)print_formatted(fmt, ap);
+	console_write_stream(stream, b.data, b.used);
+	return (int)n;
 }
 
 void printk(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	print_formatted(fmt, ap);
+	vprintk_stream(CONSOLE_ERR, fmt, ap);
 	va_end(ap);
 }

@@ -106,12 +106,22 @@ void wait_queue_init(struct wait_queue *wq)
 	wq->waiters.head = wq->waiters.tail = NULL;
 }
 
-void wait_queue_sleep(struct wait_queue *wq)
+static void wait_queue_block(struct wait_queue *wq, int io_wait)
 {
-	sched_prepare_block(0);
+	sched_prepare_block(io_wait);
 	thread_queue_push(&wq->waiters, thread_current());
 	wait_queue_unlock(wq);
 	sched_block();
+}
+
+void wait_queue_sleep(struct wait_queue *wq)
+{
+	wait_queue_block(wq, 0);
+}
+
+void wait_queue_sleep_io(struct wait_queue *wq)
+{
+	wait_queue_block(wq, 1);
 }
 
 static int wait_queue_wake_one_locked(struct wait_queue *wq)

@@ -30,7 +30,7 @@ static void fd_set(unsigned fd, struct file *f, int cloexec)
 void fd_init(void)
 {
 	for (unsigned fd = 0; fd < 3; fd++)
-		fd_table.files[fd] = console_file_open();
+		fd_table.files[fd] = console_file_open(fd);
 }
 
 struct file *fd_get(unsigned fd)

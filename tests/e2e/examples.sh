@@ -90,7 +90,8 @@ for vmm in qemu toro; do
 	report
 done
 
-# exceptions: each fault's report and 128 + its vector; one on another core.
+# exceptions: each fault's report (a kernel message: on stderr) and 128 + its vector; one on
+# another core.
 while read -r fault cpus core status report; do
 	for vmm in qemu toro; do
 		check "exceptions-$fault-core$core@$vmm" "$vmm" || continue
@@ -98,8 +99,8 @@ while read -r fault cpus core status report; do
 			--timeout 30 -- "$fault" "$core"
 		want_status "$status"
 		want_line out "^core $core: provoking "
-		want_line out "^\*\*\* CPU exception: $report"
-		want_line out '^  #0  0x[0-9a-f]+ [a-z_]+\+0x[0-9a-f]+$'
+		want_line err "^\*\*\* CPU exception: $report"
+		want_line err '^  #0  0x[0-9a-f]+ [a-z_]+\+0x[0-9a-f]+$'
 		report
 	done
 done <<'EOF'

@@ -6,7 +6,8 @@
  * burst carries its number and a fixed tail, so tests/e2e/virtio-console.sh can check that all
  * arrived, whole and in order. */
 // BUILD: --native --no-fpu
-// CASE: serial-default | | 0 | ^console=serial$ && ^done$
+// CASE: serial | --console serial | 0 | ^console=serial$ && ^done$
+// CASE: virtio-default | | 0 | ^console=virtio$ && ^done$
 // CASE: virtio | --console virtio | 0 | ^console=virtio$ && ^done$
 // CASE: virtio-burst | --console virtio -- burst 2500 | 0 | ^console=virtio$ && ^burst 02499 x{66}\.$ && ^done$
 // CASE: virtio-lines | --console virtio -- lines 3000 | 0 | ^burst 00000 x{66}\.$ && ^burst 02999 x{66}\.$ && ^done$

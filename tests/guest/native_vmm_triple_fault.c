@@ -6,7 +6,7 @@
 // BUILD: --native --no-fpu
 // VMMS: toro
 // clang-format off
-// CASE: triple-fault | | 3 | ^about to triple-fault$ && guest triple fault on vCPU 0 && (RIP [0-9a-f]{16} \(triple_fault\+0x|the registers at the fault are lost) && (IDT 0/0|last known state, at the vCPU's previous exit \(io\): RIP [0-9a-f]{16} \([a-z_]+\+0x)
+// CASE: triple-fault | --console serial | 3 | ^about to triple-fault$ && guest triple fault on vCPU 0 && (RIP [0-9a-f]{16} \(triple_fault\+0x|the registers at the fault are lost) && (IDT 0/0|last known state, at the vCPU's previous exit \(io\): RIP [0-9a-f]{16} \([a-z_]+\+0x)
 // clang-format on
 #include <toro/console.h>
 

@@ -7,7 +7,7 @@
 // clang-format off
 // CASE: console | --console virtio --stats -- 200 | 0 | ^line 000$ && ^line 199$ && ^all lines sent$ && VM exits +[0-9]+: .*mmio [0-9]+
 // Without --console virtio there is no virtio device and COM1 carries everything: port I/O only.
-// CASE: serial | --stats -- 3 | 0 | ^line 002$ && VM exits +[0-9]+: io [0-9]+ \(
+// CASE: serial | --console serial --stats -- 3 | 0 | ^line 002$ && VM exits +[0-9]+: io [0-9]+ \(
 // clang-format on
 #include <toro/console.h>
 

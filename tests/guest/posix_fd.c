@@ -106,13 +106,13 @@ static void test_fcntl(void)
 	check("cloexec-per-descriptor", fcntl((int)d, F_GETFD) == 0, 0);
 	fcntl(1, F_SETFD, 0);
 	long fl = fcntl(1, F_GETFL);
-	check("getfl-rdwr", fl >= 0 && (fl & O_ACCMODE) == O_RDWR, fl);
+	check("getfl-wronly", fl >= 0 && (fl & O_ACCMODE) == O_WRONLY, fl);
 	check("setfl", fcntl(1, F_SETFL, fl | O_NONBLOCK | O_APPEND) == 0, 0);
 	fl = fcntl((int)d, F_GETFL);
 	check("status-flags-shared", (fl & (O_NONBLOCK | O_APPEND)) == (O_NONBLOCK | O_APPEND), fl);
 	fcntl(1, F_SETFL, fl & ~(O_NONBLOCK | O_APPEND));
 	check("setfl-cleared", (fcntl(1, F_GETFL) & (O_NONBLOCK | O_APPEND)) == 0, 0);
-	check("accmode-kept", (fcntl(1, F_GETFL) & O_ACCMODE) == O_RDWR, 0);
+	check("accmode-kept", (fcntl(1, F_GETFL) & O_ACCMODE) == O_WRONLY, 0);
 	close((int)d);
 
 	long f = fcntl(1, F_DUPFD, 20), g = fcntl(1, F_DUPFD_CLOEXEC, 20);
@@ -141,7 +141,8 @@ static void test_errors(void)
 	check("fstat-chr", fstat(1, &st) == 0 && S_ISCHR(st.st_mode), (long)st.st_mode);
 	check_err("fstat-closed", syscall(SYS_fstat, 500, &st), EBADF);
 	check_err("fstat-efault", syscall(SYS_fstat, 1, 16), EFAULT);
-	check("isatty", isatty(1) && isatty(0), 0);
+	/* tests/run.sh gives the run files, not terminals. */
+	check("isatty", !isatty(0) && !isatty(1) && !isatty(2), 0);
 }
 
 /* close(1), then write(1) fails; dup2(2, 1) brings it back. */

@@ -112,7 +112,7 @@ static void test_noshare_errors(void)
 	check_err("efault-path", syscall(SYS_open, 16, O_RDONLY), EFAULT);
 	check_err("ebadf-dirfd", openat(77, "x", O_RDONLY), EBADF);
 	check_err("enotdir-dirfd", openat(1, "x", O_RDONLY), ENOTDIR);
-	check_err("pread-pipe", pread(1, &st, 1, 0), ESPIPE);
+	check_err("pread-pipe", pread(0, &st, 1, 0), ESPIPE);
 }
 
 static void test_cwd(void)

@@ -128,6 +128,36 @@ static inline int virtq_need_event(uint16_t event_idx, uint16_t new_idx, uint16_
 
 #define VIRTIO_CONSOLE_RX_QUEUE 0 /* port 0 receiveq */
 #define VIRTIO_CONSOLE_TX_QUEUE 1 /* port 0 transmitq */
+/* With MULTIPORT (§5.3.2): the control queues, then two queues per port from port 1 on. */
+#define VIRTIO_CONSOLE_CTRL_RX_QUEUE 2
+#define VIRTIO_CONSOLE_CTRL_TX_QUEUE 3
+#define VIRTIO_CONSOLE_PORT_RXQ(p)   ((p) == 0 ? 0u : 2u * (p) + 2u)
+#define VIRTIO_CONSOLE_PORT_TXQ(p)   ((p) == 0 ? 1u : 2u * (p) + 3u)
+
+/* Toro's use of the ports (docs/architecture.md, "Console routing"): port 0 is the console
+ * (kernel messages and the application's stderr), port 1 the application's stdout, port 2 its
+ * stdin, whose end the device signals with PORT_OPEN 0. Without MULTIPORT everything is on
+ * port 0 and there is no input. */
+#define VIRTIO_CONSOLE_PORT_OUT 1
+#define VIRTIO_CONSOLE_PORT_IN  2
+#define VIRTIO_CONSOLE_PORTS    3
+
+/* §5.3.6.2 control messages. */
+struct virtio_console_control {
+	uint32_t id; /* port number */
+	uint16_t event;
+	uint16_t value;
+};
+_Static_assert(sizeof(struct virtio_console_control) == 8, "console control layout");
+
+#define VIRTIO_CONSOLE_DEVICE_READY 0
+#define VIRTIO_CONSOLE_DEVICE_ADD   1
+#define VIRTIO_CONSOLE_DEVICE_REMOVE 2
+#define VIRTIO_CONSOLE_PORT_READY   3
+#define VIRTIO_CONSOLE_CONSOLE_PORT 4
+#define VIRTIO_CONSOLE_RESIZE       5
+#define VIRTIO_CONSOLE_PORT_OPEN    6
+#define VIRTIO_CONSOLE_PORT_NAME    7
 
 struct virtio_console_config {
 	uint16_t cols;

@@ -34,8 +34,9 @@ void arch_serial_init(void)
 /* THRE means the whole transmit FIFO is empty, so after seeing it we may send a FIFO's worth
  * without asking again: one status read per 16 bytes rather than per byte (each port access is
  * a VM exit). */
-long serial_write(const char *s, size_t len)
+long serial_write(enum console_stream stream, const char *s, size_t len)
 {
+	(void)stream;
 	size_t taken = len;
 	while (len > 0) {
 		while (!(inb(COM1 + UART_LSR) & LSR_THRE))

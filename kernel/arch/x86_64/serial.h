@@ -5,8 +5,10 @@
 
 #include <stddef.h>
 
-/* Writes all of [s, s + len) to COM1 and returns len. Needs no lock and no per-CPU state, so
+#include <kernel/console.h>
+
+/* Writes all of [s, s + len) to COM1 and returns len (either stream: COM1 is one channel). Needs no lock and no per-CPU state, so
  * the fault handler can use it when the consoles themselves are what faulted. */
-long serial_write(const char *s, size_t len);
+long serial_write(enum console_stream stream, const char *s, size_t len);
 
 #endif

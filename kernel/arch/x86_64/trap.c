@@ -104,7 +104,7 @@ void trap_handle(struct trap_frame *f)
 		return;
 	if (__atomic_fetch_add(&trap_depth, 1, __ATOMIC_SEQ_CST) > 0) {
 		static const char msg[] = "\n*** fault while reporting a fault; stopping\n";
-		serial_write(msg, sizeof(msg) - 1);
+		serial_write(CONSOLE_ERR, msg, sizeof(msg) - 1);
 		arch_exit(TORO_EXIT_FAULT_BASE + vector, kernel_debugcon_port);
 	}
 	uintptr_t off;

@@ -1,7 +1,9 @@
-/* The virtio-console driver (virtio 1.2 §5.3), port 0 output: once live it registers with the
- * console registry (kernel/core/console.c), ahead of COM1, so all console output goes through
- * its transmit queue. The top layer of the virtio stack, over the transport (mmio.c) and the
- * ring (virtq.c). */
+/* The virtio-console driver (virtio 1.2 §5.3), output: once live it registers with the console
+ * registry (kernel/core/console.c), ahead of COM1, so all console output goes through its
+ * transmit queues: port 0 for the console stream (kernel messages, stderr) and, when the device
+ * has MULTIPORT and a port 1, port 1 for the application's stdout. Input (port 2, the control
+ * queues) is console_input.c, linked only into images that read stdin. The top layer of the
+ * virtio stack, over the transport (mmio.c) and the ring (virtq.c). */
 #include <kernel/console.h>
 #include <kernel/cpu.h>
 #include <kernel/mm.h>
@@ -22,8 +24,8 @@
 
 struct virtio_console {
 	struct virtio_device *dev;
-	struct virtq tx;
-	char *slot_pages;
+	struct virtq tx[2]; /* port 0's transmit queue, and port 1's when there is one */
+	struct virtq *out;  /* stdout's: tx + 1 when port 1 is there, else tx */
 	char *free_slots[VIRTIO_CONSOLE_TX_SLOTS]; /* a stack of buffers not with the device */
 	unsigned free_count;
 	unsigned slot_count;
@@ -32,6 +34,12 @@ struct virtio_console {
 };
 
 static struct virtio_console console;
+
+/* The buffers, shared by both queues: static (identity-mapped, so a buffer's address is what the
+ * device is given), in .noinit, since every byte is written before the device sees it: they cost
+ * no image bytes, no boot-time clearing and, untouched, no host memory. */
+static char console_slot_pages[VIRTIO_CONSOLE_TX_SLOTS][VIRTIO_CONSOLE_SLOT_BYTES]
+    __attribute__((section(".noinit.console"), aligned(PAGE_SIZE)));
 
 /* Takes the console for one write or flush, waiting while another CPU has it. Finding it
  * held by this CPU means we re-entered it: a fault inside it being reported, or an interrupt
@@ -71,18 +79,19 @@ static int console_tx_reclaim(void)
 {
 	void *slot;
 	uint32_t len;
-	int r;
-	while ((r = virtq_get_used(&console.tx, &slot, &len)) == 1)
-		console.free_slots[console.free_count++] = slot;
+	int r = 0;
+	for (struct virtq *q = console.tx; q <= console.out && r >= 0; q++)
+		while ((r = virtq_get_used(q, &slot, &len)) == 1)
+			console.free_slots[console.free_count++] = slot;
 	if (r < 0)
 		console_broken("device returned a buffer it was not given", r);
 	return r;
 }
 
-static void console_tx_kick(void)
+static void console_tx_kick(struct virtq *tx)
 {
-	if (virtq_kick_prepare(&console.tx))
-		virtio_mmio_notify(console.dev, &console.tx);
+	if (virtq_kick_prepare(tx))
+		virtio_mmio_notify(console.dev, tx);
 }
 
 /* Polls until the device returns a buffer (or all of them, if all is set). Returns 0, or
@@ -93,7 +102,7 @@ static int console_tx_wait(int all)
 	for (;;) {
 		if (console_tx_reclaim() < 0)
 			return -LINUX_EIO;
-		if (all ? !virtq_busy(&console.tx) : console.free_count > 0)
+		if (console.free_count >= (all ? console.slot_count : 1))
 			return 0;
 		if (++spins % VIRTIO_CONSOLE_STATUS_SPINS == 0 &&
 		    (virtio_mmio_status(console.dev) & VIRTIO_STATUS_DEVICE_NEEDS_RESET)) {
@@ -104,27 +113,25 @@ static int console_tx_wait(int all)
 	}
 }
 
-/* Queues len bytes of s, in order after everything written before (by any CPU: writers take
- * turns). Returns the number of bytes taken (all of them unless the device failed part-way),
- * or -ENODEV when not live and -EBUSY when this CPU is already inside (a fault or an interrupt
- * handler printing mid-write); the registry sends what was not taken to COM1. Waits (polling)
- * while every transmit buffer is with the device. */
-static long virtio_console_write(const char *s, size_t len)
+/* Queues len bytes of s on stream's transmit queue, in order after everything written there before
+ * (by any CPU: writers take turns). Returns the number of bytes taken (all of them unless the
+ * device failed part-way), or -ENODEV when not live and -EBUSY when this CPU is already inside
+ * (a fault or an interrupt handler printing mid-write); the registry sends what was not taken
+ * to COM1 (the registry never asks for 0 bytes). Waits (polling) while every transmit buffer is
+ * with the device. */
+static long virtio_console_write(enum console_stream stream, const char *s, size_t len)
 {
+	struct virtq *tx = stream == CONSOLE_OUT ? console.out : console.tx;
 	if (!console.entry.live)
 		return -LINUX_ENODEV;
 	if (!console_enter())
 		return -LINUX_EBUSY;
 	size_t done = 0;
-	if (len == 0) {
-		console_leave();
-		return 0;
-	}
 	while (done < len) {
 		if (console.free_count == 0) {
 			/* Everything is with the device: make sure it knows about what we
 			 * added, then wait for a buffer to come back. */
-			console_tx_kick();
+			console_tx_kick(tx);
 			if (console_tx_wait(0))
 				break;
 		}
@@ -134,14 +141,15 @@ static long virtio_console_write(const char *s, size_t len)
 		memcpy(slot, s + done, n);
 		struct virtq_buf buf = {(uint64_t)(uintptr_t)slot, (uint32_t)n};
 		/* Cannot fail: there are no more slots than descriptors, one each. */
-		virtq_add(&console.tx, &buf, 1, 0, slot);
+		virtq_add(tx, &buf, 1, 0, slot);
 		done += n;
 	}
 	if (console.entry.live)
-		console_tx_kick();
+		console_tx_kick(tx);
 	console_leave();
 	return done ? (long)done : -LINUX_EIO;
 }
+
 
 /* Waits until the device has consumed everything written so far: called before the VM exits.
  * Returns 0, or -errno if the console is not live or failed while waiting. */
@@ -159,27 +167,37 @@ static int virtio_console_flush(void)
 static int virtio_console_probe(struct virtio_device *dev)
 {
 	if (console.dev) {
-		printk("virtio-console: a second console at %#lx is not used\n",
-		       (unsigned long)dev->base);
+		virtio_mmio_fail(dev, "a second console is not used", -LINUX_EBUSY);
 		return -LINUX_EBUSY;
 	}
-	/* Port 0 only (no MULTIPORT), no size or emergency write: just the transmit queue. The
-	 * event index lets the device tell us when a notification is not needed. */
-	int err = virtio_mmio_negotiate(dev, VIRTIO_FEATURE(VIRTIO_F_EVENT_IDX));
+	/* MULTIPORT for the stdout and stdin ports; no size (toro.tty= says what the terminal
+	 * is) or emergency write. The event index lets the device tell us when a notification is
+	 * not needed. */
+	int err = virtio_mmio_negotiate(dev, VIRTIO_FEATURE(VIRTIO_F_EVENT_IDX) |
+	                                         VIRTIO_FEATURE(VIRTIO_CONSOLE_F_MULTIPORT));
 	if (err)
 		return err;
-	err = virtio_mmio_queue_setup(dev, &console.tx, VIRTIO_CONSOLE_TX_QUEUE,
+	uint32_t ports = dev->features & VIRTIO_FEATURE(VIRTIO_CONSOLE_F_MULTIPORT)
+	                     ? ((volatile struct virtio_console_config *)(dev->base +
+	                                                                  VIRTIO_MMIO_CONFIG))
+	                           ->max_nr_ports
+	                     : 1;
+	/* The buffers are shared: port 1's queue is asked for no more descriptors than port 0's
+	 * has, and there are as many buffers as the smaller has. */
+	console.out = console.tx;
+	err = virtio_mmio_queue_setup(dev, console.tx, VIRTIO_CONSOLE_TX_QUEUE,
 	                              VIRTIO_CONSOLE_TX_SLOTS);
+	if (!err && ports > VIRTIO_CONSOLE_PORT_OUT)
+		err = virtio_mmio_queue_setup(dev, ++console.out,
+		                              VIRTIO_CONSOLE_PORT_TXQ(VIRTIO_CONSOLE_PORT_OUT),
+		                              console.tx[0].size);
+	if (!err && virtio_console_input_init)
+		err = virtio_console_input_init(dev, ports);
 	if (err)
 		return err;
-	console.slot_count = console.tx.size;
-	console.slot_pages = mm_pages_alloc(console.slot_count);
-	if (!console.slot_pages) {
-		virtio_mmio_fail(dev, "no memory for transmit buffers", -LINUX_ENOMEM);
-		return -LINUX_ENOMEM;
-	}
+	console.slot_count = console.out->size;
 	for (unsigned i = 0; i < console.slot_count; i++)
-		console.free_slots[i] = console.slot_pages + i * VIRTIO_CONSOLE_SLOT_BYTES;
+		console.free_slots[i] = console_slot_pages[i];
 	console.free_count = console.slot_count;
 	console.dev = dev;
 	virtio_mmio_driver_ok(dev);

@@ -90,4 +90,11 @@ void virtio_mmio_fail(struct virtio_device *dev, const char *reason, int err);
 /* The console driver is in every image (mmio.c refers to it). */
 extern const struct virtio_driver virtio_console_driver;
 
+/* The console's input half (console_input.c), weak: only images that read stdin link it (the
+ * console file and toro_read refer to console_read, which it defines), and the output half
+ * calls it only when it is there, before DRIVER_OK: with a device of ports ports (1 without
+ * MULTIPORT) it sets up the control queues and the input port's receive queue, if the device
+ * has that port. Returns 0 or -errno after virtio_mmio_fail. */
+__attribute__((weak)) int virtio_console_input_init(struct virtio_device *dev, uint32_t ports);
+
 #endif

@@ -92,9 +92,9 @@ void file_notify(struct file *f);
 uint64_t file_poll_generation(void);
 int file_poll_wait(uint64_t generation, uint64_t deadline_ns);
 
-/* The console as a file (kernel/core/console_file.c): reads give end of file (no input is
- * connected yet), writes go to console_write, it is a character device and a terminal. Returns
- * a new reference. */
-struct file *console_file_open(void);
+/* The console as files (kernel/core/console_file.c): fd (0, 1 or 2) is stdin (the console
+ * input), stdout or stderr (the console registry's two streams); character devices, terminals
+ * where the host's are. Returns a new reference. */
+struct file *console_file_open(unsigned fd);
 
 #endif

@@ -114,6 +114,8 @@ void wait_queue_init(struct wait_queue *wq);
 void wait_queue_lock(struct wait_queue *wq);
 void wait_queue_unlock(struct wait_queue *wq);
 void wait_queue_sleep(struct wait_queue *wq);
+/* The same, counted as waiting for a device (not "all threads blocked"): input may still come. */
+void wait_queue_sleep_io(struct wait_queue *wq);
 int wait_queue_wake_one(struct wait_queue *wq);
 int wait_queue_wake_all(struct wait_queue *wq);
 
