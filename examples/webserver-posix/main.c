@@ -56,8 +56,9 @@ static int send_all(int fd, const char *p, size_t len)
 static void log_request(const struct conn *c, int status, uint64_t bytes)
 {
 	char line[HTTP_LOG_MAX + 64];
-	size_t n = http_log_line(line, sizeof line, &c->req, status, bytes,
-	                         (unsigned)sched_getcpu());
+	int cpu = sched_getcpu();
+	size_t n =
+	    http_log_line(line, sizeof line, &c->req, status, bytes, cpu < 0 ? 0 : (unsigned)cpu);
 	/* One write per line, so lines of different threads never mix. */
 	if (write(STDOUT_FILENO, line, n) < 0)
 		return;
@@ -118,8 +119,8 @@ static int answer(struct conn *c)
 
 	struct http_answer ans;
 	http_choose_answer(req, (uint64_t)st.st_size, st.st_mtime, &ans);
-	size_t head = http_file_head(c->out, sizeof c->out, req, &ans, (uint64_t)st.st_size,
-	                             st.st_mtime);
+	size_t head =
+	    http_file_head(c->out, sizeof c->out, req, &ans, (uint64_t)st.st_size, st.st_mtime);
 	int ok = send_all(c->fd, c->out, head);
 	uint64_t left = req->method == HTTP_HEAD ? 0 : ans.count;
 	off_t offset = (off_t)ans.first;
@@ -208,7 +209,8 @@ int main(int argc, char **argv)
 
 	int listener = socket(AF_INET, SOCK_STREAM, 0);
 	int one = 1;
-	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	struct sockaddr_in addr = {.sin_family = AF_INET,
+	                           .sin_port = htons((uint16_t)port),
 	                           .sin_addr.s_addr = htonl(INADDR_ANY)};
 	socklen_t alen = sizeof addr;
 	if (listener < 0 || setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
