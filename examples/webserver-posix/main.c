@@ -25,6 +25,8 @@
 #define DEFAULT_PORT 80
 #define BACKLOG      128
 #define CHUNK        (1024 * 1024) /* sendfile is asked for at most this much at a time */
+#define LINGER_MS    1000          /* a closing connection's input is read this long... */
+#define LINGER_MAX   (256 * 1024)  /* ...or up to this much */
 
 static const char *root = ".";
 static size_t root_len = 1;
@@ -166,6 +168,18 @@ static void *serve_connection(void *arg)
 		if (n <= 0)
 			break;
 		c->len += (size_t)n;
+	}
+	/* A close with unread bytes (a request body refused with 413, say) makes TCP reset the
+	 * connection, and the client may lose the answer; so end sending first and read what is
+	 * left, for a while, as nginx's lingering close does. */
+	shutdown(c->fd, SHUT_WR);
+	size_t drained = 0;
+	struct pollfd p = {.fd = c->fd, .events = POLLIN};
+	while (drained < LINGER_MAX && poll(&p, 1, LINGER_MS) > 0) {
+		ssize_t n = recv(c->fd, c->buf, sizeof c->buf, 0);
+		if (n <= 0)
+			break;
+		drained += (size_t)n;
 	}
 	close(c->fd);
 	free(c);
