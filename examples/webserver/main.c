@@ -14,8 +14,6 @@
 #define DEFAULT_PORT 80
 #define BACKLOG      128
 #define CHUNK        (64 * 1024)  /* a file is sent in pieces of this size */
-#define LINGER_NS    1000000000   /* a closing connection's input is read this long... */
-#define LINGER_MAX   (256 * 1024) /* ...or up to this much */
 #define ERR_ACCESS   13           /* Linux's EACCES, which include/toro/file.h does not name */
 
 struct conn {
@@ -154,17 +152,6 @@ static void *serve_connection(void *arg)
 		if (n <= 0)
 			break;
 		c->len += (size_t)n;
-	}
-	/* As a TCP server does before closing (examples/webserver-posix): end sending, then read
-	 * what the client still sends for a while, so that it sees the answer and the end. */
-	toro_shutdown(c->sock, TORO_SHUT_WR);
-	size_t drained = 0;
-	struct toro_pollsock ps = {c->sock, TORO_POLLIN, 0};
-	while (drained < LINGER_MAX && toro_poll(&ps, 1, LINGER_NS) > 0) {
-		long n = toro_recv(c->sock, c->buf, sizeof c->buf, 0);
-		if (n <= 0)
-			break;
-		drained += (size_t)n;
 	}
 	toro_close(c->sock);
 	toro_free(c);
