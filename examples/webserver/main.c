@@ -13,8 +13,8 @@
 
 #define DEFAULT_PORT 80
 #define BACKLOG      128
-#define CHUNK        (64 * 1024)  /* a file is sent in pieces of this size */
-#define ERR_ACCESS   13           /* Linux's EACCES, which include/toro/file.h does not name */
+#define CHUNK        (64 * 1024) /* a file is sent in pieces of this size */
+#define ERR_ACCESS   13          /* Linux's EACCES, which include/toro/file.h does not name */
 
 struct conn {
 	toro_socket *sock;
