@@ -25,6 +25,8 @@
 #define DEFAULT_PORT 80
 #define BACKLOG      128
 #define CHUNK        (1024 * 1024) /* sendfile is asked for at most this much at a time */
+#define LINGER_MS    1000          /* a closing connection's input is read this long... */
+#define LINGER_MAX   (256 * 1024)  /* ...or up to this much */
 
 static const char *root = ".";
 static size_t root_len = 1;
@@ -56,8 +58,9 @@ static int send_all(int fd, const char *p, size_t len)
 static void log_request(const struct conn *c, int status, uint64_t bytes)
 {
 	char line[HTTP_LOG_MAX + 64];
-	size_t n = http_log_line(line, sizeof line, &c->req, status, bytes,
-	                         (unsigned)sched_getcpu());
+	int cpu = sched_getcpu();
+	size_t n =
+	    http_log_line(line, sizeof line, &c->req, status, bytes, cpu < 0 ? 0 : (unsigned)cpu);
 	/* One write per line, so lines of different threads never mix. */
 	if (write(STDOUT_FILENO, line, n) < 0)
 		return;
@@ -118,8 +121,8 @@ static int answer(struct conn *c)
 
 	struct http_answer ans;
 	http_choose_answer(req, (uint64_t)st.st_size, st.st_mtime, &ans);
-	size_t head = http_file_head(c->out, sizeof c->out, req, &ans, (uint64_t)st.st_size,
-	                             st.st_mtime);
+	size_t head =
+	    http_file_head(c->out, sizeof c->out, req, &ans, (uint64_t)st.st_size, st.st_mtime);
 	int ok = send_all(c->fd, c->out, head);
 	uint64_t left = req->method == HTTP_HEAD ? 0 : ans.count;
 	off_t offset = (off_t)ans.first;
@@ -166,6 +169,18 @@ static void *serve_connection(void *arg)
 			break;
 		c->len += (size_t)n;
 	}
+	/* A close with unread bytes (a request body refused with 413, say) makes TCP reset the
+	 * connection, and the client may lose the answer; so end sending first and read what is
+	 * left, for a while, as nginx's lingering close does. */
+	shutdown(c->fd, SHUT_WR);
+	size_t drained = 0;
+	struct pollfd p = {.fd = c->fd, .events = POLLIN};
+	while (drained < LINGER_MAX && poll(&p, 1, LINGER_MS) > 0) {
+		ssize_t n = recv(c->fd, c->buf, sizeof c->buf, 0);
+		if (n <= 0)
+			break;
+		drained += (size_t)n;
+	}
 	close(c->fd);
 	free(c);
 	return NULL;
@@ -208,7 +223,8 @@ int main(int argc, char **argv)
 
 	int listener = socket(AF_INET, SOCK_STREAM, 0);
 	int one = 1;
-	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	struct sockaddr_in addr = {.sin_family = AF_INET,
+	                           .sin_port = htons((uint16_t)port),
 	                           .sin_addr.s_addr = htonl(INADDR_ANY)};
 	socklen_t alen = sizeof addr;
 	if (listener < 0 || setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||

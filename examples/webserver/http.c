@@ -360,7 +360,8 @@ size_t http_parse_request(const char *buf, size_t len, size_t cap, struct http_r
 	if (!p) {
 		if (len < cap)
 			return 0;
-		parse_request_line(s, nl ? line_length(s, nl) : (size_t)(end - s), req); /* for the log */
+		/* The request line, or what came of it, for the log. */
+		parse_request_line(s, nl ? line_length(s, nl) : (size_t)(end - s), req);
 		req->status = nl ? 431 : 414;
 		req->keep_alive = 0;
 		return len;
@@ -471,24 +472,32 @@ void http_choose_answer(const struct http_request *req, uint64_t size, int64_t m
 		ans->status = 200;
 }
 
+static const struct {
+	int status;
+	const char *reason;
+} reasons[] = {
+    {200, "OK"},
+    {206, "Partial Content"},
+    {301, "Moved Permanently"},
+    {304, "Not Modified"},
+    {400, "Bad Request"},
+    {403, "Forbidden"},
+    {404, "Not Found"},
+    {405, "Method Not Allowed"},
+    {413, "Content Too Large"},
+    {414, "URI Too Long"},
+    {416, "Range Not Satisfiable"},
+    {431, "Request Header Fields Too Large"},
+    {505, "HTTP Version Not Supported"},
+};
+
+/* The reason phrase of a status; any other is a 500. */
 static const char *reason(int status)
 {
-	switch (status) {
-	case 200: return "OK";
-	case 206: return "Partial Content";
-	case 301: return "Moved Permanently";
-	case 304: return "Not Modified";
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 416: return "Range Not Satisfiable";
-	case 431: return "Request Header Fields Too Large";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Internal Server Error";
-	}
+	for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+		if (reasons[i].status == status)
+			return reasons[i].reason;
+	return "Internal Server Error";
 }
 
 static void put_status_line(struct out *o, int status)
@@ -593,16 +602,26 @@ size_t http_log_line(char *out, size_t cap, const struct http_request *req, int 
 const char *http_content_type(const char *path)
 {
 	static const char *const types[][2] = {
-		{"html", "text/html; charset=utf-8"}, {"htm", "text/html; charset=utf-8"},
-		{"css", "text/css"},                 {"js", "text/javascript"},
-		{"json", "application/json"},        {"txt", "text/plain; charset=utf-8"},
-		{"xml", "application/xml"},          {"svg", "image/svg+xml"},
-		{"png", "image/png"},                {"jpg", "image/jpeg"},
-		{"jpeg", "image/jpeg"},              {"gif", "image/gif"},
-		{"webp", "image/webp"},              {"ico", "image/x-icon"},
-		{"pdf", "application/pdf"},          {"wasm", "application/wasm"},
-		{"woff2", "font/woff2"},             {"mp4", "video/mp4"},
-		{"gz", "application/gzip"},          {"zip", "application/zip"},
+	    {"html", "text/html; charset=utf-8"},
+	    {"htm", "text/html; charset=utf-8"},
+	    {"css", "text/css"},
+	    {"js", "text/javascript"},
+	    {"json", "application/json"},
+	    {"txt", "text/plain; charset=utf-8"},
+	    {"xml", "application/xml"},
+	    {"svg", "image/svg+xml"},
+	    {"png", "image/png"},
+	    {"jpg", "image/jpeg"},
+	    {"jpeg", "image/jpeg"},
+	    {"gif", "image/gif"},
+	    {"webp", "image/webp"},
+	    {"ico", "image/x-icon"},
+	    {"pdf", "application/pdf"},
+	    {"wasm", "application/wasm"},
+	    {"woff2", "font/woff2"},
+	    {"mp4", "video/mp4"},
+	    {"gz", "application/gzip"},
+	    {"zip", "application/zip"},
 	};
 	size_t n = text_len(path), dot = n;
 	while (dot > 0 && path[dot - 1] != '.' && path[dot - 1] != '/')

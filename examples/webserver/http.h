@@ -8,30 +8,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HTTP_HEAD_MAX   8192 /* a request head (line and header fields) must fit in this */
-#define HTTP_TARGET_MAX 2048 /* a longer request target is answered 414 */
-#define HTTP_LOG_MAX    160  /* the request line as the access log shows it, shortened */
-#define HTTP_VALUE_MAX  64   /* Range, If-Range, If-Modified-Since values kept */
+#define HTTP_HEAD_MAX   8192  /* a request head (line and header fields) must fit in this */
+#define HTTP_TARGET_MAX 2048  /* a longer request target is answered 414 */
+#define HTTP_LOG_MAX    160   /* the request line as the access log shows it, shortened */
+#define HTTP_VALUE_MAX  64    /* Range, If-Range, If-Modified-Since values kept */
 #define HTTP_IDLE_MS    15000 /* an idle keep-alive connection is closed after this */
 
 enum http_method { HTTP_GET, HTTP_HEAD, HTTP_OTHER };
 
 struct http_request {
 	enum http_method method;
-	int version_minor;                /* HTTP/1.0 or 1.1 */
-	int keep_alive;                   /* the connection stays open after the answer */
-	int status;                       /* 0, or the error to answer (then close) */
-	char line[HTTP_LOG_MAX];          /* the request line, printable, for the log */
-	char path[HTTP_TARGET_MAX + 1];   /* the decoded path: starts with '/', no ".." segment */
-	int64_t if_modified_since;        /* seconds since 1970, or -1 */
-	char range[HTTP_VALUE_MAX];       /* the Range field's value, or "" */
-	char if_range[HTTP_VALUE_MAX];    /* the If-Range field's value, or "" */
+	int version_minor;              /* HTTP/1.0 or 1.1 */
+	int keep_alive;                 /* the connection stays open after the answer */
+	int status;                     /* 0, or the error to answer */
+	char line[HTTP_LOG_MAX];        /* the request line, printable, for the log */
+	char path[HTTP_TARGET_MAX + 1]; /* the decoded path: starts with '/', no ".." segment */
+	int64_t if_modified_since;      /* seconds since 1970, or -1 */
+	char range[HTTP_VALUE_MAX];     /* the Range field's value, or "" */
+	char if_range[HTTP_VALUE_MAX];  /* the If-Range field's value, or "" */
 };
 
 /* Looks for a complete request head at the start of buf (len bytes, in a buffer of cap bytes).
  * Returns 0 when more bytes are needed; otherwise the number of bytes the head takes, with req
- * filled in. A malformed request gets req->status (400, 403, 405, 413, 414, 431, 505) and keep_alive
- * 0; a head that cannot fit in cap returns len with status 414 or 431. */
+ * filled in. A bad request gets req->status: 403 (a ".." segment) and 405 (another method) keep
+ * the connection as the fields say; 400, 413, 414 and 505 end it (keep_alive 0), as does a head
+ * that cannot fit in cap (431, or 414 in its request line), for which len is returned. */
 size_t http_parse_request(const char *buf, size_t len, size_t cap, struct http_request *req);
 
 /* What to send for a regular file of `size` bytes modified at `mtime` (seconds since 1970):

@@ -14,7 +14,7 @@
 #define DEFAULT_PORT 80
 #define BACKLOG      128
 #define CHUNK        (64 * 1024) /* a file is sent in pieces of this size */
-#define EACCES       13
+#define ERR_ACCESS   13          /* Linux's EACCES, which include/toro/file.h does not name */
 
 struct conn {
 	toro_socket *sock;
@@ -57,7 +57,7 @@ static int find_file(struct http_request *req, struct toro_stat *st)
 	}
 	if (err == -TORO_ENOENT || err == -TORO_ENOTDIR || err == -TORO_ENAMETOOLONG)
 		return 404;
-	if (err == -TORO_EPERM || err == -EACCES)
+	if (err == -TORO_EPERM || err == -ERR_ACCESS)
 		return 403;
 	if (err)
 		return 500;
@@ -181,7 +181,8 @@ int main(int argc, char **argv)
 	int err = toro_listen(port, BACKLOG, &listener);
 	if (err) {
 		toro_printf("webserver: cannot listen on port %u (%d)%s\n", port, err,
-		            err == -TORO_ENODEV ? ": no vsock device, give toro run --forward" : "");
+		            err == -TORO_ENODEV ? ": no vsock device, give toro run --forward"
+		                                : "");
 		return 1;
 	}
 	unsigned cores = toro_core_count(), next = 0;

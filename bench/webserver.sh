@@ -1,0 +1,93 @@
+#!/bin/bash
+# Requests per second and latency of examples/webserver through `toro run --forward`, in each
+# monitor, with nginx serving the same 612-byte page on the host's loopback in the same run as
+# the reference. wrk (Debian's) with 30 connections, keep-alive and with "Connection: close".
+# Usage: bench/webserver.sh [BUILD_DIR [SECONDS]]     needs wrk and nginx on the PATH
+set -u
+BUILD=$(cd "${1:-build}" && pwd)
+SECONDS_EACH=${2:-5}
+TMP=$(mktemp -d /tmp/toro-bench-web-XXXXXX)
+server=
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; wait; rm -rf "$TMP"' EXIT
+for tool in wrk nginx; do
+	command -v "$tool" >/dev/null || PATH=$PATH:/usr/sbin
+	command -v "$tool" >/dev/null || { echo "bench/webserver.sh: $tool is not installed"; exit 1; }
+done
+
+# nginx's own default page is 612 bytes; this one is too.
+mkdir -p "$TMP/www"
+{
+	printf '<!DOCTYPE html>\n<html>\n<head>\n<title>Toro in C</title>\n</head>\n<body>\n'
+	printf '<p>%s</p>\n' "$(head -c 520 /dev/zero | tr '\0' 'x')"
+	printf '</body>\n</html>\n'
+} | head -c 611 >"$TMP/www/index.html"
+printf '\n' >>"$TMP/www/index.html"
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Starts "$@" in the background and waits until port $port answers.
+start() {
+	"$@" </dev/null >"$TMP/server.out" 2>&1 &
+	server=$!
+	for _ in $(seq 300); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "bench/webserver.sh: the server did not start: $(tail -n 2 "$TMP/server.out")"
+	exit 1
+}
+
+stop() {
+	kill "$server" 2>/dev/null
+	wait "$server" 2>/dev/null
+	server=
+}
+
+# One wrk run: prints "requests/s p50 p99" (latencies as wrk prints them).
+measure() { # extra wrk arguments
+	wrk -t 2 -c 30 -d "${SECONDS_EACH}s" --latency "$@" "http://127.0.0.1:$port/index.html" \
+		>"$TMP/wrk.out" 2>&1
+	local rps p50 p99 errors
+	rps=$(awk '/^Requests\/sec/ { print $2 }' "$TMP/wrk.out")
+	p50=$(awk '$1 == "50%" { print $2 }' "$TMP/wrk.out")
+	p99=$(awk '$1 == "99%" { print $2 }' "$TMP/wrk.out")
+	errors=$(grep -E 'Non-2xx|Socket errors' "$TMP/wrk.out" | tr -s ' ' | tr '\n' ';')
+	echo "${rps:-0} ${p50:--} ${p99:--} ${errors}"
+}
+
+row() { # NAME
+	local ka close
+	ka=$(measure)
+	close=$(measure -H 'Connection: close')
+	printf '| %s | %s | %s |\n' "$1" "$ka" "$close"
+}
+
+echo "| server | keep-alive: req/s p50 p99 | Connection: close: req/s p50 p99 |"
+echo "|---|---|---|"
+
+port=$(free_port)
+cat >"$TMP/nginx.conf" <<EOF
+daemon off;
+worker_processes 2;
+pid $TMP/nginx.pid;
+error_log $TMP/nginx.err;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	client_body_temp_path $TMP;
+	server { listen 127.0.0.1:$port; root $TMP/www; }
+}
+EOF
+start nginx -c "$TMP/nginx.conf"
+row "nginx, host loopback"
+stop
+
+for vmm in qemu toro; do
+	port=$(free_port)
+	start "$BUILD/toro" run "$BUILD/examples/webserver.elf" --vmm "$vmm" --cpus 2 -d "$TMP/www" \
+		-f "$port:80"
+	row "webserver, --vmm $vmm, 2 cores"
+	stop
+done
