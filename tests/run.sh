@@ -192,6 +192,8 @@ run_guest() { # n name spec; sets ok and why (and note, for a rerun)
 		[ "$rc" != "$want" ] && [ -n "${TEST_IN_VM:-}" ] && [ $attempt = 1 ] || break
 		if grep -Eq -- "$VM_CORRUPTION" "$out"; then
 			note="; run again: the nested KVM ran the first attempt with the host's registers"
+		elif [ "$rc" = 3 ] && grep -q 'guest triple fault on vCPU' "$out"; then
+			note="; run again: the first attempt ended in a triple fault under the nested KVM"
 		elif vm_lost_interrupt "$out" "$rc"; then
 			note="; run again: every vCPU sat idle at the first attempt's timeout (an interrupt the nested KVM lost)"
 		else
