@@ -9,6 +9,9 @@
  *   vsock-peer many ADDR N BYTES         N connections at once, each sending BYTES bytes of its
  *                                        own pattern and checking the guest's
  *                                        "sum=<a>,<b> bytes=<count>" answer
+ *   vsock-peer pingpong ADDR SIZE N      one connection: N times, sends SIZE bytes and reads the
+ *                                        SIZE bytes echoed before sending more (bench/vsock.sh
+ *                                        counts the guest's instructions per round trip)
  * ADDR is tcp:HOST:PORT (a --forward port) or unix:PATH:PORT (Firecracker's hybrid vsock:
  * "CONNECT PORT\n", then "OK ...\n"). Exit status 0 when everything checked out. */
 #include <errno.h>
@@ -284,6 +287,43 @@ static int rate(const char *addr, int n)
 	return 0;
 }
 
+static int pingpong(const char *addr, size_t size, int n)
+{
+	static char out[65536], in[65536];
+	if (size == 0 || size > sizeof(out)) {
+		errno = EINVAL;
+		die("pingpong size (1 to 65536 bytes)");
+	}
+	int fd = connect_addr(addr);
+	for (size_t i = 0; i < size; i++)
+		out[i] = (char)(i * 131 + (i >> 8));
+	for (int k = 0; k < n; k++) {
+		if (write(fd, out, size) != (ssize_t)size)
+			die("write");
+		for (size_t got = 0; got < size;) {
+			ssize_t r = read(fd, in + got, size - got);
+			if (r <= 0) {
+				errno = r ? errno : 0;
+				die("read (the echo ended early)");
+			}
+			got += (size_t)r;
+		}
+		if (memcmp(in, out, size) != 0) {
+			errno = 0;
+			die("the echo differs");
+		}
+	}
+	shutdown(fd, SHUT_WR);
+	char buf[64];
+	if (read(fd, buf, sizeof(buf)) != 0) {
+		errno = 0;
+		die("more than the echo came back");
+	}
+	close(fd);
+	printf("%d round trips of %zu bytes\n", n, size);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "send") == 0)
@@ -294,6 +334,9 @@ int main(int argc, char **argv)
 		return rate(argv[2], atoi(argv[3]));
 	if (argc == 5 && strcmp(argv[1], "many") == 0)
 		return many(argv[2], atoi(argv[3]), (size_t)strtoull(argv[4], NULL, 10));
-	fprintf(stderr, "usage: vsock-peer send ADDR | serve PATH | rate ADDR N | many ADDR N BYTES\n");
+	if (argc == 5 && strcmp(argv[1], "pingpong") == 0)
+		return pingpong(argv[2], (size_t)strtoull(argv[3], NULL, 10), atoi(argv[4]));
+	fprintf(stderr, "usage: vsock-peer send ADDR | serve PATH | rate ADDR N | many ADDR N BYTES | "
+	                "pingpong ADDR SIZE N\n");
 	return 2;
 }
