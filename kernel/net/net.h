@@ -59,6 +59,10 @@ void vsock_net_reset(void);
  * connects). Returns the next deadline, or 0 when no timer is set. */
 uint64_t vsock_net_tick(uint64_t now_ns);
 
+/* Whether any socket timer is set, so that vsock_net_tick has something to do. Read without a
+ * lock: a timer set after the answer calls vsock_transport_timer_changed. */
+int vsock_net_timers_pending(void);
+
 /* ---- The environment: memory, time, parking threads. */
 
 void *vsock_env_alloc(size_t size); /* NULL when memory runs out; thread context */

@@ -1153,6 +1153,11 @@ void vsock_net_reset(void)
 	}
 }
 
+int vsock_net_timers_pending(void)
+{
+	return __atomic_load_n(&net.timers, __ATOMIC_RELAXED) != NULL;
+}
+
 uint64_t vsock_net_tick(uint64_t now_ns)
 {
 	for (;;) {

@@ -171,9 +171,21 @@ int virtq_used_arm(struct virtq *vq)
 {
 	if (vq->event_idx)
 		__atomic_store_n(vq->used_event, vq->last_used, __ATOMIC_RELAXED);
+	else if (vq->avail->flags & VIRTQ_AVAIL_F_NO_INTERRUPT)
+		__atomic_store_n(&vq->avail->flags, 0, __ATOMIC_RELAXED);
 	/* Store then load, as in virtq_kick_prepare: the device publishes used->idx and then
 	 * reads used_event; we do the opposite, and a full fence keeps either from missing the
 	 * other. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE) != vq->last_used;
+}
+
+void virtq_used_suppress(struct virtq *vq)
+{
+	/* With EVENT_IDX the device interrupts once used->idx passes used_event (§2.7.10): half
+	 * the index space ahead is out of reach of the chains in flight (at most size). */
+	if (vq->event_idx)
+		__atomic_store_n(vq->used_event, (uint16_t)(vq->last_used + 0x8000u), __ATOMIC_RELAXED);
+	else
+		__atomic_store_n(&vq->avail->flags, VIRTQ_AVAIL_F_NO_INTERRUPT, __ATOMIC_RELAXED);
 }

@@ -78,6 +78,11 @@ int virtq_get_used(struct virtq *vq, void **cookie, uint32_t *len);
  * again, 0 if the next use will interrupt. */
 int virtq_used_arm(struct virtq *vq);
 
+/* Asks for no interrupt when the device uses chains (until virtq_used_arm): for a queue whose
+ * used chains the driver collects itself when it next needs them. Without VIRTIO_F_EVENT_IDX
+ * the flag is only a hint the device may ignore (§2.7.7); with it, interrupts stop. */
+void virtq_used_suppress(struct virtq *vq);
+
 /* Descriptors not in any outstanding chain. */
 static inline unsigned virtq_free_descriptors(const struct virtq *vq)
 {

@@ -3,8 +3,9 @@
  * only into images that use sockets (kernel/net refers to it), so only they claim the device.
  *
  * Interrupt-driven. The IRQ handler (core 0, interrupts off) only collects: received buffers onto
- * a list for the worker, sent buffers back to the free slots (waking senders waiting for one),
- * transport-reset events as a flag. The worker, a kernel thread on core 0, does everything that
+ * a list for the worker, transport-reset events as a flag, and sent buffers back to the free
+ * slots when a sender waits for one. Otherwise the transmit queue raises no interrupts: senders
+ * collect the slots the device has sent before taking one (tx_reclaim). The worker, a kernel thread on core 0, does everything that
  * may send or allocate: it hands received packets to kernel/net (which may answer), reposts
  * receive buffers in batches, runs kernel/net's timers and handles the reset. Senders copy their
  * payload into a free transmit slot and post it themselves, from any core. */
@@ -104,6 +105,22 @@ static void event_post(struct virtio_vsock_event *ev)
 	virtq_add(&vsd.event, &buf, 0, 1, ev);
 }
 
+/* Takes the transmit slots the device has used back into the free list (vsd.lock held, or
+ * interrupts off in the IRQ handler). Returns how many, or -EIO if the device is broken. */
+static int tx_reclaim(void)
+{
+	void *cookie;
+	uint32_t len;
+	int r, n = 0;
+	while ((r = virtq_get_used(&vsd.tx, &cookie, &len)) == 1) {
+		struct vsock_tx_slot *slot = cookie;
+		slot->next = vsd.tx_free;
+		vsd.tx_free = slot;
+		n++;
+	}
+	return r < 0 ? r : n;
+}
+
 /* The IRQ handler: collects, never allocates or sends (see the top of the file). */
 static void vsock_interrupt(struct virtio_device *dev, uint32_t status)
 {
@@ -111,10 +128,14 @@ static void vsock_interrupt(struct virtio_device *dev, uint32_t status)
 	(void)status;
 	void *cookie;
 	uint32_t len;
-	int r, wake_worker = 0, slots_freed = 0, events = 0;
+	int r, wake_worker = 0, slots_freed = 0, events = 0, got;
 	spin_lock(&vsd.lock);
+	/* A queue is armed again only when something was collected: otherwise its used_event
+	 * still names the entry it waits for. */
 	do {
+		got = 0;
 		while ((r = virtq_get_used(&vsd.rx, &cookie, &len)) == 1) {
+			got = 1;
 			struct vsock_packet *p = cookie;
 			p->next = NULL;
 			p->off = len; /* the bytes the device wrote, checked by the worker */
@@ -128,19 +149,25 @@ static void vsock_interrupt(struct virtio_device *dev, uint32_t status)
 		}
 		if (r < 0)
 			vsd.broken = wake_worker = 1;
-	} while (!vsd.broken && virtq_used_arm(&vsd.rx));
-	do {
-		while ((r = virtq_get_used(&vsd.tx, &cookie, &len)) == 1) {
-			struct vsock_tx_slot *slot = cookie;
-			slot->next = vsd.tx_free;
-			vsd.tx_free = slot;
+	} while (!vsd.broken && got && virtq_used_arm(&vsd.rx));
+	/* Transmit slots come back without interrupts (tx_reclaim): the interrupt is wanted, and
+	 * the slots collected here, only while a sender waits for one. */
+	while (vsd.tx_waiters && !vsd.broken) {
+		if ((r = tx_reclaim()) > 0)
 			slots_freed = 1;
-		}
 		if (r < 0)
 			vsd.broken = wake_worker = 1;
-	} while (!vsd.broken && virtq_used_arm(&vsd.tx));
+		if (vsd.broken || slots_freed || !virtq_used_arm(&vsd.tx))
+			break;
+	}
+	if (slots_freed || vsd.broken) {
+		vsock_waiters_wake(&vsd.tx_waiters);
+		virtq_used_suppress(&vsd.tx);
+	}
 	do {
+		got = 0;
 		while ((r = virtq_get_used(&vsd.event, &cookie, &len)) == 1) {
+			got = 1;
 			struct virtio_vsock_event *ev = cookie;
 			if (len >= sizeof(*ev) && ev->id == VIRTIO_VSOCK_EVENT_TRANSPORT_RESET)
 				vsd.reset_pending = wake_worker = 1;
@@ -149,10 +176,10 @@ static void vsock_interrupt(struct virtio_device *dev, uint32_t status)
 		}
 		if (r < 0)
 			vsd.broken = wake_worker = 1;
-	} while (!vsd.broken && virtq_used_arm(&vsd.event));
+	} while (!vsd.broken && got && virtq_used_arm(&vsd.event));
 	if (events)
 		vsd_kick(&vsd.event);
-	if (slots_freed || vsd.broken)
+	if (vsd.broken)
 		vsock_waiters_wake(&vsd.tx_waiters);
 	spin_unlock(&vsd.lock);
 	if (wake_worker)
@@ -180,6 +207,14 @@ void vsock_transport_packet_free(struct vsock_packet *p)
 	}
 	vsd_unlock(flags);
 	toro_free(p);
+}
+
+/* Whether a batch of receive buffers is missing (or none is left). rx_posted is read without
+ * the lock, as the IRQ handler may lower it meanwhile: rx_refill decides again under it. */
+static int rx_refill_due(void)
+{
+	unsigned posted = __atomic_load_n(&vsd.rx_posted, __ATOMIC_RELAXED);
+	return !posted || vsd.rx_target - posted >= vsd.rx_target / VSOCK_RX_REFILL_DIVISOR;
 }
 
 /* Tops the receive queue up to its target once a batch is missing (or it is empty). */
@@ -273,13 +308,22 @@ static void *vsock_worker(void *arg)
 			else
 				vsock_transport_packet_free(p);
 		}
-		if (vsd.live)
+		if (vsd.live && rx_refill_due())
 			rx_refill();
-		uint64_t now = time_monotonic_ns();
-		uint64_t next = vsock_net_tick(now);
+		/* The clock only when there is a timer to run: a program that sets none never
+		 * has the TSC measured for it. */
+		uint64_t now = 0, next = 0;
+		if (vsock_net_timers_pending()) {
+			now = time_monotonic_ns();
+			next = vsock_net_tick(now);
+		}
 		/* Out of memory with no receive buffer left, nothing would wake us to try again. */
-		if (vsd.live && !vsd.rx_posted && (!next || next > now + VSOCK_RX_RETRY_NS))
-			next = now + VSOCK_RX_RETRY_NS;
+		if (vsd.live && !__atomic_load_n(&vsd.rx_posted, __ATOMIC_RELAXED)) {
+			if (!now)
+				now = time_monotonic_ns();
+			if (!next || next > now + VSOCK_RX_RETRY_NS)
+				next = now + VSOCK_RX_RETRY_NS;
+		}
 		/* Armed under the lock the IRQ handler queues under: a wake for anything queued
 		 * after this check finds us armed. Blocked, the worker is not counted as waiting
 		 * for a device: the threads waiting on sockets are. */
@@ -331,10 +375,30 @@ int vsock_transport_send(const struct virtio_vsock_hdr *hdr, const struct file_i
                          size_t count, size_t skip, int nonblock)
 {
 	uint64_t flags = vsd_lock();
+	/* The slots the device has sent are collected here, not by an interrupt per packet:
+	 * the one just used is the next one taken, still in the cache. */
+	if (vsd.live && tx_reclaim() < 0) {
+		vsd.broken = 1;
+		vsd_unlock(flags);
+		sched_wake(vsd.worker);
+		return -LINUX_EIO;
+	}
 	while (vsd.live && !vsd.tx_free) {
 		if (nonblock) {
 			vsd_unlock(flags);
 			return -LINUX_EAGAIN;
+		}
+		/* Every slot is in flight: an interrupt when the device uses one. Armed before
+		 * waiting, and what it used meanwhile is collected at once. */
+		if (virtq_used_arm(&vsd.tx) && tx_reclaim() < 0) {
+			vsd.broken = 1;
+			vsd_unlock(flags);
+			sched_wake(vsd.worker);
+			return -LINUX_EIO;
+		}
+		if (vsd.tx_free) {
+			virtq_used_suppress(&vsd.tx);
+			break;
 		}
 		struct vsock_waiter w = {0};
 		w.next = vsd.tx_waiters;
@@ -407,6 +471,7 @@ static int vsock_probe(struct virtio_device *dev)
 	}
 	for (unsigned i = 0; i < vsd.event.size && i < VSOCK_EVENT_QUEUE_MAX; i++)
 		event_post(&vsd.events[i]);
+	virtq_used_suppress(&vsd.tx);
 	vsd.rx_target = vsd.rx.size / 2;
 	vsd.cid = config_cid();
 	vsd.worker = thread_create(0, vsock_worker, NULL, 0, &err);
