@@ -23,6 +23,24 @@ static struct {
 	char path[VFS_PATH_MAX];
 } cwd = {.path = "/"};
 
+/* The last walk's state, kept for the next: at 16 KiB it is whole pages from the heap, and a
+ * stat is otherwise two page-allocator calls more. One is kept; walks at once take their own. */
+static struct walk_state *spare_state;
+
+static struct walk_state *state_get(void)
+{
+	struct walk_state *s = __atomic_exchange_n(&spare_state, NULL, __ATOMIC_ACQUIRE);
+	return s ? s : toro_malloc(sizeof(*s));
+}
+
+static void state_put(struct walk_state *s)
+{
+	struct walk_state *none = NULL;
+	if (s && !__atomic_compare_exchange_n(&spare_state, &none, s, 0, __ATOMIC_RELEASE,
+	                                      __ATOMIC_RELAXED))
+		toro_free(s);
+}
+
 static int is_dir(struct vnode *n)
 {
 	return (vnode_mode(n) & LINUX_S_IFMT) == LINUX_S_IFDIR;
@@ -123,12 +141,18 @@ static int name_is(const char *c, size_t n, const char *what)
 
 int walk(const char *dir, const char *path, int flags, struct walk **out)
 {
-	struct walk_state *s = toro_malloc(sizeof(*s));
-	struct walk *w = toro_calloc(1, sizeof(*w));
+	struct walk_state *s = state_get();
+	/* Not cleared whole: its path alone is 4 KiB, written as the walk goes. */
+	struct walk *w = toro_malloc(sizeof(*w));
 	int err = -LINUX_ENOMEM;
 	int depth = 0, links = 0;
 	if (s)
 		s->stack[0] = NULL;
+	if (w) {
+		w->node = w->parent = NULL;
+		w->len = 0;
+		w->path[0] = w->name[0] = 0;
+	}
 	if (!s || !w || (err = walk_start(s, dir, path)))
 		goto fail;
 	s->stack[0] = vfs_root();
@@ -255,7 +279,7 @@ done:
 	w->path[w->len] = 0;
 	while (depth >= 0)
 		vnode_put(s->stack[depth--]);
-	toro_free(s);
+	state_put(s);
 	*out = w;
 	return 0;
 fail:
@@ -263,7 +287,7 @@ fail:
 		while (depth >= 0 && s->stack[0])
 			vnode_put(s->stack[depth--]);
 	}
-	toro_free(s);
+	state_put(s);
 	if (w)
 		walk_done(w);
 	return err;
