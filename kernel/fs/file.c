@@ -45,27 +45,39 @@ static long cached_read(struct vfs_file *vf, uint8_t *dst, size_t len, uint64_t 
 	long got = pagecache_get(n, index, dst, at, want);
 	if (got != PAGECACHE_MISS)
 		return got;
-	/* A miss: one READ of up to max_read bytes from the page's start fills the pages. */
+	/* A miss: one READ of up to max_read bytes from the page's start, straight into pages
+	 * that then become the cache's (one page when that many in a row are not free). */
 	uint64_t start = index * PAGE_SIZE;
 	uint32_t chunk = c->max_read & ~(uint32_t)(PAGE_SIZE - 1);
 	if (chunk == 0)
 		chunk = PAGE_SIZE;
 	if (chunk > size - start)
 		chunk = (uint32_t)(size - start);
-	uint8_t *buf = toro_malloc(chunk);
+	size_t pages = (chunk + PAGE_SIZE - 1) / PAGE_SIZE;
+	uint8_t *buf = mm_pages_alloc(pages);
+	if (!buf && pages > 1) {
+		pages = 1;
+		chunk = chunk < PAGE_SIZE ? chunk : PAGE_SIZE;
+		buf = mm_pages_alloc(1);
+	}
 	if (!buf)
 		return -LINUX_ENOMEM;
 	long r = fuse_read(c, FUSE_READ, n->nodeid, vf->fh, start, buf, chunk);
+	size_t kept = 0;
 	if (r > 0) {
-		for (long p = 0; p < r; p += PAGE_SIZE)
-			pagecache_put(n, index + (uint64_t)p / PAGE_SIZE, buf + p,
-			              r - p < (long)PAGE_SIZE ? (size_t)(r - p) : PAGE_SIZE);
 		long avail = r - (long)at;
-		r = avail <= 0 ? 0 : avail < (long)want ? avail : (long)want;
-		if (arch_user_copy(dst, buf + at, (size_t)r))
-			r = -LINUX_EFAULT;
+		long copy = avail <= 0 ? 0 : avail < (long)want ? avail : (long)want;
+		if (arch_user_copy(dst, buf + at, (size_t)copy))
+			copy = -LINUX_EFAULT;
+		for (; kept * PAGE_SIZE < (size_t)r; kept++) {
+			size_t p = kept * PAGE_SIZE;
+			pagecache_put(n, index + kept, buf + p,
+			              (size_t)r - p < PAGE_SIZE ? (size_t)r - p : PAGE_SIZE);
+		}
+		r = copy;
 	}
-	toro_free(buf);
+	if (kept < pages)
+		mm_pages_free(buf + kept * PAGE_SIZE, pages - kept);
 	return r;
 }
 

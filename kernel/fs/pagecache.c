@@ -146,17 +146,13 @@ static void free_pages_list(struct cached_page *list)
 	}
 }
 
-void pagecache_put(struct vnode *n, uint64_t index, const void *data, size_t len)
+void pagecache_put(struct vnode *n, uint64_t index, void *page, size_t len)
 {
 	struct cached_page *p = toro_malloc(sizeof(*p));
-	uint8_t *page = mm_pages_alloc(1);
-	if (!p || !page) {
-		toro_free(p);
-		if (page)
-			mm_pages_free(page, 1);
+	if (!p) {
+		mm_pages_free(page, 1);
 		return; /* no memory: the read works, uncached */
 	}
-	memcpy(page, data, len);
 	*p = (struct cached_page){.owner = n, .index = index, .len = len, .data = page};
 	struct cached_page *evicted = NULL;
 	spin_lock(&cache.lock);

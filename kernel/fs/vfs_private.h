@@ -135,7 +135,9 @@ long vfs_dev_read(struct vnode *n, const struct file_iovec *iov, size_t count);
  * page is not cached, or -EFAULT when dst is not writable. */
 #define PAGECACHE_MISS (-1)
 long pagecache_get(struct vnode *n, uint64_t index, void *dst, size_t at, size_t len);
-void pagecache_put(struct vnode *n, uint64_t index, const void *data, size_t len);
+/* Hands page (one page from mm_pages_alloc holding len bytes of node n's page index) to the
+ * cache, which keeps it or, when the page is cached already or memory runs out, frees it. */
+void pagecache_put(struct vnode *n, uint64_t index, void *page, size_t len);
 void pagecache_drop(struct vnode *n);
 
 #endif
