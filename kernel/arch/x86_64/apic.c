@@ -62,6 +62,13 @@ static void apic_write(uint32_t reg, uint32_t v)
 		xapic[reg / 4] = v;
 }
 
+/* The timer's normal mode: TSC-deadline where the CPU has it, else one-shot. */
+static __attribute__((noinline)) void timer_mode_set(void)
+{
+	apic_write(APIC_REG_LVT_TIMER,
+	           IRQ_VECTOR_TIMER | (tsc_deadline ? LVT_TIMER_TSC_DEADLINE : 0));
+}
+
 void apic_init(void)
 {
 	uint32_t r[4];
@@ -77,8 +84,7 @@ void apic_init(void)
 	xapic = (volatile uint32_t *)(uintptr_t)(base & ~0xffful);
 	apic_write(APIC_REG_SVR, SVR_ENABLE | IRQ_VECTOR_SPURIOUS);
 	apic_write(APIC_REG_TIMER_DIV, TIMER_DIV_1);
-	apic_write(APIC_REG_LVT_TIMER,
-	           IRQ_VECTOR_TIMER | (tsc_deadline ? LVT_TIMER_TSC_DEADLINE : 0));
+	timer_mode_set();
 }
 
 /* The boot CPU's LAPIC is set up on first use; application processors set theirs up as they
@@ -138,14 +144,17 @@ uint64_t apic_count_ticks(uint32_t lapic_ticks)
 	apic_write(APIC_REG_LVT_TIMER, LVT_MASKED | IRQ_VECTOR_TIMER);
 	apic_write(APIC_REG_TIMER_DIV, TIMER_DIV_1);
 	apic_write(APIC_REG_TIMER_INIT, start);
+	/* Scaled by the timer ticks that really passed, not lapic_ticks: a vCPU descheduled
+	 * during the wait (a loaded host) overshoots by as much as the TSC runs on meanwhile, and
+	 * the clock ran many times too slow. (No pause in the loop: each read is an exit.) */
 	uint64_t t0 = arch_timestamp();
-	while (start - apic_read(APIC_REG_TIMER_COUNT) < lapic_ticks)
-		__builtin_ia32_pause();
-	uint64_t t1 = arch_timestamp();
+	uint32_t passed;
+	while ((passed = start - apic_read(APIC_REG_TIMER_COUNT)) < lapic_ticks)
+		;
+	uint64_t tsc_ticks = arch_mul_div(arch_timestamp() - t0, lapic_ticks, passed);
 	apic_write(APIC_REG_TIMER_INIT, 0);
-	apic_write(APIC_REG_LVT_TIMER,
-	           IRQ_VECTOR_TIMER | (tsc_deadline ? LVT_TIMER_TSC_DEADLINE : 0));
-	return t1 - t0;
+	timer_mode_set();
+	return tsc_ticks;
 }
 
 void arch_timer_init(uint64_t hz)

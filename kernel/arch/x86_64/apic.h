@@ -26,7 +26,8 @@ extern uintptr_t ioapic_base;
 /* How long calibrations run the LAPIC timer: 1 ms at the 1 GHz input QEMU and KVM give it. */
 #define APIC_CALIBRATION_TICKS 1000000u
 
-/* Runs the LAPIC timer (divide by 1) for lapic_ticks and returns the TSC ticks that took. */
+/* Runs the LAPIC timer (divide by 1) for at least lapic_ticks and returns the TSC ticks per
+ * lapic_ticks, from the ticks of both that really passed. */
 uint64_t apic_count_ticks(uint32_t lapic_ticks);
 
 /* Routes IOAPIC pin to vector on the LAPIC apic_id (edge, active high, unmasked). */
