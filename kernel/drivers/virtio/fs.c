@@ -18,11 +18,12 @@
 #define VIRTIO_FS_QUEUE_SIZE  128
 #define VIRTIO_FS_MAX_DEVICES 8 /* the monitor's virtio-mmio slots */
 #define VIRTIO_FS_TAG_MAX     36
-/* A waiting thread looks at the queues itself this often: an interrupt or a wake-up that never
- * arrives (seen under nested virtualization) then costs this much time, not the request. */
+/* How long a waiting thread trusts the interrupt before it looks at the queues itself (see
+ * virtio_fs_request). */
 #define VIRTIO_FS_RECHECK_NS (20ull * 1000 * 1000)
 
-/* A request on its way: lives on the requester's stack until done is set. */
+/* A request on its way: lives on the requester's stack until done is set, so whoever sets done
+ * reads thread first: once done is set the requester may return (woken by something else). */
 struct fs_request {
 	struct thread *thread;
 	uint32_t len;                    /* bytes the device wrote */
@@ -80,9 +81,10 @@ static void fs_fail_all(struct virtio_fs *fs, const char *reason)
 		for (unsigned d = 0; d < vq->size; d++) {
 			struct fs_request *r = vq->cookies[d];
 			if (r) {
+				struct thread *t = r->thread;
 				vq->cookies[d] = NULL;
-				r->done = -1;
-				sched_wake(r->thread);
+				__atomic_store_n(&r->done, -1, __ATOMIC_RELEASE);
+				sched_wake(t);
 			}
 		}
 		fs_wake_room(&fs->queues[i]);
@@ -98,9 +100,10 @@ static void fs_collect(struct virtio_fs *fs, struct fs_queue *q)
 	int any = 0;
 	while ((r = virtq_get_used(&q->vq, &cookie, &len)) == 1) {
 		struct fs_request *req = cookie;
+		struct thread *t = req->thread;
 		req->len = len;
 		__atomic_store_n(&req->done, 1, __ATOMIC_RELEASE);
-		sched_wake(req->thread);
+		sched_wake(t);
 		any = 1;
 	}
 	if (r < 0)
@@ -174,6 +177,15 @@ long virtio_fs_request(struct virtio_fs *fs, const struct virtio_fs_buf *bufs, u
 	arch_irq_restore(flags);
 	if (err)
 		return err;
+	/* The driver loses no wake-up: the thread is armed (sched_prepare_block) before its chain
+	 * is visible, and the IRQ handler marks it done and wakes it under the lock the chain went
+	 * in under (a wake that comes first leaves the thread ready, so the block returns at once);
+	 * the device interrupts for every used chain (no EVENT_IDX, NO_INTERRUPT never set); and
+	 * mmio_interrupt acknowledges before the handler collects, so a chain used meanwhile raises
+	 * another. The timeout is for the platform: the nested test VM's emulated SVM loses an
+	 * interrupt now and then under load (tests/run.sh reruns such cases), and with it a thread
+	 * would sleep forever. After VIRTIO_FS_RECHECK_NS without a wake the thread collects the
+	 * queues itself; on a platform that keeps its interrupts this costs one timer per request. */
 	for (;;) {
 		int timed_out = sched_block_until(time_monotonic_ns() + VIRTIO_FS_RECHECK_NS);
 		if (__atomic_load_n(&req.done, __ATOMIC_ACQUIRE))
