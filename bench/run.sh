@@ -3,7 +3,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 for b in "$HERE"/boot.sh "$HERE"/monitor.sh "$HERE"/sched.sh "$HERE"/channels.sh "$HERE"/fuse.sh \
-	"$HERE"/vsock.sh "$HERE"/console.sh; do
+	"$HERE"/files.sh "$HERE"/vsock.sh "$HERE"/console.sh; do
 	[ -f "$b" ] && bash "$b" "$@"
 done
 exit 0

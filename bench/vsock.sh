@@ -5,13 +5,15 @@
 # (TCP) and through --vsock (Firecracker's Unix socket and CONNECT). The baseline, in the same
 # run: the same client against socat echoing between two host sockets (TCP and Unix; socat is
 # installed with apt-get when missing and possible, else the baseline is skipped, saying why).
-# Guest instruction counts need the device under QEMU (toro run --vmm qemu with --forward); when
-# this toro cannot, the script says so.
-# Usage: bench/vsock.sh BUILD_DIR [ECHO_MIB] [CONNS]
+# Then guest instructions per 4 KiB echoed and per connection (set-up, one byte each way,
+# teardown) under QEMU TCG with the counting plugin (bench/icount/), ICOUNT_N and twice as many.
+# Usage: bench/vsock.sh BUILD_DIR [ECHO_MIB] [CONNS] [ICOUNT_N]
 set -u
 BUILD=$(cd "${1:-build}" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
 ECHO_MIB=${2:-4}
 CONNS=${3:-50}
+ICOUNT_N=${4:-100}
 TORO=$BUILD/toro
 IMAGE=$BUILD/tests/guest/native_vsock.elf
 PEER=$BUILD/tests/guest/vsock-peer
@@ -108,11 +110,58 @@ else
 	SOCAT=
 fi
 
-echo "== Guest instructions per 4 KiB echoed and per accepted connection (QEMU TCG)"
-if "$TORO" run --vmm qemu "$BUILD/examples/hello.elf" --forward "127.0.0.1:$PORT:5000" \
+echo "== Guest instructions (QEMU TCG plugin, toro run --vmm qemu: vhost-user vsock through --forward)"
+# Each figure from two runs, N and 2N operations, so that boot and exit cancel: per operation =
+# (window(2N) - window(N)) / N, a window being the instructions between two points of the run
+# (bench/icount/icount-plugin.c's stop=). The 4 KiB echo: vsock-peer pingpong sends 4 KiB and
+# waits for its echo; window = first vsock_send (the first echo) to first vsock_close (the end).
+# Connections: vsock-peer rate (one byte each way, then closed); window = second vsock_close
+# (after the first close has had the TSC measured for its timer) to the exit.
+icount_run() { # START END CONNECTIONS CLIENT_ARGS... -> prints the window (a stop, or total)
+	local start=$1 end=$2 n=$3 a c
+	shift 3
+	local stops=",stop=$start"
+	[ "$end" = total ] || stops+=",stop=$end"
+	rm -f "$TMP/icount.out"
+	ICOUNT_OPTS=$stops TORO_QEMU="$TMP/qemu-icount" "$TORO" run --vmm qemu "$IMAGE" \
+		--timeout 300 --forward "127.0.0.1:$PORT:5000" -- echo 5000 "$n" </dev/null >"$TMP/icount.out" 2>&1 &
+	GUEST=$!
+	for _ in $(seq 600); do grep -q '^listening' "$TMP/icount.out" && break; sleep 0.1; done
+	if ! timeout 300 "$PEER" "$@" >/dev/null 2>"$TMP/peer.err"; then
+		echo "  failed: $(cat "$TMP/peer.err")" >&2
+		guest_done
+		return 1
+	fi
+	guest_done
+	a=$(awk -v a="${start%%:*}" -v k="$start" '$2 == "reached" && ($3 == a || $3 == k) { print $5 }' "$TMP/icount.out")
+	if [ "$end" = total ]; then
+		c=$(awk '$2 == "total" { print $3 }' "$TMP/icount.out")
+	else
+		c=$(awk -v a="${end%%:*}" -v k="$end" '$2 == "reached" && ($3 == a || $3 == k) { print $5 }' "$TMP/icount.out")
+	fi
+	if ! [[ "$a" =~ ^[0-9]+$ && "$c" =~ ^[0-9]+$ ]]; then
+		echo "  failed: $(grep icount "$TMP/icount.out" | tr '\n' ' ')" >&2
+		return 1
+	fi
+	echo $((c - a))
+}
+addr() { printf '0x%x' "0x$(nm "$IMAGE" | awk -v s="$1" '$3 == s { print $1 }')"; }
+if ! bash "$HERE/icount/icount.sh" --wrapper "$TMP/qemu-icount" 2>"$TMP/plugin.err"; then
+	echo "  skipped: the QEMU plugin cannot be built: $(tail -1 "$TMP/plugin.err")"
+elif ! "$TORO" run --vmm qemu "$BUILD/examples/hello.elf" --forward "127.0.0.1:$PORT:5000" \
 	</dev/null >"$TMP/qemu.out" 2>&1; then
-	echo "  toro run --vmm qemu takes --forward: counting instructions with the QEMU plugin is not scripted yet"
-else
 	echo "  skipped: toro run --vmm qemu cannot give QEMU the vsock device here: $(head -1 "$TMP/qemu.out")"
+else
+	send=$(addr vsock_send) close=$(addr vsock_close) n=$ICOUNT_N
+	for round in 1 2; do
+		w1=$(icount_run "$send" "$close" 1 pingpong "tcp:127.0.0.1:$PORT" 4096 "$n") &&
+			w2=$(icount_run "$send" "$close" 1 pingpong "tcp:127.0.0.1:$PORT" 4096 $((2 * n))) &&
+			printf '  %-40s %8s instructions (windows %s and %s)\n' "per 4 KiB echoed, round $round" \
+				$(((w2 - w1) / n)) "$w1" "$w2"
+		w1=$(icount_run "$close:2" total "$n" rate "tcp:127.0.0.1:$PORT" "$n") &&
+			w2=$(icount_run "$close:2" total $((2 * n)) rate "tcp:127.0.0.1:$PORT" $((2 * n))) &&
+			printf '  %-40s %8s instructions (windows %s and %s)\n' "per connection, round $round" \
+				$(((w2 - w1) / n)) "$w1" "$w2"
+	done
 fi
 exit 0

@@ -1,0 +1,128 @@
+#!/bin/bash
+# File benchmarks in the guest (bench/files_bench.c, one POSIX program): a MIB MiB file read in
+# 4 KiB reads cold (every byte through virtio-fs) and hot (from the page cache, toro.pagecache=
+# big enough), FILES stats of names not seen before and FILES stats of names in the cache; the
+# same program on the host, on the same directory, in the same run, as the reference. Phases are
+# timed by the program's own clock; medians of RUNS runs, interleaved. The built-in monitor
+# gets a smaller share (PVM_MIB, PVM_FILES): with this host's software KVM (kvm_pvm) every guest
+# instruction is emulated. Then guest instructions per 4 KiB read and per stat under QEMU TCG
+# (bench/icount/, between the program's marker functions; deterministic).
+# Usage: bench/files.sh BUILD_DIR [MIB] [FILES] [RUNS] [PVM_MIB] [PVM_FILES]
+set -u
+BUILD=$(cd "${1:-build}" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
+MIB=${2:-64}
+FILES=${3:-10000}
+RUNS=${4:-3}
+PVM_MIB=${5:-4}
+PVM_FILES=${6:-1000}
+TORO=$BUILD/toro
+TMP=$(mktemp -d /tmp/toro-files-bench-XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+make_share() { # DIR MIB FILES
+	mkdir -p "$1/many"
+	head -c $(($2 << 20)) /dev/urandom >"$1/big"
+	(cd "$1/many" && seq -f 'f%05g' 0 $(($3 - 1)) | xargs touch)
+}
+make_share "$TMP/share" "$MIB" "$FILES"
+make_share "$TMP/small" "$PVM_MIB" "$PVM_FILES"
+"$TORO" build -q --no-fpu "$HERE/files_bench.c" -o "$TMP/files.elf" &&
+	cc -O2 -o "$TMP/files-host" "$HERE/files_bench.c" ||
+	{ echo "bench/files.sh: cannot build bench/files_bench.c"; exit 1; }
+
+# timed CMD...: runs CMD, prints "PHASE SECONDS" for each of its phases (the program's own
+# clock); nothing, and what went wrong on stderr, if it failed.
+timed() {
+	"$@" >"$TMP/lines" 2>"$TMP/err"
+	if [ $? != 0 ] || ! grep -q '^stat-cached:' "$TMP/lines"; then
+		echo "  failed: $*: $(tail -2 "$TMP/err" "$TMP/lines" | tr '\n' ' ')" >&2
+		return 1
+	fi
+	awk '$1 ~ /:$/ && $3 == "ns," { sub(/:$/, "", $1); printf "%s %.6f\n", $1, $2 / 1e9 }' "$TMP/lines"
+}
+
+# The runs, interleaved: host, QEMU, built-in monitor (the last on the small share).
+qemu_mem=$((8 * (MIB + 16) + 128))M # the page cache may use an eighth of RAM
+for ((i = 0; i < RUNS; i++)); do
+	timed "$TMP/files-host" "$TMP/share" 4096 "$FILES" | sed 's/^/host /'
+	timed env TORO_KERNEL_OPTIONS="toro.pagecache=$((MIB + 16))M" "$TORO" run --vmm qemu \
+		--mem "$qemu_mem" --share "$TMP/share" --timeout 600 "$TMP/files.elf" -- / 4096 "$FILES" |
+		sed 's/^/qemu /'
+	timed "$TMP/files-host" "$TMP/small" 4096 "$PVM_FILES" | sed 's/^/host-small /'
+	if [ "$i" = 0 ]; then # one run: minutes each
+		timed env TORO_KERNEL_OPTIONS="toro.pagecache=$((PVM_MIB + 16))M" "$TORO" run --vmm toro \
+			--mem 512M --share "$TMP/small" --timeout 1800 "$TMP/files.elf" -- / 4096 "$PVM_FILES" |
+			sed 's/^/toro /'
+	fi
+done >"$TMP/results"
+
+median_of() { # WHO PHASE
+	awk -v w="$1" -v p="$2" '$1 == w && $2 == p { print $3 }' "$TMP/results" | sort -n |
+		awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
+}
+rate() { # WHO PHASE MIB|FILES unit
+	local s
+	s=$(median_of "$1" "$2")
+	[ -n "$s" ] || { echo "-"; return; }
+	awk -v s="$s" -v n="$3" -v u="$4" 'BEGIN { printf "%.1f %s (%.3f s)", n / s, u, s }'
+}
+ratio() { # WHO BASE PHASE
+	local a b
+	a=$(median_of "$1" "$3") b=$(median_of "$2" "$3")
+	[ -n "$a" ] && [ -n "$b" ] || { echo "-"; return; }
+	awk -v a="$a" -v b="$b" 'BEGIN { printf "x%.2f", b / a }'
+}
+KVM=/dev/kvm
+[ -d /sys/module/kvm_pvm ] && KVM="/dev/kvm is kvm_pvm"
+echo "== Files: $MIB MiB read in 4 KiB reads, $FILES stats; host and QEMU TCG medians of $RUNS runs"
+for p in read-cold read-hot; do
+	printf '  %-12s host %-28s QEMU %-28s %s of the host\n' "$p" "$(rate host $p "$MIB" MiB/s)" \
+		"$(rate qemu $p "$MIB" MiB/s)" "$(ratio qemu host $p)"
+done
+for p in stat-new stat-cached; do
+	printf '  %-12s host %-28s QEMU %-28s %s of the host\n' "$p" "$(rate host $p "$FILES" stats/s)" \
+		"$(rate qemu $p "$FILES" stats/s)" "$(ratio qemu host $p)"
+done
+echo "== Built-in monitor ($KVM), one run: $PVM_MIB MiB, $PVM_FILES stats (host: medians of $RUNS)"
+for p in read-cold read-hot; do
+	printf '  %-12s host %-28s built-in %-28s %s of the host\n' "$p" \
+		"$(rate host-small $p "$PVM_MIB" MiB/s)" "$(rate toro $p "$PVM_MIB" MiB/s)" \
+		"$(ratio toro host-small $p)"
+done
+for p in stat-new stat-cached; do
+	printf '  %-12s host %-28s built-in %-28s %s of the host\n' "$p" \
+		"$(rate host-small $p "$PVM_FILES" stats/s)" "$(rate toro $p "$PVM_FILES" stats/s)" \
+		"$(ratio toro host-small $p)"
+done
+
+echo "== Guest instructions (QEMU TCG plugin, between files_bench.c's markers)"
+if ! bash "$HERE/icount/icount.sh" --wrapper "$TMP/qemu-icount" 2>"$TMP/plugin.err"; then
+	echo "  skipped: the QEMU plugin cannot be built: $(tail -1 "$TMP/plugin.err")"
+	exit 0
+fi
+stops= names=()
+for m in cold_begin cold_end hot_begin hot_end stat_new_begin stat_new_end stat_cached_begin \
+	stat_cached_end; do
+	a=$(nm "$TMP/files.elf" | awk -v s="bench_files_$m" '$3 == s { print $1 }')
+	stops+=",stop=0x$a" names+=("$(printf '0x%x' "0x$a")")
+done
+ICOUNT_OPTS=$stops TORO_QEMU="$TMP/qemu-icount" TORO_KERNEL_OPTIONS="toro.pagecache=$((MIB + 16))M" \
+	"$TORO" run --vmm qemu --mem "$qemu_mem" --share "$TMP/share" --timeout 900 "$TMP/files.elf" \
+	-- / 4096 "$FILES" >"$TMP/icount.out" 2>&1
+at() { awk -v a="$1" '$2 == "reached" && $3 == a { print $5 }' "$TMP/icount.out"; }
+per() { # BEGIN END OPS LABEL
+	local b e
+	b=$(at "$1") e=$(at "$2")
+	if [[ "$b" =~ ^[0-9]+$ && "$e" =~ ^[0-9]+$ ]]; then
+		printf '  %-36s %8d instructions\n' "$4" $(((e - b) / $3))
+	else
+		echo "  $4: not counted: $(grep -E 'icount|files_bench' "$TMP/icount.out" | tail -2 | tr '\n' ' ')"
+	fi
+}
+pages=$((MIB * 256))
+per "${names[0]}" "${names[1]}" "$pages" "per 4 KiB read, cold"
+per "${names[2]}" "${names[3]}" "$pages" "per 4 KiB read, hot (page cache)"
+per "${names[4]}" "${names[5]}" "$FILES" "per stat, name not seen before"
+per "${names[6]}" "${names[7]}" "$FILES" "per stat, name in the cache"
+exit 0
