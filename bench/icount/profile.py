@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Maps an icount-plugin.c histogram (hist=FILE: "0xPC COUNT" lines) onto the functions of an
-ELF's symbol table and prints where the instructions went, most first. With a second histogram
+ELF's symbol table and prints where the instructions went, most first, with how often each
+function was entered (the count of its first instruction). With a second histogram
 (BASE), prints the difference per function: a run of 2N operations less a run of N gives what N
 operations cost, with boot and exit cancelled.
 usage: profile.py ELF HIST [BASE] [--per N] [--top K]"""
@@ -24,13 +25,17 @@ def functions(elf):
 
 
 def per_function(path, addrs, names):
+    """{function: [instructions, entries]} of a histogram."""
     counts = {}
     with open(path) as f:
         for line in f:
             pc, n = line.split()
-            i = bisect.bisect_right(addrs, int(pc, 16)) - 1
-            name = names[i] if i >= 0 else "?"
-            counts[name] = counts.get(name, 0) + int(n)
+            pc, n = int(pc, 16), int(n)
+            i = bisect.bisect_right(addrs, pc) - 1
+            c = counts.setdefault(names[i] if i >= 0 else "?", [0, 0])
+            c[0] += n
+            if i >= 0 and addrs[i] == pc:
+                c[1] += n
     return counts
 
 
@@ -45,17 +50,19 @@ def main():
     addrs, names = functions(a.elf)
     counts = per_function(a.hist, addrs, names)
     if a.base:
-        for name, n in per_function(a.base, addrs, names).items():
-            counts[name] = counts.get(name, 0) - n
-    total = sum(counts.values())
-    rows = sorted(counts.items(), key=lambda kv: -abs(kv[1]))
-    print(f"  {'function':<40} {'instructions':>13} {'share':>7}")
-    for name, n in rows[:a.top]:
+        for name, (n, calls) in per_function(a.base, addrs, names).items():
+            c = counts.setdefault(name, [0, 0])
+            c[0] -= n
+            c[1] -= calls
+    total = sum(n for n, _ in counts.values())
+    rows = sorted(counts.items(), key=lambda kv: -abs(kv[1][0]))
+    print(f"  {'function':<40} {'instructions':>13} {'share':>7} {'entered':>9}")
+    for name, (n, calls) in rows[:a.top]:
         if n == 0:
             break
         share = 100.0 * n / total if total else 0.0
-        print(f"  {name:<40} {n / a.per:>13.1f} {share:>6.1f}%")
-    rest = sum(n for _, n in rows[a.top:])
+        print(f"  {name:<40} {n / a.per:>13.1f} {share:>6.1f}% {calls / a.per:>9.2f}")
+    rest = sum(n for _, (n, _) in rows[a.top:])
     if rest:
         print(f"  {'(the rest)':<40} {rest / a.per:>13.1f} {100.0 * rest / total:>6.1f}%")
     print(f"  {'total':<40} {total / a.per:>13.1f}")
