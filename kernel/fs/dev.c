@@ -8,7 +8,10 @@
 #include <toro/memory.h>
 
 /* Every path walk looks here for each component, so the lengths are known when compiling. */
-#define KERNEL_NODE(path, kind, dev) {path, sizeof(path) - 1, kind, dev}
+#define KERNEL_NODE(path, kind, dev)                                                               \
+	{                                                                                          \
+		path, sizeof(path) - 1, kind, dev                                                  \
+	}
 static const struct {
 	const char *path;
 	size_t len;

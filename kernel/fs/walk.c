@@ -139,7 +139,8 @@ static int name_is(const char *c, size_t n, const char *what)
 int walk(const char *dir, const char *path, int flags, struct walk **out)
 {
 	struct walk_state *s = walk_state_take();
-	struct walk *w = toro_malloc(sizeof(*w)); /* not cleared: 4 KiB of path, written as walked */
+	/* Not cleared: 4 KiB of path, written as it is walked. */
+	struct walk *w = toro_malloc(sizeof(*w));
 	int err = -LINUX_ENOMEM;
 	if (w) {
 		w->node = w->parent = NULL;
