@@ -6,4 +6,6 @@ for b in "$HERE"/boot.sh "$HERE"/monitor.sh "$HERE"/sched.sh "$HERE"/syscalls.sh
 	"$HERE"/vsock.sh "$HERE"/console.sh; do
 	[ -f "$b" ] && bash "$b" "$@"
 done
+# Guest instructions per web request needs only python3 (wrk against nginx is run by hand).
+bash "$HERE"/webserver.sh --icount "$@"
 exit 0

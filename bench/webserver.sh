@@ -105,7 +105,7 @@ counted_run() { # image n gport [guest arguments...]
 }
 
 if [ $ICOUNT_MODE = 1 ]; then
-	N=${2:-200}
+	N=${2:-500}
 	for server in webserver webserver-posix; do
 		img=$BUILD/examples/$server.elf
 		args=(80)
