@@ -97,7 +97,7 @@ for p in stat-new stat-cached; do
 done
 
 echo "== Guest instructions (QEMU TCG plugin, between files_bench.c's markers)"
-if ! bash "$HERE/icount/icount.sh" --wrapper "$TMP/qemu-icount" 2>"$TMP/plugin.err"; then
+if ! bash "$HERE/icount/icount.sh" -B >/dev/null 2>"$TMP/plugin.err"; then
 	echo "  skipped: the QEMU plugin cannot be built: $(tail -1 "$TMP/plugin.err")"
 	exit 0
 fi
@@ -107,17 +107,18 @@ for m in cold_begin cold_end hot_begin hot_end stat_new_begin stat_new_end stat_
 	a=$(nm "$TMP/files.elf" | awk -v s="bench_files_$m" '$3 == s { print $1 }')
 	stops+=",stop=0x$a" names+=("$(printf '0x%x' "0x$a")")
 done
-ICOUNT_OPTS=$stops TORO_QEMU="$TMP/qemu-icount" TORO_KERNEL_OPTIONS="toro.pagecache=$((MIB + 16))M" \
-	"$TORO" run --vmm qemu --mem "$qemu_mem" --share "$TMP/share" --timeout 900 "$TMP/files.elf" \
-	-- / 4096 "$FILES" >"$TMP/icount.out" 2>&1
-at() { awk -v a="$1" '$2 == "reached" && $3 == a { print $5 }' "$TMP/icount.out"; }
+: >"$TMP/counts"
+ICOUNT_ARGS="out=$TMP/counts$stops" TORO_QEMU="$HERE/icount/qemu-icount" \
+	TORO_KERNEL_OPTIONS="toro.pagecache=$((MIB + 16))M" "$TORO" run --vmm qemu --mem "$qemu_mem" \
+	--share "$TMP/share" --timeout 900 "$TMP/files.elf" -- / 4096 "$FILES" >"$TMP/icount.out" 2>&1
+at() { awk -v a="$1" '$2 == "reached" && $3 == a { print $5 }' "$TMP/counts"; }
 per() { # BEGIN END OPS LABEL
 	local b e
 	b=$(at "$1") e=$(at "$2")
 	if [[ "$b" =~ ^[0-9]+$ && "$e" =~ ^[0-9]+$ ]]; then
 		printf '  %-36s %8d instructions\n' "$4" $(((e - b) / $3))
 	else
-		echo "  $4: not counted: $(grep -E 'icount|files_bench' "$TMP/icount.out" | tail -2 | tr '\n' ' ')"
+		echo "  $4: not counted: $(cat "$TMP/counts" "$TMP/icount.out" | tail -2 | tr '\n' ' ')"
 	fi
 }
 pages=$((MIB * 256))

@@ -122,9 +122,10 @@ icount_run() { # START END CONNECTIONS CLIENT_ARGS... -> prints the window (a st
 	shift 3
 	local stops=",stop=$start"
 	[ "$end" = total ] || stops+=",stop=$end"
-	rm -f "$TMP/icount.out"
-	ICOUNT_OPTS=$stops TORO_QEMU="$TMP/qemu-icount" "$TORO" run --vmm qemu "$IMAGE" \
-		--timeout 300 --forward "127.0.0.1:$PORT:5000" -- echo 5000 "$n" </dev/null >"$TMP/icount.out" 2>&1 &
+	rm -f "$TMP/icount.out" "$TMP/counts"
+	ICOUNT_ARGS="out=$TMP/counts$stops" TORO_QEMU="$HERE/icount/qemu-icount" "$TORO" run --vmm qemu \
+		"$IMAGE" --timeout 300 --forward "127.0.0.1:$PORT:5000" -- echo 5000 "$n" </dev/null \
+		>"$TMP/icount.out" 2>&1 &
 	GUEST=$!
 	for _ in $(seq 600); do grep -q '^listening' "$TMP/icount.out" && break; sleep 0.1; done
 	if ! timeout 300 "$PEER" "$@" >/dev/null 2>"$TMP/peer.err"; then
@@ -133,20 +134,21 @@ icount_run() { # START END CONNECTIONS CLIENT_ARGS... -> prints the window (a st
 		return 1
 	fi
 	guest_done
-	a=$(awk -v a="${start%%:*}" -v k="$start" '$2 == "reached" && ($3 == a || $3 == k) { print $5 }' "$TMP/icount.out")
+	touch "$TMP/counts"
+	a=$(awk -v a="$start" '$2 == "reached" && $3 == a { print $5 }' "$TMP/counts")
 	if [ "$end" = total ]; then
-		c=$(awk '$2 == "total" { print $3 }' "$TMP/icount.out")
+		c=$(awk '$2 == "total" { print $3 }' "$TMP/counts")
 	else
-		c=$(awk -v a="${end%%:*}" -v k="$end" '$2 == "reached" && ($3 == a || $3 == k) { print $5 }' "$TMP/icount.out")
+		c=$(awk -v a="$end" '$2 == "reached" && $3 == a { print $5 }' "$TMP/counts")
 	fi
 	if ! [[ "$a" =~ ^[0-9]+$ && "$c" =~ ^[0-9]+$ ]]; then
-		echo "  failed: $(grep icount "$TMP/icount.out" | tr '\n' ' ')" >&2
+		echo "  failed: $(cat "$TMP/counts" "$TMP/icount.out" | tail -3 | tr '\n' ' ')" >&2
 		return 1
 	fi
 	echo $((c - a))
 }
 addr() { printf '0x%x' "0x$(nm "$IMAGE" | awk -v s="$1" '$3 == s { print $1 }')"; }
-if ! bash "$HERE/icount/icount.sh" --wrapper "$TMP/qemu-icount" 2>"$TMP/plugin.err"; then
+if ! bash "$HERE/icount/icount.sh" -B >/dev/null 2>"$TMP/plugin.err"; then
 	echo "  skipped: the QEMU plugin cannot be built: $(tail -1 "$TMP/plugin.err")"
 elif ! "$TORO" run --vmm qemu "$BUILD/examples/hello.elf" --forward "127.0.0.1:$PORT:5000" \
 	</dev/null >"$TMP/qemu.out" 2>&1; then

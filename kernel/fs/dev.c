@@ -7,16 +7,22 @@
 #include <kernel/string.h>
 #include <toro/memory.h>
 
+/* Every path walk looks here for each component, so the lengths are known when compiling. */
+#define KERNEL_NODE(path, kind, dev)                                                               \
+	{                                                                                          \
+		path, sizeof(path) - 1, kind, dev                                                  \
+	}
 static const struct {
 	const char *path;
+	size_t len;
 	enum vnode_kind kind;
 	enum vnode_dev dev;
 } kernel_nodes[] = {
-    {"/dev", VNODE_DIR, 0},
-    {"/dev/null", VNODE_DEV, VDEV_NULL},
-    {"/dev/zero", VNODE_DEV, VDEV_ZERO},
-    {"/dev/random", VNODE_DEV, VDEV_URANDOM},
-    {"/dev/urandom", VNODE_DEV, VDEV_URANDOM},
+    KERNEL_NODE("/dev", VNODE_DIR, 0),
+    KERNEL_NODE("/dev/null", VNODE_DEV, VDEV_NULL),
+    KERNEL_NODE("/dev/zero", VNODE_DEV, VDEV_ZERO),
+    KERNEL_NODE("/dev/random", VNODE_DEV, VDEV_URANDOM),
+    KERNEL_NODE("/dev/urandom", VNODE_DEV, VDEV_URANDOM),
 };
 #define KERNEL_NODE_COUNT (sizeof(kernel_nodes) / sizeof(kernel_nodes[0]))
 
@@ -54,7 +60,7 @@ struct vnode *vfs_kernel_node(const char *p, size_t len)
 	if (len == 1 && p[0] == '/')
 		return kernel_node_new(p, len, VNODE_DIR, 0);
 	for (size_t i = 0; i < KERNEL_NODE_COUNT; i++)
-		if (strlen(kernel_nodes[i].path) == len && !memcmp(kernel_nodes[i].path, p, len))
+		if (kernel_nodes[i].len == len && !memcmp(kernel_nodes[i].path, p, len))
 			return kernel_node_new(p, len, kernel_nodes[i].kind, kernel_nodes[i].dev);
 	return NULL;
 }
@@ -67,7 +73,7 @@ long vfs_kernel_readdir(const char *p, size_t *index, vfs_emit_fn emit, void *ct
 	long n = 0;
 	for (; *index < KERNEL_NODE_COUNT; ++*index) {
 		const char *k = kernel_nodes[*index].path;
-		size_t klen = strlen(k);
+		size_t klen = kernel_nodes[*index].len;
 		size_t from = len == 1 ? 1 : len + 1;
 		if (klen <= from || memcmp(k, p, len) || (len > 1 && k[len] != '/'))
 			continue;

@@ -23,24 +23,6 @@ static struct {
 	char path[VFS_PATH_MAX];
 } cwd = {.path = "/"};
 
-/* The last walk's state, kept for the next: at 16 KiB it is whole pages from the heap, and a
- * stat is otherwise two page-allocator calls more. One is kept; walks at once take their own. */
-static struct walk_state *spare_state;
-
-static struct walk_state *state_get(void)
-{
-	struct walk_state *s = __atomic_exchange_n(&spare_state, NULL, __ATOMIC_ACQUIRE);
-	return s ? s : toro_malloc(sizeof(*s));
-}
-
-static void state_put(struct walk_state *s)
-{
-	struct walk_state *none = NULL;
-	if (s && !__atomic_compare_exchange_n(&spare_state, &none, s, 0, __ATOMIC_RELEASE,
-	                                      __ATOMIC_RELAXED))
-		toro_free(s);
-}
-
 static int is_dir(struct vnode *n)
 {
 	return (vnode_mode(n) & LINUX_S_IFMT) == LINUX_S_IFDIR;
@@ -134,6 +116,21 @@ static int splice_link(struct walk_state *s, size_t target_len, size_t from)
 	return 0;
 }
 
+/* One walk's state is 16 KiB, whole pages from the heap: the last one freed is kept for the next
+ * walk (on any core), so that a stat or an open does not allocate and free pages each time. */
+static struct walk_state *walk_state_spare;
+
+static struct walk_state *walk_state_take(void)
+{
+	struct walk_state *s = __atomic_exchange_n(&walk_state_spare, NULL, __ATOMIC_ACQUIRE);
+	return s ? s : toro_malloc(sizeof(*s));
+}
+
+static void walk_state_give(struct walk_state *s)
+{
+	toro_free(__atomic_exchange_n(&walk_state_spare, s, __ATOMIC_ACQ_REL));
+}
+
 static int name_is(const char *c, size_t n, const char *what)
 {
 	return strlen(what) == n && !memcmp(c, what, n);
@@ -141,18 +138,17 @@ static int name_is(const char *c, size_t n, const char *what)
 
 int walk(const char *dir, const char *path, int flags, struct walk **out)
 {
-	struct walk_state *s = state_get();
-	/* Not cleared whole: its path alone is 4 KiB, written as the walk goes. */
+	struct walk_state *s = walk_state_take();
+	/* Not cleared: 4 KiB of path, written as it is walked. */
 	struct walk *w = toro_malloc(sizeof(*w));
 	int err = -LINUX_ENOMEM;
+	if (w) {
+		w->node = w->parent = NULL;
+		w->name[0] = 0;
+	}
 	int depth = 0, links = 0;
 	if (s)
 		s->stack[0] = NULL;
-	if (w) {
-		w->node = w->parent = NULL;
-		w->len = 0;
-		w->path[0] = w->name[0] = 0;
-	}
 	if (!s || !w || (err = walk_start(s, dir, path)))
 		goto fail;
 	s->stack[0] = vfs_root();
@@ -279,15 +275,15 @@ done:
 	w->path[w->len] = 0;
 	while (depth >= 0)
 		vnode_put(s->stack[depth--]);
-	state_put(s);
+	walk_state_give(s);
 	*out = w;
 	return 0;
 fail:
 	if (s) {
 		while (depth >= 0 && s->stack[0])
 			vnode_put(s->stack[depth--]);
+		walk_state_give(s);
 	}
-	state_put(s);
 	if (w)
 		walk_done(w);
 	return err;

@@ -8,21 +8,21 @@
 #include <kernel/vfs.h>
 #include <toro/memory.h>
 
-/* Copies a piece at a time, never reading past the page holding the NUL: the string may end
- * just before memory that is not there. */
-#define PATH_PIECE 256
+/* Copies PATH_CHUNK bytes at a time, never reading past the page holding the NUL: the string may
+ * end just before memory that is not there. Most paths fit in the first piece, so a call does
+ * not copy a whole page to find a NUL near its start. */
+#define PATH_CHUNK 256
 long sys_path_from_user(uint64_t p, char **out)
 {
 	char *buf = toro_malloc(LINUX_PATH_MAX);
 	if (!buf)
 		return -LINUX_ENOMEM;
-	/* A path is short: copying the rest of its page as well would cost more than the walk. */
 	size_t got = 0;
 	while (got < LINUX_PATH_MAX) {
 		uint64_t at = p + got;
 		size_t n = PAGE_SIZE - (at & (PAGE_SIZE - 1));
-		if (n > PATH_PIECE)
-			n = PATH_PIECE;
+		if (n > PATH_CHUNK)
+			n = PATH_CHUNK;
 		if (n > LINUX_PATH_MAX - got)
 			n = LINUX_PATH_MAX - got;
 		if (at < p || copy_from_user(buf + got, at, n)) {

@@ -4,21 +4,18 @@
 #define LINUX_EFAULT 14
 
 	.text
-/* Eight bytes a step, then the tail, as kernel/lib/memcpy.c: `rep movsb` is one instruction
- * per byte to QEMU's TCG and to the software KVM's emulator, and every byte a file read takes
- * from the page cache is copied here. */
-
-/* long arch_user_copy(void *dst, const void *src, size_t len): 0, or -EFAULT. */
+/* long arch_user_copy(void *dst, const void *src, size_t len): 0, or -EFAULT. Eight bytes a
+ * step, then the tail, as kernel/lib/memcpy.c (a `rep movsb` is one TCG instruction per byte). */
 	.globl arch_user_copy
 	.type arch_user_copy, @function
 arch_user_copy:
 	mov %rdx, %rcx
 	shr $3, %rcx
-	and $7, %edx
 	.globl arch_user_access_start
 arch_user_access_start:
 	rep movsq
-	mov %rdx, %rcx
+	mov %edx, %ecx
+	and $7, %ecx
 	rep movsb
 	xor %eax, %eax
 	ret
@@ -32,9 +29,9 @@ arch_user_fill:
 	imul %rcx, %rax
 	mov %rdx, %rcx
 	shr $3, %rcx
-	and $7, %edx
 	rep stosq
-	mov %rdx, %rcx
+	mov %edx, %ecx
+	and $7, %ecx
 	rep stosb
 	xor %eax, %eax
 	ret
