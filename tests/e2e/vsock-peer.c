@@ -336,7 +336,8 @@ int main(int argc, char **argv)
 		return many(argv[2], atoi(argv[3]), (size_t)strtoull(argv[4], NULL, 10));
 	if (argc == 5 && strcmp(argv[1], "pingpong") == 0)
 		return pingpong(argv[2], (size_t)strtoull(argv[3], NULL, 10), atoi(argv[4]));
-	fprintf(stderr, "usage: vsock-peer send ADDR | serve PATH | rate ADDR N | many ADDR N BYTES | "
-	                "pingpong ADDR SIZE N\n");
+	fprintf(stderr,
+	        "usage: vsock-peer send ADDR | serve PATH | rate ADDR N | many ADDR N BYTES | "
+	        "pingpong ADDR SIZE N\n");
 	return 2;
 }

@@ -461,8 +461,9 @@ static void test_used_suppress(void)
 		virtq_used_suppress(&vq);
 		for (int round = 0; round < 0x8000 / 8; round++) {
 			for (int i = 0; i < 8; i++)
-				CHECK(virtq_add(&vq, &(struct virtq_buf){(uint64_t)(uintptr_t)out, 3}, 1, 0,
-				                out) == 0);
+				CHECK(virtq_add(&vq,
+				                &(struct virtq_buf){(uint64_t)(uintptr_t)out, 3}, 1,
+				                0, out) == 0);
 			uint16_t old = d->used->idx;
 			CHECK(fake_consume(d, 8) == 8);
 			if (fake_would_interrupt(&vq, d, old)) {
@@ -473,10 +474,12 @@ static void test_used_suppress(void)
 				;
 		}
 		CHECK(virtq_used_arm(&vq) == 0);
-		CHECK(virtq_add(&vq, &(struct virtq_buf){(uint64_t)(uintptr_t)out, 3}, 1, 0, out) == 0);
+		CHECK(virtq_add(&vq, &(struct virtq_buf){(uint64_t)(uintptr_t)out, 3}, 1, 0, out) ==
+		      0);
 		uint16_t old = d->used->idx;
 		CHECK(fake_consume(d, 1) == 1);
-		CHECK(fake_would_interrupt(&vq, d, old)); /* armed again: the next chain interrupts */
+		CHECK(
+		    fake_would_interrupt(&vq, d, old)); /* armed again: the next chain interrupts */
 		CHECK(virtq_get_used(&vq, &cookie, &len) == 1);
 		virtq_destroy(&vq);
 		free(d);

@@ -185,7 +185,7 @@ long virtio_fs_request(struct virtio_fs *fs, const struct virtio_fs_buf *bufs, u
 	 * another. The timeout is for the platform: the nested test VM's emulated SVM loses an
 	 * interrupt now and then under load (tests/run.sh reruns such cases), and with it a thread
 	 * would sleep forever. After VIRTIO_FS_RECHECK_NS without a wake the thread collects the
-	 * queues itself; on a platform that keeps its interrupts this costs one timer per request. */
+	 * queues itself; where interrupts are kept, this costs a timer per request. */
 	for (;;) {
 		int timed_out = sched_block_until(time_monotonic_ns() + VIRTIO_FS_RECHECK_NS);
 		if (__atomic_load_n(&req.done, __ATOMIC_ACQUIRE))

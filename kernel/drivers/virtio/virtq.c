@@ -185,7 +185,8 @@ void virtq_used_suppress(struct virtq *vq)
 	/* With EVENT_IDX the device interrupts once used->idx passes used_event (§2.7.10): half
 	 * the index space ahead is out of reach of the chains in flight (at most size). */
 	if (vq->event_idx)
-		__atomic_store_n(vq->used_event, (uint16_t)(vq->last_used + 0x8000u), __ATOMIC_RELAXED);
+		__atomic_store_n(vq->used_event, (uint16_t)(vq->last_used + 0x8000u),
+		                 __ATOMIC_RELAXED);
 	else
 		__atomic_store_n(&vq->avail->flags, VIRTQ_AVAIL_F_NO_INTERRUPT, __ATOMIC_RELAXED);
 }

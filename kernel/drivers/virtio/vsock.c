@@ -5,10 +5,11 @@
  * Interrupt-driven. The IRQ handler (core 0, interrupts off) only collects: received buffers onto
  * a list for the worker, transport-reset events as a flag, and sent buffers back to the free
  * slots when a sender waits for one. Otherwise the transmit queue raises no interrupts: senders
- * collect the slots the device has sent before taking one (tx_reclaim). The worker, a kernel thread on core 0, does everything that
- * may send or allocate: it hands received packets to kernel/net (which may answer), reposts
- * receive buffers in batches, runs kernel/net's timers and handles the reset. Senders copy their
- * payload into a free transmit slot and post it themselves, from any core. */
+ * collect the slots the device has sent before taking one (tx_reclaim). The worker, a kernel thread
+ * on core 0, does everything that may send or allocate: it hands received packets to kernel/net
+ * (which may answer), reposts receive buffers in batches, runs kernel/net's timers and handles the
+ * reset. Senders copy their payload into a free transmit slot and post it themselves, from any
+ * core. */
 #include <kernel/arch.h>
 #include <kernel/mm.h>
 #include <kernel/printk.h>
