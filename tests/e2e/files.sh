@@ -20,6 +20,7 @@ fi
 
 mkdir -p "$tmp/root/etc" "$tmp/ro/sub" "$tmp/data" "$tmp/outside"
 head -c $((10 << 20)) /dev/urandom >"$tmp/root/big.bin"
+cp "$tmp/root/big.bin" "$tmp/ro/big.bin" # read through the page cache (a read-only share)
 for i in 0 1 2 3; do head -c $(((1 << 20) + i * 4099)) /dev/urandom >"$tmp/root/t$i.bin"; done
 echo "read-write text" >"$tmp/root/rw.txt"
 echo "share passwd" >"$tmp/root/etc/passwd"
