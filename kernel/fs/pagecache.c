@@ -12,7 +12,9 @@
 #include <toro/memory.h>
 
 #define PAGECACHE_DEFAULT (64ul << 20)
-#define PAGECACHE_HASH    1024
+/* Buckets: a quarter of the pages the cache may hold (a power of two), in pages of their own
+ * once the limit is known; until then, and if those pages cannot be had, the first ones. */
+#define PAGECACHE_HASH_FIRST 256
 
 struct cached_page {
 	struct cached_page *hash_next;
@@ -23,17 +25,20 @@ struct cached_page {
 	uint8_t *data;
 };
 
+static struct cached_page *first_buckets[PAGECACHE_HASH_FIRST];
+
 static struct {
 	struct spinlock lock;
-	struct cached_page *hash[PAGECACHE_HASH];
+	struct cached_page **hash;
+	unsigned hash_mask;
 	struct cached_page *lru_head, *lru_tail;
 	uint64_t pages, limit_pages; /* limit 0: not read yet */
-} cache;
+} cache = {.hash = first_buckets, .hash_mask = PAGECACHE_HASH_FIRST - 1};
 
-static unsigned page_hash(struct vnode *n, uint64_t index)
+static struct cached_page **bucket(struct vnode *n, uint64_t index)
 {
 	uint64_t h = ((uintptr_t)n >> 4) * 0x9e3779b97f4a7c15ull + index * 0xff51afd7ed558ccdull;
-	return (unsigned)(h >> 40) % PAGECACHE_HASH;
+	return &cache.hash[(unsigned)(h >> 32) & cache.hash_mask];
 }
 
 /* "16M", "65536", "1G": bytes, or 0 if malformed. */
@@ -76,6 +81,16 @@ static void limit_read(void)
 	if (cache.limit_pages == 0)
 		cache.limit_pages =
 		    1; /* toro.pagecache=0 still keeps one page: a cache, not a leak */
+	/* Nothing is cached yet (this runs before the first page goes in): the table can grow. */
+	uint64_t buckets = PAGECACHE_HASH_FIRST;
+	while (buckets < cache.limit_pages / 4)
+		buckets *= 2;
+	size_t npages = (size_t)(buckets * sizeof(*cache.hash) / PAGE_SIZE);
+	struct cached_page **table = npages > 1 ? mm_pages_zalloc(npages) : NULL;
+	if (table) {
+		cache.hash = table;
+		cache.hash_mask = (unsigned)buckets - 1;
+	}
 }
 
 static void lru_unlink(struct cached_page *p)
@@ -103,8 +118,7 @@ static void lru_push_front(struct cached_page *p)
 
 static void hash_remove(struct cached_page *p)
 {
-	for (struct cached_page **l = &cache.hash[page_hash(p->owner, p->index)]; *l;
-	     l = &(*l)->hash_next)
+	for (struct cached_page **l = bucket(p->owner, p->index); *l; l = &(*l)->hash_next)
 		if (*l == p) {
 			*l = p->hash_next;
 			return;
@@ -113,7 +127,7 @@ static void hash_remove(struct cached_page *p)
 
 static struct cached_page *find(struct vnode *n, uint64_t index)
 {
-	struct cached_page *p = cache.hash[page_hash(n, index)];
+	struct cached_page *p = *bucket(n, index);
 	while (p && !(p->owner == n && p->index == index))
 		p = p->hash_next;
 	return p;
@@ -164,9 +178,9 @@ void pagecache_put(struct vnode *n, uint64_t index, void *page, size_t len)
 		free_pages_list(p);
 		return;
 	}
-	unsigned h = page_hash(n, index);
-	p->hash_next = cache.hash[h];
-	cache.hash[h] = p;
+	struct cached_page **head = bucket(n, index);
+	p->hash_next = *head;
+	*head = p;
 	lru_push_front(p);
 	cache.pages++;
 	n->cached_pages++;
