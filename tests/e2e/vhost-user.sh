@@ -341,6 +341,7 @@ fi
 sh=$tmp/shares
 mkdir -p "$sh/root/etc" "$sh/ro/sub" "$sh/data"
 head -c $((2 << 20)) /dev/urandom >"$sh/root/big.bin"
+cp "$sh/root/big.bin" "$sh/ro/big.bin" # read through the page cache (a read-only share)
 for i in 0 1 2 3; do head -c $(((256 << 10) + i * 4099)) /dev/urandom >"$sh/root/t$i.bin"; done
 echo "read-write text" >"$sh/root/rw.txt"
 echo "share passwd" >"$sh/root/etc/passwd"
