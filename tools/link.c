@@ -306,6 +306,10 @@ int link_image(const struct build_flags *f, const struct argv_list *inputs, cons
 	int rc = -1;
 	if (!pass1 || !bin || !src || !tmp_out)
 		goto out;
+	if (f->progress) {
+		printf("  %-8s%s\n", "LINK", output);
+		fflush(stdout);
+	}
 	unsigned groups = 0;
 	int link_failed = link_once(f, inputs, pass1, NULL, 0);
 	if (!link_failed && !f->native) {
