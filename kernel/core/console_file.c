@@ -20,9 +20,6 @@
 #define CONSOLE_ROWS 24
 #define CONSOLE_COLS 80
 
-/* /dev/console's device number (major 5, minor 1) in Linux's encoding. */
-#define CONSOLE_RDEV ((5u << 8) | 1u)
-
 /* What a terminal reports as its preferred I/O size on Linux. */
 #define CONSOLE_BLKSIZE 1024
 

@@ -22,9 +22,6 @@
 #define PROC_FD_DIR     "/proc/self/fd/"
 #define PROC_FD_DIR_LEN (sizeof(PROC_FD_DIR) - 1)
 
-/* /dev/console's device number (major 5, minor 1) in Linux's encoding: the console files'. */
-#define CONSOLE_RDEV ((5u << 8) | 1u)
-
 /* What one CPU's cpuinfo entry and the memory lines take at most: buffers are sized from it. */
 #define PROC_CPU_TEXT_MAX 1024
 #define PROC_MEM_TEXT_MAX 512
