@@ -161,6 +161,10 @@ $(BUILD)/host/%.c.o: %.c | deps
 	@$(if $(Q),echo "  HOSTCC  $<")
 	$(Q)$(CC) $(HOST_CFLAGS) $(HOST_INCLUDES_$(firstword $(subst /, ,$*))) -MMD -MP -c $< -o $@
 
+# `toro new --web` carries the example web server's sources (tools/new_web.c includes them).
+$(BUILD)/host/tools/new_web.c.o: examples/webserver-posix/main.c examples/webserver/http.c \
+	examples/webserver/http.h
+
 $(BUILD)/toro: $(HOST_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -o $@ $^ -lpthread

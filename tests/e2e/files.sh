@@ -18,7 +18,7 @@ if ! "$TORO" run --help 2>&1 | grep -q -- '--share'; then
 	exit 0
 fi
 
-mkdir -p "$tmp/root/etc" "$tmp/ro/sub" "$tmp/data" "$tmp/outside"
+mkdir -p "$tmp/root/etc" "$tmp/root/mnt" "$tmp/ro/sub" "$tmp/data" "$tmp/outside"
 head -c $((10 << 20)) /dev/urandom >"$tmp/root/big.bin"
 cp "$tmp/root/big.bin" "$tmp/ro/big.bin" # read through the page cache (a read-only share)
 for i in 0 1 2 3; do head -c $(((1 << 20) + i * 4099)) /dev/urandom >"$tmp/root/t$i.bin"; done

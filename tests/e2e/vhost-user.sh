@@ -339,7 +339,7 @@ fi
 # tests/guest/native_files.c and posix_files.c on the three shares tests/e2e/files.sh uses with
 # the built-in monitor (read-write at /, read-only at /ro, read-write at /mnt/data).
 sh=$tmp/shares
-mkdir -p "$sh/root/etc" "$sh/ro/sub" "$sh/data"
+mkdir -p "$sh/root/etc" "$sh/root/mnt" "$sh/ro/sub" "$sh/data"
 head -c $((2 << 20)) /dev/urandom >"$sh/root/big.bin"
 cp "$sh/root/big.bin" "$sh/ro/big.bin" # read through the page cache (a read-only share)
 for i in 0 1 2 3; do head -c $(((256 << 10) + i * 4099)) /dev/urandom >"$sh/root/t$i.bin"; done
