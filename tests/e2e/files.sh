@@ -76,7 +76,7 @@ if check nothing-outside@toro toro; then
 	extra=$(ls -A "$tmp" | grep -Ev '^(root|ro|data|outside|out|err)$')
 	[ -z "$extra" ] || problem "made outside the shares: $extra"
 	[ "$(cat "$tmp/ro/a.txt")" = "read-only text" ] || problem "the read-only share changed"
-	[ "$(ls -A "$tmp/ro" | tr '\n' ' ')" = "a.txt abs escape sub " ] ||
+	[ "$(ls -A "$tmp/ro" | tr '\n' ' ')" = "a.txt abs big.bin escape sub " ] ||
 		problem "the read-only share's entries changed: $(ls -A "$tmp/ro")"
 	report
 fi
