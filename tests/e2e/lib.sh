@@ -12,6 +12,20 @@
 #   report                         PASS, or FAIL with the problems and the run's output
 #   e2e_exit                       exit status of the script: 1 if a check failed
 #   pick_port N                    a host TCP port for this run's Nth server (nothing answers there)
+#   port_listening PORT            true if something takes TCP connections on 127.0.0.1:PORT
+#   wait_socket PATH               wait up to 5 s for a Unix socket at PATH; a problem if none comes
+#
+# A server or guest in the background, with clients run against it meanwhile:
+#   bg_start SECONDS CMD...        run it under a timeout of SECONDS: stdout in $OUT, stderr in
+#                                  $ERR, its process id in $BG
+#   bg_listening [SOCKET]          wait up to 60 s for its "listening" line (and the Unix socket
+#                                  SOCKET); false, with a problem, if it ends or stays silent
+#   bg_wait                        wait for it to end: its status in RC
+# The host's side of vsock connections, build/tests/guest/vsock-peer (tests/e2e/vsock-peer.c):
+#   peer_echo ADDR FILE [SECONDS]  send FILE to ADDR (tcp:HOST:PORT or unix:PATH:PORT); a problem
+#                                  unless the same bytes come back
+#   peer_serve PATH, peer_served   a listener on the Unix socket PATH in the background, for a
+#                                  guest to connect out to; then wait for it, a problem if it failed
 #
 # tests/run.sh sets TEST_PARTS (the parts this place runs), TEST_SKIP_PARTS and TEST_SKIP_REASON
 # (parts no place can run this time, so their checks are reported as skipped).
@@ -20,8 +34,16 @@ set -u
 E2E_PARTS=" ${TEST_PARTS-host qemu toro} "
 E2E_SKIP_PARTS=" ${TEST_SKIP_PARTS:-} "
 E2E_TMP=$(mktemp -d /tmp/toro-e2e-XXXXXX)
-trap 'rm -rf "$E2E_TMP"' EXIT
 OUT=$E2E_TMP/out ERR=$E2E_TMP/err RC=
+PEER=$BUILD/tests/guest/vsock-peer
+BG= PEER_BG=
+# What a script that stopped early left running goes with it.
+e2e_cleanup() {
+	[ -n "$BG" ] && kill "$BG" 2>/dev/null
+	[ -n "$PEER_BG" ] && kill "$PEER_BG" 2>/dev/null
+	rm -rf "$E2E_TMP"
+}
+trap e2e_cleanup EXIT
 e2e_failed=0 e2e_name= e2e_problems=
 
 check() {
@@ -84,8 +106,63 @@ report() {
 # something answers on.
 pick_port() {
 	local p=$((20000 + ($$ * 7 + $1) % 30000))
-	while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
+	while port_listening "$p"; do p=$((p + 1)); done
 	echo "$p"
+}
+
+port_listening() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+wait_socket() {
+	local _
+	for _ in $(seq 50); do
+		[ -S "$1" ] && return 0
+		sleep 0.1
+	done
+	problem "no socket at $1 after 5 s"
+	return 1
+}
+
+bg_start() {
+	local secs=$1
+	shift
+	timeout -k 5 "$secs" "$@" </dev/null >"$OUT" 2>"$ERR" &
+	BG=$!
+}
+
+bg_listening() {
+	local _
+	for _ in $(seq 600); do
+		grep -q '^listening' "$OUT" && { [ -z "${1:-}" ] || [ -S "$1" ]; } && return 0
+		kill -0 "$BG" 2>/dev/null || break
+		sleep 0.1
+	done
+	problem "it did not start listening${1:+ on $1}"
+	return 1
+}
+
+bg_wait() {
+	wait "$BG"
+	RC=$?
+	BG=
+}
+
+peer_echo() {
+	timeout "${3:-60}" "$PEER" send "$1" <"$2" >"$E2E_TMP/peer.back" 2>"$E2E_TMP/peer.err" ||
+		problem "vsock-peer send $1: $(cat "$E2E_TMP/peer.err")"
+	cmp -s "$2" "$E2E_TMP/peer.back" || problem "the echo through $1 differs from what was sent"
+}
+
+peer_serve() {
+	"$PEER" serve "$1" >"$E2E_TMP/peer-serve.out" 2>&1 &
+	PEER_BG=$!
+	wait_socket "$1"
+}
+
+peer_served() {
+	wait "$PEER_BG" || problem "the host's listener failed: $(cat "$E2E_TMP/peer-serve.out")"
+	PEER_BG=
 }
 
 e2e_exit() {
