@@ -28,9 +28,14 @@
 #                                  guest to connect out to; then wait for it, a problem if it failed
 #
 # tests/run.sh sets TEST_PARTS (the parts this place runs), TEST_SKIP_PARTS and TEST_SKIP_REASON
-# (parts no place can run this time, so their checks are reported as skipped).
+# (parts no place can run this time, so their checks are reported as skipped). Inside the nested
+# VM (TEST_IN_VM) a check that fails with a signature of the VM's known flaws
+# (tests/kvm-vm/flakes.sh) is listed in the file E2E_FLAWS ("NAME<TAB>why" lines); tests/run.sh
+# then runs the script again with E2E_AGAIN naming that file, and only those checks run, each
+# result saying why ("run again: ...").
 set -u
 : "${TORO:?}" "${BUILD:?}"
+. "$(dirname "${BASH_SOURCE[0]}")/../kvm-vm/flakes.sh"
 E2E_PARTS=" ${TEST_PARTS-host qemu toro} "
 E2E_SKIP_PARTS=" ${TEST_SKIP_PARTS:-} "
 E2E_TMP=$(mktemp -d /tmp/toro-e2e-XXXXXX)
@@ -44,12 +49,16 @@ e2e_cleanup() {
 	rm -rf "$E2E_TMP"
 }
 trap e2e_cleanup EXIT
-e2e_failed=0 e2e_name= e2e_problems=
+e2e_failed=0 e2e_name= e2e_problems= e2e_again=
 
 check() {
-	e2e_name=$1 e2e_problems= RC=
+	e2e_name=$1 e2e_problems= RC= e2e_again=
 	: >"$OUT"
 	: >"$ERR"
+	if [ -n "${E2E_AGAIN:-}" ]; then
+		e2e_again=$(awk -F'\t' -v name="$1" '$1 == name { print $2; exit }' "$E2E_AGAIN")
+		[ -n "$e2e_again" ] || return 1
+	fi
 	case $E2E_PARTS in *" $2 "*) return 0 ;; esac
 	case $E2E_SKIP_PARTS in *" $2 "*) echo "SKIP $1: ${TEST_SKIP_REASON:-$2 is not available}" ;; esac
 	return 1
@@ -89,12 +98,17 @@ want_same() {
 }
 
 report() {
+	local flaw
 	if [ -z "$e2e_problems" ]; then
-		echo "PASS $e2e_name"
+		echo "PASS $e2e_name${e2e_again:+ (run again: $e2e_again)}"
 		return
 	fi
 	e2e_failed=$((e2e_failed + 1))
-	echo "FAIL $e2e_name: ${e2e_problems%%$'\n'*}"
+	if [ -n "${TEST_IN_VM:-}" ] && [ -n "${E2E_FLAWS:-}" ]; then
+		cat "$OUT" "$ERR" >"$E2E_TMP/flaw"
+		flaw=$(vm_flake "$E2E_TMP/flaw" "$RC") && printf '%s\t%s\n' "$e2e_name" "$flaw" >>"$E2E_FLAWS"
+	fi
+	echo "FAIL $e2e_name: ${e2e_problems%%$'\n'*}${e2e_again:+; run again: $e2e_again}"
 	{
 		printf '%s' "${e2e_problems#*$'\n'}"
 		[ -s "$OUT" ] && { echo "stdout:"; tail -n 15 "$OUT"; }
