@@ -9,6 +9,10 @@
 #   want_status N, want_line out|err REGEX, want_count out|err REGEX N, want_same out|err FILE
 #                                  record a problem unless the last run did that
 #   problem TEXT                   record a problem of the script's own
+#   bad_input NAME PATTERN [--usage] -- CMD...
+#                                  a whole check (part host): CMD must exit with status 2 and
+#                                  write one line to stderr, matching PATTERN (with --usage: that
+#                                  line, then the usage)
 #   report                         PASS, or FAIL with the problems and the run's output
 #   e2e_exit                       exit status of the script: 1 if a check failed
 #   pick_port N                    a host TCP port for this run's Nth server (nothing answers there)
@@ -71,6 +75,25 @@ run() {
 
 problem() {
 	e2e_problems+="$*"$'\n'
+}
+
+bad_input() {
+	local name=$1 pattern=$2 usage=
+	shift 2
+	[ "$1" = --usage ] && usage=1 && shift
+	shift
+	check "$name" host || return 0
+	run "$@"
+	want_status 2
+	if [ -n "$usage" ]; then
+		head -1 "$ERR" | grep -Eq -- "$pattern" || problem "the first line of stderr does not match /$pattern/"
+		sed -n 2p "$ERR" | grep -q '^usage: ' && ! tail -n +2 "$ERR" | grep -qvE '^(usage: |  +)' ||
+			problem "after its first line, stderr is not the usage"
+	else
+		want_count err . 1
+		want_line err "$pattern"
+	fi
+	report
 }
 
 # The file behind "out" or "err".

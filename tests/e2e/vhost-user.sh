@@ -16,28 +16,17 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# expect NAME PATTERN -- command...: status 2 and one line of stderr matching PATTERN.
-expect() {
-	local name=$1 pattern=$2
-	shift 3
-	check "$name" host || return 0
-	run "$@"
-	want_status 2
-	want_line err "$pattern"
-	report
-}
-
-expect no-device "vhost-user: no device given" -- "$TORO" vhost-user
-expect unknown-device "vhost-user: unknown device 'blk'" -- "$TORO" vhost-user blk --socket "$tmp/s"
-expect no-socket "vhost-user: --socket PATH is required" -- "$TORO" vhost-user vsock
-expect unknown-option "vhost-user: unknown option '--share'" -- "$TORO" vhost-user vsock --socket "$tmp/s" --share /
-expect bad-cid "vhost-user: --cid 2: must be a number from 3" -- "$TORO" vhost-user vsock --socket "$tmp/s" --cid 2
-expect fs-no-share "vhost-user: --share DIR\[:rw\] is required" -- "$TORO" vhost-user fs --socket "$tmp/s"
-expect fs-bad-share "vhost-user: --share $tmp/none: " -- "$TORO" vhost-user fs --socket "$tmp/s" --share "$tmp/none"
-expect fs-two-shares "vhost-user: --share $tmp: one share per device" -- "$TORO" vhost-user fs --socket "$tmp/s" --share "$tmp" --share "$tmp"
-expect socket-no-dir "vhost-user vsock: $tmp/none/s: No such file or directory" -- "$TORO" vhost-user vsock --socket "$tmp/none/s"
+bad_input no-device "vhost-user: no device given" --usage -- "$TORO" vhost-user
+bad_input unknown-device "vhost-user: unknown device 'blk'" --usage -- "$TORO" vhost-user blk --socket "$tmp/s"
+bad_input no-socket "vhost-user: --socket PATH is required" --usage -- "$TORO" vhost-user vsock
+bad_input unknown-option "vhost-user: unknown option '--share'" --usage -- "$TORO" vhost-user vsock --socket "$tmp/s" --share /
+bad_input bad-cid "vhost-user: --cid 2: must be a number from 3" --usage -- "$TORO" vhost-user vsock --socket "$tmp/s" --cid 2
+bad_input fs-no-share "vhost-user: --share DIR\[:rw\] is required" --usage -- "$TORO" vhost-user fs --socket "$tmp/s"
+bad_input fs-bad-share "vhost-user: --share $tmp/none: " --usage -- "$TORO" vhost-user fs --socket "$tmp/s" --share "$tmp/none"
+bad_input fs-two-shares "vhost-user: --share $tmp: one share per device" --usage -- "$TORO" vhost-user fs --socket "$tmp/s" --share "$tmp" --share "$tmp"
+bad_input socket-no-dir "vhost-user vsock: $tmp/none/s: No such file or directory" -- "$TORO" vhost-user vsock --socket "$tmp/none/s"
 : >"$tmp/file"
-expect socket-taken "vhost-user vsock: $tmp/file: Address already in use" -- "$TORO" vhost-user vsock --socket "$tmp/file"
+bad_input socket-taken "vhost-user vsock: $tmp/file: Address already in use" -- "$TORO" vhost-user vsock --socket "$tmp/file"
 if check socket-taken-kept host; then
 	[ -f "$tmp/file" ] || problem "the file at the socket path was removed"
 	report
