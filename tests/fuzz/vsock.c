@@ -36,7 +36,7 @@ static struct guest_mem mem;
 static uint8_t *ram;
 static struct virtio_mmio dev;
 static struct virtio_vsock model;
-static struct fake_driver drv = {.qnum = QNUM, .dev = &dev, .ram_size = RAM_SIZE};
+static struct fake_driver drv = {.qnum = QNUM, .dev = &dev};
 static struct vsock_muxer *mux;
 static struct event_loop ev;
 static int peer_listener = -1;
@@ -64,9 +64,9 @@ static void teardown(void)
 
 static void setup(void)
 {
-	ram = aligned_alloc(4096, RAM_SIZE);
-	drv.ram = ram;
-	guest_mem_add(&mem, 0, RAM_SIZE, ram);
+	if (drv_ram_init(&drv, &mem, RAM_SIZE))
+		abort();
+	ram = drv.ram;
 	snprintf(sock_path, sizeof(sock_path), "/tmp/toro-vsock-fuzz-%d.sock", (int)getpid());
 	struct vsock_config cfg = {.enabled = 1, .guest_cid = GUEST_CID, .uds_path = sock_path};
 	char err[256];

@@ -3,9 +3,21 @@
  * notifications. Linked into a test by naming it on the test's "// SOURCES:" line. */
 #include "fake_driver.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "dev/virtio_mmio.h"
+#include "kvm/guest.h"
+
+int drv_ram_init(struct fake_driver *d, struct guest_mem *mem, size_t size)
+{
+	d->ram = aligned_alloc(GUEST_PAGE_SIZE, size);
+	if (!d->ram)
+		return -1;
+	memset(d->ram, 0, size);
+	d->ram_size = size;
+	return guest_mem_add(mem, 0, size, d->ram);
+}
 
 uint32_t drv_rd(const struct fake_driver *d, uint64_t off)
 {

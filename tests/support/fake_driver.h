@@ -12,6 +12,7 @@
 
 #include <toro/abi/virtio.h>
 
+struct guest_mem;
 struct virtio_mmio;
 
 #define DRV_QUEUES_MAX 8
@@ -76,6 +77,9 @@ static inline int drv_take_used(struct fake_driver *d, unsigned q, struct virtq_
 }
 
 /* Over virtio-mmio (tests/support/fake_driver.c). */
+/* Allocates d's guest memory, size bytes from guest-physical 0 (the test frees d->ram), and
+ * adds it to mem, the device's view. Returns 0, or -1 when that fails. */
+int drv_ram_init(struct fake_driver *d, struct guest_mem *mem, size_t size);
 uint32_t drv_rd(const struct fake_driver *d, uint64_t off);
 void drv_wr(const struct fake_driver *d, uint64_t off, uint32_t v);
 void drv_start(struct fake_driver *d, uint64_t features, const unsigned *queues, unsigned n);

@@ -232,11 +232,9 @@ static void test_hostile_control(void)
 
 int main(void)
 {
-	guest_mem_layout(&mem, RAM_SIZE);
-	ram = calloc(1, RAM_SIZE);
-	drv.ram = ram;
-	drv.ram_size = RAM_SIZE;
-	guest_mem_set_host(&mem, ram);
+	if (drv_ram_init(&drv, &mem, RAM_SIZE))
+		return 1;
+	ram = drv.ram;
 	const struct virtio_console_backend err = {sink_write, sink_wait, &err_sink};
 	const struct virtio_console_backend out = {sink_write, sink_wait, &out_sink};
 	const struct virtio_console_input in = {input_read, input_wait, NULL};

@@ -313,11 +313,9 @@ static void test_5_3_6_backend_full(void)
 
 int main(void)
 {
-	guest_mem_layout(&mem, RAM_SIZE);
-	ram = calloc(1, RAM_SIZE);
-	drv.ram = ram;
-	drv.ram_size = RAM_SIZE;
-	guest_mem_set_host(&mem, ram);
+	if (drv_ram_init(&drv, &mem, RAM_SIZE))
+		return 1;
+	ram = drv.ram;
 	const struct virtio_console_backend backend = {capture, capture_wait_room, NULL};
 	virtio_console_init(&console, &backend);
 	virtio_mmio_init(&dev, &virtio_console_ops, &console, &mem, 0xd0000000, TEST_IRQ, count_irq,

@@ -96,11 +96,9 @@ int main(void)
 	CHECK(virtio_fs_init(&fs, server, "") == -1);
 	CHECK(virtio_fs_init(&fs, server, "0123456789012345678901234567890123456") == -1);
 	CHECK(virtio_fs_init(&fs, server, "share0") == 0);
-	ram = calloc(1, RAM_SIZE);
-	drv.ram = ram;
-	drv.ram_size = RAM_SIZE;
-	guest_mem_layout(&mem, RAM_SIZE);
-	guest_mem_set_host(&mem, ram);
+	if (drv_ram_init(&drv, &mem, RAM_SIZE))
+		return 1;
+	ram = drv.ram;
 	virtio_mmio_init(&dev, &virtio_fs_ops, &fs, &mem, 0xd0000000, TEST_IRQ, count_irq, NULL);
 
 	/* §5.11.4: the tag, NUL-padded, and one request queue. */

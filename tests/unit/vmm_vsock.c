@@ -52,7 +52,7 @@ static struct virtio_vsock model;
 static struct vsock_muxer *mux;
 static struct event_loop ev;
 static char sock_path[64];
-static struct fake_driver drv = {.qnum = QNUM, .dev = &dev, .ram_size = RAM_SIZE};
+static struct fake_driver drv = {.qnum = QNUM, .dev = &dev};
 static uint32_t guest_fwd_cnt;  /* what the fake guest says it consumed */
 static uint64_t extra_features; /* offered features the fake driver accepts besides the usual */
 
@@ -785,9 +785,9 @@ static uint16_t free_tcp_port(void)
 
 int main(void)
 {
-	ram = aligned_alloc(4096, RAM_SIZE);
-	drv.ram = ram;
-	CHECK(guest_mem_add(&mem, 0, RAM_SIZE, ram) == 0);
+	if (drv_ram_init(&drv, &mem, RAM_SIZE))
+		return 1;
+	ram = drv.ram;
 	snprintf(sock_path, sizeof(sock_path), "/tmp/toro-vsock-test-%d.sock", (int)getpid());
 	uint16_t fwd_port = free_tcp_port();
 	struct vsock_config cfg = {.enabled = 1,
