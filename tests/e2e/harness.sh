@@ -36,13 +36,19 @@ if check none-skips host; then
 	want_line out '^1 passed, 0 failed, 1 skipped$'
 	report
 fi
+# Runs harness-flaky/flaky.sh through tests/run.sh with the environment's VAR=VALUE words given;
+# its checks count their attempts in a new folder, $state.
+run_flaky() {
+	state=$(mktemp -d "$E2E_TMP/flaky-XXXXXX")
+	run env "$@" TEST_E2E_DIR="$here/harness-flaky" TEST_KINDS=e2e FLAKY_STATE="$state" \
+		"$here/../run.sh" "$BUILD"
+}
+
 # harness-flaky/flaky.sh as the nested VM runs it: each of the three signatures fails a check once
 # and it passes when run again, saying so; a second failure stands, and so do a hang with a vCPU
 # busy and a failure with no signature, which are not run again.
 if check e2e-flaws-run-again host; then
-	mkdir -p "$E2E_TMP/in-vm"
-	run env TEST_IN_VM=1 TEST_E2E_DIR="$here/harness-flaky" TEST_KINDS=e2e \
-		FLAKY_STATE="$E2E_TMP/in-vm" "$here/../run.sh" "$BUILD"
+	run_flaky TEST_IN_VM=1
 	want_status 1
 	for name in triple host-registers lost-interrupt; do
 		want_line out "^PASS e2e/flaky/$name-once \(run again: "
@@ -51,17 +57,14 @@ if check e2e-flaws-run-again host; then
 	want_line out '^FAIL e2e/flaky/busy-hang: exit status 124, want 0$'
 	want_line out '^FAIL e2e/flaky/plain-failure: exit status 1, want 0$'
 	want_line out '^3 passed, 3 failed$'
-	attempts=$(cat "$E2E_TMP/in-vm"/* | wc -l)
+	attempts=$(cat "$state"/* | wc -l)
 	[ "$attempts" = 10 ] || problem "$attempts attempts in all, want 10 (two for each check with a signature)"
 	report
 fi
 
 # A run whose only failures were the flaws' passes once they pass again.
 if check e2e-flaws-all-pass host; then
-	mkdir -p "$E2E_TMP/all-pass"
-	run env TEST_IN_VM=1 TEST_E2E_DIR="$here/harness-flaky" TEST_KINDS=e2e \
-		FLAKY_STATE="$E2E_TMP/all-pass" FLAKY_CHECKS="triple-once lost-interrupt-once" \
-		"$here/../run.sh" "$BUILD"
+	run_flaky TEST_IN_VM=1 FLAKY_CHECKS="triple-once lost-interrupt-once"
 	want_status 0
 	want_line out '^2 passed, 0 failed$'
 	report
@@ -69,14 +72,12 @@ fi
 
 # The same outside the nested VM: every failure stands, nothing is run again.
 if check e2e-flaws-only-in-vm host; then
-	mkdir -p "$E2E_TMP/here"
-	run env TEST_KVM=host TEST_E2E_DIR="$here/harness-flaky" TEST_KINDS=e2e \
-		FLAKY_STATE="$E2E_TMP/here" "$here/../run.sh" "$BUILD"
+	run_flaky TEST_KVM=host
 	want_status 1
 	want_line out '^FAIL e2e/flaky/triple-once: exit status 3, want 0$'
 	want_line out '^FAIL e2e/flaky/lost-interrupt-once: exit status 124, want 0$'
 	want_line out '^0 passed, 6 failed$'
-	attempts=$(cat "$E2E_TMP/here"/* | wc -l)
+	attempts=$(cat "$state"/* | wc -l)
 	[ "$attempts" = 6 ] || problem "$attempts attempts in all, want 6"
 	report
 fi
