@@ -172,7 +172,7 @@ $(BUILD)/examples/%.elf: examples/%/toro.flags $$(wildcard examples/$$*/*.c) $(T
 	@$(if $(Q),echo "  TORO    $@")
 	$(Q)$(BUILD)/toro build -q $$(cat $<) $(wildcard examples/$*/*.c) -o $@
 
-$(BUILD)/tests/guest/%.elf: tests/guest/%.c tests/guest/native_test.h $(TOOL_FILES)
+$(BUILD)/tests/guest/%.elf: tests/guest/%.c tests/guest/native_test.h tests/guest/posix_test.h $(TOOL_FILES)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TORO    $@")
 	$(Q)$(BUILD)/toro build -q $$(sed -n 's|^// BUILD: *||p' $<) $< -o $@
