@@ -25,6 +25,13 @@
 #   bg_listening [SOCKET]          wait up to 60 s for its "listening" line (and the Unix socket
 #                                  SOCKET); false, with a problem, if it ends or stays silent
 #   bg_wait                        wait for it to end: its status in RC
+# Shares for the guest tests of tests/guest/native_files.c and posix_files.c ("share"):
+#   make_shares DIR BIG PART       make root (read-write at /), ro (read-only at /ro) and data
+#                                  (read-write at /mnt/data) in DIR: in root a file of BIG bytes
+#                                  and four of about PART, in ro symbolic links that climb out;
+#                                  set SHARES (their --share options), big_crc and big_size (the
+#                                  big file's POSIX cksum) and crcs (the four's); false if cksum
+#                                  fails
 # The host's side of vsock connections, build/tests/guest/vsock-peer (tests/e2e/vsock-peer.c):
 #   peer_echo ADDR FILE [SECONDS]  send FILE to ADDR (tcp:HOST:PORT or unix:PATH:PORT); a problem
 #                                  unless the same bytes come back
@@ -200,6 +207,25 @@ peer_serve() {
 peer_served() {
 	wait "$PEER_BG" || problem "the host's listener failed: $(cat "$E2E_TMP/peer-serve.out")"
 	PEER_BG=
+}
+
+make_shares() {
+	local dir=$1 i
+	mkdir -p "$dir/root/etc" "$dir/ro/sub" "$dir/data"
+	head -c "$2" /dev/urandom >"$dir/root/big.bin"
+	for i in 0 1 2 3; do head -c $(($3 + i * 4099)) /dev/urandom >"$dir/root/t$i.bin"; done
+	echo "read-write text" >"$dir/root/rw.txt"
+	echo "share passwd" >"$dir/root/etc/passwd"
+	echo "read-only text" >"$dir/ro/a.txt"
+	ln -s ../../../../etc "$dir/ro/escape"
+	ln -s /etc/passwd "$dir/ro/abs"
+	# POSIX cksum, "CRC SIZE", read from stdin: the nested VM has no /dev/fd for <(...).
+	big_crc=$(cksum <"$dir/root/big.bin" | cut -d' ' -f1)
+	big_size=$(cksum <"$dir/root/big.bin" | cut -d' ' -f2)
+	crcs=()
+	for i in 0 1 2 3; do crcs+=("$(cksum <"$dir/root/t$i.bin" | cut -d' ' -f1)"); done
+	SHARES=(--share "$dir/root:rw" --share "$dir/ro:/ro" --share "$dir/data:rw:/mnt/data")
+	[ -n "$big_crc" ] && [ -n "$big_size" ]
 }
 
 e2e_exit() {

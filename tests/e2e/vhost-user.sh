@@ -292,20 +292,7 @@ fi
 # tests/guest/native_files.c and posix_files.c on the three shares tests/e2e/files.sh uses with
 # the built-in monitor (read-write at /, read-only at /ro, read-write at /mnt/data).
 sh=$tmp/shares
-mkdir -p "$sh/root/etc" "$sh/ro/sub" "$sh/data"
-head -c $((2 << 20)) /dev/urandom >"$sh/root/big.bin"
-for i in 0 1 2 3; do head -c $(((256 << 10) + i * 4099)) /dev/urandom >"$sh/root/t$i.bin"; done
-echo "read-write text" >"$sh/root/rw.txt"
-echo "share passwd" >"$sh/root/etc/passwd"
-echo "read-only text" >"$sh/ro/a.txt"
-ln -s ../../../../etc "$sh/ro/escape"
-ln -s /etc/passwd "$sh/ro/abs"
-cksum_of() { cksum <"$1" | cut -d' ' -f"$2"; }
-big_crc=$(cksum_of "$sh/root/big.bin" 1)
-big_size=$(cksum_of "$sh/root/big.bin" 2)
-crcs=()
-for i in 0 1 2 3; do crcs+=("$(cksum_of "$sh/root/t$i.bin" 1)"); done
-SHARES=(--share "$sh/root:rw" --share "$sh/ro:/ro" --share "$sh/data:rw:/mnt/data")
+make_shares "$sh" $((2 << 20)) $((256 << 10))
 
 if check qemu-shares-native qemu; then
 	TMPDIR=$qtmp run "$TORO" run --vmm qemu --cpus 2 --timeout 100 "${SHARES[@]}" \
