@@ -44,14 +44,50 @@ void toro_free(void *p)
 {
 	free(p);
 }
+/* Pages as the kernel's allocator gives them: any run of a block may be freed on its own (a
+ * page-cache miss reads into a block whose pages the cache then keeps and frees one by one), so
+ * each block counts its pages still out and goes back to the heap with the last. */
+struct page_block {
+	struct page_block *next;
+	char *base;
+	size_t pages, out;
+};
+static struct page_block *page_blocks;
+
 void *mm_pages_alloc(size_t n)
 {
-	return aligned_alloc(PAGE_SIZE, n * PAGE_SIZE);
+	struct page_block *b = malloc(sizeof(*b));
+	char *base = aligned_alloc(PAGE_SIZE, n * PAGE_SIZE);
+	if (!b || !base) {
+		free(b);
+		free(base);
+		return NULL;
+	}
+	*b = (struct page_block){page_blocks, base, n, n};
+	page_blocks = b;
+	return base;
+}
+void *mm_pages_zalloc(size_t n)
+{
+	void *p = mm_pages_alloc(n);
+	return p ? memset(p, 0, n * PAGE_SIZE) : NULL;
 }
 void mm_pages_free(void *p, size_t n)
 {
-	(void)n;
-	free(p);
+	for (struct page_block **l = &page_blocks; *l; l = &(*l)->next) {
+		struct page_block *b = *l;
+		if ((char *)p < b->base || (char *)p + n * PAGE_SIZE > b->base + b->pages * PAGE_SIZE)
+			continue;
+		if (n > b->out)
+			abort(); /* more pages freed than were out: a double free */
+		if ((b->out -= n) == 0) {
+			*l = b->next;
+			free(b->base);
+			free(b);
+		}
+		return;
+	}
+	abort(); /* pages this allocator never gave */
 }
 void mm_get_stats(struct mm_stats *out)
 {
