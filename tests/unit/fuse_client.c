@@ -76,7 +76,8 @@ void mm_pages_free(void *p, size_t n)
 {
 	for (struct page_block **l = &page_blocks; *l; l = &(*l)->next) {
 		struct page_block *b = *l;
-		if ((char *)p < b->base || (char *)p + n * PAGE_SIZE > b->base + b->pages * PAGE_SIZE)
+		if ((char *)p < b->base ||
+		    (char *)p + n * PAGE_SIZE > b->base + b->pages * PAGE_SIZE)
 			continue;
 		if (n > b->out)
 			abort(); /* more pages freed than were out: a double free */
