@@ -92,6 +92,8 @@ long sys_dup(const struct syscall_args *a);
 long sys_dup2(const struct syscall_args *a);
 long sys_dup3(const struct syscall_args *a);
 long sys_fcntl(const struct syscall_args *a);
+/* fcntl's record-lock commands (lock.c): fd, F_GETLK/F_SETLK/F_SETLKW and the struct flock. */
+long sys_fcntl_lock(unsigned fd, uint64_t cmd, uint64_t arg);
 
 long sys_brk(const struct syscall_args *a);
 long sys_mmap(const struct syscall_args *a);
