@@ -126,11 +126,15 @@
 #define LINUX_SYS_readlink          89
 #define LINUX_SYS_chmod             90
 #define LINUX_SYS_fchmod            91
+#define LINUX_SYS_chown             92
+#define LINUX_SYS_fchown            93
+#define LINUX_SYS_lchown            94
 #define LINUX_SYS_statfs            137
 #define LINUX_SYS_fstatfs           138
 #define LINUX_SYS_getdents64        217
 #define LINUX_SYS_openat            257
 #define LINUX_SYS_mkdirat           258
+#define LINUX_SYS_fchownat          260
 #define LINUX_SYS_newfstatat        262
 #define LINUX_SYS_unlinkat          263
 #define LINUX_SYS_renameat          264
