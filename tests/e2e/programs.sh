@@ -4,10 +4,11 @@
 # makes) with CC="toro cc", and a pthreads workload (tests/e2e/programs/threads.c). Each runs in
 # each monitor and must print exactly what the same sources built natively print on this host:
 # Lua's script (tests/e2e/programs/trial.lua: strings, tables, coroutines, math, files on a
-# share, time, pcall); zlib's minigzip compressing a file to the host's bytes and back, and its
-# example; SQLite's shell creating a database on a read-write share, 10,000 rows in one
-# transaction, aggregates, and the file read again by the host's sqlite3; the threads on two
-# cores.
+# share, time, pcall); zlib's minigzip compressing a file on a share to the host's bytes and
+# back, and from stdin to stdout, and zlib's example; SQLite's shell creating a database on a
+# read-write share, 10,000 rows in one transaction, aggregates, and the file read again by the
+# guest and by the host's sqlite3; the threads (mutex, condition variables, barrier,
+# thread-local storage and keys, 16 threads) on two cores.
 #
 # "programs.sh prepare" fetches the sources (`apt-get source` with a private deb-src list) into
 # build/programs/ and builds both sides there, once; each later prepare only relinks the images,
@@ -232,6 +233,15 @@ for vmm in qemu toro; do
 			run "$TORO" run --vmm $vmm --timeout 100 --share "$s:rw" "$P/minigzip.elf" -- -d /data.gz
 			want_status 0
 			cmp -s "$s/data" "$P/zlib.input" || problem "minigzip -d did not give the input back"
+		fi
+		# Through stdin and stdout: binary bytes both ways, as a pipe on Linux carries them.
+		if [ -z "$e2e_problems" ]; then
+			timeout -k 5 120 "$TORO" run --vmm $vmm --timeout 100 "$P/minigzip.elf" \
+				<"$P/zlib.input" >"$s/stdout.gz" 2>"$ERR"
+			RC=$?
+			want_status 0
+			cmp -s "$s/stdout.gz" "$P/zlib.expected.gz" ||
+				problem "minigzip from stdin to stdout differs from the host's: $(cmp "$s/stdout.gz" "$P/zlib.expected.gz" 2>&1 | head -1)"
 		fi
 		if [ -z "$e2e_problems" ]; then
 			run "$TORO" run --vmm $vmm --timeout 100 --share "$s:rw" "$P/example.elf" -- /foo.gz
