@@ -122,6 +122,7 @@ long sys_getitimer(const struct syscall_args *a);
 long sys_setitimer(const struct syscall_args *a);
 
 long sys_clock_gettime(const struct syscall_args *a);
+long sys_clock_getres(const struct syscall_args *a);
 long sys_nanosleep(const struct syscall_args *a);
 long sys_clock_nanosleep(const struct syscall_args *a);
 

@@ -53,6 +53,7 @@
 #define LINUX_SYS_sched_getaffinity 204
 #define LINUX_SYS_set_tid_address   218
 #define LINUX_SYS_clock_gettime     228
+#define LINUX_SYS_clock_getres      229
 #define LINUX_SYS_exit_group        231
 #define LINUX_SYS_clock_nanosleep   230
 #define LINUX_SYS_tgkill            234
