@@ -297,8 +297,8 @@ static char *library_path(const struct build_flags *f, const char *lib)
 	const char *name = lib + 2;
 	if (strcmp(name, "gcc") == 0)
 		return str_printf("%s", libgcc_path(), NULL);
-	char *file = name[0] == ':' ? str_printf("%s", name + 1, NULL)
-	                            : str_printf("lib%s.a", name, NULL);
+	char *file =
+	    name[0] == ':' ? str_printf("%s", name + 1, NULL) : str_printf("lib%s.a", name, NULL);
 	if (!file)
 		return NULL;
 	struct argv_list dirs = {0};
@@ -322,9 +322,10 @@ static char *library_path(const struct build_flags *f, const char *lib)
 			free(p);
 	}
 	if (!path)
-		toro_error("build: %s: no %s in the -L directories%s (a host library built for glibc "
-		           "cannot go into an image)",
-		           lib, file, f->native ? "" : " or musl's " MUSL_LIB);
+		toro_error(
+		    "build: %s: no %s in the -L directories%s (a host library built for glibc "
+		    "cannot go into an image)",
+		    lib, file, f->native ? "" : " or musl's " MUSL_LIB);
 	argv_free(&dirs);
 	free(file);
 	return path;

@@ -230,9 +230,10 @@ static long chown_at(int64_t dirfd, uint64_t path, uint64_t uid, uint64_t gid, u
 		return r;
 	struct sys_at at;
 	r = sys_at_begin(dirfd, path, (flags & LINUX_AT_EMPTY_PATH) != 0, &at);
-	if (r > 0) /* a read-only share is EROFS first, as Linux checks the mount before the owner */
-		r = vfs_access(at.dir, at.path, flags & LINUX_AT_SYMLINK_NOFOLLOW ? VFS_NOFOLLOW : 0,
-		               LINUX_W_OK);
+	/* A read-only share is EROFS first, as Linux checks the mount before the owner. */
+	if (r > 0)
+		r = vfs_access(at.dir, at.path,
+		               flags & LINUX_AT_SYMLINK_NOFOLLOW ? VFS_NOFOLLOW : 0, LINUX_W_OK);
 	sys_at_end(&at);
 	return r < 0 ? r : chown_check(&st, uid, gid);
 }

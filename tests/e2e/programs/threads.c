@@ -21,7 +21,7 @@ static unsigned queue_head, queue_count;
 static uint64_t consumed_sum, consumed_count;
 
 static pthread_barrier_t phase;
-static __thread uint64_t tls_sum;      /* each thread's own */
+static __thread uint64_t tls_sum; /* each thread's own */
 static __thread int tls_id = -1;
 static pthread_key_t key;
 static int destructor_calls;
@@ -130,7 +130,7 @@ int main(int argc, char **argv)
 	uint64_t produced = 0;
 	for (int i = 0; i < nthreads; i += 2)
 		produced += (uint64_t)i * 100000 * (uint64_t)nitems +
-			    (uint64_t)nitems * (uint64_t)(nitems - 1) / 2;
+		            (uint64_t)nitems * (uint64_t)(nitems - 1) / 2;
 	printf("threads %d items %d\n", nthreads, nitems);
 	printf("counter %llu expected %llu\n", (unsigned long long)counter,
 	       (unsigned long long)expect);
@@ -141,7 +141,7 @@ int main(int argc, char **argv)
 	       nthreads, (unsigned long long)tls_sum);
 	printf("key destructors %d\n", destructor_calls);
 	int ok = counter == expect && consumed_sum == produced && serials == 1 &&
-		 tls_ok == (uint64_t)nthreads && tls_sum == 7 && destructor_calls == nthreads;
+	         tls_ok == (uint64_t)nthreads && tls_sum == 7 && destructor_calls == nthreads;
 	printf("%s\n", ok ? "ok" : "MISMATCH");
 	return ok ? 0 : 1;
 }
