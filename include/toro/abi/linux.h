@@ -339,6 +339,8 @@
 #define LINUX_AT_PHENT    4
 #define LINUX_AT_PHNUM    5
 #define LINUX_AT_PAGESZ   6
+#define LINUX_AT_BASE     7
+#define LINUX_AT_FLAGS    8
 #define LINUX_AT_ENTRY    9
 #define LINUX_AT_UID      11
 #define LINUX_AT_EUID     12
@@ -349,6 +351,7 @@
 #define LINUX_AT_CLKTCK   17
 #define LINUX_AT_SECURE   23
 #define LINUX_AT_RANDOM   25
+#define LINUX_AT_EXECFN   31
 
 struct linux_iovec {
 	uint64_t base;
