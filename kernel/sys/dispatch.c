@@ -64,6 +64,11 @@
 	X(gettid, sys_gettid) \
 	X(set_tid_address, sys_set_tid_address) \
 	X(clock_gettime, sys_clock_gettime) \
+	X(gettimeofday, sys_gettimeofday) \
+	X(time, sys_time) \
+	X(prctl, sys_prctl) \
+	X(rseq, sys_declined) \
+	X(clone3, sys_declined) \
 	X(exit_group, sys_exit_group) \
 	X(getrandom, sys_getrandom) \
 	X(poll, sys_poll) \

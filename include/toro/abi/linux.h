@@ -46,6 +46,7 @@
 #define LINUX_SYS_rt_sigsuspend     130
 #define LINUX_SYS_sigaltstack       131
 #define LINUX_SYS_arch_prctl        158
+#define LINUX_SYS_prctl             157
 #define LINUX_SYS_gettid            186
 #define LINUX_SYS_tkill             200
 #define LINUX_SYS_futex             202
@@ -53,6 +54,11 @@
 #define LINUX_SYS_sched_getaffinity 204
 #define LINUX_SYS_set_tid_address   218
 #define LINUX_SYS_clock_gettime     228
+#define LINUX_SYS_gettimeofday      96
+#define LINUX_SYS_time              201
+/* Not issued by musl; glibc's start and pthread_create try them and fall back. */
+#define LINUX_SYS_rseq              334
+#define LINUX_SYS_clone3            435
 #define LINUX_SYS_exit_group        231
 #define LINUX_SYS_clock_nanosleep   230
 #define LINUX_SYS_tgkill            234
@@ -327,6 +333,11 @@
 #define LINUX_CLOCK_REALTIME_COARSE    5
 #define LINUX_CLOCK_MONOTONIC_COARSE   6
 #define LINUX_CLOCK_BOOTTIME           7
+
+/* prctl: the thread name, 16 bytes with the NUL */
+#define LINUX_PR_SET_NAME 15
+#define LINUX_PR_GET_NAME 16
+#define LINUX_TASK_COMM_LEN 16
 
 /* getrandom */
 #define LINUX_GRND_NONBLOCK 0x1
