@@ -92,11 +92,11 @@ int exec_program_read(const char *path, const struct image *img, uint64_t mem,
 	uint64_t module = TORO_ARGS_PROGRAM_ALIGN + page_up(p->size);
 	uint64_t limit = low_ram > module ? low_ram - module : 0, bias;
 	if ((bad = elf_program_place(&p->elf, floor, limit, &bias))) {
-		toro_error("run: --exec %s: its segments at [%#llx, %#llx) %s (the kernel ends at "
-		           "%#llx; %llu MiB of RAM%s)",
-		           path, (unsigned long long)p->elf.lo, (unsigned long long)p->elf.hi, bad,
+		toro_error("run: --exec %s: %s (they take [%#llx, %#llx); the kernel ends at %#llx, "
+		           "and the guest has %llu MiB of RAM%s)",
+		           path, bad, (unsigned long long)p->elf.lo, (unsigned long long)p->elf.hi,
 		           (unsigned long long)floor, (unsigned long long)(mem >> 20),
-		           p->elf.lo >= floor ? ": give it more with --mem" : "");
+		           p->elf.pie || p->elf.lo >= floor ? ": give it more with --mem" : "");
 		goto refuse;
 	}
 	return 0;

@@ -136,9 +136,9 @@ const char *elf_program_place(const struct elf_program *p, uint64_t floor, uint6
 	}
 	uint64_t end = start + (p->hi - p->lo);
 	if (start < floor)
-		return "overlaps the kernel";
+		return "its segments overlap the kernel";
 	if (end > limit)
-		return "does not fit in the guest's RAM";
+		return "its segments do not fit in the guest's RAM";
 	*bias = start - p->lo;
 	return NULL;
 }

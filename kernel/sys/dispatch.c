@@ -60,6 +60,11 @@
 	X(geteuid, sys_getuid) \
 	X(getegid, sys_getuid) \
 	X(getppid, sys_getppid) \
+	X(getgroups, sys_getgroups) \
+	X(getresuid, sys_getresuid) \
+	X(getresgid, sys_getresuid) \
+	X(getpgid, sys_getpgid) \
+	X(getsid, sys_getpgid) \
 	X(arch_prctl, sys_arch_prctl) \
 	X(gettid, sys_gettid) \
 	X(set_tid_address, sys_set_tid_address) \

@@ -28,6 +28,28 @@ long sys_getuid(const struct syscall_args *a)
 	return 0;
 }
 
+/* The identity is fixed: root, in no supplementary group, the leader of its own process group and
+ * session (the one process). */
+long sys_getgroups(const struct syscall_args *a)
+{
+	(void)a;
+	return 0;
+}
+
+long sys_getresuid(const struct syscall_args *a)
+{
+	uint32_t zero = 0;
+	for (int i = 0; i < 3; i++)
+		if (copy_to_user(a->arg[i], &zero, sizeof(zero)))
+			return -LINUX_EFAULT;
+	return 0;
+}
+
+long sys_getpgid(const struct syscall_args *a)
+{
+	return a->arg[0] == 0 || a->arg[0] == TORO_PID ? TORO_PID : -LINUX_ESRCH;
+}
+
 long sys_arch_prctl(const struct syscall_args *a)
 {
 	switch (a->arg[0]) {

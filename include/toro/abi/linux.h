@@ -42,6 +42,11 @@
 #define LINUX_SYS_geteuid           107
 #define LINUX_SYS_getegid           108
 #define LINUX_SYS_getppid           110
+#define LINUX_SYS_getgroups         115
+#define LINUX_SYS_getresuid         118
+#define LINUX_SYS_getresgid         120
+#define LINUX_SYS_getpgid           121
+#define LINUX_SYS_getsid            124
 #define LINUX_SYS_rt_sigpending     127
 #define LINUX_SYS_rt_sigsuspend     130
 #define LINUX_SYS_sigaltstack       131
