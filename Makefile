@@ -51,6 +51,9 @@ UNIT_TESTS := $(basename $(notdir $(wildcard tests/unit/*.c)))
 UNIT_BINS := $(patsubst %,$(BUILD)/tests/unit/%,$(UNIT_TESTS))
 # Host programs e2e scripts drive guests with: in build/tests/guest/ so the nested VM has them too.
 E2E_PEERS := $(BUILD)/tests/guest/vsock-peer
+# Static Linux programs that tests/e2e/exec.sh runs with `toro run --exec`, built by the system's
+# compilers as anyone would (musl-gcc -static; gcc -static and -static-pie with glibc), not by toro.
+EXEC_PROGRAMS := $(patsubst %,$(BUILD)/tests/guest/exec-%,musl glibc glibc-pie)
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # Fuzz targets: tests/fuzz/NAME.c with a "// SOURCES:" line, built with clang's libFuzzer into
@@ -80,7 +83,7 @@ deps:
 run: all
 	$(BUILD)/toro run $(BUILD)/examples/hello.elf
 
-check: all $(UNIT_BINS) $(GUEST_ELFS) $(E2E_PEERS) $(if $(FUZZ_RUNTIME),$(FUZZ_BINS))
+check: all $(UNIT_BINS) $(GUEST_ELFS) $(E2E_PEERS) $(EXEC_PROGRAMS) $(if $(FUZZ_RUNTIME),$(FUZZ_BINS))
 	$(Q)tests/run.sh $(BUILD)
 
 # Each fuzz target for FUZZ_SECONDS, growing its corpus in $(BUILD)/fuzz/NAME.corpus from the
@@ -194,6 +197,22 @@ $(BUILD)/tests/guest/vsock-peer: tests/e2e/vsock-peer.c | deps
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  HOSTCC  $@")
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $<
+
+EXEC_PROGRAM_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -pthread
+$(BUILD)/tests/guest/exec-musl: tests/e2e/exec-program.c | deps
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  MUSLCC  $@")
+	$(Q)x86_64-linux-musl-gcc $(EXEC_PROGRAM_CFLAGS) -static -o $@ $<
+
+$(BUILD)/tests/guest/exec-glibc: tests/e2e/exec-program.c | deps
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  HOSTCC  $@")
+	$(Q)$(CC) $(EXEC_PROGRAM_CFLAGS) -static -o $@ $<
+
+$(BUILD)/tests/guest/exec-glibc-pie: tests/e2e/exec-program.c | deps
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  HOSTCC  $@")
+	$(Q)$(CC) $(EXEC_PROGRAM_CFLAGS) -fPIE -static-pie -o $@ $<
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(HOST_SRCS) | deps
 	@mkdir -p $(dir $@)

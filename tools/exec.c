@@ -89,7 +89,7 @@ int exec_program_read(const char *path, const struct image *img, uint64_t mem,
 	 * under the device hole (the arguments' own check comes later). */
 	uint64_t floor = page_up(img->load_end);
 	uint64_t low_ram = mem < LAYOUT_LOW_RAM_MAX ? mem : LAYOUT_LOW_RAM_MAX;
-	uint64_t module = TORO_ARGS_PROGRAM_ALIGN + page_up(p->size);
+	uint64_t module = TORO_ARGS_PROGRAM_ALIGN + page_up(p->size + 1);
 	uint64_t limit = low_ram > module ? low_ram - module : 0, bias;
 	if ((bad = elf_program_place(&p->elf, floor, limit, &bias))) {
 		toro_error("run: --exec %s: %s (they take [%#llx, %#llx); the kernel ends at %#llx, "
@@ -120,10 +120,10 @@ char *run_boot_data(const struct run_options *o, const char *extra, char **modul
 	if (!line || !o->program)
 		return line;
 	/* The arguments' text if they did not fit the line (it ends with its NUL), else none;
-	 * then the program at the next page boundary. */
+	 * then the program at the next page boundary, then a NUL. */
 	size_t text = *module ? *module_len - TORO_ARGS_MAGIC_LEN - 1 : 0;
 	size_t at = page_up(TORO_ARGS_MAGIC_LEN + text + 1);
-	char *m = calloc(1, at + o->program->size);
+	char *m = calloc(1, at + o->program->size + 1);
 	if (!m) {
 		free(line);
 		free(*module);
@@ -137,6 +137,6 @@ char *run_boot_data(const struct run_options *o, const char *extra, char **modul
 	memcpy(m + at, o->program->data, o->program->size);
 	free(*module);
 	*module = m;
-	*module_len = at + o->program->size;
+	*module_len = at + o->program->size + 1; /* a last NUL, as an arguments module has */
 	return line;
 }

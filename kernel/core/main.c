@@ -24,66 +24,27 @@ extern char _end[];
  * argv strings point into it for the life of the VM. */
 static char cmdline[CMDLINE_MAX] __attribute__((section(".noinit.cmdline")));
 
-/* The arguments module, if the monitor gave one: its text (after the magic line). */
+/* The arguments module, if the monitor gave one: its text (after the magic line) and the pages it
+ * occupies, which the page allocator never gets (argv strings point into it). */
 static char *args_text;
-
-uint64_t kernel_boot_module_start, kernel_boot_module_end;
-const void *kernel_boot_program;
-uint64_t kernel_boot_program_size;
-
-/* Memory the page allocator never gets, sorted by start: the arguments module (argv strings
- * point into it) and what the application needs at fixed addresses (kernel_app_reserve). */
-#define RESERVED_MAX 4
-static struct reserved_range {
-	uint64_t start, end;
-} reserved[RESERVED_MAX];
-static int reserved_count;
-
-void kernel_memory_reserve(uint64_t start, uint64_t end)
-{
-	if (reserved_count == RESERVED_MAX)
-		panic("more than %d reserved memory ranges", RESERVED_MAX);
-	start &= ~(uint64_t)(PAGE_SIZE - 1);
-	end = (end + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
-	int i = reserved_count++;
-	for (; i > 0 && reserved[i - 1].start > start; i--)
-		reserved[i] = reserved[i - 1];
-	reserved[i] = (struct reserved_range){start, end};
-}
-
-/* What the native and POSIX applications reserve: nothing (kernel/app/exec.c has its own). */
-__attribute__((weak)) void kernel_app_reserve(const struct hvm_start_info *si)
-{
-	(void)si;
-}
+static uint64_t args_start, args_end;
 
 /* Boot modules lie below 4 GiB (the boot identity map); ours is the one that starts with
- * TORO_ARGS_MAGIC and has a NUL after its text, perhaps followed by a program. Any other is not
- * for us and is left alone. */
+ * TORO_ARGS_MAGIC and ends with a NUL. Any other is not for us and is left alone. */
 static void args_module_find(const struct hvm_start_info *si)
 {
 	const struct hvm_modlist_entry *m = (const void *)(uintptr_t)si->modlist_paddr;
 	for (uint32_t i = 0; i < si->nr_modules && i < 16; i++) {
 		uint64_t start = m[i].paddr, end = start + m[i].size;
 		const char *text = (const char *)(uintptr_t)start;
-		if (start < LOW_MEMORY_END || end > (4ull << 30) ||
-		    end <= start + TORO_ARGS_MAGIC_LEN || *(const uint64_t *)text != TORO_ARGS_MAGIC)
-			continue;
-		uint64_t nul = TORO_ARGS_MAGIC_LEN;
-		while (start + nul < end && text[nul])
-			nul++;
-		if (start + nul == end)
-			continue;
-		args_text = (char *)text + TORO_ARGS_MAGIC_LEN;
-		uint64_t program = (nul + TORO_ARGS_PROGRAM_ALIGN) & ~(uint64_t)(TORO_ARGS_PROGRAM_ALIGN - 1);
-		if (start + program < end) {
-			kernel_boot_program = text + program;
-			kernel_boot_program_size = end - start - program;
+		if (start >= LOW_MEMORY_END && end <= (4ull << 30) &&
+		    end > start + TORO_ARGS_MAGIC_LEN &&
+		    *(const uint64_t *)text == TORO_ARGS_MAGIC && text[end - start - 1] == 0) {
+			args_text = (char *)text + TORO_ARGS_MAGIC_LEN;
+			args_start = start & ~(uint64_t)(PAGE_SIZE - 1);
+			args_end = (end + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+			return;
 		}
-		kernel_boot_module_start = start;
-		kernel_boot_module_end = end;
-		kernel_memory_reserve(start, end);
-		return;
 	}
 }
 
@@ -91,14 +52,11 @@ static void cmdline_copy(const struct hvm_start_info *si)
 {
 	const char *src = (const char *)(uintptr_t)si->cmdline_paddr;
 	size_t n = 0;
-	cmdline[0] = '\0';
-	if (!src)
-		return;
-	while (n < CMDLINE_MAX - 1 && src[n])
-		n++;
-	memcpy(cmdline, src, n);
+	if (src)
+		while (n < CMDLINE_MAX - 1 && (cmdline[n] = src[n]))
+			n++;
 	cmdline[n] = '\0';
-	if (src[n])
+	if (src && src[n])
 		printk("warning: kernel command line longer than %d bytes; the rest is ignored\n",
 		       CMDLINE_MAX - 1);
 }
@@ -121,12 +79,11 @@ static void memory_add(const struct hvm_memmap_table_entry *map, uint32_t n, int
 			start = four_gib;
 		if (!high && end > four_gib)
 			end = four_gib;
-		for (int r = 0; r < reserved_count && start < end; r++) {
-			if (reserved[r].end <= start || reserved[r].start >= end)
-				continue;
-			if (reserved[r].start > start)
-				mm_add_range(start, reserved[r].start);
-			start = reserved[r].end;
+		if (start < args_start && end > args_start) {
+			mm_add_range(start, args_start);
+			start = args_end;
+		} else if (start >= args_start && start < args_end) {
+			start = args_end;
 		}
 		if (start < end)
 			mm_add_range(start, end);
@@ -285,8 +242,9 @@ void kernel_start(struct hvm_start_info *si)
 	if (si->magic != HVM_START_MAGIC)
 		panic("bad start_info magic %#x at %p", si->magic, (void *)si);
 	cmdline_copy(si);
+	if (kernel_app_reserve)
+		kernel_app_reserve(si);
 	args_module_find(si);
-	kernel_app_reserve(si);
 	memory_init(si);
 
 	static struct app_args args;

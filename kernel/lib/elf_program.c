@@ -21,11 +21,15 @@ static uint64_t round_up(uint64_t a, uint64_t to)
 	return (a + to - 1) & ~(to - 1);
 }
 
+static uint32_t magic_of(const struct elf64_ehdr *eh)
+{
+	return (uint32_t)eh->e_ident[0] | (uint32_t)eh->e_ident[1] << 8 |
+	       (uint32_t)eh->e_ident[2] << 16 | (uint32_t)eh->e_ident[3] << 24;
+}
+
 static const char *header_check(const struct elf64_ehdr *eh, uint64_t size)
 {
-	uint32_t magic = (uint32_t)eh->e_ident[0] | (uint32_t)eh->e_ident[1] << 8 |
-	                 (uint32_t)eh->e_ident[2] << 16 | (uint32_t)eh->e_ident[3] << 24;
-	if (magic != ELF_MAGIC)
+	if (magic_of(eh) != ELF_MAGIC)
 		return "not an ELF file";
 	if (eh->e_ident[ELF_CLASS_INDEX] != ELF_CLASS_64)
 		return "not a 64-bit ELF file";
@@ -79,7 +83,8 @@ const char *elf_program_check(const void *file, uint64_t size, struct elf_progra
 {
 	const struct elf64_ehdr *eh = file;
 	if (size < sizeof(*eh))
-		return "too short to be an ELF file";
+		return size >= 4 && magic_of(eh) == ELF_MAGIC ? "truncated: shorter than an ELF header"
+		                                            : "not an ELF file";
 	const char *bad = header_check(eh, size);
 	if (bad)
 		return bad;

@@ -107,8 +107,10 @@ static void bad_headers(void)
 	struct elf_program out;
 	struct test_program t;
 	make_program(&t, 0);
-	CHECK_STR(elf_program_check(&t, 63, &out), "too short to be an ELF file");
-	CHECK_STR(elf_program_check(&t, 0, &out), "too short to be an ELF file");
+	CHECK_STR(elf_program_check(&t, 63, &out), "truncated: shorter than an ELF header");
+	CHECK_STR(elf_program_check(&t, 4, &out), "truncated: shorter than an ELF header");
+	CHECK_STR(elf_program_check(&t, 3, &out), "not an ELF file");
+	CHECK_STR(elf_program_check("#!/bin/sh\n", 10, &out), "not an ELF file");
 	REFUSED(t.eh.e_ident[0] = 0, "not an ELF file");
 	REFUSED(t.eh.e_ident[4] = 1, "not a 64-bit ELF file");
 	REFUSED(t.eh.e_ident[5] = 2, "not an x86-64 program");

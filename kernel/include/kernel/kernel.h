@@ -24,21 +24,11 @@ void kernel_app_prepare(void);
 
 struct hvm_start_info;
 
-/* From the chosen app file, before the page allocator gets any RAM: reserves (with
- * kernel_memory_reserve) what the application needs at fixed addresses. kernel/app/exec.c
- * reserves the program's segments and its break; the others need nothing (a weak default in
- * kernel/core/main.c). */
-void kernel_app_reserve(const struct hvm_start_info *si);
-
-/* Keeps [start, end), rounded out to whole pages, from the page allocator. Boot only, before the
- * memory map is read (kernel_app_reserve). */
-void kernel_memory_reserve(uint64_t start, uint64_t end);
-
-/* The arguments' boot module (include/toro/abi/start_info.h), reserved: [start, end), or 0 and 0;
- * and the program `toro run --exec` sent in it after the arguments, page-aligned, or NULL and 0. */
-extern uint64_t kernel_boot_module_start, kernel_boot_module_end;
-extern const void *kernel_boot_program;
-extern uint64_t kernel_boot_program_size;
+/* Only in the image of `toro run --exec` (kernel/app/exec.c; a weak reference, NULL in any
+ * other image, which pays nothing for it): before memory is set up, takes the program out of the
+ * arguments' boot module and keeps the memory it must run at from the page allocator, by marking
+ * it reserved in si's memory map. */
+void kernel_app_reserve(struct hvm_start_info *si) __attribute__((weak));
 
 /* Ends the VM with code (0..255) once the consoles have delivered their output (exit.c). */
 _Noreturn void kernel_exit(int code);
