@@ -80,9 +80,10 @@ int exec_program_read(const char *path, const struct image *img, uint64_t mem,
 		goto refuse;
 	}
 	if (p->size > mem / 4) {
-		toro_error("run: --exec %s: %zu bytes, more than a quarter of the guest's %llu MiB of "
-		           "RAM (give it more with --mem)",
-		           path, p->size, (unsigned long long)(mem >> 20));
+		toro_error(
+		    "run: --exec %s: %zu bytes, more than a quarter of the guest's %llu MiB of "
+		    "RAM (give it more with --mem)",
+		    path, p->size, (unsigned long long)(mem >> 20));
 		goto refuse;
 	}
 	/* As the kernel places it: above the image's end, below the module at the top of the RAM
@@ -92,11 +93,12 @@ int exec_program_read(const char *path, const struct image *img, uint64_t mem,
 	uint64_t module = TORO_ARGS_PROGRAM_ALIGN + page_up(p->size + 1);
 	uint64_t limit = low_ram > module ? low_ram - module : 0, bias;
 	if ((bad = elf_program_place(&p->elf, floor, limit, &bias))) {
-		toro_error("run: --exec %s: %s (they take [%#llx, %#llx); the kernel ends at %#llx, "
-		           "and the guest has %llu MiB of RAM%s)",
-		           path, bad, (unsigned long long)p->elf.lo, (unsigned long long)p->elf.hi,
-		           (unsigned long long)floor, (unsigned long long)(mem >> 20),
-		           p->elf.pie || p->elf.lo >= floor ? ": give it more with --mem" : "");
+		toro_error(
+		    "run: --exec %s: %s (they take [%#llx, %#llx); the kernel ends at %#llx, "
+		    "and the guest has %llu MiB of RAM%s)",
+		    path, bad, (unsigned long long)p->elf.lo, (unsigned long long)p->elf.hi,
+		    (unsigned long long)floor, (unsigned long long)(mem >> 20),
+		    p->elf.pie || p->elf.lo >= floor ? ": give it more with --mem" : "");
 		goto refuse;
 	}
 	return 0;
@@ -115,8 +117,8 @@ char *run_boot_data(const struct run_options *o, const char *extra, char **modul
                     size_t *module_len)
 {
 	const char *name = o->exec ? o->exec : o->image;
-	char *line = cmdline_build(name, extra, o->nenv, o->env, o->nargs, o->args, module,
-	                           module_len);
+	char *line =
+	    cmdline_build(name, extra, o->nenv, o->env, o->nargs, o->args, module, module_len);
 	if (!line || !o->program)
 		return line;
 	/* The arguments' text if they did not fit the line (it ends with its NUL), else none;

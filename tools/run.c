@@ -155,7 +155,8 @@ static int toro_run_parsed(struct run_options *o)
 	           kvm_host_is_software() && kvm_host_usable()) {
 		toro_note("%s: %s, and this host's /dev/kvm is a software KVM that cannot run its "
 		          "FPU/SSE code; running in QEMU",
-		          o->image, obstacle);
+		          o->exec ? o->exec : o->image,
+		          o->exec ? "a Linux program (it may use SSE)" : obstacle);
 		rc = run_qemu(o, &img);
 	} else {
 		rc = run_in_monitor(o, &img);

@@ -108,10 +108,13 @@ static void memmap_reserve(struct hvm_start_info *si, uint64_t start, uint64_t e
 		}
 		uint64_t from = a > start ? a : start, to = b < end ? b : end;
 		if (a < from)
-			memmap[n++] = (struct hvm_memmap_table_entry){a, from - a, HVM_MEMMAP_RAM, 0};
-		memmap[n++] = (struct hvm_memmap_table_entry){from, to - from, HVM_MEMMAP_RESERVED, 0};
+			memmap[n++] =
+			    (struct hvm_memmap_table_entry){a, from - a, HVM_MEMMAP_RAM, 0};
+		memmap[n++] =
+		    (struct hvm_memmap_table_entry){from, to - from, HVM_MEMMAP_RESERVED, 0};
 		if (to < b)
-			memmap[n++] = (struct hvm_memmap_table_entry){to, b - to, HVM_MEMMAP_RAM, 0};
+			memmap[n++] =
+			    (struct hvm_memmap_table_entry){to, b - to, HVM_MEMMAP_RAM, 0};
 	}
 	si->memmap_paddr = (uintptr_t)memmap;
 	si->memmap_entries = n;
@@ -126,7 +129,8 @@ void kernel_app_reserve(struct hvm_start_info *si)
 		return;
 	}
 	if (si->version < HVM_START_VERSION_MEMMAP || si->memmap_entries > MEMMAP_MAX) {
-		program_error = "the memory map is missing or too long to reserve the program's memory";
+		program_error =
+		    "the memory map is missing or too long to reserve the program's memory";
 		return;
 	}
 	program_error = elf_program_check(program_file, program_size, &program);

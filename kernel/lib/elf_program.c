@@ -83,16 +83,17 @@ const char *elf_program_check(const void *file, uint64_t size, struct elf_progra
 {
 	const struct elf64_ehdr *eh = file;
 	if (size < sizeof(*eh))
-		return size >= 4 && magic_of(eh) == ELF_MAGIC ? "truncated: shorter than an ELF header"
-		                                            : "not an ELF file";
+		return size >= 4 && magic_of(eh) == ELF_MAGIC
+		           ? "truncated: shorter than an ELF header"
+		           : "not an ELF file";
 	const char *bad = header_check(eh, size);
 	if (bad)
 		return bad;
 	const struct elf64_phdr *ph = (const void *)((const char *)file + eh->e_phoff);
 	for (unsigned i = 0; i < eh->e_phnum; i++)
 		if (ph[i].p_type == ELF_PT_INTERP)
-			return "dynamically linked (it names an interpreter, PT_INTERP): --exec runs "
-			       "static executables only";
+			return "dynamically linked (it names an interpreter, PT_INTERP): "
+			       "only static executables run";
 	uint64_t lo = ADDRESS_LIMIT, hi = 0;
 	int entry_loaded = 0;
 	for (unsigned i = 0; i < eh->e_phnum; i++) {

@@ -41,15 +41,25 @@ static void make_program(struct test_program *p, int pie)
 	p->eh.e_ehsize = sizeof(struct elf64_ehdr);
 	p->eh.e_phentsize = sizeof(struct elf64_phdr);
 	p->eh.e_phnum = 3;
-	p->ph[0] = (struct elf64_phdr){.p_type = ELF_PT_LOAD, .p_offset = 0, .p_vaddr = base,
-	                               .p_filesz = PAGE, .p_memsz = PAGE, .p_align = PAGE};
-	p->ph[1] = (struct elf64_phdr){.p_type = ELF_PT_LOAD, .p_offset = PAGE,
-	                               .p_vaddr = base + PAGE, .p_filesz = PAGE, .p_memsz = PAGE,
+	p->ph[0] = (struct elf64_phdr){.p_type = ELF_PT_LOAD,
+	                               .p_offset = 0,
+	                               .p_vaddr = base,
+	                               .p_filesz = PAGE,
+	                               .p_memsz = PAGE,
+	                               .p_align = PAGE};
+	p->ph[1] = (struct elf64_phdr){.p_type = ELF_PT_LOAD,
+	                               .p_offset = PAGE,
+	                               .p_vaddr = base + PAGE,
+	                               .p_filesz = PAGE,
+	                               .p_memsz = PAGE,
 	                               .p_align = PAGE};
 	/* Data at an offset congruent to its address modulo the page, .bss past the file. */
-	p->ph[2] = (struct elf64_phdr){.p_type = ELF_PT_LOAD, .p_flags = ELF_PF_W,
-	                               .p_offset = 2 * PAGE, .p_vaddr = base + 3 * PAGE,
-	                               .p_filesz = sizeof(p->data), .p_memsz = 3 * PAGE,
+	p->ph[2] = (struct elf64_phdr){.p_type = ELF_PT_LOAD,
+	                               .p_flags = ELF_PF_W,
+	                               .p_offset = 2 * PAGE,
+	                               .p_vaddr = base + 3 * PAGE,
+	                               .p_filesz = sizeof(p->data),
+	                               .p_memsz = 3 * PAGE,
 	                               .p_align = PAGE};
 }
 
@@ -59,13 +69,13 @@ static const char *check_program(const struct test_program *t, struct elf_progra
 }
 
 /* What a change to a good program makes elf_program_check say. */
-#define REFUSED(change, reason)                                                                 \
-	do {                                                                                    \
-		struct test_program t;                                                          \
-		struct elf_program out;                                                         \
-		make_program(&t, 0);                                                            \
-		change;                                                                         \
-		CHECK_STR(check_program(&t, &out), reason);                                     \
+#define REFUSED(change, reason)                                                                    \
+	do {                                                                                       \
+		struct test_program t;                                                             \
+		struct elf_program out;                                                            \
+		make_program(&t, 0);                                                               \
+		change;                                                                            \
+		CHECK_STR(check_program(&t, &out), reason);                                        \
 	} while (0)
 
 static void good_programs(void)
@@ -135,8 +145,8 @@ static void bad_headers(void)
 static void bad_segments(void)
 {
 	REFUSED(t.ph[1].p_type = ELF_PT_INTERP,
-	        "dynamically linked (it names an interpreter, PT_INTERP): --exec runs static "
-	        "executables only");
+	        "dynamically linked (it names an interpreter, PT_INTERP): only static "
+	        "executables run");
 	REFUSED(t.ph[2].p_filesz = t.ph[2].p_memsz + 1,
 	        "a segment is larger in the file than in memory");
 	REFUSED(t.ph[2].p_offset = sizeof(t) - 8,
@@ -149,8 +159,7 @@ static void bad_segments(void)
 	        "a segment lies outside the 47-bit address space");
 	REFUSED((t.ph[0].p_type = t.ph[1].p_type = t.ph[2].p_type = ELF_PT_DYNAMIC),
 	        "no loadable segments");
-	REFUSED(t.ph[2].p_vaddr = LINK_ADDR + (65ull << 30),
-	        "its segments span more than 64 GiB");
+	REFUSED(t.ph[2].p_vaddr = LINK_ADDR + (65ull << 30), "its segments span more than 64 GiB");
 	REFUSED(t.eh.e_entry = LINK_ADDR + 2 * PAGE, "its entry point lies outside its segments");
 	REFUSED(t.eh.e_entry = 0, "its entry point lies outside its segments");
 	REFUSED((t.ph[2].p_type = ELF_PT_PHDR, t.ph[2].p_vaddr = 0x1000),
@@ -175,7 +184,8 @@ static void placement(void)
 	/* A static PIE goes at 4 MiB, or the first 2 MiB boundary above a larger kernel. */
 	make_program(&t, 1);
 	CHECK(check_program(&t, &p) == NULL);
-	CHECK(elf_program_place(&p, kernel_end, ram, &bias) == NULL && bias == ELF_PROGRAM_PIE_BASE);
+	CHECK(elf_program_place(&p, kernel_end, ram, &bias) == NULL &&
+	      bias == ELF_PROGRAM_PIE_BASE);
 	CHECK(elf_program_place(&p, 0x500000, ram, &bias) == NULL && bias == 0x600000);
 	CHECK(elf_program_place(&p, 0x600000, ram, &bias) == NULL && bias == 0x600000);
 	CHECK_STR(elf_program_place(&p, kernel_end, ELF_PROGRAM_PIE_BASE + PAGE, &bias),
@@ -194,8 +204,8 @@ static void own_binary(void)
 	fclose(f);
 	struct elf_program p;
 	CHECK_STR(elf_program_check(buf, n, &p),
-	          "dynamically linked (it names an interpreter, PT_INTERP): --exec runs static "
-	          "executables only");
+	          "dynamically linked (it names an interpreter, PT_INTERP): only static "
+	          "executables run");
 }
 
 int main(void)

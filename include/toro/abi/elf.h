@@ -8,12 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ELF_MAGIC       0x464c457fu /* "\177ELF", little-endian */
-#define ELF_CLASS_64    2           /* e_ident[4] */
-#define ELF_DATA_LSB    1           /* e_ident[5] */
-#define ELF_VERSION_1   1
-#define ELF_TYPE_EXEC   2
-#define ELF_TYPE_DYN    3
+#define ELF_MAGIC          0x464c457fu /* "\177ELF", little-endian */
+#define ELF_CLASS_64       2           /* e_ident[4] */
+#define ELF_DATA_LSB       1           /* e_ident[5] */
+#define ELF_VERSION_1      1
+#define ELF_TYPE_EXEC      2
+#define ELF_TYPE_DYN       3
 #define ELF_MACHINE_X86_64 62
 
 #define ELF_PT_LOAD    1
@@ -58,8 +58,8 @@ _Static_assert(sizeof(struct elf64_phdr) == 56, "ELF64 program header layout");
 struct elf_program {
 	const struct elf64_phdr *phdrs; /* inside the file */
 	uint16_t phnum;
-	int pie;             /* ET_DYN */
-	uint64_t lo, hi;     /* the PT_LOAD segments' span, rounded out to whole pages */
+	int pie;         /* ET_DYN */
+	uint64_t lo, hi; /* the PT_LOAD segments' span, rounded out to whole pages */
 	uint64_t entry;
 	uint64_t phdr_vaddr; /* where the program headers are once loaded, or 0: in no segment */
 };
@@ -69,8 +69,8 @@ struct elf_program {
 #define ELF_PROGRAM_SPAN_MAX  (64ull << 30)
 /* Where a static PIE goes when the kernel ends below it (as Linux's ELF_ET_DYN_BASE leaves the
  * low addresses to ET_EXEC programs, which start at 4 MiB). */
-#define ELF_PROGRAM_PIE_BASE  0x400000ull
-#define ELF_PROGRAM_PAGE      4096ull
+#define ELF_PROGRAM_PIE_BASE 0x400000ull
+#define ELF_PROGRAM_PAGE     4096ull
 
 /* Checks the size bytes of file as a static x86-64 Linux executable and fills p: NULL, or a
  * phrase saying what is wrong ("dynamically linked: ...", "not an ELF file"...), to follow the
