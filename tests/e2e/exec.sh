@@ -6,7 +6,7 @@
 # -static and -static-pie) with their arguments, environment, a shared file, a thread, the
 # auxiliary vector, the heap and the break. On the host: a dynamically linked program and
 # malformed files are refused before boot with one line and exit status 2; in the guest, the
-# image booted without a program says so and exits 125.
+# image booted without a program, or given a bad one directly, says so and exits 125.
 # PARTS: host qemu toro
 . "$(dirname "$0")/lib.sh"
 BUSYBOX=/bin/busybox
@@ -107,6 +107,27 @@ for vmm in qemu toro; do
 		report
 	fi
 done
+
+# The kernel's own checks, on programs the tool would refuse, handed to it directly as QEMU's
+# -initrd in the boot module's format (include/toro/abi/start_info.h): an empty text, its NUL,
+# zeros to 4 KiB, the program, a last NUL. QEMU's exit status is (code << 1) | 1.
+kernel_refuses() {
+	local module=$tmp/module
+	{ printf 'toroargs\0'; head -c $((4096 - 9)) /dev/zero; cat "$1"; printf '\0'; } >"$module"
+	run "${TORO_QEMU:-qemu-system-x86_64}" -M microvm,pic=off,pit=off,rtc=off,acpi=off,auto-kernel-cmdline=off \
+		-m 64M -accel tcg -cpu max -nodefaults -no-user-config -no-reboot -display none \
+		-serial stdio -device isa-debug-exit,iobase=0xf4,iosize=4 \
+		-kernel "$BUILD/toro-exec.elf" -append "toro.argv0=prog" -initrd "$module"
+	want_status $(((125 << 1) | 1))
+	want_line out "^toro: prog: $2"
+}
+if check kernel-refuses@qemu qemu; then
+	head -c 3000 "$BUSYBOX" >"$tmp/truncated"
+	kernel_refuses "$tmp/truncated" 'truncated: a segment lies past the end of the file'
+	kernel_refuses /bin/true 'dynamically linked'
+	kernel_refuses "$BUILD/examples/hello.elf" 'its segments overlap the kernel'
+	report
+fi
 
 # Refused by the tool before anything boots.
 refused() {
