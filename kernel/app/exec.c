@@ -62,7 +62,7 @@ static uint64_t program_find(const struct hvm_start_info *si)
 	for (uint32_t i = 0; i < si->nr_modules && i < 16; i++) {
 		uint64_t start = m[i].paddr, size = m[i].size;
 		const char *text = (const char *)(uintptr_t)start;
-		if (start < LOW_MEMORY_END || start + size > BOOT_MAP_END ||
+		if (start < LOW_MEMORY_END || start > BOOT_MAP_END || size > BOOT_MAP_END - start ||
 		    size <= TORO_ARGS_MAGIC_LEN || *(const uint64_t *)text != TORO_ARGS_MAGIC ||
 		    text[size - 1])
 			continue;

@@ -97,10 +97,12 @@ const char *elf_program_check(const void *file, uint64_t size, struct elf_progra
 	uint64_t lo = ADDRESS_LIMIT, hi = 0;
 	int entry_loaded = 0;
 	for (unsigned i = 0; i < eh->e_phnum; i++) {
-		if (ph[i].p_type != ELF_PT_LOAD || ph[i].p_memsz == 0)
+		if (ph[i].p_type != ELF_PT_LOAD)
 			continue;
 		if ((bad = segment_check(&ph[i], size)))
 			return bad;
+		if (ph[i].p_memsz == 0)
+			continue;
 		uint64_t end = ph[i].p_vaddr + ph[i].p_memsz;
 		if (ph[i].p_vaddr < lo)
 			lo = ph[i].p_vaddr;

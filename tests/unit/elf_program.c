@@ -149,6 +149,9 @@ static void bad_segments(void)
 	        "executables run");
 	REFUSED(t.ph[2].p_filesz = t.ph[2].p_memsz + 1,
 	        "a segment is larger in the file than in memory");
+	/* An empty segment takes no room, but may not bring bytes from the file anywhere. */
+	REFUSED((t.ph[2].p_memsz = 0, t.ph[2].p_filesz = 16),
+	        "a segment is larger in the file than in memory");
 	REFUSED(t.ph[2].p_offset = sizeof(t) - 8,
 	        "truncated: a segment lies past the end of the file");
 	REFUSED((t.ph[2].p_offset = ~0ull - 8, t.ph[2].p_filesz = 16),
