@@ -33,7 +33,10 @@ static uint64_t page_up(uint64_t a)
 	return (a + TORO_ARGS_PROGRAM_ALIGN - 1) & ~(uint64_t)(TORO_ARGS_PROGRAM_ALIGN - 1);
 }
 
-static int read_file(const char *path, struct exec_program *p)
+/* The whole file into p, if it is a regular file that fits the boot module of a guest with mem
+ * bytes of RAM: at most a quarter of it, as arguments may take (common/cmdline.c). 0, or -1 after
+ * one line on stderr. */
+static int program_file_read(const char *path, uint64_t mem, struct exec_program *p)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -45,6 +48,14 @@ static int read_file(const char *path, struct exec_program *p)
 	}
 	if (!S_ISREG(st.st_mode)) {
 		toro_error("run: --exec %s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if ((uint64_t)st.st_size > mem / 4) {
+		toro_error(
+		    "run: --exec %s: %lld bytes, more than a quarter of the guest's %llu MiB "
+		    "of RAM (give it more with --mem)",
+		    path, (long long)st.st_size, (unsigned long long)(mem >> 20));
 		close(fd);
 		return -1;
 	}
@@ -72,18 +83,11 @@ int exec_program_read(const char *path, const struct image *img, uint64_t mem,
                       struct exec_program *p)
 {
 	memset(p, 0, sizeof(*p));
-	if (read_file(path, p))
+	if (program_file_read(path, mem, p))
 		return TORO_EXIT_USAGE;
 	const char *bad = elf_program_check(p->data, p->size, &p->elf);
 	if (bad) {
 		toro_error("run: --exec %s: %s", path, bad);
-		goto refuse;
-	}
-	if (p->size > mem / 4) {
-		toro_error(
-		    "run: --exec %s: %zu bytes, more than a quarter of the guest's %llu MiB of "
-		    "RAM (give it more with --mem)",
-		    path, p->size, (unsigned long long)(mem >> 20));
 		goto refuse;
 	}
 	/* As the kernel places it: above the image's end, below the module at the top of the RAM
