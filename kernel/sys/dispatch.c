@@ -69,6 +69,7 @@
 	X(gettid, sys_gettid) \
 	X(set_tid_address, sys_set_tid_address) \
 	X(clock_gettime, sys_clock_gettime) \
+	X(clock_getres, sys_clock_getres) \
 	X(gettimeofday, sys_gettimeofday) \
 	X(time, sys_time) \
 	X(prctl, sys_prctl) \
