@@ -36,7 +36,8 @@ HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iinclude \
 HOST_INCLUDES_tools := -Itools -Ivmm -Icommon
 HOST_INCLUDES_vmm := -Ivmm -Icommon
 HOST_INCLUDES_common := -Icommon
-HOST_SRCS := $(shell find tools vmm common -name '*.c' | sort)
+# The checks of a program for run --exec are the kernel loader's own (freestanding C).
+HOST_SRCS := $(shell find tools vmm common -name '*.c' | sort) kernel/lib/elf_program.c
 HOST_OBJS := $(patsubst %,$(BUILD)/host/%.o,$(HOST_SRCS))
 
 # --- examples: examples/NAME/*.c built with the flags in examples/NAME/toro.flags ----------------
@@ -53,6 +54,9 @@ UNIT_BINS := $(patsubst %,$(BUILD)/tests/unit/%,$(UNIT_TESTS))
 TEST_SUPPORT := $(wildcard tests/support/*.c tests/support/*.h)
 # Host programs e2e scripts drive guests with: in build/tests/guest/ so the nested VM has them too.
 E2E_PEERS := $(BUILD)/tests/guest/vsock-peer
+# Static Linux programs that tests/e2e/exec.sh runs with `toro run --exec`, built by the system's
+# compilers as anyone would (musl-gcc -static; gcc -static and -static-pie with glibc), not by toro.
+EXEC_PROGRAMS := $(patsubst %,$(BUILD)/tests/guest/exec-%,musl glibc glibc-pie)
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # Fuzz targets: tests/fuzz/NAME.c with a "// SOURCES:" line, built with clang's libFuzzer into
@@ -67,12 +71,14 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Iinclude -D_GNU_SOURCE \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 TOOL_FILES := $(BUILD)/toro $(BUILD)/libtoro.a $(BUILD)/toro.ld $(BUILD)/include $(BUILD)/uapi
+# The generic image `toro run --exec PROGRAM` boots, found beside the tool.
+EXEC_IMAGE := $(BUILD)/toro-exec.elf
 
 .SECONDEXPANSION:
 .PHONY: all deps run check unit-tests guest-tests bench fuzz clean install man
 .DELETE_ON_ERROR:
 
-all: deps $(TOOL_FILES) $(EXAMPLE_ELFS)
+all: deps $(TOOL_FILES) $(EXEC_IMAGE) $(EXAMPLE_ELFS)
 
 deps:
 	$(Q)tools/deps.sh
@@ -80,7 +86,7 @@ deps:
 run: all
 	$(BUILD)/toro run $(BUILD)/examples/hello.elf
 
-check: all $(UNIT_BINS) $(GUEST_ELFS) $(E2E_PEERS) $(if $(FUZZ_RUNTIME),$(FUZZ_BINS))
+check: all $(UNIT_BINS) $(GUEST_ELFS) $(E2E_PEERS) $(EXEC_PROGRAMS) $(if $(FUZZ_RUNTIME),$(FUZZ_BINS))
 	$(Q)tests/run.sh $(BUILD)
 
 # Each fuzz target for FUZZ_SECONDS, growing its corpus in $(BUILD)/fuzz/NAME.corpus from the
@@ -105,14 +111,15 @@ clean:
 	rm -rf $(BUILD)
 
 # `make install PREFIX=DIR` (DESTDIR too): the tool with what `toro build` finds beside it (the
-# kernel library, the linker script, the headers; musl and gcc come from the system) in
+# kernel library, the linker script, the headers; musl and gcc come from the system) and the
+# image of `toro run --exec` in
 # PREFIX/lib/toro, PREFIX/bin/toro a link to it, and the manual page.
 PREFIX ?= /usr/local
 TORO_LIBDIR = $(DESTDIR)$(PREFIX)/lib/toro
-install: $(TOOL_FILES)
+install: $(TOOL_FILES) $(EXEC_IMAGE)
 	install -d $(DESTDIR)$(PREFIX)/bin $(TORO_LIBDIR) $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BUILD)/toro $(TORO_LIBDIR)/toro
-	install -m 644 $(BUILD)/libtoro.a $(BUILD)/toro.ld $(TORO_LIBDIR)/
+	install -m 644 $(BUILD)/libtoro.a $(BUILD)/toro.ld $(EXEC_IMAGE) $(TORO_LIBDIR)/
 	rm -rf $(TORO_LIBDIR)/include $(TORO_LIBDIR)/uapi
 	cp -R include $(TORO_LIBDIR)/include
 	cp -RP $(BUILD)/uapi $(TORO_LIBDIR)/uapi
@@ -178,6 +185,10 @@ $(BUILD)/examples/%.elf: examples/%/toro.flags $$(wildcard examples/$$*/*.c) $(T
 	@$(if $(Q),echo "  TORO    $@")
 	$(Q)$(BUILD)/toro build -q $$(cat $<) $(wildcard examples/$*/*.c) -o $@
 
+$(EXEC_IMAGE): $(TOOL_FILES)
+	@$(if $(Q),echo "  TORO    $@")
+	$(Q)$(BUILD)/toro build -q --exec-image -o $@
+
 $(BUILD)/tests/guest/%.elf: tests/guest/%.c tests/guest/native_test.h tests/guest/posix_test.h $(TOOL_FILES)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TORO    $@")
@@ -195,6 +206,22 @@ $(BUILD)/tests/guest/vsock-peer: tests/e2e/vsock-peer.c | deps
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  HOSTCC  $@")
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $<
+
+EXEC_PROGRAM_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -pthread
+$(BUILD)/tests/guest/exec-musl: tests/e2e/exec-program.c | deps
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  MUSLCC  $@")
+	$(Q)x86_64-linux-musl-gcc $(EXEC_PROGRAM_CFLAGS) -static -o $@ $<
+
+$(BUILD)/tests/guest/exec-glibc: tests/e2e/exec-program.c | deps
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  HOSTCC  $@")
+	$(Q)$(CC) $(EXEC_PROGRAM_CFLAGS) -static -o $@ $<
+
+$(BUILD)/tests/guest/exec-glibc-pie: tests/e2e/exec-program.c | deps
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  HOSTCC  $@")
+	$(Q)$(CC) $(EXEC_PROGRAM_CFLAGS) -fPIE -static-pie -o $@ $<
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(TEST_SUPPORT) $(HOST_SRCS) | deps
 	@mkdir -p $(dir $@)

@@ -119,6 +119,8 @@ static int parse_build_args(int argc, char **argv, struct build *b, char *output
 			b->output = argv[++i];
 		} else if (strcmp(a, "--native") == 0) {
 			f->native = 1;
+		} else if (strcmp(a, "--exec-image") == 0) {
+			f->exec_image = 1;
 		} else if (strcmp(a, "--no-fpu") == 0) {
 			f->no_fpu = 1;
 		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
@@ -175,7 +177,12 @@ static int parse_build_args(int argc, char **argv, struct build *b, char *output
 		toro_error("build: no output image (-o IMAGE)");
 		return -1;
 	}
-	if (b->sources.n == 0 && b->objects.n == 0) {
+	if (f->exec_image && (b->sources.n || b->objects.n || f->native || f->no_fpu)) {
+		toro_error("build: --exec-image links the kernel alone: no sources, objects, "
+		           "--native or --no-fpu");
+		return -1;
+	}
+	if (b->sources.n == 0 && b->objects.n == 0 && !f->exec_image) {
 		toro_error("build: no source files");
 		return -1;
 	}
@@ -203,6 +210,10 @@ static void print_summary(const struct build *b)
 	else
 		snprintf(size, sizeof(size), "%lld KiB", ((long long)st.st_size + 1023) / 1024);
 	int n = b->sources.n + b->objects.n;
+	if (b->flags.exec_image) {
+		printf("built %s: the image of run --exec, %s\n", b->output, size);
+		return;
+	}
 	printf("built %s: %s image from %d input%s, %s\n", b->output,
 	       b->flags.native ? "native" : "POSIX", n, n == 1 ? "" : "s", size);
 }

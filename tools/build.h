@@ -18,6 +18,7 @@ void argv_free(struct argv_list *l);
 /* What decides how application code is compiled and linked. */
 struct build_flags {
 	int native;                  /* against include/toro, no libc (--native) */
+	int exec_image;              /* no application: the generic image of run --exec */
 	int no_fpu;                  /* no SSE/x87 (--no-fpu) */
 	int debug;                   /* -g given: compile with DWARF and keep it in the image */
 	int have_opt;                /* an -O given: no default -O2 */

@@ -16,6 +16,8 @@ need libc6-dev /usr/include/x86_64-linux-gnu/sys/types.h
 need linux-libc-dev /usr/include/linux/vm_sockets.h
 need musl-dev /usr/lib/x86_64-linux-musl/libc.a
 need qemu-system-x86 qemu-system-x86_64
+# Debian's own static busybox: tests/e2e/exec.sh runs it unmodified with `toro run --exec`.
+need busybox-static /bin/busybox
 [ -z "$missing" ] && exit 0
 line="apt-get install -y --no-install-recommends$missing"
 if [ "$(id -u)" -ne 0 ]; then

@@ -36,6 +36,7 @@ static const struct help_option build_options[] = {
     {"-j N", "compile N sources at once (default: one per core)"},
     {"-v, --verbose", "print the commands and object cache hits"},
     {"-q, --quiet", "no progress (a line per file on a terminal) and no line saying what was built"},
+    {"--exec-image", "link the image that run --exec boots (make does; no sources)"},
     {NULL, NULL},
 };
 
@@ -47,6 +48,7 @@ static const struct help_option cc_options[] = {
 };
 
 static const struct help_option run_options[] = {
+    {"--exec PROGRAM", "run a static x86-64 Linux program built elsewhere (no IMAGE)"},
     {"--mem SIZE", "guest RAM, 2M to 512G (default 128M)"},
     {"--cpus N", "vCPUs, 1 to 64 (default 1)"},
     {"--timeout SEC", "stop the guest after SEC seconds and exit 124"},
@@ -84,8 +86,8 @@ static const struct help_command commands[] = {
      "compile C and assembly with the kernel into a bootable image", build_options},
     {"cc", "[--native] [--no-fpu] [-c|-S|-E] GCC-OPTIONS... FILES... [-o OUT]",
      "a C compiler driver for existing Makefiles and configure scripts", cc_options},
-    {"run", "IMAGE [OPTIONS] [NAME=VALUE]... [-- ARGS...]", "boot an image as a microVM",
-     run_options},
+    {"run", "IMAGE|--exec PROGRAM [OPTIONS] [NAME=VALUE]... [-- ARGS...]",
+     "boot an image, or a static Linux program, as a microVM", run_options},
     {"ps", "", "list the live runs started with --name or --detach", no_options},
     {"stop", "NAME|PID", "stop a run (SIGTERM) and wait for it to end", no_options},
     {"logs", "NAME", "print a run's log (a detached run's, also after it ended)", no_options},

@@ -135,13 +135,16 @@ static int link_once(const struct build_flags *f, const struct argv_list *inputs
 	 * and tools such as nm) but no DWARF, which is most of its size. */
 	if (!f->debug)
 		argv_add(&l, "-Wl,--strip-debug");
-	argv_add(&l, f->native ? "-Wl,-u,toro_app_native" : "-Wl,-u,toro_app_posix");
+	argv_add(&l, f->exec_image ? "-Wl,-u,toro_app_exec"
+	             : f->native   ? "-Wl,-u,toro_app_native"
+	                           : "-Wl,-u,toro_app_posix");
 	if (f->no_fpu)
 		argv_add(&l, "-Wl,-u,toro_image_no_fpu");
 	for (size_t g = 0; g < SYSCALL_GROUP_COUNT; g++)
 		if (groups & (1u << g))
 			argv_add(&l, str_printf("-Wl,-u,%s", syscall_groups[g].anchor, NULL));
-	if (!f->native) {
+	int musl = !f->native && !f->exec_image;
+	if (musl) {
 		/* The kernel's memmove, whoever asks for it first: when only musl code (inet_ntop,
 		 * realpath...) calls it, the search would take musl's, whose __memcpy_fwd brings
 		 * musl's memcpy beside the kernel's, and the link would fail on two definitions. */
@@ -153,18 +156,18 @@ static int link_once(const struct build_flags *f, const struct argv_list *inputs
 		argv_add(&l, f->link_flags.v[i]);
 	if (symtab_src)
 		argv_add(&l, symtab_src);
-	if (!f->native)
+	if (musl)
 		argv_add(&l, "-L" MUSL_LIB);
 	for (int i = 0; i < inputs->n; i++)
 		argv_add(&l, inputs->v[i]);
 	/* libtoro.a first: its malloc (kernel/sys/malloc.c) must be found before musl's. */
 	argv_add(&l, "-Wl,--start-group");
 	argv_add(&l, str_printf("%s/libtoro.a", home, NULL));
-	if (!f->native)
+	if (musl)
 		argv_add(&l, MUSL_LIB "/libc.a");
 	argv_add(&l, libgcc_path());
 	argv_add(&l, "-Wl,--end-group");
-	if (!f->native)
+	if (musl)
 		argv_add(&l, MUSL_LIB "/crtn.o");
 	argv_add(&l, "-o");
 	int rc = argv_add(&l, out) ? -1 : run_command(&l, f->verbose);
@@ -391,9 +394,10 @@ int link_image(const struct build_flags *f, const struct argv_list *given, const
 		printf("  %-8s%s\n", "LINK", output);
 		fflush(stdout);
 	}
-	unsigned groups = 0;
-	int link_failed = link_once(f, inputs, pass1, NULL, 0);
-	if (!link_failed && !f->native) {
+	/* The image of run --exec runs programs that may make any call: every group. */
+	unsigned groups = f->exec_image ? (1u << SYSCALL_GROUP_COUNT) - 1 : 0;
+	int link_failed = link_once(f, inputs, pass1, NULL, groups);
+	if (!link_failed && !f->native && !f->exec_image) {
 		int needed = image_groups(pass1);
 		if (needed < 0)
 			goto out;

@@ -471,6 +471,11 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 			v = option_value(argc, argv, &i, name);
 			if (share_add(o->shares, &o->nshares, name, v, err, errlen))
 				return -1;
+		} else if (is_option(a, "--exec")) {
+			v = option_value(argc, argv, &i, "--exec");
+			if (!*v)
+				return error_set(err, errlen, "--exec: no program given");
+			o->exec = v;
 		} else if (is_option(a, "--env-file")) {
 			v = option_value(argc, argv, &i, "--env-file");
 			if (env_file(o, v, err, errlen))
@@ -489,7 +494,11 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 			                 a);
 		}
 	}
-	if (!o->image)
+	if (o->exec && o->image)
+		return error_set(err, errlen,
+		                 "--exec %s runs in the tool's own image: give no image ('%s')",
+		                 o->exec, o->image);
+	if (!o->image && !o->exec)
 		return error_set(err, errlen, "no image given");
 	if (o->npin && o->npin != o->cpus)
 		return error_set(

@@ -243,8 +243,7 @@ static int run_qemu_with(const struct run_options *o, const struct qemu_vhost *v
 	kernel_words(o, v, extra, sizeof(extra));
 	char *module;
 	size_t module_len;
-	char *cmdline = cmdline_build(o->image, extra, o->nenv, o->env, o->nargs, o->args, &module,
-	                              &module_len);
+	char *cmdline = run_boot_data(o, extra, &module, &module_len);
 	if (!cmdline) {
 		toro_error("%s: out of memory for the kernel command line", o->image);
 		return 1;

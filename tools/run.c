@@ -75,14 +75,13 @@ static int run_in_monitor(const struct run_options *o, const struct image *img)
 	size_t module_len;
 	char tty[64];
 	cmdline_tty_word(tty, sizeof(tty), o->console == CONSOLE_VIRTIO);
-	char *cmdline =
-	    cmdline_build(o->image, tty, o->nenv, o->env, o->nargs, o->args, &module, &module_len);
+	char *cmdline = run_boot_data(o, tty, &module, &module_len);
 	if (!cmdline) {
 		toro_error("%s: out of memory for the kernel command line", o->image);
 		return 1;
 	}
 	struct vmm_config cfg = {
-	    .name = o->image,
+	    .name = o->exec ? o->exec : o->image,
 	    .image = img,
 	    .mem = o->mem,
 	    .cpus = o->cpus,
@@ -128,8 +127,20 @@ static int toro_run_parsed(struct run_options *o)
 	}
 	struct image img;
 	if (image_open(o->image, &img, err, sizeof(err))) {
-		toro_error("%s: %s", o->image, err);
+		if (o->exec)
+			toro_error("run: --exec needs the image %s: %s", o->image, err);
+		else
+			toro_error("%s: %s", o->image, err);
 		return TORO_EXIT_USAGE;
+	}
+	struct exec_program program;
+	if (o->exec) {
+		int refused = exec_program_read(o->exec, &img, o->mem, &program);
+		if (refused) {
+			image_close(&img);
+			return refused;
+		}
+		o->program = &program;
 	}
 	int rc;
 	const char *obstacle;
@@ -144,11 +155,15 @@ static int toro_run_parsed(struct run_options *o)
 	           kvm_host_is_software() && kvm_host_usable()) {
 		toro_note("%s: %s, and this host's /dev/kvm is a software KVM that cannot run its "
 		          "FPU/SSE code; running in QEMU",
-		          o->image, obstacle);
+		          o->exec ? o->exec : o->image,
+		          o->exec ? "a Linux program (it may use SSE)" : obstacle);
 		rc = run_qemu(o, &img);
 	} else {
 		rc = run_in_monitor(o, &img);
 	}
+	if (o->program)
+		exec_program_free(&program);
+	o->program = NULL;
 	image_close(&img);
 	return rc;
 }
@@ -167,6 +182,8 @@ int toro_run(int argc, char **argv)
 		return TORO_EXIT_USAGE;
 	}
 	toro_quiet = o.quiet;
+	if (o.exec)
+		o.image = exec_image_path();
 	int rc = service_run(&o, argc, argv, toro_run_parsed);
 	run_options_free(&o);
 	return rc;

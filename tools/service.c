@@ -24,7 +24,7 @@ static void record_fill(struct service_record *r, const struct run_options *o, c
 	r->pid = (long)getpid();
 	r->starttime = process_starttime(r->pid);
 	r->started = (long long)time(NULL);
-	snprintf(r->image, sizeof(r->image), "%s", o->image);
+	snprintf(r->image, sizeof(r->image), "%s", o->exec ? o->exec : o->image);
 	snprintf(r->log, sizeof(r->log), "%s", log ? log : "");
 	size_t used = 0;
 	for (int i = 0; i < argc && used < sizeof(r->options); i++) {
@@ -158,9 +158,15 @@ static int service_run_detached(struct run_options *o, int argc, char **argv,
 		toro_error("%s: %s", o->image, err);
 		return TORO_EXIT_USAGE;
 	}
+	struct exec_program program;
+	int refused = o->exec ? exec_program_read(o->exec, &img, o->mem, &program) : 0;
+	if (o->exec && !refused)
+		exec_program_free(&program);
 	image_close(&img);
+	if (refused)
+		return refused;
 	if (!o->name) {
-		default_name(o->image, name, sizeof(name));
+		default_name(o->exec ? o->exec : o->image, name, sizeof(name));
 		o->name = name;
 	}
 	if (o->log)

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdint.h>
 
+#include <toro/abi/elf.h>
+
 #include "backend/vsock.h"
 #include "image.h"
 #include "run.h"
@@ -15,8 +17,17 @@
 enum vmm_choice { VMM_AUTO, VMM_TORO, VMM_QEMU };
 enum accel_choice { ACCEL_DEFAULT, ACCEL_TCG, ACCEL_KVM };
 
+/* A program for `toro run --exec` (exec.c): the whole file, and its headers as checked. */
+struct exec_program {
+	char *data;
+	size_t size;
+	struct elf_program elf;
+};
+
 struct run_options {
-	const char *image;
+	const char *image; /* with --exec, the generic image (exec_image_path) */
+	const char *exec;  /* --exec PROGRAM, or NULL */
+	const struct exec_program *program; /* --exec's file, read before boot; or NULL */
 	uint64_t mem; /* bytes */
 	int cpus;
 	double timeout; /* seconds; 0: none */
@@ -65,6 +76,18 @@ struct vhost_user_options {
 };
 int parse_vhost_user_options(int argc, char **argv, struct vhost_user_options *o, char *err,
                              size_t errlen);
+
+/* --exec (exec.c): the generic image's path (beside the tool); reading and checking the program
+ * for img and mem bytes of RAM (0, or TORO_EXIT_USAGE after one line on stderr; free it with
+ * exec_program_free); the kernel command line for o with extra words, and the boot module
+ * (*module, or NULL): arguments that do not fit the line, and --exec's program. NULL when out of
+ * memory. */
+const char *exec_image_path(void);
+int exec_program_read(const char *path, const struct image *img, uint64_t mem,
+                      struct exec_program *p);
+void exec_program_free(struct exec_program *p);
+char *run_boot_data(const struct run_options *o, const char *extra, char **module,
+                    size_t *module_len);
 
 int toro_build(int argc, char **argv);
 int toro_cc(int argc, char **argv);

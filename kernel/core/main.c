@@ -52,14 +52,11 @@ static void cmdline_copy(const struct hvm_start_info *si)
 {
 	const char *src = (const char *)(uintptr_t)si->cmdline_paddr;
 	size_t n = 0;
-	cmdline[0] = '\0';
-	if (!src)
-		return;
-	while (n < CMDLINE_MAX - 1 && src[n])
-		n++;
-	memcpy(cmdline, src, n);
+	if (src)
+		while (n < CMDLINE_MAX - 1 && (cmdline[n] = src[n]))
+			n++;
 	cmdline[n] = '\0';
-	if (src[n])
+	if (src && src[n])
 		printk("warning: kernel command line longer than %d bytes; the rest is ignored\n",
 		       CMDLINE_MAX - 1);
 }
@@ -245,6 +242,8 @@ void kernel_start(struct hvm_start_info *si)
 	if (si->magic != HVM_START_MAGIC)
 		panic("bad start_info magic %#x at %p", si->magic, (void *)si);
 	cmdline_copy(si);
+	if (kernel_app_reserve)
+		kernel_app_reserve(si);
 	args_module_find(si);
 	memory_init(si);
 

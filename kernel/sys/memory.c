@@ -5,8 +5,9 @@
  * changes nothing, so the kernel's own memory stays writable. Execute permission is not
  * separate. The mappings handed out are recorded, and munmap frees only pages of recorded mappings: as on
  * Linux, unmapping what is not mapped does nothing, so a wild munmap cannot give away the
- * kernel's or another thread's memory. brk never grows (as on Linux when the range above the
- * break is taken). */
+ * kernel's or another thread's memory. The break of a POSIX image never grows (as on Linux when
+ * the range above the break is taken: musl falls back to mmap); that of an --exec program grows
+ * within the range its loader reserved above it (kernel/app/exec.c). */
 #include "syscall.h"
 
 #include <kernel/arch.h>
@@ -105,10 +106,34 @@ static uint64_t pages_of(uint64_t len)
 	return (len + PAGE_SIZE - 1) / PAGE_SIZE;
 }
 
+/* The break: [brk_start, brk_limit) reserved for it, brk_current where it is; brk_limit 0 when
+ * there is no such range, and the break is the image's end. */
+static uint64_t brk_start, brk_current, brk_limit;
+static struct spinlock brk_lock;
+
+void sys_brk_area_set(uint64_t start, uint64_t limit)
+{
+	brk_start = brk_current = start;
+	brk_limit = limit;
+}
+
 long sys_brk(const struct syscall_args *a)
 {
-	(void)a;
-	return (long)(((uintptr_t)_end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
+	if (!brk_limit)
+		return (long)(((uintptr_t)_end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
+	uint64_t want = a->arg[0];
+	spin_lock(&brk_lock);
+	if (want >= brk_start && want <= brk_limit) {
+		/* Pages the break reaches again read as zeros, as Linux's fresh pages do. */
+		uint64_t from = (brk_current + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+		uint64_t to = (want + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+		if (to > from)
+			memset((void *)(uintptr_t)from, 0, to - from);
+		brk_current = want;
+	}
+	uint64_t now = brk_current;
+	spin_unlock(&brk_lock);
+	return (long)now;
 }
 
 /* mmap of a file: the file calls' (kernel/sys/fs.c), referred to weakly, so that an image that

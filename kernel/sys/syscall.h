@@ -104,9 +104,14 @@ long sys_madvise(const struct syscall_args *a);
 long sys_getpid(const struct syscall_args *a);
 long sys_getppid(const struct syscall_args *a);
 long sys_getuid(const struct syscall_args *a);
+long sys_getgroups(const struct syscall_args *a);
+long sys_getresuid(const struct syscall_args *a);
+long sys_getpgid(const struct syscall_args *a);
 long sys_set_tid_address(const struct syscall_args *a);
 long sys_arch_prctl(const struct syscall_args *a);
 long sys_uname(const struct syscall_args *a);
+long sys_prctl(const struct syscall_args *a);
+long sys_declined(const struct syscall_args *a); /* ENOSYS without the report: see process.c */
 long sys_rt_sigaction(const struct syscall_args *a);
 long sys_rt_sigprocmask(const struct syscall_args *a); /* signal.c */
 long sys_rt_sigreturn(const struct syscall_args *a);
@@ -123,6 +128,8 @@ long sys_setitimer(const struct syscall_args *a);
 
 long sys_clock_gettime(const struct syscall_args *a);
 long sys_clock_getres(const struct syscall_args *a);
+long sys_gettimeofday(const struct syscall_args *a);
+long sys_time(const struct syscall_args *a);
 long sys_nanosleep(const struct syscall_args *a);
 long sys_clock_nanosleep(const struct syscall_args *a);
 

@@ -22,8 +22,8 @@ KERNEL_META=linux-image-cloud-amd64
 # kvm-amd and what it needs (read from each module's .modinfo), loaded in this order.
 MODULE=kvm-amd
 # What the test scripts run, copied from the host with their libraries.
-TOOLS="bash awk basename cat cksum cmp cp cut date dirname env find grep head ln ls mkdir mktemp mv nl \
-printf rm sed seq sleep sort stat tail tee timeout touch tr uname wc xargs"
+TOOLS="bash awk basename cat chmod cksum cmp cp cut date dirname env find grep head ln ls mkdir mktemp mv \
+nl printf rm sed seq sha256sum sleep sort stat tail tee timeout touch tr uname wc xargs"
 
 die() {
 	echo "kvm-vm: $*" >&2
@@ -98,8 +98,8 @@ copy_libs() {
 	done
 }
 
-# The initramfs: busybox and the init, the kvm modules, the host's tools, the repository's tests
-# and the built tool and images under /toro.
+# The initramfs: busybox and the init (also what tests/e2e/exec.sh runs with --exec), the kvm
+# modules, the host's tools, the repository's tests and the built tool and images under /toro.
 make_initramfs() {
 	local cache=$1 root=$2 command=$3 tool path
 	mkdir -p "$root"/{bin,usr/bin,proc,sys,dev,tmp,lib/modules,toro/build/tests} || return 1
@@ -110,7 +110,7 @@ make_initramfs() {
 	done
 	ln -s /usr/bin/bash "$root/bin/bash" && ln -s /usr/bin/bash "$root/bin/sh" || return 1
 	cp -r "$ROOT/tests" "$root/toro/tests" || return 1
-	cp "$BUILD/toro" "$root/toro/build/" && cp -r "$BUILD/examples" "$root/toro/build/" &&
+	cp "$BUILD/toro" "$BUILD/toro-exec.elf" "$root/toro/build/" && cp -r "$BUILD/examples" "$root/toro/build/" &&
 		cp -r "$BUILD/tests/guest" "$root/toro/build/tests/" || return 1
 	printf '%s\n' "$command" >"$root/toro/vm-command"
 	cat >"$root/init" <<'INIT'

@@ -42,10 +42,16 @@
 #define LINUX_SYS_geteuid           107
 #define LINUX_SYS_getegid           108
 #define LINUX_SYS_getppid           110
+#define LINUX_SYS_getgroups         115
+#define LINUX_SYS_getresuid         118
+#define LINUX_SYS_getresgid         120
+#define LINUX_SYS_getpgid           121
+#define LINUX_SYS_getsid            124
 #define LINUX_SYS_rt_sigpending     127
 #define LINUX_SYS_rt_sigsuspend     130
 #define LINUX_SYS_sigaltstack       131
 #define LINUX_SYS_arch_prctl        158
+#define LINUX_SYS_prctl             157
 #define LINUX_SYS_gettid            186
 #define LINUX_SYS_tkill             200
 #define LINUX_SYS_futex             202
@@ -54,6 +60,11 @@
 #define LINUX_SYS_set_tid_address   218
 #define LINUX_SYS_clock_gettime     228
 #define LINUX_SYS_clock_getres      229
+#define LINUX_SYS_gettimeofday      96
+#define LINUX_SYS_time              201
+/* Not issued by musl; glibc's start and pthread_create try them and fall back. */
+#define LINUX_SYS_rseq              334
+#define LINUX_SYS_clone3            435
 #define LINUX_SYS_exit_group        231
 #define LINUX_SYS_clock_nanosleep   230
 #define LINUX_SYS_tgkill            234
@@ -341,6 +352,11 @@
 #define LINUX_CLOCK_MONOTONIC_COARSE   6
 #define LINUX_CLOCK_BOOTTIME           7
 
+/* prctl: the thread name, 16 bytes with the NUL */
+#define LINUX_PR_SET_NAME 15
+#define LINUX_PR_GET_NAME 16
+#define LINUX_TASK_COMM_LEN 16
+
 /* getrandom */
 #define LINUX_GRND_NONBLOCK 0x1
 #define LINUX_GRND_RANDOM   0x2
@@ -352,6 +368,8 @@
 #define LINUX_AT_PHENT    4
 #define LINUX_AT_PHNUM    5
 #define LINUX_AT_PAGESZ   6
+#define LINUX_AT_BASE     7
+#define LINUX_AT_FLAGS    8
 #define LINUX_AT_ENTRY    9
 #define LINUX_AT_UID      11
 #define LINUX_AT_EUID     12
@@ -362,6 +380,7 @@
 #define LINUX_AT_CLKTCK   17
 #define LINUX_AT_SECURE   23
 #define LINUX_AT_RANDOM   25
+#define LINUX_AT_EXECFN   31
 
 struct linux_iovec {
 	uint64_t base;

@@ -19,9 +19,14 @@
 /* Arguments and environment too long for the command line travel in a boot module (QEMU's
  * -initrd gives one too): the text starts with the eight bytes "toroargs", then words quoted as
  * on the command line (the application's NAME=value words, "--", its arguments), then a NUL.
- * The kernel reads them after the command line's words, as if they followed it. */
-#define TORO_ARGS_MAGIC     0x736772616f726f74ull /* "toroargs", little-endian */
-#define TORO_ARGS_MAGIC_LEN 8u
+ * The kernel reads them after the command line's words, as if they followed it. A program for
+ * `toro run --exec` (a static Linux executable, include/toro/abi/elf.h) may follow the NUL: zero
+ * bytes up to the next multiple of TORO_ARGS_PROGRAM_ALIGN from the module's start, the
+ * program's ELF file, and a last NUL, so that the module still ends with one (the text may then
+ * be empty: the arguments can be on the command line). */
+#define TORO_ARGS_MAGIC         0x736772616f726f74ull /* "toroargs", little-endian */
+#define TORO_ARGS_MAGIC_LEN     8u
+#define TORO_ARGS_PROGRAM_ALIGN 4096u
 
 /* Memory map entry types, as in the e820 convention. */
 #define HVM_MEMMAP_RAM      1u

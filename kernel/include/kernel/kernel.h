@@ -22,6 +22,14 @@ _Noreturn void kernel_app_start(void *stack_top, const struct app_args *args);
  * descriptor table and the syscall MSRs for POSIX images). */
 void kernel_app_prepare(void);
 
+struct hvm_start_info;
+
+/* Only in the image of `toro run --exec` (kernel/app/exec.c; a weak reference, NULL in any
+ * other image, which pays nothing for it): before memory is set up, takes the program out of the
+ * arguments' boot module and keeps the memory it must run at from the page allocator, by marking
+ * it reserved in si's memory map. */
+void kernel_app_reserve(struct hvm_start_info *si) __attribute__((weak));
+
 /* Ends the VM with code (0..255) once the consoles have delivered their output (exit.c). */
 _Noreturn void kernel_exit(int code);
 

@@ -9,7 +9,8 @@
 #define PAGE_SIZE  4096ul
 #define PAGE_SHIFT 12
 
-/* Makes [start, end) available; the range is shrunk inward to whole pages. Boot only. */
+/* Makes [start, end) available; the range is shrunk inward to whole pages. Boot only, and for
+ * memory the boot kept back (the --exec program's copy in the boot module, kernel/app/exec.c). */
 void mm_add_range(uint64_t start, uint64_t end);
 
 /* Allocates npages contiguous pages, or returns NULL. The memory is not cleared. */
