@@ -4,8 +4,6 @@
 #include <kernel/sched.h>
 #include <kernel/time.h>
 
-#define NSEC_PER_MSEC 1000000ull
-
 toro_thread *toro_thread_create(unsigned core, void *(*fn)(void *), void *arg, size_t stack_size)
 {
 	return thread_create(core, fn, arg, stack_size, NULL);

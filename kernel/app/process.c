@@ -40,7 +40,8 @@ _Noreturn void process_start(void *stack_top, const struct app_args *args,
 	 * alternate stack can catch it), never a silent walk into the memory below. */
 	if (thread_stack_guard(thread_current()))
 		printk("toro: no memory for the main stack's guard page\n");
-	sys_process_name_set(args->argv[0]);
+	if (sys_process_name_set)
+		sys_process_name_set(args->argv[0]);
 	static const char platform[] = "x86_64";
 	char *sp = stack_top;
 	const char *execfn = args->argv[0];

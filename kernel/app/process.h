@@ -20,9 +20,9 @@ void process_prepare(void);
 /* The program break's range: it starts at start and may grow to limit (kernel/sys/memory.c). */
 void sys_brk_area_set(uint64_t start, uint64_t limit);
 
-/* The process's name, as prctl(PR_GET_NAME) reads it: the base name of name (kernel/sys/process.c).
- */
-void sys_process_name_set(const char *name);
+/* The process's name, as prctl(PR_GET_NAME) reads it: the base name of name (kernel/sys/compat.c,
+ * an optional group: the reference is weak, and NULL in an image without it). */
+void sys_process_name_set(const char *name) __attribute__((weak));
 
 /* Gives the main thread's stack its guard page, builds below stack_top the stack Linux's ABI
  * gives a new process (argc, argv, envp, the auxiliary vector with AT_RANDOM's 16 bytes,

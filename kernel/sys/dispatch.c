@@ -60,19 +60,11 @@
 	X(geteuid, sys_getuid) \
 	X(getegid, sys_getuid) \
 	X(getppid, sys_getppid) \
-	X(getgroups, sys_getgroups) \
-	X(getresuid, sys_getresuid) \
-	X(getresgid, sys_getresuid) \
-	X(getpgid, sys_getpgid) \
-	X(getsid, sys_getpgid) \
 	X(arch_prctl, sys_arch_prctl) \
 	X(gettid, sys_gettid) \
 	X(set_tid_address, sys_set_tid_address) \
 	X(clock_gettime, sys_clock_gettime) \
 	X(clock_getres, sys_clock_getres) \
-	X(gettimeofday, sys_gettimeofday) \
-	X(time, sys_time) \
-	X(prctl, sys_prctl) \
 	X(rseq, sys_declined) \
 	X(clone3, sys_declined) \
 	X(exit_group, sys_exit_group) \

@@ -16,8 +16,8 @@
 #include <kernel/fd.h>
 #include <toro/abi/linux.h>
 #include <toro/memory.h>
+#include <kernel/time.h>
 
-#define NSEC_PER_MSEC 1000000ull
 /* Linux's EP_MAX_EVENTS: the byte count of the events array fits in an int. */
 #define EPOLL_MAX_EVENTS ((long)(INT32_MAX / sizeof(struct linux_epoll_event)))
 /* Reported whether asked for or not. */

@@ -5,8 +5,6 @@
 #include <kernel/time.h>
 #include <toro/abi/linux.h>
 
-#define NSEC_PER_SEC    1000000000ull
-#define NSEC_PER_USEC   1000ull
 #define GETRANDOM_FLAGS (LINUX_GRND_NONBLOCK | LINUX_GRND_RANDOM | LINUX_GRND_INSECURE)
 
 int sys_timespec_ns(uint64_t p, uint64_t *ns)
@@ -93,28 +91,6 @@ long sys_clock_getres(const struct syscall_args *a)
 		return err;
 	struct linux_timespec res = {0, 1};
 	return a->arg[1] ? copy_to_user(a->arg[1], &res, sizeof(res)) : 0;
-}
-
-/* What the vDSO answers on Linux: programs without a vDSO (static glibc ones) make the calls. */
-long sys_gettimeofday(const struct syscall_args *a)
-{
-	uint64_t ns = time_realtime_ns();
-	struct linux_timeval tv = {(int64_t)(ns / NSEC_PER_SEC),
-	                           (int64_t)(ns % NSEC_PER_SEC / NSEC_PER_USEC)};
-	if (a->arg[0] && copy_to_user(a->arg[0], &tv, sizeof(tv)))
-		return -LINUX_EFAULT;
-	/* The time zone is obsolete; Linux's is zeros unless set, and nothing sets it here. */
-	if (a->arg[1] && clear_user(a->arg[1], 2 * sizeof(int32_t)))
-		return -LINUX_EFAULT;
-	return 0;
-}
-
-long sys_time(const struct syscall_args *a)
-{
-	int64_t now = (int64_t)(time_realtime_ns() / NSEC_PER_SEC);
-	if (a->arg[0] && copy_to_user(a->arg[0], &now, sizeof(now)))
-		return -LINUX_EFAULT;
-	return now;
 }
 
 long sys_getrandom(const struct syscall_args *a)

@@ -1,5 +1,5 @@
-/* Process and identity system calls. A POSIX image is one process (pid 1) whose main thread has
- * tid 1 (signals: signal.c). */
+/* Process and identity system calls (the rarer identity calls: compat.c). A POSIX image is one
+ * process (pid 1) whose main thread has tid 1 (signals: signal.c). */
 #include "syscall.h"
 
 #include <kernel/arch.h>
@@ -8,7 +8,7 @@
 #include <kernel/string.h>
 #include <toro/abi/linux.h>
 
-#define TORO_PID                    1
+#define TORO_PID 1
 
 long sys_getpid(const struct syscall_args *a)
 {
@@ -28,28 +28,6 @@ long sys_getuid(const struct syscall_args *a)
 	return 0;
 }
 
-/* The identity is fixed: root, in no supplementary group, the leader of its own process group and
- * session (the one process). */
-long sys_getgroups(const struct syscall_args *a)
-{
-	(void)a;
-	return 0;
-}
-
-long sys_getresuid(const struct syscall_args *a)
-{
-	uint32_t zero = 0;
-	for (int i = 0; i < 3; i++)
-		if (copy_to_user(a->arg[i], &zero, sizeof(zero)))
-			return -LINUX_EFAULT;
-	return 0;
-}
-
-long sys_getpgid(const struct syscall_args *a)
-{
-	return a->arg[0] == 0 || a->arg[0] == TORO_PID ? TORO_PID : -LINUX_ESRCH;
-}
-
 long sys_arch_prctl(const struct syscall_args *a)
 {
 	switch (a->arg[0]) {
@@ -65,45 +43,6 @@ long sys_arch_prctl(const struct syscall_args *a)
 		return -LINUX_EPERM; /* GS belongs to the kernel (per-CPU data) */
 	default:
 		return -LINUX_EINVAL;
-	}
-}
-
-/* The name PR_SET_NAME gives and PR_GET_NAME reads: one for the process (Linux keeps one per
- * thread), at first the program's name (process_start, kernel/app/process.c). */
-static char process_name[LINUX_TASK_COMM_LEN];
-
-void sys_process_name_set(const char *name)
-{
-	const char *base = name;
-	for (const char *p = name; *p; p++)
-		if (*p == '/')
-			base = p + 1;
-	size_t n = strlen(base);
-	if (n >= sizeof(process_name))
-		n = sizeof(process_name) - 1;
-	memcpy(process_name, base, n);
-	process_name[n] = '\0';
-}
-
-long sys_prctl(const struct syscall_args *a)
-{
-	char name[LINUX_TASK_COMM_LEN];
-	switch (a->arg[0]) {
-	case LINUX_PR_SET_NAME:
-		/* Up to 15 bytes are taken, as Linux does, so the string may end past them. */
-		for (size_t i = 0; i < sizeof(name); i++) {
-			if (copy_from_user(&name[i], a->arg[1] + i, 1))
-				return -LINUX_EFAULT;
-			if (!name[i])
-				break;
-		}
-		name[sizeof(name) - 1] = '\0';
-		memcpy(process_name, name, sizeof(name));
-		return 0;
-	case LINUX_PR_GET_NAME:
-		return copy_to_user(a->arg[1], process_name, sizeof(process_name));
-	default:
-		return -LINUX_EINVAL; /* no other process attribute can be set or read here */
 	}
 }
 

@@ -10,8 +10,6 @@
 #include <kernel/time.h>
 #include <toro/abi/linux.h>
 
-#define NSEC_PER_SEC  1000000000ull
-#define NSEC_PER_USEC 1000ull
 #define UMASK_DEFAULT 022
 #define UMASK_BITS    0777
 

@@ -11,9 +11,8 @@
 #include "syscall_groups.h"
 
 #include <toro/abi/linux.h>
+#include <kernel/time.h>
 
-#define NSEC_PER_USEC    1000ull
-#define USEC_PER_SEC     1000000ull
 #define TCP_KEEPIDLE_MAX 32767 /* Linux's MAX_TCP_KEEPIDLE, and MAX_TCP_KEEPINTVL */
 #define TCP_KEEPCNT_MAX  127
 #define SOCKET_BUF_MIN   2304 /* Linux's SOCK_MIN_SNDBUF / 2 */

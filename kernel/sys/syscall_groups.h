@@ -92,14 +92,27 @@
 	X(statx, sys_statx) \
 	X(faccessat2, sys_faccessat2)
 
+/* Identity, process name and vDSO-less clock calls (compat.c). */
+#define SYSCALLS_COMPAT(X) \
+	X(getgroups, sys_getgroups) \
+	X(getresuid, sys_getresuid) \
+	X(getresgid, sys_getresuid) \
+	X(getpgid, sys_getpgid) \
+	X(getsid, sys_getpgid) \
+	X(prctl, sys_prctl) \
+	X(gettimeofday, sys_gettimeofday) \
+	X(time, sys_time)
+
 /* Every group: its name in upper and lower case (SYSCALLS_NAME, toro_sys_name). */
 #define SYSCALL_GROUPS(X) \
 	X(EVENT, event) \
 	X(SENDFILE, sendfile) \
 	X(NET, net) \
-	X(FS, fs)
+	X(FS, fs) \
+	X(COMPAT, compat)
 
-#define SYSCALLS_OPTIONAL(X) SYSCALLS_EVENT(X) SYSCALLS_SENDFILE(X) SYSCALLS_NET(X) SYSCALLS_FS(X)
+#define SYSCALLS_OPTIONAL(X) SYSCALLS_EVENT(X) SYSCALLS_SENDFILE(X) SYSCALLS_NET(X) SYSCALLS_FS(X) \
+	SYSCALLS_COMPAT(X)
 
 #define SYSCALL_DECLARE(name, handler) long handler(const struct syscall_args *a);
 SYSCALLS_OPTIONAL(SYSCALL_DECLARE)

@@ -20,7 +20,6 @@
 	 LINUX_CLONE_CHILD_SETTID)
 #define CLONE_KERNEL_STACK (8ul << 10) /* only until the child is on its own stack */
 #define AFFINITY_BYTES     (CPU_MAX / 8)
-#define NSEC_PER_SEC       1000000000ull
 
 /* Threads of the process still running: the last one to exit ends the VM. */
 static int posix_threads = 1;

@@ -4,13 +4,13 @@
 
 #include "apic.h"
 #include "io.h"
+#include <kernel/time.h>
 
 #define CPUID_HYPERVISOR         0x40000000
 #define CPUID_KVM_FEATURES       0x40000001
 #define KVM_FEATURE_CLOCKSOURCE2 (1u << 3)
 #define MSR_KVM_SYSTEM_TIME_NEW  0x4b564d01
 #define KVM_SYSTEM_TIME_ENABLE   1
-#define NSEC_PER_SEC             1000000000ull
 #define LAPIC_BUS_HZ             1000000000ull /* QEMU and KVM */
 
 struct pvclock_time_info {

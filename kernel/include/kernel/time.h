@@ -4,6 +4,11 @@
 
 #include <stdint.h>
 
+#define NSEC_PER_SEC  1000000000ull
+#define NSEC_PER_MSEC 1000000ull
+#define NSEC_PER_USEC 1000ull
+#define USEC_PER_SEC  1000000ull
+
 /* Notes the boot time stamp (boot CPU, first thing). The TSC rate is found on first use. */
 void time_boot(void);
 
