@@ -73,10 +73,12 @@ static int run_in_monitor(const struct run_options *o, const struct image *img)
 	/* The monitor adds its device words and checks the whole line (cmdline_check). */
 	char *module;
 	size_t module_len;
-	char tty[64];
-	cmdline_tty_word(tty, sizeof(tty), o->console == CONSOLE_VIRTIO);
-	char *cmdline =
-	    cmdline_build(o->image, tty, o->nenv, o->env, o->nargs, o->args, &module, &module_len);
+	char words[96];
+	cmdline_tty_word(words, sizeof(words), o->console == CONSOLE_VIRTIO);
+	if (o->gdb.enabled)
+		strcat(words, " " GDB_KERNEL_WORD);
+	char *cmdline = cmdline_build(o->image, words, o->nenv, o->env, o->nargs, o->args, &module,
+	                              &module_len);
 	if (!cmdline) {
 		toro_error("%s: out of memory for the kernel command line", o->image);
 		return 1;
@@ -91,6 +93,8 @@ static int run_in_monitor(const struct run_options *o, const struct image *img)
 	    .stats = o->stats,
 	    .pin = o->npin ? o->pin : NULL,
 	    .vsock = o->vsock.enabled ? &o->vsock : NULL,
+	    .gdb = o->gdb.enabled,
+	    .gdb_fd = o->gdb.fd,
 	    .cmdline = cmdline,
 	    .args_module = module,
 	    .args_module_len = module_len,
@@ -150,6 +154,7 @@ static int toro_run_parsed(struct run_options *o)
 		rc = run_in_monitor(o, &img);
 	}
 	image_close(&img);
+	gdb_close(&o->gdb, 1); /* this process ran the guest: the socket is done with */
 	return rc;
 }
 
@@ -167,7 +172,18 @@ int toro_run(int argc, char **argv)
 		return TORO_EXIT_USAGE;
 	}
 	toro_quiet = o.quiet;
+	if (o.gdb.enabled) {
+		if (gdb_listen(&o.gdb, err, sizeof(err))) {
+			toro_error("run: %s", err);
+			run_options_free(&o);
+			return TORO_EXIT_USAGE;
+		}
+		gdb_print_attach(&o.gdb, o.image);
+	}
 	int rc = service_run(&o, argc, argv, toro_run_parsed);
+	/* A detached run's socket belongs to the process in the background, unless it never
+	 * started. */
+	gdb_close(&o.gdb, !(o.detach && rc == 0));
 	run_options_free(&o);
 	return rc;
 }
