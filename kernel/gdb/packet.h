@@ -10,7 +10,7 @@
 /* The largest payload either side may send: qSupported announces it as PacketSize. */
 #define GDB_PACKET_MAX 4096
 
-#define GDB_INTERRUPT 0x03 /* Ctrl-C, outside a packet */
+#define GDB_INTERRUPT 0x03 /* Ctrl-C, outside a packet (GDB_CTRL_C in kernel/gdb.h) */
 
 /* What one received byte completed. */
 enum gdb_rx_event {
