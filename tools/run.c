@@ -173,6 +173,15 @@ int toro_run(int argc, char **argv)
 	}
 	toro_quiet = o.quiet;
 	if (o.gdb.enabled) {
+		/* The gdb command names the image: it is checked first, so that a bad one is the
+		 * only line. */
+		struct image img;
+		if (image_open(o.image, &img, err, sizeof(err))) {
+			toro_error("%s: %s", o.image, err);
+			run_options_free(&o);
+			return TORO_EXIT_USAGE;
+		}
+		image_close(&img);
 		if (gdb_listen(&o.gdb, err, sizeof(err))) {
 			toro_error("run: %s", err);
 			run_options_free(&o);
