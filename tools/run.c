@@ -1,7 +1,8 @@
 /* `toro run IMAGE`: check the options and the image, then boot it in the built-in monitor or in
  * QEMU. With --vmm auto (the default) the monitor is used, except where it cannot run the image:
  * no usable /dev/kvm, or a software KVM (kvm_pvm) and an image that may use SSE/x87 in ring
- * 0 (POSIX, or not built --no-fpu); then QEMU runs it, after a one-line notice. */
+ * 0 (POSIX, or not built --no-fpu) or --gdb (kvm_pvm cannot run the stub's int3); then QEMU
+ * runs it, after a one-line notice. */
 #include "toro.h"
 
 #include <errno.h>
@@ -58,13 +59,15 @@ static const char *kvm_unusable_reason(char *buf, size_t len)
 	return buf;
 }
 
-/* Why a software KVM cannot run img, or NULL if it can. */
-static const char *software_kvm_obstacle(const struct image *img)
+/* Why a software KVM cannot run img as o asks, or NULL if it can. */
+static const char *software_kvm_obstacle(const struct run_options *o, const struct image *img)
 {
+	if (o->gdb.enabled)
+		return "--gdb (the gdb stub's breakpoint instruction)";
 	if (img->kind == TORO_APP_POSIX)
 		return "a POSIX image (musl uses SSE)";
 	if (!(img->flags & TORO_IMAGE_NO_FPU))
-		return "an image not built --no-fpu";
+		return "an image not built --no-fpu (FPU/SSE code)";
 	return NULL;
 }
 
@@ -144,10 +147,10 @@ static int toro_run_parsed(struct run_options *o)
 	           qemu_installed()) {
 		toro_note("%s; running in QEMU instead", why);
 		rc = run_qemu(o, &img);
-	} else if (o->vmm == VMM_AUTO && (obstacle = software_kvm_obstacle(&img)) &&
+	} else if (o->vmm == VMM_AUTO && (obstacle = software_kvm_obstacle(o, &img)) &&
 	           kvm_host_is_software() && kvm_host_usable()) {
-		toro_note("%s: %s, and this host's /dev/kvm is a software KVM that cannot run its "
-		          "FPU/SSE code; running in QEMU",
+		toro_note("%s: %s, which this host's /dev/kvm, a software KVM, cannot run; running "
+		          "in QEMU",
 		          o->image, obstacle);
 		rc = run_qemu(o, &img);
 	} else {

@@ -158,7 +158,7 @@ int board_add_vsock(struct board *b, struct kvm_vm *vm, const struct vsock_confi
 	return 0;
 }
 
-int board_add_gdb(struct board *b, int listen_fd, char *err, size_t errlen)
+int board_add_gdb(struct board *b, struct kvm_vm *vm, int listen_fd, char *err, size_t errlen)
 {
 	int fd = fcntl(listen_fd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
@@ -169,6 +169,7 @@ int board_add_gdb(struct board *b, int listen_fd, char *err, size_t errlen)
 		return -1;
 	}
 	serial_socket_connect_uart(b->gdb, &b->com2);
+	serial_set_irq(&b->com2, board_irq, vm, SERIAL_COM2_IRQ);
 	if (bus_add(&b->pio, SERIAL_COM2_PORT, SERIAL_PORTS, serial_read, serial_write, &b->com2))
 		return error_set(err, errlen, "--gdb: COM2's ports are taken (a bug)");
 	return 0;

@@ -77,9 +77,10 @@ int board_init(struct board *b, struct kvm_vm *vm, enum console_choice console,
 int board_add_vsock(struct board *b, struct kvm_vm *vm, const struct vsock_config *cfg, char *err,
                     size_t errlen);
 
-/* Adds COM2 at 0x2f8, its far end a copy of listen_fd (a listening socket, TCP or Unix: one
- * gdb client at a time, backend/serial_socket.h). Returns 0, or -1 with one line in err. */
-int board_add_gdb(struct board *b, int listen_fd, char *err, size_t errlen);
+/* Adds COM2 at 0x2f8 with IRQ 3 on vm's irqchip, its far end a copy of listen_fd (a listening
+ * socket, TCP or Unix: one gdb client at a time, backend/serial_socket.h). Returns 0, or -1
+ * with one line in err. */
+int board_add_gdb(struct board *b, struct kvm_vm *vm, int listen_fd, char *err, size_t errlen);
 
 /* After the run, the event thread stopped: closes the host sockets of the devices (the vsock
  * muxer's connections and listeners; its socket file is removed; COM2's listener and client)

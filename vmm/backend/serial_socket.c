@@ -28,6 +28,7 @@ struct serial_socket {
 	int listen_fd, client_fd; /* client_fd -1: no client */
 	struct event_loop *ev;
 	struct event_source *listener, *client;
+	struct serial *uart; /* told when data arrives, for its interrupt */
 	struct serial_ring rx; /* from the client, for the guest */
 	struct serial_ring tx; /* from the guest, for the client */
 };
@@ -127,8 +128,10 @@ static void serial_socket_client_event(void *ctx, uint32_t events)
 	struct serial_socket *ss = ctx;
 	pthread_mutex_lock(&ss->lock);
 	int gone = 0;
+	size_t before = ss->rx.len;
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 		gone = serial_socket_read_client(ss);
+	int arrived = ss->rx.len > before;
 	/* A hang-up with no room to read the end of stream would report again at once, for ever;
 	 * the client is gone either way. */
 	if (events & (EPOLLHUP | EPOLLERR) && ss->rx.len == SERIAL_SOCKET_BUF)
@@ -140,6 +143,8 @@ static void serial_socket_client_event(void *ctx, uint32_t events)
 	else
 		serial_socket_arm(ss);
 	pthread_mutex_unlock(&ss->lock);
+	if (arrived && ss->uart)
+		serial_received(ss->uart);
 }
 
 static void serial_socket_listener_event(void *ctx, uint32_t events)
@@ -188,6 +193,7 @@ struct serial_socket *serial_socket_open(int listen_fd, char *err, size_t errlen
 void serial_socket_connect_uart(struct serial_socket *ss, struct serial *uart)
 {
 	serial_init(uart, serial_socket_output, ss);
+	ss->uart = uart;
 	const struct serial_line line = {serial_socket_status, serial_socket_receive, ss};
 	serial_set_line(uart, &line);
 }
@@ -252,6 +258,8 @@ unsigned serial_socket_status(void *ctx)
 		st |= SERIAL_LINE_RX_READY;
 	if (ss->tx.len < SERIAL_SOCKET_BUF)
 		st |= SERIAL_LINE_TX_ROOM;
+	if (ss->tx.len <= SERIAL_SOCKET_BUF - SERIAL_FIFO_SIZE)
+		st |= SERIAL_LINE_TX_FIFO;
 	if (!ss->tx.len)
 		st |= SERIAL_LINE_TX_IDLE;
 	pthread_mutex_unlock(&ss->lock);

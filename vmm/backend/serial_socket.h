@@ -1,9 +1,9 @@
 /* A serial port's far end on a listening socket (COM2 for `toro run --gdb`): one client at a time
  * (a second connection is closed at once; once the client goes, the next may connect), bytes it
  * sends kept in a bounded buffer for the guest to read through RBR, bytes the guest transmits
- * kept in another and sent on the event thread without blocking. When the client is slow the
- * buffer fills and the port says it has no room (LSR THRE clear), so a guest that polls LSR
- * loses nothing; while no client is connected what the guest transmits is dropped, as QEMU's
+ * kept in another and sent on the event thread without blocking; the UART is told when data
+ * arrives (its receive interrupt). When the client is slow the buffer fills and the port says
+ * it has no room (LSR THRE clear), so a guest that polls LSR loses nothing; while no client is connected what the guest transmits is dropped, as QEMU's
  * socket chardev does. The guest never makes it hold more than the two buffers. */
 #ifndef VMM_BACKEND_SERIAL_SOCKET_H
 #define VMM_BACKEND_SERIAL_SOCKET_H
@@ -22,7 +22,8 @@ struct serial_socket;
  * end, or NULL with one line in err. */
 struct serial_socket *serial_socket_open(int listen_fd, char *err, size_t errlen);
 
-/* Gives a UART its output callback and line (serial_init, serial_set_line). */
+/* Gives a UART its output callback and line (serial_init, serial_set_line); its interrupt
+ * (serial_set_irq) is the caller's to set, after this. */
 void serial_socket_connect_uart(struct serial_socket *ss, struct serial *uart);
 
 /* Before the event loop runs: watches the listener (and from then on the client) on ev.

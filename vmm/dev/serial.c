@@ -15,9 +15,11 @@
 #define UART_SCR     7
 
 #define UART_LCR_DLAB        0x80
+#define UART_IER_RDI         0x01 /* interrupt when data is received */
 #define UART_IER_THRI        0x02 /* interrupt when the transmitter is empty */
 #define UART_IIR_NO_INT      0x01
 #define UART_IIR_THRI        0x02
+#define UART_IIR_RDI         0x04
 #define UART_LSR_DR          0x01
 #define UART_LSR_THRE        0x20
 #define UART_LSR_TEMT        0x40
@@ -57,7 +59,7 @@ static void serial_thr_empty(struct serial *s)
 static unsigned serial_line_status(const struct serial *s)
 {
 	if (!s->line.status)
-		return SERIAL_LINE_TX_ROOM | SERIAL_LINE_TX_IDLE;
+		return SERIAL_LINE_TX_ROOM | SERIAL_LINE_TX_FIFO | SERIAL_LINE_TX_IDLE;
 	return s->line.status(s->line.ctx);
 }
 
@@ -65,8 +67,21 @@ static uint8_t serial_lsr(const struct serial *s)
 {
 	unsigned st = serial_line_status(s);
 	return (st & SERIAL_LINE_RX_READY ? UART_LSR_DR : 0) |
-	       (st & SERIAL_LINE_TX_ROOM ? UART_LSR_THRE : 0) |
+	       (st & SERIAL_LINE_TX_FIFO ? UART_LSR_THRE : 0) |
 	       (st & SERIAL_LINE_TX_IDLE ? UART_LSR_TEMT : 0);
+}
+
+/* IER as the guest last wrote it. The event thread reads it (serial_received) while a vCPU
+ * thread may write it: one byte, accessed atomically. */
+static uint8_t serial_ier(const struct serial *s)
+{
+	return __atomic_load_n(&s->ier, __ATOMIC_ACQUIRE);
+}
+
+void serial_received(struct serial *s)
+{
+	if ((serial_ier(s) & UART_IER_RDI) && s->irq)
+		s->irq(s->irq_ctx, s->irq_line);
 }
 
 /* RBR: the next received byte, 0 when there is none (a 16550 repeats its last one). */
@@ -96,6 +111,9 @@ static uint8_t serial_read_reg(struct serial *s, uint64_t off)
 	case UART_IER:
 		return dlab ? s->dlm : s->ier;
 	case UART_IIR_FCR:
+		/* Received data comes first; it stays until RBR is read empty. */
+		if ((s->ier & UART_IER_RDI) && (serial_line_status(s) & SERIAL_LINE_RX_READY))
+			return UART_IIR_RDI;
 		/* Reading IIR acknowledges a "transmitter empty" interrupt. */
 		if (s->thre_pending && (s->ier & UART_IER_THRI)) {
 			s->thre_pending = 0;
@@ -142,10 +160,13 @@ void serial_write(void *ctx, uint64_t off, const void *data, unsigned size)
 			s->dlm = v;
 		} else {
 			uint8_t was = s->ier;
-			s->ier = v;
-			/* Enabling the interrupt with the transmitter empty raises it at once. */
+			__atomic_store_n(&s->ier, v, __ATOMIC_RELEASE);
+			/* Enabling an interrupt whose condition holds raises it at once. */
 			if (!(was & UART_IER_THRI))
 				serial_thr_empty(s);
+			if (!(was & UART_IER_RDI) &&
+			    (serial_line_status(s) & SERIAL_LINE_RX_READY))
+				serial_received(s);
 		}
 		break;
 	case UART_LCR:
