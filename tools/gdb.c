@@ -41,8 +41,9 @@ static int gdb_listen_unix(struct gdb_listener *g, char *err, size_t errlen)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	if (strlen(g->path) >= sizeof(a.sun_path))
-		return error_set(err, errlen, "--gdb unix:%s: socket path too long (at most %zu bytes)",
-		                 g->path, sizeof(a.sun_path) - 1);
+		return error_set(err, errlen,
+		                 "--gdb unix:%s: socket path too long (at most %zu bytes)", g->path,
+		                 sizeof(a.sun_path) - 1);
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", g->path);
 	struct stat st;
 	if (lstat(g->path, &st) == 0) {
@@ -61,7 +62,8 @@ static int gdb_listen_unix(struct gdb_listener *g, char *err, size_t errlen)
 	}
 	g->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (g->fd < 0)
-		return error_set(err, errlen, "--gdb unix:%s: socket: %s", g->path, strerror(errno));
+		return error_set(err, errlen, "--gdb unix:%s: socket: %s", g->path,
+		                 strerror(errno));
 	if (bind(g->fd, (struct sockaddr *)&a, sizeof(a)) < 0)
 		return error_set(err, errlen, "--gdb unix:%s: %s", g->path, strerror(errno));
 	g->path_bound = 1;

@@ -72,7 +72,8 @@ static int listen_tcp(uint16_t *port)
 static int connect_tcp(uint16_t port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
+	struct sockaddr_in a = {.sin_family = AF_INET,
+	                        .sin_port = htons(port),
 	                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	CHECK(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
 	return fd;
@@ -114,9 +115,9 @@ static size_t guest_drain(uint8_t *buf, size_t cap)
 static void test_no_client(void)
 {
 	CHECK(rd(LSR) == (LSR_THRE | LSR_TEMT));
-	CHECK(rd(0) == 0);   /* nothing received */
+	CHECK(rd(0) == 0);    /* nothing received */
 	CHECK(rd(2) == 0x01); /* IIR: no interrupt, ever */
-	wr(0, 'x');          /* no one to hear it: dropped, never held */
+	wr(0, 'x');           /* no one to hear it: dropped, never held */
 	CHECK(rd(LSR) == (LSR_THRE | LSR_TEMT));
 	wr(1, 0x0f); /* every interrupt enabled: still none (the port is polled) */
 	CHECK(rd(2) == 0x01);
@@ -206,9 +207,9 @@ static void test_slow_client(int client)
 	}
 	fprintf(stderr, "slow client: guest sent %zu bytes before THRE stayed clear\n", sent);
 	CHECK(uart.overruns == 0);
-	CHECK(stalled == 50);           /* the client's silence stopped the guest ... */
-	CHECK(sent < 32u << 20);        /* ... long before 64 MiB: the host's socket buffers
-	                                 * and our SERIAL_SOCKET_BUF hold the rest */
+	CHECK(stalled == 50);    /* the client's silence stopped the guest ... */
+	CHECK(sent < 32u << 20); /* ... long before 64 MiB: the host's socket buffers
+	                          * and our SERIAL_SOCKET_BUF hold the rest */
 	CHECK(!(rd(LSR) & LSR_TEMT));
 	/* Ignoring THRE: what fits is taken, the first byte that does not is dropped and
 	 * counted. */

@@ -28,7 +28,7 @@ struct serial_socket {
 	int listen_fd, client_fd; /* client_fd -1: no client */
 	struct event_loop *ev;
 	struct event_source *listener, *client;
-	struct serial *uart; /* told when data arrives, for its interrupt */
+	struct serial *uart;   /* told when data arrives, for its interrupt */
 	struct serial_ring rx; /* from the client, for the guest */
 	struct serial_ring tx; /* from the guest, for the client */
 };
@@ -198,8 +198,7 @@ void serial_socket_connect_uart(struct serial_socket *ss, struct serial *uart)
 	serial_set_line(uart, &line);
 }
 
-int serial_socket_attach(struct serial_socket *ss, struct event_loop *ev, char *err,
-                         size_t errlen)
+int serial_socket_attach(struct serial_socket *ss, struct event_loop *ev, char *err, size_t errlen)
 {
 	ss->ev = ev;
 	ss->listener = event_add_input(ev, ss->listen_fd, serial_socket_listener_event, ss);

@@ -3,8 +3,9 @@
  * sends kept in a bounded buffer for the guest to read through RBR, bytes the guest transmits
  * kept in another and sent on the event thread without blocking; the UART is told when data
  * arrives (its receive interrupt). When the client is slow the buffer fills and the port says
- * it has no room (LSR THRE clear), so a guest that polls LSR loses nothing; while no client is connected what the guest transmits is dropped, as QEMU's
- * socket chardev does. The guest never makes it hold more than the two buffers. */
+ * it has no room (LSR THRE clear), so a guest that polls LSR loses nothing; while no client is
+ * connected what the guest transmits is dropped, as QEMU's socket chardev does. The guest never
+ * makes it hold more than the two buffers. */
 #ifndef VMM_BACKEND_SERIAL_SOCKET_H
 #define VMM_BACKEND_SERIAL_SOCKET_H
 
@@ -28,8 +29,7 @@ void serial_socket_connect_uart(struct serial_socket *ss, struct serial *uart);
 
 /* Before the event loop runs: watches the listener (and from then on the client) on ev.
  * Returns 0, or -1 with one line in err. */
-int serial_socket_attach(struct serial_socket *ss, struct event_loop *ev, char *err,
-                         size_t errlen);
+int serial_socket_attach(struct serial_socket *ss, struct event_loop *ev, char *err, size_t errlen);
 
 /* The loop no longer runs: closes the client and the listener and frees ss (NULL: nothing). */
 void serial_socket_close(struct serial_socket *ss);

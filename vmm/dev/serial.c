@@ -164,8 +164,7 @@ void serial_write(void *ctx, uint64_t off, const void *data, unsigned size)
 			/* Enabling an interrupt whose condition holds raises it at once. */
 			if (!(was & UART_IER_THRI))
 				serial_thr_empty(s);
-			if (!(was & UART_IER_RDI) &&
-			    (serial_line_status(s) & SERIAL_LINE_RX_READY))
+			if (!(was & UART_IER_RDI) && (serial_line_status(s) & SERIAL_LINE_RX_READY))
 				serial_received(s);
 		}
 		break;

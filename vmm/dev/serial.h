@@ -31,7 +31,7 @@
  * it shares with its own threads. */
 struct serial_line {
 	unsigned (*status)(void *ctx); /* SERIAL_LINE_* bits */
-	int (*receive)(void *ctx);      /* the next received byte, or -1 when there is none */
+	int (*receive)(void *ctx);     /* the next received byte, or -1 when there is none */
 	void *ctx;
 };
 
