@@ -5,7 +5,8 @@
 #include <kernel/arch.h>
 #include <kernel/string.h>
 
-#define SW_BREAK_MAX 64
+#define SW_BREAK_MAX   64
+#define REG_NUMBER_MAX 1000 /* far above any register number: a bound for the parse */
 
 struct sw_break {
 	uint64_t addr; /* 0: a free slot */
@@ -65,22 +66,33 @@ enum gdb_action gdb_handle_G(char *pkt, size_t len)
 	return GDB_REPLY;
 }
 
+/* Register number N at *p (advanced past it) for the Hg thread: its size in bytes, or 0 if
+ * there is no such register. */
+static size_t reg_number(const char **p, struct gdb_regs *r, unsigned *n)
+{
+	uint8_t v[ARCH_GDB_REG_MAX];
+	uint64_t num;
+	regs_of(gdb.g_thread, r);
+	if (gdb_parse_hex(p, &num) || num > REG_NUMBER_MAX)
+		return 0;
+	*n = (unsigned)num;
+	int size = arch_gdb_reg_read(r, *n, v);
+	return (size_t)(size < 0 ? -size : size);
+}
+
 enum gdb_action gdb_handle_p(char *pkt, size_t len)
 {
 	(void)len;
 	struct gdb_regs r;
-	uint8_t v[ARCH_GDB_REG_MAX];
-	uint64_t n;
+	unsigned n;
 	const char *p = pkt + 1;
-	regs_of(gdb.g_thread, &r);
-	int size;
-	if (gdb_parse_hex(&p, &n) || *p || n > 1000 ||
-	    (size = arch_gdb_reg_read(&r, (unsigned)n, v)) == 0) {
+	size_t size = reg_number(&p, &r, &n);
+	if (!size || *p) {
 		gdb_reply_str("E01");
 		return GDB_REPLY;
 	}
 	gdb.reply_len = 0;
-	reply_append_reg(&r, (unsigned)n, size < 0 ? -size : size);
+	reply_append_reg(&r, n, (int)size);
 	return GDB_REPLY;
 }
 
@@ -88,15 +100,11 @@ enum gdb_action gdb_handle_P(char *pkt, size_t len)
 {
 	struct gdb_regs r;
 	uint8_t v[ARCH_GDB_REG_MAX];
-	uint64_t n;
+	unsigned n;
 	const char *p = pkt + 1;
-	regs_of(gdb.g_thread, &r);
-	int size;
-	if (gdb_parse_hex(&p, &n) || *p++ != '=' || n > 1000 ||
-	    (size = arch_gdb_reg_read(&r, (unsigned)n, v)) == 0 ||
-	    (size_t)(pkt + len - p) != 2 * (size_t)(size < 0 ? -size : size) ||
-	    gdb_hex_decode(p, v, (size_t)(size < 0 ? -size : size)) ||
-	    arch_gdb_reg_write(&r, (unsigned)n, v))
+	size_t size = reg_number(&p, &r, &n);
+	if (!size || *p++ != '=' || (size_t)(pkt + len - p) != 2 * size ||
+	    gdb_hex_decode(p, v, size) || arch_gdb_reg_write(&r, n, v))
 		gdb_reply_str("E01");
 	else
 		gdb_reply_str("OK");

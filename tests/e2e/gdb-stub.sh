@@ -99,6 +99,24 @@ if check gdb-watchpoint qemu; then
 	report
 fi
 
+# Registers and memory written from gdb take effect (square(1) made square(5): 25 + 4 + 9 + 16);
+# bad addresses are refused, not faulted on.
+if check gdb-write qemu; then
+	guest_start "$IMAGE" 1 "$PORT" -- sum
+	gdb_run "$IMAGE" "$PORT" "break square" "continue" "set var \$rdi = 5" \
+		"set var gdb_origin.y = 40" "print gdb_origin.y" "print *(int *)0" \
+		"x/2xb 0xffff800000000000" "print \$rip" "delete" "continue"
+	guest_wait
+	want_line out '^\$1 = 40$'
+	want_line err '^Cannot access memory at address 0x0$'
+	want_line err '^Cannot access memory at address 0xffff800000000000$'
+	want_line out '\$2 = \(void \(\*\)\(\)\) 0x[0-9a-f]+ <square>'
+	want_line out 'exited with code 01'
+	want_guest 1
+	want_guest_line '^sum 54$'
+	report
+fi
+
 # Two cores: info threads shows each thread with its core, state and name; the main thread,
 # blocked in toro_thread_join, has a backtrace from its saved context. (The thread of core 0
 # runs only once main, on the same core, has blocked.)
