@@ -139,21 +139,27 @@ if check gdb-threads qemu; then
 	report
 fi
 
-# Ctrl-C (SIGINT to gdb, which sends 0x03) stops a program that spins on both cores; kill ends
-# the VM.
+# Ctrl-C (SIGINT to gdb, which sends 0x03) stops a program that spins on core 1 while main waits
+# on core 0: gdb shows the spinning thread; kill ends the VM.
 if check gdb-ctrl-c qemu; then
 	guest_start "$IMAGE" 2 "$PORT" -- spin
 	timeout -k 5 100 gdb -nx -batch -ex "set pagination off" -ex "target remote 127.0.0.1:$PORT" \
 		-ex continue -ex "info threads" -ex "print gdb_counter > 0" -ex kill "$IMAGE" \
 		</dev/null >"$OUT" 2>"$ERR" &
 	watcher=$!
-	sleep 4
+	for _ in $(seq 300); do
+		grep -q '^spinning' "$GUEST" && break
+		sleep 0.1
+	done
+	sleep 1
 	pkill -INT -P "$watcher" -x gdb
 	wait "$watcher"
 	RC=$?
 	guest_wait
 	want_line out 'received signal SIGINT'
-	want_count out '\(core [01], running, (main|spin)\) .* spin \(' 2
+	want_line out '(^| in )spin \(arg=.*\) at .*native_gdb\.c:[0-9]+'
+	want_line out '\* [0-9]+ +Thread [0-9]+ \(core 1, running, spin\)'
+	want_line out 'Thread 1 \(core 0, blocked, main\)'
 	want_line out '^\$1 = 1$'
 	want_guest 137
 	report
