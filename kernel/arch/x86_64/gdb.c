@@ -63,6 +63,9 @@
 #define DEVICE_HOLE_START (3ull << 30)
 #define DEVICE_HOLE_END   (4ull << 30)
 
+/* This core resumed with the trap flag for gdb: its next debug trap is a step's end. */
+static int stepping[CPU_MAX];
+
 extern const char gdb_trap_stubs[];
 extern const char arch_user_access_start[], arch_user_access_end[];
 void gdb_arch_trap(struct trap_frame *f);
@@ -151,9 +154,19 @@ void arch_gdb_nmi(unsigned id)
 		apic_send_nmi(c->apic_id);
 }
 
+/* A single step asked for on the spot, rather than int3: the debug trap it ends in is the stop.
+ * (The software KVM of some hosts cannot run int3 in a guest's kernel mode at all, and the boot
+ * stop should work wherever the rest of the machine does.) */
 void arch_gdb_breakpoint(void)
 {
-	__asm__ volatile("int3" : : : "memory");
+	stepping[this_cpu()->id] = 1;
+	__asm__ volatile("pushfq\n\t"
+	                 "orq %0, (%%rsp)\n\t"
+	                 "popfq\n\t"
+	                 "nop"
+	                 :
+	                 : "i"(RFLAGS_TF)
+	                 : "memory", "cc");
 }
 
 _Noreturn void arch_gdb_exit(int code)
@@ -211,7 +224,6 @@ struct hw_slot {
 	uint64_t addr, len;
 };
 static struct hw_slot hw_slots[HW_SLOTS];
-static int stepping[CPU_MAX];
 
 int arch_gdb_hw_insert(int type, uint64_t addr, uint64_t len)
 {
