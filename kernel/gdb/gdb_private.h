@@ -26,7 +26,7 @@ struct gdb_stub {
 	struct thread *c_thread; /* Hc: which thread s steps */
 	struct thread *stop_thread;
 	char stop_reply[64];
-	int reply_due; /* gdb resumed us with c/s/vCont: the next stop answers it */
+	int reply_due;          /* gdb resumed us with c/s/vCont: the next stop answers it */
 	unsigned thread_cursor; /* qsThreadInfo goes on from here */
 	char reply[GDB_PACKET_MAX + 1];
 	size_t reply_len;
@@ -47,7 +47,7 @@ void gdb_report_exit(int code);
 
 /* handlers.c: talks to gdb until it resumes us. */
 enum gdb_action gdb_serve(void);
-/* Takes out every software breakpoint (detach). */
+/* access.c: takes out every software breakpoint (detach). */
 void gdb_sw_break_remove_all(void);
 
 /* threads.c: gdb's view of the kernel's threads. Every thread is on a list from its
@@ -65,8 +65,27 @@ void gdb_thread_describe(const struct thread *t, char *buf, size_t cap);
 /* Where gdb should find t's registers. */
 void gdb_thread_regs(struct thread *t, struct gdb_regs *r);
 
-/* Replies into gdb.reply. */
+/* hex.c: replies into gdb.reply, and parsing. */
 void gdb_reply_str(const char *s);
 void gdb_reply_hex(const void *data, size_t len);
+void gdb_reply_append_hex(const void *data, size_t len);
+/* A hex number at *p (at most 16 digits); advances *p past it. -1 if there is none. */
+int gdb_parse_hex(const char **p, uint64_t *out);
+/* "ADDR,LEN" then the character end (':' or '\0'); advances *p past end. */
+int gdb_parse_addr_len(const char **p, uint64_t *addr, uint64_t *len, char end);
+/* len bytes of hex at p into out; -1 if any is not hex. */
+int gdb_hex_decode(const char *p, uint8_t *out, size_t len);
+/* A thread id in H and T packets: hex, "0" for any, "-1" for all (both the stopped thread). */
+struct thread *gdb_parse_thread(const char *p);
+
+/* access.c: the handlers of g, G, p, P, m, M, X, Z and z. */
+enum gdb_action gdb_handle_g(char *pkt, size_t len);
+enum gdb_action gdb_handle_G(char *pkt, size_t len);
+enum gdb_action gdb_handle_p(char *pkt, size_t len);
+enum gdb_action gdb_handle_P(char *pkt, size_t len);
+enum gdb_action gdb_handle_m(char *pkt, size_t len);
+enum gdb_action gdb_handle_M(char *pkt, size_t len);
+enum gdb_action gdb_handle_X(char *pkt, size_t len);
+enum gdb_action gdb_handle_Z(char *pkt, size_t len);
 
 #endif

@@ -28,7 +28,9 @@ void __wrap_drivers_init(void)
 		if (strcmp(v, "com2") == 0)
 			gdb_start();
 		else
-			printk("gdb: toro.gdb=%s: the only transport is com2; not waiting for gdb\n", v);
+			printk(
+			    "gdb: toro.gdb=%s: the only transport is com2; not waiting for gdb\n",
+			    v);
 	}
 }
 

@@ -7,7 +7,7 @@ enum { RX_IDLE, RX_DATA, RX_SUM1, RX_SUM2 };
 
 #define GDB_SEND_TRIES 8
 
-static int hex_value(uint8_t c)
+int gdb_hex_digit(uint8_t c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -46,7 +46,7 @@ enum gdb_rx_event gdb_rx_feed(struct gdb_rx *rx, uint8_t byte)
 		return GDB_RX_NONE;
 	case RX_SUM1:
 	case RX_SUM2: {
-		int v = hex_value(byte);
+		int v = gdb_hex_digit(byte);
 		if (v < 0) {
 			rx->state = RX_IDLE;
 			return GDB_RX_BAD;

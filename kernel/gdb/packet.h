@@ -31,6 +31,9 @@ struct gdb_rx {
 	char buf[GDB_PACKET_MAX + 1];
 };
 
+/* The value of a hex digit, or -1. */
+int gdb_hex_digit(uint8_t c);
+
 /* Feeds one byte from the wire. Bytes outside a packet other than '$', '+', '-' and 0x03 are
  * ignored; a '$' inside a packet starts it again (the rest of a lost packet is dropped). */
 enum gdb_rx_event gdb_rx_feed(struct gdb_rx *rx, uint8_t byte);

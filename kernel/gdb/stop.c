@@ -14,9 +14,9 @@ struct gdb_stub gdb;
 volatile int gdb_attached;
 volatile int gdb_interrupt_pending;
 
-static volatile int owner = -1;      /* the core talking to gdb, or -1 */
-static volatile int stopped;         /* the other cores must wait */
-static volatile unsigned parked;     /* how many wait */
+static volatile int owner = -1;  /* the core talking to gdb, or -1 */
+static volatile int stopped;     /* the other cores must wait */
+static volatile unsigned parked; /* how many wait */
 static volatile int nmi_expected[CPU_MAX];
 
 /* A core that does not answer the NMI within this many pauses is left running. */
@@ -105,7 +105,7 @@ static struct thread *interesting_thread(struct cpu *c)
 static void stop_reply_set(int signal, const char *extra, struct thread *t)
 {
 	format_snprintf(gdb.stop_reply, sizeof(gdb.stop_reply), "T%02xthread:%x;%s", signal,
-	       gdb_thread_id(t), extra ? extra : "");
+	                gdb_thread_id(t), extra ? extra : "");
 }
 
 enum gdb_resume gdb_stop(struct trap_frame *f, int signal, const char *extra, int fault)

@@ -121,9 +121,7 @@ void gdb_thread_describe(const struct thread *t, char *buf, size_t cap)
 		name = symbols_lookup((uintptr_t)t->entry, &off);
 	/* An idle thread keeps the running state while switched out (the scheduler never queues
 	 * it); what it does then is wait to be switched to. */
-	const char *state = gdb_thread_core(t)  ? "running"
-	                    : is_idle(t)        ? "ready"
-	                                        : state_name(t);
+	const char *state = gdb_thread_core(t) ? "running" : is_idle(t) ? "ready" : state_name(t);
 	format_snprintf(buf, cap, "core %u, %s, %s", t->cpu ? t->cpu->id : 0, state,
 	                name ? name : "?");
 }

@@ -1,7 +1,8 @@
 /* The program tests/e2e/gdb-stub.sh debugs with stock gdb through the kernel's gdb stub: built
  * with -g (which links the stub), it runs normally without toro.gdb=com2 (the cases below).
- * "sum" computes through two calls (break, bt, step, finish, locals), "spin" loops on two
- * cores until interrupted (Ctrl-C, info threads), "fault" writes through a bad pointer. */
+ * "sum" computes through two calls (break, bt, step, finish, locals), "spin" loops on the last
+ * core while main waits for it on core 0 (Ctrl-C reaches the idle core 0 and must show the
+ * spinning thread), "fault" writes through a bad pointer. */
 // BUILD: --native --no-fpu -g
 // CASE: sum | -- sum | 7 | ^sum 30$
 // CASE: sum-2cpu | --cpus 2 -- sum | 7 | ^sum 30$
@@ -50,9 +51,11 @@ __attribute__((noinline)) static void fault(void)
 int main(int argc, char **argv)
 {
 	if (argc > 1 && streq(argv[1], "spin")) {
-		if (toro_core_count() > 1)
-			toro_thread_create(1, spin, 0, 0);
-		spin(0);
+		unsigned last = toro_core_count() - 1;
+		toro_printf("spinning\n");
+		if (last == 0)
+			spin(0);
+		toro_thread_join(toro_thread_create(last, spin, 0, 0));
 	}
 	if (argc > 1 && streq(argv[1], "fault"))
 		fault();

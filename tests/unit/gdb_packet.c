@@ -68,7 +68,9 @@ static void test_frame(void)
 	n = gdb_frame("a$#}*b", 6, out, sizeof(out));
 	out[n] = '\0';
 	char want[64];
-	frame_by_hand("a}\x04}\x03}]}\x0a" "b", want);
+	frame_by_hand("a}\x04}\x03}]}\x0a"
+	              "b",
+	              want);
 	CHECK_STR(out, want);
 	CHECK(gdb_frame("aaaa", 4, out, 7) == 0); /* does not fit: nothing */
 }

@@ -5,12 +5,12 @@
 
 #include <stdint.h>
 
-#define IST_EXCEPTION    1
-#define IST_CRITICAL     2 /* double fault, NMI, machine check: a stack of their own */
-#define IST_IRQ          3
-#define EXCEPTION_STACK  16384
-#define CRITICAL_STACK   8192
-#define IRQ_STACK        16384
+#define IST_EXCEPTION   1
+#define IST_CRITICAL    2 /* double fault, NMI, machine check: a stack of their own */
+#define IST_IRQ         3
+#define EXCEPTION_STACK 16384
+#define CRITICAL_STACK  8192
+#define IRQ_STACK       16384
 
 struct tss {
 	uint32_t reserved0;
