@@ -1,7 +1,9 @@
 /* `toro run --gdb`: the socket gdb connects to, bound by the tool before either monitor starts
  * (so a port in use is one line and exit 2 whichever runs the guest, and --detach reports it
  * before going to the background), and the command that attaches gdb. The built-in monitor
- * serves it as COM2 (vmm/backend/serial_socket.c); QEMU gets it as a chardev's fd (qemu.c). */
+ * serves it as COM2 (vmm/backend/serial_socket.c); QEMU gets it as a chardev's fd (qemu.c). The
+ * command names 127.0.0.1, where the socket listens, rather than gdb's default "localhost", which
+ * may mean ::1 first or nothing at all (no /etc/hosts). */
 #include "toro.h"
 
 #include <arpa/inet.h>
@@ -103,7 +105,7 @@ void gdb_print_attach(const struct gdb_listener *g, const char *image)
 	if (g->path)
 		snprintf(target, sizeof(target), "target remote %s", g->path);
 	else
-		snprintf(target, sizeof(target), "target remote :%u", g->port);
+		snprintf(target, sizeof(target), "target remote 127.0.0.1:%u", g->port);
 	fputs("toro: the guest waits for gdb; attach with: gdb ", stderr);
 	gdb_print_shell_word(stderr, image);
 	fputs(" -ex ", stderr);

@@ -1,7 +1,7 @@
 /* `toro run IMAGE`: check the options and the image, then boot it in the built-in monitor or in
  * QEMU. With --vmm auto (the default) the monitor is used, except where it cannot run the image:
  * no usable /dev/kvm, or a software KVM (kvm_pvm) and an image that may use SSE/x87 in ring
- * 0 (POSIX, or not built --no-fpu) or --gdb (kvm_pvm cannot run the stub's int3); then QEMU
+ * 0 (POSIX, or not built --no-fpu) or --gdb (kvm_pvm runs no int3 nor data watchpoints); then QEMU
  * runs it, after a one-line notice. */
 #include "toro.h"
 
@@ -63,7 +63,7 @@ static const char *kvm_unusable_reason(char *buf, size_t len)
 static const char *software_kvm_obstacle(const struct run_options *o, const struct image *img)
 {
 	if (o->gdb.enabled)
-		return "--gdb (the gdb stub's breakpoint instruction)";
+		return "--gdb (gdb's breakpoints and watchpoints)";
 	if (img->kind == TORO_APP_POSIX)
 		return "a POSIX image (musl uses SSE)";
 	if (!(img->flags & TORO_IMAGE_NO_FPU))

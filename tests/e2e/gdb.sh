@@ -18,7 +18,8 @@ GUEST= GUEST_RC= TARGET=
 ATTACH_LINE="^toro: the guest waits for gdb; attach with: gdb .* -ex 'target remote (.*)'$"
 
 # guest_start VMM ARGS...: `toro run` in the background with ARGS (which hold --gdb); waits for
-# the line giving the gdb command and sets TARGET to its target (":PORT" or a socket path).
+# the line giving the gdb command and sets TARGET to its target ("127.0.0.1:PORT" or a socket
+# path).
 guest_start() {
 	local vmm=$1
 	shift
@@ -57,12 +58,13 @@ gdb_run() {
 	local image=$1 args=()
 	shift
 	for c in "$@"; do args+=(-ex "$c"); done
-	run gdb -nx -batch -ex "set pagination off" -ex "target remote $TARGET" "${args[@]}" "$image"
+	run gdb -nx -batch -ex "set pagination off" -ex "set remotetimeout 30" \
+		-ex "target remote $TARGET" "${args[@]}" "$image"
 }
 
 # Opens fd $1 on the TCP port of $TARGET.
 connect_fd() {
-	eval "exec $1<>/dev/tcp/127.0.0.1/${TARGET#:}"
+	eval "exec $1<>/dev/tcp/127.0.0.1/${TARGET##*:}"
 }
 
 # The echo guest upper-cases what it gets up to '.', answers '.' and exits.
@@ -99,11 +101,16 @@ if check com2-one-client@toro toro; then
 		IFS= read -r -n 1 -t 60 first <&3
 		[ "$first" = A ] || problem "the first client got \"$first\", want \"A\""
 		exec 3<&-
-		sleep 0.5
-		connect_fd 5
-		printf 'b.' >&5
-		IFS= read -r -d . -t 60 second <&5
-		exec 5<&-
+		# Until the monitor has seen the first one go, a new client is still the second.
+		second=
+		for _ in $(seq 60); do
+			connect_fd 5 || break
+			printf 'b.' >&5
+			IFS= read -r -d . -t 30 second <&5
+			exec 5<&-
+			[ "$second" = B ] && break
+			sleep 0.5
+		done
 		[ "$second" = B ] || problem "the next client got \"$second\", want \"B\""
 		guest_wait
 		want_guest 0
@@ -116,10 +123,11 @@ fi
 # A port in use: one line and exit 2 before anything boots.
 if check gdb-port-in-use qemu; then
 	if guest_start qemu "$COM2" --gdb 0 -- echo; then
-		run "$TORO" run "$COM2" --gdb "${TARGET#:}" -- echo
+		port=${TARGET##*:}
+		run "$TORO" run "$COM2" --gdb "$port" -- echo
 		want_status 2
 		want_count err . 1
-		want_line err "^toro: run: --gdb ${TARGET#:}: port ${TARGET#:} is in use$"
+		want_line err "^toro: run: --gdb $port: port $port is in use$"
 		connect_fd 3 && printf '.' >&3 && exec 3<&-
 		guest_wait
 		want_guest 0
@@ -215,21 +223,25 @@ session_checks() {
 		report
 	fi
 
-	# Ctrl-C: SIGINT to gdb, which sends 0x03, stops a program spinning on both cores.
+	# Ctrl-C: SIGINT to gdb, which sends 0x03 (COM2's receive interrupt), stops a program
+	# spinning on core 1 while main waits on core 0; kill ends the run.
 	if check "gdb-ctrl-c@$vmm" "$vmm"; then
 		if guest_start "$vmm" "$IMAGE" --cpus 2 --gdb 0 -- spin; then
-			gdb -nx -batch -ex "set pagination off" -ex "target remote $TARGET" -ex continue \
-				-ex "info threads" -ex "print gdb_counter > 0" -ex kill "$IMAGE" \
-				</dev/null >"$OUT" 2>"$ERR" &
+			gdb -nx -batch -ex "set pagination off" -ex "set remotetimeout 30" \
+				-ex "target remote $TARGET" -ex continue -ex "info threads" \
+				-ex "print gdb_counter > 0" -ex kill "$IMAGE" </dev/null >"$OUT" 2>"$ERR" &
 			gdb_pid=$!
-			sleep 5
+			for _ in $(seq 600); do grep -q '^spinning' "$GUEST_OUT" && break; sleep 0.1; done
+			sleep 1
 			kill -INT "$gdb_pid"
 			for _ in $(seq 600); do kill -0 "$gdb_pid" 2>/dev/null || break; sleep 0.1; done
 			kill -KILL "$gdb_pid" 2>/dev/null && problem "gdb did not end after Ctrl-C"
 			wait "$gdb_pid"
 			guest_wait
 			want_line out 'received signal SIGINT'
-			want_count out '\(core [01], running, (main|spin)\) .* spin \(' 2
+			want_line out '(^| in )spin \(arg=.*\) at .*native_gdb\.c:[0-9]+'
+			want_line out '\* [0-9]+ +Thread [0-9]+ \(core 1, running, spin\)'
+			want_line out 'Thread 1 \(core 0, blocked, main\)'
 			want_line out '^\$1 = 1$'
 			want_guest 137
 		fi
