@@ -135,15 +135,12 @@ if check gdb-port-in-use qemu; then
 	report
 fi
 
-if check gdb-bad-values host; then
-	for bad in nope 65536 -1 unix: "unix:$E2E_TMP/no/such/dir/gdb.sock"; do
-		run "$TORO" run "$COM2" --gdb "$bad"
-		want_status 2
-		want_count err . 1
-		want_line err '^toro: run: --gdb '
-	done
-	report
-fi
+bad_input gdb-not-a-port "^toro: run: --gdb 'nope': expected a TCP port" -- "$TORO" run "$COM2" --gdb nope
+bad_input gdb-port-too-big "^toro: run: --gdb '65536': expected a TCP port" -- "$TORO" run "$COM2" --gdb 65536
+bad_input gdb-no-path "^toro: run: --gdb unix:PATH: no socket path given$" -- "$TORO" run "$COM2" --gdb unix:
+bad_input gdb-no-dir "^toro: run: --gdb unix:$E2E_TMP/no/gdb.sock: No such file or directory$" -- \
+	"$TORO" run "$COM2" --gdb "unix:$E2E_TMP/no/gdb.sock"
+bad_input gdb-bad-image "^toro: $E2E_TMP/none.elf: " -- "$TORO" run "$E2E_TMP/none.elf" --gdb 0
 
 # --detach prints the gdb command as well, and the run in the background serves it.
 if check gdb-detach qemu; then
