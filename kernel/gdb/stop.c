@@ -143,6 +143,9 @@ enum gdb_resume gdb_stop(struct trap_frame *f, int signal, const char *extra, in
 	}
 	enum gdb_action a = gdb_serve();
 	if (a == GDB_DETACH) {
+		/* Every core goes on, whatever an earlier vCont kept stopped. */
+		for (unsigned i = 0; i < cpu_count; i++)
+			gdb.core[i].hold = gdb.core[i].step = 0;
 		gdb_sw_break_remove_all();
 		gdb_attached = 0;
 	} else {
