@@ -185,6 +185,7 @@ void gdb_start(void)
 	gdb.conn.getc = arch_gdb_getc;
 	gdb.conn.write = arch_gdb_write;
 	gdb_attached = 1;
+	gdb_poll_start();
 	printk("gdb: waiting for gdb on COM2\n");
 	arch_gdb_breakpoint();
 }
