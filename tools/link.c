@@ -117,6 +117,8 @@ static const char *const gdb_link_flags[] = {
     "-Wl,--wrap=thread_alloc",
     "-Wl,--wrap=sched_exit",
     "-Wl,--wrap=arch_exit",
+    "-Wl,--wrap=arch_timer_arm",
+    "-Wl,--wrap=irq_dispatch",
 };
 
 static int link_once(const struct build_flags *f, const struct argv_list *inputs, const char *out,

@@ -143,6 +143,9 @@ enum gdb_resume gdb_stop(struct trap_frame *f, int signal, const char *extra, in
 	}
 	enum gdb_action a = gdb_serve();
 	if (a == GDB_DETACH) {
+		/* Every core goes on, whatever an earlier vCont kept stopped. */
+		for (unsigned i = 0; i < cpu_count; i++)
+			gdb.core[i].hold = gdb.core[i].step = 0;
 		gdb_sw_break_remove_all();
 		gdb_attached = 0;
 	} else {
@@ -182,6 +185,7 @@ void gdb_start(void)
 	gdb.conn.getc = arch_gdb_getc;
 	gdb.conn.write = arch_gdb_write;
 	gdb_attached = 1;
+	gdb_poll_start();
 	printk("gdb: waiting for gdb on COM2\n");
 	arch_gdb_breakpoint();
 }

@@ -96,10 +96,10 @@ void arch_gdb_write(void *ctx, const char *s, size_t len)
 
 /* A Ctrl-C while the program runs: the interrupted code (its frame is at the top of this
  * core's interrupt stack, no interrupt nests) goes on for one instruction with the trap flag
- * set, and the debug trap that follows stops the machine with every register at hand. */
-static void com2_interrupt(void *ctx)
+ * set, and the debug trap that follows stops the machine with every register at hand. Called
+ * from COM2's interrupt, and from the timer's where COM2 raises none. */
+void arch_gdb_poll_interrupt(void)
 {
-	(void)ctx;
 	int interrupt = 0;
 	while (inb(COM2 + UART_LSR) & LSR_DR)
 		interrupt |= inb(COM2 + UART_DATA) == GDB_CTRL_C;
@@ -109,6 +109,12 @@ static void com2_interrupt(void *ctx)
 	struct arch_cpu *a = this_cpu()->arch;
 	uint64_t *top = (uint64_t *)(void *)(a->irq_stack + IRQ_STACK);
 	top[-3] |= RFLAGS_TF; /* ss, rsp, rflags, cs, rip from the top down */
+}
+
+static void com2_interrupt(void *ctx)
+{
+	(void)ctx;
+	arch_gdb_poll_interrupt();
 }
 
 /* Points vector v of the IDT (shared by every core) at our stub, keeping its stack. */

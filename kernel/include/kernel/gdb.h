@@ -58,6 +58,10 @@ int arch_gdb_init(void);
 int arch_gdb_getc(void *ctx);
 void arch_gdb_write(void *ctx, const char *s, size_t len);
 
+/* From an interrupt handler while the program runs: takes what gdb sent on COM2, and makes a
+ * Ctrl-C among it stop the machine right after the handler returns. */
+void arch_gdb_poll_interrupt(void);
+
 /* Sends an NMI to core id. */
 void arch_gdb_nmi(unsigned id);
 /* Stops on the spot with SIGTRAP (a breakpoint instruction): where the boot waits for gdb. */
