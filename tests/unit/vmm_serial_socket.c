@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend/serial_socket.h"
@@ -51,12 +52,28 @@ static uint8_t rd(uint64_t off)
 	return v;
 }
 
-/* Runs the loop until nothing is left to dispatch. */
+/* Runs the loop until nothing is left to dispatch. Only for what needs no other process:
+ * the loop's own output to a socket; what a client sends may take a while to arrive on a loaded
+ * machine, and is waited for with WAIT_FOR. */
 static void settle(void)
 {
 	for (int i = 0; i < 1000 && event_poll(&ev, 20) > 0; i++)
 		;
 }
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Runs the loop until cond holds, for up to 10 s. */
+#define WAIT_FOR(cond)                                                                             \
+	for (double until_ = now() + 10; !(cond) && now() < until_;)                               \
+	event_poll(&ev, 5)
+
+#define RX_READY (rd(LSR) & LSR_DR)
 
 static int listen_tcp(uint16_t *port)
 {
@@ -95,12 +112,30 @@ static size_t read_all(int fd, void *buf, size_t len)
 	return got;
 }
 
-/* Whether the peer closed fd: a read gives the end of the stream (or a reset). */
+/* Whether the peer closed fd (a read gives the end of the stream, or a reset), running the loop
+ * meanwhile for up to 10 s. */
 static int closed_by_peer(int fd)
 {
 	struct pollfd p = {fd, POLLIN, 0};
 	char c;
-	return poll(&p, 1, 2000) == 1 && recv(fd, &c, 1, MSG_DONTWAIT) <= 0;
+	WAIT_FOR(poll(&p, 1, 0) == 1);
+	return poll(&p, 1, 0) == 1 && recv(fd, &c, 1, MSG_DONTWAIT) <= 0;
+}
+
+/* A new client that gets the port: the one before may not have been seen going yet, and until it
+ * has, a new one is refused; so connect until c reaches the guest. Returns the client. */
+static int connect_until_served(uint16_t port, char c)
+{
+	for (int tries = 0; tries < 50; tries++) {
+		int fd = connect_tcp(port);
+		CHECK(send(fd, &c, 1, 0) == 1);
+		struct pollfd p = {fd, POLLIN, 0};
+		WAIT_FOR(RX_READY || poll(&p, 1, 0) == 1);
+		if (RX_READY)
+			return fd;
+		close(fd); /* refused */
+	}
+	return -1;
 }
 
 /* What the guest reads until RBR is empty, into buf; returns the count. */
@@ -127,7 +162,7 @@ static void test_no_client(void)
 static void test_both_ways(int client)
 {
 	CHECK(send(client, "abc", 3, 0) == 3);
-	settle();
+	WAIT_FOR(RX_READY);
 	uint8_t got[8];
 	CHECK(rd(LSR) & LSR_DR);
 	CHECK(guest_drain(got, sizeof(got)) == 3 && memcmp(got, "abc", 3) == 0);
@@ -151,14 +186,14 @@ static void test_rx_interrupt(int client)
 	wr(1, 0x01);
 	CHECK(irqs == 0 && rd(2) == 0x01);
 	CHECK(send(client, "\x03", 1, 0) == 1);
-	settle();
+	WAIT_FOR(irqs == 1);
 	CHECK(irqs == 1 && irq_line == SERIAL_COM2_IRQ);
 	CHECK(rd(2) == 0x04);
 	CHECK(rd(0) == 0x03);
 	CHECK(rd(2) == 0x01);
 	wr(1, 0);
 	CHECK(send(client, "xy", 2, 0) == 2);
-	settle();
+	WAIT_FOR(RX_READY);
 	CHECK(irqs == 1); /* not enabled: no interrupt */
 	wr(1, 0x01);
 	CHECK(irqs == 2 && rd(2) == 0x04);
@@ -176,7 +211,7 @@ static void test_rx_interrupt(int client)
 static void test_dlab(int client)
 {
 	CHECK(send(client, "q", 1, 0) == 1);
-	settle();
+	WAIT_FOR(RX_READY);
 	wr(3, 0x80);
 	wr(0, 0x01);
 	CHECK(rd(0) == 0x01 && (rd(LSR) & LSR_DR));
@@ -250,13 +285,13 @@ static void test_big_input(int client)
 	for (size_t i = 0; i < N; i++)
 		out[i] = (uint8_t)(i * 7 + i / 256);
 	size_t put = 0, got = 0;
-	for (int rounds = 0; got < N && rounds < 100000; rounds++) {
+	for (double until = now() + 20; got < N && now() < until;) {
 		if (put < N) {
 			ssize_t n = send(client, out + put, N - put, MSG_DONTWAIT);
 			if (n > 0)
 				put += (size_t)n;
 		}
-		event_poll(&ev, 0);
+		event_poll(&ev, 1);
 		got += guest_drain(in + got, N - got);
 	}
 	CHECK(got == N && memcmp(in, out, N) == 0);
@@ -269,22 +304,16 @@ static void test_big_input(int client)
 static void test_one_at_a_time(int listen_port, int *client)
 {
 	int second = connect_tcp((uint16_t)listen_port);
-	settle();
 	CHECK(closed_by_peer(second));
 	close(second);
 	CHECK(send(*client, "1", 1, 0) == 1);
-	settle();
+	WAIT_FOR(RX_READY);
 	CHECK(rd(0) == '1');
 
 	wr(0, 'z'); /* pending for the client that is about to go: dropped with it */
 	close(*client);
-	settle();
-	wr(0, 'y'); /* no client: dropped */
-	*client = connect_tcp((uint16_t)listen_port);
-	settle();
-	CHECK(send(*client, "2", 1, 0) == 1);
-	settle();
-	CHECK(rd(0) == '2');
+	*client = connect_until_served((uint16_t)listen_port, '2');
+	CHECK(*client >= 0 && rd(0) == '2');
 	wr(0, 'k');
 	settle();
 	char c = 0;
@@ -295,34 +324,31 @@ static void test_one_at_a_time(int listen_port, int *client)
  * and over while the guest does not read, and the guest still gets what was sent. */
 static void test_close_when_full(int listen_port)
 {
-	int c = connect_tcp((uint16_t)listen_port);
-	settle();
 	enum { N = SERIAL_SOCKET_BUF * 3 };
 	static uint8_t data[N];
 	for (size_t i = 0; i < N; i++)
 		data[i] = (uint8_t)(i % 251);
-	CHECK(send(c, data, N, 0) == N);
+	int c = connect_until_served((uint16_t)listen_port, (char)data[0]);
+	CHECK(send(c, data + 1, N - 1, 0) == N - 1);
 	close(c);
-	settle();
+	/* The receive buffer fills and the end of the stream waits behind it. */
+	for (double until = now() + 2; now() < until;)
+		event_poll(&ev, 5);
 	int busy = 0;
 	for (int i = 0; i < 20; i++)
 		busy += event_poll(&ev, 5) > 0;
 	CHECK(busy < 3);
 	static uint8_t in[N];
 	size_t got = 0;
-	for (int rounds = 0; got < N && rounds < 1000; rounds++) {
+	for (double until = now() + 10; got < N && now() < until;) {
 		got += guest_drain(in + got, N - got);
-		event_poll(&ev, 0);
+		event_poll(&ev, 1);
 	}
 	CHECK(got == N && memcmp(in, data, N) == 0);
 	/* The port is free again. */
-	c = connect_tcp((uint16_t)listen_port);
-	settle();
-	CHECK(send(c, "u", 1, 0) == 1);
-	settle();
-	CHECK(rd(0) == 'u');
+	c = connect_until_served((uint16_t)listen_port, 'u');
+	CHECK(c >= 0 && rd(0) == 'u');
 	close(c);
-	settle();
 }
 
 /* A guest doing anything at all on the eight ports, any size, with a client sending and never
