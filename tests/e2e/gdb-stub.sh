@@ -27,11 +27,12 @@ guest_start() {
 		-device isa-debug-exit,iobase=0xf4,iosize=4 \
 		-kernel "$image" -append "toro.gdb=com2 toro.debugcon=0x402 $*" </dev/null >/dev/null 2>&1 &
 	QEMU_PID=$!
-	for _ in $(seq 100); do
-		[ "$port" = none ] || ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || return 0
-		[ "$port" = none ] && return 0
+	[ "$port" = none ] && return 0
+	for _ in $(seq 300); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
 		sleep 0.1
 	done
+	problem "QEMU did not listen on port $port within 30 s"
 }
 
 # The guest's exit code (the last byte it wrote to debugcon), once QEMU has ended.
