@@ -48,6 +48,9 @@ GUEST_TESTS := $(basename $(notdir $(wildcard tests/guest/*.c)))
 GUEST_ELFS := $(patsubst %,$(BUILD)/tests/guest/%.elf,$(GUEST_TESTS))
 UNIT_TESTS := $(basename $(notdir $(wildcard tests/unit/*.c)))
 UNIT_BINS := $(patsubst %,$(BUILD)/tests/unit/%,$(UNIT_TESTS))
+# What unit tests and fuzz targets share (fakes of a guest's drivers): named on their
+# "// SOURCES:" lines, included from tests/support/.
+TEST_SUPPORT := $(wildcard tests/support/*.c tests/support/*.h)
 # Host programs e2e scripts drive guests with: in build/tests/guest/ so the nested VM has them too.
 E2E_PEERS := $(BUILD)/tests/guest/vsock-peer
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -159,6 +162,10 @@ $(BUILD)/host/%.c.o: %.c | deps
 	@$(if $(Q),echo "  HOSTCC  $<")
 	$(Q)$(CC) $(HOST_CFLAGS) $(HOST_INCLUDES_$(firstword $(subst /, ,$*))) -MMD -MP -c $< -o $@
 
+# `toro new --web` carries the example web server's sources (tools/new_web.c includes them).
+$(BUILD)/host/tools/new_web.c.o: examples/webserver-posix/main.c examples/webserver/http.c \
+	examples/webserver/http.h
+
 $(BUILD)/toro: $(HOST_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -o $@ $^ -lpthread
@@ -169,17 +176,17 @@ $(BUILD)/examples/%.elf: examples/%/toro.flags $$(wildcard examples/$$*/*.c) $(T
 	@$(if $(Q),echo "  TORO    $@")
 	$(Q)$(BUILD)/toro build -q $$(cat $<) $(wildcard examples/$*/*.c) -o $@
 
-$(BUILD)/tests/guest/%.elf: tests/guest/%.c tests/guest/native_test.h $(TOOL_FILES)
+$(BUILD)/tests/guest/%.elf: tests/guest/%.c tests/guest/native_test.h tests/guest/posix_test.h $(TOOL_FILES)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TORO    $@")
 	$(Q)$(BUILD)/toro build -q $$(sed -n 's|^// BUILD: *||p' $<) $< -o $@
 
 # Host unit tests, with sanitizers. Each tests/unit/NAME.c lists the sources it needs on a
 # "// SOURCES:" line.
-$(BUILD)/tests/unit/%: tests/unit/%.c $(HOST_SRCS) $(KERNEL_SRCS) | deps
+$(BUILD)/tests/unit/%: tests/unit/%.c $(TEST_SUPPORT) $(HOST_SRCS) $(KERNEL_SRCS) | deps
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  UNIT    $@")
-	$(Q)$(CC) $(HOST_CFLAGS) $(HOST_INCLUDES_tools) -Ikernel/include $(SANITIZE) -o $@ $< \
+	$(Q)$(CC) $(HOST_CFLAGS) $(HOST_INCLUDES_tools) -Ikernel/include -Itests/support $(SANITIZE) -o $@ $< \
 		$$(sed -n 's|^// SOURCES: *||p' $<)
 
 $(BUILD)/tests/guest/vsock-peer: tests/e2e/vsock-peer.c | deps
@@ -187,10 +194,10 @@ $(BUILD)/tests/guest/vsock-peer: tests/e2e/vsock-peer.c | deps
 	@$(if $(Q),echo "  HOSTCC  $@")
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $<
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(HOST_SRCS) | deps
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(TEST_SUPPORT) $(HOST_SRCS) | deps
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZCC  $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(HOST_INCLUDES_tools) -Ikernel/include -o $@ $< \
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(HOST_INCLUDES_tools) -Ikernel/include -Itests/support -o $@ $< \
 		$$(sed -n 's|^// SOURCES: *||p' $<)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -87,7 +87,7 @@ stop
 for vmm in qemu toro; do
 	port=$(free_port)
 	start "$BUILD/toro" run "$BUILD/examples/webserver.elf" --vmm "$vmm" --cpus 2 -d "$TMP/www" \
-		-f "$port:80"
+		-f "$port:80" -- --no-log
 	row "webserver, --vmm $vmm, 2 cores"
 	stop
 done

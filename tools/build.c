@@ -226,6 +226,9 @@ int toro_build(int argc, char **argv)
 		build_free(&b);
 		return TORO_EXIT_USAGE;
 	}
+	/* Progress where a person waits: on a terminal, as make shows it; elsewhere (a log, a
+	 * pipe, a test) only the summary. */
+	b.flags.progress = !b.quiet && isatty(STDOUT_FILENO);
 	char tmpdir[64];
 	if (make_tmpdir(tmpdir))
 		return 1;

@@ -22,6 +22,7 @@ struct build_flags {
 	int debug;                   /* -g given: compile with DWARF and keep it in the image */
 	int have_opt;                /* an -O given: no default -O2 */
 	int verbose;                 /* print the commands (and cache hits) on stderr */
+	int progress;                /* a make-like line per source and for the link on stdout */
 	struct argv_list cflags;     /* the user's compile flags, in order */
 	struct argv_list link_flags; /* -L, -Wl, -Xlinker, in order */
 };
@@ -46,13 +47,15 @@ int compile_final_args(const struct build_flags *f, struct argv_list *l);
 
 /* Compiles sources into objects (appended to objects, in order; files under tmpdir or in the
  * object cache), up to jobs at a time. extra: more compile flags (dependency output) that
- * disable the cache. 0, or -1 after one line on stderr. */
+ * disable the cache. With f->progress, a line per source as its job ends ("  CC      a.c", or
+ * "  CACHED  a.c" when the cache had its object). 0, or -1 after one line on stderr. */
 int compile_sources(const struct build_flags *f, const struct argv_list *sources,
                     const struct argv_list *extra, const char *tmpdir, int jobs,
                     struct argv_list *objects);
 
 /* Links inputs (objects, archives, -lNAME in order) with the kernel into the image output,
- * twice (the second link adds .toro.symtab). 0, or -1 after one line on stderr. */
+ * twice (the second link adds .toro.symtab); with f->progress, "  LINK    output" first. 0, or
+ * -1 after one line on stderr. */
 int link_image(const struct build_flags *f, const struct argv_list *inputs, const char *output);
 
 /* A new directory /tmp/toro-build-XXXXXX (into dir, 64 bytes), and its removal. */

@@ -296,7 +296,11 @@ static int compile_to(const struct argv_list *cc, const char *src, const char *o
 	return rc == 0 ? 0 : -1;
 }
 
-/* One source, in a child process: obj becomes the object, or a link to the cached one. */
+/* How a compile job's process ends: its exit status. */
+enum { JOB_COMPILED = 0, JOB_FAILED = 1, JOB_CACHED = 3 };
+
+/* One source, in a child process: obj becomes the object, or a link to the cached one. Returns
+ * 0 when it compiled, 1 when the cache had the object, -1 on failure. */
 static int compile_job(const struct build_flags *f, const struct argv_list *cc, int cached,
                        const char *src, const char *obj)
 {
@@ -319,7 +323,8 @@ static int compile_job(const struct build_flags *f, const struct argv_list *cc, 
 	         (unsigned long long)h);
 	if (snprintf(path, sizeof(path), "%s/%.2s/%s.o", dir, key, key + 2) >= (int)sizeof(path))
 		return compile_to(cc, src, obj, f->verbose);
-	if (access(path, R_OK) == 0) {
+	int hit = access(path, R_OK) == 0;
+	if (hit) {
 		if (f->verbose)
 			fprintf(stderr, "toro: build: %s unchanged: cached %s\n", src, path);
 	} else {
@@ -341,7 +346,16 @@ static int compile_job(const struct build_flags *f, const struct argv_list *cc, 
 		toro_error("build: %s: %s", obj, strerror(errno));
 		return -1;
 	}
-	return 0;
+	return hit;
+}
+
+/* The make-like line for a job that ended well. */
+static void job_progress(const struct build_flags *f, int status, const char *src)
+{
+	if (!f->progress)
+		return;
+	printf("  %-8s%s\n", status == JOB_CACHED ? "CACHED" : "CC", src);
+	fflush(stdout);
 }
 
 int compile_sources(const struct build_flags *f, const struct argv_list *sources,
@@ -378,8 +392,10 @@ int compile_sources(const struct build_flags *f, const struct argv_list *sources
 			}
 			fflush(NULL);
 			pids[next] = fork();
-			if (pids[next] == 0)
-				_exit(compile_job(f, &cc, cached, sources->v[next], obj) ? 1 : 0);
+			if (pids[next] == 0) {
+				int r = compile_job(f, &cc, cached, sources->v[next], obj);
+				_exit(r < 0 ? JOB_FAILED : r ? JOB_CACHED : JOB_COMPILED);
+			}
 			if (pids[next] < 0) {
 				toro_error("build: fork: %s", strerror(errno));
 				failed = 1;
@@ -399,7 +415,10 @@ int compile_sources(const struct build_flags *f, const struct argv_list *sources
 			if (pids[i] != pid)
 				continue;
 			running--;
-			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			int code = WIFEXITED(status) ? WEXITSTATUS(status) : JOB_FAILED;
+			if (code == JOB_COMPILED || code == JOB_CACHED) {
+				job_progress(f, code, sources->v[i]);
+			} else {
 				toro_error("build: compiling %s failed", sources->v[i]);
 				failed = 1;
 			}

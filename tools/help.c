@@ -22,7 +22,7 @@ struct help_command {
 static const struct help_option new_options[] = {
     {"--posix", "a POSIX program: printf through musl (the default)"},
     {"--native", "a native program: the kernel's own API, no libc"},
-    {"--web", "a small POSIX web server and a www/ for it to serve"},
+    {"--web", "the example web server (POSIX, HTTP/1.1) and a www/ for it to serve"},
     {NULL, NULL},
 };
 
@@ -35,7 +35,7 @@ static const struct help_option build_options[] = {
     {"-lLIB", "link a library"},
     {"-j N", "compile N sources at once (default: one per core)"},
     {"-v, --verbose", "print the commands and object cache hits"},
-    {"-q, --quiet", "no line saying what was built"},
+    {"-q, --quiet", "no progress (a line per file on a terminal) and no line saying what was built"},
     {NULL, NULL},
 };
 

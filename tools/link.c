@@ -59,11 +59,19 @@ static const char *const group_fs[] = {
     "mkostemps",  "euidaccess", "eaccess",   "renameat2", "statx",     NULL,
 };
 
+/* Not a system-call group but linked the same way: the virtio console's input half
+ * (kernel/drivers/virtio/console_input.c, whose console_read the console file refers to weakly),
+ * for programs with a musl function that can read descriptor 0 or wait for it. Without it stdin
+ * is at its end, as with no input device. syscall() is here because it can issue any read. */
+static const char *const group_stdin[] = {
+    "read",     "readv",  "__stdio_read",    "poll",    "ppoll", "select", "pselect", "epoll_ctl",
+    "sendfile", "splice", "copy_file_range", "syscall", NULL,
+};
+
 static const struct syscall_group syscall_groups[] = {
-    {"toro_sys_event", group_event},
-    {"toro_sys_sendfile", group_sendfile},
-    {"toro_sys_net", group_net},
-    {"toro_sys_fs", group_fs},
+    {"toro_sys_event", group_event}, {"toro_sys_sendfile", group_sendfile},
+    {"toro_sys_net", group_net},     {"toro_sys_fs", group_fs},
+    {"console_read", group_stdin},
 };
 
 #define SYSCALL_GROUP_COUNT (sizeof(syscall_groups) / sizeof(syscall_groups[0]))
@@ -313,6 +321,10 @@ int link_image(const struct build_flags *f, const struct argv_list *inputs, cons
 	int rc = -1;
 	if (!pass1 || !bin || !src || !tmp_out)
 		goto out;
+	if (f->progress) {
+		printf("  %-8s%s\n", "LINK", output);
+		fflush(stdout);
+	}
 	unsigned groups = 0;
 	int link_failed = link_once(f, inputs, pass1, NULL, 0);
 	if (!link_failed && !f->native) {

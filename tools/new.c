@@ -1,7 +1,8 @@
 /* `toro new NAME [--posix|--native] [--web]`: a starter project in the new directory NAME that
- * builds and runs as it is: main.c, a README with the commands, and for --web a small HTTP
- * server (an ordinary POSIX program: TCP on Linux, vsock through --forward in Toro) with a www/
- * it serves. The files are the templates below with the project's name put in. */
+ * builds and runs as it is: main.c, a README with the commands, and for --web the example web
+ * server (examples/webserver-posix with the HTTP code of examples/webserver, carried by the tool:
+ * tools/new_web.c; an ordinary POSIX program, TCP on Linux, vsock through --forward in Toro) with
+ * a www/ it serves. The files are the templates below with the project's name put in. */
 #include "toro.h"
 
 #include <errno.h>
@@ -36,128 +37,24 @@ static const char native_main[] =
     "\treturn 0;\n"
     "}\n";
 
-static const char web_main[] =
-    "/* @NAME@: a small web server, an ordinary POSIX program. It serves the files under ROOT\n"
-    " * (argv[1], default /) on TCP port PORT (argv[2], default 80), one request per connection:\n"
-    " * GET and HEAD, index.html for a directory, 403 for paths with \"..\", 404 for the rest.\n"
-    " * In Toro its socket is a vsock port that `toro run -f HOSTPORT:80` forwards; on Linux:\n"
-    " * cc -o server main.c && ./server www 8080. */\n"
-    "#include <fcntl.h>\n"
-    "#include <netinet/in.h>\n"
-    "#include <stdio.h>\n"
-    "#include <stdlib.h>\n"
-    "#include <string.h>\n"
-    "#include <sys/socket.h>\n"
-    "#include <sys/stat.h>\n"
-    "#include <unistd.h>\n"
-    "\n"
-    "static int write_all(int fd, const char *buf, size_t len)\n"
-    "{\n"
-    "\twhile (len > 0) {\n"
-    "\t\tssize_t n = write(fd, buf, len);\n"
-    "\t\tif (n <= 0)\n"
-    "\t\t\treturn -1;\n"
-    "\t\tbuf += n;\n"
-    "\t\tlen -= (size_t)n;\n"
-    "\t}\n"
-    "\treturn 0;\n"
-    "}\n"
-    "\n"
-    "static const char *content_type(const char *path)\n"
-    "{\n"
-    "\tstatic const char *types[][2] = {\n"
-    "\t    {\".html\", \"text/html\"}, {\".css\", \"text/css\"}, {\".js\", \"text/javascript\"},\n"
-    "\t    {\".png\", \"image/png\"},  {\".jpg\", \"image/jpeg\"}, {\".txt\", \"text/plain\"},\n"
-    "\t};\n"
-    "\tconst char *dot = strrchr(path, '.');\n"
-    "\tfor (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)\n"
-    "\t\tif (strcmp(dot, types[i][0]) == 0)\n"
-    "\t\t\treturn types[i][1];\n"
-    "\treturn \"application/octet-stream\";\n"
-    "}\n"
-    "\n"
-    "static void reply(int c, const char *status, const char *type, long long length)\n"
-    "{\n"
-    "\tchar head[256];\n"
-    "\tint n = snprintf(head, sizeof(head),\n"
-    "\t                 \"HTTP/1.1 %s\\r\\nContent-Type: %s\\r\\nContent-Length: %lld\\r\\n\"\n"
-    "\t                 \"Connection: close\\r\\n\\r\\n\",\n"
-    "\t                 status, type, length);\n"
-    "\twrite_all(c, head, (size_t)n);\n"
-    "}\n"
-    "\n"
-    "static void error_page(int c, const char *status)\n"
-    "{\n"
-    "\treply(c, status, \"text/plain\", (long long)strlen(status) + 1);\n"
-    "\twrite_all(c, status, strlen(status));\n"
-    "\twrite_all(c, \"\\n\", 1);\n"
-    "}\n"
-    "\n"
-    "static void serve(int c, const char *root)\n"
-    "{\n"
-    "\tchar req[2048], method[8], path[1024], file[1200];\n"
-    "\tsize_t got = 0;\n"
-    "\twhile (got < sizeof(req) - 1) {\n"
-    "\t\tssize_t n = read(c, req + got, sizeof(req) - 1 - got);\n"
-    "\t\tif (n <= 0)\n"
-    "\t\t\treturn;\n"
-    "\t\tgot += (size_t)n;\n"
-    "\t\treq[got] = '\\0';\n"
-    "\t\tif (strstr(req, \"\\r\\n\\r\\n\"))\n"
-    "\t\t\tbreak;\n"
-    "\t}\n"
-    "\tif (sscanf(req, \"%7s %1023s\", method, path) != 2 || path[0] != '/')\n"
-    "\t\treturn error_page(c, \"400 Bad Request\");\n"
-    "\tint head = strcmp(method, \"HEAD\") == 0;\n"
-    "\tif (!head && strcmp(method, \"GET\") != 0)\n"
-    "\t\treturn error_page(c, \"405 Method Not Allowed\");\n"
-    "\tif (strstr(path, \"..\"))\n"
-    "\t\treturn error_page(c, \"403 Forbidden\");\n"
-    "\tpath[strcspn(path, \"?\")] = '\\0';\n"
-    "\tsnprintf(file, sizeof(file), \"%s%s%s\", root, path,\n"
-    "\t         path[strlen(path) - 1] == '/' ? \"index.html\" : \"\");\n"
-    "\tint fd = open(file, O_RDONLY);\n"
-    "\tstruct stat st;\n"
-    "\tif (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {\n"
-    "\t\tif (fd >= 0)\n"
-    "\t\t\tclose(fd);\n"
-    "\t\treturn error_page(c, \"404 Not Found\");\n"
-    "\t}\n"
-    "\treply(c, \"200 OK\", content_type(file), (long long)st.st_size);\n"
-    "\tchar buf[16384];\n"
-    "\tssize_t n;\n"
-    "\twhile (!head && (n = read(fd, buf, sizeof(buf))) > 0 && write_all(c, buf, (size_t)n) == 0)\n"
-    "\t\t;\n"
-    "\tclose(fd);\n"
-    "\tprintf(\"%s %s 200\\n\", method, path);\n"
-    "}\n"
-    "\n"
-    "int main(int argc, char **argv)\n"
-    "{\n"
-    "\tconst char *root = argc > 1 ? argv[1] : \"/\";\n"
-    "\tint port = argc > 2 ? atoi(argv[2]) : 80;\n"
-    "\tif (strcmp(root, \"/\") == 0)\n"
-    "\t\troot = \"\"; /* paths start with '/' */\n"
-    "\tint s = socket(AF_INET, SOCK_STREAM, 0);\n"
-    "\tint one = 1;\n"
-    "\tsetsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));\n"
-    "\tstruct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((unsigned "
-    "short)port)};\n"
-    "\tif (s < 0 || bind(s, (struct sockaddr *)&addr, sizeof(addr)) || listen(s, 16)) {\n"
-    "\t\tperror(\"@NAME@: port\");\n"
-    "\t\treturn 1;\n"
-    "\t}\n"
-    "\tprintf(\"@NAME@ serving %s on port %d\\n\", *root ? root : \"/\", port);\n"
-    "\tfflush(stdout);\n"
-    "\tfor (;;) {\n"
-    "\t\tint c = accept(s, NULL, NULL);\n"
-    "\t\tif (c < 0)\n"
-    "\t\t\tcontinue;\n"
-    "\t\tserve(c, root);\n"
-    "\t\tclose(c);\n"
-    "\t\tfflush(stdout);\n"
-    "\t}\n"
-    "}\n";
+/* The web project's server: examples/webserver-posix's main.c (its opening comment replaced by
+ * web_header, and its name by the project's) with the HTTP code both example servers share
+ * (tools/new_web.c). */
+extern const char new_web_main[], new_web_http_c[], new_web_http_h[];
+
+static const char web_header[] =
+    "/* @NAME@: a static web server, Toro's examples/webserver-posix as `toro new --web` wrote "
+    "it:\n"
+    " * HTTP/1.1 with keep-alive, GET and HEAD, ranges, conditional GET and a thread per\n"
+    " * connection, over the HTTP code of http.c. An ordinary POSIX program: in Toro its TCP "
+    "socket\n"
+    " * is a vsock port that `toro run -f HOSTPORT:80` forwards; on Linux,\n"
+    " * `cc -O2 -pthread -o server *.c && ./server 8080 www` serves over TCP.\n"
+    " *\n"
+    " *   @NAME@ [--no-log] [PORT [ROOT]]\n"
+    " *\n"
+    " * PORT is 80 by default (0: a free one), ROOT \".\"; --no-log leaves out the access log. "
+    "*/\n";
 
 static const char web_index[] = "<!DOCTYPE html>\n"
                                 "<html><head><title>@NAME@</title></head>\n"
@@ -186,13 +83,18 @@ static const char readme_web[] =
     "    toro run @NAME@.elf -d @DIR@/www -f 8080:80      # then: curl localhost:8080/\n"
     "\n"
     "`-d` shares www/ with the guest (its `/`), `-f` forwards the host's port 8080 to the\n"
-    "server's port 80. main.c is an ordinary POSIX program: on Linux,\n"
-    "`cc -o server main.c && ./server www 8080` serves the same files.\n";
+    "server's port 80. It logs a line per request; `-- --no-log` after the run options turns\n"
+    "that off. The server is Toro's examples/webserver-posix: main.c (sockets, poll, sendfile,\n"
+    "a thread per connection) over http.c and http.h (the HTTP/1.1 code, shared with the\n"
+    "native examples/webserver). An ordinary POSIX program: on Linux,\n"
+    "`cc -O2 -pthread -o server *.c && ./server 8080 www` serves the same files.\n";
 
-/* Writes text to dir/file with every @NAME@ replaced by name and @DIR@ by dir. */
-static int write_template(const char *dir, const char *file, const char *name,
-                          const char *const *parts, int nparts)
+/* Writes text to dir/file with every @NAME@ replaced by name and @DIR@ by dir, and, where
+ * rename_from is given, every occurrence of it in the parts after the first by name too. */
+static int write_file(const char *dir, const char *file, const char *name, const char *const *parts,
+                      int nparts, const char *rename_from)
 {
+	size_t rename_len = rename_from ? strlen(rename_from) : 0;
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
 	FILE *f = fopen(path, "wx");
@@ -208,6 +110,10 @@ static int write_template(const char *dir, const char *file, const char *name,
 			} else if (strncmp(p, "@DIR@", 5) == 0) {
 				fputs(dir, f);
 				p += 5;
+			} else if (i > 0 && rename_len &&
+			           strncmp(p, rename_from, rename_len) == 0) {
+				fputs(name, f);
+				p += rename_len;
 			} else {
 				fputc(*p++, f);
 			}
@@ -220,20 +126,45 @@ static int write_template(const char *dir, const char *file, const char *name,
 	return 0;
 }
 
+static int write_template(const char *dir, const char *file, const char *name,
+                          const char *const *parts, int nparts)
+{
+	return write_file(dir, file, name, parts, nparts, NULL);
+}
+
+/* The web server's files: main.c after its opening comment (the examples' paths mean nothing in
+ * a project), under web_header, with the program's name the project's; http.c and http.h as
+ * they are. */
+static int write_web_server(const char *dir, const char *name)
+{
+	const char *body = strstr(new_web_main, " */\n");
+	if (strncmp(new_web_main, "/*", 2) != 0 || !body) {
+		toro_error(
+		    "new: the web server's main.c built into this toro has no opening comment");
+		return -1;
+	}
+	const char *main_c[] = {web_header, body + 4};
+	const char *http_c = new_web_http_c, *http_h = new_web_http_h;
+	if (write_file(dir, "main.c", name, main_c, 2, "webserver-posix") ||
+	    write_file(dir, "http.c", name, &http_c, 1, NULL) ||
+	    write_file(dir, "http.h", name, &http_h, 1, NULL))
+		return -1;
+	return 0;
+}
+
 static int create_project(const char *dir, const char *name, enum project_kind kind)
 {
 	if (mkdir(dir, 0777)) {
 		toro_error("new: %s: %s", dir, strerror(errno));
 		return TORO_EXIT_USAGE;
 	}
-	const char *main_c = kind == PROJECT_NATIVE ? native_main
-	                     : kind == PROJECT_WEB  ? web_main
-	                                            : posix_main;
+	const char *main_c = kind == PROJECT_NATIVE ? native_main : posix_main;
 	const char *how = kind == PROJECT_NATIVE ? readme_native
 	                  : kind == PROJECT_WEB  ? readme_web
 	                                         : readme_posix;
 	const char *readme[] = {readme_head, how};
-	if (write_template(dir, "main.c", name, &main_c, 1) ||
+	if ((kind == PROJECT_WEB ? write_web_server(dir, name)
+	                         : write_template(dir, "main.c", name, &main_c, 1)) ||
 	    write_template(dir, "README.md", name, readme, 2))
 		return 1;
 	if (kind == PROJECT_WEB) {

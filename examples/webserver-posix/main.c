@@ -3,7 +3,8 @@
  * built with `toro build` it serves over vsock, its AF_INET socket carried by the kernel's
  * mapping (docs/networking.md). http.c and http.h are links to examples/webserver's.
  *
- *   webserver-posix [PORT [ROOT]]     PORT 80 by default (0: a free one), ROOT "." */
+ *   webserver-posix [--no-log] [PORT [ROOT]]   PORT 80 by default (0: a free one), ROOT ".";
+ *                                              --no-log: no access log */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -55,8 +56,13 @@ static int send_all(int fd, const char *p, size_t len)
 	return 1;
 }
 
+/* The access log, a line per request on stdout; --no-log turns it off (benchmarks). */
+static int access_log = 1;
+
 static void log_request(const struct conn *c, int status, uint64_t bytes)
 {
+	if (!access_log)
+		return;
 	char line[HTTP_LOG_MAX + 64];
 	int cpu = sched_getcpu();
 	size_t n =
@@ -188,7 +194,8 @@ static void *serve_connection(void *arg)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: webserver-posix [PORT [ROOT]]  (default port %d, root .)\n",
+	fprintf(stderr,
+	        "usage: webserver-posix [--no-log] [PORT [ROOT]]  (default port %d, root .)\n",
 	        DEFAULT_PORT);
 	return 2;
 }
@@ -196,6 +203,11 @@ static int usage(void)
 int main(int argc, char **argv)
 {
 	long port = DEFAULT_PORT;
+	if (argc > 1 && strcmp(argv[1], "--no-log") == 0) {
+		access_log = 0;
+		argc--;
+		argv++;
+	}
 	if (argc > 3)
 		return usage();
 	if (argc > 1) {

@@ -1,7 +1,8 @@
 /* Toro's StaticWebServer on the native API: serves the files of the machine's share over
  * HTTP/1.1 on a vsock port (the host reaches it through `--forward`). The accept loop runs on
  * core 0 and gives each connection a thread on the next core in turn; http.c does the protocol.
- * `toro run build/examples/webserver.elf -d ./www -f 4000:80` serves ./www on localhost:4000. */
+ * `toro run build/examples/webserver.elf -d ./www -f 4000:80` serves ./www on localhost:4000;
+ * `-- --no-log` leaves out the access log. */
 #include <toro/console.h>
 #include <toro/file.h>
 #include <toro/memory.h>
@@ -30,8 +31,13 @@ static int send_out(struct conn *c, size_t len)
 	return toro_send(c->sock, c->out, len, 0) == (long)len;
 }
 
+/* The access log, a line per request on the console; --no-log turns it off (benchmarks). */
+static int access_log = 1;
+
 static void log_request(const struct http_request *req, int status, uint64_t bytes)
 {
+	if (!access_log)
+		return;
 	char line[HTTP_LOG_MAX + 64];
 	toro_write(line, http_log_line(line, sizeof line, req, status, bytes, toro_core_id()));
 }
@@ -170,11 +176,26 @@ static uint32_t parse_port(const char *s)
 	return v < 0xffffffffu ? (uint32_t)v : 0;
 }
 
+static int is_no_log(const char *arg)
+{
+	const char *want = "--no-log";
+	while (*arg && *arg == *want) {
+		arg++;
+		want++;
+	}
+	return *arg == *want;
+}
+
 int main(int argc, char **argv)
 {
 	uint32_t port = DEFAULT_PORT;
+	if (argc > 1 && is_no_log(argv[1])) {
+		access_log = 0;
+		argc--;
+		argv++;
+	}
 	if (argc > 2 || (argc == 2 && !(port = parse_port(argv[1])))) {
-		toro_printf("usage: webserver [PORT]  (default %d)\n", DEFAULT_PORT);
+		toro_printf("usage: webserver [--no-log] [PORT]  (default %d)\n", DEFAULT_PORT);
 		return 2;
 	}
 	toro_socket *listener;

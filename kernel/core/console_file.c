@@ -9,13 +9,16 @@
 #include <kernel/file.h>
 #include <kernel/string.h>
 
+/* The console's input is linked only into images that can read stdin (tools/link.c links it with
+ * -u console_read when the program has a musl function that reads a descriptor or waits for
+ * one). Without it, stdin is at its end, as where there is no input device. */
+#pragma weak console_read
+#pragma weak console_read_ready
+
 /* The terminal size reported when toro.tty= gives none: what programs assume of a terminal that
  * cannot say. */
 #define CONSOLE_ROWS 24
 #define CONSOLE_COLS 80
-
-/* /dev/console's device number (major 5, minor 1) in Linux's encoding. */
-#define CONSOLE_RDEV ((5u << 8) | 1u)
 
 /* What a terminal reports as its preferred I/O size on Linux. */
 #define CONSOLE_BLKSIZE 1024
@@ -60,6 +63,8 @@ static long console_file_read(struct file *f, const struct file_iovec *iov, size
 	for (size_t i = 0; i < count; i++) {
 		if (iov[i].len == 0)
 			continue;
+		if (!console_read)
+			return 0;
 		/* Wait only for the first bytes; after them, take what is there. */
 		long n = console_read(iov[i].base, iov[i].len,
 		                      total > 0 || (f->flags & LINUX_O_NONBLOCK));
@@ -108,7 +113,7 @@ static int console_file_stat(struct file *f, struct file_stat *st)
 static unsigned console_file_poll(struct file *f)
 {
 	(void)f;
-	return console_read_ready() ? LINUX_POLLIN : 0;
+	return !console_read_ready || console_read_ready() ? LINUX_POLLIN : 0;
 }
 
 /* lseek is left out (-ESPIPE, as for a terminal); stdout and stderr have no poll (always

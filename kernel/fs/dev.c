@@ -1,6 +1,6 @@
 /* The nodes the kernel provides whatever the shares hold: "/" when no share is mounted there, the
- * directories mount points need, and /dev with null, zero, random and urandom (random and
- * urandom read the CPU's random source, arch_random, as getrandom does). */
+ * directories mount points need, /dev with null, zero, random and urandom (random and urandom
+ * read the CPU's random source, arch_random, as getrandom does), and /proc (proc.c). */
 #include "vfs_private.h"
 
 #include <kernel/arch.h>
@@ -10,26 +10,33 @@
 static const struct {
 	const char *path;
 	enum vnode_kind kind;
-	enum vnode_dev dev;
+	unsigned which; /* enum vnode_dev or enum vnode_proc */
 } kernel_nodes[] = {
     {"/dev", VNODE_DIR, 0},
     {"/dev/null", VNODE_DEV, VDEV_NULL},
     {"/dev/zero", VNODE_DEV, VDEV_ZERO},
     {"/dev/random", VNODE_DEV, VDEV_URANDOM},
     {"/dev/urandom", VNODE_DEV, VDEV_URANDOM},
+    {"/proc", VNODE_DIR, 0},
+    {"/proc/self", VNODE_DIR, 0},
+    {"/proc/self/exe", VNODE_LINK, PROC_EXE},
+    {"/proc/self/fd", VNODE_DIR, 0},
+    {"/proc/meminfo", VNODE_PROC, PROC_MEMINFO},
+    {"/proc/cpuinfo", VNODE_PROC, PROC_CPUINFO},
 };
 #define KERNEL_NODE_COUNT (sizeof(kernel_nodes) / sizeof(kernel_nodes[0]))
+/* A share's listing keeps a bit per kernel entry it listed itself (struct vfs_file). */
+_Static_assert(KERNEL_NODE_COUNT + VFS_MAX_MOUNTS <= 64, "kernel entries fit a 64-bit mask");
 
-static int memchr_slash(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] == '/')
-			return 1;
-	return 0;
-}
+static const unsigned char dirent_type[] = {
+    [VNODE_DIR] = LINUX_DT_DIR,
+    [VNODE_DEV] = LINUX_DT_CHR,
+    [VNODE_LINK] = LINUX_DT_LNK,
+    [VNODE_PROC] = LINUX_DT_REG,
+};
 
 static struct vnode *kernel_node_new(const char *p, size_t len, enum vnode_kind kind,
-                                     enum vnode_dev dev)
+                                     unsigned which)
 {
 	struct vnode *n = toro_calloc(1, sizeof(*n));
 	char *path = toro_malloc(len + 1);
@@ -40,7 +47,11 @@ static struct vnode *kernel_node_new(const char *p, size_t len, enum vnode_kind 
 	}
 	memcpy(path, p, len);
 	path[len] = 0;
-	*n = (struct vnode){.refs = 1, .kind = kind, .dev = dev, .path = path};
+	*n = (struct vnode){.refs = 1, .kind = kind, .path = path};
+	if (kind == VNODE_DEV)
+		n->dev = (enum vnode_dev)which;
+	else
+		n->proc = (enum vnode_proc)which;
 	return n;
 }
 
@@ -55,36 +66,86 @@ struct vnode *vfs_kernel_node(const char *p, size_t len)
 		return kernel_node_new(p, len, VNODE_DIR, 0);
 	for (size_t i = 0; i < KERNEL_NODE_COUNT; i++)
 		if (strlen(kernel_nodes[i].path) == len && !memcmp(kernel_nodes[i].path, p, len))
-			return kernel_node_new(p, len, kernel_nodes[i].kind, kernel_nodes[i].dev);
+			return kernel_node_new(p, len, kernel_nodes[i].kind, kernel_nodes[i].which);
+	unsigned fd;
+	if (proc_fd_path(p, len, &fd)) {
+		struct vnode *n = kernel_node_new(p, len, VNODE_LINK, PROC_FD);
+		if (n)
+			n->nodeid = fd;
+		return n;
+	}
 	return NULL;
 }
 
+/* The name of kernel_nodes[i] if it lies directly under the directory p (len bytes), else NULL. */
+static const char *kernel_node_child(const char *p, size_t len, size_t i, size_t *name_len)
+{
+	const char *k = kernel_nodes[i].path;
+	size_t klen = strlen(k);
+	size_t from = len == 1 ? 1 : len + 1;
+	if (klen <= from || memcmp(k, p, len) || (len > 1 && k[len] != '/'))
+		return NULL;
+	for (size_t j = from; j < klen; j++)
+		if (k[j] == '/')
+			return NULL;
+	*name_len = klen - from;
+	return k + from;
+}
+
 /* Entries of a kernel directory: its kernel nodes (index 0 .. KERNEL_NODE_COUNT), then the
- * mount points under it. */
-long vfs_kernel_readdir(const char *p, size_t *index, vfs_emit_fn emit, void *ctx)
+ * mount points under it (an index each); /proc/self/fd lists the open descriptors. */
+long vfs_kernel_readdir(const char *p, size_t *index, uint64_t skip, vfs_emit_fn emit, void *ctx)
 {
 	size_t len = strlen(p);
+	if (!strcmp(p, "/proc/self/fd"))
+		return proc_fd_readdir(index, emit, ctx);
 	long n = 0;
-	for (; *index < KERNEL_NODE_COUNT; ++*index) {
-		const char *k = kernel_nodes[*index].path;
-		size_t klen = strlen(k);
-		size_t from = len == 1 ? 1 : len + 1;
-		if (klen <= from || memcmp(k, p, len) || (len > 1 && k[len] != '/'))
+	for (;; ++*index) {
+		const char *name;
+		size_t name_len;
+		unsigned type = LINUX_DT_DIR;
+		if (*index < KERNEL_NODE_COUNT) {
+			name = kernel_node_child(p, len, *index, &name_len);
+			if (!name)
+				continue;
+			type = dirent_type[kernel_nodes[*index].kind];
+		} else {
+			int r =
+			    vfs_mount_child(p, len, *index - KERNEL_NODE_COUNT, &name, &name_len);
+			if (r < 0)
+				return n;
+			if (r == 0)
+				continue;
+		}
+		if (*index < 64 && (skip >> *index & 1))
 			continue;
-		const char *name = k + from;
-		size_t name_len = klen - from;
-		if (memchr_slash(name, name_len))
-			continue;
-		unsigned type =
-		    kernel_nodes[*index].kind == VNODE_DIR ? LINUX_DT_DIR : LINUX_DT_CHR;
 		if (emit(ctx, 2 + *index, type, name, name_len))
 			return n;
 		n++;
 	}
-	size_t mount_index = *index - KERNEL_NODE_COUNT;
-	long m = vfs_mount_readdir(p, len, &mount_index, emit, ctx);
-	*index = KERNEL_NODE_COUNT + mount_index;
-	return n + m;
+}
+
+int vfs_kernel_child(const char *p, const char *name, size_t name_len)
+{
+	size_t len = strlen(p);
+	for (size_t i = 0; i < 64; i++) {
+		const char *child;
+		size_t n;
+		if (i < KERNEL_NODE_COUNT) {
+			child = kernel_node_child(p, len, i, &n);
+			if (!child)
+				continue;
+		} else {
+			int r = vfs_mount_child(p, len, i - KERNEL_NODE_COUNT, &child, &n);
+			if (r < 0)
+				return -1;
+			if (r == 0)
+				continue;
+		}
+		if (n == name_len && !memcmp(child, name, n))
+			return (int)i;
+	}
+	return -1;
 }
 
 long vfs_dev_read(struct vnode *n, const struct file_iovec *iov, size_t count)

@@ -1,5 +1,6 @@
 /* Reading directories: a share's through READDIRPLUS from the position the last call stopped at,
- * the kernel's own (dev.c) from its list; "." and ".." are entries of both. */
+ * then the kernel's entries beneath it that the share lacks (/dev, /proc, mount points); the
+ * kernel's own directories (dev.c) from its list; "." and ".." are entries of both. */
 #include "vfs_private.h"
 
 #include <toro/memory.h>
@@ -19,7 +20,7 @@ static long kernel_dir_readdir(struct vfs_file *vf, vfs_emit_fn emit, void *ctx)
 		if (emit(ctx, 1, LINUX_DT_DIR, "..", (size_t)vf->dots + 1))
 			return n;
 	size_t index = (size_t)vf->pos;
-	long r = vfs_kernel_readdir(vf->path, &index, emit, ctx);
+	long r = vfs_kernel_readdir(vf->path, &index, 0, emit, ctx);
 	vf->pos = (int64_t)index;
 	return n + r;
 }
@@ -49,6 +50,10 @@ static long fuse_dir_emit(struct vfs_file *vf, const uint8_t *buf, size_t len, v
 			else {
 				vf->pos = (int64_t)d->dirent.off;
 				n++;
+				int k =
+				    vfs_kernel_child(vf->path, d->dirent.name, d->dirent.namelen);
+				if (k >= 0)
+					vf->kernel_seen |= 1ull << k;
 			}
 		}
 		at += rec;
@@ -64,6 +69,8 @@ long vfs_readdir(struct file *f, vfs_emit_fn emit, void *ctx)
 		return -LINUX_ENOTDIR;
 	if (vf->node->kind == VNODE_DIR)
 		return kernel_dir_readdir(vf, emit, ctx);
+	if (vf->share_done)
+		return vfs_kernel_readdir(vf->path, &vf->kernel_pos, vf->kernel_seen, emit, ctx);
 	uint8_t *buf = toro_malloc(READDIR_BUF_SIZE);
 	if (!buf)
 		return -LINUX_ENOMEM;
@@ -80,8 +87,14 @@ long vfs_readdir(struct file *f, vfs_emit_fn emit, void *ctx)
 		}
 		long n = fuse_dir_emit(vf, buf, (size_t)r, emit, ctx, &full);
 		total += n;
-		if (r == 0 || (n == 0 && !full))
-			break; /* the end, or a reply with nothing usable */
+		if (r == 0) {
+			vf->share_done = 1;
+			total += vfs_kernel_readdir(vf->path, &vf->kernel_pos, vf->kernel_seen,
+			                            emit, ctx);
+			break;
+		}
+		if (n == 0 && !full)
+			break; /* a reply with nothing usable */
 	}
 	toro_free(buf);
 	return total;

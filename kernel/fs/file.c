@@ -77,6 +77,8 @@ long vfs_file_pread(struct file *f, const struct file_iovec *iov, size_t count, 
 	struct vnode *n = vf->node;
 	if (n->kind == VNODE_DEV)
 		return vfs_dev_read(n, iov, count);
+	if (n->kind == VNODE_PROC)
+		return proc_read(n, iov, count, offset);
 	if (node_type(n) == LINUX_S_IFDIR)
 		return -LINUX_EISDIR;
 	if (offset < 0)
@@ -199,8 +201,12 @@ static int64_t vfs_file_lseek(struct file *f, int64_t offset, int whence)
 	if (offset > INT64_MAX - base || base + offset < 0)
 		return -LINUX_EINVAL;
 	vf->pos = base + offset;
-	if (dir && vf->pos == 0)
+	if (dir && vf->pos == 0) {
 		vf->dots = 0;
+		vf->share_done = 0;
+		vf->kernel_pos = 0;
+		vf->kernel_seen = 0;
+	}
 	return vf->pos;
 }
 
@@ -301,6 +307,8 @@ int vfs_open_node(struct vnode *n, const char *path, unsigned flags, struct file
 		return -LINUX_EISDIR;
 	if (type == LINUX_S_IFLNK)
 		return -LINUX_ELOOP;
+	if (n->kind == VNODE_PROC && writes)
+		return -LINUX_EACCES; /* read-only to everyone, root too, as on Linux */
 	if (n->kind != VNODE_FUSE)
 		return vfs_file_open(n, path, flags, 0, 0, out);
 	if (writes && n->mnt->readonly)

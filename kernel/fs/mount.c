@@ -151,36 +151,28 @@ int vfs_mount_ancestor(const char *p, size_t len)
 	return 0;
 }
 
-/* Lists the mount points directly under the directory p, from *index on. */
-long vfs_mount_readdir(const char *p, size_t len, size_t *index, vfs_emit_fn emit, void *ctx)
+int vfs_mount_child(const char *p, size_t len, size_t i, const char **name, size_t *name_len)
 {
-	long n = 0;
-	for (; *index < vfs.mount_count; ++*index) {
-		const struct mount *m = vfs.mounts[*index];
-		size_t from = len == 1 ? 1 : len + 1;
-		if (m->path_len <= from || memcmp(m->path, p, len) ||
-		    (len > 1 && m->path[len] != '/'))
-			continue;
-		const char *name = m->path + from;
-		size_t name_len = 0;
-		while (from + name_len < m->path_len && name[name_len] != '/')
-			name_len++;
-		/* A name two mounts share (/mnt for /mnt/a and /mnt/b) once: its first mount. */
-		int seen = 0;
-		for (size_t j = 0; j < *index; j++) {
-			const struct mount *o = vfs.mounts[j];
-			if (o->path_len >= from + name_len &&
-			    !memcmp(o->path, m->path, from + name_len) &&
-			    (o->path_len == from + name_len || o->path[from + name_len] == '/'))
-				seen = 1;
-		}
-		if (seen)
-			continue;
-		if (emit(ctx, 2, LINUX_DT_DIR, name, name_len))
-			return n;
+	if (i >= vfs.mount_count)
+		return -1;
+	const struct mount *m = vfs.mounts[i];
+	size_t from = len == 1 ? 1 : len + 1;
+	if (m->path_len <= from || memcmp(m->path, p, len) || (len > 1 && m->path[len] != '/'))
+		return 0;
+	const char *child = m->path + from;
+	size_t n = 0;
+	while (from + n < m->path_len && child[n] != '/')
 		n++;
+	/* A name two mounts share (/mnt for /mnt/a and /mnt/b) once: its first mount's. */
+	for (size_t j = 0; j < i; j++) {
+		const struct mount *o = vfs.mounts[j];
+		if (o->path_len >= from + n && !memcmp(o->path, m->path, from + n) &&
+		    (o->path_len == from + n || o->path[from + n] == '/'))
+			return 0;
 	}
-	return n;
+	*name = child;
+	*name_len = n;
+	return 1;
 }
 
 struct mount *vfs_mount_of(const char *p)

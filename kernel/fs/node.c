@@ -152,8 +152,14 @@ struct vnode *vnode_from_entry(struct mount *m, const struct fuse_entry_out *e)
 int vnode_getattr(struct vnode *n, struct fuse_attr *attr)
 {
 	if (n->kind != VNODE_FUSE) {
+		static const uint32_t modes[] = {
+		    [VNODE_DIR] = LINUX_S_IFDIR | 0755,
+		    [VNODE_DEV] = LINUX_S_IFCHR | 0666,
+		    [VNODE_LINK] = LINUX_S_IFLNK | 0777,
+		    [VNODE_PROC] = LINUX_S_IFREG | 0444, /* size 0, as Linux's /proc files */
+		};
 		*attr = (struct fuse_attr){
-		    .mode = n->kind == VNODE_DIR ? LINUX_S_IFDIR | 0755 : LINUX_S_IFCHR | 0666,
+		    .mode = modes[n->kind],
 		    .nlink = n->kind == VNODE_DIR ? 2 : 1,
 		    .rdev = n->kind == VNODE_DEV ? (1u << 8) | (n->dev == VDEV_NULL   ? 3
 		                                                : n->dev == VDEV_ZERO ? 5
@@ -177,6 +183,13 @@ int vnode_getattr(struct vnode *n, struct fuse_attr *attr)
 	vnode_set_attr(n, &out.attr, out.attr_valid, out.attr_valid_nsec);
 	*attr = out.attr;
 	return 0;
+}
+
+long vnode_readlink(struct vnode *n, char *buf, size_t size)
+{
+	if (n->kind == VNODE_LINK)
+		return proc_readlink(n, buf, size);
+	return fuse_readlink(&n->mnt->conn, n->nodeid, buf, (uint32_t)size);
 }
 
 uint32_t vnode_mode(struct vnode *n)

@@ -254,11 +254,9 @@ long vfs_readlink(const char *dir, const char *path, char *buf, size_t size)
 	if (err)
 		return err;
 	long r = -LINUX_EINVAL;
-	if (type_of(w->node) == LINUX_S_IFLNK && w->node->kind == VNODE_FUSE) {
+	if (type_of(w->node) == LINUX_S_IFLNK) {
 		char *target = toro_malloc(VFS_PATH_MAX);
-		r = target
-		        ? fuse_readlink(&w->node->mnt->conn, w->node->nodeid, target, VFS_PATH_MAX)
-		        : -LINUX_ENOMEM;
+		r = target ? vnode_readlink(w->node, target, VFS_PATH_MAX) : -LINUX_ENOMEM;
 		if (r > 0) {
 			if ((size_t)r > size)
 				r = (long)size;

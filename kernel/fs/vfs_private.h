@@ -27,9 +27,14 @@ enum vnode_kind {
 	VNODE_DIR,      /* a directory the kernel provides: "/" without a root share, /dev,
 	                   parents of mount points */
 	VNODE_DEV,      /* /dev/null, /dev/zero, /dev/urandom */
+	VNODE_LINK,     /* a symbolic link the kernel provides: /proc/self/exe, /proc/self/fd/N */
+	VNODE_PROC,     /* a file the kernel writes as it is read: /proc/meminfo, /proc/cpuinfo */
 };
 
 enum vnode_dev { VDEV_NULL = 1, VDEV_ZERO, VDEV_URANDOM };
+
+/* Which /proc node a VNODE_LINK or VNODE_PROC is (proc.c). */
+enum vnode_proc { PROC_EXE = 1, PROC_FD, PROC_MEMINFO, PROC_CPUINFO };
 
 struct vnode {
 	int refs; /* under vfs_lock */
@@ -40,6 +45,7 @@ struct vnode {
 	struct fuse_attr attr;
 	uint64_t attr_expires; /* monotonic ns; 0: fetch again */
 	enum vnode_dev dev;    /* VNODE_DEV */
+	enum vnode_proc proc;  /* VNODE_LINK, VNODE_PROC; for PROC_FD the descriptor is nodeid */
 	/* What the page cache's pages of this node were read from (read-only shares): a file whose
 	 * size or mtime differs at open has its pages dropped. */
 	uint64_t cached_size, cached_mtime;
@@ -101,6 +107,12 @@ struct vfs_file {
 	int has_fh;
 	int64_t pos; /* the file offset; a directory's: the server's cookie or the kernel index */
 	int dots;    /* kernel directories: "." and ".." given so far */
+	/* A share's directory: once its own entries are all given (share_done), the kernel's
+	 * beneath its path (/dev, /proc, mount points) follow from kernel_pos, but for those the
+	 * share listed itself (a bit per kernel entry index in kernel_seen). */
+	int share_done;
+	size_t kernel_pos;
+	uint64_t kernel_seen;
 	char *path;  /* canonical */
 };
 
@@ -116,19 +128,34 @@ struct vnode *vfs_kernel_node(const char *p, size_t len);
 /* A kernel directory node for the canonical path p (a mount point's parent), or NULL. */
 struct vnode *vfs_kernel_dir(const char *p, size_t len);
 void vfs_set_cwd(const char *p);
-/* Lists the kernel-provided names directly under the directory p (dev.c; mount.c for the mount
- * points). */
-long vfs_kernel_readdir(const char *p, size_t *index, vfs_emit_fn emit, void *ctx);
+/* Lists the kernel-provided names directly under the directory p from *index on (dev.c; mount.c
+ * for the mount points; proc.c for /proc/self/fd), but for those whose index has its bit set in
+ * skip. */
+long vfs_kernel_readdir(const char *p, size_t *index, uint64_t skip, vfs_emit_fn emit, void *ctx);
+/* The index (below 64) of the kernel's entry name directly under the directory p, or -1. */
+int vfs_kernel_child(const char *p, const char *name, size_t name_len);
 /* Whether p is a mount point's proper ancestor, and the mount at exactly p. */
 int vfs_mount_ancestor(const char *p, size_t len);
 struct mount *vfs_mount_at(const char *p, size_t len);
 /* The root of every walk: the share at "/", or the kernel's own "/". A new reference. */
 struct vnode *vfs_root(void);
-long vfs_mount_readdir(const char *p, size_t len, size_t *index, vfs_emit_fn emit, void *ctx);
+/* The name of the directory under p that mount i lies in or on (the first mount to give it),
+ * in *name and *name_len: 1, or 0 when mount i gives none; -1 past the last mount. */
+int vfs_mount_child(const char *p, size_t len, size_t i, const char **name, size_t *name_len);
 /* The deepest mount holding the canonical path p. */
 struct mount *vfs_mount_of(const char *p);
 
 long vfs_dev_read(struct vnode *n, const struct file_iovec *iov, size_t count);
+
+/* /proc (proc.c): whether the canonical path p is /proc/self/fd/N for an open descriptor N (then
+ * in *fd); a kernel link's target (its length; at most size bytes copied, no NUL); reading a
+ * /proc file from offset; listing /proc/self/fd from *index (a descriptor number). */
+int proc_fd_path(const char *p, size_t len, unsigned *fd);
+long proc_readlink(struct vnode *n, char *buf, size_t size);
+long proc_read(struct vnode *n, const struct file_iovec *iov, size_t count, int64_t offset);
+long proc_fd_readdir(size_t *index, vfs_emit_fn emit, void *ctx);
+/* A symbolic link's target, from the share or the kernel (node.c). */
+long vnode_readlink(struct vnode *n, char *buf, size_t size);
 
 /* The page cache for read-only shares (pagecache.c): copies what it holds of node n's page
  * index (from byte at, up to len) into dst and returns the bytes copied, PAGECACHE_MISS when the

@@ -30,7 +30,8 @@ static int is_dir(struct vnode *n)
 
 static int is_symlink(struct vnode *n)
 {
-	return n->kind == VNODE_FUSE && (vnode_mode(n) & LINUX_S_IFMT) == LINUX_S_IFLNK;
+	return (n->kind == VNODE_FUSE || n->kind == VNODE_LINK) &&
+	       (vnode_mode(n) & LINUX_S_IFMT) == LINUX_S_IFLNK;
 }
 
 /* The child name of parent, whose canonical path is w->path[0 .. w->len) + "/" + name already
@@ -204,8 +205,7 @@ int walk(const char *dir, const char *path, int flags, struct walk **out)
 		int follow =
 		    !last || (!(flags & VFS_NOFOLLOW) && !(flags & VFS_WALK_PARENT)) || must_be_dir;
 		if (follow && is_symlink(child)) {
-			long t = fuse_readlink(&child->mnt->conn, child->nodeid, s->target,
-			                       sizeof(s->target));
+			long t = vnode_readlink(child, s->target, sizeof(s->target));
 			vnode_put(child);
 			w->path[w->len] = 0;
 			if (t < 0) {

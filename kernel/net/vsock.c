@@ -39,6 +39,13 @@ enum vsock_state {
 	VSOCK_CLOSED, /* the connection ended (RST, the peer's full shutdown, transport reset) */
 };
 
+/* A socket's place in one of net's lists (a bucket of a table, or the timer list), under
+ * net.lock: the next socket, and whether it is in the list at all. */
+struct sock_link {
+	struct vsock *next;
+	int in;
+};
+
 struct vsock {
 	struct spinlock lock;
 	int refs; /* atomic */
@@ -46,9 +53,9 @@ struct vsock {
 	uint32_t local_port;
 	uint64_t peer_cid;
 	uint32_t peer_port;
-	/* Under net.lock: membership of the tables and the timer list. */
-	int bound, hashed, timed;
-	struct vsock *port_next, *conn_next, *timer_next;
+	/* Under net.lock: membership of the tables (bound ports; connections by local port and
+	 * peer) and of the timer list. */
+	struct sock_link port_link, conn_link, timer_link;
 	uint64_t deadline_ns; /* the timer's, when timed */
 	int orphan;           /* closed by its user; waits for the peer's RST */
 
@@ -199,10 +206,58 @@ static unsigned conn_bucket(uint32_t local_port, uint64_t peer_cid, uint32_t pee
 	return (unsigned)(h >> 56) & (VSOCK_BUCKETS - 1);
 }
 
-/* Under net.lock. */
+#define PORT_LINK  offsetof(struct vsock, port_link)
+#define CONN_LINK  offsetof(struct vsock, conn_link)
+#define TIMER_LINK offsetof(struct vsock, timer_link)
+
+static struct sock_link *link_of(struct vsock *s, size_t link)
+{
+	return (struct sock_link *)((char *)s + link);
+}
+
+/* Under net.lock: puts s at the front of the list at *head through its link at offset link
+ * (PORT_LINK, CONN_LINK, TIMER_LINK). The list holds a reference. */
+static void list_enter(struct vsock **head, struct vsock *s, size_t link)
+{
+	struct sock_link *l = link_of(s, link);
+	l->next = *head;
+	l->in = 1;
+	*head = s;
+	sock_get(s);
+}
+
+/* Under net.lock: takes s out of the list at *head if it is in it, and says whether it was;
+ * the caller then owns the list's reference. */
+static int list_leave(struct vsock **head, struct vsock *s, size_t link)
+{
+	struct sock_link *l = link_of(s, link);
+	if (!l->in)
+		return 0;
+	for (struct vsock **p = head; *p; p = &link_of(*p, link)->next) {
+		if (*p == s) {
+			*p = l->next;
+			break;
+		}
+	}
+	l->in = 0;
+	return 1;
+}
+
+/* Takes s out of the list at *head, if it is in it, taking net.lock, and drops the list's
+ * reference. */
+static void sock_leave(struct vsock **head, struct vsock *s, size_t link)
+{
+	spin_lock(&net.lock);
+	int was = list_leave(head, s, link);
+	spin_unlock(&net.lock);
+	if (was)
+		sock_put(s);
+}
+
+/* Lookups, on the receive path: each walks its own link directly. Under net.lock. */
 static struct vsock *port_find(uint32_t port)
 {
-	for (struct vsock *s = net.ports[port_bucket(port)]; s; s = s->port_next)
+	for (struct vsock *s = net.ports[port_bucket(port)]; s; s = s->port_link.next)
 		if (s->local_port == port)
 			return s;
 	return NULL;
@@ -211,21 +266,11 @@ static struct vsock *port_find(uint32_t port)
 static struct vsock *conn_find(uint32_t local_port, uint64_t peer_cid, uint32_t peer_port)
 {
 	for (struct vsock *s = net.conns[conn_bucket(local_port, peer_cid, peer_port)]; s;
-	     s = s->conn_next)
+	     s = s->conn_link.next)
 		if (s->local_port == local_port && s->peer_cid == peer_cid &&
 		    s->peer_port == peer_port)
 			return s;
 	return NULL;
-}
-
-static void list_remove(struct vsock **link, struct vsock *s, size_t next_offset)
-{
-	for (; *link; link = (struct vsock **)((char *)*link + next_offset)) {
-		if (*link == s) {
-			*link = *(struct vsock **)((char *)s + next_offset);
-			return;
-		}
-	}
 }
 
 /* Binds s to port (VSOCK_PORT_ANY: a free ephemeral one). The table holds a reference. */
@@ -233,12 +278,13 @@ static int port_bind(struct vsock *s, uint32_t port)
 {
 	int err = 0;
 	spin_lock(&net.lock);
-	if (s->bound) {
+	if (s->port_link.in) {
 		err = -LINUX_EINVAL;
 	} else if (port == VSOCK_PORT_ANY) {
 		uint32_t tries = 0;
 		do {
-			if (net.next_ephemeral < VSOCK_EPHEMERAL_FIRST || net.next_ephemeral == VSOCK_PORT_ANY)
+			if (net.next_ephemeral < VSOCK_EPHEMERAL_FIRST ||
+			    net.next_ephemeral == VSOCK_PORT_ANY)
 				net.next_ephemeral = VSOCK_EPHEMERAL_FIRST;
 			port = net.next_ephemeral++;
 		} while (port_find(port) && ++tries < (1u << 20));
@@ -249,11 +295,7 @@ static int port_bind(struct vsock *s, uint32_t port)
 	}
 	if (!err) {
 		s->local_port = port;
-		s->bound = 1;
-		unsigned b = port_bucket(port);
-		s->port_next = net.ports[b];
-		net.ports[b] = s;
-		sock_get(s);
+		list_enter(&net.ports[port_bucket(port)], s, PORT_LINK);
 	}
 	spin_unlock(&net.lock);
 	return err;
@@ -261,16 +303,7 @@ static int port_bind(struct vsock *s, uint32_t port)
 
 static void port_unbind(struct vsock *s)
 {
-	spin_lock(&net.lock);
-	int was = s->bound;
-	if (was) {
-		list_remove(&net.ports[port_bucket(s->local_port)], s,
-		            offsetof(struct vsock, port_next));
-		s->bound = 0;
-	}
-	spin_unlock(&net.lock);
-	if (was)
-		sock_put(s);
+	sock_leave(&net.ports[port_bucket(s->local_port)], s, PORT_LINK);
 }
 
 /* Enters s into the connection table under its (local port, peer) key. Returns -EADDRINUSE if
@@ -279,31 +312,18 @@ static int conn_hash(struct vsock *s)
 {
 	int err = 0;
 	spin_lock(&net.lock);
-	if (conn_find(s->local_port, s->peer_cid, s->peer_port)) {
+	if (conn_find(s->local_port, s->peer_cid, s->peer_port))
 		err = -LINUX_EADDRINUSE;
-	} else {
-		unsigned b = conn_bucket(s->local_port, s->peer_cid, s->peer_port);
-		s->conn_next = net.conns[b];
-		net.conns[b] = s;
-		s->hashed = 1;
-		sock_get(s);
-	}
+	else
+		list_enter(&net.conns[conn_bucket(s->local_port, s->peer_cid, s->peer_port)], s,
+		           CONN_LINK);
 	spin_unlock(&net.lock);
 	return err;
 }
 
 static void conn_unhash(struct vsock *s)
 {
-	spin_lock(&net.lock);
-	int was = s->hashed;
-	if (was) {
-		list_remove(&net.conns[conn_bucket(s->local_port, s->peer_cid, s->peer_port)], s,
-		            offsetof(struct vsock, conn_next));
-		s->hashed = 0;
-	}
-	spin_unlock(&net.lock);
-	if (was)
-		sock_put(s);
+	sock_leave(&net.conns[conn_bucket(s->local_port, s->peer_cid, s->peer_port)], s, CONN_LINK);
 }
 
 /* Sets (or moves) s's timer to deadline_ns. */
@@ -311,27 +331,15 @@ static void timer_set(struct vsock *s, uint64_t deadline_ns)
 {
 	spin_lock(&net.lock);
 	s->deadline_ns = deadline_ns;
-	if (!s->timed) {
-		s->timed = 1;
-		s->timer_next = net.timers;
-		net.timers = s;
-		sock_get(s);
-	}
+	if (!s->timer_link.in)
+		list_enter(&net.timers, s, TIMER_LINK);
 	spin_unlock(&net.lock);
 	vsock_transport_timer_changed();
 }
 
 static void timer_cancel(struct vsock *s)
 {
-	spin_lock(&net.lock);
-	int was = s->timed;
-	if (was) {
-		list_remove(&net.timers, s, offsetof(struct vsock, timer_next));
-		s->timed = 0;
-	}
-	spin_unlock(&net.lock);
-	if (was)
-		sock_put(s);
+	sock_leave(&net.timers, s, TIMER_LINK);
 }
 
 /* ---- Packets out. */
@@ -432,7 +440,7 @@ int vsock_listen(struct vsock *s, int backlog)
 		backlog = 0;
 	if (!vsock_transport_cid())
 		return -LINUX_ENODEV;
-	if (!s->bound) {
+	if (!s->port_link.in) {
 		int err = port_bind(s, VSOCK_PORT_ANY);
 		if (err && err != -LINUX_EINVAL)
 			return err;
@@ -505,7 +513,7 @@ int vsock_connect(struct vsock *s, uint64_t cid, uint32_t port, unsigned flags)
 		return -LINUX_EINVAL;
 	if (!vsock_transport_cid())
 		return -LINUX_ENODEV;
-	if (!s->bound) {
+	if (!s->port_link.in) {
 		int err = port_bind(s, VSOCK_PORT_ANY);
 		if (err && err != -LINUX_EINVAL)
 			return err;
@@ -887,7 +895,7 @@ int vsock_getname(const struct vsock *s, int peer, uint64_t *cid, uint32_t *port
 		}
 	} else {
 		*cid = vsock_transport_cid();
-		*port = m->bound || m->state != VSOCK_UNCONNECTED ? m->local_port : VSOCK_PORT_ANY;
+		*port = m->port_link.in || m->state != VSOCK_UNCONNECTED ? m->local_port : VSOCK_PORT_ANY;
 	}
 	spin_unlock(&m->lock);
 	return err;
@@ -1125,10 +1133,8 @@ static struct vsock *conn_take_any(void)
 	spin_lock(&net.lock);
 	for (unsigned b = 0; b < VSOCK_BUCKETS && !s; b++) {
 		s = net.conns[b];
-		if (s) {
-			net.conns[b] = s->conn_next;
-			s->hashed = 0;
-		}
+		if (s)
+			list_leave(&net.conns[b], s, CONN_LINK);
 	}
 	spin_unlock(&net.lock);
 	return s;
@@ -1162,14 +1168,14 @@ uint64_t vsock_net_tick(uint64_t now_ns)
 		for (struct vsock **link = &net.timers; *link;) {
 			struct vsock *t = *link;
 			if (!s && t->deadline_ns <= now_ns) {
-				*link = t->timer_next;
-				t->timed = 0;
+				*link = t->timer_link.next;
+				t->timer_link.in = 0;
 				s = t;
 				continue;
 			}
 			if (!next || t->deadline_ns < next)
 				next = t->deadline_ns;
-			link = &t->timer_next;
+			link = &t->timer_link.next;
 		}
 		spin_unlock(&net.lock);
 		if (!s)

@@ -1,7 +1,8 @@
 #!/bin/bash
 # `toro cc` as a C compiler driver for build systems, and the build side it shares with
 # `toro build`: a Makefile project built with make CC="toro cc", objects then a link, -pthread,
-# -MMD dependency files, -shared refused, the object cache, and DWARF only with -g.
+# -MMD dependency files, -shared refused, the object cache, progress on a terminal, and DWARF only
+# with -g.
 # PARTS: host qemu
 . "$(dirname "$0")/lib.sh"
 
@@ -144,6 +145,37 @@ check_build_rebuild_cached() {
 	report
 }
 check_build_rebuild_cached
+
+# `toro build` on a terminal shows its progress as make does: a line per source (CC, or CACHED
+# when the object cache had it) and the link, then the summary; elsewhere only the summary. The
+# terminal is script(1)'s.
+check_build_progress() {
+	check "build-progress" host || return 0
+	if ! command -v script >/dev/null; then
+		echo "SKIP $e2e_name: script(1) is not installed"
+		return 0
+	fi
+	printf 'int extra_%s(void) { return 1; }\n' "$$" >"$E2E_TMP/fresh.c"
+	local cmd="'$TORO' build -I'$P' -DGREETING='\"p\"' '$P/main.c' '$P/greet.c' '$E2E_TMP/fresh.c' -o '$E2E_TMP/p.elf'"
+	run script -qec "$cmd" /dev/null
+	want_status 0
+	want_line out "^  CC      $E2E_TMP/fresh.c"
+	want_line out "^  LINK    $E2E_TMP/p.elf"
+	want_line out "^built $E2E_TMP/p.elf: POSIX image from 3 inputs"
+	run script -qec "$cmd" /dev/null
+	want_status 0
+	want_count out "^  CACHED  " 3
+	want_count out "^  CC  " 0
+	run script -qec "$cmd -q" /dev/null
+	want_count out . 0
+	run "$TORO" build -I"$P" -DGREETING='"p"' "$P/main.c" "$P/greet.c" "$E2E_TMP/fresh.c" \
+		-o "$E2E_TMP/p.elf"
+	want_status 0
+	want_count out "^  " 0
+	want_count out "^built " 1
+	report
+}
+check_build_progress
 
 check_build_dwarf_only_with_g() {
 	check "build-dwarf-only-with-g" host || return 0

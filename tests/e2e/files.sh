@@ -18,23 +18,9 @@ if ! "$TORO" run --help 2>&1 | grep -q -- '--share'; then
 	exit 0
 fi
 
-mkdir -p "$tmp/root/etc" "$tmp/ro/sub" "$tmp/data" "$tmp/outside"
-head -c $((10 << 20)) /dev/urandom >"$tmp/root/big.bin"
-for i in 0 1 2 3; do head -c $(((1 << 20) + i * 4099)) /dev/urandom >"$tmp/root/t$i.bin"; done
-echo "read-write text" >"$tmp/root/rw.txt"
-echo "share passwd" >"$tmp/root/etc/passwd"
-echo "read-only text" >"$tmp/ro/a.txt"
-ln -s ../../../../etc "$tmp/ro/escape"
-ln -s /etc/passwd "$tmp/ro/abs"
+make_shares "$tmp" $((10 << 20)) $((1 << 20)) || { echo "FAIL setup: cksum gave nothing"; exit 1; }
+mkdir -p "$tmp/outside"
 echo "secret beside the shares" >"$tmp/outside/secret"
-# POSIX cksum: "CRC SIZE" (no process substitution: the nested VM has no /dev/fd).
-cksum_of() { cksum <"$1" | cut -d' ' -f"$2"; }
-big_crc=$(cksum_of "$tmp/root/big.bin" 1)
-big_size=$(cksum_of "$tmp/root/big.bin" 2)
-crcs=()
-for i in 0 1 2 3; do crcs+=("$(cksum_of "$tmp/root/t$i.bin" 1)"); done
-[ -n "$big_crc" ] && [ -n "$big_size" ] || { echo "FAIL setup: cksum gave nothing"; exit 1; }
-SHARES=(--share "$tmp/root:rw" --share "$tmp/ro:/ro" --share "$tmp/data:rw:/mnt/data")
 
 if check native@toro toro; then
 	run "$TORO" run --vmm toro --cpus 2 --timeout 100 "${SHARES[@]}" \

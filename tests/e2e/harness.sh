@@ -1,8 +1,9 @@
 #!/bin/bash
 # The test runner itself (tests/run.sh): a guest case that expects the wrong exit status or
 # output fails under the built-in monitor wherever the suite runs it (here or in the nested VM,
-# whichever TEST_KVM chose), a "// VMMS NAME:" line naming no case fails, and with TEST_KVM=none
-# the monitor's cases are skipped, not passed.
+# whichever TEST_KVM chose), a "// VMMS NAME:" line naming no case fails, with TEST_KVM=none
+# the monitor's cases are skipped, not passed, and an e2e check that fails with a signature of
+# the nested VM's flaws is run once more there and only there (the fixture harness-flaky/).
 # PARTS: host
 . "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -33,6 +34,51 @@ if check none-skips host; then
 	want_line out '^PASS guest/native_basic/right@qemu '
 	want_line out '^SKIP guest/native_basic/right@toro: no KVM for the built-in monitor'
 	want_line out '^1 passed, 0 failed, 1 skipped$'
+	report
+fi
+# Runs harness-flaky/flaky.sh through tests/run.sh with the environment's VAR=VALUE words given;
+# its checks count their attempts in a new folder, $state.
+run_flaky() {
+	state=$(mktemp -d "$E2E_TMP/flaky-XXXXXX")
+	run env "$@" TEST_E2E_DIR="$here/harness-flaky" TEST_KINDS=e2e FLAKY_STATE="$state" \
+		"$here/../run.sh" "$BUILD"
+}
+
+# harness-flaky/flaky.sh as the nested VM runs it: each of the three signatures fails a check once
+# and it passes when run again, saying so; a second failure stands, and so do a hang with a vCPU
+# busy and a failure with no signature, which are not run again.
+if check e2e-flaws-run-again host; then
+	run_flaky TEST_IN_VM=1
+	want_status 1
+	for name in triple host-registers lost-interrupt; do
+		want_line out "^PASS e2e/flaky/$name-once \(run again: "
+	done
+	want_line out '^FAIL e2e/flaky/triple-twice: exit status 3, want 0; run again: .*triple fault'
+	want_line out '^FAIL e2e/flaky/busy-hang: exit status 124, want 0$'
+	want_line out '^FAIL e2e/flaky/plain-failure: exit status 1, want 0$'
+	want_line out '^3 passed, 3 failed$'
+	attempts=$(cat "$state"/* | wc -l)
+	[ "$attempts" = 10 ] || problem "$attempts attempts in all, want 10 (two for each check with a signature)"
+	report
+fi
+
+# A run whose only failures were the flaws' passes once they pass again.
+if check e2e-flaws-all-pass host; then
+	run_flaky TEST_IN_VM=1 FLAKY_CHECKS="triple-once lost-interrupt-once"
+	want_status 0
+	want_line out '^2 passed, 0 failed$'
+	report
+fi
+
+# The same outside the nested VM: every failure stands, nothing is run again.
+if check e2e-flaws-only-in-vm host; then
+	run_flaky TEST_KVM=host
+	want_status 1
+	want_line out '^FAIL e2e/flaky/triple-once: exit status 3, want 0$'
+	want_line out '^FAIL e2e/flaky/lost-interrupt-once: exit status 124, want 0$'
+	want_line out '^0 passed, 6 failed$'
+	attempts=$(cat "$state"/* | wc -l)
+	[ "$attempts" = 6 ] || problem "$attempts attempts in all, want 6"
 	report
 fi
 e2e_exit

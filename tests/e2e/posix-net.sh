@@ -10,26 +10,6 @@
 SRC=$(cd "$(dirname "$0")/../guest" && pwd)/posix_tcp_echo.c
 IMG=$BUILD/tests/guest/posix_tcp_echo.elf
 
-# Starts a server (the command line in "$@") in the background, its output in $OUT and $ERR,
-# and waits until it says "listening". False if it ends or stays silent for 60 s.
-start_server() {
-	timeout -k 5 120 "$@" </dev/null >"$OUT" 2>"$ERR" &
-	server=$!
-	for _ in $(seq 600); do
-		grep -q '^listening' "$OUT" && return 0
-		kill -0 "$server" 2>/dev/null || break
-		sleep 0.1
-	done
-	problem "the server did not say 'listening'"
-	return 1
-}
-
-# Waits for the server to end; its status in RC.
-wait_server() {
-	wait "$server"
-	RC=$?
-}
-
 # One echo connection: two lines there and back.
 echo_client() {
 	local a= b=
@@ -85,11 +65,11 @@ fi
 
 if check posix-net/linux-echo host && [ -x "$E2E_TMP/echo-linux" ]; then
 	port=$(pick_port 1)
-	if start_server "$E2E_TMP/echo-linux" echo "$port" 3; then
+	if bg_start 120 "$E2E_TMP/echo-linux" echo "$port" 3 && bg_listening; then
 		echo_client "$port" a
 		echo_client "$port" b
 		bulk_client "$port"
-		wait_server
+		bg_wait
 		want_status 0
 		want_line out '^served 3 connections, 1048596 bytes$'
 	fi
@@ -98,9 +78,9 @@ fi
 
 if check posix-net/linux-events host && [ -x "$E2E_TMP/echo-linux" ]; then
 	port=$(pick_port 2)
-	if start_server "$E2E_TMP/echo-linux" events "$port"; then
+	if bg_start 120 "$E2E_TMP/echo-linux" events "$port" && bg_listening; then
 		events_client "$port"
-		wait_server
+		bg_wait
 		want_status 0
 		want_line out '^accept: EAGAIN, epoll_wait: timed out$'
 		want_line out '^read: EAGAIN$'
@@ -111,9 +91,9 @@ fi
 
 if check posix-net/linux-msg host && [ -x "$E2E_TMP/echo-linux" ]; then
 	port=$(pick_port 7)
-	if start_server "$E2E_TMP/echo-linux" msg "$port"; then
+	if bg_start 120 "$E2E_TMP/echo-linux" msg "$port" && bg_listening; then
 		msg_client "$port"
-		wait_server
+		bg_wait
 		want_status 0
 		want_line out '^peeked abc, address length 0$'
 		want_line out '^msg ok$'
@@ -123,9 +103,9 @@ fi
 
 if check posix-net/linux-sigpipe host && [ -x "$E2E_TMP/echo-linux" ]; then
 	port=$(pick_port 5)
-	if start_server "$E2E_TMP/echo-linux" sigpipe "$port"; then
+	if bg_start 120 "$E2E_TMP/echo-linux" sigpipe "$port" && bg_listening; then
 		(exec 3<>"/dev/tcp/127.0.0.1/$port" && printf 'bye\n' >&3) || problem "cannot connect"
-		wait_server
+		bg_wait
 		want_status 141
 		want_line out '^send: EPIPE$'
 	fi
@@ -134,11 +114,12 @@ fi
 
 if check posix-net/forward-echo toro; then
 	port=$(pick_port 3)
-	if start_server "$TORO" run --vmm toro "$IMG" --forward "$port:7000" -- echo 7000 3; then
+	if bg_start 120 "$TORO" run --vmm toro "$IMG" --forward "$port:7000" -- echo 7000 3 &&
+		bg_listening; then
 		echo_client "$port" a
 		echo_client "$port" b
 		bulk_client "$port"
-		wait_server
+		bg_wait
 		want_status 0
 		want_line out '^connection 1 from an IPv4 peer done$'
 		want_line out '^served 3 connections, 1048596 bytes$'
@@ -148,9 +129,10 @@ fi
 
 if check posix-net/forward-events toro; then
 	port=$(pick_port 4)
-	if start_server "$TORO" run --vmm toro "$IMG" --forward "$port:7001" -- events 7001; then
+	if bg_start 120 "$TORO" run --vmm toro "$IMG" --forward "$port:7001" -- events 7001 &&
+		bg_listening; then
 		events_client "$port"
-		wait_server
+		bg_wait
 		want_status 0
 		want_line out '^accept: EAGAIN, epoll_wait: timed out$'
 		want_line out '^accepted from ::1$'
@@ -161,9 +143,10 @@ if check posix-net/forward-events toro; then
 fi
 if check posix-net/forward-msg toro; then
 	port=$(pick_port 8)
-	if start_server "$TORO" run --vmm toro "$IMG" --forward "$port:7003" -- msg 7003; then
+	if bg_start 120 "$TORO" run --vmm toro "$IMG" --forward "$port:7003" -- msg 7003 &&
+		bg_listening; then
 		msg_client "$port"
-		wait_server
+		bg_wait
 		want_status 0
 		want_line out '^peeked abc, address length 0$'
 		want_line out '^received 8 bytes in 2 buffers$'
@@ -174,9 +157,10 @@ fi
 
 if check posix-net/forward-sigpipe toro; then
 	port=$(pick_port 6)
-	if start_server "$TORO" run --vmm toro "$IMG" --forward "$port:7002" -- sigpipe 7002; then
+	if bg_start 120 "$TORO" run --vmm toro "$IMG" --forward "$port:7002" -- sigpipe 7002 &&
+		bg_listening; then
 		(exec 3<>"/dev/tcp/127.0.0.1/$port" && printf 'bye\n' >&3) || problem "cannot connect"
-		wait_server
+		bg_wait
 		want_status 141
 		want_line out '^send: EPIPE$'
 		want_line err 'terminated by signal 13' # a kernel message

@@ -2,7 +2,7 @@
 # Pay for what you use (tools/link.c, kernel/sys/syscall_groups.h): a POSIX image links an
 # optional system-call group only if it calls one of the group's musl functions; an image that
 # calls none has none of the group's handlers (nor, for the fs group, kernel/fs and the virtio-fs
-# driver), and answers its calls with ENOSYS.
+# driver), and answers its calls with ENOSYS. The console's input is linked the same way.
 # PARTS: host qemu
 . "$(dirname "$0")/lib.sh"
 
@@ -114,6 +114,27 @@ if check syscall-groups/fs-linked host; then
 	for img in "$E2E_TMP/plain.elf" "$BUILD/examples/hello-posix.elf" "$BUILD/examples/hello.elf"; do
 		nm "$img" | grep -Eq ' (sys_open|vfs_open|virtio_fs_driver)$' &&
 			problem "$(basename "$img") links the file layer"
+	done
+	report
+fi
+
+cat >"$P/reader.c" <<'C'
+#include <stdio.h>
+int main(void)
+{
+	return getchar() == EOF ? 0 : 1;
+}
+C
+
+# The console's input half (kernel/drivers/virtio/console_input.c) is linked the same way: into
+# images that can read stdin (getchar here), not into those that only write.
+if check syscall-groups/stdin-linked host; then
+	run "$TORO" build "$P/reader.c" -o "$E2E_TMP/reader.elf"
+	want_status 0
+	nm "$E2E_TMP/reader.elf" | grep -q ' T console_read$' || problem "reader.elf lacks console_read"
+	for img in "$BUILD/examples/hello-posix.elf" "$BUILD/examples/hello.elf"; do
+		nm "$img" | grep -Eq ' (console_read|virtio_console_input_init)$' &&
+			problem "$(basename "$img") links the console's input"
 	done
 	report
 fi

@@ -16,37 +16,17 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-listening() {
-	python3 -c '
-import socket, sys
-try:
-    socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2).close()
-except OSError:
-    sys.exit(1)' "$1"
-}
-
-# expect NAME PATTERN -- command...: status 2 and one line of stderr matching PATTERN.
-expect() {
-	local name=$1 pattern=$2
-	shift 3
-	check "$name" host || return 0
-	run "$@"
-	want_status 2
-	want_line err "$pattern"
-	report
-}
-
-expect no-device "vhost-user: no device given" -- "$TORO" vhost-user
-expect unknown-device "vhost-user: unknown device 'blk'" -- "$TORO" vhost-user blk --socket "$tmp/s"
-expect no-socket "vhost-user: --socket PATH is required" -- "$TORO" vhost-user vsock
-expect unknown-option "vhost-user: unknown option '--share'" -- "$TORO" vhost-user vsock --socket "$tmp/s" --share /
-expect bad-cid "vhost-user: --cid 2: must be a number from 3" -- "$TORO" vhost-user vsock --socket "$tmp/s" --cid 2
-expect fs-no-share "vhost-user: --share DIR\[:rw\] is required" -- "$TORO" vhost-user fs --socket "$tmp/s"
-expect fs-bad-share "vhost-user: --share $tmp/none: " -- "$TORO" vhost-user fs --socket "$tmp/s" --share "$tmp/none"
-expect fs-two-shares "vhost-user: --share $tmp: one share per device" -- "$TORO" vhost-user fs --socket "$tmp/s" --share "$tmp" --share "$tmp"
-expect socket-no-dir "vhost-user vsock: $tmp/none/s: No such file or directory" -- "$TORO" vhost-user vsock --socket "$tmp/none/s"
+bad_input no-device "vhost-user: no device given" --usage -- "$TORO" vhost-user
+bad_input unknown-device "vhost-user: unknown device 'blk'" --usage -- "$TORO" vhost-user blk --socket "$tmp/s"
+bad_input no-socket "vhost-user: --socket PATH is required" --usage -- "$TORO" vhost-user vsock
+bad_input unknown-option "vhost-user: unknown option '--share'" --usage -- "$TORO" vhost-user vsock --socket "$tmp/s" --share /
+bad_input bad-cid "vhost-user: --cid 2: must be a number from 3" --usage -- "$TORO" vhost-user vsock --socket "$tmp/s" --cid 2
+bad_input fs-no-share "vhost-user: --share DIR\[:rw\] is required" --usage -- "$TORO" vhost-user fs --socket "$tmp/s"
+bad_input fs-bad-share "vhost-user: --share $tmp/none: " --usage -- "$TORO" vhost-user fs --socket "$tmp/s" --share "$tmp/none"
+bad_input fs-two-shares "vhost-user: --share $tmp: one share per device" --usage -- "$TORO" vhost-user fs --socket "$tmp/s" --share "$tmp" --share "$tmp"
+bad_input socket-no-dir "vhost-user vsock: $tmp/none/s: No such file or directory" -- "$TORO" vhost-user vsock --socket "$tmp/none/s"
 : >"$tmp/file"
-expect socket-taken "vhost-user vsock: $tmp/file: Address already in use" -- "$TORO" vhost-user vsock --socket "$tmp/file"
+bad_input socket-taken "vhost-user vsock: $tmp/file: Address already in use" -- "$TORO" vhost-user vsock --socket "$tmp/file"
 if check socket-taken-kept host; then
 	[ -f "$tmp/file" ] || problem "the file at the socket path was removed"
 	report
@@ -57,11 +37,9 @@ fi
 if check serve-fake-front-end host; then
 	if command -v python3 >/dev/null; then
 		port=$(free_port)
-		"$TORO" vhost-user vsock --socket "$tmp/v.sock" --forward "$port:80" --cid 42 \
-			</dev/null >"$OUT" 2>"$ERR" &
-		pid=$!
-		for _ in $(seq 100); do [ -S "$tmp/v.sock" ] && break; sleep 0.05; done
-		listening "$port" || problem "--forward $port is not listening"
+		bg_start 120 "$TORO" vhost-user vsock --socket "$tmp/v.sock" --forward "$port:80" --cid 42
+		wait_socket "$tmp/v.sock"
+		port_listening "$port" || problem "--forward $port is not listening"
 		python3 - "$tmp/v.sock" >"$tmp/front" 2>&1 <<'EOF' || problem "front end: $(tail -1 "$tmp/front")"
 import socket, struct, sys
 def msg(s, req, payload=b''):
@@ -91,15 +69,14 @@ msg(s, 1)
 assert struct.unpack('<Q', reply(s, 1))[0] == f
 print("front end ok")
 EOF
-		kill -TERM "$pid"
-		wait "$pid"
-		RC=$?
+		kill -TERM "$BG"
+		bg_wait
 		want_status 0
 		grep -q "front end ok" "$tmp/front" || problem "front end did not finish"
 		want_count err . 1
 		want_line err "^toro: vhost-user virtio-vsock: request 77 is unknown or not served; connection closed$"
 		[ -e "$tmp/v.sock" ] && problem "socket left behind after SIGTERM"
-		listening "$port" && problem "--forward $port still listening after SIGTERM"
+		port_listening "$port" && problem "--forward $port still listening after SIGTERM"
 	else
 		problem "python3 is needed for the fake front end"
 	fi
@@ -110,9 +87,8 @@ fi
 # keeps its tag itself).
 if check serve-fs host; then
 	if command -v python3 >/dev/null; then
-		"$TORO" vhost-user fs --socket "$tmp/f.sock" --share "$tmp" </dev/null >"$OUT" 2>"$ERR" &
-		pid=$!
-		for _ in $(seq 100); do [ -S "$tmp/f.sock" ] && break; sleep 0.05; done
+		bg_start 120 "$TORO" vhost-user fs --socket "$tmp/f.sock" --share "$tmp"
+		wait_socket "$tmp/f.sock"
 		python3 - "$tmp/f.sock" >"$tmp/front" 2>&1 <<'EOF' || problem "front end: $(tail -1 "$tmp/front")"
 import socket, struct, sys
 def ask(s, req):
@@ -126,9 +102,8 @@ assert not ask(s, 15) & (1 << 9)              # no CONFIG
 assert ask(s, 17) == 2                        # hiprio and one request queue
 print("front end ok")
 EOF
-		kill -TERM "$pid"
-		wait "$pid"
-		RC=$?
+		kill -TERM "$BG"
+		bg_wait
 		want_status 0
 		grep -q "front end ok" "$tmp/front" || problem "front end did not finish"
 		[ -e "$tmp/f.sock" ] && problem "socket left behind after SIGTERM"
@@ -147,7 +122,7 @@ nothing_left() {
 	left=$(ls -A "$qtmp")
 	[ -z "$left" ] || problem "left in \$TMPDIR: $left"
 	pgrep -f "path=$qtmp/" >/dev/null && problem "a QEMU process is left"
-	[ -z "${1:-}" ] || ! listening "$1" || problem "--forward $1 still listening"
+	[ -z "${1:-}" ] || ! port_listening "$1" || problem "--forward $1 still listening"
 }
 
 # microvm has 8 virtio-mmio transports: the console, the vsock device and 7 shares do not fit,
@@ -224,47 +199,28 @@ done
 # --vsock's CONNECT, many connections at once on two cores, and the guest connecting out; the
 # host's side is build/tests/guest/vsock-peer (tests/e2e/vsock-peer.c), as in vsock-native.sh.
 IMAGE=$BUILD/tests/guest/native_vsock.elf
-PEER=$BUILD/tests/guest/vsock-peer
 SOCK=$tmp/g.sock
-GUEST_OUT=$tmp/guest.out
 # vsock-peer writes everything before it reads: through a Unix socket, whose buffers are small,
 # the echo must fit them (as in vsock-native.sh); TCP's take 1 MiB.
 head -c 1048576 /dev/urandom >"$tmp/data-forward"
 head -c 30000 /dev/urandom >"$tmp/data-vsock"
 
-# guest_start PORT OPTIONS... -- ROLE...: the guest under QEMU, waiting for its "listening"
-# line unless the role connects out.
+# guest_start OPTIONS... -- ROLE...: the guest under QEMU, waiting until it listens unless the
+# role connects out.
 guest_start() {
 	rm -f "$SOCK"
-	TMPDIR=$qtmp timeout -k 5 150 "$TORO" run "$IMAGE" --vmm qemu --timeout 140 "$@" \
-		</dev/null >"$GUEST_OUT" 2>&1 &
-	GUEST=$!
+	TMPDIR=$qtmp bg_start 150 "$TORO" run "$IMAGE" --vmm qemu --timeout 140 "$@"
 	case " $* " in *" -- connect "*) return 0 ;; esac
-	for _ in $(seq 600); do
-		grep -q '^listening' "$GUEST_OUT" && [ -S "$SOCK" ] && return 0
-		kill -0 "$GUEST" 2>/dev/null || break
-		sleep 0.1
-	done
-	problem "the guest did not start listening"
-	return 1
-}
-
-guest_wait() {
-	wait "$GUEST"
-	RC=$?
-	cp "$GUEST_OUT" "$OUT"
+	bg_listening "$SOCK"
 }
 
 for via in forward vsock; do
 	check "qemu-echo-$via" qemu || continue
 	port=$(free_port)
 	if [ $via = forward ]; then addr=tcp:127.0.0.1:$port; else addr=unix:$SOCK:5000; fi
-	if guest_start --vsock "$SOCK" --forward "$port:5000" -- echo 5000 1; then
-		timeout 100 "$PEER" send "$addr" <"$tmp/data-$via" >"$tmp/back" 2>"$tmp/peer.err" ||
-			problem "vsock-peer: $(cat "$tmp/peer.err")"
-		cmp -s "$tmp/data-$via" "$tmp/back" || problem "the echo differs from what was sent"
-	fi
-	guest_wait
+	guest_start --vsock "$SOCK" --forward "$port:5000" -- echo 5000 1 &&
+		peer_echo "$addr" "$tmp/data-$via" 100
+	bg_wait
 	want_status 0
 	want_line out "^echoed $(stat -c %s "$tmp/data-$via")\$"
 	nothing_left "$port"
@@ -276,9 +232,8 @@ done
 # reached through --forward by a client that reads while it writes (1 MiB each way).
 if check qemu-posix-tcp-echo qemu; then
 	port=$(free_port)
-	TMPDIR=$qtmp timeout -k 5 150 "$TORO" run "$BUILD/tests/guest/posix_tcp_echo.elf" --vmm qemu \
-		--timeout 140 --forward "$port:7000" -- echo 7000 1 </dev/null >"$GUEST_OUT" 2>&1 &
-	GUEST=$!
+	TMPDIR=$qtmp bg_start 150 "$TORO" run "$BUILD/tests/guest/posix_tcp_echo.elf" --vmm qemu \
+		--timeout 140 --forward "$port:7000" -- echo 7000 1
 	python3 - "$port" >"$tmp/client" 2>&1 <<'EOF' || problem "client: $(tail -1 "$tmp/client")"
 import os, socket, sys, threading, time
 data = os.urandom(1 << 20)
@@ -300,7 +255,7 @@ reader = threading.Thread(target=read_all); reader.start()
 s.sendall(data); s.shutdown(socket.SHUT_WR); reader.join()
 sys.exit(0 if b"".join(got) == data else "echo differs")
 EOF
-	guest_wait
+	bg_wait
 	want_status 0
 	want_line out '^served 1 connections, 1048576 bytes$'
 	nothing_left "$port"
@@ -315,7 +270,7 @@ if check qemu-many qemu; then
 		timeout 120 "$PEER" many "unix:$SOCK:5000" 16 20000 >"$tmp/unix.out" 2>&1 ||
 			problem "through --vsock: $(tail -3 "$tmp/unix.out")"
 	fi
-	guest_wait
+	bg_wait
 	want_status 0
 	want_line out '^served 32, 0 failed$'
 	nothing_left "$port"
@@ -323,12 +278,10 @@ if check qemu-many qemu; then
 fi
 
 if check qemu-connect-out qemu; then
-	"$PEER" serve "${SOCK}_6000" >"$tmp/serve.out" 2>&1 &
-	server=$!
-	for _ in $(seq 50); do [ -S "${SOCK}_6000" ] && break; sleep 0.1; done
+	peer_serve "${SOCK}_6000"
 	guest_start --vsock "$SOCK" -- connect 6000 hello-from-the-guest
-	guest_wait
-	wait "$server" || problem "the host's listener failed: $(cat "$tmp/serve.out")"
+	bg_wait
+	peer_served
 	want_status 0
 	want_line out '^reply: host got 20: hello-from-the-guest$'
 	nothing_left
@@ -339,20 +292,7 @@ fi
 # tests/guest/native_files.c and posix_files.c on the three shares tests/e2e/files.sh uses with
 # the built-in monitor (read-write at /, read-only at /ro, read-write at /mnt/data).
 sh=$tmp/shares
-mkdir -p "$sh/root/etc" "$sh/ro/sub" "$sh/data"
-head -c $((2 << 20)) /dev/urandom >"$sh/root/big.bin"
-for i in 0 1 2 3; do head -c $(((256 << 10) + i * 4099)) /dev/urandom >"$sh/root/t$i.bin"; done
-echo "read-write text" >"$sh/root/rw.txt"
-echo "share passwd" >"$sh/root/etc/passwd"
-echo "read-only text" >"$sh/ro/a.txt"
-ln -s ../../../../etc "$sh/ro/escape"
-ln -s /etc/passwd "$sh/ro/abs"
-cksum_of() { cksum <"$1" | cut -d' ' -f"$2"; }
-big_crc=$(cksum_of "$sh/root/big.bin" 1)
-big_size=$(cksum_of "$sh/root/big.bin" 2)
-crcs=()
-for i in 0 1 2 3; do crcs+=("$(cksum_of "$sh/root/t$i.bin" 1)"); done
-SHARES=(--share "$sh/root:rw" --share "$sh/ro:/ro" --share "$sh/data:rw:/mnt/data")
+make_shares "$sh" $((2 << 20)) $((256 << 10))
 
 if check qemu-shares-native qemu; then
 	TMPDIR=$qtmp run "$TORO" run --vmm qemu --cpus 2 --timeout 100 "${SHARES[@]}" \

@@ -7,34 +7,22 @@
 tmp=$E2E_TMP
 hello=$BUILD/examples/hello.elf
 
-# expect NAME PATTERN -- command...: status 2 and one line of stderr matching PATTERN.
-expect() {
-	local name=$1 pattern=$2
-	shift 3
-	check "$name" host || return 0
-	run "$@"
-	want_status 2
-	want_count err . 1
-	want_line err "$pattern"
-	report
-}
-
-expect cid-2 "--cid 2: must be a number from 3 to 4294967294" -- "$TORO" run "$hello" --cid 2
-expect cid-max "--cid 4294967295: must be a number from 3" -- "$TORO" run "$hello" --cid 4294967295
-expect cid-word "--cid three: must be a number" -- "$TORO" run "$hello" --cid three
-expect forward-no-colon "--forward '8080': expected \[ADDR:\]HOSTPORT:GUESTPORT" -- "$TORO" run "$hello" --forward 8080
-expect forward-host-port "--forward '70000:80': host port '70000' must be 1 to 65535" -- "$TORO" run "$hello" -f 70000:80
-expect forward-host-port-0 "-f|--forward '0:80': host port '0' must be 1 to 65535" -- "$TORO" run "$hello" -f 0:80
-expect forward-guest-port "--forward '8080:4294967295': guest port '4294967295' must be 0 to 4294967294" -- "$TORO" run "$hello" --forward=8080:4294967295
-expect forward-addr "--forward 'localhost:8080:80': 'localhost' is not an IPv4 address" -- "$TORO" run "$hello" -f localhost:8080:80
-expect forward-empty "--forward '': expected" -- "$TORO" run "$hello" --forward
-expect vsock-empty "--vsock: no socket path given" -- "$TORO" run "$hello" --vsock ""
+bad_input cid-2 "--cid 2: must be a number from 3 to 4294967294" -- "$TORO" run "$hello" --cid 2
+bad_input cid-max "--cid 4294967295: must be a number from 3" -- "$TORO" run "$hello" --cid 4294967295
+bad_input cid-word "--cid three: must be a number" -- "$TORO" run "$hello" --cid three
+bad_input forward-no-colon "--forward '8080': expected \[ADDR:\]HOSTPORT:GUESTPORT" -- "$TORO" run "$hello" --forward 8080
+bad_input forward-host-port "--forward '70000:80': host port '70000' must be 1 to 65535" -- "$TORO" run "$hello" -f 70000:80
+bad_input forward-host-port-0 "-f|--forward '0:80': host port '0' must be 1 to 65535" -- "$TORO" run "$hello" -f 0:80
+bad_input forward-guest-port "--forward '8080:4294967295': guest port '4294967295' must be 0 to 4294967294" -- "$TORO" run "$hello" --forward=8080:4294967295
+bad_input forward-addr "--forward 'localhost:8080:80': 'localhost' is not an IPv4 address" -- "$TORO" run "$hello" -f localhost:8080:80
+bad_input forward-empty "--forward '': expected" -- "$TORO" run "$hello" --forward
+bad_input vsock-empty "--vsock: no socket path given" -- "$TORO" run "$hello" --vsock ""
 long=$tmp/$(printf '%100s' '' | tr ' ' s)
-expect vsock-too-long "--vsock $long: socket path too long \(at most 96 bytes" -- "$TORO" run "$hello" --vmm toro --vsock "$long"
+bad_input vsock-too-long "--vsock $long: socket path too long \(at most 96 bytes" -- "$TORO" run "$hello" --vmm toro --vsock "$long"
 : >"$tmp/file"
-expect vsock-not-socket "--vsock $tmp/file: exists and is not a socket" -- "$TORO" run "$hello" --vmm toro --vsock "$tmp/file"
-expect vsock-dir "--vsock $tmp: exists and is not a socket" -- "$TORO" run "$hello" --vmm toro --vsock "$tmp"
-expect vsock-no-dir "--vsock $tmp/none/v.sock: No such file or directory" -- "$TORO" run "$hello" --vmm toro --vsock "$tmp/none/v.sock"
+bad_input vsock-not-socket "--vsock $tmp/file: exists and is not a socket" -- "$TORO" run "$hello" --vmm toro --vsock "$tmp/file"
+bad_input vsock-dir "--vsock $tmp: exists and is not a socket" -- "$TORO" run "$hello" --vmm toro --vsock "$tmp"
+bad_input vsock-no-dir "--vsock $tmp/none/v.sock: No such file or directory" -- "$TORO" run "$hello" --vmm toro --vsock "$tmp/none/v.sock"
 
 # A port someone else listens on; and the same port twice in one run.
 if check forward-port-in-use host; then

@@ -9,21 +9,13 @@
 . "$(dirname "$0")/lib.sh"
 
 IMAGE=$BUILD/tests/guest/native_vsock.elf
-PEER=$BUILD/tests/guest/vsock-peer
 SOCK=$E2E_TMP/v.sock
-GUEST_OUT=$E2E_TMP/guest.out
 PORT=$((20000 + RANDOM % 20000))
 
+# Starts the guest in the background with toro options, then "--" and its role.
 guest_start() {
 	rm -f "$SOCK"
-	timeout -k 5 100 "$TORO" run "$IMAGE" --timeout 90 "$@" </dev/null >"$GUEST_OUT" 2>&1 &
-	GUEST=$!
-}
-
-guest_wait() {
-	wait "$GUEST"
-	RC=$?
-	cp "$GUEST_OUT" "$OUT"
+	bg_start 100 "$TORO" run "$IMAGE" --timeout 90 "$@"
 }
 
 # Connections made as soon as the TCP port takes them, long before the guest has booted and
@@ -37,7 +29,7 @@ check held-before-listen toro && {
 	done
 	grep -q '^4 connections, 0 bad' "$E2E_TMP/peer.out" ||
 		problem "the early connections: $(tail -2 "$E2E_TMP/peer.out")"
-	guest_wait
+	bg_wait
 	want_status 0
 	want_line out '^served 4, 0 failed$'
 	report
@@ -47,10 +39,10 @@ check held-before-listen toro && {
 # exits with the guest's status and removes its socket file.
 check socket-removed toro && {
 	guest_start --vsock "$SOCK" -- exitopen 5000
-	for _ in $(seq 600); do [ -S "$SOCK" ] && grep -q '^listening' "$GUEST_OUT" && break; sleep 0.1; done
+	bg_listening "$SOCK"
 	got=$(timeout 30 "$PEER" send "unix:$SOCK:5000" </dev/null 2>&1)
 	[ "$got" = bye ] || problem "the host got \"$got\", want \"bye\""
-	guest_wait
+	bg_wait
 	want_status 0
 	[ -e "$SOCK" ] && problem "$SOCK is still there after the run"
 	report
@@ -61,8 +53,8 @@ check socket-removed toro && {
 # stays within a few MiB of where it started.
 check slow-reader-bounded toro && {
 	guest_start --forward "127.0.0.1:$PORT:5000" -- echo 5000 1
-	for _ in $(seq 600); do grep -q '^listening' "$GUEST_OUT" && break; sleep 0.1; done
-	pid=$(pgrep -n -P "$GUEST" toro || echo "$GUEST")
+	bg_listening
+	pid=$(pgrep -n -P "$BG" toro || echo "$BG")
 	before=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
 	bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT; head -c 67108864 /dev/zero >&3" 2>/dev/null &
 	writer=$!
@@ -70,7 +62,7 @@ check slow-reader-bounded toro && {
 	after=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
 	kill "$writer" 2>/dev/null
 	wait "$writer" 2>/dev/null
-	guest_wait
+	bg_wait
 	if [ -z "$before" ] || [ -z "$after" ]; then
 		problem "could not read the monitor's RSS"
 	elif [ $((after - before)) -gt 8192 ]; then

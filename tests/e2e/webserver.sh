@@ -3,7 +3,7 @@
 # --forward` in both monitors, and webserver-posix built with the host's cc and run on the host:
 # the index, a 5 MiB binary byte for byte, 404, 403 for "..", HEAD, 304, ranges (206, 416),
 # keep-alive, pipelining, many parallel clients, a client that leaves mid-response, bad requests
-# and the access log. Requests go through bash's /dev/tcp (the nested test VM has no curl).
+# and the access log, which --no-log turns off. Requests go through bash's /dev/tcp (the nested test VM has no curl).
 # PARTS: host qemu toro
 . "$(dirname "$0")/lib.sh"
 SRC=$(cd "$(dirname "$0")/../../examples/webserver-posix" && pwd)
@@ -258,6 +258,24 @@ fi
 if [ -x "$E2E_TMP/webserver-posix" ]; then
 	port=0 clients=100 want_cores=
 	serve_and_check webserver-posix@linux host "$E2E_TMP/webserver-posix" 0 "$WWW"
+fi
+
+# --no-log: the same answers, no access-log line (what benchmarks use). On the host and in QEMU.
+check_no_log() {
+	get /index.html && want_status_of "$resp" 200 "GET / with --no-log"
+	grep -q '" 200 ' "$SERVER_OUT" && problem "--no-log still logged: $(grep '" 200 ' "$SERVER_OUT")"
+	stop_server
+}
+if [ -x "$E2E_TMP/webserver-posix" ] && check webserver-posix@linux/no-log host; then
+	port=0
+	start_server "$E2E_TMP/webserver-posix" --no-log 0 "$WWW" && check_no_log
+	report
+fi
+if check webserver@qemu/no-log qemu; then
+	port=$(pick_port 3)
+	start_server "$TORO" run "$BUILD/examples/webserver.elf" --vmm qemu -d "$WWW" -f "$port:80" \
+		--timeout 200 -- --no-log && check_no_log
+	report
 fi
 
 # In the toro part (the nested test VM where /dev/kvm is not a hardware one) 100 bash clients

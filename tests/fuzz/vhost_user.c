@@ -13,7 +13,7 @@
  * tests/fuzz/vhost_user.seeds/handshake is a seed in this form: QEMU's handshake, a memory
  * table, ring 1 started and enabled, "hello" put on it and kicked, the ring stopped, GET_CONFIG. */
 // clang-format off
-// SOURCES: vmm/vhost-user/server.c vmm/vhost-user/requests.c vmm/vhost-user/rings.c vmm/vhost-user/memory.c vmm/virtio/device.c vmm/virtio/queue.c vmm/virtio/console.c vmm/kvm/guest.c common/error.c
+// SOURCES: vmm/vhost-user/server.c vmm/vhost-user/requests.c vmm/vhost-user/rings.c vmm/vhost-user/memory.c vmm/virtio/device.c vmm/virtio/queue.c vmm/virtio/console.c vmm/kvm/guest.c common/error.c tests/support/vhost_front.c
 // clang-format on
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "vhost-user/server.h"
+#include "vhost_front.h"
 #include "virtio/console.h"
 
 #define FUZZ_RAM_SIZE (64u * 1024)
@@ -71,22 +72,7 @@ static void send_message(int fe, const uint8_t *bytes, size_t len, unsigned nfds
 	int fds[3];
 	for (unsigned i = 0; i < nfds; i++)
 		fds[i] = memory ? ram_fd : kick_fd;
-	struct iovec iov = {(void *)bytes, len};
-	union {
-		char b[CMSG_SPACE(3 * sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (nfds) {
-		mh.msg_control = control.b;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
-	}
-	if (sendmsg(fe, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+	if (vu_front_send(fe, bytes, len, fds, nfds, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 		return;
 	vhost_user_server_event(&srv, 0);
 	char sink[512];

@@ -4,7 +4,7 @@
  * come to life). Whatever arrives, nothing may crash, leak or read outside guest memory. Each
  * input ends with a driver reset, which must leave no connection behind. */
 // clang-format off
-// SOURCES: vmm/dev/virtio_mmio.c vmm/virtio/device.c vmm/virtio/queue.c vmm/virtio/vsock.c vmm/backend/vsock.c vmm/backend/vsock_conn.c vmm/backend/vsock_setup.c vmm/event.c vmm/kvm/guest.c vmm/backend/term.c common/error.c
+// SOURCES: vmm/dev/virtio_mmio.c vmm/virtio/device.c vmm/virtio/queue.c vmm/virtio/vsock.c vmm/backend/vsock.c vmm/backend/vsock_conn.c vmm/backend/vsock_setup.c vmm/event.c vmm/kvm/guest.c vmm/backend/term.c common/error.c tests/support/fake_driver.c
 // clang-format on
 #include <stdint.h>
 #include <stdio.h>
@@ -19,20 +19,24 @@
 #include "backend/vsock.h"
 #include "dev/virtio_mmio.h"
 #include "event.h"
+#include "fake_driver.h"
 #include "kvm/guest.h"
 #include "virtio/vsock.h"
 
 #define RAM_SIZE  (1u << 20)
 #define QNUM      16
 #define GUEST_CID 3
-#define RXBUF_GPA 0x40000ull
+#define RXBUF_GPA DRV_BUF_OFF
 #define TXBUF_GPA 0x80000ull
 #define HDR       sizeof(struct virtio_vsock_hdr)
+#define RXQ       VIRTIO_VSOCK_RX_QUEUE
+#define TXQ       VIRTIO_VSOCK_TX_QUEUE
 
 static struct guest_mem mem;
 static uint8_t *ram;
 static struct virtio_mmio dev;
 static struct virtio_vsock model;
+static struct fake_driver drv = {.qnum = QNUM, .dev = &dev};
 static struct vsock_muxer *mux;
 static struct event_loop ev;
 static int peer_listener = -1;
@@ -44,42 +48,10 @@ static void no_irq(void *ctx, unsigned irq)
 	(void)irq;
 }
 
-static void wr(uint64_t off, uint32_t v)
-{
-	virtio_mmio_write(&dev, off, &v, 4);
-}
-
-static uint64_t ring_gpa(unsigned q)
-{
-	return 0x4000ull * (q + 1);
-}
-
-static void avail_push(unsigned q, uint16_t head)
-{
-	struct virtq_avail *a = (struct virtq_avail *)(ram + ring_gpa(q) + 0x1000);
-	a->ring[a->idx % QNUM] = head;
-	a->idx++;
-}
-
 static void driver_init(void)
 {
-	memset(ram, 0, RAM_SIZE);
-	wr(VIRTIO_MMIO_STATUS, 0);
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
-	wr(VIRTIO_MMIO_STATUS,
-	   VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
-	for (unsigned q = 0; q < 3; q++) {
-		wr(VIRTIO_MMIO_QUEUE_SEL, q);
-		wr(VIRTIO_MMIO_QUEUE_NUM, QNUM);
-		wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)ring_gpa(q));
-		wr(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)ring_gpa(q) + 0x1000);
-		wr(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)ring_gpa(q) + 0x2000);
-		wr(VIRTIO_MMIO_QUEUE_READY, 1);
-	}
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-	                           VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+	static const unsigned queues[] = {RXQ, TXQ, VIRTIO_VSOCK_EVENT_QUEUE};
+	drv_start(&drv, 1ull << VIRTIO_F_VERSION_1, queues, 3);
 }
 
 static void teardown(void)
@@ -92,8 +64,9 @@ static void teardown(void)
 
 static void setup(void)
 {
-	ram = aligned_alloc(4096, RAM_SIZE);
-	guest_mem_add(&mem, 0, RAM_SIZE, ram);
+	if (drv_ram_init(&drv, &mem, RAM_SIZE))
+		abort();
+	ram = drv.ram;
 	snprintf(sock_path, sizeof(sock_path), "/tmp/toro-vsock-fuzz-%d.sock", (int)getpid());
 	struct vsock_config cfg = {.enabled = 1, .guest_cid = GUEST_CID, .uds_path = sock_path};
 	char err[256];
@@ -143,11 +116,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint16_t len;
 			take(&data, &size, &len, 2);
 			uint16_t i = next_desc++ % QNUM;
-			struct virtq_desc *d = (struct virtq_desc *)(ram + ring_gpa(0)) + i;
-			*d = (struct virtq_desc){RXBUF_GPA + i * 0x1000ull, len % 0x1100,
-			                         VIRTQ_DESC_F_WRITE, 0};
-			avail_push(0, i);
-			wr(VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_VSOCK_RX_QUEUE);
+			drv_set_desc(&drv, RXQ, i, RXBUF_GPA + i * 0x1000ull, len % 0x1100,
+			             VIRTQ_DESC_F_WRITE, 0);
+			drv_submit(&drv, RXQ, i);
 			continue;
 		}
 		/* A packet: a header (mostly guest-shaped, so it gets past the model's checks), a
@@ -171,16 +142,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(buf, &h, HDR);
 		take(&data, &size, buf + HDR, plen);
 		uint32_t total = (uint32_t)HDR + plen, cut = split % (total + 1);
-		struct virtq_desc *tx = (struct virtq_desc *)(ram + ring_gpa(1));
-		tx[0] = (struct virtq_desc){TXBUF_GPA, cut, VIRTQ_DESC_F_NEXT, 1};
-		tx[1] = (struct virtq_desc){TXBUF_GPA + cut, total - cut,
-		                            action & 16 ? VIRTQ_DESC_F_WRITE : 0, 0};
-		avail_push(1, 0);
-		wr(VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_VSOCK_TX_QUEUE);
+		drv_set_desc(&drv, TXQ, 0, TXBUF_GPA, cut, VIRTQ_DESC_F_NEXT, 1);
+		drv_set_desc(&drv, TXQ, 1, TXBUF_GPA + cut, total - cut,
+		             action & 16 ? VIRTQ_DESC_F_WRITE : 0, 0);
+		drv_submit(&drv, TXQ, 0);
 		event_poll(&ev, 0);
 	}
 	event_poll(&ev, 0);
-	wr(VIRTIO_MMIO_STATUS, 0);
+	drv_wr(&drv, VIRTIO_MMIO_STATUS, 0);
 	struct vsock_muxer_stats st;
 	vsock_muxer_get_stats(mux, &st);
 	if (st.connections != 0)

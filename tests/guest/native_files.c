@@ -1,12 +1,14 @@
 /* The native file API (include/toro/file.h, kernel/api/file_api.c). "noshare": the kernel's
- * /dev nodes, directory listing, stat, and the errors (ENOENT for a file no share holds, EROFS
- * for changes where there is no share). "share SIZE RO-TEXT": the shares tests/e2e/files.sh
- * makes (rw at /, read-only at /ro, rw at /mnt/data): the page cache serving a second read of a
- * read-only file with no FUSE READ, four threads on two cores reading /big.bin at once, write and
- * read back, readdir, rename, EROFS, EXDEV. The exit status is the number of failed checks. */
+ * /dev nodes and /proc/cpuinfo, directory listing, stat, and the errors (ENOENT for a file no share
+ * holds, EROFS for changes where there is no share). "share SIZE RO-TEXT": the shares
+ * tests/e2e/files.sh makes (rw at /, read-only at /ro, rw at /mnt/data): the page cache serving a
+ * second read of a read-only file with no FUSE READ, four threads on two cores reading /big.bin at
+ * once, write and read back, readdir, rename, EROFS, EXDEV. The exit status is the number of failed
+ * checks. */
 // BUILD: --native --no-fpu
 // clang-format off
-// CASE: noshare | -- noshare | 0 | ^dev-zero: ok$ && ^enoent: ok$ && ^readdir-dev: ok$ && ^checks: [0-9]+ passed, 0 failed$
+// CASE: noshare | -- noshare | 0 | ^dev-zero: ok$ && ^enoent: ok$ && ^readdir-dev: ok$ && ^proc-cpuinfo: ok$ && ^checks: [0-9]+ passed, 0 failed$
+// CASE: proc-2cpus | --cpus 2 -- noshare | 0 | ^proc-cpuinfo: ok$ && ^checks: [0-9]+ passed, 0 failed$
 // clang-format on
 #include <toro/console.h>
 #include <toro/file.h>
@@ -16,6 +18,15 @@
 #include "native_test.h"
 
 static int passed, failed;
+
+static int starts_with(const char *s, const char *prefix)
+{
+	while (*prefix && *s == *prefix) {
+		s++;
+		prefix++;
+	}
+	return !*prefix;
+}
 
 static void check(const char *name, int ok, long rc)
 {
@@ -68,6 +79,23 @@ static void test_noshare(void)
 	if (!r)
 		toro_file_close(f);
 	check("fs-requests-noshare", toro_fs_requests("/", TORO_FS_REQ_READ) == -TORO_ENOENT, 0);
+
+	/* /proc/cpuinfo: a block per CPU, each starting "processor\t: N". */
+	static char text[8192];
+	r = toro_file_open("/proc/cpuinfo", TORO_O_RDONLY, 0, &f);
+	long total = 0;
+	while (r == 0 &&
+	       (got = toro_file_read(f, text + total, sizeof(text) - 1 - (size_t)total)) > 0)
+		total += got;
+	text[total] = 0;
+	int cpus = 0;
+	for (long i = 0; i < total; i++)
+		cpus += (i == 0 || text[i - 1] == '\n') && starts_with(text + i, "processor\t: ");
+	check("proc-cpuinfo", cpus == (int)toro_core_count(), cpus);
+	if (!r)
+		toro_file_close(f);
+	r = toro_stat("/proc/meminfo", &st);
+	check("proc-meminfo-stat", r == 0 && (st.mode & TORO_S_IFMT) == TORO_S_IFREG, r);
 }
 
 static long read_all(const char *path, char *buf, size_t len)

@@ -18,21 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int passed, failed;
-
-static void check(const char *name, int ok, long rc)
-{
-	if (ok)
-		printf("%s ok\n", name);
-	else
-		printf("%s FAIL (got %ld, errno %d)\n", name, rc, errno);
-	ok ? passed++ : failed++;
-}
-
-static void check_err(const char *name, long rc, int e)
-{
-	check(name, rc == -1 && errno == e, rc);
-}
+#include "posix_test.h"
 
 static long ms_since(const struct timespec *t0)
 {
@@ -324,6 +310,5 @@ int main(void)
 	test_waits();
 	test_eventfd();
 	test_sendfile();
-	printf("checks: %d passed, %d failed\n", passed, failed);
-	return failed;
+	return checks_done();
 }

@@ -1,14 +1,16 @@
 /* Files for POSIX programs (kernel/sys/fs.c, stat.c, path.c over kernel/fs). "noshare": the
- * kernel's /dev nodes, the current directory, and the errors Linux gives (ENOENT rather than
- * ENOSYS for a file no share holds). "share CRC SIZE CRC0..CRC3": the shares tests/e2e/files.sh
- * makes (rw at /, read-only at /ro, rw at /mnt/data): a 10 MiB file's checksum against the
- * host's, four threads on two cores reading four files at once, write, read back, append,
- * truncate, 1,000 directory entries, rename, unlink, rmdir, the errors, and symbolic links
- * planted in a share that must not reach the host. Results go to stdout, one line per check; the
+ * kernel's /dev nodes and /proc, the current directory, and the errors Linux gives (ENOENT rather
+ * than ENOSYS for a file no share holds). "share CRC SIZE CRC0..CRC3": the shares
+ * tests/e2e/files.sh makes (rw at /, read-only at /ro, rw at /mnt/data): a 10 MiB file's checksum
+ * against the host's, four threads on two cores reading four files at once, write, read back,
+ * append, truncate, 1,000 directory entries, rename, unlink, rmdir, the errors, symbolic links
+ * planted in a share that must not reach the host, and mount points and /dev, /proc listed in
+ * the share directories they lie in. Results go to stdout, one line per check; the
  * exit status is the number of failed checks. */
 // BUILD:
 // clang-format off
-// CASE: noshare | -- noshare | 0 | ^dev-null-read: ok$ && ^enoent-passwd: ok$ && ^getcwd-root: ok$ && ^readdir-dev: ok$ && ^read-into-readonly: ok$ && ^checks: [0-9]+ passed, 0 failed$
+// CASE: noshare | -- noshare | 0 | ^dev-null-read: ok$ && ^enoent-passwd: ok$ && ^getcwd-root: ok$ && ^readdir-dev: ok$ && ^read-into-readonly: ok$ && ^proc-self-exe: ok$ && ^proc-fd-file: ok$ && ^proc-cpuinfo: ok$ && ^checks: [0-9]+ passed, 0 failed$
+// CASE: proc-2cpus | --cpus 2 -- noshare | 0 | ^proc-cpuinfo: ok$ && ^proc-meminfo: ok$ && ^checks: [0-9]+ passed, 0 failed$
 // clang-format on
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -25,6 +27,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 static int passed, failed;
@@ -413,6 +416,102 @@ static void test_share_mounts(char **argv)
 	check_err("ro-dotdot-no-host", open("/ro/../../../../root", O_RDONLY), ENOENT);
 }
 
+/* How many entries named name the directory path lists. */
+static int dir_count(const char *path, const char *name)
+{
+	DIR *d = opendir(path);
+	int n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		n += !strcmp(e->d_name, name);
+	if (d)
+		closedir(d);
+	return d ? n : -1;
+}
+
+/* How many lines of the file path start with prefix, and the number after the first one's ':'. */
+static int file_lines(const char *path, const char *prefix, unsigned long long *value)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+	int n = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, prefix, strlen(prefix)))
+			continue;
+		const char *colon = strchr(line, ':');
+		if (!n++ && colon)
+			*value = strtoull(colon + 1, NULL, 10);
+	}
+	if (f)
+		fclose(f);
+	return f ? n : -1;
+}
+
+/* /proc (kernel/fs/proc.c): the program's link, its descriptors, memory and CPUs. */
+static void test_proc(const char *argv0)
+{
+	char target[256], want[256];
+	snprintf(want, sizeof(want), "/%s", argv0);
+	ssize_t n = readlink("/proc/self/exe", target, sizeof(target) - 1);
+	target[n > 0 ? n : 0] = 0;
+	check("proc-self-exe", n > 0 && !strcmp(target, want), n);
+	struct stat st;
+	check("proc-self-exe-lstat", lstat("/proc/self/exe", &st) == 0 && S_ISLNK(st.st_mode), 0);
+	int fd = open("/dev/zero", O_RDONLY);
+	snprintf(want, sizeof(want), "/proc/self/fd/%d", fd);
+	n = readlink(want, target, sizeof(target) - 1);
+	target[n > 0 ? n : 0] = 0;
+	check("proc-fd-file", n > 0 && !strcmp(target, "/dev/zero"), n);
+	char name[16];
+	snprintf(name, sizeof(name), "%d", fd);
+	check("proc-fd-listed",
+	      dir_count("/proc/self/fd", name) == 1 && dir_count("/proc/self/fd", "2") == 1, fd);
+	/* Following the link opens what the descriptor is open on. */
+	int again = open(want, O_RDONLY);
+	check("proc-fd-follow", again >= 0 && fstat(again, &st) == 0 && S_ISCHR(st.st_mode), again);
+	close(again);
+	close(fd);
+	check_err("proc-fd-closed", readlink(want, target, sizeof(target)), ENOENT);
+	n = readlink("/proc/self/fd/1", target, sizeof(target) - 1);
+	target[n > 0 ? n : 0] = 0;
+	check("proc-fd-console", n > 0 && !strcmp(target, "/dev/console"), n);
+	int p[2];
+	check("proc-fd-pipe",
+	      pipe(p) == 0 &&
+	          (snprintf(want, sizeof(want), "/proc/self/fd/%d", p[0]),
+	           n = readlink(want, target, sizeof(target) - 1)) > 0 &&
+	          !strncmp(target, "pipe:[", 6),
+	      n);
+	close(p[0]);
+	close(p[1]);
+
+	unsigned long long total = 0, cpus = 0;
+	struct sysinfo si;
+	check("proc-meminfo",
+	      file_lines("/proc/meminfo", "MemTotal:", &total) == 1 && sysinfo(&si) == 0 &&
+	          total * 1024 == (unsigned long long)si.totalram * si.mem_unit,
+	      (long)total);
+	check_err("proc-meminfo-readonly", open("/proc/meminfo", O_WRONLY), EACCES);
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	check("proc-cpuinfo", file_lines("/proc/cpuinfo", "processor", &cpus) == online, online);
+	check("proc-cpuinfo-flags", file_lines("/proc/cpuinfo", "flags", &cpus) == online, online);
+	check("proc-listed",
+	      dir_count("/", "proc") == 1 && dir_count("/proc", "self") == 1 &&
+	          dir_count("/proc", "meminfo") == 1 && dir_count("/proc/self", "exe") == 1,
+	      0);
+}
+
+/* Mount points and the kernel's directories are entries of the share directories they lie in:
+ * the share at / has its own "mnt" (tests/e2e/files.sh makes it) but no "ro", "dev" or "proc". */
+static void test_share_listing(void)
+{
+	check("share-lists-mounts", dir_count("/", "ro") == 1 && dir_count("/", "mnt") == 1, 0);
+	check("share-lists-kernel-dirs", dir_count("/", "dev") == 1 && dir_count("/", "proc") == 1,
+	      0);
+	check("share-dir-lists-mount", dir_count("/mnt", "data") == 1, 0);
+	check("share-lists-own", dir_count("/", "etc") == 1, 0);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -424,11 +523,13 @@ int main(int argc, char **argv)
 		test_noshare_errors();
 		test_cwd();
 		test_readdir();
+		test_proc(argv[0]);
 	} else if (!strcmp(argv[1], "share") && argc == 9) {
 		test_share_read(argv);
 		test_share_write();
 		test_share_dirs();
 		test_share_mounts(argv);
+		test_share_listing();
 	} else {
 		printf("usage: posix_files noshare | share CRC SIZE CRC0 CRC1 CRC2 CRC3 RO-TEXT\n");
 		return 100;

@@ -24,21 +24,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-static int passed, failed;
-
-static void check(const char *name, int ok, long rc)
-{
-	if (ok)
-		printf("%s ok\n", name);
-	else
-		printf("%s FAIL (got %ld, errno %d)\n", name, rc, errno);
-	ok ? passed++ : failed++;
-}
-
-static void check_err(const char *name, long rc, int e)
-{
-	check(name, rc == -1 && errno == e, rc);
-}
+#include "posix_test.h"
 
 static int get_int(int fd, int level, int name)
 {
@@ -275,6 +261,5 @@ int main(int argc, char **argv)
 	} else {
 		test_no_device();
 	}
-	printf("checks: %d passed, %d failed\n", passed, failed);
-	return failed;
+	return checks_done();
 }

@@ -56,6 +56,22 @@ static int listen_on(int port, int family, int flags)
 	return s;
 }
 
+/* Listens on port (IPv4), says so and accepts one connection: its descriptor, with the
+ * listener in *l, or -1 after saying what failed. */
+static int accept_one(int port, int *l)
+{
+	*l = listen_on(port, AF_INET, 0);
+	if (*l < 0) {
+		fail("listen");
+		return -1;
+	}
+	printf("listening %d\n", port);
+	int c = accept(*l, NULL, NULL);
+	if (c < 0)
+		fail("accept");
+	return c;
+}
+
 static int serve_echo(int port, int n)
 {
 	int l = listen_on(port, AF_INET, 0);
@@ -188,13 +204,9 @@ static int serve_events(int port)
 
 static int serve_msg(int port)
 {
-	int l = listen_on(port, AF_INET, 0);
-	if (l < 0)
-		return fail("listen");
-	printf("listening %d\n", port);
-	int c = accept(l, NULL, NULL);
+	int l, c = accept_one(port, &l);
 	if (c < 0)
-		return fail("accept");
+		return 1;
 	char peek[3], all[9] = {0};
 	struct sockaddr_in from;
 	socklen_t len = sizeof(from);
@@ -222,13 +234,9 @@ static int serve_msg(int port)
 
 static int serve_sigpipe(int port)
 {
-	int l = listen_on(port, AF_INET, 0);
-	if (l < 0)
-		return fail("listen");
-	printf("listening %d\n", port);
-	int c = accept(l, NULL, NULL);
+	int l, c = accept_one(port, &l);
 	if (c < 0)
-		return fail("accept");
+		return 1;
 	char buf[256];
 	ssize_t got;
 	while ((got = read(c, buf, sizeof(buf))) > 0)

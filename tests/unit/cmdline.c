@@ -108,6 +108,22 @@ static int parse(const char *line, struct run_options *o, char *err, size_t errl
 	return parse_run_options(argc, argv, o, err, errlen);
 }
 
+/* Each of the n lines must be refused, with an error of one line. */
+static void check_refused(const char *const *bad, size_t n)
+{
+	struct run_options o;
+	char err[256];
+	for (size_t i = 0; i < n; i++) {
+		err[0] = '\0';
+		int rc = parse(bad[i], &o, err, sizeof(err));
+		run_options_free(&o);
+		CHECK(rc == -1);
+		CHECK(err[0] != '\0' && strchr(err, '\n') == NULL);
+		if (rc != -1)
+			fprintf(stderr, "accepted: '%s'\n", bad[i]);
+	}
+}
+
 static void test_run_options(void)
 {
 	struct run_options o;
@@ -131,15 +147,7 @@ static void test_run_options(void)
 		"img.elf --vmm firecracker", "img.elf --accel hvf", "img.elf --frobnicate", "",
 		"img.elf other.elf", "--stats",
 	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		err[0] = '\0';
-		int rc = parse(bad[i], &o, err, sizeof(err));
-		run_options_free(&o);
-		CHECK(rc == -1);
-		CHECK(err[0] != '\0' && strchr(err, '\n') == NULL);
-		if (rc != -1)
-			fprintf(stderr, "accepted: '%s'\n", bad[i]);
-	}
+	check_refused(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 /* Arguments too long for the line go to the argument module, whose words follow the line's. */
@@ -378,15 +386,7 @@ static void test_service_options(void)
 	    "img.elf --pin 0x1",  "img.elf --name 12", "img.elf --name",
 	    "img.elf --name a:b", "img.elf --log",
 	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		err[0] = '\0';
-		int rc = parse(bad[i], &o, err, sizeof(err));
-		run_options_free(&o);
-		CHECK(rc == -1);
-		CHECK(err[0] != '\0' && strchr(err, '\n') == NULL);
-		if (rc != -1)
-			fprintf(stderr, "accepted: '%s'\n", bad[i]);
-	}
+	check_refused(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 int main(void)

@@ -6,10 +6,13 @@
  * share (a second read sends no READ), attribute timeouts, FORGET of evicted nodes (the server's
  * lookup counts balance), and replies the client must refuse (wrong unique, wrong length). */
 // clang-format off
-// SOURCES: kernel/fs/fuse.c kernel/fs/node.c kernel/fs/mount.c kernel/fs/walk.c kernel/fs/ops.c kernel/fs/file.c kernel/fs/dir.c kernel/fs/dev.c kernel/fs/pagecache.c kernel/core/cmdline.c kernel/core/file.c
+// SOURCES: kernel/fs/fuse.c kernel/fs/node.c kernel/fs/mount.c kernel/fs/walk.c kernel/fs/ops.c kernel/fs/file.c kernel/fs/dir.c kernel/fs/dev.c kernel/fs/proc.c kernel/fs/pagecache.c kernel/core/cmdline.c kernel/core/file.c kernel/lib/format.c
 // clang-format on
+#include <kernel/arch.h>
 #include <kernel/cmdline.h>
+#include <kernel/cpu.h>
 #include <kernel/mm.h>
+#include <kernel/time.h>
 #include <kernel/sched.h>
 #include <kernel/vfs.h>
 #include <kernel/virtio_fs.h>
@@ -68,6 +71,16 @@ long arch_user_fill(void *dst, int byte, size_t len)
 {
 	memset(dst, byte, len);
 	return 0;
+}
+unsigned cpu_count = 1;
+struct cpu *cpus[CPU_MAX];
+uint64_t time_ns_to_tsc(uint64_t ns)
+{
+	return ns;
+}
+void arch_cpu_info(struct arch_cpu_info *out)
+{
+	*out = (struct arch_cpu_info){.vendor = "TestVendor", .model_name = "test", .flags = "fpu"};
 }
 void printk(const char *fmt, ...)
 {
@@ -736,6 +749,95 @@ static void test_bad_replies(void)
 	CHECK(vfs_stat(NULL, "/renamed", 0, &st) == 0);
 }
 
+/* Names a listing gave, one emit accepted per call when one_each is set (so the listing resumes
+ * across calls, as getdents64 with a small buffer does). */
+struct names {
+	char all[1024];
+	int one_each, taken;
+};
+
+static int names_emit(void *ctx, uint64_t ino, unsigned type, const char *name, size_t len)
+{
+	struct names *n = ctx;
+	(void)ino;
+	(void)type;
+	if (n->one_each && n->taken)
+		return 1;
+	n->taken = 1;
+	size_t at = strlen(n->all);
+	snprintf(n->all + at, sizeof(n->all) - at, "%.*s ", (int)len, name);
+	return 0;
+}
+
+static void list_names(const char *path, int one_each, struct names *out)
+{
+	*out = (struct names){.one_each = one_each};
+	struct file *d = open_ok(path, LINUX_O_RDONLY | LINUX_O_DIRECTORY);
+	long r;
+	do {
+		out->taken = 0;
+		r = vfs_readdir(d, names_emit, out);
+	} while (r > 0);
+	CHECK(r == 0);
+	file_put(d);
+}
+
+/* How often " name " occurs in a listing (names are space-separated, with one in front). */
+static int listed(const struct names *n, const char *name)
+{
+	char all[1100], want[300];
+	snprintf(all, sizeof(all), " %s", n->all);
+	snprintf(want, sizeof(want), " %s ", name);
+	int count = 0;
+	for (const char *p = all; (p = strstr(p, want)); p++)
+		count++;
+	return count;
+}
+
+/* A share's directory lists the kernel's entries beneath it that it lacks: /dev, /proc and the
+ * mount points (/mnt for /mnt/ro, x for the mount that failed), once each, also when it has one
+ * of those names itself, and across calls that take one entry each; rewinding lists them again. */
+static void test_kernel_entries_listed(void)
+{
+	struct names n;
+	for (int one_each = 0; one_each < 2; one_each++) {
+		list_names("/", one_each, &n);
+		CHECK(listed(&n, "dev") == 1 && listed(&n, "proc") == 1 && listed(&n, "mnt") == 1);
+		CHECK(listed(&n, "x") == 1 && listed(&n, ".") == 1 && listed(&n, "..") == 1);
+	}
+	node_new(&servers[0], FUSE_ROOT_ID, "mnt", LINUX_S_IFDIR | 0755);
+	for (int one_each = 0; one_each < 2; one_each++) {
+		list_names("/", one_each, &n);
+		CHECK(listed(&n, "mnt") == 1 && listed(&n, "dev") == 1);
+		list_names("/mnt", one_each, &n);
+		CHECK(listed(&n, "ro") == 1);
+	}
+	list_names("/proc", 0, &n);
+	CHECK(listed(&n, "self") == 1 && listed(&n, "meminfo") == 1 && listed(&n, "cpuinfo") == 1);
+	list_names("/proc/self", 0, &n);
+	CHECK(listed(&n, "exe") == 1 && listed(&n, "fd") == 1);
+	/* A native image has no descriptors: /proc/self/fd is empty but for its dots. */
+	list_names("/proc/self/fd", 0, &n);
+	CHECK(!strcmp(n.all, ". .. "));
+	char target[64] = {0};
+	CHECK(vfs_readlink(NULL, "/proc/self/exe", target, sizeof(target)) == 4 &&
+	      !memcmp(target, "/app", 4));
+	struct file_stat st;
+	CHECK(vfs_stat(NULL, "/proc/self/exe", VFS_NOFOLLOW, &st) == 0 &&
+	      (st.mode & LINUX_S_IFMT) == LINUX_S_IFLNK);
+	CHECK(vfs_stat(NULL, "/proc/self/exe", 0, &st) == -LINUX_ENOENT);
+	static struct cpu cpu0 = {.online = 1};
+	cpus[0] = &cpu0;
+	struct file *f;
+	CHECK(vfs_open(NULL, "/proc/meminfo", LINUX_O_WRONLY, 0, &f) == -LINUX_EACCES);
+	f = open_ok("/proc/cpuinfo", LINUX_O_RDONLY);
+	char text[512] = {0};
+	struct file_iovec iov = {text, sizeof(text) - 1};
+	CHECK(file_read(f, &iov, 1) > 0 &&
+	      !strncmp(text, "processor\t: 0\nvendor_id\t: TestVendor", 34));
+	file_put(f);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -756,6 +858,7 @@ int main(void)
 	test_forget();
 	test_entry_timeout();
 	test_bad_replies();
+	test_kernel_entries_listed();
 	CHECK(servers[0].requests[FUSE_INIT] == 1 && servers[1].requests[FUSE_INIT] == 1);
 	return check_summary("fuse_client");
 }

@@ -7,7 +7,7 @@
  * rings outside memory), each of which must close the connection with a reason and leave the
  * server ready for the next front end; and a driver that breaks its ring (the error eventfd). */
 // clang-format off
-// SOURCES: vmm/vhost-user/server.c vmm/vhost-user/requests.c vmm/vhost-user/rings.c vmm/vhost-user/memory.c vmm/virtio/device.c vmm/virtio/queue.c vmm/virtio/console.c vmm/kvm/guest.c common/error.c
+// SOURCES: vmm/vhost-user/server.c vmm/vhost-user/requests.c vmm/vhost-user/rings.c vmm/vhost-user/memory.c vmm/virtio/device.c vmm/virtio/queue.c vmm/virtio/console.c vmm/kvm/guest.c common/error.c tests/support/vhost_front.c
 // clang-format on
 #include <dirent.h>
 #include <errno.h>
@@ -23,6 +23,8 @@
 #include <toro/abi/virtio.h>
 
 #include "check.h"
+#include "fake_driver.h"
+#include "vhost_front.h"
 #include "vhost-user/server.h"
 #include "virtio/console.h"
 
@@ -30,10 +32,10 @@
 #define RAM_GPA   0x100000ull /* guest-physical base of the one region */
 #define QNUM      8
 #define TXQ       VIRTIO_CONSOLE_TX_QUEUE
-#define DESC_OFF  0x10000u
-#define AVAIL_OFF 0x11000u
-#define USED_OFF  0x12000u
-#define BUF_OFF   0x20000u
+#define DESC_OFF  DRV_DESC_OFF(TXQ)
+#define AVAIL_OFF DRV_AVAIL_OFF(TXQ)
+#define USED_OFF  DRV_USED_OFF(TXQ)
+#define BUF_OFF   DRV_BUF_OFF
 
 static struct vhost_user_server srv;
 static struct virtio_console console;
@@ -43,6 +45,7 @@ static uint8_t *ram;   /* the front end's mapping of it: its "user addresses" */
 static int kick, call, errfd;
 static char out[4096];
 static size_t out_len;
+static struct fake_driver drv = {.qnum = QNUM}; /* the rings alone */
 static int hold; /* send without letting the server read, so messages queue up in the socket */
 
 static size_t capture(void *ctx, const void *data, size_t len)
@@ -72,22 +75,8 @@ static void send_msg(uint32_t req, uint32_t flags, const void *payload, uint32_t
 	memcpy(buf, &h, sizeof(h));
 	if (size)
 		memcpy(buf + sizeof(h), payload, size);
-	struct iovec iov = {buf, sizeof(h) + size};
-	union {
-		char b[CMSG_SPACE(16 * sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (nfds) {
-		mh.msg_control = control.b;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
-	}
-	CHECK(sendmsg(fe, &mh, 0) == (ssize_t)iov.iov_len);
+	CHECK(vu_front_send(fe, buf, sizeof(h) + size, fds, nfds, 0) ==
+	      (ssize_t)(sizeof(h) + size));
 	if (!hold)
 		vhost_user_server_event(&srv, 0);
 }
@@ -193,31 +182,14 @@ static void handshake(uint32_t base)
 	send_u64(VHOST_USER_SET_VRING_KICK, TXQ, &kick, 1);
 }
 
-static struct virtq_desc *desc(unsigned i)
-{
-	return (struct virtq_desc *)(ram + DESC_OFF) + i;
-}
-
-static struct virtq_avail *avail(void)
-{
-	return (struct virtq_avail *)(ram + AVAIL_OFF);
-}
-
-static struct virtq_used *used(void)
-{
-	return (struct virtq_used *)(ram + USED_OFF);
-}
-
 /* The driver puts text in one buffer on the transmit ring; kick says so. */
 static void driver_send(const char *text, int do_kick)
 {
-	uint16_t idx = avail()->idx;
-	unsigned slot = idx % QNUM;
-	uint32_t off = BUF_OFF + slot * 256;
+	unsigned slot = drv_avail(&drv, TXQ)->idx % QNUM;
+	uint64_t off = BUF_OFF + slot * 256;
 	memcpy(ram + off, text, strlen(text));
-	*desc(slot) = (struct virtq_desc){RAM_GPA + off, (uint32_t)strlen(text), 0, 0};
-	avail()->ring[slot] = (uint16_t)slot;
-	__atomic_store_n(&avail()->idx, (uint16_t)(idx + 1), __ATOMIC_RELEASE);
+	drv_set_desc(&drv, TXQ, slot, RAM_GPA + off, (uint32_t)strlen(text), 0, 0);
+	drv_push(&drv, TXQ, (uint16_t)slot);
 	if (do_kick) {
 		uint64_t one = 1;
 		CHECK(write(kick, &one, sizeof(one)) == sizeof(one));
@@ -247,7 +219,7 @@ static void test_happy_path(void)
 	CHECK(out_len == 0);
 	send_state(VHOST_USER_SET_VRING_ENABLE, TXQ, 1);
 	CHECK(out_len == 6 && memcmp(out, "hello ", 6) == 0);
-	CHECK(used()->idx == 1);
+	CHECK(drv_used(&drv, TXQ)->idx == 1);
 	CHECK(eventfd_count(call) == 1);
 
 	/* The config space, through GET_CONFIG (the console's is 12 zero bytes). */
@@ -265,11 +237,11 @@ static void test_happy_path(void)
 	CHECK(srv.conn_fd >= 0);
 
 	/* Interrupt suppression: no call while the driver says NO_INTERRUPT. */
-	avail()->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+	drv_avail(&drv, TXQ)->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
 	driver_send("quiet ", 1);
-	CHECK(used()->idx == 2);
+	CHECK(drv_used(&drv, TXQ)->idx == 2);
 	CHECK(eventfd_count(call) == 0);
-	avail()->flags = 0;
+	drv_avail(&drv, TXQ)->flags = 0;
 
 	/* GET_VRING_BASE stops the ring where it stopped; buffers made available meanwhile wait. */
 	struct vhost_user_vring_state st = {TXQ, 0};
@@ -277,14 +249,14 @@ static void test_happy_path(void)
 	CHECK(recv_reply(VHOST_USER_GET_VRING_BASE, &st, sizeof(st)) == 8);
 	CHECK(st.index == TXQ && st.num == 2);
 	driver_send("later", 1);
-	CHECK(used()->idx == 2);
+	CHECK(drv_used(&drv, TXQ)->idx == 2);
 	/* Restart at that base, as QEMU does after a stop: the waiting buffer goes out. */
 	send_state(VHOST_USER_SET_VRING_BASE, TXQ, st.num);
 	struct vhost_user_vring_addr a = {TXQ, 0, uva(DESC_OFF), uva(USED_OFF), uva(AVAIL_OFF), 0};
 	send_msg(VHOST_USER_SET_VRING_ADDR, 0, &a, sizeof(a), NULL, 0);
 	send_u64(VHOST_USER_SET_VRING_KICK, TXQ, &kick, 1);
 	send_state(VHOST_USER_SET_VRING_ENABLE, TXQ, 1);
-	CHECK(used()->idx == 3);
+	CHECK(drv_used(&drv, TXQ)->idx == 3);
 	CHECK(out_len == 17 && memcmp(out, "hello quiet later", 17) == 0);
 
 	/* The memory table replaced under a started ring (QEMU does when its memory map changes):
@@ -303,10 +275,9 @@ static void test_happy_path(void)
 
 	/* The driver breaks the ring: a descriptor outside guest memory. The error eventfd
 	 * fires, the connection stays, the device does nothing more until a reset. */
-	uint16_t idx = avail()->idx;
-	*desc(idx % QNUM) = (struct virtq_desc){0x1000, 16, 0, 0};
-	avail()->ring[idx % QNUM] = idx % QNUM;
-	avail()->idx = (uint16_t)(idx + 1);
+	unsigned slot = drv_avail(&drv, TXQ)->idx % QNUM;
+	drv_set_desc(&drv, TXQ, slot, 0x1000, 16, 0, 0);
+	drv_push(&drv, TXQ, (uint16_t)slot);
 	uint64_t one = 1;
 	CHECK(write(kick, &one, sizeof(one)) == sizeof(one));
 	vhost_user_server_event(&srv, 0);
@@ -605,6 +576,7 @@ int main(void)
 	ram_fd = memfd_create("guest-ram", MFD_CLOEXEC);
 	CHECK(ram_fd >= 0 && ftruncate(ram_fd, RAM_SIZE) == 0);
 	ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, ram_fd, 0);
+	drv.ram = ram;
 	CHECK(ram != MAP_FAILED);
 	kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -6,7 +6,7 @@
  * before the driver opened the port (no PORT_OPEN 1 then), and a control receive buffer too
  * small for a message, which must put the device in DEVICE_NEEDS_RESET. */
 // clang-format off
-// SOURCES: vmm/dev/virtio_mmio.c vmm/virtio/device.c vmm/virtio/queue.c vmm/virtio/console.c vmm/kvm/guest.c vmm/backend/term.c
+// SOURCES: vmm/dev/virtio_mmio.c vmm/virtio/device.c vmm/virtio/queue.c vmm/virtio/console.c vmm/kvm/guest.c vmm/backend/term.c tests/support/fake_driver.c
 // clang-format on
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,20 +16,21 @@
 
 #include "check.h"
 #include "dev/virtio_mmio.h"
+#include "fake_driver.h"
 #include "kvm/guest.h"
 #include "virtio/console.h"
 
 #define RAM_SIZE (1u << 20)
 #define QNUM     8
 #define TEST_IRQ 5
-/* Queue q's rings at RING_GPA(q), its buffers at BUF_GPA(q) + 256 * i. */
-#define RING_GPA(q) (0x10000ull + 0x4000ull * (q))
-#define BUF_GPA(q)  (0x40000ull + 0x1000ull * (q))
+/* Queue q's buffers at BUF_GPA(q) + 256 * i. */
+#define BUF_GPA(q) (DRV_BUF_OFF + 0x1000ull * (q))
 
 static struct guest_mem mem;
 static uint8_t *ram;
 static struct virtio_mmio dev;
 static struct virtio_console console;
+static struct fake_driver drv = {.qnum = QNUM, .dev = &dev};
 
 struct sink {
 	char data[4096];
@@ -80,62 +81,14 @@ static void count_irq(void *ctx, unsigned irq)
 	(void)irq;
 }
 
-static uint32_t rd(uint64_t off)
-{
-	uint32_t v;
-	virtio_mmio_read(&dev, off, &v, 4);
-	return v;
-}
-
-static void wr(uint64_t off, uint32_t v)
-{
-	virtio_mmio_write(&dev, off, &v, 4);
-}
-
-static struct virtq_desc *desc(unsigned q)
-{
-	return (struct virtq_desc *)(ram + RING_GPA(q));
-}
-
-static struct virtq_avail *avail(unsigned q)
-{
-	return (struct virtq_avail *)(ram + RING_GPA(q) + 0x1000);
-}
-
-static struct virtq_used *used(unsigned q)
-{
-	return (struct virtq_used *)(ram + RING_GPA(q) + 0x2000);
-}
-
 static const unsigned queues[] = {
     VIRTIO_CONSOLE_TX_QUEUE, VIRTIO_CONSOLE_CTRL_RX_QUEUE, VIRTIO_CONSOLE_CTRL_TX_QUEUE,
     VIRTIO_CONSOLE_PORT_TXQ(VIRTIO_CONSOLE_PORT_OUT), VIRTIO_CONSOLE_PORT_RXQ(VIRTIO_CONSOLE_PORT_IN)};
 
 static void driver_init(void)
 {
-	memset(ram, 0, RAM_SIZE);
-	wr(VIRTIO_MMIO_STATUS, 0);
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1u << VIRTIO_CONSOLE_F_MULTIPORT);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
-	wr(VIRTIO_MMIO_STATUS,
-	   VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
-	for (unsigned i = 0; i < sizeof(queues) / sizeof(queues[0]); i++) {
-		unsigned q = queues[i];
-		wr(VIRTIO_MMIO_QUEUE_SEL, q);
-		wr(VIRTIO_MMIO_QUEUE_NUM, QNUM);
-		wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)RING_GPA(q));
-		wr(VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
-		wr(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)RING_GPA(q) + 0x1000);
-		wr(VIRTIO_MMIO_QUEUE_DRIVER_HIGH, 0);
-		wr(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)RING_GPA(q) + 0x2000);
-		wr(VIRTIO_MMIO_QUEUE_DEVICE_HIGH, 0);
-		wr(VIRTIO_MMIO_QUEUE_READY, 1);
-	}
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-	                           VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+	drv_start(&drv, (1ull << VIRTIO_F_VERSION_1) | (1u << VIRTIO_CONSOLE_F_MULTIPORT), queues,
+	          sizeof(queues) / sizeof(queues[0]));
 	err_sink.len = out_sink.len = 0;
 }
 
@@ -143,10 +96,8 @@ static void driver_init(void)
 static void post(unsigned q, unsigned i, uint32_t len, int writable)
 {
 	uint64_t addr = BUF_GPA(q) + 256ull * i;
-	desc(q)[i] = (struct virtq_desc){addr, len, writable ? VIRTQ_DESC_F_WRITE : 0, 0};
-	struct virtq_avail *a = avail(q);
-	a->ring[a->idx % QNUM] = (uint16_t)i;
-	a->idx++;
+	drv_set_desc(&drv, q, i, addr, len, writable ? VIRTQ_DESC_F_WRITE : 0, 0);
+	drv_push(&drv, q, (uint16_t)i);
 }
 
 static void *buf(unsigned q, unsigned i)
@@ -154,27 +105,20 @@ static void *buf(unsigned q, unsigned i)
 	return ram + BUF_GPA(q) + 256ull * i;
 }
 
-static void notify(unsigned q)
-{
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, q);
-}
-
 static void send(unsigned i, uint32_t id, uint16_t event, uint16_t value)
 {
 	struct virtio_console_control m = {id, event, value};
 	memcpy(buf(VIRTIO_CONSOLE_CTRL_TX_QUEUE, i), &m, sizeof(m));
 	post(VIRTIO_CONSOLE_CTRL_TX_QUEUE, i, sizeof(m), 0);
-	notify(VIRTIO_CONSOLE_CTRL_TX_QUEUE);
+	drv_notify(&drv, VIRTIO_CONSOLE_CTRL_TX_QUEUE);
 }
 
-/* The control messages the device used so far: *next is where to go on. */
-static int received(uint16_t *next, struct virtio_console_control *m)
+/* The next control message the device sent, if there is one. */
+static int received(struct virtio_console_control *m)
 {
-	struct virtq_used *u = used(VIRTIO_CONSOLE_CTRL_RX_QUEUE);
-	if (*next == u->idx)
+	struct virtq_used_elem e;
+	if (!drv_take_used(&drv, VIRTIO_CONSOLE_CTRL_RX_QUEUE, &e))
 		return 0;
-	struct virtq_used_elem e = u->ring[*next % QNUM];
-	(*next)++;
 	CHECK(e.len == sizeof(*m));
 	memcpy(m, buf(VIRTIO_CONSOLE_CTRL_RX_QUEUE, e.id), sizeof(*m));
 	/* Post it again, as a driver does. */
@@ -182,10 +126,10 @@ static int received(uint16_t *next, struct virtio_console_control *m)
 	return 1;
 }
 
-static int expect(uint16_t *next, uint32_t id, uint16_t event, uint16_t value)
+static int expect(uint32_t id, uint16_t event, uint16_t value)
 {
 	struct virtio_console_control m;
-	if (!received(next, &m))
+	if (!received(&m))
 		return 0;
 	return m.id == id && m.event == event && m.value == value;
 }
@@ -203,65 +147,64 @@ static void test_5_3_6_ports(void)
 
 	for (unsigned i = 0; i < QNUM; i++)
 		post(VIRTIO_CONSOLE_CTRL_RX_QUEUE, i, sizeof(struct virtio_console_control), 1);
-	notify(VIRTIO_CONSOLE_CTRL_RX_QUEUE);
-	uint16_t next = 0;
-	CHECK(!received(&next, &(struct virtio_console_control){0})); /* nothing before READY */
+	drv_notify(&drv, VIRTIO_CONSOLE_CTRL_RX_QUEUE);
+	CHECK(!received(&(struct virtio_console_control){0})); /* nothing before READY */
 
 	send(0, 0, VIRTIO_CONSOLE_DEVICE_READY, 1);
 	for (uint32_t p = 0; p < VIRTIO_CONSOLE_PORTS; p++)
-		CHECK(expect(&next, p, VIRTIO_CONSOLE_DEVICE_ADD, 1));
-	notify(VIRTIO_CONSOLE_CTRL_RX_QUEUE);
+		CHECK(expect(p, VIRTIO_CONSOLE_DEVICE_ADD, 1));
+	drv_notify(&drv, VIRTIO_CONSOLE_CTRL_RX_QUEUE);
 	send(1, 0, VIRTIO_CONSOLE_PORT_READY, 1);
-	CHECK(expect(&next, 0, VIRTIO_CONSOLE_CONSOLE_PORT, 1));
-	CHECK(expect(&next, 0, VIRTIO_CONSOLE_PORT_OPEN, 1));
+	CHECK(expect(0, VIRTIO_CONSOLE_CONSOLE_PORT, 1));
+	CHECK(expect(0, VIRTIO_CONSOLE_PORT_OPEN, 1));
 	send(2, 1, VIRTIO_CONSOLE_PORT_READY, 1);
-	CHECK(expect(&next, 1, VIRTIO_CONSOLE_PORT_OPEN, 1));
-	notify(VIRTIO_CONSOLE_CTRL_RX_QUEUE);
+	CHECK(expect(1, VIRTIO_CONSOLE_PORT_OPEN, 1));
+	drv_notify(&drv, VIRTIO_CONSOLE_CTRL_RX_QUEUE);
 	send(3, 2, VIRTIO_CONSOLE_PORT_READY, 1);
-	CHECK(expect(&next, 2, VIRTIO_CONSOLE_PORT_OPEN, 1));
+	CHECK(expect(2, VIRTIO_CONSOLE_PORT_OPEN, 1));
 
 	/* Receive buffers before the port is open: nothing is read. */
 	unsigned rxq = VIRTIO_CONSOLE_PORT_RXQ(VIRTIO_CONSOLE_PORT_IN);
 	post(rxq, 0, 4, 1);
 	post(rxq, 1, 64, 1);
-	notify(rxq);
-	CHECK(used(rxq)->idx == 0 && input_len == 7);
+	drv_notify(&drv, rxq);
+	CHECK(drv_used(&drv, rxq)->idx == 0 && input_len == 7);
 	send(4, 2, VIRTIO_CONSOLE_PORT_OPEN, 1);
 	/* Read into the buffers as they are: 4 bytes, then 3, then nothing more there. */
-	CHECK(used(rxq)->idx == 2);
-	CHECK(used(rxq)->ring[0].len == 4 && memcmp(buf(rxq, 0), "hell", 4) == 0);
-	CHECK(used(rxq)->ring[1].len == 3 && memcmp(buf(rxq, 1), "o, ", 3) == 0);
+	CHECK(drv_used(&drv, rxq)->idx == 2);
+	CHECK(drv_used(&drv, rxq)->ring[0].len == 4 && memcmp(buf(rxq, 0), "hell", 4) == 0);
+	CHECK(drv_used(&drv, rxq)->ring[1].len == 3 && memcmp(buf(rxq, 1), "o, ", 3) == 0);
 	/* More input with no buffer: not read until the driver gives one. */
 	input = "world";
 	input_len = 5;
 	virtio_console_input_ready(&dev.dev);
 	CHECK(input_len == 5);
 	post(rxq, 2, 64, 1);
-	notify(rxq);
-	CHECK(used(rxq)->idx == 3 && used(rxq)->ring[2].len == 5);
+	drv_notify(&drv, rxq);
+	CHECK(drv_used(&drv, rxq)->idx == 3 && drv_used(&drv, rxq)->ring[2].len == 5);
 	/* A buffer while nothing is there: the back end is asked to say when there is. */
 	int waits = input_waits;
 	post(rxq, 3, 64, 1);
-	notify(rxq);
-	CHECK(used(rxq)->idx == 3 && input_waits == waits + 1);
+	drv_notify(&drv, rxq);
+	CHECK(drv_used(&drv, rxq)->idx == 3 && input_waits == waits + 1);
 	/* The end: PORT_OPEN 0, and the waiting buffer stays with the device. */
 	input_ended = 1;
-	notify(VIRTIO_CONSOLE_CTRL_RX_QUEUE);
+	drv_notify(&drv, VIRTIO_CONSOLE_CTRL_RX_QUEUE);
 	virtio_console_input_ready(&dev.dev);
-	CHECK(expect(&next, 2, VIRTIO_CONSOLE_PORT_OPEN, 0));
-	CHECK(used(rxq)->idx == 3);
+	CHECK(expect(2, VIRTIO_CONSOLE_PORT_OPEN, 0));
+	CHECK(drv_used(&drv, rxq)->idx == 3);
 
 	/* Output: port 0 to its back end, port 1 to the other. */
 	memcpy(buf(VIRTIO_CONSOLE_TX_QUEUE, 0), "to stderr", 9);
 	post(VIRTIO_CONSOLE_TX_QUEUE, 0, 9, 0);
-	notify(VIRTIO_CONSOLE_TX_QUEUE);
+	drv_notify(&drv, VIRTIO_CONSOLE_TX_QUEUE);
 	unsigned txq = VIRTIO_CONSOLE_PORT_TXQ(VIRTIO_CONSOLE_PORT_OUT);
 	memcpy(buf(txq, 0), "to stdout", 9);
 	post(txq, 0, 9, 0);
-	notify(txq);
+	drv_notify(&drv, txq);
 	CHECK(err_sink.len == 9 && memcmp(err_sink.data, "to stderr", 9) == 0);
 	CHECK(out_sink.len == 9 && memcmp(out_sink.data, "to stdout", 9) == 0);
-	CHECK(!(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DEVICE_NEEDS_RESET));
+	CHECK(!drv_needs_reset(&drv));
 }
 
 /* Input that ended before the driver got there: port 2 is never said to be open. A driver
@@ -271,12 +214,11 @@ static void test_ended_before_open(void)
 	driver_init();
 	for (unsigned i = 0; i < QNUM; i++)
 		post(VIRTIO_CONSOLE_CTRL_RX_QUEUE, i, sizeof(struct virtio_console_control), 1);
-	uint16_t next = 0;
 	send(0, 0, VIRTIO_CONSOLE_DEVICE_READY, 1);
 	for (uint32_t p = 0; p < VIRTIO_CONSOLE_PORTS; p++)
-		CHECK(expect(&next, p, VIRTIO_CONSOLE_DEVICE_ADD, 1));
+		CHECK(expect(p, VIRTIO_CONSOLE_DEVICE_ADD, 1));
 	send(1, 2, VIRTIO_CONSOLE_PORT_READY, 1);
-	CHECK(!received(&next, &(struct virtio_console_control){0}));
+	CHECK(!received(&(struct virtio_console_control){0}));
 }
 
 /* A control receive buffer too small for a message breaks the device. */
@@ -285,14 +227,14 @@ static void test_hostile_control(void)
 	driver_init();
 	post(VIRTIO_CONSOLE_CTRL_RX_QUEUE, 0, 4, 1);
 	send(0, 0, VIRTIO_CONSOLE_DEVICE_READY, 1);
-	CHECK(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	CHECK(drv_needs_reset(&drv));
 }
 
 int main(void)
 {
-	guest_mem_layout(&mem, RAM_SIZE);
-	ram = calloc(1, RAM_SIZE);
-	guest_mem_set_host(&mem, ram);
+	if (drv_ram_init(&drv, &mem, RAM_SIZE))
+		return 1;
+	ram = drv.ram;
 	const struct virtio_console_backend err = {sink_write, sink_wait, &err_sink};
 	const struct virtio_console_backend out = {sink_write, sink_wait, &out_sink};
 	const struct virtio_console_input in = {input_read, input_wait, NULL};

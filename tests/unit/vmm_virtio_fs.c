@@ -5,7 +5,7 @@
  * a chain with a readable buffer after a writable one (DEVICE_NEEDS_RESET), and a driver reset
  * that forgets the guest's nodes. */
 // clang-format off
-// SOURCES: vmm/dev/virtio_mmio.c vmm/virtio/device.c vmm/virtio/queue.c vmm/virtio/fs.c vmm/kvm/guest.c vmm/backend/term.c vmm/backend/fuse.c vmm/backend/fuse_nodes.c vmm/backend/fuse_ops.c common/error.c
+// SOURCES: vmm/dev/virtio_mmio.c vmm/virtio/device.c vmm/virtio/queue.c vmm/virtio/fs.c vmm/kvm/guest.c vmm/backend/term.c vmm/backend/fuse.c vmm/backend/fuse_nodes.c vmm/backend/fuse_ops.c common/error.c tests/support/fake_driver.c
 // clang-format on
 #include <errno.h>
 #include <linux/fuse.h>
@@ -20,20 +20,20 @@
 
 #include "check.h"
 #include "dev/virtio_mmio.h"
+#include "fake_driver.h"
 #include "kvm/guest.h"
 #include "virtio/fs.h"
 
 #define RAM_SIZE (1u << 20)
 #define QNUM     8
 #define TEST_IRQ 5
-/* Per queue q: rings at 0x10000 + q * 0x4000; buffers from 0x40000. */
-#define RING_GPA(q) (0x10000ull + (uint64_t)(q)*0x4000)
-#define BUF_GPA     0x40000ull
+#define BUF_GPA  DRV_BUF_OFF
 
 static struct guest_mem mem;
 static uint8_t *ram;
 static struct virtio_mmio dev;
 static struct virtio_fs fs;
+static struct fake_driver drv = {.qnum = QNUM, .dev = &dev};
 static int irqs;
 
 static void count_irq(void *ctx, unsigned irq)
@@ -43,58 +43,11 @@ static void count_irq(void *ctx, unsigned irq)
 	irqs++;
 }
 
-static uint32_t rd(uint64_t off)
-{
-	uint32_t v;
-	virtio_mmio_read(&dev, off, &v, 4);
-	return v;
-}
-
-static void wr(uint64_t off, uint32_t v)
-{
-	virtio_mmio_write(&dev, off, &v, 4);
-}
-
-static struct virtq_desc *desc(unsigned q, unsigned i)
-{
-	return (struct virtq_desc *)(ram + RING_GPA(q)) + i;
-}
-
-static struct virtq_avail *avail(unsigned q)
-{
-	return (void *)(ram + RING_GPA(q) + 0x1000);
-}
-
-static struct virtq_used *used(unsigned q)
-{
-	return (void *)(ram + RING_GPA(q) + 0x2000);
-}
-
 static void driver_init(void)
 {
-	memset(ram, 0, RAM_SIZE);
-	wr(VIRTIO_MMIO_STATUS, 0);
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
-	wr(VIRTIO_MMIO_STATUS,
-	   VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
-	for (unsigned q = 0; q < 2; q++) {
-		wr(VIRTIO_MMIO_QUEUE_SEL, q);
-		wr(VIRTIO_MMIO_QUEUE_NUM, QNUM);
-		wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)RING_GPA(q));
-		wr(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)RING_GPA(q) + 0x1000);
-		wr(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)RING_GPA(q) + 0x2000);
-		wr(VIRTIO_MMIO_QUEUE_READY, 1);
-	}
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-	                           VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+	static const unsigned queues[] = {VIRTIO_FS_HIPRIO_QUEUE, VIRTIO_FS_REQUEST_QUEUE};
+	drv_start(&drv, 1ull << VIRTIO_F_VERSION_1, queues, 2);
 	irqs = 0;
-}
-
-static int needs_reset(void)
-{
-	return (rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DEVICE_NEEDS_RESET) != 0;
 }
 
 /* One request on queue q: the request as one readable buffer at BUF_GPA, then nout writable
@@ -105,22 +58,16 @@ static long submit(unsigned q, const void *req, uint32_t len, unsigned nout, uin
 	memcpy(ram + BUF_GPA, req, len);
 	unsigned n = 0;
 	if (!readable_last)
-		*desc(q, n++) = (struct virtq_desc){BUF_GPA, len, VIRTQ_DESC_F_NEXT, 1};
+		drv_set_desc(&drv, q, n++, BUF_GPA, len, VIRTQ_DESC_F_NEXT, 1);
 	for (unsigned i = 0; i < nout; i++, n++)
-		*desc(q, n) =
-		    (struct virtq_desc){BUF_GPA + 0x10000 + i * outlen, outlen,
-		                        VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, (uint16_t)(n + 1)};
+		drv_set_desc(&drv, q, n, BUF_GPA + 0x10000 + i * outlen, outlen,
+		             VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, (uint16_t)(n + 1));
 	if (readable_last)
-		*desc(q, n++) = (struct virtq_desc){BUF_GPA, len, 0, 0};
-	desc(q, n - 1)->flags &= (uint16_t)~VIRTQ_DESC_F_NEXT;
-	uint16_t before = used(q)->idx;
-	struct virtq_avail *a = avail(q);
-	a->ring[a->idx % QNUM] = 0;
-	a->idx++;
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, q);
-	if (used(q)->idx == before)
-		return -1;
-	return used(q)->ring[before % QNUM].len;
+		drv_set_desc(&drv, q, n++, BUF_GPA, len, 0, 0);
+	drv_desc(&drv, q, n - 1)->flags &= (uint16_t)~VIRTQ_DESC_F_NEXT;
+	drv_submit(&drv, q, 0);
+	struct virtq_used_elem e;
+	return drv_take_used(&drv, q, &e) ? (long)e.len : -1;
 }
 
 static const struct fuse_out_header *reply(void)
@@ -149,22 +96,22 @@ int main(void)
 	CHECK(virtio_fs_init(&fs, server, "") == -1);
 	CHECK(virtio_fs_init(&fs, server, "0123456789012345678901234567890123456") == -1);
 	CHECK(virtio_fs_init(&fs, server, "share0") == 0);
-	ram = calloc(1, RAM_SIZE);
-	guest_mem_layout(&mem, RAM_SIZE);
-	guest_mem_set_host(&mem, ram);
+	if (drv_ram_init(&drv, &mem, RAM_SIZE))
+		return 1;
+	ram = drv.ram;
 	virtio_mmio_init(&dev, &virtio_fs_ops, &fs, &mem, 0xd0000000, TEST_IRQ, count_irq, NULL);
 
 	/* §5.11.4: the tag, NUL-padded, and one request queue. */
-	CHECK(rd(VIRTIO_MMIO_DEVICE_ID) == VIRTIO_ID_FS);
+	CHECK(drv_rd(&drv, VIRTIO_MMIO_DEVICE_ID) == VIRTIO_ID_FS);
 	char tag[36];
 	for (unsigned i = 0; i < sizeof(tag); i++)
 		virtio_mmio_read(&dev, VIRTIO_MMIO_CONFIG + i, &tag[i], 1);
 	CHECK(memcmp(tag, "share0\0\0\0\0", 10) == 0);
-	CHECK(rd(VIRTIO_MMIO_CONFIG + 36) == 1);
-	wr(VIRTIO_MMIO_QUEUE_SEL, 1);
-	CHECK(rd(VIRTIO_MMIO_QUEUE_NUM_MAX) == VQ_NUM_MAX);
-	wr(VIRTIO_MMIO_QUEUE_SEL, 2);
-	CHECK(rd(VIRTIO_MMIO_QUEUE_NUM_MAX) == 0);
+	CHECK(drv_rd(&drv, VIRTIO_MMIO_CONFIG + 36) == 1);
+	drv_wr(&drv, VIRTIO_MMIO_QUEUE_SEL, 1);
+	CHECK(drv_rd(&drv, VIRTIO_MMIO_QUEUE_NUM_MAX) == VQ_NUM_MAX);
+	drv_wr(&drv, VIRTIO_MMIO_QUEUE_SEL, 2);
+	CHECK(drv_rd(&drv, VIRTIO_MMIO_QUEUE_NUM_MAX) == 0);
 
 	driver_init();
 	struct {
@@ -199,11 +146,11 @@ int main(void)
 	CHECK(submit(VIRTIO_FS_REQUEST_QUEUE, &lk, lk.h.len, 1, 4096, 0) > 0);
 	CHECK(reply()->error == -EIO); /* before INIT again */
 	/* §2.7.4.2: readable buffers come first; otherwise the device needs a reset. */
-	CHECK(!needs_reset());
+	CHECK(!drv_needs_reset(&drv));
 	CHECK(submit(VIRTIO_FS_REQUEST_QUEUE, &lk, lk.h.len, 1, 4096, 1) == -1);
-	CHECK(needs_reset());
+	CHECK(drv_needs_reset(&drv));
 	driver_init();
-	CHECK(!needs_reset());
+	CHECK(!drv_needs_reset(&drv));
 	CHECK(fs.requests == 5); /* the broken chain was not served */
 
 	fuse_server_close(server);

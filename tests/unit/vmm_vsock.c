@@ -6,7 +6,7 @@
  * buffers, a device reset, and malformed packets, none of which may crash anything. The event
  * loop runs on this thread (event_poll), as a vhost-user server runs it. */
 // clang-format off
-// SOURCES: vmm/dev/virtio_mmio.c vmm/virtio/device.c vmm/virtio/queue.c vmm/virtio/vsock.c vmm/backend/vsock.c vmm/backend/vsock_conn.c vmm/backend/vsock_setup.c vmm/event.c vmm/kvm/guest.c vmm/backend/term.c common/error.c
+// SOURCES: vmm/dev/virtio_mmio.c vmm/virtio/device.c vmm/virtio/queue.c vmm/virtio/vsock.c vmm/backend/vsock.c vmm/backend/vsock_conn.c vmm/backend/vsock_setup.c vmm/event.c vmm/kvm/guest.c vmm/backend/term.c common/error.c tests/support/fake_driver.c
 // clang-format on
 #include <errno.h>
 #include <netinet/in.h>
@@ -29,6 +29,7 @@
 #include "check.h"
 #include "dev/virtio_mmio.h"
 #include "event.h"
+#include "fake_driver.h"
 #include "kvm/guest.h"
 #include "virtio/vsock.h"
 
@@ -41,6 +42,8 @@
 #define TXBUF_GPA   0x200000ull
 #define G_BUF       (1u << 20) /* the fake guest's buf_alloc */
 #define HDR         sizeof(struct virtio_vsock_hdr)
+#define RXQ         VIRTIO_VSOCK_RX_QUEUE
+#define TXQ         VIRTIO_VSOCK_TX_QUEUE
 
 static struct guest_mem mem;
 static uint8_t *ram;
@@ -49,42 +52,9 @@ static struct virtio_vsock model;
 static struct vsock_muxer *mux;
 static struct event_loop ev;
 static char sock_path[64];
-static uint16_t rx_last_used, tx_last_used;
+static struct fake_driver drv = {.qnum = QNUM, .dev = &dev};
 static uint32_t guest_fwd_cnt;  /* what the fake guest says it consumed */
 static uint64_t extra_features; /* offered features the fake driver accepts besides the usual */
-
-/* Where each queue's rings are: queue q at 0x10000 * (q + 1). */
-static uint64_t ring_gpa(unsigned q)
-{
-	return 0x10000ull * (q + 1);
-}
-
-static struct virtq_desc *desc(unsigned q, unsigned i)
-{
-	return (struct virtq_desc *)(ram + ring_gpa(q)) + i;
-}
-
-static struct virtq_avail *avail(unsigned q)
-{
-	return (struct virtq_avail *)(ram + ring_gpa(q) + 0x1000);
-}
-
-static struct virtq_used *used(unsigned q)
-{
-	return (struct virtq_used *)(ram + ring_gpa(q) + 0x2000);
-}
-
-static void wr(uint64_t off, uint32_t v)
-{
-	virtio_mmio_write(&dev, off, &v, 4);
-}
-
-static uint32_t rd(uint64_t off)
-{
-	uint32_t v;
-	virtio_mmio_read(&dev, off, &v, 4);
-	return v;
-}
 
 static int irqs;
 
@@ -105,50 +75,24 @@ static void pump(int ms)
 	} while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
 }
 
-static void avail_push(unsigned q, uint16_t head)
-{
-	struct virtq_avail *a = avail(q);
-	a->ring[a->idx % QNUM] = head;
-	__atomic_store_n(&a->idx, (uint16_t)(a->idx + 1), __ATOMIC_RELEASE);
-}
-
 static void rx_post(unsigned i)
 {
-	*desc(VIRTIO_VSOCK_RX_QUEUE, i) =
-	    (struct virtq_desc){RXBUF_GPA + i * 0x2000ull, RXBUF_SIZE, VIRTQ_DESC_F_WRITE, 0};
-	avail_push(VIRTIO_VSOCK_RX_QUEUE, (uint16_t)i);
+	drv_set_desc(&drv, RXQ, i, RXBUF_GPA + i * 0x2000ull, RXBUF_SIZE, VIRTQ_DESC_F_WRITE, 0);
+	drv_push(&drv, RXQ, (uint16_t)i);
 }
 
 /* §3.1.1 with the three queues, RXBUF_COUNT receive buffers posted. */
 static void driver_init(int post_rx)
 {
-	memset(ram, 0, RAM_SIZE);
-	rx_last_used = tx_last_used = 0;
+	static const unsigned queues[] = {RXQ, TXQ, VIRTIO_VSOCK_EVENT_QUEUE};
 	guest_fwd_cnt = 0;
-	wr(VIRTIO_MMIO_STATUS, 0);
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	uint64_t features =
-	    (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_VSOCK_F_STREAM) | extra_features;
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
-	wr(VIRTIO_MMIO_STATUS,
-	   VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
-	for (unsigned q = 0; q < 3; q++) {
-		wr(VIRTIO_MMIO_QUEUE_SEL, q);
-		wr(VIRTIO_MMIO_QUEUE_NUM, QNUM);
-		wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)ring_gpa(q));
-		wr(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)ring_gpa(q) + 0x1000);
-		wr(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)ring_gpa(q) + 0x2000);
-		wr(VIRTIO_MMIO_QUEUE_READY, 1);
-	}
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-	                           VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+	drv_start(&drv,
+	          (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_VSOCK_F_STREAM) | extra_features,
+	          queues, 3);
 	if (post_rx)
 		for (unsigned i = 0; i < RXBUF_COUNT; i++)
 			rx_post(i);
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_VSOCK_RX_QUEUE);
+	drv_notify(&drv, RXQ);
 }
 
 static struct virtio_vsock_hdr hdr(uint16_t op, uint32_t src_port, uint32_t dst_port, uint32_t len)
@@ -164,6 +108,17 @@ static struct virtio_vsock_hdr hdr(uint16_t op, uint32_t src_port, uint32_t dst_
 	                                 .fwd_cnt = guest_fwd_cnt};
 }
 
+/* Waits until the device returned the transmit chain, which must be the only one. */
+static void tx_wait_used(void)
+{
+	struct virtq_used_elem e;
+	int used = 0;
+	for (int i = 0; i < 200 && !(used = drv_take_used(&drv, TXQ, &e)); i++)
+		event_poll(&ev, 5);
+	CHECK(used && e.id == 0);
+	CHECK(!drv_take_used(&drv, TXQ, &e));
+}
+
 /* Transmits a header (descriptor 0, hdr_len bytes of it) and payload (descriptor 1) and waits
  * until the device returned the chain. */
 static void tx_raw(const struct virtio_vsock_hdr *h, uint32_t hdr_len, const void *data,
@@ -172,15 +127,10 @@ static void tx_raw(const struct virtio_vsock_hdr *h, uint32_t hdr_len, const voi
 	memcpy(ram + TXBUF_GPA, h, HDR);
 	if (len)
 		memcpy(ram + TXBUF_GPA + 0x1000, data, len);
-	*desc(VIRTIO_VSOCK_TX_QUEUE, 0) =
-	    (struct virtq_desc){TXBUF_GPA, hdr_len, len ? VIRTQ_DESC_F_NEXT : 0, 1};
-	*desc(VIRTIO_VSOCK_TX_QUEUE, 1) = (struct virtq_desc){TXBUF_GPA + 0x1000, len, 0, 0};
-	avail_push(VIRTIO_VSOCK_TX_QUEUE, 0);
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_VSOCK_TX_QUEUE);
-	for (int i = 0; i < 200 && used(VIRTIO_VSOCK_TX_QUEUE)->idx == tx_last_used; i++)
-		event_poll(&ev, 5);
-	CHECK(used(VIRTIO_VSOCK_TX_QUEUE)->idx == (uint16_t)(tx_last_used + 1));
-	tx_last_used = used(VIRTIO_VSOCK_TX_QUEUE)->idx;
+	drv_set_desc(&drv, TXQ, 0, TXBUF_GPA, hdr_len, len ? VIRTQ_DESC_F_NEXT : 0, 1);
+	drv_set_desc(&drv, TXQ, 1, TXBUF_GPA + 0x1000, len, 0, 0);
+	drv_submit(&drv, TXQ, 0);
+	tx_wait_used();
 }
 
 static void tx(uint16_t op, uint32_t src_port, uint32_t dst_port, const void *data, uint32_t len)
@@ -193,13 +143,12 @@ static void tx(uint16_t op, uint32_t src_port, uint32_t dst_port, const void *da
  * (up to 4096 bytes); the buffer is posted again (unless repost is 0). Returns 1 or 0. */
 static int rx_wait(struct virtio_vsock_hdr *h, void *data, int ms, int repost)
 {
-	for (int waited = 0; used(VIRTIO_VSOCK_RX_QUEUE)->idx == rx_last_used; waited += 5) {
+	struct virtq_used_elem e;
+	for (int waited = 0; !drv_take_used(&drv, RXQ, &e); waited += 5) {
 		if (waited >= ms)
 			return 0;
 		event_poll(&ev, 5);
 	}
-	struct virtq_used_elem e = used(VIRTIO_VSOCK_RX_QUEUE)->ring[rx_last_used % QNUM];
-	rx_last_used++;
 	CHECK(e.id < RXBUF_COUNT && e.len >= HDR);
 	const uint8_t *buf = ram + RXBUF_GPA + e.id * 0x2000ull;
 	memcpy(h, buf, HDR);
@@ -210,7 +159,7 @@ static int rx_wait(struct virtio_vsock_hdr *h, void *data, int ms, int repost)
 		memcpy(data, buf + HDR, h->len <= 4096 ? h->len : 4096);
 	if (repost) {
 		rx_post(e.id);
-		wr(VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_VSOCK_RX_QUEUE);
+		drv_notify(&drv, RXQ);
 	}
 	return 1;
 }
@@ -277,9 +226,9 @@ static int connect_via_unix(uint32_t gport, uint32_t *hport)
 /* §5.10.4: the config space and the features. */
 static void test_5_10_4_config(void)
 {
-	CHECK(rd(VIRTIO_MMIO_DEVICE_ID) == VIRTIO_ID_VSOCK);
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	CHECK(rd(VIRTIO_MMIO_DEVICE_FEATURES) & (1u << VIRTIO_VSOCK_F_STREAM));
+	CHECK(drv_rd(&drv, VIRTIO_MMIO_DEVICE_ID) == VIRTIO_ID_VSOCK);
+	drv_wr(&drv, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	CHECK(drv_rd(&drv, VIRTIO_MMIO_DEVICE_FEATURES) & (1u << VIRTIO_VSOCK_F_STREAM));
 	uint64_t cid = 0;
 	virtio_mmio_read(&dev, VIRTIO_MMIO_CONFIG, &cid, 8);
 	CHECK(cid == GUEST_CID);
@@ -610,7 +559,7 @@ static void test_no_rx_buffers(void)
 	CHECK(bytes < 12 + sizeof(junk)); /* the rest waits in the host socket */
 	for (unsigned i = 0; i < RXBUF_COUNT; i++)
 		rx_post(i);
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_VSOCK_RX_QUEUE);
+	drv_wr(&drv, VIRTIO_MMIO_QUEUE_NOTIFY, RXQ);
 	while (rx_wait(&h, NULL, 200, 1)) {
 		bytes += h.len;
 		if (h.op == VIRTIO_VSOCK_OP_RW) { /* consume it, as a reading guest would */
@@ -633,7 +582,7 @@ static void test_reset_closes(uint16_t fwd_port)
 	int waiting = tcp_connect(fwd_port);
 	struct virtio_vsock_hdr h;
 	CHECK(rx_expect(&h, VIRTIO_VSOCK_OP_REQUEST) && h.dst_port == 7000);
-	wr(VIRTIO_MMIO_STATUS, 0);
+	drv_wr(&drv, VIRTIO_MMIO_STATUS, 0);
 	char c;
 	CHECK(read_some(fd, &c, 1, 2000) == 0);
 	close(fd);
@@ -646,7 +595,7 @@ static void test_reset_closes(uint16_t fwd_port)
 	CHECK(write(waiting, "again", 5) == 5);
 	char data[4096];
 	CHECK(rx_wait(&h, data, 2000, 1) && h.op == VIRTIO_VSOCK_OP_RW && h.len == 5);
-	wr(VIRTIO_MMIO_STATUS, 0);
+	drv_wr(&drv, VIRTIO_MMIO_STATUS, 0);
 	CHECK(read_some(waiting, &c, 1, 2000) == 0);
 	close(waiting);
 	vsock_muxer_get_stats(mux, &st);
@@ -689,12 +638,12 @@ static void test_malformed(void)
 	/* A receive buffer too small for a header breaks the device, which asks for a reset. */
 	driver_init(0);
 	fd = unix_connect(sock_path);
-	*desc(VIRTIO_VSOCK_RX_QUEUE, 40) = (struct virtq_desc){RXBUF_GPA, 8, VIRTQ_DESC_F_WRITE, 0};
-	avail_push(VIRTIO_VSOCK_RX_QUEUE, 40);
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_VSOCK_RX_QUEUE);
+	drv_set_desc(&drv, RXQ, 40, RXBUF_GPA, 8, VIRTQ_DESC_F_WRITE, 0);
+	drv_push(&drv, RXQ, 40);
+	drv_wr(&drv, VIRTIO_MMIO_QUEUE_NOTIFY, RXQ);
 	CHECK(write(fd, "CONNECT 1\n", 10) == 10);
 	pump(100);
-	CHECK(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	CHECK(drv_rd(&drv, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
 	close(fd);
 }
 
@@ -706,7 +655,7 @@ struct other_write {
 static void *other_write_thread(void *arg)
 {
 	struct other_write *w = arg;
-	wr(w->off, w->v);
+	virtio_mmio_write(&dev, w->off, &w->v, 4);
 	return NULL;
 }
 
@@ -731,13 +680,12 @@ static void test_notify_and_reset_from_vcpu(uint16_t fwd_port)
 	/* A RESPONSE notified from "a vCPU": nothing happens until the loop runs. */
 	struct virtio_vsock_hdr r = hdr(VIRTIO_VSOCK_OP_RESPONSE, 7000, h.src_port, 0);
 	memcpy(ram + TXBUF_GPA, &r, HDR);
-	*desc(VIRTIO_VSOCK_TX_QUEUE, 0) = (struct virtq_desc){TXBUF_GPA, HDR, 0, 0};
-	avail_push(VIRTIO_VSOCK_TX_QUEUE, 0);
-	wr_from_vcpu(VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_VSOCK_TX_QUEUE);
-	CHECK(used(VIRTIO_VSOCK_TX_QUEUE)->idx == tx_last_used);
+	drv_set_desc(&drv, TXQ, 0, TXBUF_GPA, HDR, 0, 0);
+	drv_push(&drv, TXQ, 0);
+	wr_from_vcpu(VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
+	CHECK(drv_used(&drv, TXQ)->idx == drv.used_seen[TXQ]);
 	pump(20);
-	CHECK(used(VIRTIO_VSOCK_TX_QUEUE)->idx == (uint16_t)(tx_last_used + 1));
-	tx_last_used = used(VIRTIO_VSOCK_TX_QUEUE)->idx;
+	tx_wait_used();
 	/* More data than the guest has receive buffers (31 left, none reposted): the rest waits
 	 * with the connection. */
 	static char lots[40 * 4096];
@@ -749,24 +697,13 @@ static void test_notify_and_reset_from_vcpu(uint16_t fwd_port)
 	CHECK(got > 0 && got < sizeof(lots));
 	/* The driver resets and starts again, all on "a vCPU", while the loop does not run; the
 	 * old connection's data must not reach the new driver. */
-	wr_from_vcpu(VIRTIO_MMIO_STATUS, 0);
-	memset(ram, 0, RAM_SIZE);
-	rx_last_used = tx_last_used = 0;
-	for (unsigned q = 0; q < 3; q++) {
-		wr_from_vcpu(VIRTIO_MMIO_QUEUE_SEL, q);
-		wr_from_vcpu(VIRTIO_MMIO_QUEUE_NUM, QNUM);
-		wr_from_vcpu(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)ring_gpa(q));
-		wr_from_vcpu(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)ring_gpa(q) + 0x1000);
-		wr_from_vcpu(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)ring_gpa(q) + 0x2000);
-		wr_from_vcpu(VIRTIO_MMIO_QUEUE_READY, 1);
-	}
-	wr_from_vcpu(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr_from_vcpu(VIRTIO_MMIO_DRIVER_FEATURES, 1);
-	wr_from_vcpu(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-	                                     VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+	drv.write_reg = wr_from_vcpu;
+	static const unsigned queues[] = {RXQ, TXQ, VIRTIO_VSOCK_EVENT_QUEUE};
+	drv_start(&drv, 1ull << VIRTIO_F_VERSION_1, queues, 3);
+	drv.write_reg = NULL;
 	for (unsigned i = 0; i < RXBUF_COUNT; i++)
 		rx_post(i);
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_VSOCK_RX_QUEUE); /* through the "ioeventfd" */
+	drv_notify(&drv, RXQ); /* through the "ioeventfd" */
 	CHECK(!rx_wait(&h, NULL, 100, 1));
 	char c;
 	ssize_t end = read_some(waiting, &c, 1, 2000); /* a reset: it had unread data */
@@ -805,7 +742,7 @@ static void test_out_of_descriptors(uint16_t fwd_port)
 	tx(VIRTIO_VSOCK_OP_RESPONSE, 7000, h.src_port, NULL, 0);
 	close(fd);
 	close(waiting);
-	wr(VIRTIO_MMIO_STATUS, 0);
+	drv_wr(&drv, VIRTIO_MMIO_STATUS, 0);
 	vsock_muxer_get_stats(mux, &st);
 	CHECK(st.connections == 0);
 }
@@ -817,10 +754,10 @@ static void test_2_7_10_event_idx(void)
 	extra_features = 1ull << VIRTIO_F_EVENT_IDX;
 	driver_init(1);
 	extra_features = 0;
-	CHECK(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
-	avail(VIRTIO_VSOCK_TX_QUEUE)->ring[QNUM] = (uint16_t)(tx_last_used + 100); /* never */
-	uint16_t u = used(VIRTIO_VSOCK_RX_QUEUE)->idx;
-	avail(VIRTIO_VSOCK_RX_QUEUE)->ring[QNUM] = (uint16_t)(u + 1); /* at the second packet */
+	CHECK(drv_rd(&drv, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
+	drv_avail(&drv, TXQ)->ring[QNUM] = (uint16_t)(drv.used_seen[TXQ] + 100); /* never */
+	uint16_t u = drv_used(&drv, RXQ)->idx;
+	drv_avail(&drv, RXQ)->ring[QNUM] = (uint16_t)(u + 1); /* at the second packet */
 	irqs = 0;
 	struct virtio_vsock_hdr h;
 	tx(VIRTIO_VSOCK_OP_RW, 1000, 2000, "x", 1);
@@ -830,8 +767,8 @@ static void test_2_7_10_event_idx(void)
 	CHECK(rx_expect(&h, VIRTIO_VSOCK_OP_RST));
 	CHECK(irqs == 1);
 	uint16_t avail_event;
-	memcpy(&avail_event, &used(VIRTIO_VSOCK_TX_QUEUE)->ring[QNUM], 2);
-	CHECK(avail_event == avail(VIRTIO_VSOCK_TX_QUEUE)->idx);
+	memcpy(&avail_event, &drv_used(&drv, TXQ)->ring[QNUM], 2);
+	CHECK(avail_event == drv_avail(&drv, TXQ)->idx);
 }
 
 static uint16_t free_tcp_port(void)
@@ -848,8 +785,9 @@ static uint16_t free_tcp_port(void)
 
 int main(void)
 {
-	ram = aligned_alloc(4096, RAM_SIZE);
-	CHECK(guest_mem_add(&mem, 0, RAM_SIZE, ram) == 0);
+	if (drv_ram_init(&drv, &mem, RAM_SIZE))
+		return 1;
+	ram = drv.ram;
 	snprintf(sock_path, sizeof(sock_path), "/tmp/toro-vsock-test-%d.sock", (int)getpid());
 	uint16_t fwd_port = free_tcp_port();
 	struct vsock_config cfg = {.enabled = 1,

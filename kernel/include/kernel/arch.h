@@ -127,6 +127,17 @@ void arch_set_fs_base(uint64_t base);
 /* CPU features applications see in AT_HWCAP (CPUID.1:EDX). */
 uint64_t arch_hwcap(void);
 
+/* The processor as /proc/cpuinfo describes it (kernel/fs/proc.c): vendor and brand strings,
+ * family, model and stepping as Linux computes them, and the names of the features applications
+ * may use, space-separated (cpuinfo.c). */
+struct arch_cpu_info {
+	char vendor[13];
+	char model_name[49];
+	unsigned family, model, stepping;
+	char flags[320];
+};
+void arch_cpu_info(struct arch_cpu_info *out);
+
 /* Fills buf with random bytes: RDRAND where the CPU has it, mixed with the time stamp counter. */
 void arch_random(void *buf, size_t len);
 

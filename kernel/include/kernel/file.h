@@ -97,4 +97,7 @@ int file_poll_wait(uint64_t generation, uint64_t deadline_ns);
  * where the host's are. Returns a new reference. */
 struct file *console_file_open(unsigned fd);
 
+/* The console files' device number: /dev/console's (major 5, minor 1) in Linux's encoding. */
+#define CONSOLE_RDEV ((5u << 8) | 1u)
+
 #endif
