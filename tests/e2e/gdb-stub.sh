@@ -29,7 +29,7 @@ guest_start() {
 	QEMU_PID=$!
 	[ "$port" = none ] && return 0
 	for _ in $(seq 300); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+		port_listening "$port" && return 0
 		sleep 0.1
 	done
 	problem "QEMU did not listen on port $port within 30 s"
@@ -146,18 +146,15 @@ fi
 # timer.
 ctrl_c_check() {
 	guest_start "$IMAGE" 2 "$PORT" -- spin
-	timeout -k 5 100 gdb -nx -batch -ex "set pagination off" -ex "target remote 127.0.0.1:$PORT" \
-		-ex continue -ex "info threads" -ex "print gdb_counter > 0" -ex kill "$IMAGE" \
-		</dev/null >"$OUT" 2>"$ERR" &
-	watcher=$!
+	bg_start 100 gdb -nx -batch -ex "set pagination off" -ex "target remote 127.0.0.1:$PORT" \
+		-ex continue -ex "info threads" -ex "print gdb_counter > 0" -ex kill "$IMAGE"
 	for _ in $(seq 300); do
 		grep -q '^spinning' "$GUEST" && break
 		sleep 0.1
 	done
 	sleep 1
-	pkill -INT -P "$watcher" -x gdb
-	wait "$watcher"
-	RC=$?
+	pkill -INT -P "$BG" -x gdb
+	bg_wait
 	guest_wait
 	want_line out 'received signal SIGINT'
 	want_line out '(^| in )spin \(arg=.*\) at .*native_gdb\.c:[0-9]+'
