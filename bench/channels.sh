@@ -8,28 +8,20 @@ set -u
 BUILD=$(cd "${1:-build}" && pwd)
 ROUNDS=${2:-1000}
 HERE=$(cd "$(dirname "$0")" && pwd)
-ICOUNT=${ICOUNT:-$HERE/icount/icount.sh}
+. "$HERE/icount/markers.sh"
 img=$(mktemp /tmp/toro-chan-XXXXXX.elf)
 trap 'rm -f "$img"' EXIT
 "$BUILD/toro" build --native --no-fpu "$HERE/channel_bench.c" -o "$img" || exit 1
 
 echo "== Guest instructions (icount, QEMU TCG, 1 CPU)"
-out=$(bash "$ICOUNT" -e -t 300 "$img" bench_chan_self_begin bench_chan_self_end \
-	bench_copy_begin bench_copy_end 2>&1)
-count() { echo "$out" | awk -v s="$1" '$1 == s { print $3 }'; }
-per() { # begin end ops
-	local b e
-	b=$(count "$1") e=$(count "$2")
-	[[ "$b" =~ ^[0-9]+$ && "$e" =~ ^[0-9]+$ ]] || return 1
-	echo "$e $b $3" | awk '{ printf "%.1f", ($1 - $2) / $3 }'
-}
-if chan=$(per bench_chan_self_begin bench_chan_self_end 2000) &&
-	copy=$(per bench_copy_begin bench_copy_end 2000); then
+icount_markers "$img" bench_chan_self_begin bench_chan_self_end bench_copy_begin bench_copy_end
+if chan=$(icount_per bench_chan_self_begin bench_chan_self_end 2000) &&
+	copy=$(icount_per bench_copy_begin bench_copy_end 2000); then
 	printf '  %-44s %8s instructions\n' "64-byte send + receive (to the own core)" "$chan"
 	printf '  %-44s %8s instructions\n' "baseline: its two 64-byte memcpy calls" "$copy"
 	printf '  %-44s %8s\n' "ratio" "$(echo "$chan $copy" | awk '{ printf "%.2f", $1 / $2 }')"
 else
-	echo "  icount failed"; echo "$out" | sed 's/^/    /'
+	echo "  icount failed"; echo "$ICOUNT_OUT" | sed 's/^/    /'
 fi
 
 for vmm in qemu toro; do

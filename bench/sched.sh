@@ -6,22 +6,20 @@
 set -u
 BUILD=$(cd "${1:-build}" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
-ICOUNT=${ICOUNT:-$HERE/icount/icount.sh}
+. "$HERE/icount/markers.sh"
 img=$(mktemp /tmp/toro-sched-XXXXXX.elf)
 trap 'rm -f "$img"' EXIT
 "$BUILD/toro" build --native --no-fpu "$HERE/sched_bench.c" -o "$img" || exit 1
 
 echo "== Guest instructions (icount, QEMU TCG, 1 CPU)"
-out=$(bash "$ICOUNT" -e -t 300 "$img" bench_switch_begin bench_switch_end bench_create_begin \
-	bench_create_end bench_malloc_begin bench_malloc_end 2>&1)
-count() { echo "$out" | awk -v s="$1" '$1 == s { print $3 }'; }
+icount_markers "$img" bench_switch_begin bench_switch_end bench_create_begin bench_create_end \
+	bench_malloc_begin bench_malloc_end
 per() { # begin end ops label
-	local b e
-	b=$(count "$1") e=$(count "$2")
-	if [[ "$b" =~ ^[0-9]+$ && "$e" =~ ^[0-9]+$ ]]; then
-		printf '  %-32s %8.1f instructions\n' "$4" "$(echo "$e $b $3" | awk '{print ($1-$2)/$3}')"
+	local n
+	if n=$(icount_per "$1" "$2" "$3"); then
+		printf '  %-32s %8s instructions\n' "$4" "$n"
 	else
-		echo "  $4: icount failed"; echo "$out" | sed 's/^/    /'
+		echo "  $4: icount failed"; echo "$ICOUNT_OUT" | sed 's/^/    /'
 	fi
 }
 per bench_switch_begin bench_switch_end 2000 "cooperative switch (incl. yield)"
@@ -30,7 +28,7 @@ per bench_malloc_begin bench_malloc_end 2000 "toro_malloc + toro_free pair"
 
 pimg=$(mktemp /tmp/toro-pmalloc-XXXXXX.elf)
 "$BUILD/toro" build "$HERE/posix_malloc_bench.c" -o "$pimg" || exit 1
-out=$(bash "$ICOUNT" -e -t 300 "$pimg" bench_posix_malloc_begin bench_posix_malloc_end 2>&1)
+icount_markers "$pimg" bench_posix_malloc_begin bench_posix_malloc_end
 per bench_posix_malloc_begin bench_posix_malloc_end 2000 "musl malloc + free pair (POSIX)"
 rm -f "$pimg"
 

@@ -2,14 +2,24 @@
 # Requests per second and latency of examples/webserver through `toro run --forward`, in each
 # monitor, with nginx serving the same 612-byte page on the host's loopback in the same run as
 # the reference. wrk (Debian's) with 30 connections, keep-alive and with "Connection: close".
+# With --icount: guest instructions per keep-alive GET of that page, for examples/webserver and
+# examples/webserver-posix under QEMU TCG (1 CPU) with bench/icount's plugin: a run serving N
+# requests on one connection and a run serving 2N, the difference over N, so boot, connection
+# and exit cancel; then where those instructions go, per function.
 # Usage: bench/webserver.sh [BUILD_DIR [SECONDS]]     needs wrk and nginx on the PATH
+#        bench/webserver.sh --icount [BUILD_DIR [N]]  needs python3
 set -u
+ICOUNT_MODE=0
+[ "${1:-}" = --icount ] && { ICOUNT_MODE=1; shift; }
 BUILD=$(cd "${1:-build}" && pwd)
 SECONDS_EACH=${2:-5}
+HERE=$(cd "$(dirname "$0")" && pwd)
 TMP=$(mktemp -d /tmp/toro-bench-web-XXXXXX)
 server=
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; wait; rm -rf "$TMP"' EXIT
-for tool in wrk nginx; do
+tools="wrk nginx"
+[ $ICOUNT_MODE = 1 ] && tools=python3
+for tool in $tools; do
 	command -v "$tool" >/dev/null || PATH=$PATH:/usr/sbin
 	command -v "$tool" >/dev/null || { echo "bench/webserver.sh: $tool is not installed"; exit 1; }
 done
@@ -63,6 +73,56 @@ row() { # NAME
 	close=$(measure -H 'Connection: close')
 	printf '| %s | %s | %s |\n' "$1" "$ka" "$close"
 }
+
+# N keep-alive GETs of the page on one connection, each answer checked (status and length).
+keep_alive_gets() { # n
+	python3 - "$port" "$1" "$(stat -c %s "$TMP/www/index.html")" <<'PY'
+import http.client, sys
+port, n, size = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+for i in range(n):
+    c.request("GET", "/index.html")
+    r = c.getresponse()
+    body = r.read()
+    if r.status != 200 or len(body) != size:
+        sys.exit(f"request {i}: status {r.status}, {len(body)} bytes")
+c.close()
+PY
+}
+
+# One run of IMAGE under QEMU with the plugin serving n requests on guest port gport; prints
+# the count and leaves the per-address histogram in $TMP/hist-n.
+counted_run() { # image n gport [guest arguments...]
+	local img=$1 n=$2 gport=$3
+	shift 3
+	port=$(free_port)
+	TORO_QEMU=$HERE/icount/qemu-icount ICOUNT_ARGS="out=$TMP/count-$n,hist=$TMP/hist-$n" \
+		start "$BUILD/toro" run "$img" --vmm qemu --cpus 1 -d "$TMP/www" -f "$port:$gport" "$@"
+	keep_alive_gets "$n" || exit 1
+	sleep 1 # the connection's close reaches the guest
+	stop
+	awk '$1 == "icount:" && $2 == "total" { print $3 }' "$TMP/count-$n"
+}
+
+if [ $ICOUNT_MODE = 1 ]; then
+	N=${2:-500}
+	for server in webserver webserver-posix; do
+		img=$BUILD/examples/$server.elf
+		args=(80)
+		[ $server = webserver-posix ] && args=(8080 -- 8080 /)
+		one=$(counted_run "$img" "$N" "${args[@]}") two=$(counted_run "$img" $((2 * N)) "${args[@]}")
+		if ! [[ "$one" =~ ^[0-9]+$ && "$two" =~ ^[0-9]+$ ]]; then
+			echo "$server: no instruction count ($(tail -n 2 "$TMP/server.out"))"
+			continue
+		fi
+		printf '%s: %s instructions per keep-alive GET (%s for %d requests, %s for %d)\n' \
+			"$server" "$(echo "$one $two $N" | awk '{ printf "%.0f", ($2 - $1) / $3 }')" \
+			"$one" "$N" "$two" $((2 * N))
+		python3 "$HERE/icount/profile.py" --per "$N" --top 30 "$img" "$TMP/hist-$((2 * N))" \
+			"$TMP/hist-$N"
+	done
+	exit 0
+fi
 
 echo "| server | keep-alive: req/s p50 p99 | Connection: close: req/s p50 p99 |"
 echo "|---|---|---|"

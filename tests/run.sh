@@ -356,6 +356,17 @@ while IFS=$'\t' read -r n name kind part spec; do
 		result "$n" 0 skip "SKIP $name: $SKIP_REASON"
 	fi
 done <"$RESULTS/list"
+# An e2e script with a "# PREPARE: yes" line makes what its checks need (sources fetched, images
+# built) with "SCRIPT prepare", here and before the nested VM is made, so that the VM has it too.
+# Its own checks report what went wrong; the prepare's output is kept in RESULTS.
+if [ -z "${TEST_IN_VM:-}" ]; then
+	while IFS=$'\t' read -r n name kind spec; do
+		[ "$kind" = e2e ] && grep -q '^# PREPARE: yes$' "$spec" || continue
+		start=$(date +%s)
+		timeout -k 5 900 bash "$spec" prepare >"$RESULTS/prepare.$n.log" 2>&1
+		echo "prepare: $name in $(($(date +%s) - start))s: $(tail -n 1 "$RESULTS/prepare.$n.log")"
+	done <"$RESULTS/local.list"
+fi
 [ -n "$to_vm" ] && start_vm
 
 while IFS=$'\t' read -r n name kind spec; do

@@ -309,11 +309,92 @@ void remove_tmpdir(const char *dir)
 		toro_error("build: could not remove %s", dir);
 }
 
-int link_image(const struct build_flags *f, const struct argv_list *inputs, const char *output)
+/* The archive a -lNAME input names: libNAME.a (for -l:FILE, FILE) in the -L directories in
+ * their order, then in musl's for POSIX images. Left to gcc, the search would go on into the
+ * host's own library directories and take a library built for glibc (configure's "-lz" test
+ * links against the host's libz.a), which links and then misbehaves in the image. Images are
+ * static, so only archives count. -lgcc is libgcc, which every image links already. Returns an
+ * allocated path, or NULL after one line of error. */
+static char *library_path(const struct build_flags *f, const char *lib)
 {
-	char tmpdir[64];
-	if (make_tmpdir(tmpdir))
+	const char *name = lib + 2;
+	if (strcmp(name, "gcc") == 0)
+		return str_printf("%s", libgcc_path(), NULL);
+	char *file =
+	    name[0] == ':' ? str_printf("%s", name + 1, NULL) : str_printf("lib%s.a", name, NULL);
+	if (!file)
+		return NULL;
+	struct argv_list dirs = {0};
+	for (int i = 0; i < f->link_flags.n; i++) {
+		const char *a = f->link_flags.v[i];
+		if (strcmp(a, "-L") == 0 && i + 1 < f->link_flags.n)
+			argv_add(&dirs, f->link_flags.v[++i]);
+		else if (strncmp(a, "-L", 2) == 0)
+			argv_add(&dirs, a + 2);
+		else if (strcmp(a, "-Xlinker") == 0)
+			i++; /* its value is the linker's, never a directory of ours */
+	}
+	if (!f->native)
+		argv_add(&dirs, MUSL_LIB);
+	char *path = NULL;
+	for (int i = 0; i < dirs.n && !path; i++) {
+		char *p = str_printf("%s/%s", dirs.v[i], file);
+		if (p && access(p, R_OK) == 0)
+			path = p;
+		else
+			free(p);
+	}
+	if (!path)
+		toro_error(
+		    "build: %s: no %s in the -L directories%s (a host library built for glibc "
+		    "cannot go into an image)",
+		    lib, file, f->native ? "" : " or musl's " MUSL_LIB);
+	argv_free(&dirs);
+	free(file);
+	return path;
+}
+
+/* inputs with every -lNAME replaced by its archive's path (library_path); the paths are added to
+ * owned, which the caller frees. */
+static int resolve_libraries(const struct build_flags *f, const struct argv_list *inputs,
+                             struct argv_list *resolved, struct argv_list *owned)
+{
+	for (int i = 0; i < inputs->n; i++) {
+		const char *a = inputs->v[i];
+		if (strncmp(a, "-l", 2) != 0) {
+			if (argv_add(resolved, a))
+				return -1;
+			continue;
+		}
+		char *path = library_path(f, a);
+		if (!path || argv_add(owned, path) || argv_add(resolved, path))
+			return -1;
+	}
+	return 0;
+}
+
+static void free_owned(struct argv_list *owned)
+{
+	for (int i = 0; i < owned->n; i++)
+		free((char *)owned->v[i]);
+	argv_free(owned);
+}
+
+int link_image(const struct build_flags *f, const struct argv_list *given, const char *output)
+{
+	struct argv_list resolved = {0}, owned = {0};
+	if (resolve_libraries(f, given, &resolved, &owned)) {
+		argv_free(&resolved);
+		free_owned(&owned);
 		return -1;
+	}
+	const struct argv_list *inputs = &resolved;
+	char tmpdir[64];
+	if (make_tmpdir(tmpdir)) {
+		argv_free(&resolved);
+		free_owned(&owned);
+		return -1;
+	}
 	char *pass1 = str_printf("%s/%s", tmpdir, "pass1.elf");
 	char *bin = str_printf("%s/%s", tmpdir, "symtab.bin");
 	char *src = str_printf("%s/%s", tmpdir, "symtab.s");
@@ -357,5 +438,7 @@ out:
 	free(src);
 	free(tmp_out);
 	remove_tmpdir(tmpdir);
+	argv_free(&resolved);
+	free_owned(&owned);
 	return rc;
 }

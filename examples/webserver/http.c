@@ -27,6 +27,9 @@ static int same_nocase(const char *a, size_t n, const char *b)
 	return b[n] == 0;
 }
 
+/* The field name s[0..n) is the literal name, ignoring case; the lengths are compared first. */
+#define FIELD_IS(s, n, name) ((n) == sizeof(name) - 1 && same_nocase(s, n, name))
+
 /* The token `word` appears in the comma-separated list v[0..n) (Connection's value). */
 static int list_has(const char *v, size_t n, const char *word)
 {
@@ -49,25 +52,33 @@ struct out {
 	size_t len, cap;
 };
 
-static void put(struct out *o, const char *s)
+/* Appends s[0..n). memcpy is one call a piece, not a loop a byte: GCC expects it in every
+ * freestanding environment, and the native server has the kernel's (kernel/lib/memcpy.c). */
+static void put_n(struct out *o, const char *s, size_t n)
 {
-	while (*s && o->len + 1 < o->cap)
-		o->p[o->len++] = *s++;
+	if (n > o->cap - 1 - o->len)
+		n = o->cap - 1 - o->len;
+	__builtin_memcpy(o->p + o->len, s, n);
+	o->len += n;
 	o->p[o->len] = 0;
 }
 
+static void put(struct out *o, const char *s)
+{
+	put_n(o, s, text_len(s));
+}
+
+/* A string literal, its length known when compiling. */
+#define PUT_LITERAL(o, literal) put_n(o, literal, sizeof(literal) - 1)
+
 static void put_u64(struct out *o, uint64_t v)
 {
-	char digits[21];
-	int n = 0;
+	char digits[20];
+	size_t n = sizeof digits;
 	do
-		digits[n++] = (char)('0' + v % 10);
+		digits[--n] = (char)('0' + v % 10);
 	while ((v /= 10));
-	char text[21];
-	for (int i = 0; i < n; i++)
-		text[i] = digits[n - 1 - i];
-	text[n] = 0;
-	put(o, text);
+	put_n(o, digits + n, sizeof digits - n);
 }
 
 static void copy_value(char *dst, size_t cap, const char *v, size_t n)
@@ -218,26 +229,36 @@ static int decode_path(const char *t, size_t n, char *path)
 	return 0;
 }
 
-/* A method is a token: letters, digits and a few marks (RFC 9110 §5.6.2). */
+/* A method or a field name is a token: letters, digits and !#$%&'*+-.^_`|~ (RFC 9110
+ * §5.6.2), as a bit per ASCII character. */
+static const uint64_t token_chars[2] = {0x03ff6cfa00000000ull, 0x57ffffffc7fffffeull};
+
 static int is_token(const char *s, size_t n)
 {
 	if (n == 0)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-		for (const char *m = "!#$%&'*+-.^_`|~"; !ok && *m; m++)
-			ok = c == *m;
-		if (!ok)
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 128 || !(token_chars[c / 64] >> (c % 64) & 1))
 			return 0;
 	}
 	return 1;
 }
 
-/* The end of the line starting at s (the '\n'), or NULL if it is not in s[0..n). */
+/* The end of the line starting at s (the '\n'), or NULL if it is not in s[0..n). Eight bytes a
+ * step until a word holds a '\n' (a word XOR '\n' in every byte has a zero byte), then bytes. */
 static const char *line_end(const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	const uint64_t ones = 0x0101010101010101ull, newlines = ones * '\n';
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t v;
+		__builtin_memcpy(&v, s + i, 8);
+		v ^= newlines;
+		if ((v - ones) & ~v & (ones << 7))
+			break;
+	}
+	for (; i < n; i++)
 		if (s[i] == '\n')
 			return s + i;
 	return 0;
@@ -303,27 +324,27 @@ static int parse_field(const char *s, size_t n, struct http_request *req, int *h
 		v++, vn--;
 	while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t'))
 		vn--;
-	if (same_nocase(s, colon, "host"))
+	if (FIELD_IS(s, colon, "host"))
 		*has_host = 1;
-	else if (same_nocase(s, colon, "connection")) {
+	else if (FIELD_IS(s, colon, "connection")) {
 		if (list_has(v, vn, "close"))
 			req->keep_alive = 0;
 		else if (list_has(v, vn, "keep-alive"))
 			req->keep_alive = 1;
-	} else if (same_nocase(s, colon, "content-length")) {
+	} else if (FIELD_IS(s, colon, "content-length")) {
 		/* GET and HEAD carry no body; one announced is refused rather than read. */
 		for (size_t i = 0; i < vn; i++)
 			if (v[i] != '0')
 				return 413;
-	} else if (same_nocase(s, colon, "transfer-encoding")) {
+	} else if (FIELD_IS(s, colon, "transfer-encoding")) {
 		return 413;
-	} else if (same_nocase(s, colon, "if-modified-since")) {
+	} else if (FIELD_IS(s, colon, "if-modified-since")) {
 		char date[HTTP_VALUE_MAX];
 		copy_value(date, sizeof date, v, vn);
 		req->if_modified_since = http_parse_date(date);
-	} else if (same_nocase(s, colon, "range")) {
+	} else if (FIELD_IS(s, colon, "range")) {
 		copy_value(req->range, sizeof req->range, v, vn);
-	} else if (same_nocase(s, colon, "if-range")) {
+	} else if (FIELD_IS(s, colon, "if-range")) {
 		copy_value(req->if_range, sizeof req->if_range, v, vn);
 	}
 	return 0;
@@ -502,16 +523,19 @@ static const char *reason(int status)
 
 static void put_status_line(struct out *o, int status)
 {
-	put(o, "HTTP/1.1 ");
+	PUT_LITERAL(o, "HTTP/1.1 ");
 	put_u64(o, (uint64_t)status);
-	put(o, " ");
+	PUT_LITERAL(o, " ");
 	put(o, reason(status));
-	put(o, "\r\nServer: toro-webserver\r\n");
+	PUT_LITERAL(o, "\r\nServer: toro-webserver\r\n");
 }
 
 static void put_connection(struct out *o, const struct http_request *req)
 {
-	put(o, req->keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
+	if (req->keep_alive)
+		PUT_LITERAL(o, "Connection: keep-alive\r\n\r\n");
+	else
+		PUT_LITERAL(o, "Connection: close\r\n\r\n");
 }
 
 size_t http_file_head(char *out, size_t cap, const struct http_request *req,
@@ -521,28 +545,28 @@ size_t http_file_head(char *out, size_t cap, const struct http_request *req,
 	char date[30];
 	http_format_date(date, mtime);
 	put_status_line(&o, ans->status);
-	put(&o, "Last-Modified: ");
-	put(&o, date);
-	put(&o, "\r\nAccept-Ranges: bytes\r\n");
+	PUT_LITERAL(&o, "Last-Modified: ");
+	put_n(&o, date, 29);
+	PUT_LITERAL(&o, "\r\nAccept-Ranges: bytes\r\n");
 	if (ans->status != 304) {
-		put(&o, "Content-Type: ");
+		PUT_LITERAL(&o, "Content-Type: ");
 		put(&o, http_content_type(req->path));
-		put(&o, "\r\nContent-Length: ");
+		PUT_LITERAL(&o, "\r\nContent-Length: ");
 		put_u64(&o, ans->count);
-		put(&o, "\r\n");
+		PUT_LITERAL(&o, "\r\n");
 	}
 	if (ans->status == 206) {
-		put(&o, "Content-Range: bytes ");
+		PUT_LITERAL(&o, "Content-Range: bytes ");
 		put_u64(&o, ans->first);
-		put(&o, "-");
+		PUT_LITERAL(&o, "-");
 		put_u64(&o, ans->first + ans->count - 1);
-		put(&o, "/");
+		PUT_LITERAL(&o, "/");
 		put_u64(&o, size);
-		put(&o, "\r\n");
+		PUT_LITERAL(&o, "\r\n");
 	} else if (ans->status == 416) {
-		put(&o, "Content-Range: bytes */");
+		PUT_LITERAL(&o, "Content-Range: bytes */");
 		put_u64(&o, size);
-		put(&o, "\r\n");
+		PUT_LITERAL(&o, "\r\n");
 	}
 	put_connection(&o, req);
 	return o.len;
@@ -554,32 +578,32 @@ size_t http_error_answer(char *out, size_t cap, const struct http_request *req, 
 	/* The body: "<h1>404 Not Found</h1>\n" in a minimal page. */
 	char body[128];
 	struct out b = {body, 0, sizeof body};
-	put(&b, "<!DOCTYPE html>\n<title>");
+	PUT_LITERAL(&b, "<!DOCTYPE html>\n<title>");
 	put_u64(&b, (uint64_t)status);
-	put(&b, " ");
+	PUT_LITERAL(&b, " ");
 	put(&b, reason(status));
-	put(&b, "</title>\n<h1>");
+	PUT_LITERAL(&b, "</title>\n<h1>");
 	put_u64(&b, (uint64_t)status);
-	put(&b, " ");
+	PUT_LITERAL(&b, " ");
 	put(&b, reason(status));
-	put(&b, "</h1>\n");
+	PUT_LITERAL(&b, "</h1>\n");
 
 	struct out o = {out, 0, cap};
 	put_status_line(&o, status);
 	if (status == 405)
-		put(&o, "Allow: GET, HEAD\r\n");
+		PUT_LITERAL(&o, "Allow: GET, HEAD\r\n");
 	if (location) {
-		put(&o, "Location: ");
+		PUT_LITERAL(&o, "Location: ");
 		put(&o, location);
-		put(&o, "\r\n");
+		PUT_LITERAL(&o, "\r\n");
 	}
-	put(&o, "Content-Type: text/html; charset=utf-8\r\nContent-Length: ");
+	PUT_LITERAL(&o, "Content-Type: text/html; charset=utf-8\r\nContent-Length: ");
 	put_u64(&o, b.len);
-	put(&o, "\r\n");
+	PUT_LITERAL(&o, "\r\n");
 	put_connection(&o, req);
 	*body_len = req->method == HTTP_HEAD ? 0 : b.len;
 	if (req->method != HTTP_HEAD)
-		put(&o, body);
+		put_n(&o, body, b.len);
 	return o.len;
 }
 
@@ -587,15 +611,15 @@ size_t http_log_line(char *out, size_t cap, const struct http_request *req, int 
                      uint64_t bytes, unsigned core)
 {
 	struct out o = {out, 0, cap};
-	put(&o, "\"");
+	PUT_LITERAL(&o, "\"");
 	put(&o, req->line);
-	put(&o, "\" ");
+	PUT_LITERAL(&o, "\" ");
 	put_u64(&o, (uint64_t)status);
-	put(&o, " ");
+	PUT_LITERAL(&o, " ");
 	put_u64(&o, bytes);
-	put(&o, " core ");
+	PUT_LITERAL(&o, " core ");
 	put_u64(&o, core);
-	put(&o, "\n");
+	PUT_LITERAL(&o, "\n");
 	return o.len;
 }
 

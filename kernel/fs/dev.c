@@ -7,22 +7,28 @@
 #include <kernel/string.h>
 #include <toro/memory.h>
 
+/* Every path walk looks here for each component, so the lengths are known when compiling. */
+#define KERNEL_NODE(path, kind, dev)                                                               \
+	{                                                                                          \
+		path, sizeof(path) - 1, kind, dev                                                  \
+	}
 static const struct {
 	const char *path;
+	size_t len;
 	enum vnode_kind kind;
 	unsigned which; /* enum vnode_dev or enum vnode_proc */
 } kernel_nodes[] = {
-    {"/dev", VNODE_DIR, 0},
-    {"/dev/null", VNODE_DEV, VDEV_NULL},
-    {"/dev/zero", VNODE_DEV, VDEV_ZERO},
-    {"/dev/random", VNODE_DEV, VDEV_URANDOM},
-    {"/dev/urandom", VNODE_DEV, VDEV_URANDOM},
-    {"/proc", VNODE_DIR, 0},
-    {"/proc/self", VNODE_DIR, 0},
-    {"/proc/self/exe", VNODE_LINK, PROC_EXE},
-    {"/proc/self/fd", VNODE_DIR, 0},
-    {"/proc/meminfo", VNODE_PROC, PROC_MEMINFO},
-    {"/proc/cpuinfo", VNODE_PROC, PROC_CPUINFO},
+    KERNEL_NODE("/dev", VNODE_DIR, 0),
+    KERNEL_NODE("/dev/null", VNODE_DEV, VDEV_NULL),
+    KERNEL_NODE("/dev/zero", VNODE_DEV, VDEV_ZERO),
+    KERNEL_NODE("/dev/random", VNODE_DEV, VDEV_URANDOM),
+    KERNEL_NODE("/dev/urandom", VNODE_DEV, VDEV_URANDOM),
+    KERNEL_NODE("/proc", VNODE_DIR, 0),
+    KERNEL_NODE("/proc/self", VNODE_DIR, 0),
+    KERNEL_NODE("/proc/self/exe", VNODE_LINK, PROC_EXE),
+    KERNEL_NODE("/proc/self/fd", VNODE_DIR, 0),
+    KERNEL_NODE("/proc/meminfo", VNODE_PROC, PROC_MEMINFO),
+    KERNEL_NODE("/proc/cpuinfo", VNODE_PROC, PROC_CPUINFO),
 };
 #define KERNEL_NODE_COUNT (sizeof(kernel_nodes) / sizeof(kernel_nodes[0]))
 /* A share's listing keeps a bit per kernel entry it listed itself (struct vfs_file). */
@@ -65,7 +71,7 @@ struct vnode *vfs_kernel_node(const char *p, size_t len)
 	if (len == 1 && p[0] == '/')
 		return kernel_node_new(p, len, VNODE_DIR, 0);
 	for (size_t i = 0; i < KERNEL_NODE_COUNT; i++)
-		if (strlen(kernel_nodes[i].path) == len && !memcmp(kernel_nodes[i].path, p, len))
+		if (kernel_nodes[i].len == len && !memcmp(kernel_nodes[i].path, p, len))
 			return kernel_node_new(p, len, kernel_nodes[i].kind, kernel_nodes[i].which);
 	unsigned fd;
 	if (proc_fd_path(p, len, &fd)) {
@@ -81,7 +87,7 @@ struct vnode *vfs_kernel_node(const char *p, size_t len)
 static const char *kernel_node_child(const char *p, size_t len, size_t i, size_t *name_len)
 {
 	const char *k = kernel_nodes[i].path;
-	size_t klen = strlen(k);
+	size_t klen = kernel_nodes[i].len;
 	size_t from = len == 1 ? 1 : len + 1;
 	if (klen <= from || memcmp(k, p, len) || (len > 1 && k[len] != '/'))
 		return NULL;

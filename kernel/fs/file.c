@@ -28,6 +28,24 @@ static uint32_t node_type(struct vnode *n)
 	return vnode_mode(n) & LINUX_S_IFMT;
 }
 
+/* A file opened for reading on a read-only share gets its FUSE handle when a read first misses
+ * the page cache (vfs_open_node): a file served from the cache costs no OPEN and no RELEASE. */
+static int file_handle_ensure(struct vfs_file *vf)
+{
+	if (vf->has_fh)
+		return 0;
+	struct vnode *n = vf->node;
+	struct fuse_open_out o;
+	int err = fuse_open(&n->mnt->conn, FUSE_OPEN, n->nodeid, LINUX_O_RDONLY, &o);
+	if (err)
+		return err;
+	if (vf->has_fh) /* another thread reading the same file opened it meanwhile */
+		fuse_release(&n->mnt->conn, FUSE_RELEASE, n->nodeid, o.fh, LINUX_O_RDONLY);
+	else
+		vf->fh = o.fh, vf->has_fh = 1;
+	return 0;
+}
+
 /* One piece of a read through the page cache: at most what is left of the page at off. */
 static long cached_read(struct vfs_file *vf, uint8_t *dst, size_t len, uint64_t off, uint64_t size)
 {
@@ -45,6 +63,9 @@ static long cached_read(struct vfs_file *vf, uint8_t *dst, size_t len, uint64_t 
 	long got = pagecache_get(n, index, dst, at, want);
 	if (got != PAGECACHE_MISS)
 		return got;
+	int err = file_handle_ensure(vf);
+	if (err)
+		return err;
 	/* A miss: one READ of up to max_read bytes from the page's start fills the pages. */
 	uint64_t start = index * PAGE_SIZE;
 	uint32_t chunk = c->max_read & ~(uint32_t)(PAGE_SIZE - 1);
@@ -235,7 +256,10 @@ static void vfs_file_release(struct file *f)
 	if (vf->has_fh) {
 		struct fuse_conn *c = &n->mnt->conn;
 		int dir = node_type(n) == LINUX_S_IFDIR;
-		if (!dir)
+		/* FLUSH reports deferred write errors and drops POSIX locks, which this kernel
+		 * does not take: a file only read has neither, and skipping it saves a round trip
+		 * to the host on each close (a web server's every request). */
+		if (!dir && (f->flags & LINUX_O_ACCMODE) != LINUX_O_RDONLY)
 			fuse_flush(c, n->nodeid, vf->fh);
 		fuse_release(c, dir ? FUSE_RELEASEDIR : FUSE_RELEASE, n->nodeid, vf->fh,
 		             f->flags & LINUX_O_ACCMODE);
@@ -279,6 +303,8 @@ int vfs_file_open(struct vnode *n, const char *path, unsigned flags, uint64_t fh
 	return 0;
 }
 
+#define ANYONE_READS 0444 /* S_IRUSR | S_IRGRP | S_IROTH */
+
 /* Read-only shares keep pages across opens while the file's size and mtime stay the same. */
 static int pagecache_revalidate(struct vnode *n)
 {
@@ -313,6 +339,17 @@ int vfs_open_node(struct vnode *n, const char *path, unsigned flags, struct file
 		return vfs_file_open(n, path, flags, 0, 0, out);
 	if (writes && n->mnt->readonly)
 		return -LINUX_EROFS;
+	/* Reading a regular file of a read-only share that anyone may read (so the host's open
+	 * cannot be refused for permissions): the handle waits for a read the page cache cannot
+	 * answer (file_handle_ensure). A file readable by its owner alone is opened now, so that
+	 * open() gives EACCES where the host would. */
+	if (n->mnt->readonly && type == LINUX_S_IFREG && !writes) {
+		int err = pagecache_revalidate(n);
+		if (err)
+			return err;
+		if ((vnode_mode(n) & ANYONE_READS) == ANYONE_READS)
+			return vfs_file_open(n, path, flags, 0, 0, out);
+	}
 	struct fuse_conn *c = &n->mnt->conn;
 	int dir = type == LINUX_S_IFDIR;
 	uint32_t open_flags = flags & (LINUX_O_ACCMODE | LINUX_O_APPEND | LINUX_O_NONBLOCK);

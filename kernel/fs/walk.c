@@ -117,6 +117,21 @@ static int splice_link(struct walk_state *s, size_t target_len, size_t from)
 	return 0;
 }
 
+/* One walk's state is 16 KiB, whole pages from the heap: the last one freed is kept for the next
+ * walk (on any core), so that a stat or an open does not allocate and free pages each time. */
+static struct walk_state *walk_state_spare;
+
+static struct walk_state *walk_state_take(void)
+{
+	struct walk_state *s = __atomic_exchange_n(&walk_state_spare, NULL, __ATOMIC_ACQUIRE);
+	return s ? s : toro_malloc(sizeof(*s));
+}
+
+static void walk_state_give(struct walk_state *s)
+{
+	toro_free(__atomic_exchange_n(&walk_state_spare, s, __ATOMIC_ACQ_REL));
+}
+
 static int name_is(const char *c, size_t n, const char *what)
 {
 	return strlen(what) == n && !memcmp(c, what, n);
@@ -124,9 +139,14 @@ static int name_is(const char *c, size_t n, const char *what)
 
 int walk(const char *dir, const char *path, int flags, struct walk **out)
 {
-	struct walk_state *s = toro_malloc(sizeof(*s));
-	struct walk *w = toro_calloc(1, sizeof(*w));
+	struct walk_state *s = walk_state_take();
+	/* Not cleared: 4 KiB of path, written as it is walked. */
+	struct walk *w = toro_malloc(sizeof(*w));
 	int err = -LINUX_ENOMEM;
+	if (w) {
+		w->node = w->parent = NULL;
+		w->name[0] = 0;
+	}
 	int depth = 0, links = 0;
 	if (s)
 		s->stack[0] = NULL;
@@ -255,15 +275,15 @@ done:
 	w->path[w->len] = 0;
 	while (depth >= 0)
 		vnode_put(s->stack[depth--]);
-	toro_free(s);
+	walk_state_give(s);
 	*out = w;
 	return 0;
 fail:
 	if (s) {
 		while (depth >= 0 && s->stack[0])
 			vnode_put(s->stack[depth--]);
+		walk_state_give(s);
 	}
-	toro_free(s);
 	if (w)
 		walk_done(w);
 	return err;

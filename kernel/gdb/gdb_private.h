@@ -8,7 +8,7 @@
 #include "packet.h"
 
 /* Idle threads have no tid; gdb sees core N's as thread GDB_IDLE_ID + N. */
-#define GDB_IDLE_ID 0x10000
+#define GDB_IDLE_ID 0x40000000 /* above any tid a run reaches */
 
 /* One core while everything is stopped. */
 struct gdb_core {

@@ -50,16 +50,18 @@ unsigned gdb_thread_id(const struct thread *t)
 	return (unsigned)t->tid;
 }
 
+static int listed(const struct thread *t)
+{
+	return !is_idle(t) && t->tid > 0 && t->state != THREAD_DEAD;
+}
+
 /* The listed threads (idle ones, which have no tid, are shown per core instead), then each
  * core's idle thread. */
 struct thread *gdb_thread_at(unsigned idx)
 {
-	for (struct thread *t = thread_list; t; t = t->gdb_next) {
-		if (is_idle(t) || t->tid <= 0 || t->state == THREAD_DEAD)
-			continue;
-		if (idx-- == 0)
+	for (struct thread *t = thread_list; t; t = t->gdb_next)
+		if (listed(t) && idx-- == 0)
 			return t;
-	}
 	for (unsigned i = 0; i < cpu_count; i++) {
 		struct cpu *c = cpu_online(i);
 		if (c && c->idle && idx-- == 0)
@@ -70,9 +72,12 @@ struct thread *gdb_thread_at(unsigned idx)
 
 struct thread *gdb_thread_find(unsigned id)
 {
-	struct thread *t;
-	for (unsigned i = 0; (t = gdb_thread_at(i)); i++)
-		if (gdb_thread_id(t) == id)
+	if (id >= GDB_IDLE_ID) {
+		struct cpu *c = cpu_online(id - GDB_IDLE_ID);
+		return c ? c->idle : NULL;
+	}
+	for (struct thread *t = thread_list; t; t = t->gdb_next)
+		if (listed(t) && (unsigned)t->tid == id)
 			return t;
 	return NULL;
 }

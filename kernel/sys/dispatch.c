@@ -64,6 +64,7 @@
 	X(gettid, sys_gettid) \
 	X(set_tid_address, sys_set_tid_address) \
 	X(clock_gettime, sys_clock_gettime) \
+	X(clock_getres, sys_clock_getres) \
 	X(exit_group, sys_exit_group) \
 	X(getrandom, sys_getrandom) \
 	X(poll, sys_poll) \

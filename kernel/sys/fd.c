@@ -205,6 +205,10 @@ long sys_fcntl(const struct syscall_args *a)
 	case LINUX_F_GETFL:
 	case LINUX_F_SETFL:
 		return fd_status_flags(fd, cmd, arg);
+	case LINUX_F_GETLK:
+	case LINUX_F_SETLK:
+	case LINUX_F_SETLKW:
+		return sys_fcntl_lock(fd, cmd, arg);
 	default: {
 		struct file *f = fd_get(fd);
 		if (!f)

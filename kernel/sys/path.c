@@ -8,8 +8,10 @@
 #include <kernel/vfs.h>
 #include <toro/memory.h>
 
-/* Copies a page at a time, never reading past the page holding the NUL: the string may end
- * just before memory that is not there. */
+/* Copies PATH_CHUNK bytes at a time, never reading past the page holding the NUL: the string may
+ * end just before memory that is not there. Most paths fit in the first piece, so a call does
+ * not copy a whole page to find a NUL near its start. */
+#define PATH_CHUNK 256
 long sys_path_from_user(uint64_t p, char **out)
 {
 	char *buf = toro_malloc(LINUX_PATH_MAX);
@@ -19,6 +21,8 @@ long sys_path_from_user(uint64_t p, char **out)
 	while (got < LINUX_PATH_MAX) {
 		uint64_t at = p + got;
 		size_t n = PAGE_SIZE - (at & (PAGE_SIZE - 1));
+		if (n > PATH_CHUNK)
+			n = PATH_CHUNK;
 		if (n > LINUX_PATH_MAX - got)
 			n = LINUX_PATH_MAX - got;
 		if (at < p || copy_from_user(buf + got, at, n)) {

@@ -281,7 +281,7 @@ static int dequeue(struct thread *t, struct linux_siginfo *info)
 		return 0;
 	int sig = __builtin_ctzll(set) + 1;
 	uint64_t bit = SIGNAL_BIT(sig);
-	memset(info, 0, sizeof(*info));
+	memzero(info, sizeof(*info));
 	info->si_signo = sig;
 	if (mine) {
 		t->sig.pending &= ~bit;
@@ -305,7 +305,7 @@ static int on_altstack(const struct thread *t, uint64_t sp)
 
 static void stack_describe(const struct thread *t, uint64_t sp, struct linux_stack *ss)
 {
-	memset(ss, 0, sizeof(*ss));
+	memzero(ss, sizeof(*ss));
 	ss->ss_sp = t->sig.altstack_sp;
 	ss->ss_size = t->sig.altstack_size;
 	ss->ss_flags = on_altstack(t, sp) ? SS_ONSTACK : t->sig.altstack_size ? 0 : SS_DISABLE;
@@ -333,7 +333,7 @@ static int frame_build(struct thread *t, uint64_t *g, int sig, const struct linu
 	 * not written), so the frame is written directly: a fault here would nest on the exception
 	 * stack the fault path runs on. */
 	struct linux_rt_sigframe *f = (void *)(uintptr_t)sp;
-	memset(f, 0, sizeof(*f));
+	memzero(f, sizeof(*f));
 	f->pretcode = act->restorer;
 	stack_describe(t, g[SIGCTX_RSP], &f->uc.uc_stack);
 	g[SIGCTX_OLDMASK] = saved_mask;
@@ -387,7 +387,7 @@ static void deliver(uint64_t *g, uint64_t saved_mask, uint64_t limit)
  * left its rip in %rcx and rflags in %r11. */
 static void syscall_context(const struct syscall_args *a, long result, uint64_t *g)
 {
-	memset(g, 0, SIGCTX_NGREG * sizeof(uint64_t));
+	memzero(g, SIGCTX_NGREG * sizeof(uint64_t));
 	g[SIGCTX_RDI] = a->arg[0];
 	g[SIGCTX_RSI] = a->arg[1];
 	g[SIGCTX_RDX] = a->arg[2];
@@ -426,7 +426,7 @@ long signal_syscall_return(const struct syscall_args *a, long result)
 /* The signal a CPU exception in application code becomes, as Linux's traps.c chooses. */
 static int fault_signal(int vector, uint64_t error, struct linux_siginfo *info, uint64_t rip)
 {
-	memset(info, 0, sizeof(*info));
+	memzero(info, sizeof(*info));
 	info->si_code = SI_KERNEL;
 	switch (vector) {
 	case 0: /* #DE */
@@ -462,7 +462,7 @@ static int fault_signal(int vector, uint64_t error, struct linux_siginfo *info, 
 
 static void trap_to_context(const struct trap_frame *f, uint64_t *g)
 {
-	memset(g, 0, SIGCTX_NGREG * sizeof(uint64_t));
+	memzero(g, SIGCTX_NGREG * sizeof(uint64_t));
 	g[SIGCTX_R8] = f->r8, g[SIGCTX_R9] = f->r9, g[SIGCTX_R10] = f->r10;
 	g[SIGCTX_R11] = f->r11, g[SIGCTX_R12] = f->r12, g[SIGCTX_R13] = f->r13;
 	g[SIGCTX_R14] = f->r14, g[SIGCTX_R15] = f->r15, g[SIGCTX_RDI] = f->rdi;

@@ -1,5 +1,6 @@
 /* The Linux calls that report on or change a file's attributes: stat/lstat/newfstatat/statx,
- * statfs/fstatfs, access/faccessat/faccessat2, chmod/fchmod/fchmodat, utimensat, over kernel/fs.
+ * statfs/fstatfs, access/faccessat/faccessat2, chmod/fchmod/fchmodat, the chown family,
+ * utimensat, over kernel/fs.
  * fstat itself is io.c's, for every kind of file. */
 #include "fs.h"
 
@@ -204,6 +205,63 @@ long sys_fchmod(const struct syscall_args *a)
 	long r = vfs_file_chmod(f, (unsigned)a->arg[1]);
 	file_put(f);
 	return r;
+}
+
+/* Ownership: a share's files belong to the host's user that runs the monitor, and the guest
+ * cannot give them away, so chown succeeds when it changes nothing (-1, or the owner and group
+ * the file has, which is what programs running as root do to their own new files: SQLite's
+ * journals) and is EPERM otherwise, as for a user without CAP_CHOWN. */
+static long chown_check(const struct file_stat *st, uint64_t uid, uint64_t gid)
+{
+	if ((uint32_t)uid != UINT32_MAX && (uint32_t)uid != st->uid)
+		return -LINUX_EPERM;
+	if ((uint32_t)gid != UINT32_MAX && (uint32_t)gid != st->gid)
+		return -LINUX_EPERM;
+	return 0;
+}
+
+static long chown_at(int64_t dirfd, uint64_t path, uint64_t uid, uint64_t gid, uint64_t flags)
+{
+	if (flags & ~(uint64_t)(LINUX_AT_SYMLINK_NOFOLLOW | LINUX_AT_EMPTY_PATH))
+		return -LINUX_EINVAL;
+	struct file_stat st;
+	long r = stat_at(dirfd, path, flags, &st);
+	if (r < 0)
+		return r;
+	struct sys_at at;
+	r = sys_at_begin(dirfd, path, (flags & LINUX_AT_EMPTY_PATH) != 0, &at);
+	/* A read-only share is EROFS first, as Linux checks the mount before the owner. */
+	if (r > 0)
+		r = vfs_access(at.dir, at.path,
+		               flags & LINUX_AT_SYMLINK_NOFOLLOW ? VFS_NOFOLLOW : 0, LINUX_W_OK);
+	sys_at_end(&at);
+	return r < 0 ? r : chown_check(&st, uid, gid);
+}
+
+long sys_chown(const struct syscall_args *a)
+{
+	return chown_at(LINUX_AT_FDCWD, a->arg[0], a->arg[1], a->arg[2], 0);
+}
+
+long sys_lchown(const struct syscall_args *a)
+{
+	return chown_at(LINUX_AT_FDCWD, a->arg[0], a->arg[1], a->arg[2], LINUX_AT_SYMLINK_NOFOLLOW);
+}
+
+long sys_fchownat(const struct syscall_args *a)
+{
+	return chown_at((int64_t)a->arg[0], a->arg[1], a->arg[2], a->arg[3], a->arg[4]);
+}
+
+long sys_fchown(const struct syscall_args *a)
+{
+	struct file *f = fd_get((unsigned)a->arg[0]);
+	if (!f)
+		return -LINUX_EBADF;
+	struct file_stat st;
+	long r = vfs_file_stat(f, &st);
+	file_put(f);
+	return r < 0 ? r : chown_check(&st, a->arg[1], a->arg[2]);
 }
 
 /* utimensat(dirfd, path, times, flags); path NULL: the file dirfd names (futimens). */

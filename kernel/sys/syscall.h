@@ -92,6 +92,8 @@ long sys_dup(const struct syscall_args *a);
 long sys_dup2(const struct syscall_args *a);
 long sys_dup3(const struct syscall_args *a);
 long sys_fcntl(const struct syscall_args *a);
+/* fcntl's record-lock commands (lock.c): fd, F_GETLK/F_SETLK/F_SETLKW and the struct flock. */
+long sys_fcntl_lock(unsigned fd, uint64_t cmd, uint64_t arg);
 
 long sys_brk(const struct syscall_args *a);
 long sys_mmap(const struct syscall_args *a);
@@ -120,6 +122,7 @@ long sys_getitimer(const struct syscall_args *a);
 long sys_setitimer(const struct syscall_args *a);
 
 long sys_clock_gettime(const struct syscall_args *a);
+long sys_clock_getres(const struct syscall_args *a);
 long sys_nanosleep(const struct syscall_args *a);
 long sys_clock_nanosleep(const struct syscall_args *a);
 

@@ -68,6 +68,9 @@
 	X(readlink, sys_readlink) \
 	X(chmod, sys_chmod) \
 	X(fchmod, sys_fchmod) \
+	X(chown, sys_chown) \
+	X(fchown, sys_fchown) \
+	X(lchown, sys_lchown) \
 	X(statfs, sys_statfs) \
 	X(fstatfs, sys_fstatfs) \
 	X(getdents64, sys_getdents64) \
@@ -80,6 +83,7 @@
 	X(symlinkat, sys_symlinkat) \
 	X(readlinkat, sys_readlinkat) \
 	X(fchmodat, sys_fchmodat) \
+	X(fchownat, sys_fchownat) \
 	X(faccessat, sys_faccessat) \
 	X(utimensat, sys_utimensat) \
 	X(preadv, sys_preadv) \

@@ -55,8 +55,12 @@ long sys_clone(const struct syscall_args *a)
 {
 	uint64_t flags = a->arg[0], stack = a->arg[1], ptid = a->arg[2], ctid = a->arg[3];
 	uint64_t tls = a->arg[4];
+	/* A new process (musl's posix_spawn, so system() and popen(), clones one) is ENOSYS, as
+	 * fork and vfork are: one process, one address space. */
+	if (!(flags & LINUX_CLONE_THREAD))
+		return -LINUX_ENOSYS;
 	if ((flags & CLONE_THREAD_FLAGS) != CLONE_THREAD_FLAGS)
-		return -LINUX_EINVAL; /* one address space: only threads, never processes */
+		return -LINUX_EINVAL;
 	if ((flags & ~(CLONE_KNOWN_FLAGS | 0xff)) || stack == 0)
 		return -LINUX_EINVAL;
 	if ((flags & LINUX_CLONE_PARENT_SETTID) && !sys_range_writable(ptid, sizeof(int)))

@@ -1,8 +1,8 @@
 #!/bin/bash
 # `toro cc` as a C compiler driver for build systems, and the build side it shares with
 # `toro build`: a Makefile project built with make CC="toro cc", objects then a link, -pthread,
-# -MMD dependency files, -shared refused, the object cache, progress on a terminal, and DWARF only
-# with -g.
+# -MMD dependency files, -shared refused, -l only from -L directories and musl's, the object cache,
+# progress on a terminal, and DWARF only with -g.
 # PARTS: host qemu
 . "$(dirname "$0")/lib.sh"
 
@@ -132,6 +132,30 @@ check_cc_shared_refused() {
 	report
 }
 check_cc_shared_refused
+
+# -l finds archives in the -L directories and musl's, and nowhere else: a library only the host's
+# gcc would find (here through LIBRARY_PATH, as a system libz.a is found) is refused, not linked.
+check_cc_libraries() {
+	check "cc-libraries" host || return 0
+	mkdir -p "$E2E_TMP/lib" "$E2E_TMP/hostlib"
+	run "$TORO" cc -c "$P/greet.c" -o "$E2E_TMP/lg.o"
+	want_status 0
+	ar rcs "$E2E_TMP/lib/libgreet.a" "$E2E_TMP/lg.o" && cp "$E2E_TMP/lib/libgreet.a" "$E2E_TMP/hostlib/" ||
+		problem "ar failed"
+	run "$TORO" cc -c -I"$P" -DGREETING='"lib"' "$P/main.c" -o "$E2E_TMP/lm.o"
+	want_status 0
+	run "$TORO" cc -pthread "$E2E_TMP/lm.o" -L"$E2E_TMP/lib" -lgreet -lm -lpthread -o "$E2E_TMP/l1.elf"
+	want_status 0
+	run "$TORO" cc "$E2E_TMP/lm.o" -L "$E2E_TMP/lib" -l:libgreet.a -lgcc -o "$E2E_TMP/l2.elf"
+	want_status 0
+	LIBRARY_PATH=$E2E_TMP/hostlib run "$TORO" cc "$E2E_TMP/lm.o" -lgreet -o "$E2E_TMP/l3.elf"
+	[ "$RC" != 0 ] || problem "-lgreet found only through the host's LIBRARY_PATH was linked"
+	want_count err . 1
+	want_line err '^toro: build: -lgreet: no libgreet\.a in the -L directories'
+	[ -e "$E2E_TMP/l3.elf" ] && problem "the refused link wrote an image"
+	report
+}
+check_cc_libraries
 
 # `toro build` on an unchanged project: every object comes from the cache (-v says so).
 check_build_rebuild_cached() {

@@ -40,6 +40,8 @@ if check posix@toro toro; then
 	want_line out "^big: $big_size bytes, cksum $big_crc\$"
 	want_line out '^threads-two-cores: ok$'
 	want_line out '^symlink-climbs-in-guest: ok$'
+	want_line out '^chown-other: ok$'
+	want_line out '^setlk-share: ok$'
 	want_line out '^checks: [0-9]+ passed, 0 failed$'
 	report
 fi

@@ -27,11 +27,12 @@ guest_start() {
 		-device isa-debug-exit,iobase=0xf4,iosize=4 \
 		-kernel "$image" -append "toro.gdb=com2 toro.debugcon=0x402 $*" </dev/null >/dev/null 2>&1 &
 	QEMU_PID=$!
-	for _ in $(seq 100); do
-		[ "$port" = none ] || ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || return 0
-		[ "$port" = none ] && return 0
+	[ "$port" = none ] && return 0
+	for _ in $(seq 300); do
+		port_listening "$port" && return 0
 		sleep 0.1
 	done
+	problem "QEMU did not listen on port $port within 30 s"
 }
 
 # The guest's exit code (the last byte it wrote to debugcon), once QEMU has ended.
@@ -145,18 +146,15 @@ fi
 # timer.
 ctrl_c_check() {
 	guest_start "$IMAGE" 2 "$PORT" -- spin
-	timeout -k 5 100 gdb -nx -batch -ex "set pagination off" -ex "target remote 127.0.0.1:$PORT" \
-		-ex continue -ex "info threads" -ex "print gdb_counter > 0" -ex kill "$IMAGE" \
-		</dev/null >"$OUT" 2>"$ERR" &
-	watcher=$!
+	bg_start 100 gdb -nx -batch -ex "set pagination off" -ex "target remote 127.0.0.1:$PORT" \
+		-ex continue -ex "info threads" -ex "print gdb_counter > 0" -ex kill "$IMAGE"
 	for _ in $(seq 300); do
 		grep -q '^spinning' "$GUEST" && break
 		sleep 0.1
 	done
 	sleep 1
-	pkill -INT -P "$watcher" -x gdb
-	wait "$watcher"
-	RC=$?
+	pkill -INT -P "$BG" -x gdb
+	bg_wait
 	guest_wait
 	want_line out 'received signal SIGINT'
 	want_line out '(^| in )spin \(arg=.*\) at .*native_gdb\.c:[0-9]+'

@@ -1,9 +1,10 @@
 /* The descriptor table and the console as a file (kernel/sys/fd.c, kernel/sys/io.c,
- * kernel/core/console_file.c): writes through 1, 2 and their copies, dup/dup2/dup3, fcntl,
+ * kernel/core/console_file.c, kernel/sys/lock.c): writes through 1, 2 and their copies,
+ * dup/dup2/dup3, fcntl and its record locks,
  * close, lowest-free allocation, and the errors Linux gives. Results go out with write(2) on
  * fd 2, since fd 1 is closed on purpose; the exit status is the number of failed checks. */
 // BUILD:
-// CASE: fd | | 0 | ^w1 ok$ && ^w2 ok$ && ^wv1 ok$ && ^wv2 ok$ && ^dup ok$ && ^dup2 ok$ && ^dup3 ok$ && ^fcntl-dupfd ok$ && ^restored ok$ && ^checks: [0-9]+ passed, 0 failed$
+// CASE: fd | | 0 | ^w1 ok$ && ^w2 ok$ && ^wv1 ok$ && ^wv2 ok$ && ^dup ok$ && ^dup2 ok$ && ^dup3 ok$ && ^fcntl-dupfd ok$ && ^setlk-write: ok$ && ^getlk-unlocked: ok$ && ^setlk-read-on-wronly: ok$ && ^restored ok$ && ^checks: [0-9]+ passed, 0 failed$
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -145,6 +146,30 @@ static void test_errors(void)
 	check("isatty", !isatty(0) && !isatty(1) && !isatty(2), 0);
 }
 
+/* Record locks: one process never conflicts with itself, so every valid request is granted and
+ * F_GETLK finds nothing in the way; the lock's type must match the descriptor's access mode. */
+static void test_record_locks(void)
+{
+	struct flock w = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 100};
+	struct flock r = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 10, .l_len = 0};
+	check("setlk-write", fcntl(1, F_SETLK, &w) == 0, 0);
+	check("setlk-again", fcntl(1, F_SETLKW, &w) == 0, 0);
+	struct flock q = w;
+	check("getlk-unlocked", fcntl(1, F_GETLK, &q) == 0 && q.l_type == F_UNLCK, q.l_type);
+	check("setlk-read", fcntl(0, F_SETLK, &r) == 0, 0);
+	check_err("setlk-read-on-wronly", fcntl(1, F_SETLK, &r), EBADF);
+	check_err("setlk-write-on-rdonly", fcntl(0, F_SETLK, &w), EBADF);
+	struct flock u = {.l_type = F_UNLCK, .l_whence = SEEK_SET};
+	check("setlk-unlock", fcntl(1, F_SETLK, &u) == 0, 0);
+	check_err("getlk-unlck", fcntl(1, F_GETLK, &u), EINVAL);
+	struct flock bad = {.l_type = 7, .l_whence = SEEK_SET};
+	check_err("setlk-bad-type", fcntl(1, F_SETLK, &bad), EINVAL);
+	struct flock neg = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = -1};
+	check_err("setlk-negative-start", fcntl(1, F_SETLK, &neg), EINVAL);
+	check_err("setlk-efault", syscall(SYS_fcntl, 1, F_SETLK, 16), EFAULT);
+	check_err("setlk-closed", fcntl(40, F_SETLK, &w), EBADF);
+}
+
 /* close(1), then write(1) fails; dup2(2, 1) brings it back. */
 static void test_close_stdout(void)
 {
@@ -162,6 +187,7 @@ int main(void)
 	test_writes();
 	test_dup();
 	test_fcntl();
+	test_record_locks();
 	test_errors();
 	test_close_stdout();
 	char line[64];

@@ -3,10 +3,10 @@
  * than ENOSYS for a file no share holds). "share CRC SIZE CRC0..CRC3": the shares
  * tests/e2e/files.sh makes (rw at /, read-only at /ro, rw at /mnt/data): a 10 MiB file's checksum
  * against the host's, four threads on two cores reading four files at once, write, read back,
- * append, truncate, 1,000 directory entries, rename, unlink, rmdir, the errors, symbolic links
- * planted in a share that must not reach the host, and mount points and /dev, /proc listed in
- * the share directories they lie in. Results go to stdout, one line per check; the
- * exit status is the number of failed checks. */
+ * append, truncate, chown and record locks, 1,000 directory entries, rename, unlink, rmdir, the
+ * errors, symbolic links planted in a share that must not reach the host, and mount points and
+ * /dev, /proc listed in the share directories they lie in. Results go to stdout, one line per
+ * check; the exit status is the number of failed checks. */
 // BUILD:
 // clang-format off
 // CASE: noshare | -- noshare | 0 | ^dev-null-read: ok$ && ^enoent-passwd: ok$ && ^getcwd-root: ok$ && ^readdir-dev: ok$ && ^read-into-readonly: ok$ && ^proc-self-exe: ok$ && ^proc-fd-file: ok$ && ^proc-cpuinfo: ok$ && ^checks: [0-9]+ passed, 0 failed$
@@ -285,6 +285,14 @@ static void test_share_write(void)
 	      pwrite(fd, "x", 1, 4096) == 1 && fstat(fd, &st) == 0 && st.st_size == 4097,
 	      (long)st.st_size);
 	check("fsync", fsync(fd) == 0, 0);
+	/* chown that changes nothing succeeds (SQLite does it to its journals as root); a change
+	 * is EPERM, since the host's user owns the share. Record locks are granted. */
+	check("fchown-same", fstat(fd, &st) == 0 && fchown(fd, st.st_uid, st.st_gid) == 0, 0);
+	check("chown-unchanged", chown("/work/f.txt", (uid_t)-1, (gid_t)-1) == 0, 0);
+	check_err("chown-other", chown("/work/f.txt", st.st_uid + 1, (gid_t)-1), EPERM);
+	check_err("lchown-missing", lchown("/work/missing", 0, 0), ENOENT);
+	struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	check("setlk-share", fcntl(fd, F_SETLK, &lk) == 0, 0);
 	close(fd);
 	mode_t old = umask(077);
 	fd = open("/work/private", O_CREAT | O_WRONLY, 0666);
@@ -385,6 +393,7 @@ static void test_share_mounts(char **argv)
 	check_err("ro-mkdir", mkdir("/ro/d", 0755), EROFS);
 	check_err("ro-unlink", unlink("/ro/a.txt"), EROFS);
 	check_err("ro-access", access("/ro/a.txt", W_OK), EROFS);
+	check_err("ro-chown", chown("/ro/a.txt", (uid_t)-1, (gid_t)-1), EROFS);
 	struct statfs sf;
 	check("ro-statfs", statfs("/ro", &sf) == 0 && (sf.f_flags & 1), (long)sf.f_flags);
 	fd = open("/mnt/data/from-guest", O_CREAT | O_WRONLY | O_TRUNC, 0644);

@@ -53,6 +53,7 @@
 #define LINUX_SYS_sched_getaffinity 204
 #define LINUX_SYS_set_tid_address   218
 #define LINUX_SYS_clock_gettime     228
+#define LINUX_SYS_clock_getres      229
 #define LINUX_SYS_exit_group        231
 #define LINUX_SYS_clock_nanosleep   230
 #define LINUX_SYS_tgkill            234
@@ -126,11 +127,15 @@
 #define LINUX_SYS_readlink          89
 #define LINUX_SYS_chmod             90
 #define LINUX_SYS_fchmod            91
+#define LINUX_SYS_chown             92
+#define LINUX_SYS_fchown            93
+#define LINUX_SYS_lchown            94
 #define LINUX_SYS_statfs            137
 #define LINUX_SYS_fstatfs           138
 #define LINUX_SYS_getdents64        217
 #define LINUX_SYS_openat            257
 #define LINUX_SYS_mkdirat           258
+#define LINUX_SYS_fchownat          260
 #define LINUX_SYS_newfstatat        262
 #define LINUX_SYS_unlinkat          263
 #define LINUX_SYS_renameat          264
@@ -286,6 +291,14 @@
 #define LINUX_F_SETFL         4
 #define LINUX_F_DUPFD_CLOEXEC 1030
 #define LINUX_FD_CLOEXEC      1
+
+/* Record locks: fcntl F_GETLK/F_SETLK/F_SETLKW with a struct linux_flock. */
+#define LINUX_F_GETLK  5
+#define LINUX_F_SETLK  6
+#define LINUX_F_SETLKW 7
+#define LINUX_F_RDLCK  0
+#define LINUX_F_WRLCK  1
+#define LINUX_F_UNLCK  2
 
 /* lseek */
 #define LINUX_SEEK_SET 0
@@ -614,12 +627,21 @@ struct linux_linger {
 	int32_t l_linger;
 };
 
+struct linux_flock {
+	int16_t l_type;
+	int16_t l_whence;
+	int64_t l_start;
+	int64_t l_len;
+	int32_t l_pid;
+};
+
 _Static_assert(sizeof(struct linux_epoll_event) == 12, "epoll_event layout");
 _Static_assert(sizeof(struct linux_sockaddr_vm) == 16, "sockaddr_vm layout");
 _Static_assert(sizeof(struct linux_sockaddr_in) == 16, "sockaddr_in layout");
 _Static_assert(sizeof(struct linux_sockaddr_in6) == 28, "sockaddr_in6 layout");
 _Static_assert(sizeof(struct linux_msghdr) == 56, "msghdr layout");
 _Static_assert(sizeof(struct linux_linger) == 8, "linger layout");
+_Static_assert(sizeof(struct linux_flock) == 32, "flock layout");
 _Static_assert(sizeof(struct linux_iovec) == 16, "iovec layout");
 _Static_assert(sizeof(struct linux_pollfd) == 8, "pollfd layout");
 _Static_assert(sizeof(struct linux_rusage) == 144, "rusage layout");

@@ -4,13 +4,18 @@
 #define LINUX_EFAULT 14
 
 	.text
-/* long arch_user_copy(void *dst, const void *src, size_t len): 0, or -EFAULT. */
+/* long arch_user_copy(void *dst, const void *src, size_t len): 0, or -EFAULT. Eight bytes a
+ * step, then the tail, as kernel/lib/memcpy.c (a `rep movsb` is one TCG instruction per byte). */
 	.globl arch_user_copy
 	.type arch_user_copy, @function
 arch_user_copy:
 	mov %rdx, %rcx
+	shr $3, %rcx
 	.globl arch_user_access_start
 arch_user_access_start:
+	rep movsq
+	mov %edx, %ecx
+	and $7, %ecx
 	rep movsb
 	xor %eax, %eax
 	ret
@@ -19,8 +24,14 @@ arch_user_access_start:
 	.globl arch_user_fill
 	.type arch_user_fill, @function
 arch_user_fill:
+	movzbl %sil, %eax
+	movabs $0x0101010101010101, %rcx
+	imul %rcx, %rax
 	mov %rdx, %rcx
-	mov %esi, %eax
+	shr $3, %rcx
+	rep stosq
+	mov %edx, %ecx
+	and $7, %ecx
 	rep stosb
 	xor %eax, %eax
 	ret
