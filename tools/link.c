@@ -117,6 +117,16 @@ static int image_groups(const char *elf)
 	return (int)scan.needed;
 }
 
+static const char *const gdb_link_flags[] = {
+    "-Wl,-u,toro_gdb",
+    "-Wl,--wrap=drivers_init",
+    "-Wl,--wrap=thread_alloc",
+    "-Wl,--wrap=sched_exit",
+    "-Wl,--wrap=arch_exit",
+    "-Wl,--wrap=arch_timer_arm",
+    "-Wl,--wrap=irq_dispatch",
+};
+
 static int link_once(const struct build_flags *f, const struct argv_list *inputs, const char *out,
                      const char *symtab_src, unsigned groups)
 {
@@ -141,6 +151,11 @@ static int link_once(const struct build_flags *f, const struct argv_list *inputs
 	 * and tools such as nm) but no DWARF, which is most of its size. */
 	if (!f->debug)
 		argv_add(&l, "-Wl,--strip-debug");
+	/* -g brings the gdb stub (kernel/gdb/, started by toro.gdb=com2): its anchor, and the calls
+	 * it wraps to see the boot's end, threads coming and going, and the exit. */
+	if (f->debug)
+		for (size_t i = 0; i < sizeof(gdb_link_flags) / sizeof(gdb_link_flags[0]); i++)
+			argv_add(&l, gdb_link_flags[i]);
 	argv_add(&l, f->exec_image ? "-Wl,-u,toro_app_exec"
 	             : f->native   ? "-Wl,-u,toro_app_native"
 	                           : "-Wl,-u,toro_app_posix");

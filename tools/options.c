@@ -148,6 +148,27 @@ static int parse_forward(const char *spec, struct vsock_forward *f, char *err, s
 	return 0;
 }
 
+int gdb_parse(const char *value, struct gdb_listener *g, char *err, size_t errlen)
+{
+	uint64_t port;
+	g->enabled = 1;
+	g->fd = -1;
+	if (strncmp(value, "unix:", 5) == 0) {
+		g->path = value + 5;
+		if (!*g->path)
+			return error_set(err, errlen, "--gdb unix:PATH: no socket path given");
+		return 0;
+	}
+	g->path = NULL;
+	if (parse_u64(value, 0, 65535, &port))
+		return error_set(err, errlen,
+		                 "--gdb '%s': expected a TCP port (0 to 65535, 0: any free one) or "
+		                 "unix:PATH",
+		                 value);
+	g->port = (unsigned)port;
+	return 0;
+}
+
 int parse_vsock_option(int argc, char **argv, int *i, struct vsock_config *c, char *err,
                        size_t errlen)
 {
@@ -364,6 +385,7 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 	memset(o, 0, sizeof(*o));
 	o->mem = TORO_MEM_DEFAULT;
 	o->cpus = 1;
+	o->gdb.fd = -1;
 	/* The virtio console keeps stdout, stderr and stdin apart and is fast; COM1 alone is one
 	 * slow channel (docs/architecture.md, "Console routing"). */
 	o->console = CONSOLE_VIRTIO;
@@ -436,6 +458,10 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 			else
 				return error_set(err, errlen,
 				                 "--console %s: must be serial or virtio", v);
+		} else if (is_option(a, "--gdb")) {
+			v = option_value(argc, argv, &i, "--gdb");
+			if (gdb_parse(v, &o->gdb, err, errlen))
+				return -1;
 		} else if (strcmp(a, "--stats") == 0) {
 			o->stats = 1;
 		} else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {

@@ -172,6 +172,22 @@ static int add_console(const char **argv, int n, enum console_choice console, ch
 	return n;
 }
 
+/* --gdb: COM2, a second 16550 at 0x2f8 (IRQ 3), on a socket chardev over the listening socket
+ * the tool bound (gdb.c), passed by descriptor, without waiting for a client. microvm makes
+ * only COM1 from -serial, so COM2 is an isa-serial device of its own. */
+static int add_gdb(const char **argv, int n, const struct gdb_listener *g, char *dev,
+                   size_t dev_len)
+{
+	if (!g->enabled)
+		return n;
+	snprintf(dev, dev_len, "socket,id=torogdb,fd=%d,server=on,wait=off", g->fd);
+	argv[n++] = "-chardev";
+	argv[n++] = dev;
+	argv[n++] = "-device";
+	argv[n++] = "isa-serial,chardev=torogdb,iobase=0x2f8,irq=3";
+	return n;
+}
+
 /* Copies our stdin to QEMU's stdin port until its end, then shuts the socket down for writing:
  * QEMU reads what is left and then end of file, which it passes on as the port closing, the
  * guest's end of input. (Closing it instead would hang up, and QEMU drops a hung-up socket's
@@ -233,8 +249,9 @@ static void kernel_words(const struct run_options *o, const struct qemu_vhost *v
 	if (o->console == CONSOLE_VIRTIO)
 		qemu_slot_word(0, console, sizeof(console));
 	cmdline_tty_word(tty, sizeof(tty), o->console == CONSOLE_VIRTIO);
-	snprintf(buf, len, "toro.debugcon=" QEMU_DEBUGCON_PORT " %s%s%s%s%s", tty,
-	         *console ? " " : "", console, *v->words ? " " : "", v->words);
+	snprintf(buf, len, "toro.debugcon=" QEMU_DEBUGCON_PORT " %s%s%s%s%s%s", tty,
+	         *console ? " " : "", console, *v->words ? " " : "", v->words,
+	         o->gdb.enabled ? " " GDB_KERNEL_WORD : "");
 }
 
 static int run_qemu_with(const struct run_options *o, const struct qemu_vhost *v)
@@ -333,6 +350,8 @@ static int run_qemu_with(const struct run_options *o, const struct qemu_vhost *v
 		return 1;
 	}
 	n = add_console(argv, n, o->console, stdin_dev, sizeof(stdin_dev), stdin_sv[1]);
+	char gdb_dev[64];
+	n = add_gdb(argv, n, &o->gdb, gdb_dev, sizeof(gdb_dev));
 	n = qemu_vhost_args(v, argv, n);
 	argv[n++] = "-device";
 	argv[n++] = "isa-debug-exit,iobase=0xf4,iosize=4";
@@ -364,6 +383,8 @@ static int run_qemu_with(const struct run_options *o, const struct qemu_vhost *v
 		/* Not old: the caller may have blocked them too (tools/service.c). */
 		sigprocmask(SIG_UNBLOCK, &set, NULL);
 		pin_qemu(o);
+		if (o->gdb.fd >= 0)
+			fcntl(o->gdb.fd, F_SETFD, 0); /* QEMU's chardev takes it by number */
 		execvp(argv[0], (char *const *)argv);
 		fprintf(stderr, "toro: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);

@@ -1,7 +1,8 @@
 /* `toro run IMAGE`: check the options and the image, then boot it in the built-in monitor or in
  * QEMU. With --vmm auto (the default) the monitor is used, except where it cannot run the image:
  * no usable /dev/kvm, or a software KVM (kvm_pvm) and an image that may use SSE/x87 in ring
- * 0 (POSIX, or not built --no-fpu); then QEMU runs it, after a one-line notice. */
+ * 0 (POSIX, or not built --no-fpu) or --gdb (kvm_pvm runs no int3 nor data watchpoints); then QEMU
+ * runs it, after a one-line notice. */
 #include "toro.h"
 
 #include <errno.h>
@@ -58,13 +59,15 @@ static const char *kvm_unusable_reason(char *buf, size_t len)
 	return buf;
 }
 
-/* Why a software KVM cannot run img, or NULL if it can. */
-static const char *software_kvm_obstacle(const struct image *img)
+/* Why a software KVM cannot run img as o asks, or NULL if it can. */
+static const char *software_kvm_obstacle(const struct run_options *o, const struct image *img)
 {
+	if (o->gdb.enabled)
+		return "--gdb (gdb's breakpoints and watchpoints)";
 	if (img->kind == TORO_APP_POSIX)
 		return "a POSIX image (musl uses SSE)";
 	if (!(img->flags & TORO_IMAGE_NO_FPU))
-		return "an image not built --no-fpu";
+		return "an image not built --no-fpu (FPU/SSE code)";
 	return NULL;
 }
 
@@ -73,9 +76,11 @@ static int run_in_monitor(const struct run_options *o, const struct image *img)
 	/* The monitor adds its device words and checks the whole line (cmdline_check). */
 	char *module;
 	size_t module_len;
-	char tty[64];
-	cmdline_tty_word(tty, sizeof(tty), o->console == CONSOLE_VIRTIO);
-	char *cmdline = run_boot_data(o, tty, &module, &module_len);
+	char words[96];
+	cmdline_tty_word(words, sizeof(words), o->console == CONSOLE_VIRTIO);
+	if (o->gdb.enabled)
+		strcat(words, " " GDB_KERNEL_WORD);
+	char *cmdline = run_boot_data(o, words, &module, &module_len);
 	if (!cmdline) {
 		toro_error("%s: out of memory for the kernel command line", o->image);
 		return 1;
@@ -90,6 +95,8 @@ static int run_in_monitor(const struct run_options *o, const struct image *img)
 	    .stats = o->stats,
 	    .pin = o->npin ? o->pin : NULL,
 	    .vsock = o->vsock.enabled ? &o->vsock : NULL,
+	    .gdb = o->gdb.enabled,
+	    .gdb_fd = o->gdb.fd,
 	    .cmdline = cmdline,
 	    .args_module = module,
 	    .args_module_len = module_len,
@@ -151,12 +158,12 @@ static int toro_run_parsed(struct run_options *o)
 	           qemu_installed()) {
 		toro_note("%s; running in QEMU instead", why);
 		rc = run_qemu(o, &img);
-	} else if (o->vmm == VMM_AUTO && (obstacle = software_kvm_obstacle(&img)) &&
+	} else if (o->vmm == VMM_AUTO && (obstacle = software_kvm_obstacle(o, &img)) &&
 	           kvm_host_is_software() && kvm_host_usable()) {
-		toro_note("%s: %s, and this host's /dev/kvm is a software KVM that cannot run its "
-		          "FPU/SSE code; running in QEMU",
+		toro_note("%s: %s, which this host's /dev/kvm, a software KVM, cannot run; running "
+		          "in QEMU",
 		          o->exec ? o->exec : o->image,
-		          o->exec ? "a Linux program (it may use SSE)" : obstacle);
+		          o->exec && !o->gdb.enabled ? "a Linux program (it may use SSE)" : obstacle);
 		rc = run_qemu(o, &img);
 	} else {
 		rc = run_in_monitor(o, &img);
@@ -165,6 +172,7 @@ static int toro_run_parsed(struct run_options *o)
 		exec_program_free(&program);
 	o->program = NULL;
 	image_close(&img);
+	gdb_close(&o->gdb, 1); /* this process ran the guest: the socket is done with */
 	return rc;
 }
 
@@ -184,7 +192,27 @@ int toro_run(int argc, char **argv)
 	toro_quiet = o.quiet;
 	if (o.exec)
 		o.image = exec_image_path();
+	if (o.gdb.enabled) {
+		/* The gdb command names the image: it is checked first, so that a bad one is the
+		 * only line. */
+		struct image img;
+		if (image_open(o.image, &img, err, sizeof(err))) {
+			toro_error("%s: %s", o.image, err);
+			run_options_free(&o);
+			return TORO_EXIT_USAGE;
+		}
+		image_close(&img);
+		if (gdb_listen(&o.gdb, err, sizeof(err))) {
+			toro_error("run: %s", err);
+			run_options_free(&o);
+			return TORO_EXIT_USAGE;
+		}
+		gdb_print_attach(&o.gdb, o.image);
+	}
 	int rc = service_run(&o, argc, argv, toro_run_parsed);
+	/* A detached run's socket belongs to the process in the background, unless it never
+	 * started. */
+	gdb_close(&o.gdb, !(o.detach && rc == 0));
 	run_options_free(&o);
 	return rc;
 }

@@ -15,6 +15,16 @@
 #include "share.h"
 
 enum vmm_choice { VMM_AUTO, VMM_TORO, VMM_QEMU };
+
+/* --gdb PORT or --gdb unix:PATH (gdb.c): COM2 on a socket listening on 127.0.0.1:PORT (0: any
+ * free port) or at PATH, for one gdb client at a time. */
+struct gdb_listener {
+	int enabled;
+	unsigned port;    /* TCP: the port asked for, then the one bound */
+	const char *path; /* Unix: the socket's path, or NULL for TCP */
+	int fd;           /* the listening socket once bound, else -1 */
+	int path_bound;   /* the socket file is ours to remove */
+};
 enum accel_choice { ACCEL_DEFAULT, ACCEL_TCG, ACCEL_KVM };
 
 /* A program for `toro run --exec` (exec.c): the whole file, and its headers as checked. */
@@ -41,6 +51,7 @@ struct run_options {
 	int detach;       /* --detach: run in the background (service.c) */
 	int npin;         /* --pin: host CPU of each vCPU (npin == cpus), or 0: not pinned */
 	int pin[TORO_CPUS_MAX];
+	struct gdb_listener gdb; /* --gdb */
 	/* --vsock, --forward, --cid */
 	struct vsock_config vsock;
 	int nargs; /* application arguments (after "--") */
@@ -88,6 +99,15 @@ int exec_program_read(const char *path, const struct image *img, uint64_t mem,
 void exec_program_free(struct exec_program *p);
 char *run_boot_data(const struct run_options *o, const char *extra, char **module,
                     size_t *module_len);
+/* gdb.c: parses --gdb's value into g (0, or -1 with a one-line reason in err); binds it (the
+ * same; a port or socket in use is one of those reasons); prints the command that attaches gdb
+ * to image, on stderr; closes the socket, removing its file if remove is set. */
+int gdb_parse(const char *value, struct gdb_listener *g, char *err, size_t errlen);
+int gdb_listen(struct gdb_listener *g, char *err, size_t errlen);
+void gdb_print_attach(const struct gdb_listener *g, const char *image);
+void gdb_close(struct gdb_listener *g, int remove);
+/* The kernel option that turns the guest's gdbstub on, on COM2. */
+#define GDB_KERNEL_WORD "toro.gdb=com2"
 
 int toro_build(int argc, char **argv);
 int toro_cc(int argc, char **argv);

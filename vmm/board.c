@@ -1,10 +1,11 @@
 /* The machine's devices (see board.h): which device sits at which port, MMIO slot and IRQ, how
  * virtio notifications and interrupts travel, the virtio console's terminal back end, and the
  * command-line words that tell the kernel where its virtio devices are; the vsock device's host
- * side is the muxer (backend/vsock.h). */
+ * side is the muxer (backend/vsock.h), COM2's a listening socket (backend/serial_socket.h). */
 #include "board.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -111,7 +112,7 @@ int board_init(struct board *b, struct kvm_vm *vm, enum console_choice console,
 	bus_init(&b->pio, "port");
 	bus_init(&b->mmio, "MMIO address");
 	serial_init(&b->serial, term_output, NULL);
-	serial_set_irq(&b->serial, board_irq, vm);
+	serial_set_irq(&b->serial, board_irq, vm, SERIAL_COM1_IRQ);
 	exitport_init(&b->exitport, stop, stop_ctx);
 	int bad =
 	    bus_add(&b->pio, SERIAL_COM1_PORT, SERIAL_PORTS, serial_read, serial_write, &b->serial);
@@ -157,8 +158,27 @@ int board_add_vsock(struct board *b, struct kvm_vm *vm, const struct vsock_confi
 	return 0;
 }
 
+int board_add_gdb(struct board *b, struct kvm_vm *vm, int listen_fd, char *err, size_t errlen)
+{
+	int fd = fcntl(listen_fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return error_set(err, errlen, "--gdb: %s", strerror(errno));
+	b->gdb = serial_socket_open(fd, err, errlen);
+	if (!b->gdb) {
+		close(fd);
+		return -1;
+	}
+	serial_socket_connect_uart(b->gdb, &b->com2);
+	serial_set_irq(&b->com2, board_irq, vm, SERIAL_COM2_IRQ);
+	if (bus_add(&b->pio, SERIAL_COM2_PORT, SERIAL_PORTS, serial_read, serial_write, &b->com2))
+		return error_set(err, errlen, "--gdb: COM2's ports are taken (a bug)");
+	return 0;
+}
+
 void board_close(struct board *b)
 {
+	serial_socket_close(b->gdb);
+	b->gdb = NULL;
 	vsock_muxer_close(b->vsock_muxer);
 	b->vsock_muxer = NULL;
 	for (int i = 0; i < b->nshares; i++)
@@ -244,6 +264,8 @@ int board_connect(struct board *b, struct event_loop *ev, char *err, size_t errl
 			                                          &b->console_out[i]);
 		b->stdin_ready = event_add(ev, STDIN_FILENO, EPOLLONESHOT, board_console_input, b);
 	}
+	if (b->gdb && serial_socket_attach(b->gdb, ev, err, errlen))
+		return -1;
 	if (b->vsock_muxer &&
 	    vsock_muxer_attach(b->vsock_muxer, &b->vsock_dev->dev, ev, err, errlen))
 		return -1;

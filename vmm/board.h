@@ -1,12 +1,13 @@
-/* The machine's devices and where they sit: COM1, the exit port with the i8042 reset line and
- * debugcon on the port bus, and virtio-mmio devices on the MMIO bus, each in its own slot of the
- * guest-physical map (kvm/layout.h: 4 KiB apart from 0xd0000000, IRQ 5 upwards); and how their
- * notifications and interrupts travel (ioeventfd and irqfd where KVM has them). */
+/* The machine's devices and where they sit: COM1 (and COM2 for gdb), the exit port with the i8042
+ * reset line and debugcon on the port bus, and virtio-mmio devices on the MMIO bus, each in its own
+ * slot of the guest-physical map (kvm/layout.h: 4 KiB apart from 0xd0000000, IRQ 5 upwards); and
+ * how their notifications and interrupts travel (ioeventfd and irqfd where KVM has them). */
 #ifndef VMM_BOARD_H
 #define VMM_BOARD_H
 
 #include <stddef.h>
 
+#include "backend/serial_socket.h"
 #include "backend/vsock.h"
 #include "dev/bus.h"
 #include "dev/exitport.h"
@@ -45,6 +46,8 @@ struct board_console_out {
 struct board {
 	struct bus pio, mmio; /* what the vCPU loop dispatches port I/O and MMIO exits to */
 	struct serial serial;
+	struct serial com2;        /* on the bus only with --gdb */
+	struct serial_socket *gdb; /* COM2's far end, or NULL */
 	struct exitport exitport;
 	struct virtio_console console;
 	struct virtio_mmio *console_dev; /* NULL without --console virtio */
@@ -74,8 +77,14 @@ int board_init(struct board *b, struct kvm_vm *vm, enum console_choice console,
 int board_add_vsock(struct board *b, struct kvm_vm *vm, const struct vsock_config *cfg, char *err,
                     size_t errlen);
 
+/* Adds COM2 at 0x2f8 with IRQ 3 on vm's irqchip, its far end a copy of listen_fd (a listening
+ * socket, TCP or Unix: one gdb client at a time, backend/serial_socket.h). Returns 0, or -1
+ * with one line in err. */
+int board_add_gdb(struct board *b, struct kvm_vm *vm, int listen_fd, char *err, size_t errlen);
+
 /* After the run, the event thread stopped: closes the host sockets of the devices (the vsock
- * muxer's connections and listeners; its socket file is removed) and the shares' FUSE servers. */
+ * muxer's connections and listeners; its socket file is removed; COM2's listener and client)
+ * and the shares' FUSE servers. */
 void board_close(struct board *b);
 
 /* After board_init: one virtio-fs device per share, on the next virtio slots, each served by a
@@ -86,8 +95,8 @@ int board_add_shares(struct board *b, struct kvm_vm *vm, const struct share *sha
 /* Once the VM exists, before the event thread starts: the virtio queues' notifications go to
  * the event thread through ioeventfds and their interrupts through irqfds, each where KVM has
  * them (else a QueueNotify write is handled on the vCPU thread and an interrupt is a
- * KVM_IRQ_LINE pulse); stdout is watched for room on the event thread. Returns 0, or -1 with
- * one line in err. */
+ * KVM_IRQ_LINE pulse); stdout is watched for room on the event thread, and so is COM2's socket.
+ * Returns 0, or -1 with one line in err. */
 int board_connect(struct board *b, struct event_loop *ev, char *err, size_t errlen);
 
 /* The kernel command-line words that name the virtio devices

@@ -107,16 +107,20 @@ struct event_source *event_add_output(struct event_loop *ev, int fd, event_fn fn
 	return event_add(ev, fd, EPOLLONESHOT, fn, ctx);
 }
 
+void event_arm(struct event_loop *ev, struct event_source *s, uint32_t events)
+{
+	struct epoll_event e = {.events = events | EPOLLONESHOT, .data.ptr = s};
+	epoll_ctl(ev->epoll_fd, EPOLL_CTL_MOD, s->fd, &e);
+}
+
 void event_arm_output(struct event_loop *ev, struct event_source *s)
 {
-	struct epoll_event e = {.events = EPOLLOUT | EPOLLONESHOT, .data.ptr = s};
-	epoll_ctl(ev->epoll_fd, EPOLL_CTL_MOD, s->fd, &e);
+	event_arm(ev, s, EPOLLOUT);
 }
 
 void event_arm_input(struct event_loop *ev, struct event_source *s)
 {
-	struct epoll_event e = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = s};
-	epoll_ctl(ev->epoll_fd, EPOLL_CTL_MOD, s->fd, &e);
+	event_arm(ev, s, EPOLLIN);
 }
 
 int event_poll(struct event_loop *ev, int timeout_ms)

@@ -66,6 +66,10 @@ void event_arm_output(struct event_loop *ev, struct event_source *s);
  * event_add(..., EPOLLONESHOT, ...)) has input, its end or an error. Any thread may call it. */
 void event_arm_input(struct event_loop *ev, struct event_source *s);
 
+/* The same for any of EPOLLIN and EPOLLOUT at once (or neither: only an error or hang-up), for
+ * a source added with EPOLLONESHOT. Any thread may call it. */
+void event_arm(struct event_loop *ev, struct event_source *s, uint32_t events);
+
 /* Starts and stops the thread (every signal blocked on it). Returns 0, or -1 with err. */
 int event_start(struct event_loop *ev, char *err, size_t errlen);
 void event_stop(struct event_loop *ev);

@@ -126,7 +126,8 @@ int vmm_run(const struct vmm_config *cfg)
 		return MACHINE_EXIT_HOST_ERROR;
 	}
 	char err[256];
-	if ((cfg->vsock && board_add_vsock(&mc->board, &mc->vm, cfg->vsock, err, sizeof(err))) ||
+	if ((cfg->gdb && board_add_gdb(&mc->board, &mc->vm, cfg->gdb_fd, err, sizeof(err))) ||
+	    (cfg->vsock && board_add_vsock(&mc->board, &mc->vm, cfg->vsock, err, sizeof(err))) ||
 	    board_add_shares(&mc->board, &mc->vm, cfg->shares, cfg->nshares, err, sizeof(err))) {
 		machine_report(mc, "%s", err);
 		board_close(&mc->board);

@@ -26,6 +26,11 @@ struct vmm_config {
 	int stats;                   /* print --stats on stderr after the run */
 	const int *pin;              /* host CPU of each vCPU thread (cpus entries), or NULL */
 
+	/* --gdb: COM2 at 0x2f8 with gdb_fd, a listening socket (the caller's: the monitor uses a
+	 * copy), as its far end. */
+	int gdb;
+	int gdb_fd;
+
 	/* A virtio-vsock device and its host side (backend/vsock.h), or NULL for none. */
 	const struct vsock_config *vsock;
 

@@ -3,7 +3,8 @@
 # emulates AMD SVM with nested paging), runs a command of the test suite with /dev/kvm inside.
 # tests/run.sh uses it for the built-in monitor's tests where the host has no hardware KVM.
 #
-#   vm.sh prepare CACHE          fetch the kernel and busybox into CACHE (once per kernel version)
+#   vm.sh prepare CACHE          fetch the kernel and busybox into CACHE (once per kernel version),
+#                                and gdb (once)
 #   vm.sh run CACHE OUT LOG -- COMMAND...
 #                                boot, run COMMAND in /toro (this repository, with build/ holding
 #                                the tool and the images), its stdout and stderr to OUT, the
@@ -11,8 +12,9 @@
 #
 # Everything comes from Debian packages (apt-get download; no network beyond the package mirror):
 # the kernel from the one linux-image-cloud-amd64 depends on, its kvm modules, and busybox-static
-# for the init. The initramfs also carries the host's bash and the GNU tools the test scripts use,
-# with their shared libraries, so the scripts behave inside as they do outside. Environment:
+# for the init, and gdb-minimal's gdb (the full gdb needs Python's library at start) for
+# tests/e2e/gdb.sh. The initramfs also carries the host's bash and the GNU tools the test scripts
+# use, with their shared libraries, so the scripts behave inside as they do outside. Environment:
 # TEST_VM_TIMEOUT (seconds for the whole VM, default 1200), TEST_VM_MEM (default 3G),
 # TEST_VM_SILENCE (seconds without output before the VM counts as stuck, default 300),
 # TEST_VM_MONITOR (a Unix socket path for QEMU's monitor, to look into a VM that hangs).
@@ -61,10 +63,22 @@ module_order() {
 	echo "$file"
 }
 
+# gdb for the gdb tests, from gdb-minimal: best effort, once (without it those checks say so).
+prepare_gdb() {
+	local cache=$1 tmp
+	[ -x "$cache/gdb" ] && return 0
+	tmp=$(mktemp -d /tmp/toro-kvm-vm-XXXXXX)
+	(cd "$tmp" && apt-get download -q gdb-minimal >/dev/null 2>&1) &&
+		dpkg-deb -x "$tmp"/gdb-minimal_*.deb "$tmp/gdb" && cp "$tmp/gdb/usr/bin/gdb" "$cache/gdb" ||
+		echo "kvm-vm: no gdb-minimal package: the nested VM has no gdb" >&2
+	rm -rf "$tmp"
+}
+
 prepare() {
 	local cache=$1 version tmp
 	mkdir -p "$cache" || die "cannot create $cache"
-	version=$(kernel_version)
+	version=$(kernel_version) # updates the package lists where they are empty
+	prepare_gdb "$cache"
 	if [ -z "$version" ]; then
 		# Offline: a kernel fetched earlier still serves.
 		[ -s "$cache/version" ] && return 0
@@ -108,6 +122,9 @@ make_initramfs() {
 		path=$(type -P "$tool") || { echo "kvm-vm: $tool not found on the host" >&2; return 1; }
 		cp -L "$path" "$root/usr/bin/$tool" && copy_libs "$path" "$root" || return 1
 	done
+	if [ -x "$cache/gdb" ]; then
+		cp "$cache/gdb" "$root/usr/bin/gdb" && copy_libs "$cache/gdb" "$root" || return 1
+	fi
 	ln -s /usr/bin/bash "$root/bin/bash" && ln -s /usr/bin/bash "$root/bin/sh" || return 1
 	cp -r "$ROOT/tests" "$root/toro/tests" || return 1
 	cp "$BUILD/toro" "$BUILD/toro-exec.elf" "$root/toro/build/" && cp -r "$BUILD/examples" "$root/toro/build/" &&

@@ -62,7 +62,7 @@ int main(void)
 	CHECK(irqs == 0 && rd(&s, 2) == 0x01);
 	wr(&s, 1, 0x00);
 
-	serial_set_irq(&s, irq, NULL);
+	serial_set_irq(&s, irq, NULL, SERIAL_COM1_IRQ);
 	wr(&s, 0, 'x');
 	CHECK(irqs == 0); /* IER off: no interrupt */
 	wr(&s, 1, 0x02);  /* enabling with the transmitter empty interrupts at once */

@@ -31,6 +31,7 @@
 #define TIMER_DIV_1            0xb
 #define ICR_INIT               0x500
 #define ICR_STARTUP            0x600
+#define ICR_NMI                0x400
 #define ICR_LEVEL_ASSERT       0x4000
 #define ICR_DELIVERY_PENDING   0x1000
 
@@ -125,6 +126,11 @@ static void apic_send(uint32_t dest, uint32_t low)
 void apic_send_ipi(uint32_t dest, uint8_t vector)
 {
 	apic_send(dest, vector);
+}
+
+void apic_send_nmi(uint32_t dest)
+{
+	apic_send(dest, ICR_NMI);
 }
 
 void apic_send_init(uint32_t dest)

@@ -12,6 +12,7 @@ uint32_t apic_id(void);
 void apic_eoi(void);
 void apic_send_ipi(uint32_t apic_id, uint8_t vector);
 void apic_send_init(uint32_t apic_id);
+void apic_send_nmi(uint32_t apic_id); /* the gdb stub's stop (gdb.c) */
 void apic_send_sipi(uint32_t apic_id, uint8_t page);
 
 /* Arms the one-shot timer for an absolute TSC value; 0 disarms. */

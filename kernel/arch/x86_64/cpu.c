@@ -8,6 +8,7 @@
 #include <kernel/printk.h>
 #include <kernel/string.h>
 
+#include "arch_cpu.h"
 #include "io.h"
 #include "x86.h"
 
@@ -15,13 +16,6 @@
 #define IDT_ENTRIES      IRQ_VECTOR_COUNT
 #define IDT_TYPE_INTGATE 0x8e /* present, DPL 0, 64-bit interrupt gate */
 #define TSS_TYPE_AVAIL   0x89 /* present, 64-bit TSS available */
-#define IST_EXCEPTION    1
-#define IST_CRITICAL     2 /* double fault, NMI, machine check: a stack of their own */
-#define IST_IRQ          3
-#define EXCEPTION_STACK  16384
-#define CRITICAL_STACK   8192
-#define IRQ_STACK        16384
-
 #define VEC_NMI           2
 #define VEC_DOUBLE_FAULT  8
 #define VEC_MACHINE_CHECK 18
@@ -42,30 +36,10 @@ struct idt_entry {
 };
 _Static_assert(sizeof(struct idt_entry) == 16, "IDT entry layout");
 
-struct tss {
-	uint32_t reserved0;
-	uint64_t rsp[3];
-	uint64_t reserved1;
-	uint64_t ist[7];
-	uint64_t reserved2;
-	uint16_t reserved3;
-	uint16_t iomap_base;
-} __attribute__((packed));
-_Static_assert(sizeof(struct tss) == 104, "TSS layout");
-
 struct descriptor_pointer {
 	uint16_t limit;
 	uint64_t base;
 } __attribute__((packed));
-
-/* Each core has its own GDT (its TSS descriptor differs), TSS and interrupt stacks. */
-struct arch_cpu {
-	uint64_t gdt[5]; /* null, kernel code, kernel data, TSS (two slots) */
-	struct tss tss;
-	char exception_stack[EXCEPTION_STACK] __attribute__((aligned(16)));
-	char critical_stack[CRITICAL_STACK] __attribute__((aligned(16)));
-	char irq_stack[IRQ_STACK] __attribute__((aligned(16)));
-};
 
 #define GDT_CODE64 0x00af9a000000ffffull
 #define GDT_DATA   0x00cf92000000ffffull

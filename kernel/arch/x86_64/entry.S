@@ -1,29 +1,15 @@
 /* Assembly entry points: the 32 exception stubs and the two stack switches (kernel thread
  * start, Linux process entry). The syscall entry is in syscall_entry.S, linked into POSIX images only. */
 
+#include "trap_frame.h"
+
 	.text
-
-/* Exceptions with a CPU-pushed error code; the others push a zero so every frame looks alike. */
-#define HAS_ERROR_CODE(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || \
-			   (v) == 29 || (v) == 30)
-
-/* Every stub is 16 bytes, so vector v's stub is at trap_stubs + 16 * v (cpu.c). */
-	.macro trap_stub vector
-	.p2align 4
-trap_stub_\vector:
-	.if !HAS_ERROR_CODE(\vector)
-	push $0
-	.endif
-	push $\vector
-	jmp trap_common
-	.org trap_stub_\vector + 16, 0xcc /* exactly 16 bytes: an error if the code outgrows it */
-	.endm
 
 	.p2align 4
 	.globl trap_stubs
 trap_stubs:
 	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	trap_stub \v
+	trap_stub \v, trap_common
 	.endr
 
 /* struct trap_frame (kernel/arch/x86_64/trap.h) is built here, lowest address first:
@@ -31,39 +17,11 @@ trap_stubs:
  * IST stacks are 16-byte aligned, and 22 quadwords keep %rsp aligned at the call. */
 	.type trap_common, @function
 trap_common:
-	push %rax
-	push %rbx
-	push %rcx
-	push %rdx
-	push %rsi
-	push %rdi
-	push %rbp
-	push %r8
-	push %r9
-	push %r10
-	push %r11
-	push %r12
-	push %r13
-	push %r14
-	push %r15
+	trap_frame_save
 	cld
 	mov %rsp, %rdi
 	call trap_handle
-	pop %r15
-	pop %r14
-	pop %r13
-	pop %r12
-	pop %r11
-	pop %r10
-	pop %r9
-	pop %r8
-	pop %rbp
-	pop %rdi
-	pop %rsi
-	pop %rdx
-	pop %rcx
-	pop %rbx
-	pop %rax
+	trap_frame_restore
 	add $16, %rsp
 	iretq
 

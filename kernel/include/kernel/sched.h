@@ -63,6 +63,7 @@ struct thread {
 	struct thread_signals sig;
 	int fpu_valid; /* fpu_area holds this thread's saved FP/SSE state */
 	uint8_t fpu_area[512] __attribute__((aligned(16))); /* FXSAVE image */
+	struct thread *gdb_next; /* the gdb stub's list of every thread (kernel/gdb/threads.c) */
 };
 
 /* Boot: turns the running boot context into core 0's first thread, whose stack is

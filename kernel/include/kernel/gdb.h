@@ -1,0 +1,103 @@
+/* The built-in gdb stub (kernel/gdb/) and what it needs from the architecture
+ * (kernel/arch/x86_64/gdb.c). Linked only into images built with `toro build -g`
+ * (tools/link.c: -u toro_gdb and the --wrap hooks of kernel/gdb/hooks.c); it runs only when
+ * the command line says `toro.gdb=com2`. */
+#ifndef KERNEL_GDB_H
+#define KERNEL_GDB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct trap_frame;
+struct thread;
+
+/* Signal numbers in stop replies: gdb's own numbering (include/gdb/signals.def). */
+#define GDB_SIGINT  2
+#define GDB_SIGILL  4
+#define GDB_SIGTRAP 5
+#define GDB_SIGFPE  8
+#define GDB_SIGSEGV 11
+
+/* --- the stub, called by the arch code (exception and NMI handlers) --- */
+
+/* 1 while gdb is attached (from boot with toro.gdb=com2 until it detaches). */
+extern volatile int gdb_attached;
+
+/* What the exception handler does after gdb_stop returns. */
+enum gdb_resume {
+	GDB_RESUME,  /* return to f, as gdb left it */
+	GDB_DELIVER, /* gdb passed the fault on: report it as without gdb */
+};
+
+/* Stops every core and talks to gdb until it resumes them. f is this core's register frame
+ * (gdb may change it); signal and the stop reply's extra fields ("watch:ADDR;"), or NULL; fault
+ * says the stop is a CPU fault, which a resume with its signal delivers. Called with
+ * interrupts off from an exception handler; when another core is already stopping, this core
+ * just waits with the others and returns GDB_RESUME (the instruction runs again). */
+enum gdb_resume gdb_stop(struct trap_frame *f, int signal, const char *extra, int fault);
+
+/* For the NMI handler: 1 if this core's NMI was sent by a stop (then it calls gdb_park). */
+int gdb_nmi_expected(void);
+/* Waits, with f saved for gdb, until the stop that sent the NMI ends. */
+void gdb_park(struct trap_frame *f);
+
+/* 1 if addr holds one of gdb's software breakpoints. */
+int gdb_sw_break_at(uint64_t addr);
+
+#define GDB_CTRL_C 0x03 /* what gdb sends to interrupt the running program */
+
+/* A Ctrl-C from gdb was seen while running: the next debug trap stops with SIGINT. */
+extern volatile int gdb_interrupt_pending;
+
+/* --- the architecture, called by the stub --- */
+
+/* Sets up the transport (COM2), the exception and NMI entries, and the interrupt that notices
+ * Ctrl-C. -1 if there is no COM2. */
+int arch_gdb_init(void);
+/* The transport: the next byte (waiting for it), and writing. */
+int arch_gdb_getc(void *ctx);
+void arch_gdb_write(void *ctx, const char *s, size_t len);
+
+/* From an interrupt handler while the program runs: takes what gdb sent on COM2, and makes a
+ * Ctrl-C among it stop the machine right after the handler returns. */
+void arch_gdb_poll_interrupt(void);
+
+/* Sends an NMI to core id. */
+void arch_gdb_nmi(unsigned id);
+/* Stops on the spot with SIGTRAP (a breakpoint instruction): where the boot waits for gdb. */
+void arch_gdb_breakpoint(void);
+
+/* Registers in the target description's order (arch_gdb_target_xml). A thread's registers
+ * are in frame if it is running on a stopped core, else in the context it switched out with. */
+struct gdb_regs {
+	struct trap_frame *frame;
+	struct thread *thread;
+};
+#define ARCH_GDB_REG_MAX 16 /* bytes in the largest register */
+/* Copies register n to out; returns its size, the negated size if its value is not known
+ * (a switched-out thread keeps only the callee-saved registers), or 0 if there is no n. */
+int arch_gdb_reg_read(const struct gdb_regs *r, unsigned n, uint8_t *out);
+/* Sets register n from in; 0, or -1 if it cannot be set there. */
+int arch_gdb_reg_write(const struct gdb_regs *r, unsigned n, const uint8_t *in);
+extern const char arch_gdb_target_xml[];
+
+/* Guest memory, checked against the page tables first: 0, or -1 (nothing copied). Writes go
+ * through read-only pages (breakpoints in text). */
+int arch_gdb_mem_read(uint64_t addr, void *buf, size_t len);
+int arch_gdb_mem_write(uint64_t addr, const void *buf, size_t len);
+#define ARCH_GDB_BREAK_INSN 0xcc /* int3 */
+
+/* Hardware breakpoints and watchpoints (gdb's Z1..Z4 types): set in a table that every core
+ * loads as it resumes (arch_gdb_resume). 0, or -1 (no free slot, bad length or alignment). */
+int arch_gdb_hw_insert(int type, uint64_t addr, uint64_t len);
+int arch_gdb_hw_remove(int type, uint64_t addr, uint64_t len);
+void arch_gdb_hw_clear(void);
+/* This core while it is stopped: its watchpoints off, so the stub's own accesses do not trap. */
+void arch_gdb_hw_suspend(void);
+/* This core as it resumes into f: the current breakpoint table, single-step if step. */
+void arch_gdb_resume(struct trap_frame *f, int step);
+
+/* Ends the VM with code (gdb's kill). */
+_Noreturn void arch_gdb_exit(int code);
+
+#endif

@@ -1,0 +1,65 @@
+/* The program tests/e2e/gdb-stub.sh debugs with stock gdb through the kernel's gdb stub: built
+ * with -g (which links the stub), it runs normally without toro.gdb=com2 (the cases below).
+ * "sum" computes through two calls (break, bt, step, finish, locals), "spin" loops on the last
+ * core while main waits for it on core 0 (Ctrl-C reaches the idle core 0 and must show the
+ * spinning thread), "fault" writes through a bad pointer. */
+// BUILD: --native --no-fpu -g
+// CASE: sum | -- sum | 7 | ^sum 30$
+// CASE: sum-2cpu | --cpus 2 -- sum | 7 | ^sum 30$
+#include <toro/console.h>
+#include <toro/system.h>
+#include <toro/thread.h>
+
+#include "native_test.h"
+
+struct point {
+	int x, y;
+	const char *name;
+};
+
+struct point gdb_origin = {3, 4, "origin"};
+volatile unsigned long gdb_counter;
+volatile int gdb_bad_address = 0x10;
+
+__attribute__((noinline)) static int square(int v)
+{
+	volatile int result = v * v;
+	return result;
+}
+
+__attribute__((noinline)) static int sum_squares(int n)
+{
+	int total = 0;
+	for (int i = 1; i <= n; i++)
+		total += square(i);
+	gdb_counter = (unsigned long)total;
+	return total;
+}
+
+__attribute__((noreturn, noinline)) static void *spin(void *arg)
+{
+	(void)arg;
+	for (;;)
+		gdb_counter++;
+}
+
+__attribute__((noinline)) static void fault(void)
+{
+	*(volatile int *)(unsigned long)gdb_bad_address = 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && streq(argv[1], "spin")) {
+		unsigned last = toro_core_count() - 1;
+		toro_printf("spinning\n");
+		if (last == 0)
+			spin(0);
+		toro_thread_join(toro_thread_create(last, spin, 0, 0));
+	}
+	if (argc > 1 && streq(argv[1], "fault"))
+		fault();
+	int total = sum_squares(4);
+	toro_printf("sum %d\n", total);
+	return total == 30 && gdb_origin.x == 3 ? 7 : 1;
+}
