@@ -65,6 +65,12 @@ static const char *const group_compat[] = {
     "getgroups", "getresuid", "getresgid", "getpgid", "getpgrp", "getsid", "prctl", NULL,
 };
 
+/* sigwaitinfo's call is here too: musl's SIGEV_THREAD timers wait in it. */
+static const char *const group_timer[] = {
+    "timer_create", "timer_settime", "timer_gettime", "timer_getoverrun", "timer_delete",
+    "sigwaitinfo",  "sigtimedwait",  "sigwait",       NULL,
+};
+
 /* Not a system-call group but linked the same way: the virtio console's input half
  * (kernel/drivers/virtio/console_input.c, whose console_read the console file refers to weakly),
  * for programs with a musl function that can read descriptor 0 or wait for it. Without it stdin
@@ -77,7 +83,8 @@ static const char *const group_stdin[] = {
 static const struct syscall_group syscall_groups[] = {
     {"toro_sys_event", group_event},   {"toro_sys_sendfile", group_sendfile},
     {"toro_sys_net", group_net},       {"toro_sys_fs", group_fs},
-    {"toro_sys_compat", group_compat}, {"console_read", group_stdin},
+    {"toro_sys_compat", group_compat}, {"toro_sys_timer", group_timer},
+    {"console_read", group_stdin},
 };
 
 #define SYSCALL_GROUP_COUNT (sizeof(syscall_groups) / sizeof(syscall_groups[0]))

@@ -129,6 +129,7 @@ static syscall_handler syscall_handler_of(uint64_t nr)
 		return NULL;
 	unsigned index = syscall_table[nr];
 	const syscall_handler *handlers = syscall_handlers;
+#pragma GCC unroll 1 /* a loop, not a copy per group: every image carries this */
 	for (size_t g = SYSCALL_GROUP_COUNT; g-- > 0;) {
 		if (index > syscall_groups[g].marker) {
 			handlers = syscall_groups[g].handlers;

@@ -86,18 +86,6 @@ struct linux_stack {
 	uint64_t ss_size;
 };
 
-struct linux_siginfo {
-	int32_t si_signo, si_errno, si_code, pad;
-	union {
-		struct {
-			int32_t pid;
-			uint32_t uid;
-		} kill;
-		uint64_t addr; /* faults */
-		uint8_t bytes[112];
-	} u;
-};
-
 /* The FP state is not saved: fpstate is NULL, as Linux's frame may have it. Delivery follows a
  * system call (a function call in musl, after which SSE registers are the caller's to save) or
  * a fault, and musl's sigsetjmp/siglongjmp and handlers do not read it. */
@@ -207,7 +195,7 @@ void signal_thread_remove(struct thread *t)
 	spin_unlock(&signal_lock);
 }
 
-static struct thread *thread_by_tid(uint64_t tid)
+static inline __attribute__((always_inline)) struct thread *thread_by_tid(uint64_t tid)
 {
 	for (struct thread *t = threads; t; t = t->sig.next)
 		if ((uint64_t)t->tid == tid)
@@ -272,7 +260,8 @@ static void send_process(int sig, int from_kernel)
 
 /* Takes t's lowest pending signal it does not block, its own before the process's, and fills
  * info for it; 0 when there is none. */
-static int dequeue(struct thread *t, struct linux_siginfo *info)
+static inline __attribute__((always_inline)) int dequeue(struct thread *t,
+                                                       struct linux_siginfo *info)
 {
 	uint64_t mine = t->sig.pending & ~t->sig.blocked;
 	uint64_t process = signal_process_pending & ~t->sig.blocked;
@@ -371,6 +360,8 @@ static void deliver(uint64_t *g, uint64_t saved_mask, uint64_t limit)
 			continue;
 		if (act.handler == SIG_DFL)
 			break;
+		if (signal_timer_info)
+			signal_timer_info(&info);
 		int err = frame_build(t, g, sig, &info, &act, saved_mask, limit);
 		spin_unlock(&signal_lock);
 		if (err)
@@ -858,4 +849,89 @@ long sys_alarm(const struct syscall_args *a)
 	/* Linux rounds what was left to the nearest second, and never to 0 while armed. */
 	long left = (long)old.it_value.tv_sec + (old.it_value.tv_usec >= 500000);
 	return left || !old.it_value.tv_usec ? left : 1;
+}
+
+/* --- For POSIX timers and sigwaitinfo (the `timer` group: linked only with it) --- */
+
+int signal_send_kernel(uint64_t tid, int sig)
+{
+	uint64_t bit = SIGNAL_BIT(sig);
+	int sent = 0;
+	spin_lock(&signal_lock);
+	if (tid) {
+		struct thread *t = thread_by_tid(tid);
+		if (t) {
+			send_thread(t, sig);
+			sent = (t->sig.pending & bit) != 0;
+		}
+	} else {
+		send_process(sig, 1);
+		sent = (signal_process_pending & bit) != 0;
+	}
+	spin_unlock(&signal_lock);
+	return sent;
+}
+
+int signal_thread_exists(uint64_t tid)
+{
+	spin_lock(&signal_lock);
+	int found = thread_by_tid(tid) != NULL;
+	spin_unlock(&signal_lock);
+	return found;
+}
+
+/* Takes one of set's signals pending for t (blocked or not), or 0. */
+static int dequeue_from(struct thread *t, uint64_t set, struct linux_siginfo *info)
+{
+	spin_lock(&signal_lock);
+	uint64_t saved = t->sig.blocked;
+	t->sig.blocked = ~set;
+	int sig = dequeue(t, info);
+	t->sig.blocked = saved;
+	if (sig)
+		signal_timer_info(info);
+	spin_unlock(&signal_lock);
+	return sig;
+}
+
+/* sigwaitinfo and sigtimedwait: the set's signals are taken without running a handler; another
+ * signal the thread does not block ends the wait (-EINTR, its handler run on the way out). */
+long sys_rt_sigtimedwait(const struct syscall_args *a)
+{
+	struct thread *t = thread_current();
+	uint64_t set, deadline;
+	int zero = 0;
+	if (a->arg[3] != SIGSET_SIZE)
+		return -LINUX_EINVAL;
+	if (copy_from_user(&set, a->arg[0], sizeof(set)))
+		return -LINUX_EFAULT;
+	long err = sys_timeout_deadline(a->arg[2], 0, 0, &deadline, &zero);
+	if (err)
+		return err;
+	set &= ~KILLABLE;
+	struct linux_siginfo info;
+	int sig;
+	while (!(sig = dequeue_from(t, set, &info))) {
+		if (signal_deliverable(t))
+			return -LINUX_EINTR;
+		if (zero || (deadline && time_monotonic_ns() >= deadline))
+			return -LINUX_EAGAIN;
+		sched_prepare_block(0);
+		spin_lock(&signal_lock);
+		uint64_t saved = t->sig.blocked;
+		t->sig.blocked = saved & ~set; /* the set's signals wake the wait too */
+		spin_unlock(&signal_lock);
+		signal_wait_begin();
+		if (deadline)
+			sched_block_until(deadline);
+		else
+			sched_block();
+		signal_wait_end();
+		spin_lock(&signal_lock);
+		t->sig.blocked = saved;
+		spin_unlock(&signal_lock);
+	}
+	if (a->arg[1] && copy_to_user(a->arg[1], &info, sizeof(info)))
+		return -LINUX_EFAULT;
+	return sig;
 }

@@ -34,6 +34,23 @@
 
 #define SIGNAL_BIT(sig) (1ull << ((sig) - 1))
 
+/* Linux's siginfo_t: a handler's second argument, what sigwaitinfo fills. */
+struct linux_siginfo {
+	int32_t si_signo, si_errno, si_code, pad;
+	union {
+		struct {
+			int32_t pid;
+			uint32_t uid;
+		} kill;
+		struct {
+			int32_t tid, overrun; /* si_timerid, si_overrun */
+			uint64_t value;       /* si_value */
+		} timer;
+		uint64_t addr; /* faults */
+		uint8_t bytes[112];
+	} u;
+};
+
 /* The process's signals not yet taken by a thread (kill, alarm): read without the lock by the
  * fast check on the way out of every system call. */
 extern uint64_t signal_process_pending;
@@ -64,6 +81,19 @@ void signal_send_self(int sig);
 void signal_init(void);
 void signal_thread_add(struct thread *t);
 void signal_thread_remove(struct thread *t);
+
+/* For POSIX timers (timer.c, linked with the `timer` group): sends sig from the kernel to thread
+ * tid, or to the process when tid is 0; says whether it is now pending (not ignored, the thread
+ * exists). */
+int signal_send_kernel(uint64_t tid, int sig);
+
+/* Whether tid is one of the process's threads. */
+int signal_thread_exists(uint64_t tid);
+
+/* Called (weakly: timer.c) with the signal lock held as the current thread takes a signal, info
+ * filled for it (si_code SI_TKILL when sent to the thread, not the process): refills it for a
+ * timer's signal (SI_TIMER). */
+void signal_timer_info(struct linux_siginfo *info) __attribute__((weak));
 
 /* Loads every general register, rflags, %rsp and %rip from gregs (Linux's sigcontext order,
  * SIGCTX_*) and runs there (syscall_entry.S). */

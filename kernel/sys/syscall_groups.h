@@ -103,16 +103,26 @@
 	X(gettimeofday, sys_gettimeofday) \
 	X(time, sys_time)
 
+/* POSIX timers and sigwaitinfo, which musl's SIGEV_THREAD timers wait in (timer.c, signal.c). */
+#define SYSCALLS_TIMER(X) \
+	X(timer_create, sys_timer_create) \
+	X(timer_settime, sys_timer_settime) \
+	X(timer_gettime, sys_timer_gettime) \
+	X(timer_getoverrun, sys_timer_getoverrun) \
+	X(timer_delete, sys_timer_delete) \
+	X(rt_sigtimedwait, sys_rt_sigtimedwait)
+
 /* Every group: its name in upper and lower case (SYSCALLS_NAME, toro_sys_name). */
 #define SYSCALL_GROUPS(X) \
 	X(EVENT, event) \
 	X(SENDFILE, sendfile) \
 	X(NET, net) \
 	X(FS, fs) \
-	X(COMPAT, compat)
+	X(COMPAT, compat) \
+	X(TIMER, timer)
 
 #define SYSCALLS_OPTIONAL(X) SYSCALLS_EVENT(X) SYSCALLS_SENDFILE(X) SYSCALLS_NET(X) SYSCALLS_FS(X) \
-	SYSCALLS_COMPAT(X)
+	SYSCALLS_COMPAT(X) SYSCALLS_TIMER(X)
 
 #define SYSCALL_DECLARE(name, handler) long handler(const struct syscall_args *a);
 SYSCALLS_OPTIONAL(SYSCALL_DECLARE)

@@ -48,6 +48,7 @@
 #define LINUX_SYS_getpgid           121
 #define LINUX_SYS_getsid            124
 #define LINUX_SYS_rt_sigpending     127
+#define LINUX_SYS_rt_sigtimedwait   128
 #define LINUX_SYS_rt_sigsuspend     130
 #define LINUX_SYS_sigaltstack       131
 #define LINUX_SYS_arch_prctl        158
@@ -58,6 +59,11 @@
 #define LINUX_SYS_sched_setaffinity 203
 #define LINUX_SYS_sched_getaffinity 204
 #define LINUX_SYS_set_tid_address   218
+#define LINUX_SYS_timer_create      222
+#define LINUX_SYS_timer_settime     223
+#define LINUX_SYS_timer_gettime     224
+#define LINUX_SYS_timer_getoverrun  225
+#define LINUX_SYS_timer_delete      226
 #define LINUX_SYS_clock_gettime     228
 #define LINUX_SYS_clock_getres      229
 #define LINUX_SYS_gettimeofday      96

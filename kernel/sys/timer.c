@@ -1,0 +1,298 @@
+/* POSIX per-process timers (timer_create and the rest; the `timer` group): a fixed table of
+ * TIMER_MAX timers on the realtime, monotonic or boot-time clock, each raising a signal for the
+ * process (SIGEV_SIGNAL), for one thread (SIGEV_THREAD_ID, which musl's SIGEV_THREAD uses with a
+ * helper thread in sigwaitinfo), or nothing (SIGEV_NONE). A kernel thread on the last core
+ * sleeps to the nearest deadline, as ITIMER_REAL's does (signal.c). A timer's signal carries
+ * SI_TIMER, its id, value and the expirations missed while it was pending (signal_timer_info). */
+#include "signal.h"
+#include "syscall_groups.h"
+
+#include <kernel/kernel.h>
+#include <kernel/spinlock.h>
+#include <kernel/string.h>
+#include <kernel/time.h>
+#include <toro/abi/linux.h>
+
+#define TIMER_MAX       32
+#define SIGEV_SIGNAL    0
+#define SIGEV_NONE      1
+#define SIGEV_THREAD_ID 4
+#define TIMER_ABSTIME   1
+#define SI_TIMER        (-2)
+#define SI_TKILL        (-6)
+#define OVERRUN_MAX     0x7fffffff /* Linux's DELAYTIMER_MAX */
+
+/* Linux's struct sigevent (64 bytes). */
+struct linux_sigevent {
+	uint64_t value;
+	int32_t signo, notify;
+	int32_t tid; /* SIGEV_THREAD_ID */
+	int32_t pad[11];
+};
+
+struct linux_itimerspec {
+	struct linux_timespec it_interval, it_value;
+};
+
+static struct posix_timer {
+	int used;
+	int realtime; /* CLOCK_REALTIME: an absolute time is on the realtime clock */
+	int signo, notify;
+	uint64_t tid; /* SIGEV_THREAD_ID's thread, else 0 (the process) */
+	uint64_t value;
+	uint64_t deadline_ns; /* monotonic; 0: disarmed */
+	uint64_t interval_ns;
+	int pending;          /* its signal is sent and not yet taken */
+	int overrun;          /* expirations since, while pending */
+	int overrun_last;     /* of the last signal taken: timer_getoverrun */
+} timers[TIMER_MAX];
+
+/* Guards timers. Taken inside the signal lock (signal_timer_info), never around it. */
+static struct spinlock timer_lock;
+static struct thread *timer_thread;
+static int timer_starting;
+
+static int add_overrun(int overrun, uint64_t more)
+{
+	uint64_t sum = (uint64_t)overrun + more;
+	return sum > OVERRUN_MAX ? OVERRUN_MAX : (int)sum;
+}
+
+/* Expires the timers due at now (timer_lock held): notes in send those whose signal is to go
+ * out, and returns the nearest deadline left (0: none). */
+static uint64_t expire(uint64_t now, int *send, int *count)
+{
+	uint64_t nearest = 0;
+	for (int i = 0; i < TIMER_MAX; i++) {
+		struct posix_timer *pt = &timers[i];
+		uint64_t d = pt->deadline_ns;
+		if (!pt->used || !d)
+			continue;
+		if (now >= d) {
+			uint64_t runs = 1;
+			if (pt->interval_ns) {
+				runs += (now - d) / pt->interval_ns;
+				d += runs * pt->interval_ns;
+			} else {
+				d = 0;
+			}
+			pt->deadline_ns = d;
+			if (pt->notify != SIGEV_NONE) {
+				if (pt->pending) {
+					pt->overrun = add_overrun(pt->overrun, runs);
+				} else {
+					pt->pending = 1;
+					pt->overrun = add_overrun(0, runs - 1);
+					send[(*count)++] = i;
+				}
+			}
+		}
+		if (d && (!nearest || d < nearest))
+			nearest = d;
+	}
+	return nearest;
+}
+
+static void *timer_main(void *arg)
+{
+	(void)arg;
+	int send[TIMER_MAX];
+	for (;;) {
+		/* Armed before reading the deadlines: a change made after the read wakes us. */
+		sched_prepare_block(0);
+		int count = 0;
+		spin_lock(&timer_lock);
+		uint64_t nearest = expire(time_monotonic_ns(), send, &count);
+		spin_unlock(&timer_lock);
+		for (int k = 0; k < count; k++) {
+			struct posix_timer *pt = &timers[send[k]];
+			if (!signal_send_kernel(pt->tid, pt->signo)) {
+				spin_lock(&timer_lock); /* ignored, or its thread is gone */
+				pt->pending = 0;
+				spin_unlock(&timer_lock);
+			}
+		}
+		if (nearest)
+			sched_block_until(nearest);
+		else
+			sched_block();
+	}
+	return NULL;
+}
+
+void signal_timer_info(struct linux_siginfo *info)
+{
+	uint64_t tid = (uint64_t)thread_current()->tid;
+	int own = info->si_code == SI_TKILL;
+	spin_lock(&timer_lock);
+	for (int i = 0; i < TIMER_MAX; i++) {
+		struct posix_timer *pt = &timers[i];
+		if (!pt->used || !pt->pending || pt->signo != info->si_signo ||
+		    (pt->tid ? !own || pt->tid != tid : own))
+			continue;
+		pt->pending = 0;
+		pt->overrun_last = pt->overrun;
+		pt->overrun = 0;
+		memzero(&info->u, sizeof(info->u));
+		info->si_code = SI_TIMER;
+		info->u.timer.tid = i;
+		info->u.timer.overrun = pt->overrun_last;
+		info->u.timer.value = pt->value;
+		break;
+	}
+	spin_unlock(&timer_lock);
+}
+
+/* The kernel thread runs on the last core, so that it can fire while the first is busy. */
+static int timer_start(void)
+{
+	if (__atomic_exchange_n(&timer_starting, 1, __ATOMIC_ACQ_REL))
+		return 0;
+	int err = 0;
+	struct thread *t = thread_create(cpu_count - 1, timer_main, NULL, 0, &err);
+	if (!t) {
+		__atomic_store_n(&timer_starting, 0, __ATOMIC_RELEASE);
+		return err;
+	}
+	__atomic_store_n(&timer_thread, t, __ATOMIC_RELEASE);
+	return 0;
+}
+
+long sys_timer_create(const struct syscall_args *a)
+{
+	uint64_t clock = a->arg[0];
+	if (clock != LINUX_CLOCK_REALTIME && clock != LINUX_CLOCK_MONOTONIC &&
+	    clock != LINUX_CLOCK_BOOTTIME)
+		return -LINUX_EINVAL;
+	struct linux_sigevent ev = {.signo = LINUX_SIGALRM, .notify = SIGEV_SIGNAL};
+	int given = a->arg[1] != 0;
+	if (given && copy_from_user(&ev, a->arg[1], sizeof(ev)))
+		return -LINUX_EFAULT;
+	if (ev.notify != SIGEV_SIGNAL && ev.notify != SIGEV_NONE && ev.notify != SIGEV_THREAD_ID)
+		return -LINUX_EINVAL;
+	if (ev.notify != SIGEV_NONE && (ev.signo < 1 || ev.signo > LINUX_NSIG))
+		return -LINUX_EINVAL;
+	if (ev.notify == SIGEV_THREAD_ID && (ev.tid <= 0 || !signal_thread_exists((uint64_t)ev.tid)))
+		return -LINUX_EINVAL;
+	spin_lock(&timer_lock);
+	int id = 0;
+	while (id < TIMER_MAX && timers[id].used)
+		id++;
+	if (id == TIMER_MAX) {
+		spin_unlock(&timer_lock);
+		return -LINUX_EAGAIN;
+	}
+	struct posix_timer *pt = &timers[id];
+	memzero(pt, sizeof(*pt));
+	pt->used = 1;
+	pt->realtime = clock == LINUX_CLOCK_REALTIME;
+	pt->signo = ev.signo;
+	pt->notify = ev.notify;
+	pt->tid = ev.notify == SIGEV_THREAD_ID ? (uint64_t)ev.tid : 0;
+	pt->value = given ? ev.value : (uint64_t)id; /* Linux's default si_value: the id */
+	spin_unlock(&timer_lock);
+	int32_t uid = id;
+	if (copy_to_user(a->arg[2], &uid, sizeof(uid))) {
+		spin_lock(&timer_lock);
+		pt->used = 0;
+		spin_unlock(&timer_lock);
+		return -LINUX_EFAULT;
+	}
+	return 0;
+}
+
+/* The timer id names (timer_lock held), or NULL. */
+static struct posix_timer *timer_get(uint64_t id)
+{
+	return id < TIMER_MAX && timers[id].used ? &timers[id] : NULL;
+}
+
+static void timespec_set(uint64_t ns, struct linux_timespec *ts)
+{
+	ts->tv_sec = (int64_t)(ns / NSEC_PER_SEC);
+	ts->tv_nsec = (int64_t)(ns % NSEC_PER_SEC);
+}
+
+/* What is left of pt (timer_lock held); a timer about to fire still reads as running. */
+static void timer_read(const struct posix_timer *pt, struct linux_itimerspec *cur)
+{
+	uint64_t d = pt->deadline_ns, now = time_monotonic_ns();
+	timespec_set(d > now ? d - now : d ? 1 : 0, &cur->it_value);
+	timespec_set(pt->interval_ns, &cur->it_interval);
+}
+
+static int timespec_ns(const struct linux_timespec *ts, uint64_t *ns)
+{
+	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= (int64_t)NSEC_PER_SEC ||
+	    (uint64_t)ts->tv_sec > UINT64_MAX / NSEC_PER_SEC / 2)
+		return -LINUX_EINVAL;
+	*ns = (uint64_t)ts->tv_sec * NSEC_PER_SEC + (uint64_t)ts->tv_nsec;
+	return 0;
+}
+
+long sys_timer_settime(const struct syscall_args *a)
+{
+	struct linux_itimerspec value, old;
+	uint64_t value_ns, interval_ns;
+	if (a->arg[1] & ~(uint64_t)TIMER_ABSTIME)
+		return -LINUX_EINVAL;
+	if (copy_from_user(&value, a->arg[2], sizeof(value)))
+		return -LINUX_EFAULT;
+	if (timespec_ns(&value.it_value, &value_ns) || timespec_ns(&value.it_interval, &interval_ns))
+		return -LINUX_EINVAL;
+	if (value_ns) {
+		int err = timer_start();
+		if (err)
+			return err;
+	}
+	spin_lock(&timer_lock);
+	struct posix_timer *pt = timer_get(a->arg[0]);
+	if (!pt) {
+		spin_unlock(&timer_lock);
+		return -LINUX_EINVAL;
+	}
+	timer_read(pt, &old);
+	pt->deadline_ns = value_ns ? sys_deadline(value_ns, a->arg[1] & TIMER_ABSTIME, pt->realtime)
+	                           : 0;
+	pt->interval_ns = value_ns ? interval_ns : 0; /* a pending signal keeps its overruns */
+	struct thread *t = timer_thread;
+	if (t)
+		sched_wake(t);
+	spin_unlock(&timer_lock);
+	if (a->arg[3] && copy_to_user(a->arg[3], &old, sizeof(old)))
+		return -LINUX_EFAULT;
+	return 0;
+}
+
+long sys_timer_gettime(const struct syscall_args *a)
+{
+	struct linux_itimerspec cur;
+	spin_lock(&timer_lock);
+	struct posix_timer *pt = timer_get(a->arg[0]);
+	if (pt)
+		timer_read(pt, &cur);
+	spin_unlock(&timer_lock);
+	if (!pt)
+		return -LINUX_EINVAL;
+	return copy_to_user(a->arg[1], &cur, sizeof(cur)) ? -LINUX_EFAULT : 0;
+}
+
+long sys_timer_getoverrun(const struct syscall_args *a)
+{
+	spin_lock(&timer_lock);
+	struct posix_timer *pt = timer_get(a->arg[0]);
+	long overrun = pt ? pt->overrun_last : -LINUX_EINVAL;
+	spin_unlock(&timer_lock);
+	return overrun;
+}
+
+/* A signal already sent stays pending, as an ordinary (SI_KERNEL) one. */
+long sys_timer_delete(const struct syscall_args *a)
+{
+	spin_lock(&timer_lock);
+	struct posix_timer *pt = timer_get(a->arg[0]);
+	if (pt)
+		pt->used = 0;
+	spin_unlock(&timer_lock);
+	return pt ? 0 : -LINUX_EINVAL;
+}
