@@ -45,10 +45,22 @@ int main(void)
 	return sendfile(1, 0, 0, 0) == 0 ? 0 : 1;
 }
 C
+cat >"$P/timer.c" <<'C'
+#include <signal.h>
+#include <stdio.h>
+#include <time.h>
+int main(void)
+{
+	struct sigevent ev = {.sigev_notify = SIGEV_NONE};
+	timer_t id;
+	printf("timer_create: %d\n", timer_create(CLOCK_MONOTONIC, &ev, &id));
+	return 0;
+}
+C
 
 # The handlers of each group in an image, by name, one per line.
 handlers() {
-	nm "$1" | sed -n 's/.* [Tt] \(sys_\(epoll\|eventfd\|sendfile\|socket\|bind\|connect\)[a-z0-9_]*\)$/\1/p' | sort -u
+	nm "$1" | sed -n 's/.* [Tt] \(sys_\(epoll\|eventfd\|sendfile\|socket\|bind\|connect\|timer_\|rt_sigtimedwait\)[a-z0-9_]*\)$/\1/p' | sort -u
 }
 
 if check syscall-groups/plain-links-none host; then
@@ -72,6 +84,16 @@ if check syscall-groups/net-linked host; then
 		case " $h" in *" $want "*) ;; *) problem "net.elf lacks $want (has: $h)" ;; esac
 	done
 	nm "$E2E_TMP/net.elf" | grep -q ' [Tt] vsock_create$' || problem "net.elf lacks kernel/net"
+	report
+fi
+
+if check syscall-groups/timer-linked host; then
+	run "$TORO" build "$P/timer.c" -o "$E2E_TMP/timer.elf"
+	want_status 0
+	h=$(handlers "$E2E_TMP/timer.elf" | tr '\n' ' ')
+	for want in sys_timer_create sys_timer_settime sys_timer_delete sys_rt_sigtimedwait; do
+		case " $h" in *" $want "*) ;; *) problem "timer.elf lacks $want (has: $h)" ;; esac
+	done
 	report
 fi
 
