@@ -355,13 +355,13 @@ static void deliver(uint64_t *g, uint64_t saved_mask, uint64_t limit)
 	spin_lock(&signal_lock);
 	int sig;
 	while ((sig = dequeue(t, &info))) {
+		if (signal_timer_info)
+			signal_timer_info(&info); /* taken, even if ignored: the timer may send again */
 		struct linux_k_sigaction act = actions[sig - 1];
 		if (ignored(sig))
 			continue;
 		if (act.handler == SIG_DFL)
 			break;
-		if (signal_timer_info)
-			signal_timer_info(&info);
 		int err = frame_build(t, g, sig, &info, &act, saved_mask, limit);
 		spin_unlock(&signal_lock);
 		if (err)
