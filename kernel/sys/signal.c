@@ -1,7 +1,8 @@
 /* Signals for POSIX images: actions, per-thread masks and the alternate stack, sending (kill,
- * tkill, tgkill, the ITIMER_REAL timer), and delivery at the cooperative points: on the way out
- * of a system call, and from a CPU fault in the application. A handler gets Linux's x86-64 rt
- * signal frame (siginfo, ucontext with the general registers); rt_sigreturn puts them back. */
+ * tkill, tgkill, the ITIMER_REAL timer, POSIX timers' signals for timer.c), sigwaitinfo, and
+ * delivery at the cooperative points: on the way out of a system call, and from a CPU fault in
+ * the application. A handler gets Linux's x86-64 rt signal frame (siginfo, ucontext with the
+ * general registers); rt_sigreturn puts them back. */
 #include "signal.h"
 
 #include <kernel/arch.h>
@@ -195,6 +196,7 @@ void signal_thread_remove(struct thread *t)
 	spin_unlock(&signal_lock);
 }
 
+/* Inlined, as dequeue is: a second caller (the timer group's) must not cost images without it. */
 static inline __attribute__((always_inline)) struct thread *thread_by_tid(uint64_t tid)
 {
 	for (struct thread *t = threads; t; t = t->sig.next)
