@@ -541,6 +541,20 @@ static void put_connection(struct out *o, const struct http_request *req)
 size_t http_file_head(char *out, size_t cap, const struct http_request *req,
                       const struct http_answer *ans, uint64_t size, int64_t mtime)
 {
+	size_t n = http_file_fields(out, cap, req, ans, size, mtime);
+	return n + http_head_end(out + n, cap - n, req);
+}
+
+size_t http_head_end(char *out, size_t cap, const struct http_request *req)
+{
+	struct out o = {out, 0, cap};
+	put_connection(&o, req);
+	return o.len;
+}
+
+size_t http_file_fields(char *out, size_t cap, const struct http_request *req,
+                        const struct http_answer *ans, uint64_t size, int64_t mtime)
+{
 	struct out o = {out, 0, cap};
 	char date[30];
 	http_format_date(date, mtime);
@@ -568,7 +582,6 @@ size_t http_file_head(char *out, size_t cap, const struct http_request *req,
 		put_u64(&o, size);
 		PUT_LITERAL(&o, "\r\n");
 	}
-	put_connection(&o, req);
 	return o.len;
 }
 
