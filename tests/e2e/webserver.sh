@@ -1,9 +1,10 @@
 #!/bin/bash
 # examples/webserver (native) and examples/webserver-posix served through `toro run --share
 # --forward` in both monitors, and webserver-posix built with the host's cc and run on the host:
-# the index, a 5 MiB binary byte for byte, 404, 403 for "..", HEAD, 304, ranges (206, 416),
-# keep-alive, pipelining, many parallel clients, a client that leaves mid-response, bad requests
-# and the access log, which --no-log turns off. Requests go through bash's /dev/tcp (the nested test VM has no curl).
+# the index, a 5 MiB binary byte for byte, 404, 403 for "..", HEAD, a file changed on the host
+# served changed, 304, ranges (206, 416), keep-alive, pipelining, many parallel clients, a client
+# that leaves mid-response, bad requests and the access log, which --no-log turns off. Requests
+# go through bash's /dev/tcp (the nested test VM has no curl).
 # PARTS: host qemu toro
 . "$(dirname "$0")/lib.sh"
 SRC=$(cd "$(dirname "$0")/../../examples/webserver-posix" && pwd)
