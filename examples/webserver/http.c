@@ -358,17 +358,6 @@ size_t http_parse_request(const char *buf, size_t len, size_t cap, struct http_r
 		skip++;
 	const char *s = buf + skip, *end = buf + len;
 
-	/* Complete only with an empty line after the fields. */
-	const char *nl = line_end(s, (size_t)(end - s)), *p = nl;
-	while (p) {
-		const char *next = line_end(p + 1, (size_t)(end - p - 1));
-		if (next && line_length(p + 1, next) == 0) {
-			p = next;
-			break;
-		}
-		p = next;
-	}
-
 	req->method = HTTP_OTHER;
 	req->keep_alive = 0;
 	req->version_minor = 0;
@@ -378,6 +367,29 @@ size_t http_parse_request(const char *buf, size_t len, size_t cap, struct http_r
 	req->if_modified_since = -1;
 	req->range[0] = 0;
 	req->if_range[0] = 0;
+
+	/* One pass: each line is found once and parsed as it is found; the head is complete only
+	 * with an empty line after the fields. The fields are read even after a 403 or 405 from
+	 * the request line: those keep the connection, unless a field (Connection: close, a body)
+	 * says otherwise. After a bad field the rest are only passed over. */
+	const char *nl = line_end(s, (size_t)(end - s)), *p = 0;
+	int has_host = 0, field_status = 0;
+	if (nl) {
+		req->status = parse_request_line(s, line_length(s, nl), req);
+		for (const char *f = nl + 1; f < end;) {
+			const char *fe = line_end(f, (size_t)(end - f));
+			if (!fe)
+				break;
+			size_t fn = line_length(f, fe);
+			if (fn == 0) {
+				p = fe;
+				break;
+			}
+			if (!field_status)
+				field_status = parse_field(f, fn, req, &has_host);
+			f = fe + 1;
+		}
+	}
 	if (!p) {
 		if (len < cap)
 			return 0;
@@ -387,21 +399,8 @@ size_t http_parse_request(const char *buf, size_t len, size_t cap, struct http_r
 		req->keep_alive = 0;
 		return len;
 	}
-
-	req->status = parse_request_line(s, line_length(s, nl), req);
-	/* The fields are read even after a 403 or 405 from the request line: those keep the
-	 * connection, unless a field (Connection: close, a body) says otherwise. */
-	int has_host = 0;
-	for (const char *f = nl + 1; f < p;) {
-		const char *fe = line_end(f, (size_t)(p - f + 1));
-		size_t fn = line_length(f, fe);
-		int field_status = fn ? parse_field(f, fn, req, &has_host) : 0;
-		if (field_status) {
-			req->status = field_status;
-			break;
-		}
-		f = fe + 1;
-	}
+	if (field_status)
+		req->status = field_status;
 	/* RFC 9112 §3.2: a 1.1 request without Host is answered 400. */
 	if (!req->status && !has_host && req->version_minor >= 1)
 		req->status = 400;
@@ -541,6 +540,20 @@ static void put_connection(struct out *o, const struct http_request *req)
 size_t http_file_head(char *out, size_t cap, const struct http_request *req,
                       const struct http_answer *ans, uint64_t size, int64_t mtime)
 {
+	size_t n = http_file_fields(out, cap, req, ans, size, mtime);
+	return n + http_head_end(out + n, cap - n, req);
+}
+
+size_t http_head_end(char *out, size_t cap, const struct http_request *req)
+{
+	struct out o = {out, 0, cap};
+	put_connection(&o, req);
+	return o.len;
+}
+
+size_t http_file_fields(char *out, size_t cap, const struct http_request *req,
+                        const struct http_answer *ans, uint64_t size, int64_t mtime)
+{
 	struct out o = {out, 0, cap};
 	char date[30];
 	http_format_date(date, mtime);
@@ -568,7 +581,6 @@ size_t http_file_head(char *out, size_t cap, const struct http_request *req,
 		put_u64(&o, size);
 		PUT_LITERAL(&o, "\r\n");
 	}
-	put_connection(&o, req);
 	return o.len;
 }
 

@@ -90,6 +90,159 @@ static int answer_error(struct conn *c, int status)
 	return send_out(c, len);
 }
 
+/* --- the cache of small files ----------------------------------------------------------------
+ * Each core keeps its last CACHE_ENTRIES small files (CACHE_FILE_MAX bytes or less): the request
+ * path, the file it named (index.html for a directory), the file's inode, size and mtime when it
+ * was read, the 200 answer's head without its Connection field, and the contents. A request for
+ * a cached path costs one stat of the file: the entry is used only if inode, size and mtime (to
+ * the nanosecond) are still those it was read with, so a changed file is never served stale once
+ * its new mtime or size is visible to stat. Only threads of the core touch its cache and the
+ * scheduler is cooperative, so no lock is needed: an entry being filled is marked busy across
+ * the reads that may block. */
+#define CACHE_ENTRIES  8
+#define CACHE_FILE_MAX (16 * 1024)
+#define CACHE_PATH_MAX 256
+#define CACHE_HEAD_MAX 512
+#define CACHE_CORES    64 /* cores beyond this serve without a cache */
+
+struct cached {
+	int busy;                   /* being filled: not to be used or taken */
+	size_t key_len;             /* 0: empty */
+	char key[CACHE_PATH_MAX];   /* the request's path */
+	char file[CACHE_PATH_MAX];  /* the file it named */
+	struct toro_stat st;        /* the file's, when read */
+	size_t head_len;            /* head[0..head_len): the 200 answer's fields */
+	char head[CACHE_HEAD_MAX];
+	char data[CACHE_FILE_MAX];  /* the contents, st.size bytes */
+};
+
+struct cache {
+	unsigned next; /* the entry to take next */
+	struct cached e[CACHE_ENTRIES];
+};
+
+static struct cache *caches[CACHE_CORES];
+
+static size_t text_len(const char *s)
+{
+	size_t n = 0;
+	while (s[n])
+		n++;
+	return n;
+}
+
+/* The calling core's cache, made on its first use; NULL when there is none. */
+static struct cache *core_cache(void)
+{
+	unsigned core = toro_core_id();
+	if (core >= CACHE_CORES)
+		return 0;
+	if (!caches[core]) {
+		struct cache *k = toro_malloc(sizeof *k);
+		if (!k)
+			return 0;
+		k->next = 0;
+		for (unsigned i = 0; i < CACHE_ENTRIES; i++)
+			k->e[i].busy = 0, k->e[i].key_len = 0;
+		caches[core] = k;
+	}
+	return caches[core];
+}
+
+static int same_file(const struct toro_stat *a, const struct toro_stat *b)
+{
+	return a->ino == b->ino && a->size == b->size && a->mtime_sec == b->mtime_sec &&
+	       a->mtime_nsec == b->mtime_nsec && a->mode == b->mode;
+}
+
+/* The entry for req->path (len bytes) whose file is unchanged, or NULL; a changed one is
+ * dropped. */
+static struct cached *cache_find(struct cache *k, const struct http_request *req, size_t len)
+{
+	for (unsigned i = 0; i < CACHE_ENTRIES; i++) {
+		struct cached *e = &k->e[i];
+		if (e->busy || e->key_len != len || __builtin_memcmp(e->key, req->path, len))
+			continue;
+		/* The stat may block and let another thread of the core take the entry: what it
+		 * looks at is a copy, and the entry is checked again after. */
+		char file[CACHE_PATH_MAX];
+		struct toro_stat st, was = e->st;
+		__builtin_memcpy(file, e->file, sizeof file);
+		int err = toro_stat(file, &st);
+		if (e->busy || e->key_len != len || __builtin_memcmp(e->key, req->path, len) ||
+		    !same_file(&was, &e->st))
+			return 0;
+		if (err || !same_file(&st, &e->st)) {
+			e->key_len = 0;
+			return 0;
+		}
+		return e;
+	}
+	return 0;
+}
+
+/* Reads the regular file req->path (as find_file left it, with *st) into an entry keyed on
+ * key[0..key_len). Returns the entry, or NULL when the file is not one to keep or did not read
+ * whole and unchanged. */
+static struct cached *cache_fill(struct cache *k, const char *key, size_t key_len,
+                                 const struct http_request *req, const struct toro_stat *st)
+{
+	size_t file_len = text_len(req->path);
+	if (st->size > CACHE_FILE_MAX || key_len >= CACHE_PATH_MAX || file_len >= CACHE_PATH_MAX)
+		return 0;
+	struct cached *e = 0;
+	for (unsigned i = 0; i < CACHE_ENTRIES && !e; i++) {
+		struct cached *t = &k->e[(k->next + i) % CACHE_ENTRIES];
+		if (!t->busy)
+			e = t;
+	}
+	if (!e)
+		return 0;
+	k->next = (unsigned)(e - k->e + 1) % CACHE_ENTRIES;
+	e->busy = 1;
+	e->key_len = 0;
+	toro_file *f = 0;
+	struct toro_stat after;
+	int ok = !toro_file_open(req->path, TORO_O_RDONLY, 0, &f);
+	if (ok) {
+		long n = st->size ? toro_file_pread(f, e->data, st->size, 0) : 0;
+		/* Whole, and the file unchanged while it was read. */
+		ok = n == (long)st->size && !toro_file_stat(f, &after) && same_file(&after, st);
+		toro_file_close(f);
+	}
+	e->busy = 0;
+	if (!ok)
+		return 0;
+	__builtin_memcpy(e->key, key, key_len);
+	e->key_len = key_len;
+	__builtin_memcpy(e->file, req->path, file_len + 1);
+	e->st = *st;
+	struct http_answer all = {200, 0, st->size};
+	e->head_len = http_file_fields(e->head, sizeof e->head, req, &all, st->size, st->mtime_sec);
+	return e;
+}
+
+/* Answers the request from a cache entry, as answer() would from the file. */
+static int answer_cached(struct conn *c, const struct cached *e)
+{
+	struct http_request *req = &c->req;
+	struct http_answer ans;
+	http_choose_answer(req, e->st.size, e->st.mtime_sec, &ans);
+	size_t len;
+	if (ans.status == 200) {
+		__builtin_memcpy(c->out, e->head, e->head_len);
+		len = e->head_len;
+	} else {
+		__builtin_memcpy(req->path, e->file, text_len(e->file) + 1); /* its Content-Type */
+		len = http_file_fields(c->out, sizeof c->out, req, &ans, e->st.size, e->st.mtime_sec);
+	}
+	len += http_head_end(c->out + len, sizeof c->out - len, req);
+	uint64_t body = req->method == HTTP_HEAD ? 0 : ans.count;
+	__builtin_memcpy(c->out + len, e->data + ans.first, body);
+	log_request(req, ans.status, body);
+	return send_out(c, len + body) && req->keep_alive;
+}
+
 /* Answers the request in c->req. False when the connection must end: the client is gone, or
  * the answer could not be completed. */
 static int answer(struct conn *c)
@@ -97,8 +250,22 @@ static int answer(struct conn *c)
 	struct http_request *req = &c->req;
 	if (req->status)
 		return answer_error(c, req->status) && req->keep_alive;
+	struct cache *k = core_cache();
+	size_t key_len = text_len(req->path);
+	char key[CACHE_PATH_MAX];
+	if (k && key_len < CACHE_PATH_MAX) {
+		struct cached *e = cache_find(k, req, key_len);
+		if (e)
+			return answer_cached(c, e);
+		__builtin_memcpy(key, req->path, key_len);
+	}
 	struct toro_stat st;
 	int status = find_file(req, &st);
+	if (!status && k && key_len < CACHE_PATH_MAX) {
+		struct cached *e = cache_fill(k, key, key_len, req, &st);
+		if (e)
+			return answer_cached(c, e);
+	}
 	toro_file *f = 0;
 	if (!status && toro_file_open(req->path, TORO_O_RDONLY, 0, &f))
 		status = 500;
