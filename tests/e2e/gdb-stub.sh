@@ -183,6 +183,31 @@ if check gdb-fault qemu; then
 	report
 fi
 
+# Detach and attach again: a first gdb breaks, continues, lets the program run and detaches; a
+# second gdb attaches to the running program (its first packet stops it), breaks, reads and
+# writes a global and detaches: the program ends with its own exit code.
+if check gdb-reattach qemu; then
+	guest_start "$IMAGE" 1 "$PORT" -- laps
+	gdb_run "$IMAGE" "$PORT" "break lap" "continue" "continue" "print gdb_counter" "delete" \
+		"detach"
+	want_line out '^Breakpoint 1, lap \(\) at .*native_gdb\.c:[0-9]+'
+	want_line out '^\$1 = 1$'
+	want_line out 'detached'
+	sleep 1
+	kill -0 "$QEMU_PID" 2>/dev/null || problem "the guest ended after the first gdb detached"
+	gdb_run "$IMAGE" "$PORT" "info breakpoints" "print gdb_counter > 1" "break lap" "continue" \
+		"print gdb_release" "set var gdb_release = 1" "delete" "detach"
+	guest_wait
+	want_line out '^No breakpoints or watchpoints\.$'
+	want_line out '^\$1 = 1$'
+	want_line out '^Breakpoint 1, lap \(\) at .*native_gdb\.c:[0-9]+'
+	want_line out '^\$2 = 0$'
+	want_line out 'detached'
+	want_guest 5
+	want_guest_line '^released$'
+	report
+fi
+
 # toro.gdb=com2 on a machine without COM2: one line, and the program runs without gdb.
 if check gdb-no-com2 qemu; then
 	guest_start "$IMAGE" 1 none -- sum
