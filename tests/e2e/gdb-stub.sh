@@ -55,7 +55,8 @@ gdb_run() {
 	local image=$1 port=$2 args=()
 	shift 2
 	for c in "$@"; do args+=(-ex "$c"); done
-	run gdb -nx -batch -ex "set pagination off" -ex "target remote 127.0.0.1:$port" "${args[@]}" "$image"
+	run gdb -nx -batch -ex "set pagination off" -ex "set remotetimeout 30" \
+		-ex "target remote 127.0.0.1:$port" "${args[@]}" "$image"
 }
 
 if ! command -v gdb >/dev/null; then
