@@ -43,6 +43,8 @@ enum gdb_action {
 
 /* stop.c: the boot's wait for gdb (toro.gdb=com2), and the exit code gdb is told. */
 void gdb_start(void);
+/* 1 from that boot on (COM2 is there): the line is watched for gdb, attached or not. */
+extern volatile int gdb_listening;
 /* hooks.c: starts looking for Ctrl-C from core 0's timer (the caller runs on core 0). */
 void gdb_poll_start(void);
 void gdb_report_exit(int code);

@@ -110,7 +110,6 @@ static enum gdb_action handle_k(char *pkt, size_t len)
 static enum gdb_action handle_D(char *pkt, size_t len)
 {
 	(void)pkt, (void)len;
-	arch_gdb_hw_clear();
 	gdb_reply_str("OK");
 	return GDB_DETACH;
 }

@@ -58,9 +58,10 @@ _Noreturn void __wrap_arch_exit(int code, uint16_t debugcon_port)
 	__real_arch_exit(code, debugcon_port);
 }
 
-/* Ctrl-C without COM2's interrupt (a monitor whose COM2 raises none): while gdb is attached,
- * core 0's one-shot timer also fires every GDB_POLL_NS, and its interrupt looks at COM2. The
- * scheduler's own deadline is kept and armed whenever it comes first. */
+/* Ctrl-C and a new gdb without COM2's interrupt (a monitor whose COM2 raises none): while the
+ * stub watches COM2 (attached or not), core 0's one-shot timer also fires every GDB_POLL_NS,
+ * and its interrupt looks at COM2. The scheduler's own deadline is kept and armed whenever it
+ * comes first. */
 #define GDB_POLL_NS 50000000ull
 
 static uint64_t sched_deadline[CPU_MAX]; /* the scheduler's deadline (TSC), 0 if none */
@@ -68,7 +69,7 @@ static uint64_t sched_deadline[CPU_MAX]; /* the scheduler's deadline (TSC), 0 if
 static void timer_arm(struct cpu *c)
 {
 	uint64_t d = sched_deadline[c->id];
-	if (c->id == 0 && gdb_attached) {
+	if (c->id == 0 && gdb_listening) {
 		uint64_t poll = time_ns_to_tsc(time_monotonic_ns() + GDB_POLL_NS);
 		if (!d || poll < d)
 			d = poll;
@@ -92,7 +93,7 @@ void __wrap_irq_dispatch(unsigned vector)
 {
 	__real_irq_dispatch(vector);
 	struct cpu *c = this_cpu();
-	if (vector != IRQ_VECTOR_TIMER || c->id != 0 || !gdb_attached)
+	if (vector != IRQ_VECTOR_TIMER || c->id != 0 || !gdb_listening)
 		return;
 	arch_gdb_poll_interrupt();
 	if (sched_deadline[0] && arch_timestamp() >= sched_deadline[0])

@@ -122,6 +122,12 @@ long gdb_unescape(char *buf, size_t len)
 	return (long)out;
 }
 
+void gdb_conn_restart(struct gdb_conn *c)
+{
+	c->no_ack = 0;
+	c->rx.state = RX_IDLE;
+}
+
 int gdb_send(struct gdb_conn *c, const char *payload, size_t len)
 {
 	size_t n = gdb_frame(payload, len, c->tx, sizeof(c->tx));

@@ -56,6 +56,9 @@ struct gdb_conn {
 	char tx[2 * GDB_PACKET_MAX + 4]; /* framed: every byte may need an escape */
 };
 
+/* A new gdb on the line: acknowledgements on again, no packet half read. */
+void gdb_conn_restart(struct gdb_conn *c);
+
 /* Sends a payload framed and waits for gdb's '+', sending it again on '-' (a few times). A '$'
  * instead of the '+' (gdb's next packet, its ack lost) is kept in rx for gdb_receive. 0, or -1
  * if the line is gone, the payload does not fit, or gdb keeps refusing it. */

@@ -12,7 +12,9 @@
 
 struct gdb_stub gdb;
 volatile int gdb_attached;
+volatile int gdb_listening;
 volatile int gdb_interrupt_pending;
+static volatile int new_session; /* the byte that began it ('$' or 0x03), or 0 */
 
 static volatile int owner = -1;  /* the core talking to gdb, or -1 */
 static volatile int stopped;     /* the other cores must wait */
@@ -108,6 +110,41 @@ static void stop_reply_set(int signal, const char *extra, struct thread *t)
 	                gdb_thread_id(t), extra ? extra : "");
 }
 
+/* Every core goes on and no breakpoint or watchpoint is left: what gdb leaves behind when it
+ * detaches, and what a new gdb starts from. */
+static void forget_breakpoints(void)
+{
+	for (unsigned i = 0; i < cpu_count; i++)
+		gdb.core[i].hold = gdb.core[i].step = 0;
+	gdb_sw_break_remove_all();
+	arch_gdb_hw_clear();
+}
+
+/* A new gdb connected while the program ran (gdb_running_byte), every core now stopped: it
+ * starts as the first did at boot, acknowledging, with no breakpoints, and expecting no stop
+ * reply; the '$' that announced it begins its first packet. */
+static void session_start(void)
+{
+	int byte = new_session;
+	new_session = 0;
+	forget_breakpoints();
+	gdb.reply_due = 0;
+	gdb_conn_restart(&gdb.conn);
+	if (byte == '$')
+		gdb_rx_feed(&gdb.conn.rx, '$');
+}
+
+int gdb_running_byte(uint8_t byte)
+{
+	if (byte != GDB_CTRL_C && byte != '$')
+		return 0;
+	if (byte == '$' || !gdb_attached)
+		new_session = byte;
+	gdb_attached = 1;
+	gdb_interrupt_pending = 1;
+	return 1;
+}
+
 enum gdb_resume gdb_stop(struct trap_frame *f, int signal, const char *extra, int fault)
 {
 	struct cpu *c = this_cpu();
@@ -132,8 +169,9 @@ enum gdb_resume gdb_stop(struct trap_frame *f, int signal, const char *extra, in
 	me->hold = 0;
 	arch_gdb_hw_suspend();
 	stop_others(c->id);
-	if (signal == GDB_SIGINT)
-		gdb_interrupt_pending = 0;
+	gdb_interrupt_pending = 0; /* this stop answers a Ctrl-C, whatever brought it */
+	if (new_session)
+		session_start();
 	struct thread *t = signal == GDB_SIGINT ? interesting_thread(c) : c->current;
 	gdb.stop_thread = gdb.g_thread = gdb.c_thread = t;
 	stop_reply_set(signal, extra, t);
@@ -144,9 +182,7 @@ enum gdb_resume gdb_stop(struct trap_frame *f, int signal, const char *extra, in
 	enum gdb_action a = gdb_serve();
 	if (a == GDB_DETACH) {
 		/* Every core goes on, whatever an earlier vCont kept stopped. */
-		for (unsigned i = 0; i < cpu_count; i++)
-			gdb.core[i].hold = gdb.core[i].step = 0;
-		gdb_sw_break_remove_all();
+		forget_breakpoints();
 		gdb_attached = 0;
 	} else {
 		gdb.reply_due = 1;
@@ -185,6 +221,7 @@ void gdb_start(void)
 	gdb.conn.getc = arch_gdb_getc;
 	gdb.conn.write = arch_gdb_write;
 	gdb_attached = 1;
+	gdb_listening = 1;
 	gdb_poll_start();
 	printk("gdb: waiting for gdb on COM2\n");
 	arch_gdb_breakpoint();

@@ -55,7 +55,8 @@ gdb_run() {
 	local image=$1 port=$2 args=()
 	shift 2
 	for c in "$@"; do args+=(-ex "$c"); done
-	run gdb -nx -batch -ex "set pagination off" -ex "target remote 127.0.0.1:$port" "${args[@]}" "$image"
+	run gdb -nx -batch -ex "set pagination off" -ex "set remotetimeout 30" \
+		-ex "target remote 127.0.0.1:$port" "${args[@]}" "$image"
 }
 
 if ! command -v gdb >/dev/null; then
@@ -182,6 +183,35 @@ if check gdb-fault qemu; then
 	want_guest_line 'CPU exception: page fault'
 	report
 fi
+
+# Detach and attach again: a first gdb breaks, continues, lets the program run and detaches; a
+# second gdb attaches to the running program (its first packet stops it), breaks, reads and
+# writes a global and detaches: the program ends with its own exit code. Seen by COM2's
+# interrupt, or (COM2 on an IRQ the kernel does not route) by core 0's timer.
+reattach_check() {
+	guest_start "$IMAGE" 1 "$PORT" -- laps
+	gdb_run "$IMAGE" "$PORT" "break lap" "continue" "continue" "print gdb_counter" "delete" \
+		"detach"
+	want_line out '^Breakpoint 1, lap \(\) at .*native_gdb\.c:[0-9]+'
+	want_line out '^\$1 = 1$'
+	want_line out 'detached'
+	sleep 1
+	kill -0 "$QEMU_PID" 2>/dev/null || problem "the guest ended after the first gdb detached"
+	gdb_run "$IMAGE" "$PORT" "info breakpoints" "print gdb_counter > 1" "break lap" "continue" \
+		"print gdb_release" "set var gdb_release = 1" "delete" "detach"
+	guest_wait
+	want_line out '^No breakpoints or watchpoints\.$'
+	want_line out '^\$1 = 1$'
+	want_line out '^Breakpoint 1, lap \(\) at .*native_gdb\.c:[0-9]+'
+	want_line out '^\$2 = 0$'
+	want_line out 'detached'
+	want_guest 5
+	want_guest_line '^released$'
+	report
+}
+
+check gdb-reattach qemu && reattach_check
+check gdb-reattach-timer qemu && COM2_IRQ=5 reattach_check
 
 # toro.gdb=com2 on a machine without COM2: one line, and the program runs without gdb.
 if check gdb-no-com2 qemu; then

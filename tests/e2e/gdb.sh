@@ -259,6 +259,26 @@ session_checks() {
 		report
 	fi
 
+	# Detach and attach again: a second gdb (once the socket has seen the first go) stops the
+	# running program, breaks, reads and writes a global and detaches; the run's own status.
+	if check "gdb-reattach@$vmm" "$vmm"; then
+		if guest_start "$vmm" "$IMAGE" --gdb 0 -- laps; then
+			gdb_run "$IMAGE" "break lap" "continue" "delete" "detach"
+			want_line out '^Breakpoint 1, lap \(\) at .*native_gdb\.c:[0-9]+'
+			sleep 1
+			kill -0 "$GUEST" 2>/dev/null || problem "the run ended after the first gdb detached"
+			gdb_run "$IMAGE" "info breakpoints" "break lap" "continue" "print gdb_release" \
+				"set var gdb_release = 1" "delete" "detach"
+			guest_wait
+			want_line out '^No breakpoints or watchpoints\.$'
+			want_line out '^Breakpoint 1, lap \(\) at .*native_gdb\.c:[0-9]+'
+			want_line out '^\$1 = 0$'
+			want_guest 5
+			want_guest_line '^released$'
+		fi
+		report
+	fi
+
 	# The same through a Unix socket, which the run removes afterwards.
 	if check "gdb-unix@$vmm" "$vmm"; then
 		sock=$E2E_TMP/gdb-$vmm.sock
@@ -280,7 +300,7 @@ if command -v gdb >/dev/null; then
 	session_checks toro
 else
 	for vmm in qemu toro; do
-		for c in break-step-detach watchpoint threads ctrl-c fault unix; do
+		for c in break-step-detach watchpoint threads ctrl-c fault reattach unix; do
 			check "gdb-$c@$vmm" "$vmm" && echo "SKIP gdb-$c@$vmm: gdb is not installed here"
 		done
 	done

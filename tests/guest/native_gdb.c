@@ -2,7 +2,8 @@
  * with -g (which links the stub), it runs normally without toro.gdb=com2 (the cases below).
  * "sum" computes through two calls (break, bt, step, finish, locals), "spin" loops on the last
  * core while main waits for it on core 0 (Ctrl-C reaches the idle core 0 and must show the
- * spinning thread), "fault" writes through a bad pointer. */
+ * spinning thread), "fault" writes through a bad pointer, "laps" calls lap() until gdb sets
+ * gdb_release (one gdb detaches, a second attaches to the running program and ends it). */
 // BUILD: --native --no-fpu -g
 // CASE: sum | -- sum | 7 | ^sum 30$
 // CASE: sum-2cpu | --cpus 2 -- sum | 7 | ^sum 30$
@@ -20,6 +21,7 @@ struct point {
 struct point gdb_origin = {3, 4, "origin"};
 volatile unsigned long gdb_counter;
 volatile int gdb_bad_address = 0x10;
+volatile int gdb_release;
 
 __attribute__((noinline)) static int square(int v)
 {
@@ -43,6 +45,11 @@ __attribute__((noreturn, noinline)) static void *spin(void *arg)
 		gdb_counter++;
 }
 
+__attribute__((noinline)) static void lap(void)
+{
+	gdb_counter++;
+}
+
 __attribute__((noinline)) static void fault(void)
 {
 	*(volatile int *)(unsigned long)gdb_bad_address = 1;
@@ -56,6 +63,13 @@ int main(int argc, char **argv)
 		if (last == 0)
 			spin(0);
 		toro_thread_join(toro_thread_create(last, spin, 0, 0));
+	}
+	if (argc > 1 && streq(argv[1], "laps")) {
+		toro_printf("lapping\n");
+		while (!gdb_release)
+			lap();
+		toro_printf("released\n");
+		return 5;
 	}
 	if (argc > 1 && streq(argv[1], "fault"))
 		fault();

@@ -1,7 +1,7 @@
 /* The gdb stub's packet layer (kernel/gdb/packet.c) against a scripted wire: framing and
  * checksums, acknowledgements and resends, QStartNoAckMode, binary escapes, malformed and
- * over-long packets, and a Ctrl-C byte inside and outside a packet. Whatever arrives, the next
- * good packet is still received whole. */
+ * over-long packets, a Ctrl-C byte inside and outside a packet, and a new gdb after an old one.
+ * Whatever arrives, the next good packet is still received whole. */
 // SOURCES: kernel/gdb/packet.c
 #include "../../kernel/gdb/packet.h"
 
@@ -194,6 +194,35 @@ static void test_send_acks(void)
 	CHECK_STR(w.out, "$OK#9a");
 }
 
+/* A new gdb after one that was in no-ack mode and left a packet half sent: gdb_conn_restart
+ * turns acknowledgements back on, and the half packet does not swallow the new gdb's first. */
+static void test_restart(void)
+{
+	struct wire w;
+	struct gdb_conn *c = conn_on(&w, "$qSupp", 6);
+	c->no_ack = 1;
+	CHECK(gdb_receive(c) == -1);
+	char next[32];
+	size_t n = frame_by_hand("?", next);
+	struct gdb_rx half = c->rx;
+	c = conn_on(&w, next + 1, n - 1); /* its '$' was read while the program ran */
+	c->no_ack = 1;
+	c->rx = half;
+	gdb_conn_restart(c);
+	CHECK(c->no_ack == 0);
+	gdb_rx_feed(&c->rx, '$');
+	CHECK(gdb_receive(c) == 1);
+	CHECK_STR(c->rx.buf, "?");
+	CHECK_STR(w.out, "+");
+	/* Restarted with no '$' (a Ctrl-C began it): what was half read is dropped. */
+	c = conn_on(&w, "#00$?#3f", 8);
+	c->rx = half;
+	gdb_conn_restart(c);
+	CHECK(gdb_receive(c) == 1);
+	CHECK_STR(c->rx.buf, "?");
+	CHECK_STR(w.out, "+");
+}
+
 int main(void)
 {
 	test_frame();
@@ -204,5 +233,6 @@ int main(void)
 	test_interrupt_byte();
 	test_binary_round_trip();
 	test_send_acks();
+	test_restart();
 	return check_summary("gdb_packet");
 }

@@ -17,7 +17,8 @@
 #include "trap.h"
 #include "x86.h"
 
-/* COM2, a 16550 UART, polled; its interrupt only looks for Ctrl-C while the program runs. */
+/* COM2, a 16550 UART, polled; its interrupt only looks for Ctrl-C or a new gdb while the
+ * program runs. */
 #define COM2         0x2f8
 #define COM2_IRQ     3 /* ISA IRQ 3, IOAPIC pin 3 */
 #define UART_DATA    0
@@ -94,18 +95,19 @@ void arch_gdb_write(void *ctx, const char *s, size_t len)
 	}
 }
 
-/* A Ctrl-C while the program runs: the interrupted code (its frame is at the top of this
- * core's interrupt stack, no interrupt nests) goes on for one instruction with the trap flag
+/* A Ctrl-C or a new gdb while the program runs: the interrupted code (its frame is at the top of
+ * this core's interrupt stack, no interrupt nests) goes on for one instruction with the trap flag
  * set, and the debug trap that follows stops the machine with every register at hand. Called
  * from COM2's interrupt, and from the timer's where COM2 raises none. */
 void arch_gdb_poll_interrupt(void)
 {
-	int interrupt = 0;
-	while (inb(COM2 + UART_LSR) & LSR_DR)
-		interrupt |= inb(COM2 + UART_DATA) == GDB_CTRL_C;
-	if (!interrupt || !gdb_attached)
+	int stop = 0;
+	if (gdb_interrupt_pending)
+		return; /* a stop is on its way: what follows is for the stub */
+	while (!stop && (inb(COM2 + UART_LSR) & LSR_DR))
+		stop = gdb_running_byte(inb(COM2 + UART_DATA));
+	if (!stop)
 		return;
-	gdb_interrupt_pending = 1;
 	struct arch_cpu *a = this_cpu()->arch;
 	uint64_t *top = (uint64_t *)(void *)(a->irq_stack + IRQ_STACK);
 	top[-3] |= RFLAGS_TF; /* ss, rsp, rflags, cs, rip from the top down */

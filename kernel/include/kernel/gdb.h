@@ -20,7 +20,8 @@ struct thread;
 
 /* --- the stub, called by the arch code (exception and NMI handlers) --- */
 
-/* 1 while gdb is attached (from boot with toro.gdb=com2 until it detaches). */
+/* 1 while gdb is attached: from boot with toro.gdb=com2 until it detaches, and again from the
+ * moment a new gdb connects (gdb_running_byte). */
 extern volatile int gdb_attached;
 
 /* What the exception handler does after gdb_stop returns. */
@@ -46,8 +47,16 @@ int gdb_sw_break_at(uint64_t addr);
 
 #define GDB_CTRL_C 0x03 /* what gdb sends to interrupt the running program */
 
-/* A Ctrl-C from gdb was seen while running: the next debug trap stops with SIGINT. */
+/* A Ctrl-C from gdb, or a new gdb connecting, was seen while running: the next debug trap
+ * stops with SIGINT. */
 extern volatile int gdb_interrupt_pending;
+
+/* A byte gdb sent while the program runs, attached or not: 1 if it asks for a stop (then
+ * gdb_interrupt_pending is set and the caller makes the next instruction trap, and reads no
+ * more: the rest is the stopped stub's). A 0x03 is Ctrl-C; a '$' starts a packet, which an
+ * attached gdb waiting for a stop never sends, so it is a new gdb (after `D`, or after the last
+ * one went away), and so is a 0x03 while none is attached: the stop starts a new session. */
+int gdb_running_byte(uint8_t byte);
 
 /* --- the architecture, called by the stub --- */
 
@@ -59,7 +68,8 @@ int arch_gdb_getc(void *ctx);
 void arch_gdb_write(void *ctx, const char *s, size_t len);
 
 /* From an interrupt handler while the program runs: takes what gdb sent on COM2, and makes a
- * Ctrl-C among it stop the machine right after the handler returns. */
+ * Ctrl-C or a new gdb among it (gdb_running_byte) stop the machine right after the handler
+ * returns. */
 void arch_gdb_poll_interrupt(void);
 
 /* Sends an NMI to core id. */
