@@ -17,6 +17,8 @@ struct gdb_core {
 	volatile int hold;        /* gdb did not resume its thread: it stays stopped */
 	int fault;                /* the stop was its fault (the signal) */
 	int deliver;              /* resumed with the fault's signal: report the fault */
+	struct gdb_event pending; /* its trap while another core stopped (signal 0: none), reported
+	                           * before it runs again */
 };
 
 struct gdb_stub {

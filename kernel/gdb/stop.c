@@ -55,7 +55,7 @@ void gdb_park(struct trap_frame *f)
 	me->step = 0;
 	me->fault = 0;
 	me->deliver = 0;
-	arch_gdb_hw_suspend();
+	arch_gdb_core_stop();
 	park_wait(me, f);
 }
 
@@ -104,18 +104,49 @@ static struct thread *interesting_thread(struct cpu *c)
 	return c->current;
 }
 
-static void stop_reply_set(int signal, const char *extra, struct thread *t)
+/* The stop reply for e on thread t, which gdb's registers and steps then mean: "T05thread:ID;",
+ * with "watch:ADDR;" ("rwatch", "awatch") for a watchpoint. */
+static void stop_reply_set(const struct gdb_event *e, struct thread *t)
 {
-	format_snprintf(gdb.stop_reply, sizeof(gdb.stop_reply), "T%02xthread:%x;%s", signal,
-	                gdb_thread_id(t), extra ? extra : "");
+	static const char *const watch_kind[] = {"", "", "watch", "rwatch", "awatch"};
+	char watch[32] = "";
+	if (e->hw_type >= 2 && e->hw_type <= 4)
+		format_snprintf(watch, sizeof(watch), "%s:%lx;", watch_kind[e->hw_type],
+		                (unsigned long)e->hw_addr);
+	gdb.stop_thread = gdb.g_thread = gdb.c_thread = t;
+	format_snprintf(gdb.stop_reply, sizeof(gdb.stop_reply), "T%02xthread:%x;%s", e->signal,
+	                gdb_thread_id(t), watch);
+}
+
+/* gdb resumed the machine: if a core it lets run has an event kept from an earlier stop, that
+ * is reported now instead, and nothing runs (gdb then asks again). An event whose hardware
+ * breakpoint or watchpoint gdb has taken out since is dropped. 1 if one was reported. */
+static int report_pending(void)
+{
+	for (unsigned i = 0; i < cpu_count; i++) {
+		struct gdb_core *k = &gdb.core[i];
+		struct cpu *c = cpu_online(i);
+		struct gdb_event e = k->pending;
+		if (!c || !k->frame || k->hold || !e.signal)
+			continue;
+		k->pending.signal = 0;
+		if (e.hw_type && !arch_gdb_hw_present(e.hw_type, e.hw_addr))
+			continue;
+		stop_reply_set(&e, c->current);
+		gdb_send(&gdb.conn, gdb.stop_reply, strlen(gdb.stop_reply));
+		return 1;
+	}
+	return 0;
 }
 
 /* Every core goes on and no breakpoint or watchpoint is left: what gdb leaves behind when it
  * detaches, and what a new gdb starts from. */
 static void forget_breakpoints(void)
 {
-	for (unsigned i = 0; i < cpu_count; i++)
+	for (unsigned i = 0; i < cpu_count; i++) {
 		gdb.core[i].hold = gdb.core[i].step = 0;
+		gdb.core[i].pending.signal = 0;
+	}
 	gdb_sw_break_remove_all();
 	arch_gdb_hw_clear();
 }
@@ -145,41 +176,55 @@ int gdb_running_byte(uint8_t byte)
 	return 1;
 }
 
-enum gdb_resume gdb_stop(struct trap_frame *f, int signal, const char *extra, int fault)
+/* Another core owns the stop: this one waits with the others, its event kept if it would
+ * not happen again. 1 once it has been stopped and resumed; 0 if the stop ended before this
+ * core parked (it may stop on its own now). */
+static int wait_for_owner(struct gdb_core *me, struct trap_frame *f, const struct gdb_event *e)
+{
+	if (e->kept)
+		me->pending = *e;
+	arch_gdb_core_stop();
+	while (!__atomic_load_n(&stopped, __ATOMIC_ACQUIRE) &&
+	       __atomic_load_n(&owner, __ATOMIC_ACQUIRE) >= 0)
+		__builtin_ia32_pause();
+	if (!__atomic_load_n(&stopped, __ATOMIC_ACQUIRE))
+		return 0;
+	park_wait(me, f);
+	return 1;
+}
+
+enum gdb_resume gdb_stop(struct trap_frame *f, const struct gdb_event *e)
 {
 	struct cpu *c = this_cpu();
+	struct gdb_core *me = &gdb.core[c->id];
 	int expected = -1;
 	if (__atomic_load_n(&owner, __ATOMIC_ACQUIRE) == (int)c->id)
 		return GDB_DELIVER; /* a fault in the stub itself: reported as any other */
-	if (!__atomic_compare_exchange_n(&owner, &expected, (int)c->id, 0, __ATOMIC_ACQ_REL,
-	                                 __ATOMIC_ACQUIRE)) {
-		/* Another core is stopping: wait with the others; the breakpoint or fault that
-		 * brought us here happens again once we run. */
-		while (!__atomic_load_n(&stopped, __ATOMIC_ACQUIRE) &&
-		       __atomic_load_n(&owner, __ATOMIC_ACQUIRE) >= 0)
-			__builtin_ia32_pause();
-		gdb_park(f);
-		return GDB_RESUME;
-	}
-	struct gdb_core *me = &gdb.core[c->id];
+	/* The frame first: an owner's NMI that comes now finds this core stopping already. */
 	me->frame = f;
-	me->step = 0;
-	me->fault = fault ? signal : 0;
-	me->deliver = 0;
+	me->step = me->fault = me->deliver = 0;
+	while (!__atomic_compare_exchange_n(&owner, &expected, (int)c->id, 0, __ATOMIC_ACQ_REL,
+	                                    __ATOMIC_ACQUIRE)) {
+		if (wait_for_owner(me, f, e))
+			return GDB_RESUME;
+		expected = -1;
+	}
+	me->pending.signal = 0; /* reported now, as this stop's own */
+	me->fault = e->fault ? e->signal : 0;
 	me->hold = 0;
-	arch_gdb_hw_suspend();
+	arch_gdb_core_stop();
 	stop_others(c->id);
 	gdb_interrupt_pending = 0; /* this stop answers a Ctrl-C, whatever brought it */
 	if (new_session)
 		session_start();
-	struct thread *t = signal == GDB_SIGINT ? interesting_thread(c) : c->current;
-	gdb.stop_thread = gdb.g_thread = gdb.c_thread = t;
-	stop_reply_set(signal, extra, t);
+	stop_reply_set(e, e->signal == GDB_SIGINT ? interesting_thread(c) : c->current);
 	if (gdb.reply_due) {
 		gdb.reply_due = 0;
 		gdb_send(&gdb.conn, gdb.stop_reply, strlen(gdb.stop_reply));
 	}
-	enum gdb_action a = gdb_serve();
+	enum gdb_action a;
+	while ((a = gdb_serve()) == GDB_GO && report_pending())
+		;
 	if (a == GDB_DETACH) {
 		/* Every core goes on, whatever an earlier vCont kept stopped. */
 		forget_breakpoints();
