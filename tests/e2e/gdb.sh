@@ -295,12 +295,88 @@ session_checks() {
 	fi
 }
 
+# x87 and SSE registers of a POSIX program (tests/guest/posix_gdb_fp.c), on one core (the
+# blocked thread's state in its save area) and on two (in the registers of the other stopped
+# core): xmm0 and mxcsr of the stopped thread, xmm7 of the blocked one read and written (it prints
+# what it then holds), xmm0 written (fp_scale's argument), st0 after a long double return and
+# `info float`.
+fp_checks() {
+	local vmm=$1 cpus image=$BUILD/tests/guest/posix_gdb_fp.elf
+	for cpus in 1 2; do
+		check "gdb-fp-registers-${cpus}cpu@$vmm" "$vmm" || continue
+		if guest_start "$vmm" "$image" --cpus "$cpus" --gdb 0; then
+			gdb_run "$image" "break fp_scale" "continue" "info registers xmm0" \
+				'print $xmm0.v2_double[0]' 'print $mxcsr' \
+				'thread apply all -q -s print $xmm7.v2_double[0] == 5 ? ($xmm7.v2_double[0] = 8) : -1' \
+				'set var $xmm0.v2_double[0] = 2' "break fp_extended" "continue" "finish" \
+				'print $st0' "info float" "delete" "continue"
+			guest_wait
+			want_line out '^xmm0 +\{v4_float = .*v2_double = \{0x3ff4000000000000, 0x0\}'
+			want_line out '^\$1 = 1\.25$'
+			want_line out '^\$2 = \[ IM DM ZM OM UM PM \]$'
+			want_count out '^\$[0-9]+ = 8$' 1
+			want_line out '^Value returned is \$[0-9]+ = 7\.5$'
+			want_line out '^\$[0-9]+ = 7\.5$'
+			want_line out '^=>R7: Valid +0x4001f000000000000000 \+7\.5'
+			want_line out '^Tag Word: +0x3fff$'
+			want_line out 'exited normally'
+			want_guest 0
+			want_guest_line '^scaled 6$'
+			want_guest_line '^extended 7\.5$'
+			want_guest_line '^held 8$'
+		fi
+		report
+	done
+	# A native image never touches the FPU: its threads show the initial state, and a value
+	# written is kept for them.
+	if check "gdb-fp-initial@$vmm" "$vmm"; then
+		if guest_start "$vmm" "$IMAGE" --gdb 0 -- sum; then
+			gdb_run "$IMAGE" "break sum_squares" "continue" 'print $xmm0.uint128' \
+				'print $mxcsr' "info float" 'set var $xmm3.v4_int32[1] = 77' \
+				'print $xmm3.v4_int32' "delete" "continue"
+			guest_wait
+			want_line out '^\$1 = 0$'
+			want_line out '^\$2 = \[ IM DM ZM OM UM PM \]$'
+			want_line out '^Control Word: +0x037f '
+			want_line out '^Tag Word: +0xffff$'
+			want_line out '^\$3 = \{0, 77, 0, 0\}$'
+			want_guest 7
+		fi
+		report
+	fi
+}
+
+# Two cores write their own watched global at the same moment, five rounds
+# (tests/guest/native_gdb.c "race"): gdb sees every hit of both watchpoints, the one that comes
+# while the other core stops included (kept, and reported before anything runs again).
+watch_race_check() {
+	local vmm=$1 conts=()
+	check "gdb-watch-two-cores@$vmm" "$vmm" || return 0
+	for _ in $(seq 10); do conts+=(continue); done
+	if guest_start "$vmm" "$IMAGE" --cpus 2 --gdb 0 -- race; then
+		gdb_run "$IMAGE" 'watch gdb_race[0]' 'watch gdb_race[1]' "${conts[@]}" "delete" "continue"
+		guest_wait
+		want_count out '^Thread [0-9]+ hit Hardware watchpoint 1: gdb_race\[0\]$' 5
+		want_count out '^Thread [0-9]+ hit Hardware watchpoint 2: gdb_race\[1\]$' 5
+		want_count out '^New value = [1-5]$' 10
+		want_line out 'exited with code 06'
+		want_guest 6
+		want_guest_line '^raced 5 rounds$'
+	fi
+	report
+}
+
 if command -v gdb >/dev/null; then
 	session_checks qemu
 	session_checks toro
+	for vmm in qemu toro; do
+		fp_checks "$vmm"
+		watch_race_check "$vmm"
+	done
 else
 	for vmm in qemu toro; do
-		for c in break-step-detach watchpoint threads ctrl-c fault reattach unix; do
+		for c in break-step-detach watchpoint threads ctrl-c fault reattach unix \
+			fp-registers-1cpu fp-registers-2cpu fp-initial watch-two-cores; do
 			check "gdb-$c@$vmm" "$vmm" && echo "SKIP gdb-$c@$vmm: gdb is not installed here"
 		done
 	done
