@@ -234,14 +234,18 @@ enum gdb_resume gdb_stop(struct trap_frame *f, const struct gdb_event *e)
 	}
 	enum gdb_resume r = me->deliver ? GDB_DELIVER : GDB_RESUME;
 	release_others(c->id);
-	__atomic_store_n(&owner, -1, __ATOMIC_RELEASE);
 	if (me->hold) {
 		/* gdb resumed only threads of other cores: this one waits like them. */
+		__atomic_store_n(&owner, -1, __ATOMIC_RELEASE);
 		park_wait(me, f);
 		return r;
 	}
+	/* The frame goes before the ownership: a core that stops next sends this one its NMI
+	 * (a frame still set would tell it this core is stopping already, and it would wait for
+	 * it in vain). */
 	arch_gdb_resume(f, me->step);
 	me->frame = NULL;
+	__atomic_store_n(&owner, -1, __ATOMIC_RELEASE);
 	return r;
 }
 
