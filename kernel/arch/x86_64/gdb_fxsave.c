@@ -17,8 +17,8 @@ enum { TAG_VALID, TAG_ZERO, TAG_SPECIAL, TAG_EMPTY };
 static unsigned fx_offset(unsigned i, unsigned *bytes)
 {
 	static const uint8_t control[] = {
-	    FXSAVE_FCW_OFFSET,     FXSAVE_FSW_OFFSET, FXSAVE_FTW_OFFSET,     FXSAVE_FIP_OFFSET + 4,
-	    FXSAVE_FIP_OFFSET,     FXSAVE_FDP_OFFSET + 4, FXSAVE_FDP_OFFSET, FXSAVE_FOP_OFFSET,
+	    FXSAVE_FCW_OFFSET, FXSAVE_FSW_OFFSET,     FXSAVE_FTW_OFFSET, FXSAVE_FIP_OFFSET + 4,
+	    FXSAVE_FIP_OFFSET, FXSAVE_FDP_OFFSET + 4, FXSAVE_FDP_OFFSET, FXSAVE_FOP_OFFSET,
 	};
 	if (i < GDB_FX_FCTRL) {
 		*bytes = 10;
@@ -77,8 +77,8 @@ static uint32_t full_tag(const uint8_t *image)
 	uint32_t tag = 0;
 	for (unsigned p = 0; p < 8; p++) {
 		unsigned st = (p - top) & 7;
-		unsigned t = abridged & (1u << p) ? x87_tag(image + FXSAVE_ST0_OFFSET + 16 * st)
-		                                  : TAG_EMPTY;
+		unsigned t =
+		    abridged & (1u << p) ? x87_tag(image + FXSAVE_ST0_OFFSET + 16 * st) : TAG_EMPTY;
 		tag |= t << (2 * p);
 	}
 	return tag;
@@ -117,8 +117,8 @@ int gdb_fx_write(uint8_t *image, unsigned i, const uint8_t *in)
 	}
 	if (i == GDB_FX_FOP)
 		v &= FOP_BITS;
-	memcpy(image + off, i < GDB_FX_FCTRL || (i >= GDB_FX_XMM0 && i < GDB_FX_MXCSR) ? in
-	                                                                               : (uint8_t *)&v,
+	memcpy(image + off,
+	       i < GDB_FX_FCTRL || (i >= GDB_FX_XMM0 && i < GDB_FX_MXCSR) ? in : (uint8_t *)&v,
 	       bytes);
 	return 0;
 }

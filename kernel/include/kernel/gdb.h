@@ -33,12 +33,12 @@ enum gdb_resume {
 /* Why a core stops. */
 struct gdb_event {
 	int signal;
-	int fault;       /* a CPU fault: a resume with its signal delivers it */
-	int kept;        /* a trap that does not happen again when the core just resumes (a step's
-	                  * end, a watchpoint, a hardware breakpoint, which the resume's RF skips): if
-	                  * another core is already stopping, it is kept and reported to gdb before
-	                  * anything runs again. An int3 or a fault happens again by itself. */
-	int hw_type;     /* the hardware breakpoint or watchpoint that fired (gdb's Z type 1-4), or 0 */
+	int fault;   /* a CPU fault: a resume with its signal delivers it */
+	int kept;    /* a trap that does not happen again when the core just resumes (a step's
+	              * end, a watchpoint, a hardware breakpoint, which the resume's RF skips): if
+	              * another core is already stopping, it is kept and reported to gdb before
+	              * anything runs again. An int3 or a fault happens again by itself. */
+	int hw_type; /* the hardware breakpoint or watchpoint that fired (gdb's Z type 1-4), or 0 */
 	uint64_t hw_addr;
 };
 
