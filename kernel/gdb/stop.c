@@ -118,25 +118,42 @@ static void stop_reply_set(const struct gdb_event *e, struct thread *t)
 	                gdb_thread_id(t), watch);
 }
 
-/* gdb resumed the machine: if a core it lets run has an event kept from an earlier stop, that
- * is reported now instead, and nothing runs (gdb then asks again). An event whose hardware
- * breakpoint or watchpoint gdb has taken out since is dropped. 1 if one was reported. */
-static int report_pending(void)
+/* Takes the oldest event kept by a core that gdb let run (a held core keeps its own until it
+ * is let run), if it came before event number before: 1, with the core in *core and the event
+ * in *e; 0 if there is none. An event whose hardware breakpoint or watchpoint gdb has taken out
+ * since is dropped. */
+static int pending_take(uint64_t before, unsigned *core, struct gdb_event *e)
 {
+	struct gdb_core *oldest = NULL;
 	for (unsigned i = 0; i < cpu_count; i++) {
 		struct gdb_core *k = &gdb.core[i];
-		struct cpu *c = cpu_online(i);
-		struct gdb_event e = k->pending;
-		if (!c || !k->frame || k->hold || !e.signal)
+		if (!cpu_online(i) || !k->frame || k->hold || !k->pending.signal)
 			continue;
-		k->pending.signal = 0;
-		if (e.hw_type && !arch_gdb_hw_present(e.hw_type, e.hw_addr))
-			continue;
-		stop_reply_set(&e, c->current);
-		gdb_send(&gdb.conn, gdb.stop_reply, strlen(gdb.stop_reply));
-		return 1;
+		if (k->pending.hw_type &&
+		    !arch_gdb_hw_present(k->pending.hw_type, k->pending.hw_addr))
+			k->pending.signal = 0;
+		else if (k->pending.seq < before &&
+		         (!oldest || k->pending.seq < oldest->pending.seq))
+			oldest = k, *core = i;
 	}
-	return 0;
+	if (!oldest)
+		return 0;
+	*e = oldest->pending;
+	oldest->pending.signal = 0;
+	return 1;
+}
+
+/* gdb resumed the machine: if a core it lets run has a kept event, that is reported now
+ * instead, and nothing runs (gdb then asks again). 1 if one was reported. */
+static int report_pending(void)
+{
+	unsigned core;
+	struct gdb_event e;
+	if (!pending_take(UINT64_MAX, &core, &e))
+		return 0;
+	stop_reply_set(&e, cpu_online(core)->current);
+	gdb_send(&gdb.conn, gdb.stop_reply, strlen(gdb.stop_reply));
+	return 1;
 }
 
 /* Every core goes on and no breakpoint or watchpoint is left: what gdb leaves behind when it
@@ -193,13 +210,16 @@ static int wait_for_owner(struct gdb_core *me, struct trap_frame *f, const struc
 	return 1;
 }
 
-enum gdb_resume gdb_stop(struct trap_frame *f, const struct gdb_event *e)
+enum gdb_resume gdb_stop(struct trap_frame *f, const struct gdb_event *event)
 {
+	static uint64_t events; /* numbers events in the order they happen */
 	struct cpu *c = this_cpu();
 	struct gdb_core *me = &gdb.core[c->id];
+	struct gdb_event numbered = *event, *e = &numbered;
 	int expected = -1;
 	if (__atomic_load_n(&owner, __ATOMIC_ACQUIRE) == (int)c->id)
 		return GDB_DELIVER; /* a fault in the stub itself: reported as any other */
+	numbered.seq = __atomic_fetch_add(&events, 1, __ATOMIC_ACQ_REL) + 1;
 	/* The frame first: an owner's NMI that comes now finds this core stopping already. */
 	me->frame = f;
 	me->step = me->fault = me->deliver = 0;
@@ -217,7 +237,19 @@ enum gdb_resume gdb_stop(struct trap_frame *f, const struct gdb_event *e)
 	gdb_interrupt_pending = 0; /* this stop answers a Ctrl-C, whatever brought it */
 	if (new_session)
 		session_start();
-	stop_reply_set(e, e->signal == GDB_SIGINT ? interesting_thread(c) : c->current);
+	unsigned first;
+	struct gdb_event kept;
+	if (pending_take(e->seq, &first, &kept)) {
+		/* Another core's kept event came first (it stopped while the last stop ended, and
+		 * this core was quicker to the next): it is this stop's. This core's own waits its
+		 * turn, or happens again (an int3, a fault). */
+		if (e->kept)
+			me->pending = *e;
+		me->fault = 0;
+		stop_reply_set(&kept, cpu_online(first)->current);
+	} else {
+		stop_reply_set(e, e->signal == GDB_SIGINT ? interesting_thread(c) : c->current);
+	}
 	if (gdb.reply_due) {
 		gdb.reply_due = 0;
 		gdb_send(&gdb.conn, gdb.stop_reply, strlen(gdb.stop_reply));

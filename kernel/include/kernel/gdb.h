@@ -40,6 +40,7 @@ struct gdb_event {
 	              * anything runs again. An int3 or a fault happens again by itself. */
 	int hw_type; /* the hardware breakpoint or watchpoint that fired (gdb's Z type 1-4), or 0 */
 	uint64_t hw_addr;
+	uint64_t seq; /* set by gdb_stop: the order events happened in */
 };
 
 /* Stops every core and talks to gdb until it resumes them. f is this core's register frame
