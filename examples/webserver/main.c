@@ -43,11 +43,11 @@ static void log_request(const struct http_request *req, int status, uint64_t byt
 }
 
 /* Finds the regular file req->path names, index.html for a directory (whose name then ends in
- * '/'; one that does not gets a redirect). Returns 0 with *st, or the status to answer: 301,
- * 403, 404 or 500. */
-static int find_file(struct http_request *req, struct toro_stat *st)
+ * '/'; one that does not gets a redirect). Returns 0 with *st and *until (toro_stat_until's), or
+ * the status to answer: 301, 403, 404 or 500. */
+static int find_file(struct http_request *req, struct toro_stat *st, uint64_t *until)
 {
-	int err = toro_stat(req->path, st);
+	int err = toro_stat_until(req->path, st, until);
 	if (!err && (st->mode & TORO_S_IFMT) == TORO_S_IFDIR) {
 		size_t n = 0;
 		while (req->path[n])
@@ -59,7 +59,7 @@ static int find_file(struct http_request *req, struct toro_stat *st)
 			return 404;
 		for (size_t i = 0; i <= 10; i++)
 			req->path[n + i] = index[i];
-		err = toro_stat(req->path, st);
+		err = toro_stat_until(req->path, st, until);
 	}
 	if (err == -TORO_ENOENT || err == -TORO_ENOTDIR || err == -TORO_ENAMETOOLONG)
 		return 404;
@@ -93,12 +93,14 @@ static int answer_error(struct conn *c, int status)
 /* --- the cache of small files ----------------------------------------------------------------
  * Each core keeps its last CACHE_ENTRIES small files (CACHE_FILE_MAX bytes or less): the request
  * path, the file it named (index.html for a directory), the file's inode, size and mtime when it
- * was read, the 200 answer's head without its Connection field, and the contents. A request for
- * a cached path costs one stat of the file: the entry is used only if inode, size and mtime (to
- * the nanosecond) are still those it was read with, so a changed file is never served stale once
- * its new mtime or size is visible to stat. Only threads of the core touch its cache and the
- * scheduler is cooperative, so no lock is needed: an entry being filled is marked busy across
- * the reads that may block. */
+ * was read, the 200 answer's head without its Connection field, and the contents. An entry is
+ * used only if inode, size and mtime (to the nanosecond) are still those it was read with, so a
+ * changed file is never served stale once its new mtime or size is visible to stat. Until the
+ * time toro_stat_until gave (on a read-only share, while the kernel would not ask the host
+ * again) a stat could only say the same, so none is made: a request for a cached path then
+ * costs no call but the send; after it, one stat. Only threads of the core touch its cache and
+ * the scheduler is cooperative, so no lock is needed: an entry being filled is marked busy
+ * across the reads that may block. */
 #define CACHE_ENTRIES  8
 #define CACHE_FILE_MAX (16 * 1024)
 #define CACHE_PATH_MAX 256
@@ -110,7 +112,9 @@ struct cached {
 	size_t key_len;             /* 0: empty */
 	char key[CACHE_PATH_MAX];   /* the request's path */
 	char file[CACHE_PATH_MAX];  /* the file it named */
+	size_t file_len;
 	struct toro_stat st;        /* the file's, when read */
+	uint64_t until;             /* toro_time_ns() before which st needs no new stat */
 	size_t head_len;            /* head[0..head_len): the 200 answer's fields */
 	char head[CACHE_HEAD_MAX];
 	char data[CACHE_FILE_MAX];  /* the contents, st.size bytes */
@@ -163,12 +167,15 @@ static struct cached *cache_find(struct cache *k, const struct http_request *req
 		struct cached *e = &k->e[i];
 		if (e->busy || e->key_len != len || __builtin_memcmp(e->key, req->path, len))
 			continue;
+		if (toro_time_ns() < e->until)
+			return e;
 		/* The stat may block and let another thread of the core take the entry: what it
 		 * looks at is a copy, and the entry is checked again after. */
 		char file[CACHE_PATH_MAX];
 		struct toro_stat st, was = e->st;
-		__builtin_memcpy(file, e->file, sizeof file);
-		int err = toro_stat(file, &st);
+		uint64_t until;
+		__builtin_memcpy(file, e->file, e->file_len + 1);
+		int err = toro_stat_until(file, &st, &until);
 		if (e->busy || e->key_len != len || __builtin_memcmp(e->key, req->path, len) ||
 		    !same_file(&was, &e->st))
 			return 0;
@@ -176,16 +183,18 @@ static struct cached *cache_find(struct cache *k, const struct http_request *req
 			e->key_len = 0;
 			return 0;
 		}
+		e->until = until;
 		return e;
 	}
 	return 0;
 }
 
-/* Reads the regular file req->path (as find_file left it, with *st) into an entry keyed on
- * key[0..key_len). Returns the entry, or NULL when the file is not one to keep or did not read
- * whole and unchanged. */
+/* Reads the regular file req->path (as find_file left it, with *st and until) into an entry
+ * keyed on key[0..key_len). Returns the entry, or NULL when the file is not one to keep or did
+ * not read whole and unchanged. */
 static struct cached *cache_fill(struct cache *k, const char *key, size_t key_len,
-                                 const struct http_request *req, const struct toro_stat *st)
+                                 const struct http_request *req, const struct toro_stat *st,
+                                 uint64_t until)
 {
 	size_t file_len = text_len(req->path);
 	if (st->size > CACHE_FILE_MAX || key_len >= CACHE_PATH_MAX || file_len >= CACHE_PATH_MAX)
@@ -216,7 +225,9 @@ static struct cached *cache_fill(struct cache *k, const char *key, size_t key_le
 	__builtin_memcpy(e->key, key, key_len);
 	e->key_len = key_len;
 	__builtin_memcpy(e->file, req->path, file_len + 1);
+	e->file_len = file_len;
 	e->st = *st;
+	e->until = until;
 	struct http_answer all = {200, 0, st->size};
 	e->head_len = http_file_fields(e->head, sizeof e->head, req, &all, st->size, st->mtime_sec);
 	return e;
@@ -233,7 +244,7 @@ static int answer_cached(struct conn *c, const struct cached *e)
 		__builtin_memcpy(c->out, e->head, e->head_len);
 		len = e->head_len;
 	} else {
-		__builtin_memcpy(req->path, e->file, text_len(e->file) + 1); /* its Content-Type */
+		__builtin_memcpy(req->path, e->file, e->file_len + 1); /* its Content-Type */
 		len = http_file_fields(c->out, sizeof c->out, req, &ans, e->st.size, e->st.mtime_sec);
 	}
 	len += http_head_end(c->out + len, sizeof c->out - len, req);
@@ -260,9 +271,10 @@ static int answer(struct conn *c)
 		__builtin_memcpy(key, req->path, key_len);
 	}
 	struct toro_stat st;
-	int status = find_file(req, &st);
+	uint64_t until;
+	int status = find_file(req, &st, &until);
 	if (!status && k && key_len < CACHE_PATH_MAX) {
-		struct cached *e = cache_fill(k, key, key_len, req, &st);
+		struct cached *e = cache_fill(k, key, key_len, req, &st, until);
 		if (e)
 			return answer_cached(c, e);
 	}

@@ -222,6 +222,14 @@ int vnode_setattr(struct vnode *n, struct fuse_setattr_in *in)
 	return r;
 }
 
+uint64_t vnode_attr_expires(struct vnode *n)
+{
+	spin_lock(&vfs.lock);
+	uint64_t expires = n->attr_expires;
+	spin_unlock(&vfs.lock);
+	return expires;
+}
+
 void vnode_stat(struct vnode *n, const struct fuse_attr *a, struct file_stat *st)
 {
 	*st = (struct file_stat){
@@ -277,7 +285,7 @@ static struct dentry *dentry_slot(const struct mount *m, uint64_t dir, const cha
 	return &dentries[(h >> 40) % DENTRY_SLOTS];
 }
 
-struct vnode *vfs_name_cached(struct mount *m, uint64_t dir, const char *name)
+struct vnode *vfs_name_cached(struct mount *m, uint64_t dir, const char *name, uint64_t *expires)
 {
 	size_t len = strlen(name);
 	if (!dentries || len > DENTRY_NAME_MAX)
@@ -293,24 +301,26 @@ struct vnode *vfs_name_cached(struct mount *m, uint64_t dir, const char *name)
 			n = n->hash_next;
 		if (n && n->refs++ == 0)
 			unused_unlink(n);
+		*expires = d->expires;
 	}
 	spin_unlock(&vfs.lock);
 	return n;
 }
 
-void vfs_name_remember(struct mount *m, uint64_t dir, const char *name,
-                       const struct fuse_entry_out *e)
+uint64_t vfs_name_remember(struct mount *m, uint64_t dir, const char *name,
+                           const struct fuse_entry_out *e)
 {
 	size_t len = strlen(name);
 	uint64_t expires = expiry(e->entry_valid, e->entry_valid_nsec);
 	if (!dentries || len > DENTRY_NAME_MAX || !expires)
-		return;
+		return 0;
 	spin_lock(&vfs.lock);
 	struct dentry *d = dentry_slot(m, dir, name, len);
 	*d = (struct dentry){
 	    .mnt = m, .dir = dir, .child = e->nodeid, .expires = expires, .len = (uint8_t)len};
 	memcpy(d->name, name, len);
 	spin_unlock(&vfs.lock);
+	return expires;
 }
 
 void vfs_name_forget(struct mount *m, uint64_t dir, const char *name)

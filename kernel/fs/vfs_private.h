@@ -64,6 +64,10 @@ struct walk {
 	char path[VFS_PATH_MAX];
 	size_t len;
 	char name[VFS_NAME_MAX + 1]; /* the last component, with VFS_WALK_PARENT */
+	/* Until when (monotonic ns) the names walked stand as the share's entry timeouts allow, if
+	 * the guest cannot change them itself: 0 once a name was in a writable share or a symbolic
+	 * link was followed. */
+	uint64_t names_until;
 };
 
 #define VFS_WALK_PARENT 0x100 /* stop before the last component (create, remove, rename) */
@@ -80,11 +84,11 @@ void vnode_put(struct vnode *n);
 struct vnode *vnode_from_entry(struct mount *m, const struct fuse_entry_out *e);
 /* The name cache (node.c), allocated with the mount table: the child name of directory dir while
  * its LOOKUP's entry timeout lasts and the child is in the inode cache (a new reference, no new
- * lookup counted), or NULL; remembering a LOOKUP reply; forgetting a name the guest removed or
- * renamed. */
-struct vnode *vfs_name_cached(struct mount *m, uint64_t dir, const char *name);
-void vfs_name_remember(struct mount *m, uint64_t dir, const char *name,
-                       const struct fuse_entry_out *e);
+ * lookup counted, and *expires the timeout's end), or NULL; remembering a LOOKUP reply (returns
+ * when it expires, 0 when not remembered); forgetting a name the guest removed or renamed. */
+struct vnode *vfs_name_cached(struct mount *m, uint64_t dir, const char *name, uint64_t *expires);
+uint64_t vfs_name_remember(struct mount *m, uint64_t dir, const char *name,
+                           const struct fuse_entry_out *e);
 void vfs_name_forget(struct mount *m, uint64_t dir, const char *name);
 void vfs_names_init(void);
 /* Fresh attributes (fetched when the timeout has passed). */
@@ -94,6 +98,7 @@ void vnode_set_attr(struct vnode *n, const struct fuse_attr *attr, uint64_t vali
 void vnode_stat(struct vnode *n, const struct fuse_attr *attr, struct file_stat *st);
 int vnode_setattr(struct vnode *n, struct fuse_setattr_in *in);
 uint32_t vnode_mode(struct vnode *n); /* S_IF* and permissions, from cached attributes */
+uint64_t vnode_attr_expires(struct vnode *n); /* when its attributes time out; 0: stale */
 
 /* ops.c: statfs of a node; utimensat's times as SETATTR fields (0 or -EINVAL). */
 int vfs_node_statfs(struct vnode *n, struct vfs_statfs *st);
