@@ -1,5 +1,5 @@
 /* The static web server of examples/webserver as an ordinary POSIX program: TCP sockets, poll,
- * sendfile and a thread per connection. On Linux it serves over TCP (`cc -O2 -pthread *.c`);
+ * sendfile, a thread per connection, and per connection the small files it served kept in memory. On Linux it serves over TCP (`cc -O2 -pthread *.c`);
  * built with `toro build` it serves over vsock, its AF_INET socket carried by the kernel's
  * mapping (docs/networking.md). http.c and http.h are links to examples/webserver's.
  *
@@ -19,6 +19,7 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "http.h"
@@ -29,8 +30,14 @@
 #define LINGER_MS    1000          /* a closing connection's input is read this long... */
 #define LINGER_MAX   (256 * 1024)  /* ...or up to this much */
 
+#define CACHE_ENTRIES  8           /* small files kept per connection... */
+#define CACHE_FILE_MAX (16 * 1024) /* ...of this size or less */
+#define HEAD_MAX       512         /* a file's response head fits in this */
+
 static const char *root = ".";
 static size_t root_len = 1;
+
+struct cached;
 
 struct conn {
 	int fd;
@@ -39,21 +46,38 @@ struct conn {
 	struct http_request req;
 	char out[4096];
 	char path[4096 + HTTP_TARGET_MAX + 16];
+	struct cached *cache[CACHE_ENTRIES];
+	unsigned cache_next; /* the entry to take next */
 };
+
+/* Sends the n pieces of iov whole (it changes them); false once the client is gone. */
+static int send_iov(int fd, struct iovec *iov, int n)
+{
+	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = n};
+	while (msg.msg_iovlen) {
+		ssize_t sent = sendmsg(fd, &msg, MSG_NOSIGNAL);
+		if (sent < 0 && errno == EINTR)
+			continue;
+		if (sent <= 0)
+			return 0;
+		while (msg.msg_iovlen && (size_t)sent >= msg.msg_iov->iov_len) {
+			sent -= (ssize_t)msg.msg_iov->iov_len;
+			msg.msg_iov++;
+			msg.msg_iovlen--;
+		}
+		if (msg.msg_iovlen) {
+			msg.msg_iov->iov_base = (char *)msg.msg_iov->iov_base + sent;
+			msg.msg_iov->iov_len -= (size_t)sent;
+		}
+	}
+	return 1;
+}
 
 /* Writes all len bytes; false once the client is gone. */
 static int send_all(int fd, const char *p, size_t len)
 {
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return 0;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 1;
+	struct iovec iov = {(void *)p, len};
+	return send_iov(fd, &iov, 1);
 }
 
 /* The access log, a line per request on stdout; --no-log turns it off (benchmarks). */
@@ -78,16 +102,17 @@ static void log_request(const struct conn *c, int status, uint64_t bytes)
 static int find_file(struct conn *c, struct stat *st)
 {
 	struct http_request *req = &c->req;
-	snprintf(c->path, sizeof c->path, "%s%s", root, req->path);
+	size_t n = strlen(req->path);
+	memcpy(c->path, root, root_len);
+	memcpy(c->path + root_len, req->path, n + 1);
 	int err = stat(c->path, st) ? errno : 0;
 	if (!err && S_ISDIR(st->st_mode)) {
-		size_t n = strlen(req->path);
 		if (req->path[n - 1] != '/')
 			return 301;
 		if (n + 10 > HTTP_TARGET_MAX)
 			return 404;
 		strcpy(req->path + n, "index.html"); /* for the Content-Type */
-		snprintf(c->path, sizeof c->path, "%s%s", root, req->path);
+		strcpy(c->path + root_len + n, "index.html");
 		err = stat(c->path, st) ? errno : 0;
 	}
 	if (err == ENOENT || err == ENOTDIR || err == ENAMETOOLONG)
@@ -111,14 +136,132 @@ static int answer_error(struct conn *c, int status)
 	return send_all(c->fd, c->out, len);
 }
 
+/* --- the cache of small files ----------------------------------------------------------------
+ * Each connection keeps the last CACHE_ENTRIES small files it served (CACHE_FILE_MAX bytes or
+ * less), each in one allocation: the request path, the file's path, the file's stat when it was
+ * read, the 200 answer's head without its Connection field, and the contents. A request for a
+ * cached path costs one stat and one send: the entry is used only if device, inode, size and
+ * modification time (to the nanosecond) are still those it was read with, so a changed file is
+ * served changed as soon as stat shows the change. Only the connection's thread touches it. */
+struct cached {
+	size_t key_len;  /* mem[0..key_len): the request's path */
+	size_t file_len; /* the file's path (under root) at file(), NUL-terminated */
+	size_t head_len; /* the head at head(), then st.st_size bytes of contents */
+	struct stat st;
+	char mem[];
+};
+
+static char *cached_file(struct cached *e)
+{
+	return e->mem + e->key_len;
+}
+
+static char *cached_head(struct cached *e)
+{
+	return e->mem + e->key_len + e->file_len + 1;
+}
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_mode == b->st_mode;
+}
+
+/* The entry for req.path whose file is unchanged, or NULL; a changed one is dropped. */
+static struct cached *cache_find(struct conn *c)
+{
+	size_t len = strlen(c->req.path);
+	for (unsigned i = 0; i < CACHE_ENTRIES; i++) {
+		struct cached *e = c->cache[i];
+		if (!e || e->key_len != len || memcmp(e->mem, c->req.path, len))
+			continue;
+		struct stat st;
+		if (stat(cached_file(e), &st) == 0 && same_file(&st, &e->st))
+			return e;
+		free(e);
+		c->cache[i] = NULL;
+		return NULL;
+	}
+	return NULL;
+}
+
+/* Reads the regular file at c->path (find_file's, with *st) into a new entry for the request
+ * path req.path[0..key_len). Returns it, or NULL when the file is too large or did not read
+ * whole and unchanged. */
+static struct cached *cache_fill(struct conn *c, size_t key_len, const struct stat *st)
+{
+	size_t file_len = strlen(c->path), size = (size_t)st->st_size;
+	if (st->st_size > CACHE_FILE_MAX)
+		return NULL;
+	struct cached *e = malloc(sizeof *e + key_len + file_len + 1 + HEAD_MAX + size);
+	if (!e)
+		return NULL;
+	/* The contents are read to just after the head's room, then moved to its end. */
+	char *data = e->mem + key_len + file_len + 1 + HEAD_MAX;
+	int file = open(c->path, O_RDONLY | O_CLOEXEC);
+	struct stat after;
+	int ok = file >= 0 && (size == 0 || pread(file, data, size, 0) == (ssize_t)size) &&
+	         fstat(file, &after) == 0 && same_file(&after, st); /* unchanged while read */
+	if (file >= 0)
+		close(file);
+	if (!ok) {
+		free(e);
+		return NULL;
+	}
+	e->key_len = key_len;
+	e->file_len = file_len;
+	e->st = *st;
+	memcpy(e->mem, c->req.path, key_len);
+	memcpy(cached_file(e), c->path, file_len + 1);
+	struct http_answer all = {200, 0, size};
+	e->head_len = http_file_fields(cached_head(e), HEAD_MAX, &c->req, &all, size, st->st_mtime);
+	memmove(cached_head(e) + e->head_len, data, size);
+	unsigned slot = c->cache_next;
+	c->cache_next = (slot + 1) % CACHE_ENTRIES;
+	free(c->cache[slot]);
+	c->cache[slot] = e;
+	return e;
+}
+
+/* Answers the request from a cache entry, as answer() would from the file. */
+static int answer_cached(struct conn *c, struct cached *e)
+{
+	struct http_request *req = &c->req;
+	uint64_t size = (uint64_t)e->st.st_size;
+	struct http_answer ans;
+	http_choose_answer(req, size, e->st.st_mtime, &ans);
+	struct iovec iov[3];
+	if (ans.status == 200) {
+		iov[0] = (struct iovec){cached_head(e), e->head_len};
+	} else {
+		/* Its Content-Type comes from the path. */
+		memcpy(req->path, cached_file(e) + root_len, e->file_len - root_len + 1);
+		iov[0] = (struct iovec){c->out, http_file_fields(c->out, sizeof c->out, req, &ans,
+		                                                 size, e->st.st_mtime)};
+	}
+	char end[64];
+	iov[1] = (struct iovec){end, http_head_end(end, sizeof end, req)};
+	uint64_t body = req->method == HTTP_HEAD ? 0 : ans.count;
+	iov[2] = (struct iovec){cached_head(e) + e->head_len + ans.first, body};
+	log_request(c, ans.status, body);
+	return send_iov(c->fd, iov, 3) && req->keep_alive;
+}
+
 /* Answers the request in c->req. False when the connection must end. */
 static int answer(struct conn *c)
 {
 	struct http_request *req = &c->req;
 	if (req->status)
 		return answer_error(c, req->status) && req->keep_alive;
+	struct cached *e = cache_find(c);
+	if (e)
+		return answer_cached(c, e);
+	size_t key_len = strlen(req->path);
 	struct stat st;
 	int status = find_file(c, &st);
+	if (!status && (e = cache_fill(c, key_len, &st)))
+		return answer_cached(c, e);
 	int file = -1;
 	if (!status && (file = open(c->path, O_RDONLY | O_CLOEXEC)) < 0)
 		status = errno == EACCES ? 403 : 500;
@@ -188,6 +331,8 @@ static void *serve_connection(void *arg)
 		drained += (size_t)n;
 	}
 	close(c->fd);
+	for (unsigned i = 0; i < CACHE_ENTRIES; i++)
+		free(c->cache[i]);
 	free(c);
 	return NULL;
 }
@@ -232,6 +377,7 @@ int main(int argc, char **argv)
 	if (!trimmed)
 		return 1;
 	root = strcmp(trimmed, "/") ? trimmed : ""; /* "/" + "/index.html" must not be "//..." */
+	root_len = strlen(root);
 
 	int listener = socket(AF_INET, SOCK_STREAM, 0);
 	int one = 1;
@@ -267,6 +413,8 @@ int main(int argc, char **argv)
 		if (c) {
 			c->fd = fd;
 			c->len = 0;
+			memset(c->cache, 0, sizeof c->cache);
+			c->cache_next = 0;
 		}
 		if (!c || pthread_create(&t, &attr, serve_connection, c)) {
 			fprintf(stderr, "webserver-posix: no memory for a connection\n");
