@@ -7,13 +7,15 @@
 # requests on one connection and a run serving 2N, the difference over N, so boot, connection
 # and exit cancel; then where those instructions go, per function.
 # Usage: bench/webserver.sh [BUILD_DIR [SECONDS]]     needs wrk and nginx on the PATH
-#        bench/webserver.sh --icount [BUILD_DIR [N [SERVER...]]]  needs python3; SERVER is
+#        bench/webserver.sh --icount [--no-log] [BUILD_DIR [N [SERVER...]]]  needs python3;
+#            --no-log: the servers without their access log (as nginx runs here); SERVER is
 #            webserver or webserver-posix (both by default); ICOUNT_TOP=K lists K functions (30);
 #            ICOUNT_KEEP=DIR keeps the histograms there (SERVER-N.hist, SERVER-2N.hist, and
 #            SERVER.elf, the image they were counted on)
 set -u
-ICOUNT_MODE=0
+ICOUNT_MODE=0 NO_LOG=()
 [ "${1:-}" = --icount ] && { ICOUNT_MODE=1; shift; }
+[ $ICOUNT_MODE = 1 ] && [ "${1:-}" = --no-log ] && { NO_LOG=(--no-log); shift; }
 BUILD=$(cd "${1:-build}" && pwd)
 SECONDS_EACH=${2:-5}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -114,7 +116,8 @@ if [ $ICOUNT_MODE = 1 ]; then
 	for server in "${servers[@]}"; do
 		img=$BUILD/examples/$server.elf
 		args=(80)
-		[ $server = webserver-posix ] && args=(8080 -- 8080 /)
+		[ ${#NO_LOG[@]} = 1 ] && args=(80 -- --no-log)
+		[ $server = webserver-posix ] && args=(8080 -- "${NO_LOG[@]}" 8080 /)
 		one=$(counted_run "$img" "$N" "${args[@]}") two=$(counted_run "$img" $((2 * N)) "${args[@]}")
 		if ! [[ "$one" =~ ^[0-9]+$ && "$two" =~ ^[0-9]+$ ]]; then
 			echo "$server: no instruction count ($(tail -n 2 "$TMP/server.out"))"

@@ -1,7 +1,8 @@
 /* The static web server of examples/webserver as an ordinary POSIX program: TCP sockets, poll,
- * sendfile, a thread per connection, and per connection the small files it served kept in memory. On Linux it serves over TCP (`cc -O2 -pthread *.c`);
- * built with `toro build` it serves over vsock, its AF_INET socket carried by the kernel's
- * mapping (docs/networking.md). http.c and http.h are links to examples/webserver's.
+ * sendfile, a thread per connection, and per connection the small files it served kept in memory.
+ * On Linux it serves over TCP (`cc -O2 -pthread *.c`); built with `toro build` it serves over
+ * vsock, its AF_INET socket carried by the kernel's mapping (docs/networking.md). http.c and
+ * http.h are links to examples/webserver's.
  *
  *   webserver-posix [--no-log] [PORT [ROOT]]   PORT 80 by default (0: a free one), ROOT ".";
  *                                              --no-log: no access log */

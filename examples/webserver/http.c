@@ -283,31 +283,31 @@ static int parse_request_line(const char *s, size_t n, struct http_request *req)
 	const char *t = s + sp1 + 1;
 	size_t tn = n - sp1 - 1, i = 0, len = 0;
 	char *path = req->path;
-	/* bad: the target is not a path or has a bad escape (400), then no more is decoded. */
-	int bad = !tn || t[0] != '/', dotdot = 0, in_query = 0;
-	for (; i < tn; i++) {
+	/* The path, decoded as it is read, up to '?', '#' or the space, within HTTP_TARGET_MAX
+	 * bytes of target: each byte gives one byte of path at most, so path has room. bad: the
+	 * target is not a path or has a bad escape (400). */
+	int bad = !tn || t[0] != '/', dotdot = 0, space = 0;
+	size_t end = bad ? 0 : tn < HTTP_TARGET_MAX ? tn : HTTP_TARGET_MAX;
+	for (; i < end; i++) {
 		unsigned char c = (unsigned char)t[i];
-		if (in_set(plain_path_chars, c)) {
-			if (!bad && !in_query && len < HTTP_TARGET_MAX)
-				path[len++] = (char)c;
+		if ((unsigned)(c | 0x20) - 'a' < 26 || in_set(plain_path_chars, c)) {
+			path[len++] = (char)c;
 			continue;
 		}
-		if (c == ' ')
+		if (c == ' ') {
+			space = 1;
 			break;
+		}
 		if (c <= ' ' || c >= 127)
 			return 400;
-		if (bad || in_query || len >= HTTP_TARGET_MAX)
-			continue;
-		if (c == '?' || c == '#') {
-			in_query = 1;
-			continue;
-		}
+		if (c == '?' || c == '#')
+			break;
 		if (c == '%') {
 			int hi = i + 2 < tn ? hex_value(t[i + 1]) : -1;
 			int lo = hi >= 0 ? hex_value(t[i + 2]) : -1;
 			if (lo < 0 || (hi | lo) == 0) {
 				bad = 1;
-				continue;
+				break;
 			}
 			c = (unsigned char)(hi * 16 + lo);
 			i += 2; /* two hex digits: visible bytes, nothing more to check */
@@ -317,6 +317,14 @@ static int parse_request_line(const char *s, size_t n, struct http_request *req)
 		path[len++] = (char)c;
 	}
 	path[len] = 0;
+	/* The rest of the target (a query, or what was not decoded) is only checked. */
+	for (; !space && i < tn; i++) {
+		unsigned char c = (unsigned char)t[i];
+		if (c == ' ')
+			break;
+		if (c <= ' ' || c >= 127)
+			return 400;
+	}
 	if (i == tn) /* no second space */
 		return 400;
 	const char *version = t + i + 1;
@@ -345,8 +353,11 @@ static int parse_request_line(const char *s, size_t n, struct http_request *req)
 static int parse_field(const char *s, size_t n, struct http_request *req, int *has_host)
 {
 	size_t colon = 0;
-	while (colon < n && in_set(token_chars, (unsigned char)s[colon]))
-		colon++;
+	for (; colon < n; colon++) {
+		unsigned char c = (unsigned char)s[colon];
+		if ((unsigned)(c | 0x20) - 'a' >= 26 && c != '-' && !in_set(token_chars, c))
+			break;
+	}
 	/* No colon, or whitespace before it or at the line's start (obsolete line folding). */
 	if (colon == 0 || colon == n || s[colon] != ':')
 		return 400;
@@ -659,13 +670,23 @@ size_t http_log_line(char *out, size_t cap, const struct http_request *req, int 
 {
 	struct out o = {out, 0, cap};
 	PUT_LITERAL(&o, "\"");
-	/* The request line, shortened and with what is not printable shown as '?'. */
-	size_t shown = req->line_len < HTTP_LOG_MAX ? req->line_len : HTTP_LOG_MAX;
+	/* The request line, shortened and with what is not printable shown as '?': eight bytes a
+	 * step while a word is all printable (no byte below ' ', none from DEL up). */
+	const uint64_t ones = 0x0101010101010101ull, high = ones << 7;
+	size_t shown = req->line_len < HTTP_LOG_MAX ? req->line_len : HTTP_LOG_MAX, i = 0;
 	if (shown > o.cap - 1 - o.len)
 		shown = o.cap - 1 - o.len;
-	for (size_t i = 0; i < shown; i++) {
+	char *to = o.p + o.len;
+	for (; i + 8 <= shown; i += 8) {
+		uint64_t v;
+		__builtin_memcpy(&v, req->line + i, 8);
+		if (((v - ones * ' ') & ~v & high) || ((v + ones) | v) & high)
+			break;
+		__builtin_memcpy(to + i, &v, 8);
+	}
+	for (; i < shown; i++) {
 		char c = req->line[i];
-		o.p[o.len + i] = c >= ' ' && c < 127 ? c : '?';
+		to[i] = c >= ' ' && c < 127 ? c : '?';
 	}
 	o.len += shown;
 	PUT_LITERAL(&o, "\" ");

@@ -108,16 +108,16 @@ static int answer_error(struct conn *c, int status)
 #define CACHE_CORES    64 /* cores beyond this serve without a cache */
 
 struct cached {
-	int busy;                   /* being filled: not to be used or taken */
-	size_t key_len;             /* 0: empty */
-	char key[CACHE_PATH_MAX];   /* the request's path */
-	char file[CACHE_PATH_MAX];  /* the file it named */
+	int busy;                  /* being filled: not to be used or taken */
+	size_t key_len;            /* 0: empty */
+	char key[CACHE_PATH_MAX];  /* the request's path */
+	char file[CACHE_PATH_MAX]; /* the file it named */
 	size_t file_len;
-	struct toro_stat st;        /* the file's, when read */
-	uint64_t until;             /* toro_time_ns() before which st needs no new stat */
-	size_t head_len;            /* head[0..head_len): the 200 answer's fields */
+	struct toro_stat st; /* the file's, when read */
+	uint64_t until;      /* toro_time_ns() before which st needs no new stat */
+	size_t head_len;     /* head[0..head_len): the 200 answer's fields */
 	char head[CACHE_HEAD_MAX];
-	char data[CACHE_FILE_MAX];  /* the contents, st.size bytes */
+	char data[CACHE_FILE_MAX]; /* the contents, st.size bytes */
 };
 
 struct cache {
@@ -245,7 +245,8 @@ static int answer_cached(struct conn *c, const struct cached *e)
 		len = e->head_len;
 	} else {
 		__builtin_memcpy(req->path, e->file, e->file_len + 1); /* its Content-Type */
-		len = http_file_fields(c->out, sizeof c->out, req, &ans, e->st.size, e->st.mtime_sec);
+		len =
+		    http_file_fields(c->out, sizeof c->out, req, &ans, e->st.size, e->st.mtime_sec);
 	}
 	len += http_head_end(c->out + len, sizeof c->out - len, req);
 	uint64_t body = req->method == HTTP_HEAD ? 0 : ans.count;

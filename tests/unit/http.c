@@ -138,11 +138,11 @@ static int model_status(const char *s, size_t n, char *path)
 static void test_request_lines(void)
 {
 	static const char *const methods[] = {"GET", "HEAD", "POST", "G(T", "", "GET "};
-	static const char *const versions[] = {"HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "http/1.1",
+	static const char *const versions[] = {"HTTP/1.1", "HTTP/1.0",  "HTTP/2.0", "http/1.1",
 	                                       "HTTP/1.x", "HTTP/1.1 ", "HTTP/1"};
-	static const char *const pieces[] = {"/",   ".",   "..",  "%2e", "%2E", "%2f", "%2F", "%41",
-	                                     "%3f", "a",   "?",   "#",   "%00", "%4",  "%",   "%zz",
-	                                     "\t",  "\200", " ",   "\001"};
+	static const char *const pieces[] = {"/",   ".",   "..", "%2e",  "%2E", "%2f", "%2F",
+	                                     "%41", "%3f", "a",  "?",    "#",   "%00", "%4",
+	                                     "%",   "%zz", "\t", "\200", " ",   "\001"};
 	unsigned seed = 1;
 	for (int round = 0; round < 100000; round++) {
 		char text[160], line[128], target[64], path[64];
@@ -278,6 +278,20 @@ static void test_heads(void)
 	CHECK_STR(http_content_type("/dir.d/file"), "application/octet-stream");
 	CHECK(http_log_line(out, sizeof out, &req, 301, 0, 3) == strlen(out));
 	CHECK_STR(out, "\"HEAD /docs HTTP/1.1\" 301 0 core 3\n");
+	/* What is not printable shows as '?', in the first eight bytes or later ones. */
+	CHECK(status_of("GET /abcdefghij\001k\177\200 HTTP/1.1\r\nHost: t\r\n\r\n") == 400);
+	http_log_line(out, sizeof out, &req, 400, 0, 0);
+	CHECK_STR(out, "\"GET /abcdefghij?k?? HTTP/1.1\" 400 0 core 0\n");
+	CHECK(status_of("G\tT / HTTP/1.1\r\nHost: t\r\n\r\n") == 400);
+	http_log_line(out, sizeof out, &req, 400, 0, 0);
+	CHECK_STR(out, "\"G?T / HTTP/1.1\" 400 0 core 0\n");
+	/* A long request line is cut at HTTP_LOG_MAX bytes. */
+	char longer[HTTP_LOG_MAX + 64];
+	snprintf(longer, sizeof longer, "GET /%0*d HTTP/1.1\r\nHost: t\r\n\r\n", HTTP_LOG_MAX, 0);
+	CHECK(status_of(longer) == 0);
+	CHECK(http_log_line(out, sizeof out, &req, 200, 5, 1) ==
+	      1 + HTTP_LOG_MAX + strlen("\" 200 5 core 1\n"));
+	CHECK(memcmp(out + 1, longer, HTTP_LOG_MAX) == 0);
 }
 
 int main(void)
