@@ -77,8 +77,16 @@ static int send_iov(int fd, struct iovec *iov, int n)
 /* Writes all len bytes; false once the client is gone. */
 static int send_all(int fd, const char *p, size_t len)
 {
-	struct iovec iov = {(void *)p, len};
-	return send_iov(fd, &iov, 1);
+	while (len) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 0;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 1;
 }
 
 /* The access log, a line per request on stdout; --no-log turns it off (benchmarks). */
@@ -140,14 +148,18 @@ static int answer_error(struct conn *c, int status)
 /* --- the cache of small files ----------------------------------------------------------------
  * Each connection keeps the last CACHE_ENTRIES small files it served (CACHE_FILE_MAX bytes or
  * less), each in one allocation: the request path, the file's path, the file's stat when it was
- * read, the 200 answer's head without its Connection field, and the contents. A request for a
- * cached path costs one stat and one send: the entry is used only if device, inode, size and
+ * read, and the 200 answer to a keep-alive request, head and contents in one piece (the head's
+ * fields alone serve other answers). A request for a cached path costs one stat and one send
+ * from the entry: the entry is used only if device, inode, size and
  * modification time (to the nanosecond) are still those it was read with, so a changed file is
  * served changed as soon as stat shows the change. Only the connection's thread touches it. */
 struct cached {
 	size_t key_len;  /* mem[0..key_len): the request's path */
-	size_t file_len; /* the file's path (under root) at file(), NUL-terminated */
-	size_t head_len; /* the head at head(), then st.st_size bytes of contents */
+	size_t file_len; /* the file's path (under root) at cached_file(), NUL-terminated */
+	/* The 200 answer's head for a keep-alive request, head_len bytes ending at cached_data(),
+	 * where the contents start (st.st_size bytes); its first fields_len bytes are the fields
+	 * before Connection. */
+	size_t head_len, fields_len;
 	struct stat st;
 	char mem[];
 };
@@ -157,9 +169,14 @@ static char *cached_file(struct cached *e)
 	return e->mem + e->key_len;
 }
 
+static char *cached_data(struct cached *e)
+{
+	return e->mem + e->key_len + e->file_len + 1 + HEAD_MAX;
+}
+
 static char *cached_head(struct cached *e)
 {
-	return e->mem + e->key_len + e->file_len + 1;
+	return cached_data(e) - e->head_len;
 }
 
 static int same_file(const struct stat *a, const struct stat *b)
@@ -198,8 +215,9 @@ static struct cached *cache_fill(struct conn *c, size_t key_len, const struct st
 	struct cached *e = malloc(sizeof *e + key_len + file_len + 1 + HEAD_MAX + size);
 	if (!e)
 		return NULL;
-	/* The contents are read to just after the head's room, then moved to its end. */
-	char *data = e->mem + key_len + file_len + 1 + HEAD_MAX;
+	e->key_len = key_len;
+	e->file_len = file_len;
+	char *data = cached_data(e);
 	int file = open(c->path, O_RDONLY | O_CLOEXEC);
 	struct stat after;
 	int ok = file >= 0 && (size == 0 || pread(file, data, size, 0) == (ssize_t)size) &&
@@ -210,14 +228,15 @@ static struct cached *cache_fill(struct conn *c, size_t key_len, const struct st
 		free(e);
 		return NULL;
 	}
-	e->key_len = key_len;
-	e->file_len = file_len;
 	e->st = *st;
 	memcpy(e->mem, c->req.path, key_len);
 	memcpy(cached_file(e), c->path, file_len + 1);
 	struct http_answer all = {200, 0, size};
-	e->head_len = http_file_fields(cached_head(e), HEAD_MAX, &c->req, &all, size, st->st_mtime);
-	memmove(cached_head(e) + e->head_len, data, size);
+	char head[HEAD_MAX];
+	e->fields_len = http_file_fields(head, sizeof head, &c->req, &all, size, st->st_mtime);
+	e->head_len = e->fields_len + http_head_end(head + e->fields_len,
+	                                            sizeof head - e->fields_len, 1);
+	memcpy(data - e->head_len, head, e->head_len);
 	unsigned slot = c->cache_next;
 	c->cache_next = (slot + 1) % CACHE_ENTRIES;
 	free(c->cache[slot]);
@@ -232,9 +251,13 @@ static int answer_cached(struct conn *c, struct cached *e)
 	uint64_t size = (uint64_t)e->st.st_size;
 	struct http_answer ans;
 	http_choose_answer(req, size, e->st.st_mtime, &ans);
+	uint64_t body = req->method == HTTP_HEAD ? 0 : ans.count;
+	log_request(c, ans.status, body);
+	if (ans.status == 200 && req->keep_alive) /* as kept */
+		return send_all(c->fd, cached_head(e), e->head_len + body);
 	struct iovec iov[3];
 	if (ans.status == 200) {
-		iov[0] = (struct iovec){cached_head(e), e->head_len};
+		iov[0] = (struct iovec){cached_head(e), e->fields_len};
 	} else {
 		/* Its Content-Type comes from the path. */
 		memcpy(req->path, cached_file(e) + root_len, e->file_len - root_len + 1);
@@ -242,10 +265,8 @@ static int answer_cached(struct conn *c, struct cached *e)
 		                                                 size, e->st.st_mtime)};
 	}
 	char end[64];
-	iov[1] = (struct iovec){end, http_head_end(end, sizeof end, req)};
-	uint64_t body = req->method == HTTP_HEAD ? 0 : ans.count;
-	iov[2] = (struct iovec){cached_head(e) + e->head_len + ans.first, body};
-	log_request(c, ans.status, body);
+	iov[1] = (struct iovec){end, http_head_end(end, sizeof end, req->keep_alive)};
+	iov[2] = (struct iovec){cached_data(e) + ans.first, body};
 	return send_iov(c->fd, iov, 3) && req->keep_alive;
 }
 

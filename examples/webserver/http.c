@@ -575,9 +575,9 @@ static void put_status_line(struct out *o, int status)
 	PUT_LITERAL(o, "\r\nServer: toro-webserver\r\n");
 }
 
-static void put_connection(struct out *o, const struct http_request *req)
+static void put_connection(struct out *o, int keep_alive)
 {
-	if (req->keep_alive)
+	if (keep_alive)
 		PUT_LITERAL(o, "Connection: keep-alive\r\n\r\n");
 	else
 		PUT_LITERAL(o, "Connection: close\r\n\r\n");
@@ -587,13 +587,13 @@ size_t http_file_head(char *out, size_t cap, const struct http_request *req,
                       const struct http_answer *ans, uint64_t size, int64_t mtime)
 {
 	size_t n = http_file_fields(out, cap, req, ans, size, mtime);
-	return n + http_head_end(out + n, cap - n, req);
+	return n + http_head_end(out + n, cap - n, req->keep_alive);
 }
 
-size_t http_head_end(char *out, size_t cap, const struct http_request *req)
+size_t http_head_end(char *out, size_t cap, int keep_alive)
 {
 	struct out o = {out, 0, cap};
-	put_connection(&o, req);
+	put_connection(&o, keep_alive);
 	return o.len;
 }
 
@@ -658,7 +658,7 @@ size_t http_error_answer(char *out, size_t cap, const struct http_request *req, 
 	PUT_LITERAL(&o, "Content-Type: text/html; charset=utf-8\r\nContent-Length: ");
 	put_u64(&o, b.len);
 	PUT_LITERAL(&o, "\r\n");
-	put_connection(&o, req);
+	put_connection(&o, req->keep_alive);
 	*body_len = req->method == HTTP_HEAD ? 0 : b.len;
 	if (req->method != HTTP_HEAD)
 		put_n(&o, body, b.len);

@@ -52,10 +52,11 @@ size_t http_file_head(char *out, size_t cap, const struct http_request *req,
                       const struct http_answer *ans, uint64_t size, int64_t mtime);
 
 /* http_file_head in two pieces, so that a server can keep the first for the next request: the
- * fields but Connection, then Connection and the empty line that ends the head. */
+ * fields but Connection, then Connection (keep-alive or close) and the empty line that ends the
+ * head. */
 size_t http_file_fields(char *out, size_t cap, const struct http_request *req,
                         const struct http_answer *ans, uint64_t size, int64_t mtime);
-size_t http_head_end(char *out, size_t cap, const struct http_request *req);
+size_t http_head_end(char *out, size_t cap, int keep_alive);
 
 /* Formats a whole error or redirect answer (a short HTML body, none for HEAD) into out (cap
  * bytes, 1024 are plenty; longer locations are cut). location is for 301, else NULL. Returns its
