@@ -28,6 +28,7 @@ if check native@toro toro; then
 	want_status 0
 	want_line out '^page-cache-second-read-from-memory: ok$'
 	want_line out '^threads-read: ok$'
+	want_line out '^stat-until-ro: ok$'
 	want_line out '^checks: [0-9]+ passed, 0 failed$'
 	report
 fi
