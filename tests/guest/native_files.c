@@ -225,8 +225,7 @@ static void test_stat_until(void)
 	struct toro_stat st, again;
 	uint64_t until = 0, until2 = 0, now = toro_time_ns();
 	int r = toro_stat_until("/ro/a.txt", &st, &until);
-	check("stat-until-ro", r == 0 && until > now && (st.mode & TORO_S_IFMT) == TORO_S_IFREG,
-	      r);
+	check("stat-until-ro", r == 0 && until > now && (st.mode & TORO_S_IFMT) == TORO_S_IFREG, r);
 	r = toro_stat_until("/ro/a.txt", &again, &until2);
 	check("stat-until-ro-stands",
 	      r == 0 && again.ino == st.ino && (until2 == until || toro_time_ns() >= until), r);
