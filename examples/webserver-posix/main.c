@@ -20,6 +20,7 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -234,8 +235,8 @@ static struct cached *cache_fill(struct conn *c, size_t key_len, const struct st
 	struct http_answer all = {200, 0, size};
 	char head[HEAD_MAX];
 	e->fields_len = http_file_fields(head, sizeof head, &c->req, &all, size, st->st_mtime);
-	e->head_len = e->fields_len + http_head_end(head + e->fields_len,
-	                                            sizeof head - e->fields_len, 1);
+	e->head_len =
+	    e->fields_len + http_head_end(head + e->fields_len, sizeof head - e->fields_len, 1);
 	memcpy(data - e->head_len, head, e->head_len);
 	unsigned slot = c->cache_next;
 	c->cache_next = (slot + 1) % CACHE_ENTRIES;
@@ -314,10 +315,14 @@ static int answer(struct conn *c)
 }
 
 /* A connection's thread: answers requests in order (pipelined ones included) until the client
- * closes, asks to close, idles for HTTP_IDLE_MS or errs. */
+ * closes, asks to close, idles for HTTP_IDLE_MS or errs. The idle time is the socket's receive
+ * timeout, so that waiting for a request is the recv alone; where SO_RCVTIMEO is refused, poll
+ * waits. */
 static void *serve_connection(void *arg)
 {
 	struct conn *c = arg;
+	struct timeval idle = {HTTP_IDLE_MS / 1000, HTTP_IDLE_MS % 1000 * 1000};
+	int timed = setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof idle) == 0;
 	for (;;) {
 		size_t used = http_parse_request(c->buf, c->len, sizeof c->buf, &c->req);
 		if (used) {
@@ -328,7 +333,7 @@ static void *serve_connection(void *arg)
 			continue;
 		}
 		struct pollfd p = {.fd = c->fd, .events = POLLIN};
-		int r = poll(&p, 1, HTTP_IDLE_MS);
+		int r = timed ? 1 : poll(&p, 1, HTTP_IDLE_MS);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -336,7 +341,7 @@ static void *serve_connection(void *arg)
 		ssize_t n = recv(c->fd, c->buf + c->len, sizeof c->buf - c->len, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) /* the end, an error, or idle for SO_RCVTIMEO (EAGAIN) */
 			break;
 		c->len += (size_t)n;
 	}

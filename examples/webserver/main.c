@@ -247,8 +247,8 @@ static struct cached *cache_fill(struct cache *k, const char *key, size_t key_le
 	struct http_answer all = {200, 0, st->size};
 	char head[CACHE_HEAD_MAX];
 	e->fields_len = http_file_fields(head, sizeof head, req, &all, st->size, st->mtime_sec);
-	e->head_len = e->fields_len + http_head_end(head + e->fields_len,
-	                                            sizeof head - e->fields_len, 1);
+	e->head_len =
+	    e->fields_len + http_head_end(head + e->fields_len, sizeof head - e->fields_len, 1);
 	__builtin_memcpy(e->mem + CACHE_HEAD_MAX - e->head_len, head, e->head_len);
 	return e;
 }
