@@ -253,16 +253,17 @@ static struct cached *cache_fill(struct cache *k, const char *key, size_t key_le
 	return e;
 }
 
-/* Answers the request from a cache entry, as answer() would from the file. */
+/* Answers the request from a cache entry, as answer() would from the file. The log's console
+ * write may block too: the entry is counted as sent from, or copied, before it. */
 static int answer_cached(struct conn *c, struct cached *e)
 {
 	struct http_request *req = &c->req;
 	struct http_answer ans;
 	http_choose_answer(req, e->st.size, e->st.mtime_sec, &ans);
 	uint64_t body = req->method == HTTP_HEAD ? 0 : ans.count;
-	log_request(req, ans.status, body);
 	if (ans.status == 200 && req->keep_alive) { /* as kept: sent from the entry */
 		e->senders++;
+		log_request(req, ans.status, body);
 		int ok = send_bytes(c, cached_head(e), e->head_len + body);
 		e->senders--;
 		return ok;
@@ -278,6 +279,7 @@ static int answer_cached(struct conn *c, struct cached *e)
 	}
 	len += http_head_end(c->out + len, sizeof c->out - len, req->keep_alive);
 	__builtin_memcpy(c->out + len, e->mem + CACHE_HEAD_MAX + ans.first, body);
+	log_request(req, ans.status, body);
 	return send_out(c, len + body) && req->keep_alive;
 }
 

@@ -84,9 +84,11 @@ static struct vnode *lookup(struct vnode *parent, const char *child, size_t chil
 			return n;
 		}
 	}
-	/* A directory a mount point needs, which the share does not have. */
+	/* A directory a mount point needs, which the share does not have: the kernel's, until the
+	 * host makes one (no negative entry is kept, so *until is 0). */
 	if (r == -LINUX_ENOENT && vfs_mount_ancestor(child, child_len)) {
 		struct vnode *d = vfs_kernel_dir(child, child_len);
+		*until = 0;
 		if (d)
 			return d;
 		r = -LINUX_ENOMEM;
