@@ -345,10 +345,12 @@ static int answer(struct conn *c)
 }
 
 /* A connection's thread: answers requests in order (several may arrive in one piece, which is
- * pipelining) until the client closes, asks to close, idles for HTTP_IDLE_MS or errs. */
+ * pipelining) until the client closes, asks to close, idles for HTTP_IDLE_MS (the socket's
+ * receive timeout) or errs. */
 static void *serve_connection(void *arg)
 {
 	struct conn *c = arg;
+	toro_set_recv_timeout(c->sock, (uint64_t)HTTP_IDLE_MS * 1000000);
 	for (;;) {
 		size_t used = http_parse_request(c->buf, c->len, sizeof c->buf, &c->req);
 		if (used) {
@@ -359,11 +361,8 @@ static void *serve_connection(void *arg)
 				c->buf[i] = c->buf[used + i];
 			continue;
 		}
-		struct toro_pollsock ps = {c->sock, TORO_POLLIN, 0};
-		if (toro_poll(&ps, 1, (int64_t)HTTP_IDLE_MS * 1000000) <= 0)
-			break;
 		long n = toro_recv(c->sock, c->buf + c->len, sizeof c->buf - c->len, 0);
-		if (n <= 0)
+		if (n <= 0) /* the end, an error, or idle (-TORO_EAGAIN) */
 			break;
 		c->len += (size_t)n;
 	}
