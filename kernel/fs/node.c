@@ -185,6 +185,22 @@ int vnode_getattr(struct vnode *n, struct fuse_attr *attr)
 	return 0;
 }
 
+int vnode_size(struct vnode *n, uint64_t *size)
+{
+	uint64_t now = time_monotonic_ns();
+	spin_lock(&vfs.lock);
+	int fresh = n->kind == VNODE_FUSE && now < n->attr_expires;
+	*size = n->attr.size;
+	spin_unlock(&vfs.lock);
+	if (fresh)
+		return 0;
+	struct fuse_attr a;
+	int err = vnode_getattr(n, &a);
+	if (!err)
+		*size = a.size;
+	return err;
+}
+
 long vnode_readlink(struct vnode *n, char *buf, size_t size)
 {
 	if (n->kind == VNODE_LINK)

@@ -89,6 +89,9 @@ void vfs_name_forget(struct mount *m, uint64_t dir, const char *name);
 void vfs_names_init(void);
 /* Fresh attributes (fetched when the timeout has passed). */
 int vnode_getattr(struct vnode *n, struct fuse_attr *attr);
+/* The size from fresh attributes: vnode_getattr's size without copying the rest (every read
+ * of the page cache asks it). 0 or -errno. */
+int vnode_size(struct vnode *n, uint64_t *size);
 void vnode_set_attr(struct vnode *n, const struct fuse_attr *attr, uint64_t valid_sec,
                     uint32_t valid_nsec);
 void vnode_stat(struct vnode *n, const struct fuse_attr *attr, struct file_stat *st);
@@ -105,6 +108,7 @@ struct vfs_file {
 	struct vnode *node;
 	uint64_t fh;
 	int has_fh;
+	int page_cached; /* a regular file of a read-only share: read through the page cache */
 	int64_t pos; /* the file offset; a directory's: the server's cookie or the kernel index */
 	int dots;    /* kernel directories: "." and ".." given so far */
 	/* A share's directory: once its own entries are all given (share_done), the kernel's
