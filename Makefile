@@ -134,6 +134,7 @@ man: $(BUILD)/toro
 # 4 KiB (bench/RESULTS.md), 6 KB more code in images that use sockets, none in the others.
 $(BUILD)/kernel/core/heap.c.o $(BUILD)/kernel/api/memory_api.c.o: KERNEL_OPT := -O2
 $(BUILD)/kernel/net/vsock.c.o $(BUILD)/kernel/drivers/virtio/vsock.c.o: KERNEL_OPT := -O2
+$(BUILD)/kernel/fs/file.c.o $(BUILD)/kernel/fs/pagecache.c.o $(BUILD)/kernel/fs/node.c.o: KERNEL_OPT := -O2
 
 $(BUILD)/kernel/%.c.o: kernel/%.c | deps
 	@mkdir -p $(dir $@)

@@ -49,9 +49,8 @@ static int file_handle_ensure(struct vfs_file *vf)
 /* A page-cache miss at page index: one READ of up to max_read bytes from the page's start,
  * straight into pages that then become the cache's (one page when that many in a row are not
  * free), and want bytes from at copied to dst. Apart from the hits, so that they stay short. */
-static __attribute__((noinline)) long cached_fill(struct vfs_file *vf, uint8_t *dst,
-                                                  uint64_t index, size_t at, size_t want,
-                                                  uint64_t size)
+static __attribute__((noinline)) long cached_fill(struct vfs_file *vf, uint8_t *dst, uint64_t index,
+                                                  size_t at, size_t want, uint64_t size)
 {
 	struct vnode *n = vf->node;
 	struct fuse_conn *c = &n->mnt->conn;
@@ -111,8 +110,8 @@ static long cached_read(struct vfs_file *vf, uint8_t *dst, size_t len, uint64_t 
 /* A read of a regular file of a read-only share, a page at a time through the page cache. The
  * size is the attributes', trusted until their timeout (vnode_size): a read from the cache asks
  * the host nothing, and a piece ends at its page or at that size. */
-static long cached_pread(struct vfs_file *vf, const struct file_iovec *iov, size_t count,
-                         uint64_t offset)
+static inline __attribute__((always_inline)) long
+cached_pread(struct vfs_file *vf, const struct file_iovec *iov, size_t count, uint64_t offset)
 {
 	uint64_t size;
 	int err = vnode_size(vf->node, &size);

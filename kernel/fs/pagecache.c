@@ -40,7 +40,8 @@ static struct {
 	uint64_t pages, limit_pages; /* limit 0: not read yet */
 } cache = {.hash = first_buckets, .hash_mask = PAGECACHE_HASH_FIRST - 1};
 
-static struct cached_page **bucket(struct vnode *n, uint64_t index)
+static inline __attribute__((always_inline)) struct cached_page **bucket(struct vnode *n,
+                                                                         uint64_t index)
 {
 	uint64_t h = ((uintptr_t)n >> 4) * 0x9e3779b97f4a7c15ull + index * 0xff51afd7ed558ccdull;
 	return &cache.hash[(unsigned)(h >> 32) & cache.hash_mask];
@@ -130,7 +131,8 @@ static void hash_remove(struct cached_page *p)
 		}
 }
 
-static struct cached_page *find(struct vnode *n, uint64_t index)
+static inline __attribute__((always_inline)) struct cached_page *find(struct vnode *n,
+                                                                      uint64_t index)
 {
 	struct cached_page *p = *bucket(n, index);
 	while (p && !(p->owner == n && p->index == index))
