@@ -46,14 +46,22 @@ static int file_handle_ensure(struct vfs_file *vf)
 	return 0;
 }
 
-/* A page-cache miss at page index: one READ of up to max_read bytes from the page's start,
+/* A page-cache miss at off (below size): one READ of up to max_read bytes from the page's start,
  * straight into pages that then become the cache's (one page when that many in a row are not
- * free), and want bytes from at copied to dst. Apart from the hits, so that they stay short. */
-static __attribute__((noinline)) long cached_fill(struct vfs_file *vf, uint8_t *dst, uint64_t index,
-                                                  size_t at, size_t want, uint64_t size)
+ * free), and what pagecache_read would have copied to dst copied. Apart from the hits, so that
+ * they stay short. */
+static __attribute__((noinline)) long cached_fill(struct vfs_file *vf, uint8_t *dst, size_t len,
+                                                  uint64_t off, uint64_t size)
 {
 	struct vnode *n = vf->node;
 	struct fuse_conn *c = &n->mnt->conn;
+	uint64_t index = off / PAGE_SIZE;
+	size_t at = off % PAGE_SIZE;
+	size_t want = PAGE_SIZE - at;
+	if (want > len)
+		want = len;
+	if (want > size - off)
+		want = size - off;
 	int err = file_handle_ensure(vf);
 	if (err)
 		return err;
@@ -91,38 +99,27 @@ static __attribute__((noinline)) long cached_fill(struct vfs_file *vf, uint8_t *
 	return r;
 }
 
-/* One piece of a read through the page cache: at most what is left of the page at off. */
-static long cached_read(struct vfs_file *vf, uint8_t *dst, size_t len, uint64_t off, uint64_t size)
-{
-	if (off >= size)
-		return 0;
-	uint64_t index = off / PAGE_SIZE;
-	size_t at = off % PAGE_SIZE;
-	size_t want = PAGE_SIZE - at;
-	if (want > len)
-		want = len;
-	if (want > size - off)
-		want = size - off;
-	long got = pagecache_get(vf->node, index, dst, at, want);
-	return got != PAGECACHE_MISS ? got : cached_fill(vf, dst, index, at, want, size);
-}
-
-/* A read of a regular file of a read-only share, a page at a time through the page cache. The
- * size is the attributes', trusted until their timeout (vnode_size): a read from the cache asks
- * the host nothing, and a piece ends at its page or at that size. */
+/* A read of a regular file of a read-only share, a page at a time through the page cache, each
+ * piece ending at its page or at the size. The size is the attributes', trusted until their
+ * timeout (vnode_size_fresh): a read from the cache asks the host nothing. */
 static inline __attribute__((always_inline)) long
 cached_pread(struct vfs_file *vf, const struct file_iovec *iov, size_t count, uint64_t offset)
 {
 	uint64_t size;
-	int err = vnode_size(vf->node, &size);
-	if (err)
-		return err;
+	if (!vnode_size_fresh(vf->node, &size)) {
+		int err = vnode_size(vf->node, &size);
+		if (err)
+			return err;
+	}
 	long total = 0;
 	for (size_t i = 0; i < count; i++) {
 		uint8_t *p = iov[i].base;
 		size_t left = iov[i].len;
 		while (left) {
-			long r = cached_read(vf, p, left, offset + (uint64_t)total, size);
+			uint64_t off = offset + (uint64_t)total;
+			long r = pagecache_read(vf->node, p, left, off, size);
+			if (r == PAGECACHE_MISS)
+				r = cached_fill(vf, p, left, off, size);
 			if (r <= 0)
 				return total ? total : r;
 			p += r;

@@ -140,13 +140,21 @@ static inline __attribute__((always_inline)) struct cached_page *find(struct vno
 	return p;
 }
 
-long pagecache_get(struct vnode *n, uint64_t index, void *dst, size_t at, size_t len)
+long pagecache_read(struct vnode *n, void *dst, size_t len, uint64_t off, uint64_t size)
 {
+	if (off >= size)
+		return 0;
+	size_t at = off % PAGE_SIZE;
+	size_t want = PAGE_SIZE - at;
+	if (want > len)
+		want = len;
+	if (want > size - off)
+		want = size - off;
 	spin_lock(&cache.lock);
-	struct cached_page *p = find(n, index);
-	long r = -1;
+	struct cached_page *p = find(n, off / PAGE_SIZE);
+	long r = PAGECACHE_MISS;
 	if (p) {
-		r = at >= p->len ? 0 : (long)(p->len - at < len ? p->len - at : len);
+		r = at >= p->len ? 0 : (long)(p->len - at < want ? p->len - at : want);
 		if (arch_user_copy(dst, p->data + at, (size_t)r))
 			r = -LINUX_EFAULT;
 		p->used = 1;
