@@ -7,10 +7,15 @@
 # requests on one connection and a run serving 2N, the difference over N, so boot, connection
 # and exit cancel; then where those instructions go, per function.
 # Usage: bench/webserver.sh [BUILD_DIR [SECONDS]]     needs wrk and nginx on the PATH
-#        bench/webserver.sh --icount [BUILD_DIR [N]]  needs python3
+#        bench/webserver.sh --icount [--no-log] [BUILD_DIR [N [SERVER...]]]  needs python3;
+#            --no-log: the servers without their access log (as nginx runs here); SERVER is
+#            webserver or webserver-posix (both by default); ICOUNT_TOP=K lists K functions (30);
+#            ICOUNT_KEEP=DIR keeps the histograms there (SERVER-N.hist, SERVER-2N.hist, and
+#            SERVER.elf, the image they were counted on)
 set -u
-ICOUNT_MODE=0
+ICOUNT_MODE=0 NO_LOG=()
 [ "${1:-}" = --icount ] && { ICOUNT_MODE=1; shift; }
+[ $ICOUNT_MODE = 1 ] && [ "${1:-}" = --no-log ] && { NO_LOG=(--no-log); shift; }
 BUILD=$(cd "${1:-build}" && pwd)
 SECONDS_EACH=${2:-5}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -106,10 +111,13 @@ counted_run() { # image n gport [guest arguments...]
 
 if [ $ICOUNT_MODE = 1 ]; then
 	N=${2:-500}
-	for server in webserver webserver-posix; do
+	servers=("${@:3}")
+	[ ${#servers[@]} = 0 ] && servers=(webserver webserver-posix)
+	for server in "${servers[@]}"; do
 		img=$BUILD/examples/$server.elf
 		args=(80)
-		[ $server = webserver-posix ] && args=(8080 -- 8080 /)
+		[ ${#NO_LOG[@]} = 1 ] && args=(80 -- --no-log)
+		[ $server = webserver-posix ] && args=(8080 -- "${NO_LOG[@]}" 8080 /)
 		one=$(counted_run "$img" "$N" "${args[@]}") two=$(counted_run "$img" $((2 * N)) "${args[@]}")
 		if ! [[ "$one" =~ ^[0-9]+$ && "$two" =~ ^[0-9]+$ ]]; then
 			echo "$server: no instruction count ($(tail -n 2 "$TMP/server.out"))"
@@ -118,7 +126,13 @@ if [ $ICOUNT_MODE = 1 ]; then
 		printf '%s: %s instructions per keep-alive GET (%s for %d requests, %s for %d)\n' \
 			"$server" "$(echo "$one $two $N" | awk '{ printf "%.0f", ($2 - $1) / $3 }')" \
 			"$one" "$N" "$two" $((2 * N))
-		python3 "$HERE/icount/profile.py" --per "$N" --top 30 "$img" "$TMP/hist-$((2 * N))" \
+		if [ -n "${ICOUNT_KEEP:-}" ]; then
+			mkdir -p "$ICOUNT_KEEP"
+			cp "$TMP/hist-$N" "$ICOUNT_KEEP/$server-$N.hist"
+			cp "$TMP/hist-$((2 * N))" "$ICOUNT_KEEP/$server-$((2 * N)).hist"
+			cp "$img" "$ICOUNT_KEEP/$server.elf"
+		fi
+		python3 "$HERE/icount/profile.py" --per "$N" --top "${ICOUNT_TOP:-30}" "$img" "$TMP/hist-$((2 * N))" \
 			"$TMP/hist-$N"
 	done
 	exit 0

@@ -1,7 +1,8 @@
 /* The static web server of examples/webserver as an ordinary POSIX program: TCP sockets, poll,
- * sendfile and a thread per connection. On Linux it serves over TCP (`cc -O2 -pthread *.c`);
- * built with `toro build` it serves over vsock, its AF_INET socket carried by the kernel's
- * mapping (docs/networking.md). http.c and http.h are links to examples/webserver's.
+ * sendfile, a thread per connection, and per connection the small files it served kept in memory.
+ * On Linux it serves over TCP (`cc -O2 -pthread *.c`); built with `toro build` it serves over
+ * vsock, its AF_INET socket carried by the kernel's mapping (docs/networking.md). http.c and
+ * http.h are links to examples/webserver's.
  *
  *   webserver-posix [--no-log] [PORT [ROOT]]   PORT 80 by default (0: a free one), ROOT ".";
  *                                              --no-log: no access log */
@@ -19,6 +20,8 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "http.h"
@@ -29,8 +32,14 @@
 #define LINGER_MS    1000          /* a closing connection's input is read this long... */
 #define LINGER_MAX   (256 * 1024)  /* ...or up to this much */
 
+#define CACHE_ENTRIES  8           /* small files kept per connection... */
+#define CACHE_FILE_MAX (16 * 1024) /* ...of this size or less */
+#define HEAD_MAX       512         /* a file's response head fits in this */
+
 static const char *root = ".";
 static size_t root_len = 1;
+
+struct cached;
 
 struct conn {
 	int fd;
@@ -39,7 +48,32 @@ struct conn {
 	struct http_request req;
 	char out[4096];
 	char path[4096 + HTTP_TARGET_MAX + 16];
+	struct cached *cache[CACHE_ENTRIES];
+	unsigned cache_next; /* the entry to take next */
 };
+
+/* Sends the n pieces of iov whole (it changes them); false once the client is gone. */
+static int send_iov(int fd, struct iovec *iov, int n)
+{
+	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = n};
+	while (msg.msg_iovlen) {
+		ssize_t sent = sendmsg(fd, &msg, MSG_NOSIGNAL);
+		if (sent < 0 && errno == EINTR)
+			continue;
+		if (sent <= 0)
+			return 0;
+		while (msg.msg_iovlen && (size_t)sent >= msg.msg_iov->iov_len) {
+			sent -= (ssize_t)msg.msg_iov->iov_len;
+			msg.msg_iov++;
+			msg.msg_iovlen--;
+		}
+		if (msg.msg_iovlen) {
+			msg.msg_iov->iov_base = (char *)msg.msg_iov->iov_base + sent;
+			msg.msg_iov->iov_len -= (size_t)sent;
+		}
+	}
+	return 1;
+}
 
 /* Writes all len bytes; false once the client is gone. */
 static int send_all(int fd, const char *p, size_t len)
@@ -78,16 +112,17 @@ static void log_request(const struct conn *c, int status, uint64_t bytes)
 static int find_file(struct conn *c, struct stat *st)
 {
 	struct http_request *req = &c->req;
-	snprintf(c->path, sizeof c->path, "%s%s", root, req->path);
+	size_t n = strlen(req->path);
+	memcpy(c->path, root, root_len);
+	memcpy(c->path + root_len, req->path, n + 1);
 	int err = stat(c->path, st) ? errno : 0;
 	if (!err && S_ISDIR(st->st_mode)) {
-		size_t n = strlen(req->path);
 		if (req->path[n - 1] != '/')
 			return 301;
 		if (n + 10 > HTTP_TARGET_MAX)
 			return 404;
 		strcpy(req->path + n, "index.html"); /* for the Content-Type */
-		snprintf(c->path, sizeof c->path, "%s%s", root, req->path);
+		strcpy(c->path + root_len + n, "index.html");
 		err = stat(c->path, st) ? errno : 0;
 	}
 	if (err == ENOENT || err == ENOTDIR || err == ENAMETOOLONG)
@@ -111,14 +146,145 @@ static int answer_error(struct conn *c, int status)
 	return send_all(c->fd, c->out, len);
 }
 
+/* --- the cache of small files ----------------------------------------------------------------
+ * Each connection keeps the last CACHE_ENTRIES small files it served (CACHE_FILE_MAX bytes or
+ * less), each in one allocation: the request path, the file's path, the file's stat when it was
+ * read, and the 200 answer to a keep-alive request, head and contents in one piece (the head's
+ * fields alone serve other answers). A request for a cached path costs one stat and one send
+ * from the entry: the entry is used only if device, inode, size and
+ * modification time (to the nanosecond) are still those it was read with, so a changed file is
+ * served changed as soon as stat shows the change. Only the connection's thread touches it. */
+struct cached {
+	size_t key_len;  /* mem[0..key_len): the request's path */
+	size_t file_len; /* the file's path (under root) at cached_file(), NUL-terminated */
+	/* The 200 answer's head for a keep-alive request, head_len bytes ending at cached_data(),
+	 * where the contents start (st.st_size bytes); its first fields_len bytes are the fields
+	 * before Connection. */
+	size_t head_len, fields_len;
+	struct stat st;
+	char mem[];
+};
+
+static char *cached_file(struct cached *e)
+{
+	return e->mem + e->key_len;
+}
+
+static char *cached_data(struct cached *e)
+{
+	return e->mem + e->key_len + e->file_len + 1 + HEAD_MAX;
+}
+
+static char *cached_head(struct cached *e)
+{
+	return cached_data(e) - e->head_len;
+}
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_mode == b->st_mode;
+}
+
+/* The entry for req.path whose file is unchanged, or NULL; a changed one is dropped. */
+static struct cached *cache_find(struct conn *c)
+{
+	size_t len = strlen(c->req.path);
+	for (unsigned i = 0; i < CACHE_ENTRIES; i++) {
+		struct cached *e = c->cache[i];
+		if (!e || e->key_len != len || memcmp(e->mem, c->req.path, len))
+			continue;
+		struct stat st;
+		if (stat(cached_file(e), &st) == 0 && same_file(&st, &e->st))
+			return e;
+		free(e);
+		c->cache[i] = NULL;
+		return NULL;
+	}
+	return NULL;
+}
+
+/* Reads the regular file at c->path (find_file's, with *st) into a new entry for the request
+ * path req.path[0..key_len). Returns it, or NULL when the file is too large or did not read
+ * whole and unchanged. */
+static struct cached *cache_fill(struct conn *c, size_t key_len, const struct stat *st)
+{
+	size_t file_len = strlen(c->path), size = (size_t)st->st_size;
+	if (st->st_size > CACHE_FILE_MAX)
+		return NULL;
+	struct cached *e = malloc(sizeof *e + key_len + file_len + 1 + HEAD_MAX + size);
+	if (!e)
+		return NULL;
+	e->key_len = key_len;
+	e->file_len = file_len;
+	char *data = cached_data(e);
+	int file = open(c->path, O_RDONLY | O_CLOEXEC);
+	struct stat after;
+	int ok = file >= 0 && (size == 0 || pread(file, data, size, 0) == (ssize_t)size) &&
+	         fstat(file, &after) == 0 && same_file(&after, st); /* unchanged while read */
+	if (file >= 0)
+		close(file);
+	if (!ok) {
+		free(e);
+		return NULL;
+	}
+	e->st = *st;
+	memcpy(e->mem, c->req.path, key_len);
+	memcpy(cached_file(e), c->path, file_len + 1);
+	struct http_answer all = {200, 0, size};
+	char head[HEAD_MAX];
+	e->fields_len = http_file_fields(head, sizeof head, &c->req, &all, size, st->st_mtime);
+	e->head_len =
+	    e->fields_len + http_head_end(head + e->fields_len, sizeof head - e->fields_len, 1);
+	memcpy(data - e->head_len, head, e->head_len);
+	unsigned slot = c->cache_next;
+	c->cache_next = (slot + 1) % CACHE_ENTRIES;
+	free(c->cache[slot]);
+	c->cache[slot] = e;
+	return e;
+}
+
+/* Answers the request from a cache entry, as answer() would from the file. */
+static int answer_cached(struct conn *c, struct cached *e)
+{
+	struct http_request *req = &c->req;
+	uint64_t size = (uint64_t)e->st.st_size;
+	struct http_answer ans;
+	http_choose_answer(req, size, e->st.st_mtime, &ans);
+	uint64_t body = req->method == HTTP_HEAD ? 0 : ans.count;
+	log_request(c, ans.status, body);
+	if (ans.status == 200 && req->keep_alive) /* as kept */
+		return send_all(c->fd, cached_head(e), e->head_len + body);
+	struct iovec iov[3];
+	if (ans.status == 200) {
+		iov[0] = (struct iovec){cached_head(e), e->fields_len};
+	} else {
+		/* Its Content-Type comes from the path. */
+		memcpy(req->path, cached_file(e) + root_len, e->file_len - root_len + 1);
+		iov[0] = (struct iovec){c->out, http_file_fields(c->out, sizeof c->out, req, &ans,
+		                                                 size, e->st.st_mtime)};
+	}
+	char end[64];
+	iov[1] = (struct iovec){end, http_head_end(end, sizeof end, req->keep_alive)};
+	iov[2] = (struct iovec){cached_data(e) + ans.first, body};
+	return send_iov(c->fd, iov, 3) && req->keep_alive;
+}
+
 /* Answers the request in c->req. False when the connection must end. */
 static int answer(struct conn *c)
 {
 	struct http_request *req = &c->req;
 	if (req->status)
 		return answer_error(c, req->status) && req->keep_alive;
+	struct cached *e = cache_find(c);
+	if (e)
+		return answer_cached(c, e);
+	size_t key_len = strlen(req->path);
 	struct stat st;
 	int status = find_file(c, &st);
+	if (!status && (e = cache_fill(c, key_len, &st)))
+		return answer_cached(c, e);
 	int file = -1;
 	if (!status && (file = open(c->path, O_RDONLY | O_CLOEXEC)) < 0)
 		status = errno == EACCES ? 403 : 500;
@@ -149,10 +315,14 @@ static int answer(struct conn *c)
 }
 
 /* A connection's thread: answers requests in order (pipelined ones included) until the client
- * closes, asks to close, idles for HTTP_IDLE_MS or errs. */
+ * closes, asks to close, idles for HTTP_IDLE_MS or errs. The idle time is the socket's receive
+ * timeout, so that waiting for a request is the recv alone; where SO_RCVTIMEO is refused, poll
+ * waits. */
 static void *serve_connection(void *arg)
 {
 	struct conn *c = arg;
+	struct timeval idle = {HTTP_IDLE_MS / 1000, HTTP_IDLE_MS % 1000 * 1000};
+	int timed = setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof idle) == 0;
 	for (;;) {
 		size_t used = http_parse_request(c->buf, c->len, sizeof c->buf, &c->req);
 		if (used) {
@@ -163,7 +333,7 @@ static void *serve_connection(void *arg)
 			continue;
 		}
 		struct pollfd p = {.fd = c->fd, .events = POLLIN};
-		int r = poll(&p, 1, HTTP_IDLE_MS);
+		int r = timed ? 1 : poll(&p, 1, HTTP_IDLE_MS);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -171,7 +341,7 @@ static void *serve_connection(void *arg)
 		ssize_t n = recv(c->fd, c->buf + c->len, sizeof c->buf - c->len, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) /* the end, an error, or idle for SO_RCVTIMEO (EAGAIN) */
 			break;
 		c->len += (size_t)n;
 	}
@@ -188,6 +358,8 @@ static void *serve_connection(void *arg)
 		drained += (size_t)n;
 	}
 	close(c->fd);
+	for (unsigned i = 0; i < CACHE_ENTRIES; i++)
+		free(c->cache[i]);
 	free(c);
 	return NULL;
 }
@@ -232,6 +404,7 @@ int main(int argc, char **argv)
 	if (!trimmed)
 		return 1;
 	root = strcmp(trimmed, "/") ? trimmed : ""; /* "/" + "/index.html" must not be "//..." */
+	root_len = strlen(root);
 
 	int listener = socket(AF_INET, SOCK_STREAM, 0);
 	int one = 1;
@@ -267,6 +440,8 @@ int main(int argc, char **argv)
 		if (c) {
 			c->fd = fd;
 			c->len = 0;
+			memset(c->cache, 0, sizeof c->cache);
+			c->cache_next = 0;
 		}
 		if (!c || pthread_create(&t, &attr, serve_connection, c)) {
 			fprintf(stderr, "webserver-posix: no memory for a connection\n");

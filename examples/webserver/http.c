@@ -198,55 +198,30 @@ static int hex_value(char c)
 	return -1;
 }
 
-/* Decodes the origin-form target t[0..n) (the query dropped) into path. Returns 0, or the status
- * to answer: 400 for a bad escape, a NUL or a target that is not a path, 403 for a ".." segment
- * in any spelling (the share's own sandbox stands behind this). */
-static int decode_path(const char *t, size_t n, char *path)
-{
-	if (n == 0 || t[0] != '/')
-		return 400;
-	size_t len = 0;
-	for (size_t i = 0; i < n && t[i] != '?' && t[i] != '#'; i++) {
-		char c = t[i];
-		if (c == '%') {
-			int hi = i + 2 < n ? hex_value(t[i + 1]) : -1;
-			int lo = hi >= 0 ? hex_value(t[i + 2]) : -1;
-			if (lo < 0)
-				return 400;
-			c = (char)(hi * 16 + lo);
-			i += 2;
-		}
-		if (c == 0)
-			return 400;
-		path[len++] = c;
-	}
-	path[len] = 0;
-	/* Now that %2e%2e and %2f are plain dots and slashes, look at every segment. */
-	for (size_t i = 0; i < len; i++)
-		if (path[i] == '/' && path[i + 1] == '.' && path[i + 2] == '.' &&
-		    (path[i + 3] == '/' || path[i + 3] == 0))
-			return 403;
-	return 0;
-}
-
-/* A method or a field name is a token: letters, digits and !#$%&'*+-.^_`|~ (RFC 9110
- * §5.6.2), as a bit per ASCII character. */
+/* Sets of ASCII characters as a bit per character (bytes from 128 are in none). A method or a
+ * field name is a token: letters, digits and !#$%&'*+-.^_`|~ (RFC 9110 §5.6.2). A plain path
+ * byte is a visible character the decoding copies as it is: all but '%', '/', '?' and '#'. */
 static const uint64_t token_chars[2] = {0x03ff6cfa00000000ull, 0x57ffffffc7fffffeull};
+static const uint64_t plain_path_chars[2] = {0x7fff7fd600000000ull, 0x7fffffffffffffffull};
+
+static int in_set(const uint64_t set[2], unsigned char c)
+{
+	return c < 128 && (set[c / 64] >> (c % 64) & 1);
+}
 
 static int is_token(const char *s, size_t n)
 {
 	if (n == 0)
 		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 128 || !(token_chars[c / 64] >> (c % 64) & 1))
+	for (size_t i = 0; i < n; i++)
+		if (!in_set(token_chars, (unsigned char)s[i]))
 			return 0;
-	}
 	return 1;
 }
 
 /* The end of the line starting at s (the '\n'), or NULL if it is not in s[0..n). Eight bytes a
- * step until a word holds a '\n' (a word XOR '\n' in every byte has a zero byte), then bytes. */
+ * step: a word XOR '\n' in every byte has a zero byte where the '\n' is, and the lowest bit the
+ * test sets is in the first such byte. */
 static const char *line_end(const char *s, size_t n)
 {
 	const uint64_t ones = 0x0101010101010101ull, newlines = ones * '\n';
@@ -255,8 +230,9 @@ static const char *line_end(const char *s, size_t n)
 		uint64_t v;
 		__builtin_memcpy(&v, s + i, 8);
 		v ^= newlines;
-		if ((v - ones) & ~v & (ones << 7))
-			break;
+		uint64_t found = (v - ones) & ~v & (ones << 7);
+		if (found)
+			return s + i + __builtin_ctzll(found) / 8;
 	}
 	for (; i < n; i++)
 		if (s[i] == '\n')
@@ -271,52 +247,119 @@ static size_t line_length(const char *s, const char *nl)
 	return n && s[n - 1] == '\r' ? n - 1 : n;
 }
 
+/* The decoded path ends in a ".." segment: path[0..len) ends in "/..". */
+static int ends_in_dotdot(const char *path, size_t len)
+{
+	return len >= 3 && path[len - 1] == '.' && path[len - 2] == '.' && path[len - 3] == '/';
+}
+
+/* The request line s[0..n), in one pass over the target that checks its bytes and decodes its
+ * path (the query dropped) into req->path. Returns 0 or the status to answer, the first of: 400
+ * (no method token, two spaces or version; a space, control or non-ASCII byte in the target),
+ * 505 (not HTTP/1.x), 414 (a target over HTTP_TARGET_MAX bytes), 400 (a target not starting with
+ * '/', a bad '%' escape or an escaped NUL) and 403 (a ".." segment in any spelling: %2e%2e and
+ * %2f are plain dots and slashes once decoded; the share's own sandbox stands behind this). */
 static int parse_request_line(const char *s, size_t n, struct http_request *req)
 {
-	size_t shown = n < HTTP_LOG_MAX - 1 ? n : HTTP_LOG_MAX - 1;
-	for (size_t i = 0; i < shown; i++)
-		req->line[i] = s[i] >= ' ' && s[i] < 127 ? s[i] : '?';
-	req->line[shown] = 0;
-
-	size_t sp1 = 0;
-	while (sp1 < n && s[sp1] != ' ')
-		sp1++;
-	size_t sp2 = sp1 + 1;
-	while (sp2 < n && s[sp2] != ' ')
-		sp2++;
-	if (sp2 >= n || !is_token(s, sp1))
-		return 400;
-	const char *target = s + sp1 + 1, *version = s + sp2 + 1;
-	size_t target_len = sp2 - sp1 - 1, version_len = n - sp2 - 1;
-	for (size_t i = 0; i < target_len; i++)
-		if (target[i] <= ' ' || target[i] == 127)
-			return 400;
-	if (version_len != 8 || !same_nocase(version, 5, "HTTP/") || version[6] != '.' ||
-	    version[5] < '0' || version[5] > '9' || version[7] < '0' || version[7] > '9')
-		return 400;
-	if (version[5] != '1')
-		return 505;
-	req->version_minor = version[7] - '0';
-	req->keep_alive = req->version_minor >= 1; /* 1.1 keeps the connection unless told not to */
-	if (target_len > HTTP_TARGET_MAX)
-		return 414;
-	if (sp1 == 3 && s[0] == 'G' && s[1] == 'E' && s[2] == 'T')
+	req->line = s;
+	req->line_len = n;
+	size_t sp1;
+	if (n > 4 && s[0] == 'G' && s[1] == 'E' && s[2] == 'T' && s[3] == ' ') {
 		req->method = HTTP_GET;
-	else if (sp1 == 4 && s[0] == 'H' && s[1] == 'E' && s[2] == 'A' && s[3] == 'D')
+		sp1 = 3;
+	} else if (n > 5 && s[0] == 'H' && s[1] == 'E' && s[2] == 'A' && s[3] == 'D' &&
+	           s[4] == ' ') {
 		req->method = HTTP_HEAD;
-	else
+		sp1 = 4;
+	} else {
 		req->method = HTTP_OTHER;
-	return decode_path(target, target_len, req->path);
+		for (sp1 = 0; sp1 < n && s[sp1] != ' ';)
+			sp1++;
+		if (!is_token(s, sp1))
+			return 400;
+	}
+	if (sp1 >= n) /* no space */
+		return 400;
+	const char *t = s + sp1 + 1;
+	size_t tn = n - sp1 - 1, i = 0, len = 0;
+	char *path = req->path;
+	/* The path, decoded as it is read, up to '?', '#' or the space, within HTTP_TARGET_MAX
+	 * bytes of target: each byte gives one byte of path at most, so path has room. bad: the
+	 * target is not a path or has a bad escape (400). */
+	int bad = !tn || t[0] != '/', dotdot = 0, space = 0;
+	size_t end = bad ? 0 : tn < HTTP_TARGET_MAX ? tn : HTTP_TARGET_MAX;
+	for (; i < end; i++) {
+		unsigned char c = (unsigned char)t[i];
+		if ((unsigned)(c | 0x20) - 'a' < 26 || in_set(plain_path_chars, c)) {
+			path[len++] = (char)c;
+			continue;
+		}
+		if (c == ' ') {
+			space = 1;
+			break;
+		}
+		if (c <= ' ' || c >= 127)
+			return 400;
+		if (c == '?' || c == '#')
+			break;
+		if (c == '%') {
+			int hi = i + 2 < tn ? hex_value(t[i + 1]) : -1;
+			int lo = hi >= 0 ? hex_value(t[i + 2]) : -1;
+			if (lo < 0 || (hi | lo) == 0) {
+				bad = 1;
+				break;
+			}
+			c = (unsigned char)(hi * 16 + lo);
+			i += 2; /* two hex digits: visible bytes, nothing more to check */
+		}
+		if (c == '/' && ends_in_dotdot(path, len))
+			dotdot = 1;
+		path[len++] = (char)c;
+	}
+	path[len] = 0;
+	/* The rest of the target (a query, or what was not decoded) is only checked. */
+	for (; !space && i < tn; i++) {
+		unsigned char c = (unsigned char)t[i];
+		if (c == ' ')
+			break;
+		if (c <= ' ' || c >= 127)
+			return 400;
+	}
+	if (i == tn) /* no second space */
+		return 400;
+	const char *version = t + i + 1;
+	size_t version_len = tn - i - 1;
+	if (version_len != 8)
+		return 400;
+	if (!__builtin_memcmp(version, "HTTP/1.1", 8)) {
+		req->version_minor = 1;
+	} else {
+		if (!same_nocase(version, 5, "HTTP/") || version[6] != '.' || version[5] < '0' ||
+		    version[5] > '9' || version[7] < '0' || version[7] > '9')
+			return 400;
+		if (version[5] != '1')
+			return 505;
+		req->version_minor = version[7] - '0';
+	}
+	req->keep_alive = req->version_minor >= 1; /* 1.1 keeps the connection unless told not to */
+	if (i > HTTP_TARGET_MAX)
+		return 414;
+	if (bad)
+		return 400;
+	return dotdot || ends_in_dotdot(path, len) ? 403 : 0;
 }
 
 /* One header field line; the fields the server acts on are kept. */
 static int parse_field(const char *s, size_t n, struct http_request *req, int *has_host)
 {
 	size_t colon = 0;
-	while (colon < n && s[colon] != ':')
-		colon++;
+	for (; colon < n; colon++) {
+		unsigned char c = (unsigned char)s[colon];
+		if ((unsigned)(c | 0x20) - 'a' >= 26 && c != '-' && !in_set(token_chars, c))
+			break;
+	}
 	/* No colon, or whitespace before it or at the line's start (obsolete line folding). */
-	if (colon == n || !is_token(s, colon))
+	if (colon == 0 || colon == n || s[colon] != ':')
 		return 400;
 	const char *v = s + colon + 1;
 	size_t vn = n - colon - 1;
@@ -352,6 +395,8 @@ static int parse_field(const char *s, size_t n, struct http_request *req, int *h
 
 size_t http_parse_request(const char *buf, size_t len, size_t cap, struct http_request *req)
 {
+	if (len == 0)
+		return 0;
 	/* Empty lines before a request are allowed (RFC 9112 §2.2). */
 	size_t skip = 0;
 	while (skip < len && (buf[skip] == '\r' || buf[skip] == '\n'))
@@ -362,7 +407,8 @@ size_t http_parse_request(const char *buf, size_t len, size_t cap, struct http_r
 	req->keep_alive = 0;
 	req->version_minor = 0;
 	req->status = 0;
-	req->line[0] = 0;
+	req->line = s;
+	req->line_len = 0;
 	req->path[0] = 0;
 	req->if_modified_since = -1;
 	req->range[0] = 0;
@@ -529,9 +575,9 @@ static void put_status_line(struct out *o, int status)
 	PUT_LITERAL(o, "\r\nServer: toro-webserver\r\n");
 }
 
-static void put_connection(struct out *o, const struct http_request *req)
+static void put_connection(struct out *o, int keep_alive)
 {
-	if (req->keep_alive)
+	if (keep_alive)
 		PUT_LITERAL(o, "Connection: keep-alive\r\n\r\n");
 	else
 		PUT_LITERAL(o, "Connection: close\r\n\r\n");
@@ -541,13 +587,13 @@ size_t http_file_head(char *out, size_t cap, const struct http_request *req,
                       const struct http_answer *ans, uint64_t size, int64_t mtime)
 {
 	size_t n = http_file_fields(out, cap, req, ans, size, mtime);
-	return n + http_head_end(out + n, cap - n, req);
+	return n + http_head_end(out + n, cap - n, req->keep_alive);
 }
 
-size_t http_head_end(char *out, size_t cap, const struct http_request *req)
+size_t http_head_end(char *out, size_t cap, int keep_alive)
 {
 	struct out o = {out, 0, cap};
-	put_connection(&o, req);
+	put_connection(&o, keep_alive);
 	return o.len;
 }
 
@@ -612,7 +658,7 @@ size_t http_error_answer(char *out, size_t cap, const struct http_request *req, 
 	PUT_LITERAL(&o, "Content-Type: text/html; charset=utf-8\r\nContent-Length: ");
 	put_u64(&o, b.len);
 	PUT_LITERAL(&o, "\r\n");
-	put_connection(&o, req);
+	put_connection(&o, req->keep_alive);
 	*body_len = req->method == HTTP_HEAD ? 0 : b.len;
 	if (req->method != HTTP_HEAD)
 		put_n(&o, body, b.len);
@@ -624,7 +670,25 @@ size_t http_log_line(char *out, size_t cap, const struct http_request *req, int 
 {
 	struct out o = {out, 0, cap};
 	PUT_LITERAL(&o, "\"");
-	put(&o, req->line);
+	/* The request line, shortened and with what is not printable shown as '?': eight bytes a
+	 * step while a word is all printable (no byte below ' ', none from DEL up). */
+	const uint64_t ones = 0x0101010101010101ull, high = ones << 7;
+	size_t shown = req->line_len < HTTP_LOG_MAX ? req->line_len : HTTP_LOG_MAX, i = 0;
+	if (shown > o.cap - 1 - o.len)
+		shown = o.cap - 1 - o.len;
+	char *to = o.p + o.len;
+	for (; i + 8 <= shown; i += 8) {
+		uint64_t v;
+		__builtin_memcpy(&v, req->line + i, 8);
+		if (((v - ones * ' ') & ~v & high) || ((v + ones) | v) & high)
+			break;
+		__builtin_memcpy(to + i, &v, 8);
+	}
+	for (; i < shown; i++) {
+		char c = req->line[i];
+		to[i] = c >= ' ' && c < 127 ? c : '?';
+	}
+	o.len += shown;
 	PUT_LITERAL(&o, "\" ");
 	put_u64(&o, (uint64_t)status);
 	PUT_LITERAL(&o, " ");

@@ -10,7 +10,7 @@
 
 #define HTTP_HEAD_MAX   8192  /* a request head (line and header fields) must fit in this */
 #define HTTP_TARGET_MAX 2048  /* a longer request target is answered 414 */
-#define HTTP_LOG_MAX    160   /* the request line as the access log shows it, shortened */
+#define HTTP_LOG_MAX    160   /* the access log shows this much of the request line */
 #define HTTP_VALUE_MAX  64    /* Range, If-Range, If-Modified-Since values kept */
 #define HTTP_IDLE_MS    15000 /* an idle keep-alive connection is closed after this */
 
@@ -21,7 +21,8 @@ struct http_request {
 	int version_minor;              /* HTTP/1.0 or 1.1 */
 	int keep_alive;                 /* the connection stays open after the answer */
 	int status;                     /* 0, or the error to answer */
-	char line[HTTP_LOG_MAX];        /* the request line, printable, for the log */
+	const char *line;               /* the request line in the caller's buffer, for the log: */
+	size_t line_len;                /* valid while the buffer is (line_len 0: none) */
 	char path[HTTP_TARGET_MAX + 1]; /* the decoded path: starts with '/', no ".." segment */
 	int64_t if_modified_since;      /* seconds since 1970, or -1 */
 	char range[HTTP_VALUE_MAX];     /* the Range field's value, or "" */
@@ -51,10 +52,11 @@ size_t http_file_head(char *out, size_t cap, const struct http_request *req,
                       const struct http_answer *ans, uint64_t size, int64_t mtime);
 
 /* http_file_head in two pieces, so that a server can keep the first for the next request: the
- * fields but Connection, then Connection and the empty line that ends the head. */
+ * fields but Connection, then Connection (keep-alive or close) and the empty line that ends the
+ * head. */
 size_t http_file_fields(char *out, size_t cap, const struct http_request *req,
                         const struct http_answer *ans, uint64_t size, int64_t mtime);
-size_t http_head_end(char *out, size_t cap, const struct http_request *req);
+size_t http_head_end(char *out, size_t cap, int keep_alive);
 
 /* Formats a whole error or redirect answer (a short HTML body, none for HEAD) into out (cap
  * bytes, 1024 are plenty; longer locations are cut). location is for 301, else NULL. Returns its

@@ -25,10 +25,16 @@ struct conn {
 	char out[CHUNK]; /* a response head, then file data */
 };
 
-/* Sends len bytes of the connection's out buffer; false once the client is gone. */
+/* Sends len bytes at p; false once the client is gone. */
+static int send_bytes(struct conn *c, const char *p, size_t len)
+{
+	return toro_send(c->sock, p, len, 0) == (long)len;
+}
+
+/* Sends len bytes of the connection's out buffer. */
 static int send_out(struct conn *c, size_t len)
 {
-	return toro_send(c->sock, c->out, len, 0) == (long)len;
+	return send_bytes(c, c->out, len);
 }
 
 /* The access log, a line per request on the console; --no-log turns it off (benchmarks). */
@@ -43,11 +49,11 @@ static void log_request(const struct http_request *req, int status, uint64_t byt
 }
 
 /* Finds the regular file req->path names, index.html for a directory (whose name then ends in
- * '/'; one that does not gets a redirect). Returns 0 with *st, or the status to answer: 301,
- * 403, 404 or 500. */
-static int find_file(struct http_request *req, struct toro_stat *st)
+ * '/'; one that does not gets a redirect). Returns 0 with *st and *until (toro_stat_until's), or
+ * the status to answer: 301, 403, 404 or 500. */
+static int find_file(struct http_request *req, struct toro_stat *st, uint64_t *until)
 {
-	int err = toro_stat(req->path, st);
+	int err = toro_stat_until(req->path, st, until);
 	if (!err && (st->mode & TORO_S_IFMT) == TORO_S_IFDIR) {
 		size_t n = 0;
 		while (req->path[n])
@@ -59,7 +65,7 @@ static int find_file(struct http_request *req, struct toro_stat *st)
 			return 404;
 		for (size_t i = 0; i <= 10; i++)
 			req->path[n + i] = index[i];
-		err = toro_stat(req->path, st);
+		err = toro_stat_until(req->path, st, until);
 	}
 	if (err == -TORO_ENOENT || err == -TORO_ENOTDIR || err == -TORO_ENAMETOOLONG)
 		return 404;
@@ -93,12 +99,16 @@ static int answer_error(struct conn *c, int status)
 /* --- the cache of small files ----------------------------------------------------------------
  * Each core keeps its last CACHE_ENTRIES small files (CACHE_FILE_MAX bytes or less): the request
  * path, the file it named (index.html for a directory), the file's inode, size and mtime when it
- * was read, the 200 answer's head without its Connection field, and the contents. A request for
- * a cached path costs one stat of the file: the entry is used only if inode, size and mtime (to
- * the nanosecond) are still those it was read with, so a changed file is never served stale once
- * its new mtime or size is visible to stat. Only threads of the core touch its cache and the
- * scheduler is cooperative, so no lock is needed: an entry being filled is marked busy across
- * the reads that may block. */
+ * was read, and the 200 answer to a keep-alive request, head and contents in one piece, which is
+ * sent from the entry (the head's fields alone serve other answers). An entry is
+ * used only if inode, size and mtime (to the nanosecond) are still those it was read with, so a
+ * changed file is never served stale once its new mtime or size is visible to stat. Until the
+ * time toro_stat_until gave (on a read-only share, while the kernel would not ask the host
+ * again) a stat could only say the same, so none is made: a request for a cached path then
+ * costs no call but the send; after it, one stat. Only threads of the core touch its cache and
+ * the scheduler is cooperative, so no lock is needed: an entry being filled is marked busy
+ * across the reads that may block, one being sent from counts its senders, and neither is
+ * taken for another file. */
 #define CACHE_ENTRIES  8
 #define CACHE_FILE_MAX (16 * 1024)
 #define CACHE_PATH_MAX 256
@@ -106,15 +116,25 @@ static int answer_error(struct conn *c, int status)
 #define CACHE_CORES    64 /* cores beyond this serve without a cache */
 
 struct cached {
-	int busy;                   /* being filled: not to be used or taken */
-	size_t key_len;             /* 0: empty */
-	char key[CACHE_PATH_MAX];   /* the request's path */
-	char file[CACHE_PATH_MAX];  /* the file it named */
-	struct toro_stat st;        /* the file's, when read */
-	size_t head_len;            /* head[0..head_len): the 200 answer's fields */
-	char head[CACHE_HEAD_MAX];
-	char data[CACHE_FILE_MAX];  /* the contents, st.size bytes */
+	int busy;                  /* being filled: not to be used or taken */
+	unsigned senders;          /* sends from it under way: not to be taken */
+	size_t key_len;            /* 0: empty */
+	char key[CACHE_PATH_MAX];  /* the request's path */
+	char file[CACHE_PATH_MAX]; /* the file it named */
+	size_t file_len;
+	struct toro_stat st; /* the file's, when read */
+	uint64_t until;      /* toro_time_ns() before which st needs no new stat */
+	/* The 200 answer's head for a keep-alive request, head_len bytes ending at
+	 * mem + CACHE_HEAD_MAX, where the contents start (st.size bytes); its first fields_len
+	 * bytes are the fields before Connection. */
+	size_t head_len, fields_len;
+	char mem[CACHE_HEAD_MAX + CACHE_FILE_MAX];
 };
+
+static const char *cached_head(const struct cached *e)
+{
+	return e->mem + CACHE_HEAD_MAX - e->head_len;
+}
 
 struct cache {
 	unsigned next; /* the entry to take next */
@@ -143,7 +163,7 @@ static struct cache *core_cache(void)
 			return 0;
 		k->next = 0;
 		for (unsigned i = 0; i < CACHE_ENTRIES; i++)
-			k->e[i].busy = 0, k->e[i].key_len = 0;
+			k->e[i].busy = 0, k->e[i].senders = 0, k->e[i].key_len = 0;
 		caches[core] = k;
 	}
 	return caches[core];
@@ -163,12 +183,15 @@ static struct cached *cache_find(struct cache *k, const struct http_request *req
 		struct cached *e = &k->e[i];
 		if (e->busy || e->key_len != len || __builtin_memcmp(e->key, req->path, len))
 			continue;
+		if (toro_time_ns() < e->until)
+			return e;
 		/* The stat may block and let another thread of the core take the entry: what it
 		 * looks at is a copy, and the entry is checked again after. */
 		char file[CACHE_PATH_MAX];
 		struct toro_stat st, was = e->st;
-		__builtin_memcpy(file, e->file, sizeof file);
-		int err = toro_stat(file, &st);
+		uint64_t until;
+		__builtin_memcpy(file, e->file, e->file_len + 1);
+		int err = toro_stat_until(file, &st, &until);
 		if (e->busy || e->key_len != len || __builtin_memcmp(e->key, req->path, len) ||
 		    !same_file(&was, &e->st))
 			return 0;
@@ -176,16 +199,18 @@ static struct cached *cache_find(struct cache *k, const struct http_request *req
 			e->key_len = 0;
 			return 0;
 		}
+		e->until = until;
 		return e;
 	}
 	return 0;
 }
 
-/* Reads the regular file req->path (as find_file left it, with *st) into an entry keyed on
- * key[0..key_len). Returns the entry, or NULL when the file is not one to keep or did not read
- * whole and unchanged. */
+/* Reads the regular file req->path (as find_file left it, with *st and until) into an entry
+ * keyed on key[0..key_len). Returns the entry, or NULL when the file is not one to keep or did
+ * not read whole and unchanged. */
 static struct cached *cache_fill(struct cache *k, const char *key, size_t key_len,
-                                 const struct http_request *req, const struct toro_stat *st)
+                                 const struct http_request *req, const struct toro_stat *st,
+                                 uint64_t until)
 {
 	size_t file_len = text_len(req->path);
 	if (st->size > CACHE_FILE_MAX || key_len >= CACHE_PATH_MAX || file_len >= CACHE_PATH_MAX)
@@ -193,7 +218,7 @@ static struct cached *cache_fill(struct cache *k, const char *key, size_t key_le
 	struct cached *e = 0;
 	for (unsigned i = 0; i < CACHE_ENTRIES && !e; i++) {
 		struct cached *t = &k->e[(k->next + i) % CACHE_ENTRIES];
-		if (!t->busy)
+		if (!t->busy && !t->senders)
 			e = t;
 	}
 	if (!e)
@@ -205,7 +230,7 @@ static struct cached *cache_fill(struct cache *k, const char *key, size_t key_le
 	struct toro_stat after;
 	int ok = !toro_file_open(req->path, TORO_O_RDONLY, 0, &f);
 	if (ok) {
-		long n = st->size ? toro_file_pread(f, e->data, st->size, 0) : 0;
+		long n = st->size ? toro_file_pread(f, e->mem + CACHE_HEAD_MAX, st->size, 0) : 0;
 		/* Whole, and the file unchanged while it was read. */
 		ok = n == (long)st->size && !toro_file_stat(f, &after) && same_file(&after, st);
 		toro_file_close(f);
@@ -216,29 +241,44 @@ static struct cached *cache_fill(struct cache *k, const char *key, size_t key_le
 	__builtin_memcpy(e->key, key, key_len);
 	e->key_len = key_len;
 	__builtin_memcpy(e->file, req->path, file_len + 1);
+	e->file_len = file_len;
 	e->st = *st;
+	e->until = until;
 	struct http_answer all = {200, 0, st->size};
-	e->head_len = http_file_fields(e->head, sizeof e->head, req, &all, st->size, st->mtime_sec);
+	char head[CACHE_HEAD_MAX];
+	e->fields_len = http_file_fields(head, sizeof head, req, &all, st->size, st->mtime_sec);
+	e->head_len =
+	    e->fields_len + http_head_end(head + e->fields_len, sizeof head - e->fields_len, 1);
+	__builtin_memcpy(e->mem + CACHE_HEAD_MAX - e->head_len, head, e->head_len);
 	return e;
 }
 
-/* Answers the request from a cache entry, as answer() would from the file. */
-static int answer_cached(struct conn *c, const struct cached *e)
+/* Answers the request from a cache entry, as answer() would from the file. The log's console
+ * write may block too: the entry is counted as sent from, or copied, before it. */
+static int answer_cached(struct conn *c, struct cached *e)
 {
 	struct http_request *req = &c->req;
 	struct http_answer ans;
 	http_choose_answer(req, e->st.size, e->st.mtime_sec, &ans);
+	uint64_t body = req->method == HTTP_HEAD ? 0 : ans.count;
+	if (ans.status == 200 && req->keep_alive) { /* as kept: sent from the entry */
+		e->senders++;
+		log_request(req, ans.status, body);
+		int ok = send_bytes(c, cached_head(e), e->head_len + body);
+		e->senders--;
+		return ok;
+	}
 	size_t len;
 	if (ans.status == 200) {
-		__builtin_memcpy(c->out, e->head, e->head_len);
-		len = e->head_len;
+		__builtin_memcpy(c->out, cached_head(e), e->fields_len);
+		len = e->fields_len;
 	} else {
-		__builtin_memcpy(req->path, e->file, text_len(e->file) + 1); /* its Content-Type */
-		len = http_file_fields(c->out, sizeof c->out, req, &ans, e->st.size, e->st.mtime_sec);
+		__builtin_memcpy(req->path, e->file, e->file_len + 1); /* its Content-Type */
+		len =
+		    http_file_fields(c->out, sizeof c->out, req, &ans, e->st.size, e->st.mtime_sec);
 	}
-	len += http_head_end(c->out + len, sizeof c->out - len, req);
-	uint64_t body = req->method == HTTP_HEAD ? 0 : ans.count;
-	__builtin_memcpy(c->out + len, e->data + ans.first, body);
+	len += http_head_end(c->out + len, sizeof c->out - len, req->keep_alive);
+	__builtin_memcpy(c->out + len, e->mem + CACHE_HEAD_MAX + ans.first, body);
 	log_request(req, ans.status, body);
 	return send_out(c, len + body) && req->keep_alive;
 }
@@ -260,9 +300,10 @@ static int answer(struct conn *c)
 		__builtin_memcpy(key, req->path, key_len);
 	}
 	struct toro_stat st;
-	int status = find_file(req, &st);
+	uint64_t until;
+	int status = find_file(req, &st, &until);
 	if (!status && k && key_len < CACHE_PATH_MAX) {
-		struct cached *e = cache_fill(k, key, key_len, req, &st);
+		struct cached *e = cache_fill(k, key, key_len, req, &st, until);
 		if (e)
 			return answer_cached(c, e);
 	}
@@ -304,10 +345,12 @@ static int answer(struct conn *c)
 }
 
 /* A connection's thread: answers requests in order (several may arrive in one piece, which is
- * pipelining) until the client closes, asks to close, idles for HTTP_IDLE_MS or errs. */
+ * pipelining) until the client closes, asks to close, idles for HTTP_IDLE_MS (the socket's
+ * receive timeout) or errs. */
 static void *serve_connection(void *arg)
 {
 	struct conn *c = arg;
+	toro_set_recv_timeout(c->sock, (uint64_t)HTTP_IDLE_MS * 1000000);
 	for (;;) {
 		size_t used = http_parse_request(c->buf, c->len, sizeof c->buf, &c->req);
 		if (used) {
@@ -318,11 +361,8 @@ static void *serve_connection(void *arg)
 				c->buf[i] = c->buf[used + i];
 			continue;
 		}
-		struct toro_pollsock ps = {c->sock, TORO_POLLIN, 0};
-		if (toro_poll(&ps, 1, (int64_t)HTTP_IDLE_MS * 1000000) <= 0)
-			break;
 		long n = toro_recv(c->sock, c->buf + c->len, sizeof c->buf - c->len, 0);
-		if (n <= 0)
+		if (n <= 0) /* the end, an error, or idle (-TORO_EAGAIN) */
 			break;
 		c->len += (size_t)n;
 	}

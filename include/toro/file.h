@@ -83,6 +83,13 @@ int64_t toro_file_seek(toro_file *f, int64_t offset, int whence);
 void toro_file_close(toro_file *f);
 
 int toro_stat(const char *path, struct toro_stat *st);
+/* toro_stat, and *until: the toro_time_ns() before which toro_stat of path gives the same answer
+ * unless the guest changes the file itself, because the kernel asks the host again only when the
+ * share's timeouts for the path's names and the file's attributes run out (docs/files.md,
+ * "Caching"); 0 when it may change sooner: a writable share (the guest may change it), a /dev
+ * node, a symbolic link on the way. A program may keep what it derived from the file until then
+ * without calling toro_stat. */
+int toro_stat_until(const char *path, struct toro_stat *st, uint64_t *until);
 int toro_file_stat(toro_file *f, struct toro_stat *st);
 /* Fills up to max entries of the directory dir (".", ".." included) from where the last call
  * stopped: the number filled, 0 at the end, or -TORO_E*. */

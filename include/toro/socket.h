@@ -61,9 +61,14 @@ int toro_connect(uint64_t cid, uint32_t port, uint64_t timeout_ns, unsigned flag
 long toro_send(toro_socket *s, const void *buf, size_t len, unsigned flags);
 
 /* Receives what has arrived, at least one byte (all len with TORO_WAITALL). Returns the count,
- * 0 at the end of the stream (the peer shut down sending or closed), or -errno: -TORO_EAGAIN,
- * -TORO_ECONNRESET. The bytes are copied once, from the received packet into buf. */
+ * 0 at the end of the stream (the peer shut down sending or closed), or -errno: -TORO_EAGAIN
+ * (TORO_DONTWAIT, or the receive timeout passed), -TORO_ECONNRESET. The bytes are copied once,
+ * from the received packet into buf. */
 long toro_recv(toro_socket *s, void *buf, size_t len, unsigned flags);
+
+/* How long a toro_recv or toro_accept on s waits before -TORO_EAGAIN: timeout_ns, or no limit
+ * for 0 (the default). A socket toro_accept gives starts with its listener's. */
+void toro_set_recv_timeout(toro_socket *s, uint64_t timeout_ns);
 
 /* Shuts down receiving, sending or both (TORO_SHUT_*); the peer sees the end of the stream. */
 #define TORO_SHUT_RD   0

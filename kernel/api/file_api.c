@@ -83,8 +83,14 @@ static void stat_native(const struct file_stat *s, struct toro_stat *st)
 
 int toro_stat(const char *path, struct toro_stat *st)
 {
+	return toro_stat_until(path, st, NULL);
+}
+
+/* until may be NULL (toro_stat). */
+int toro_stat_until(const char *path, struct toro_stat *st, uint64_t *until)
+{
 	struct file_stat s;
-	int r = vfs_stat(NATIVE_DIR, path, 0, &s);
+	int r = vfs_stat_until(NATIVE_DIR, path, 0, &s, until);
 	if (r == 0)
 		stat_native(&s, st);
 	return r;

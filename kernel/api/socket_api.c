@@ -78,6 +78,11 @@ long toro_recv(toro_socket *s, void *buf, size_t len, unsigned flags)
 	return vsock_recv(s, &iov, 1, flags & (TORO_DONTWAIT | TORO_PEEK | TORO_WAITALL));
 }
 
+void toro_set_recv_timeout(toro_socket *s, uint64_t timeout_ns)
+{
+	vsock_set_recv_timeout(s, timeout_ns);
+}
+
 int toro_shutdown(toro_socket *s, int how)
 {
 	return vsock_shutdown(s, how);

@@ -112,9 +112,15 @@ void vnode_set_attr(struct vnode *n, const struct fuse_attr *attr, uint64_t vali
                     uint32_t valid_nsec)
 {
 	uint64_t expires = expiry(valid_sec, valid_nsec);
+	/* Past 2^60 ns (36 years) the time stamp could overflow: never. */
+	uint64_t until = expires < (1ull << 60) ? time_ns_to_tsc(expires) : UINT64_MAX;
 	spin_lock(&vfs.lock);
+	__atomic_store_n(&n->attr_seq, n->attr_seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
 	n->attr = *attr;
 	n->attr_expires = expires;
+	n->attr_until_tsc = until;
+	__atomic_store_n(&n->attr_seq, n->attr_seq + 1, __ATOMIC_RELEASE);
 	spin_unlock(&vfs.lock);
 }
 
@@ -185,6 +191,22 @@ int vnode_getattr(struct vnode *n, struct fuse_attr *attr)
 	return 0;
 }
 
+int vnode_size(struct vnode *n, uint64_t *size)
+{
+	uint64_t now = time_monotonic_ns();
+	spin_lock(&vfs.lock);
+	int fresh = n->kind == VNODE_FUSE && now < n->attr_expires;
+	*size = n->attr.size;
+	spin_unlock(&vfs.lock);
+	if (fresh)
+		return 0;
+	struct fuse_attr a;
+	int err = vnode_getattr(n, &a);
+	if (!err)
+		*size = a.size;
+	return err;
+}
+
 long vnode_readlink(struct vnode *n, char *buf, size_t size)
 {
 	if (n->kind == VNODE_LINK)
@@ -220,6 +242,14 @@ int vnode_setattr(struct vnode *n, struct fuse_setattr_in *in)
 	if (r == 0)
 		vnode_set_attr(n, &out.attr, out.attr_valid, out.attr_valid_nsec);
 	return r;
+}
+
+uint64_t vnode_attr_expires(struct vnode *n)
+{
+	spin_lock(&vfs.lock);
+	uint64_t expires = n->attr_expires;
+	spin_unlock(&vfs.lock);
+	return expires;
 }
 
 void vnode_stat(struct vnode *n, const struct fuse_attr *a, struct file_stat *st)
@@ -277,7 +307,7 @@ static struct dentry *dentry_slot(const struct mount *m, uint64_t dir, const cha
 	return &dentries[(h >> 40) % DENTRY_SLOTS];
 }
 
-struct vnode *vfs_name_cached(struct mount *m, uint64_t dir, const char *name)
+struct vnode *vfs_name_cached(struct mount *m, uint64_t dir, const char *name, uint64_t *expires)
 {
 	size_t len = strlen(name);
 	if (!dentries || len > DENTRY_NAME_MAX)
@@ -293,24 +323,26 @@ struct vnode *vfs_name_cached(struct mount *m, uint64_t dir, const char *name)
 			n = n->hash_next;
 		if (n && n->refs++ == 0)
 			unused_unlink(n);
+		*expires = d->expires;
 	}
 	spin_unlock(&vfs.lock);
 	return n;
 }
 
-void vfs_name_remember(struct mount *m, uint64_t dir, const char *name,
-                       const struct fuse_entry_out *e)
+uint64_t vfs_name_remember(struct mount *m, uint64_t dir, const char *name,
+                           const struct fuse_entry_out *e)
 {
 	size_t len = strlen(name);
 	uint64_t expires = expiry(e->entry_valid, e->entry_valid_nsec);
 	if (!dentries || len > DENTRY_NAME_MAX || !expires)
-		return;
+		return 0;
 	spin_lock(&vfs.lock);
 	struct dentry *d = dentry_slot(m, dir, name, len);
 	*d = (struct dentry){
 	    .mnt = m, .dir = dir, .child = e->nodeid, .expires = expires, .len = (uint8_t)len};
 	memcpy(d->name, name, len);
 	spin_unlock(&vfs.lock);
+	return expires;
 }
 
 void vfs_name_forget(struct mount *m, uint64_t dir, const char *name)

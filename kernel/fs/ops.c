@@ -78,6 +78,12 @@ int vfs_open(const char *dir, const char *path, unsigned flags, unsigned mode, s
 
 int vfs_stat(const char *dir, const char *path, int flags, struct file_stat *st)
 {
+	return vfs_stat_until(dir, path, flags, st, NULL);
+}
+
+int vfs_stat_until(const char *dir, const char *path, int flags, struct file_stat *st,
+                   uint64_t *until)
+{
 	struct walk *w;
 	int err = walk(dir, path, flags & VFS_NOFOLLOW, &w);
 	if (err)
@@ -86,6 +92,12 @@ int vfs_stat(const char *dir, const char *path, int flags, struct file_stat *st)
 	err = vnode_getattr(w->node, &a);
 	if (!err)
 		vnode_stat(w->node, &a, st);
+	if (until) {
+		uint64_t attrs = w->node->kind == VNODE_FUSE && w->node->mnt->readonly
+		                     ? vnode_attr_expires(w->node)
+		                     : 0;
+		*until = attrs < w->names_until ? attrs : w->names_until;
+	}
 	walk_done(w);
 	return err;
 }

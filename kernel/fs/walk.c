@@ -34,10 +34,21 @@ static int is_symlink(struct vnode *n)
 	       (vnode_mode(n) & LINUX_S_IFMT) == LINUX_S_IFLNK;
 }
 
+/* Lowers *until to the end of a name's entry timeout: 0 in a writable share, where the guest may
+ * change the name itself. */
+static void names_until(uint64_t *until, const struct mount *m, uint64_t expires)
+{
+	if (!m->readonly)
+		expires = 0;
+	if (expires < *until)
+		*until = expires;
+}
+
 /* The child name of parent, whose canonical path is w->path[0 .. w->len) + "/" + name already
- * written at w->path (child_len long). Returns a new reference or -errno via *err. */
+ * written at w->path (child_len long). Returns a new reference or -errno via *err; lowers *until
+ * as the child's name allows (walk.names_until). */
 static struct vnode *lookup(struct vnode *parent, const char *child, size_t child_len,
-                            const char *name, int *err)
+                            const char *name, int *err, uint64_t *until)
 {
 	struct mount *m = vfs_mount_at(child, child_len);
 	if (m) {
@@ -56,22 +67,28 @@ static struct vnode *lookup(struct vnode *parent, const char *child, size_t chil
 	}
 	int r = -LINUX_ENOENT;
 	if (parent->kind == VNODE_FUSE) {
-		struct vnode *n = vfs_name_cached(parent->mnt, parent->nodeid, name);
-		if (n)
+		uint64_t expires = 0;
+		struct vnode *n = vfs_name_cached(parent->mnt, parent->nodeid, name, &expires);
+		if (n) {
+			names_until(until, parent->mnt, expires);
 			return n;
+		}
 		struct fuse_entry_out e;
 		r = fuse_lookup(&parent->mnt->conn, parent->nodeid, name, &e);
 		if (r == 0) {
-			vfs_name_remember(parent->mnt, parent->nodeid, name, &e);
+			expires = vfs_name_remember(parent->mnt, parent->nodeid, name, &e);
+			names_until(until, parent->mnt, expires);
 			n = vnode_from_entry(parent->mnt, &e);
 			if (!n)
 				*err = -LINUX_ENOMEM;
 			return n;
 		}
 	}
-	/* A directory a mount point needs, which the share does not have. */
+	/* A directory a mount point needs, which the share does not have: the kernel's, until the
+	 * host makes one (no negative entry is kept, so *until is 0). */
 	if (r == -LINUX_ENOENT && vfs_mount_ancestor(child, child_len)) {
 		struct vnode *d = vfs_kernel_dir(child, child_len);
+		*until = 0;
 		if (d)
 			return d;
 		r = -LINUX_ENOMEM;
@@ -146,6 +163,7 @@ int walk(const char *dir, const char *path, int flags, struct walk **out)
 	if (w) {
 		w->node = w->parent = NULL;
 		w->name[0] = 0;
+		w->names_until = UINT64_MAX;
 	}
 	int depth = 0, links = 0;
 	if (s)
@@ -212,7 +230,8 @@ int walk(const char *dir, const char *path, int flags, struct walk **out)
 		memcpy(name_z, name, n);
 		name_z[n] = 0;
 		int lerr = 0;
-		struct vnode *child = lookup(s->stack[depth], w->path, plen + n, name_z, &lerr);
+		struct vnode *child =
+		    lookup(s->stack[depth], w->path, plen + n, name_z, &lerr, &w->names_until);
 		if (!child) {
 			if (last && (flags & VFS_WALK_PARENT) && lerr == -LINUX_ENOENT) {
 				w->len = plen + n; /* the name to create, and its path */
@@ -227,6 +246,7 @@ int walk(const char *dir, const char *path, int flags, struct walk **out)
 		if (follow && is_symlink(child)) {
 			long t = vnode_readlink(child, s->target, sizeof(s->target));
 			vnode_put(child);
+			w->names_until = 0; /* a link's target is not kept */
 			w->path[w->len] = 0;
 			if (t < 0) {
 				err = (int)t;

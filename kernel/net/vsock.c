@@ -80,6 +80,7 @@ struct vsock {
 	int error;                      /* SO_ERROR */
 	int reset;                      /* reads give ECONNRESET once the queue is empty */
 	uint64_t connect_timeout_ns;
+	uint64_t recv_timeout_ns; /* SO_RCVTIMEO: a receive or accept waits this long; 0: no limit */
 
 	struct vsock_waiter *waiters;
 	void (*notify)(void *ctx);
@@ -402,6 +403,13 @@ static uint32_t peer_credit(const struct vsock *s)
 
 /* ---- Sockets. */
 
+/* When a receive or accept that starts waiting now gives up: 0 for never (s->lock held). */
+static uint64_t recv_deadline(const struct vsock *s)
+{
+	uint64_t t = __atomic_load_n(&s->recv_timeout_ns, __ATOMIC_RELAXED);
+	return t ? vsock_env_now_ns() + t : 0;
+}
+
 static struct vsock *sock_new(uint32_t buf_alloc, uint64_t connect_timeout_ns)
 {
 	struct vsock *s = vsock_env_alloc(sizeof(*s));
@@ -459,6 +467,7 @@ int vsock_listen(struct vsock *s, int backlog)
 
 int vsock_accept(struct vsock *s, struct vsock **out, unsigned flags)
 {
+	uint64_t deadline = 0;
 	spin_lock(&s->lock);
 	for (;;) {
 		if (s->state != VSOCK_LISTENING) {
@@ -471,9 +480,12 @@ int vsock_accept(struct vsock *s, struct vsock **out, unsigned flags)
 			spin_unlock(&s->lock);
 			return -LINUX_EAGAIN;
 		}
-		if (sock_wait(s, 0) < 0) {
+		if (!deadline)
+			deadline = recv_deadline(s);
+		int r = sock_wait(s, deadline);
+		if (r) {
 			spin_unlock(&s->lock);
-			return -LINUX_EINTR;
+			return r < 0 ? -LINUX_EINTR : -LINUX_EAGAIN;
 		}
 	}
 	struct vsock *c = s->accept_head;
@@ -694,6 +706,7 @@ long vsock_recv(struct vsock *s, const struct file_iovec *iov, size_t count, uns
 	size_t want = iov_total(iov, count);
 	size_t done = 0;
 	long err = 0;
+	uint64_t deadline = 0;
 	spin_lock(&s->lock);
 	while (done < want) {
 		if (s->rx_head) {
@@ -719,9 +732,11 @@ long vsock_recv(struct vsock *s, const struct file_iovec *iov, size_t count, uns
 			err = -LINUX_EAGAIN;
 			break;
 		}
-		int r = sock_wait(s, 0);
-		if (r < 0) {
-			err = r;
+		if (!deadline)
+			deadline = recv_deadline(s);
+		int r = sock_wait(s, deadline);
+		if (r) {
+			err = r < 0 ? r : -LINUX_EAGAIN;
 			break;
 		}
 	}
@@ -937,6 +952,16 @@ uint64_t vsock_connect_timeout(const struct vsock *s)
 	return __atomic_load_n(&s->connect_timeout_ns, __ATOMIC_RELAXED);
 }
 
+void vsock_set_recv_timeout(struct vsock *s, uint64_t ns)
+{
+	__atomic_store_n(&s->recv_timeout_ns, ns, __ATOMIC_RELAXED);
+}
+
+uint64_t vsock_recv_timeout(const struct vsock *s)
+{
+	return __atomic_load_n(&s->recv_timeout_ns, __ATOMIC_RELAXED);
+}
+
 /* ---- Packets in (the transport's thread). */
 
 /* A REQUEST to listener l: a new connection, answered and queued for accept, or RST when the
@@ -951,6 +976,8 @@ static void listen_request(struct vsock *l, const struct virtio_vsock_hdr *in)
 	}
 	l->accept_count++; /* the slot is held while we answer */
 	struct vsock *c = sock_new(l->buf_alloc, l->connect_timeout_ns);
+	if (c) /* inherited, as Linux's accepted sockets do */
+		c->recv_timeout_ns = vsock_recv_timeout(l);
 	spin_unlock(&l->lock);
 	struct virtio_vsock_hdr h;
 	if (c) {

@@ -1,9 +1,10 @@
-/* Socket options (kernel/sys/socket.h): setsockopt and getsockopt. The receive buffer and the
+/* Socket options (kernel/sys/socket.h): setsockopt and getsockopt. The receive buffer, the
+ * receive timeout (SO_RCVTIMEO: recv, read and accept give EAGAIN when it passes) and the
  * connect timeout act on the vsock socket; SO_ERROR, SO_TYPE, SO_DOMAIN, SO_PROTOCOL and
  * SO_ACCEPTCONN report its state; options that change nothing without an IP stack (SO_REUSEADDR,
  * SO_KEEPALIVE, TCP_NODELAY, the TCP keep-alive timers, ...) are kept only to be read back. An
- * option that would change behaviour this kernel does not have (SO_RCVTIMEO, SO_SNDTIMEO, ...)
- * is refused with ENOPROTOOPT, so the program knows. Lengths and errors as Linux's
+ * option that would change behaviour this kernel does not have (SO_SNDTIMEO, ...) is refused
+ * with ENOPROTOOPT, so the program knows. Lengths and errors as Linux's
  * (net/core/sock.c, net/ipv4/tcp.c, net/vmw_vsock/af_vsock.c). */
 #include "socket.h"
 
@@ -92,6 +93,8 @@ static size_t socket_option_size(const struct socket *s, int level, int name)
 {
 	if (level == LINUX_SOL_SOCKET && name == LINUX_SO_LINGER)
 		return sizeof(struct linux_linger);
+	if (level == LINUX_SOL_SOCKET && name == LINUX_SO_RCVTIMEO)
+		return sizeof(struct linux_timeval);
 	if (level == LINUX_AF_VSOCK && s->family == LINUX_AF_VSOCK) {
 		switch (name) {
 		case LINUX_SO_VM_SOCKETS_BUFFER_SIZE:
@@ -119,6 +122,22 @@ static size_t socket_option_size(const struct socket *s, int level, int name)
 	return socket_kept_option((struct socket *)s, level, name) ? sizeof(int) : 0;
 }
 
+/* SO_RCVTIMEO as Linux's sock_set_timeout takes it: microseconds out of range are EDOM, a
+ * negative time means no wait at all, and zero or one too long to count means no limit. */
+static int socket_set_recv_timeout(struct socket *s, const struct linux_timeval *tv)
+{
+	if (tv->tv_usec < 0 || (uint64_t)tv->tv_usec >= USEC_PER_SEC)
+		return -LINUX_EDOM;
+	uint64_t ns = 1; /* negative: give up at once */
+	if (tv->tv_sec >= 0)
+		ns = (uint64_t)tv->tv_sec > UINT64_MAX / 2 / (USEC_PER_SEC * NSEC_PER_USEC)
+		         ? 0
+		         : (uint64_t)tv->tv_sec * USEC_PER_SEC * NSEC_PER_USEC +
+		               (uint64_t)tv->tv_usec * NSEC_PER_USEC;
+	vsock_set_recv_timeout(s->vsock, ns);
+	return 0;
+}
+
 static int socket_set(struct socket *s, int level, int name, const union socket_optval *v)
 {
 	int *kept = socket_kept_option(s, level, name);
@@ -139,6 +158,8 @@ static int socket_set(struct socket *s, int level, int name, const union socket_
 		case LINUX_SO_LINGER:
 			s->linger = v->linger;
 			return 0;
+		case LINUX_SO_RCVTIMEO:
+			return socket_set_recv_timeout(s, &v->tv);
 		}
 		return -LINUX_ENOPROTOOPT; /* the read-only ones too, as Linux answers */
 	}
@@ -231,6 +252,12 @@ static void socket_get_value(struct socket *s, int level, int name, union socket
 	case LINUX_SO_LINGER:
 		v->linger = s->linger;
 		break;
+	case LINUX_SO_RCVTIMEO: {
+		uint64_t ns = vsock_recv_timeout(s->vsock);
+		v->tv.tv_sec = (int64_t)(ns / (USEC_PER_SEC * NSEC_PER_USEC));
+		v->tv.tv_usec = (int64_t)(ns / NSEC_PER_USEC % USEC_PER_SEC);
+		break;
+	}
 	case LINUX_SO_ERROR: {
 		int err = vsock_take_error(s->vsock);
 		v->i = err < 0 ? -err : err;

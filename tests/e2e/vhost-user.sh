@@ -300,6 +300,7 @@ if check qemu-shares-native qemu; then
 	want_status 0
 	want_line out '^page-cache-second-read-from-memory: ok$'
 	want_line out '^threads-read: ok$'
+	want_line out '^stat-until-ro: ok$'
 	want_line out '^checks: [0-9]+ passed, 0 failed$'
 	nothing_left
 	report

@@ -118,6 +118,7 @@ check exit-open toro && {
 	fi
 	bg_wait
 	want_status 0
+	want_line out '^recv timed out$'
 	want_line out '^exiting with a connection open$'
 	report
 }

@@ -3,8 +3,8 @@
  * holds, EROFS for changes where there is no share). "share SIZE RO-TEXT": the shares
  * tests/e2e/files.sh makes (rw at /, read-only at /ro, rw at /mnt/data): the page cache serving a
  * second read of a read-only file with no FUSE READ, four threads on two cores reading /big.bin at
- * once, write and read back, readdir, rename, EROFS, EXDEV. The exit status is the number of failed
- * checks. */
+ * once, write and read back, readdir, rename, EROFS, EXDEV, and toro_stat_until's time on each
+ * kind of share. The exit status is the number of failed checks. */
 // BUILD: --native --no-fpu
 // clang-format off
 // CASE: noshare | -- noshare | 0 | ^dev-zero: ok$ && ^enoent: ok$ && ^readdir-dev: ok$ && ^proc-cpuinfo: ok$ && ^checks: [0-9]+ passed, 0 failed$
@@ -218,6 +218,28 @@ static void test_share_changes(void)
 	check("eisdir", toro_file_open("/ro", TORO_O_RDWR, 0, &f) == -TORO_EISDIR, 0);
 }
 
+/* toro_stat_until: on the read-only share a time to come, and the same again before it (the
+ * kernel asks the host nothing before then); 0 on the read-write share and for /dev nodes. */
+static void test_stat_until(void)
+{
+	struct toro_stat st, again;
+	uint64_t until = 0, until2 = 0, now = toro_time_ns();
+	int r = toro_stat_until("/ro/a.txt", &st, &until);
+	check("stat-until-ro", r == 0 && until > now && (st.mode & TORO_S_IFMT) == TORO_S_IFREG, r);
+	r = toro_stat_until("/ro/a.txt", &again, &until2);
+	check("stat-until-ro-stands",
+	      r == 0 && again.ino == st.ino && (until2 == until || toro_time_ns() >= until), r);
+	until = 1;
+	r = toro_stat_until("/ro", &st, &until);
+	check("stat-until-ro-root", r == 0 && until > now, r);
+	until = 1;
+	r = toro_stat_until("/rw.txt", &st, &until);
+	check("stat-until-rw", r == 0 && until == 0, r);
+	until = 1;
+	r = toro_stat_until("/dev/null", &st, &until);
+	check("stat-until-dev", r == 0 && until == 0, r);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && streq(argv[1], "noshare")) {
@@ -226,6 +248,7 @@ int main(int argc, char **argv)
 		test_page_cache(argv[3]);
 		test_threads((uint64_t)to_int(argv[2]));
 		test_share_changes();
+		test_stat_until();
 	} else
 		check("arguments", 0, argc);
 	toro_printf("checks: %d passed, %d failed\n", passed, failed);

@@ -8,7 +8,9 @@
  *   halfclose PORT       one connection: reads to the end, then answers "got <count>" and closes
  *   connect PORT MSG     connects to the host's PORT, sends MSG, prints what comes back
  *   refused PORT         connects to the host's PORT and expects ECONNREFUSED
- *   exitopen PORT        accepts one connection, sends "bye", exits with it still open
+ *   exitopen PORT        accepts one connection, waits up to 200 ms (a receive timeout) for
+ *                        anything the host sends: "recv timed out", or the end of its stream;
+ *                        then sends "bye" and exits with the connection still open
  * Lines for the script: "listening <port>", then results; "FAIL ..." with exit status 1. */
 // BUILD: --native --no-fpu
 // CASE: nodevice | -- nodevice | 0 | ^cid 0$ && ^listen: -19$ && ^connect: -19$ && ^done$
@@ -207,6 +209,16 @@ static int exitopen(int port)
 {
 	toro_socket *l = listen_on(port);
 	toro_socket *c = accept_one(l);
+	toro_set_recv_timeout(c, 200000000);
+	uint64_t t0 = toro_time_ns();
+	long r = toro_recv(c, buf, sizeof(buf), 0);
+	uint64_t waited_ms = (toro_time_ns() - t0) / 1000000;
+	if (r == 0)
+		toro_printf("recv: the end of the stream\n"); /* a host that shut down sending */
+	else if (r == -TORO_EAGAIN && waited_ms >= 190)
+		toro_printf("recv timed out\n");
+	else
+		return fail("recv with a 200 ms timeout (want -EAGAIN)", r);
 	if (toro_send(c, "bye\n", 4, 0) != 4)
 		return fail("send", 0);
 	toro_printf("exiting with a connection open\n");

@@ -2,11 +2,11 @@
  * gives to bad families, types and protocols, to socket calls on descriptors that are not
  * sockets, to bad addresses and options; options and names. Without a vsock device, listen and
  * connect say ENODEV; with one ("device": a vsock device and no host program behind it), binding,
- * listening, non-blocking accept, names, and connects the host refuses. One line per check; the
- * exit status is the number of failed checks. */
+ * listening, non-blocking accept, accept with SO_RCVTIMEO, names, and connects the host refuses.
+ * One line per check; the exit status is the number of failed checks. */
 // BUILD:
 // CASE: no-device | | 0 | ^unix ok$ && ^udp ok$ && ^enotsock-bind ok$ && ^so-type ok$ && ^connect-nodev ok$ && ^listen-nodev ok$ && ^checks: [0-9]+ passed, 0 failed$
-// CASE: device | --cid 5 -- device | 0 | ^bind-inuse ok$ && ^accept-eagain ok$ && ^connect-refused ok$ && ^connect-nonblock-refused ok$ && ^checks: [0-9]+ passed, 0 failed$
+// CASE: device | --cid 5 -- device | 0 | ^bind-inuse ok$ && ^accept-eagain ok$ && ^accept-rcvtimeo ok$ && ^connect-refused ok$ && ^connect-nonblock-refused ok$ && ^checks: [0-9]+ passed, 0 failed$
 // VMMS device: toro
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,6 +22,7 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "posix_test.h"
@@ -108,8 +109,17 @@ static void test_options(void)
 	check("rcvbuf", set_int(s, SOL_SOCKET, SO_RCVBUF, 65536) == 0 &&
 	                    get_int(s, SOL_SOCKET, SO_RCVBUF) >= 65536, get_int(s, SOL_SOCKET, SO_RCVBUF));
 	check_err("set-so-type", set_int(s, SOL_SOCKET, SO_TYPE, 1), ENOPROTOOPT);
-	struct timeval tv = {1, 0};
-	check_err("rcvtimeo", setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), ENOPROTOOPT);
+	struct timeval tv = {1, 250000}, tv_got = {0, 0};
+	socklen_t tv_len = sizeof(tv_got);
+	check("rcvtimeo",
+	      setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0 &&
+	          getsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv_got, &tv_len) == 0 &&
+	          tv_len == sizeof(tv_got) && tv_got.tv_sec == 1 && tv_got.tv_usec == 250000,
+	      tv_got.tv_usec);
+	struct timeval bad_usec = {1, 1000000};
+	check_err("rcvtimeo-edom",
+	          setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &bad_usec, sizeof(bad_usec)), EDOM);
+	check_err("sndtimeo", setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)), ENOPROTOOPT);
 	check_err("bad-level", set_int(s, 999, 1, 1), ENOPROTOOPT);
 	short small = 1;
 	check_err("short-optlen", setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &small, sizeof(small)),
@@ -201,6 +211,18 @@ static void test_bind_listen(void)
 	check_err("accept4-flags", syscall(SYS_accept4, s, NULL, NULL, 0x1), EINVAL);
 	struct pollfd p = {.fd = s, .events = POLLIN};
 	check("poll-listener", poll(&p, 1, 10) == 0, p.revents);
+	/* SO_RCVTIMEO bounds a blocking accept too: EAGAIN once it passes. */
+	struct timeval t150 = {0, 150000};
+	struct timespec t0, t1;
+	int flags = fcntl(s, F_GETFL);
+	rc = fcntl(s, F_SETFL, flags & ~O_NONBLOCK) |
+	     setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &t150, sizeof(t150));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int accepted = accept(s, NULL, NULL), accept_errno = errno;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	check("accept-rcvtimeo", rc == 0 && accepted == -1 && accept_errno == EAGAIN && ms >= 140,
+	      ms);
 	close(s);
 
 	/* listen with no bind picks a port. */

@@ -3,7 +3,8 @@
  * host too. Modes:
  *   echo PORT N     serves N connections one after another, echoing each until its end
  *   events PORT     one connection, non-blocking, with epoll and poll: accept and read say
- *                   EAGAIN before the client acts, epoll_wait times out, then the server greets,
+ *                   EAGAIN before the client acts, epoll_wait times out, a blocking read with
+ *                   SO_RCVTIMEO gives EAGAIN once it passes, then the server greets,
  *                   reads a line, answers it in upper case and waits for the end of the stream
  *   msg PORT        one connection: the client's 8 bytes read with MSG_PEEK, then MSG_WAITALL
  *                   through recvmsg, the answer sent from two buffers with sendmsg
@@ -16,6 +17,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -24,6 +26,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -172,6 +175,18 @@ static int serve_events(int port)
 	if (read(c, buf, sizeof(buf)) != -1 || errno != EAGAIN)
 		return fail("read before the client sends (want EAGAIN)");
 	printf("read: EAGAIN\n");
+	struct timeval tv = {0, 200000};
+	int flags = fcntl(c, F_GETFL);
+	if (fcntl(c, F_SETFL, flags & ~O_NONBLOCK) != 0 ||
+	    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0)
+		return fail("SO_RCVTIMEO");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ssize_t timed = read(c, buf, sizeof(buf));
+	if (timed != -1 || errno != EAGAIN || ms_since(&t0) < 190)
+		return fail("read with a 200 ms SO_RCVTIMEO (want EAGAIN)");
+	if (fcntl(c, F_SETFL, flags) != 0)
+		return fail("O_NONBLOCK again");
+	printf("read: SO_RCVTIMEO, EAGAIN\n");
 	if (write(c, "hello\n", 6) != 6)
 		return fail("write hello");
 	if (read_line(c, buf, sizeof(buf)) != 0)

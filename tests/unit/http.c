@@ -5,7 +5,9 @@
 // SOURCES: examples/webserver/http.c
 #include "../../examples/webserver/http.h"
 
+#include <ctype.h>
 #include <stdio.h>
+#include <strings.h>
 #include <string.h>
 
 #include "check.h"
@@ -35,7 +37,7 @@ static void test_requests(void)
 	CHECK(http_parse_request(two + first, strlen(two + first), HTTP_HEAD_MAX, &req) ==
 	      strlen(two + first));
 	CHECK(req.status == 0 && req.method == HTTP_HEAD && !req.keep_alive); /* 1.0 closes */
-	CHECK_STR(req.line, "HEAD / HTTP/1.0");
+	CHECK(req.line_len == 15 && memcmp(req.line, "HEAD / HTTP/1.0", 15) == 0);
 
 	CHECK(parse("GET / HTTP/1.1\r\nHost: t\r\n") == 0);                  /* no empty line yet */
 	CHECK(parse("GET / HTTP/1.1\nHost: t\n\n") != 0 && req.status == 0); /* bare LF */
@@ -77,6 +79,101 @@ static void test_requests(void)
 	memcpy(big, "GET / HTTP/1.1\r\nX: ", 19);
 	CHECK(http_parse_request(big, sizeof big, sizeof big, &req) == sizeof big);
 	CHECK(req.status == 431);
+}
+
+/* The request line's checks and decoding as separate passes, as RFC 9112 and RFC 3986 read: the
+ * model the one-pass parser is compared with. Returns the status; path as decoded. */
+static int model_status(const char *s, size_t n, char *path)
+{
+	size_t sp1 = 0, sp2;
+	while (sp1 < n && s[sp1] != ' ')
+		sp1++;
+	for (sp2 = sp1 + 1; sp2 < n && s[sp2] != ' ';)
+		sp2++;
+	if (sp1 == 0 || sp2 >= n)
+		return 400;
+	for (size_t i = 0; i < sp1; i++)
+		if (!strchr("!#$%&'*+-.^_`|~", s[i]) && !(s[i] > 0 && isalnum((unsigned char)s[i])))
+			return 400;
+	const char *t = s + sp1 + 1, *v = s + sp2 + 1;
+	size_t tn = sp2 - sp1 - 1;
+	for (size_t i = 0; i < tn; i++)
+		if ((unsigned char)t[i] <= ' ' || (unsigned char)t[i] >= 127)
+			return 400;
+	if (n - sp2 - 1 != 8 || strncasecmp(v, "HTTP/", 5) || !isdigit((unsigned char)v[5]) ||
+	    v[6] != '.' || !isdigit((unsigned char)v[7]))
+		return 400;
+	if (v[5] != '1')
+		return 505;
+	if (tn > HTTP_TARGET_MAX)
+		return 414;
+	if (tn == 0 || t[0] != '/')
+		return 400;
+	size_t len = 0;
+	for (size_t i = 0; i < tn && t[i] != '?' && t[i] != '#'; i++) {
+		unsigned hi, lo;
+		char c = t[i];
+		if (c == '%') {
+			if (i + 2 >= tn || !isxdigit((unsigned char)t[i + 1]) ||
+			    !isxdigit((unsigned char)t[i + 2]))
+				return 400;
+			sscanf((char[]){t[i + 1], 0}, "%x", &hi);
+			sscanf((char[]){t[i + 2], 0}, "%x", &lo);
+			c = (char)(hi * 16 + lo);
+			i += 2;
+		}
+		if (c == 0)
+			return 400;
+		path[len++] = c;
+	}
+	path[len] = 0;
+	for (char *p = path; (p = strstr(p, "/..")); p++)
+		if (p[3] == '/' || p[3] == 0)
+			return 403;
+	return 0;
+}
+
+/* Request lines made of the pieces that matter to the parser, each parsed as a whole request
+ * and compared with the model. */
+static void test_request_lines(void)
+{
+	static const char *const methods[] = {"GET", "HEAD", "POST", "G(T", "", "GET "};
+	static const char *const versions[] = {"HTTP/1.1", "HTTP/1.0",  "HTTP/2.0", "http/1.1",
+	                                       "HTTP/1.x", "HTTP/1.1 ", "HTTP/1"};
+	static const char *const pieces[] = {"/",   ".",   "..", "%2e",  "%2E", "%2f", "%2F",
+	                                     "%41", "%3f", "a",  "?",    "#",   "%00", "%4",
+	                                     "%",   "%zz", "\t", "\200", " ",   "\001"};
+	unsigned seed = 1;
+	for (int round = 0; round < 100000; round++) {
+		char text[160], line[128], target[64], path[64];
+		size_t tn = 0;
+		seed = seed * 1103515245 + 12345;
+		size_t pick = seed >> 16;
+		size_t want = pick % 7;
+		for (size_t k = 0; k < want; k++) {
+			seed = seed * 1103515245 + 12345;
+			size_t r = seed >> 16;
+			const char *piece = pieces[r % 8 ? r % 12 : r % 20]; /* bad ones seldom */
+			tn += (size_t)snprintf(target + tn, sizeof target - tn, "%s", piece);
+		}
+		target[tn] = 0;
+		if (pick / 7 % 4 && tn)
+			target[0] = '/';
+		snprintf(line, sizeof line, "%s %s %s", methods[pick / 28 % 6], target,
+		         versions[pick / 168 % 7]);
+		snprintf(text, sizeof text, "%s\r\nHost: t\r\n\r\n", line);
+		int want_status = model_status(line, strlen(line), path);
+		if (want_status == 0 && strncmp(line, "GET ", 4) && strncmp(line, "HEAD ", 5))
+			want_status = 405;
+		CHECK(parse(text) == strlen(text));
+		if (req.status != want_status) {
+			printf("\"%s\": status %d, want %d\n", line, req.status, want_status);
+			CHECK(req.status == want_status);
+		}
+		if (!want_status || want_status == 403 || want_status == 405)
+			CHECK_STR(req.path, path);
+		CHECK(req.line_len == strlen(line));
+	}
 }
 
 static void test_dates(void)
@@ -162,7 +259,7 @@ static void test_heads(void)
 	char pieces[1024];
 	size_t fields = http_file_fields(pieces, sizeof pieces, &req, &ans, 1000, 784111777);
 	CHECK(!strstr(pieces, "Connection:") && fields > 0);
-	CHECK(fields + http_head_end(pieces + fields, sizeof pieces - fields, &req) == n);
+	CHECK(fields + http_head_end(pieces + fields, sizeof pieces - fields, req.keep_alive) == n);
 	CHECK(strcmp(pieces, out) == 0);
 
 	uint64_t body;
@@ -181,11 +278,26 @@ static void test_heads(void)
 	CHECK_STR(http_content_type("/dir.d/file"), "application/octet-stream");
 	CHECK(http_log_line(out, sizeof out, &req, 301, 0, 3) == strlen(out));
 	CHECK_STR(out, "\"HEAD /docs HTTP/1.1\" 301 0 core 3\n");
+	/* What is not printable shows as '?', in the first eight bytes or later ones. */
+	CHECK(status_of("GET /abcdefghij\001k\177\200 HTTP/1.1\r\nHost: t\r\n\r\n") == 400);
+	http_log_line(out, sizeof out, &req, 400, 0, 0);
+	CHECK_STR(out, "\"GET /abcdefghij?k?? HTTP/1.1\" 400 0 core 0\n");
+	CHECK(status_of("G\tT / HTTP/1.1\r\nHost: t\r\n\r\n") == 400);
+	http_log_line(out, sizeof out, &req, 400, 0, 0);
+	CHECK_STR(out, "\"G?T / HTTP/1.1\" 400 0 core 0\n");
+	/* A long request line is cut at HTTP_LOG_MAX bytes. */
+	char longer[HTTP_LOG_MAX + 64];
+	snprintf(longer, sizeof longer, "GET /%0*d HTTP/1.1\r\nHost: t\r\n\r\n", HTTP_LOG_MAX, 0);
+	CHECK(status_of(longer) == 0);
+	CHECK(http_log_line(out, sizeof out, &req, 200, 5, 1) ==
+	      1 + HTTP_LOG_MAX + strlen("\" 200 5 core 1\n"));
+	CHECK(memcmp(out + 1, longer, HTTP_LOG_MAX) == 0);
 }
 
 int main(void)
 {
 	test_requests();
+	test_request_lines();
 	test_dates();
 	test_answers();
 	test_heads();

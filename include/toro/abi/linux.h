@@ -187,6 +187,7 @@
 #define LINUX_ENOSYS    38
 /* epoll and the socket calls (kernel/sys/epoll.c, socket.c) */
 #define LINUX_ENOENT          2
+#define LINUX_EDOM            33
 #define LINUX_ERANGE          34
 #define LINUX_ELOOP           40
 #define LINUX_ENOTSOCK        88

@@ -34,6 +34,12 @@ struct vfs_statfs {
  * reference in *out. */
 int vfs_open(const char *dir, const char *path, unsigned flags, unsigned mode, struct file **out);
 int vfs_stat(const char *dir, const char *path, int flags, struct file_stat *st);
+/* vfs_stat, and *until: the monotonic time (ns) before which the same call gives the same answer
+ * as no timeout of the share's runs out (the names walked, the file's attributes), if nothing
+ * in the guest changes the file; 0 when the guest could (a writable share, a kernel node) or a
+ * symbolic link was followed. */
+int vfs_stat_until(const char *dir, const char *path, int flags, struct file_stat *st,
+                   uint64_t *until);
 int vfs_mkdir(const char *dir, const char *path, unsigned mode);
 int vfs_unlink(const char *dir, const char *path);
 int vfs_rmdir(const char *dir, const char *path);

@@ -43,8 +43,9 @@ int vsock_bind(struct vsock *s, uint32_t port);
  * waiting for accept (further REQUESTs are answered with RST). Calling it again changes backlog. */
 int vsock_listen(struct vsock *s, int backlog);
 
-/* Takes the next established connection: 0 and *out (a new socket), -EAGAIN with
- * VSOCK_NONBLOCK, -EINVAL if s is not listening, -EINTR if a signal interrupted the wait. */
+/* Takes the next established connection: 0 and *out (a new socket, with s's receive timeout),
+ * -EAGAIN with VSOCK_NONBLOCK or when the receive timeout passes, -EINVAL if s is not listening,
+ * -EINTR if a signal interrupted the wait. */
 int vsock_accept(struct vsock *s, struct vsock **out, unsigned flags);
 
 /* Connects to (cid, port), binding an ephemeral port first if unbound; waits up to the socket's
@@ -59,8 +60,9 @@ int vsock_connect(struct vsock *s, uint64_t cid, uint32_t port, unsigned flags);
 long vsock_send(struct vsock *s, const struct file_iovec *iov, size_t count, unsigned flags);
 
 /* Receives into iov[0..count): what is there (at least one byte), 0 at end of stream (the peer
- * shut down sending, or RST after its data), -EAGAIN with VSOCK_NONBLOCK, -ENOTCONN,
- * -ECONNRESET. The bytes are copied once, from the received packet to iov. */
+ * shut down sending, or RST after its data), -EAGAIN with VSOCK_NONBLOCK or when the receive
+ * timeout passes with nothing received, -ENOTCONN, -ECONNRESET. The bytes are copied once, from
+ * the received packet to iov. */
 long vsock_recv(struct vsock *s, const struct file_iovec *iov, size_t count, unsigned flags);
 
 int vsock_shutdown(struct vsock *s, int how);
@@ -93,11 +95,14 @@ int vsock_getname(const struct vsock *s, int peer, uint64_t *cid, uint32_t *port
 /* SO_ERROR: the pending error (a failed non-blocking connect), cleared. */
 int vsock_take_error(struct vsock *s);
 
-/* SO_RCVBUF (buf_alloc advertised to the peer; bounded by the implementation) and the connect
- * timeout in nanoseconds (SO_VM_SOCKETS_CONNECT_TIMEOUT). */
+/* SO_RCVBUF (buf_alloc advertised to the peer; bounded by the implementation), the connect
+ * timeout in nanoseconds (SO_VM_SOCKETS_CONNECT_TIMEOUT), and the receive timeout (SO_RCVTIMEO:
+ * how long vsock_recv and vsock_accept wait; 0, the default, for no limit). */
 int vsock_set_buffer_size(struct vsock *s, uint32_t bytes);
 uint32_t vsock_buffer_size(const struct vsock *s);
 void vsock_set_connect_timeout(struct vsock *s, uint64_t ns);
 uint64_t vsock_connect_timeout(const struct vsock *s);
+void vsock_set_recv_timeout(struct vsock *s, uint64_t ns);
+uint64_t vsock_recv_timeout(const struct vsock *s);
 
 #endif
