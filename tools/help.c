@@ -65,7 +65,7 @@ static const struct help_option run_options[] = {
     {"--vsock PATH", "a virtio-vsock device; host connections through PATH"},
     {"-f, --forward [ADDR:]HOSTPORT:GUESTPORT", "listen on HOSTPORT, connect to GUESTPORT"},
     {"--cid N", "the guest's vsock CID (default 3)"},
-    {"--gdb PORT|unix:PATH", "COM2 for gdb on 127.0.0.1:PORT (0: any) or PATH; a -g image waits"},
+    {"--gdb PORT|unix:PATH|vsock:PORT", "COM2 for gdb on 127.0.0.1:PORT (0: any) or PATH, or vsock:PORT; a -g image waits"},
     {"-d, --share DIR[:rw][:/MOUNT]", "a host directory the guest sees at MOUNT (default /)"},
     {"-e, --env NAME=VALUE", "an environment variable for the program"},
     {"--env-file FILE", "NAME=VALUE lines for the program's environment"},

@@ -17,12 +17,14 @@
 enum vmm_choice { VMM_AUTO, VMM_TORO, VMM_QEMU };
 
 /* --gdb PORT or --gdb unix:PATH (gdb.c): COM2 on a socket listening on 127.0.0.1:PORT (0: any
- * free port) or at PATH, for one gdb client at a time. */
+ * free port) or at PATH, for one gdb client at a time. --gdb vsock:PORT: the stub on the guest's
+ * vsock port PORT instead, reached from 127.0.0.1:PORT by a --forward the options add. */
 struct gdb_listener {
 	int enabled;
 	unsigned port;    /* TCP: the port asked for, then the one bound */
 	const char *path; /* Unix: the socket's path, or NULL for TCP */
-	int fd;           /* the listening socket once bound, else -1 */
+	unsigned vsock;   /* vsock:PORT: the port (guest and host), else 0 */
+	int fd;           /* the listening socket once bound (never for vsock), else -1 */
 	int path_bound;   /* the socket file is ours to remove */
 };
 enum accel_choice { ACCEL_DEFAULT, ACCEL_TCG, ACCEL_KVM };
@@ -106,8 +108,9 @@ int gdb_parse(const char *value, struct gdb_listener *g, char *err, size_t errle
 int gdb_listen(struct gdb_listener *g, char *err, size_t errlen);
 void gdb_print_attach(const struct gdb_listener *g, const char *image);
 void gdb_close(struct gdb_listener *g, int remove);
-/* The kernel option that turns the guest's gdbstub on, on COM2. */
-#define GDB_KERNEL_WORD "toro.gdb=com2"
+/* The kernel option that turns the guest's gdbstub on (toro.gdb=com2 or toro.gdb=vsock:PORT),
+ * into buf. */
+void gdb_kernel_word(const struct gdb_listener *g, char *buf, size_t len);
 
 int toro_build(int argc, char **argv);
 int toro_cc(int argc, char **argv);
