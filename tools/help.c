@@ -95,6 +95,9 @@ static const struct help_command commands[] = {
     {"logs", "NAME", "print a run's log (a detached run's, also after it ended)", no_options},
     {"vhost-user", "vsock|fs --socket PATH [OPTIONS]", "serve a device to QEMU over vhost-user",
      vhost_user_options},
+    {"vsock-connect", "PATH PORT",
+     "stdin and stdout to a guest's vsock PORT through a Firecracker-style socket (for gdb)",
+     no_options},
     {"version", "", "print the version", no_options},
 };
 

@@ -112,10 +112,17 @@ void gdb_close(struct gdb_listener *g, int remove);
  * into buf. */
 void gdb_kernel_word(const struct gdb_listener *g, char *buf, size_t len);
 
+/* vsock_connect.c: a hybrid vsock socket's handshake on fd for the guest's port (0, or -1 with
+ * a one-line reason in err), and the copying that follows: in to sock, sock to out, until sock
+ * ends (0) or an error (-1, errno set). */
+int vsock_connect_handshake(int fd, unsigned port, char *err, size_t errlen);
+int vsock_relay(int in, int out, int sock);
+
 int toro_build(int argc, char **argv);
 int toro_cc(int argc, char **argv);
 int toro_run(int argc, char **argv);
 int toro_vhost_user(int argc, char **argv);
+int toro_vsock_connect(int argc, char **argv);
 int toro_new(int argc, char **argv);
 int toro_ps(int argc, char **argv);
 int toro_stop(int argc, char **argv);
