@@ -551,6 +551,10 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 		    (struct vsock_forward){htonl(INADDR_LOOPBACK), (uint16_t)o->gdb.vsock,
 		                           o->gdb.vsock};
 		c->enabled = 1;
+		/* gdb may connect before the guest's stub listens (its boot is slow under TCG):
+		 * the forward holds the connection that long. */
+		if (!c->hold_ms)
+			c->hold_ms = GDB_VSOCK_HOLD_MS;
 	}
 	return 0;
 }

@@ -108,6 +108,9 @@ int gdb_parse(const char *value, struct gdb_listener *g, char *err, size_t errle
 int gdb_listen(struct gdb_listener *g, char *err, size_t errlen);
 void gdb_print_attach(const struct gdb_listener *g, const char *image);
 void gdb_close(struct gdb_listener *g, int remove);
+/* How long the forward of --gdb vsock:PORT holds a gdb that connects before the stub listens. */
+#define GDB_VSOCK_HOLD_MS 60000
+
 /* The kernel option that turns the guest's gdbstub on (toro.gdb=com2 or toro.gdb=vsock:PORT),
  * into buf. */
 void gdb_kernel_word(const struct gdb_listener *g, char *buf, size_t len);

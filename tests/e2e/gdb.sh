@@ -138,7 +138,7 @@ session_checks() {
 		[ "$TARGET" = "$sock" ] || problem "target $TARGET, want $sock"
 		gdb_run "$GDB_NATIVE" "break square" "continue" "bt 2" "detach"
 		guest_wait
-		want_line out '^Breakpoint 1, square \(v=(v@entry=)?1\) at .*native_gdb\.c:[0-9]+'
+		want_line out '^(Thread [0-9]+ hit )?Breakpoint 1, square \(v=(v@entry=)?1\) at .*native_gdb\.c:[0-9]+'
 		want_line out '^#1 +0x[0-9a-f]+ in sum_squares \(n=4\)'
 		want_guest 7
 		[ -e "$sock" ] && problem "$sock is still there after the run"

@@ -48,7 +48,7 @@ session_break_step_detach() {
 		gdb_run "$GDB_NATIVE" "break sum_squares" "continue" "bt" "info registers rip" \
 			"print gdb_origin" "print n" "next" "step" "bt" "finish" "detach"
 		guest_wait
-		want_line out '^Breakpoint 1, sum_squares \(n=4\) at .*native_gdb\.c:[0-9]+'
+		want_line out '^(Thread [0-9]+ hit )?Breakpoint 1, sum_squares \(n=4\) at .*native_gdb\.c:[0-9]+'
 		want_line out '^#1 +0x[0-9a-f]+ in main \(.*\) at .*native_gdb\.c:[0-9]+'
 		want_line out '^rip +0x[0-9a-f]+ +0x[0-9a-f]+ <sum_squares'
 		want_line out '^\$1 = \{x = 3, y = 4, name = 0x[0-9a-f]+ "origin"\}'
@@ -175,7 +175,7 @@ session_reattach() {
 	if guest_start "$2" "$GDB_NATIVE" 1 -- laps; then
 		gdb_run "$GDB_NATIVE" "break lap" "continue" "continue" "print gdb_counter" \
 			"delete" "detach"
-		want_line out '^Breakpoint 1, lap \(\) at .*native_gdb\.c:[0-9]+'
+		want_line out '^(Thread [0-9]+ hit )?Breakpoint 1, lap \(\) at .*native_gdb\.c:[0-9]+'
 		want_line out '^\$1 = 1$'
 		want_line out 'detached'
 		sleep 1
@@ -185,7 +185,7 @@ session_reattach() {
 		guest_wait
 		want_line out '^No breakpoints or watchpoints\.$'
 		want_line out '^\$1 = 1$'
-		want_line out '^Breakpoint 1, lap \(\) at .*native_gdb\.c:[0-9]+'
+		want_line out '^(Thread [0-9]+ hit )?Breakpoint 1, lap \(\) at .*native_gdb\.c:[0-9]+'
 		want_line out '^\$2 = 0$'
 		want_line out 'detached'
 		want_guest 5

@@ -1,0 +1,146 @@
+#!/bin/bash
+# The gdb stub's vsock line (kernel/gdb/vsock.c) end to end, under QEMU (the vsock device served
+# by toro over vhost-user) and the built-in monitor: the sessions of tests/e2e/gdb_session.sh
+# (break, step, a watchpoint, threads, Ctrl-C, a fault, detach and attach again) through
+# `toro run --gdb vsock:PORT` and the TCP forward it adds; gdb through a Firecracker-style
+# socket (--vsock PATH) with `target remote | toro vsock-connect PATH PORT`; the program's own
+# vsock connection carrying its data across a stop (the packets that arrive while stopped are
+# kept for it); a port in use, bad values, and toro.gdb=vsock on a machine without a vsock
+# device.
+# PARTS: host qemu toro
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/gdb_session.sh"
+
+GUEST_CONSOLE=$TORO_GUEST_OUT GUEST_MESSAGES=$TORO_GUEST_ERR GUEST_RC=
+GDB_PORT=$(pick_port 1)
+SOCK=$E2E_TMP/v.sock
+
+# The sessions' guest_start VMM IMAGE CPUS [-- ARGS...] (tests/e2e/gdb_session.sh): `toro run
+# --gdb vsock:$GDB_PORT`, and whatever options come before the "--".
+guest_start() {
+	toro_guest_start "$1" "$2" --cpus "$3" --gdb "vsock:$GDB_PORT" "${@:4}"
+}
+guest_wait() { toro_guest_wait; }
+guest_running() { toro_guest_running; }
+
+bad_input gdb-vsock-port-0 "^toro: run: --gdb 'vsock:0': vsock:PORT takes a port from 1 to 65535" -- \
+	"$TORO" run "$GDB_NATIVE" --gdb vsock:0
+bad_input gdb-vsock-port-too-big "^toro: run: --gdb 'vsock:65536': vsock:PORT takes a port" -- \
+	"$TORO" run "$GDB_NATIVE" --gdb vsock:65536
+bad_input gdb-vsock-not-a-port "^toro: run: --gdb 'vsock:x': vsock:PORT takes a port" -- \
+	"$TORO" run "$GDB_NATIVE" --gdb vsock:x
+bad_input vsock-connect-no-port "^toro: vsock-connect: expected PATH PORT$" -- \
+	"$TORO" vsock-connect "$SOCK"
+bad_input vsock-connect-bad-port "^toro: vsock-connect: port '4294967295': must be a number" -- \
+	"$TORO" vsock-connect "$SOCK" 4294967295
+
+if check vsock-connect-no-socket host; then
+	run "$TORO" vsock-connect "$E2E_TMP/none.sock" 5
+	want_status 1
+	want_count err . 1
+	want_line err "^toro: vsock-connect: $E2E_TMP/none.sock: No such file or directory$"
+	report
+fi
+
+# A port in use: one line and exit 2 before anything boots, as for --gdb PORT.
+if check gdb-vsock-port-in-use qemu; then
+	if guest_start qemu "$GDB_NATIVE" 1 -- sum; then
+		[ "$TARGET" = "127.0.0.1:$GDB_PORT" ] || problem "target $TARGET, want 127.0.0.1:$GDB_PORT"
+		for _ in $(seq 600); do
+			grep -q '^gdb: waiting for gdb on vsock port' "$GUEST_MESSAGES" && break
+			sleep 0.1
+		done
+		want_guest_message '^gdb: waiting for gdb on vsock port '"$GDB_PORT"'$'
+		run "$TORO" run "$GDB_NATIVE" --gdb "vsock:$GDB_PORT" -- sum
+		want_status 2
+		want_count err . 1
+		want_line err "^toro: run: --gdb vsock:$GDB_PORT: port $GDB_PORT is in use$"
+		kill "$TORO_GUEST"
+		wait "$TORO_GUEST"
+	fi
+	report
+fi
+
+# toro.gdb=vsock: on a machine without a vsock device, or with a bad port: one line, and the
+# program runs without gdb.
+for value in 5:"but there is no vsock device" x:"expected a port number"; do
+	check "gdb-vsock-kernel-${value%%:*}" qemu || continue
+	run env TORO_KERNEL_OPTIONS="toro.gdb=vsock:${value%%:*}" "$TORO" run --vmm qemu \
+		--timeout 100 "$GDB_NATIVE" -- sum
+	want_status 7
+	want_line out '^sum 30$'
+	want_line err "^gdb: toro\\.gdb=vsock:${value%%:*}:? ${value#*:}.*; not waiting for gdb$"
+	report
+done
+
+if ! command -v gdb >/dev/null; then
+	for vmm in qemu toro; do
+		for c in break-step-detach watchpoint threads ctrl-c fault reattach connect sockets; do
+			check "gdb-vsock-$c@$vmm" "$vmm" && echo "SKIP gdb-vsock-$c@$vmm: gdb is not installed here"
+		done
+	done
+	e2e_exit
+fi
+
+# The program's own vsock connection while gdb stops it: tests/guest/native_vsock.c built -g
+# echoes one connection through a --forward. gdb stops the machine at the first data packet
+# the sockets get and keeps it stopped for two seconds, while the host goes on sending (up to
+# the socket's credit): those packets come in while every core is stopped, and the echo must
+# still come back whole.
+sockets_check() {
+	local vmm=$1 image=$E2E_TMP/native_vsock_g.elf port
+	port=$(pick_port 2)
+	[ -f "$image" ] || "$TORO" build -q -g --native --no-fpu -o "$image" \
+		"$(dirname "$0")/../guest/native_vsock.c" || { problem "cannot build $image"; return; }
+	head -c 200000 /dev/urandom >"$E2E_TMP/data"
+	guest_start "$vmm" "$image" 1 --forward "127.0.0.1:$port:5000" -- echo 5000 1 || return
+	bg_start 100 gdb -nx -batch -ex "set pagination off" -ex "set remotetimeout 30" \
+		-ex "target remote $TARGET" -ex "break vsock_net_receive if p->hdr.op == 5" \
+		-ex continue -ex "shell sleep 2" -ex delete -ex continue "$image"
+	for _ in $(seq 600); do
+		grep -q '^listening' "$GUEST_CONSOLE" && break
+		sleep 0.1
+	done
+	peer_echo "tcp:127.0.0.1:$port" "$E2E_TMP/data" 90
+	bg_wait
+	guest_wait
+	want_line out 'Breakpoint 1, vsock_net_receive \(p='
+	want_line out 'exited normally'
+	want_guest 0
+	want_guest_line '^echoed 200000$'
+}
+
+for vmm in qemu toro; do
+	session_break_step_detach "gdb-vsock-break-step-detach@$vmm" "$vmm"
+	session_watchpoint "gdb-vsock-watchpoint@$vmm" "$vmm"
+	session_threads "gdb-vsock-threads@$vmm" "$vmm"
+	session_ctrl_c "gdb-vsock-ctrl-c@$vmm" "$vmm"
+	session_fault "gdb-vsock-fault@$vmm" "$vmm"
+	session_reattach "gdb-vsock-reattach@$vmm" "$vmm"
+
+	# Firecracker's way in: its vsock device's Unix socket and the CONNECT handshake, which
+	# --vsock PATH implements the same; gdb's line is `toro vsock-connect`.
+	if check "gdb-vsock-connect@$vmm" "$vmm"; then
+		rm -f "$SOCK"
+		if guest_start "$vmm" "$GDB_NATIVE" 1 --vsock "$SOCK" -- sum; then
+			TARGET="| $TORO vsock-connect $SOCK $GDB_PORT"
+			gdb_run "$GDB_NATIVE" "break square" "continue" "bt 2" "print gdb_origin.y" \
+				"detach"
+			guest_wait
+			want_line out '^(Thread [0-9]+ hit )?Breakpoint 1, square \(v=(v@entry=)?1\) at .*native_gdb\.c:[0-9]+'
+			want_line out '^#1 +0x[0-9a-f]+ in sum_squares \(n=4\)'
+			want_line out '^\$1 = 4$'
+			want_line out 'detached'
+			want_guest 7
+			want_guest_line '^sum 30$'
+		fi
+		report
+	fi
+
+	check "gdb-vsock-sockets@$vmm" "$vmm" && {
+		sockets_check "$vmm"
+		report
+	}
+done
+
+e2e_exit
