@@ -1,12 +1,12 @@
 #!/bin/bash
 # The gdb stub's vsock line (kernel/gdb/vsock.c) end to end, under QEMU (the vsock device served
-# by toro over vhost-user) and the built-in monitor: the sessions of tests/e2e/gdb_session.sh
-# (break, step, a watchpoint, threads, Ctrl-C, a fault, detach and attach again) through
-# `toro run --gdb vsock:PORT` and the TCP forward it adds; gdb through a Firecracker-style
-# socket (--vsock PATH) with `target remote | toro vsock-connect PATH PORT`; the program's own
-# vsock connection carrying its data across a stop (the packets that arrive while stopped are
-# kept for it); a port in use, bad values, and toro.gdb=vsock on a machine without a vsock
-# device.
+# by toro over vhost-user) and the built-in monitor: a client that sends junk and stays, then
+# gdb replacing it; the sessions of tests/e2e/gdb_session.sh (break, step, a watchpoint,
+# threads, Ctrl-C, a fault, detach and attach again) through `toro run --gdb vsock:PORT` and the
+# TCP forward it adds; gdb through a Firecracker-style socket (--vsock PATH) with `target remote
+# | toro vsock-connect PATH PORT`; the program's own vsock connection carrying its data across a
+# stop (the packets that arrive while stopped are kept for it); a port in use, bad values, and
+# toro.gdb=vsock on a machine without a vsock device.
 # PARTS: host qemu toro
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gdb_session.sh"
@@ -75,7 +75,7 @@ done
 
 if ! command -v gdb >/dev/null; then
 	for vmm in qemu toro; do
-		for c in break-step-detach watchpoint threads ctrl-c fault reattach connect sockets; do
+		for c in junk break-step-detach watchpoint threads ctrl-c fault reattach connect sockets; do
 			check "gdb-vsock-$c@$vmm" "$vmm" && echo "SKIP gdb-vsock-$c@$vmm: gdb is not installed here"
 		done
 	done
@@ -110,7 +110,35 @@ sockets_check() {
 	want_guest_line '^echoed 200000$'
 }
 
+# A client that sends junk (bad checksums, stray escapes, an over-long packet, acks) and stays
+# connected, then gdb: the new connection replaces the old one, whose client sees its end, and the
+# session goes as usual.
+junk_check() {
+	local vmm=$1 reply
+	guest_start "$vmm" "$GDB_NATIVE" 1 -- sum || return
+	exec 3<>"/dev/tcp/127.0.0.1/$GDB_PORT" || { problem "cannot connect to $TARGET"; return; }
+	{
+		printf '+-+$qSupported#00}}}$g#zz$'
+		head -c 6000 /dev/zero | tr '\0' a
+		printf '#00$m0,8#ff'
+	} >&3
+	sleep 2
+	gdb_run "$GDB_NATIVE" "break sum_squares" "continue" "detach"
+	timeout 30 cat <&3 >"$E2E_TMP/junk.back" || problem "the first client's connection did not end"
+	exec 3<&-
+	guest_wait
+	grep -q -- '-' "$E2E_TMP/junk.back" || problem "the stub refused none of the junk"
+	want_line out '^(Thread [0-9]+ hit )?Breakpoint 1, sum_squares \(n=4\)'
+	want_line out 'detached'
+	want_guest 7
+	want_guest_line '^sum 30$'
+}
+
 for vmm in qemu toro; do
+	check "gdb-vsock-junk@$vmm" "$vmm" && {
+		junk_check "$vmm"
+		report
+	}
 	session_break_step_detach "gdb-vsock-break-step-detach@$vmm" "$vmm"
 	session_watchpoint "gdb-vsock-watchpoint@$vmm" "$vmm"
 	session_threads "gdb-vsock-threads@$vmm" "$vmm"
