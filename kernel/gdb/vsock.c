@@ -198,8 +198,10 @@ static void unclaim(int mine)
 	if (mine <= 0)
 		return;
 	flush_control();
-	gv.holding = 0;
+	/* What the device delivers meanwhile is collected still holding: a stop byte among it is
+	 * left for core 0's timer (vsock_poll), which can stop the machine from an interrupt. */
 	vsock_poll_end(gv.flags);
+	gv.holding = 0;
 }
 
 /* The next byte from gdb. Within a stop it waits for one, across connections: when gdb goes
