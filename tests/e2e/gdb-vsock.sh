@@ -83,15 +83,13 @@ if ! command -v gdb >/dev/null; then
 fi
 
 # The program's own vsock connection while gdb stops it: tests/guest/native_vsock.c built -g
-# echoes one connection through a --forward. gdb stops the machine at the first data packet
+# (tests/guest/native_vsock_gdb.c) echoes one connection through a --forward. gdb stops the machine at the first data packet
 # the sockets get and keeps it stopped for two seconds, while the host goes on sending (up to
 # the socket's credit): those packets come in while every core is stopped, and the echo must
 # still come back whole.
 sockets_check() {
-	local vmm=$1 image=$E2E_TMP/native_vsock_g.elf port
+	local vmm=$1 image=$BUILD/tests/guest/native_vsock_gdb.elf port
 	port=$(pick_port 2)
-	[ -f "$image" ] || "$TORO" build -q -g --native --no-fpu -o "$image" \
-		"$(dirname "$0")/../guest/native_vsock.c" || { problem "cannot build $image"; return; }
 	head -c 200000 /dev/urandom >"$E2E_TMP/data"
 	guest_start "$vmm" "$image" 1 --forward "127.0.0.1:$port:5000" -- echo 5000 1 || return
 	bg_start 100 gdb -nx -batch -ex "set pagination off" -ex "set remotetimeout 30" \

@@ -128,16 +128,23 @@ session_threads() {
 session_ctrl_c() {
 	check "$1" "$2" || return 0
 	if guest_start "$2" "$GDB_NATIVE" 2 -- spin; then
-		bg_start 100 gdb -nx -batch -ex "set pagination off" -ex "set remotetimeout 30" \
+		# gdb itself in the background, so that the signal goes to gdb and to nothing else.
+		gdb -nx -batch -ex "set pagination off" -ex "set remotetimeout 30" \
 			-ex "target remote $TARGET" -ex continue -ex "info threads" \
-			-ex "print gdb_counter > 0" -ex kill "$GDB_NATIVE"
+			-ex "print gdb_counter > 0" -ex kill "$GDB_NATIVE" </dev/null >"$OUT" 2>"$ERR" &
+		local gdb_pid=$!
 		for _ in $(seq 600); do
 			grep -q '^spinning' "$GUEST_CONSOLE" && break
 			sleep 0.1
 		done
 		sleep 1
-		pkill -INT -P "$BG" -x gdb
-		bg_wait
+		kill -INT "$gdb_pid"
+		for _ in $(seq 600); do
+			kill -0 "$gdb_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$gdb_pid" 2>/dev/null && problem "gdb did not end after Ctrl-C"
+		wait "$gdb_pid"
 		guest_wait
 		want_line out 'received signal SIGINT'
 		want_line out '(^| in )spin \(arg=.*\) at .*native_gdb\.c:[0-9]+'
