@@ -547,9 +547,8 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 		if (c->nforwards == VSOCK_FORWARDS_MAX)
 			return error_set(err, errlen, "--gdb vsock:%u: at most %d forwards with it",
 			                 o->gdb.vsock, VSOCK_FORWARDS_MAX - 1);
-		c->forwards[c->nforwards++] =
-		    (struct vsock_forward){htonl(INADDR_LOOPBACK), (uint16_t)o->gdb.vsock,
-		                           o->gdb.vsock};
+		c->forwards[c->nforwards++] = (struct vsock_forward){
+		    htonl(INADDR_LOOPBACK), (uint16_t)o->gdb.vsock, o->gdb.vsock};
 		c->enabled = 1;
 		/* gdb may connect before the guest's stub listens (its boot is slow under TCG):
 		 * the forward holds the connection that long. */

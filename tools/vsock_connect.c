@@ -44,10 +44,11 @@ int vsock_connect_handshake(int fd, unsigned port, char *err, size_t errlen)
 		if (r < 0)
 			return error_set(err, errlen, "reading the answer: %s", strerror(errno));
 		if (r == 0)
-			return error_set(err, errlen,
-			                 "the socket closed without an answer (is the guest listening "
-			                 "on vsock port %u?)",
-			                 port);
+			return error_set(
+			    err, errlen,
+			    "the socket closed without an answer (is the guest listening "
+			    "on vsock port %u?)",
+			    port);
 		if (c == '\n')
 			break;
 		if (len == ANSWER_MAX)

@@ -46,8 +46,9 @@ void __wrap_drivers_init(void)
 		} else if (strncmp(v, "vsock:", 6) == 0) {
 			gdb_vsock_start(v + 6);
 		} else {
-			printk("gdb: toro.gdb=%s: expected com2 or vsock:PORT; not waiting for gdb\n",
-			       v);
+			printk(
+			    "gdb: toro.gdb=%s: expected com2 or vsock:PORT; not waiting for gdb\n",
+			    v);
 		}
 	}
 }
@@ -74,8 +75,8 @@ _Noreturn void __wrap_arch_exit(int code, uint16_t debugcon_port)
 
 /* Ctrl-C and a new gdb without COM2's interrupt (a monitor whose COM2 raises none): while the
  * stub watches its line (attached or not), core 0's one-shot timer also fires every
- * GDB_POLL_NS, and its interrupt looks at the line (gdb_transport->poll). The scheduler's own deadline is kept and armed whenever it
- * comes first. */
+ * GDB_POLL_NS, and its interrupt looks at the line (gdb_transport->poll). The scheduler's own
+ * deadline is kept and armed whenever it comes first. */
 #define GDB_POLL_NS 50000000ull
 
 static uint64_t sched_deadline[CPU_MAX]; /* the scheduler's deadline (TSC), 0 if none */

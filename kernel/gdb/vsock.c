@@ -19,14 +19,14 @@
 #include <kernel/string.h>
 #include <kernel/vsock_poll.h>
 
-#define GDB_VSOCK_BUF 16384u /* a power of two: what gdb may send before we read it */
-#define GDB_VSOCK_PAYLOAD 4096u /* the most one packet carries (a transmit slot's page) */
+#define GDB_VSOCK_BUF     16384u /* a power of two: what gdb may send before we read it */
+#define GDB_VSOCK_PAYLOAD 4096u  /* the most one packet carries (a transmit slot's page) */
 /* How long a stop waits for the device (held by a core about to stop) and for a free transmit
  * slot or the peer's credit, in pauses. */
 #define GDB_VSOCK_SPINS 20000000ul
 /* Spare receive buffers for other sockets' packets that arrive while the machine is stopped. */
 #define GDB_VSOCK_SPARES 32
-#define VSOCK_PORT_ANY 0xffffffffu
+#define VSOCK_PORT_ANY   0xffffffffu
 
 static struct {
 	uint32_t port;
@@ -72,7 +72,8 @@ static int send_packet(uint16_t op, uint64_t cid, uint32_t port, const void *dat
 
 static void flush_control(void)
 {
-	if (gv.rst_due && send_packet(VIRTIO_VSOCK_OP_RST, gv.rst_cid, gv.rst_port, NULL, 0, 0) == 0)
+	if (gv.rst_due &&
+	    send_packet(VIRTIO_VSOCK_OP_RST, gv.rst_cid, gv.rst_port, NULL, 0, 0) == 0)
 		gv.rst_due = 0;
 	if (!gv.live)
 		return;
@@ -243,7 +244,7 @@ static void vsock_write(void *ctx, const char *s, size_t len)
 		uint32_t in_flight = gv.tx_cnt - gv.peer_fwd_cnt;
 		uint32_t credit = in_flight < gv.peer_buf_alloc ? gv.peer_buf_alloc - in_flight : 0;
 		if (!credit) {
-			/* The peer reads what we sent and tells us; if it never does, it is gone. */
+			/* The peer tells us as it reads; if it never does, it is gone. */
 			if (!asked)
 				asked = send_packet(VIRTIO_VSOCK_OP_CREDIT_REQUEST, gv.peer_cid,
 				                    gv.peer_port, NULL, 0, 0) == 0;
