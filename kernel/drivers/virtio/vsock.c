@@ -148,6 +148,18 @@ static int packet_fits(const struct vsock_packet *p, uint32_t written)
 	       p->hdr.len <= p->room;
 }
 
+/* Queues a received packet for the worker (vsd.lock held). */
+static void done_add(struct vsock_packet *p, uint32_t written)
+{
+	p->next = NULL;
+	p->off = written; /* the bytes the device wrote, checked by the worker */
+	if (vsd.done_tail)
+		vsd.done_tail->next = p;
+	else
+		vsd.done_head = p;
+	vsd.done_tail = p;
+}
+
 /* A received packet the stub takes goes back onto the ring at once (vsd.lock held). */
 static int stub_took(struct vsock_packet *p, uint32_t written)
 {
@@ -178,13 +190,7 @@ static void vsock_interrupt(struct virtio_device *dev, uint32_t status)
 				vsd_kick(&vsd.rx);
 				continue;
 			}
-			p->next = NULL;
-			p->off = len; /* the bytes the device wrote, checked by the worker */
-			if (vsd.done_tail)
-				vsd.done_tail->next = p;
-			else
-				vsd.done_head = p;
-			vsd.done_tail = p;
+			done_add(p, len);
 			wake_worker = 1;
 		}
 		if (r < 0)
@@ -488,8 +494,8 @@ int vsock_poll_begin(unsigned long spins, uint64_t *flags)
 }
 
 /* Collects what the device used meanwhile: packets the stub does not take go onto the worker's
- * list, each replaced on the ring by a spare buffer while there is one (nothing is allocated
- * here: the heap's lock may be held by a stopped core). Returns how many, or -1 if the device
+ * list, each replaced on the ring by a packet kept for reuse while there is one (nothing is
+ * allocated here: the heap's lock may be held by a stopped core). Returns how many, or -1 if the device
  * is broken. vsd.lock held. */
 int vsock_poll_receive(void)
 {
@@ -502,13 +508,7 @@ int vsock_poll_receive(void)
 		vsd.rx_posted--;
 		if (stub_took(p, len))
 			continue;
-		p->next = NULL;
-		p->off = len;
-		if (vsd.done_tail)
-			vsd.done_tail->next = p;
-		else
-			vsd.done_head = p;
-		vsd.done_tail = p;
+		done_add(p, len);
 		vsd.poll_wake = 1;
 		if (vsd.free_packets) {
 			struct vsock_packet *spare = vsd.free_packets;
@@ -568,16 +568,9 @@ int vsock_poll_send(const struct virtio_vsock_hdr *hdr, const void *data, unsign
 
 void vsock_poll_spare(unsigned count)
 {
-	for (unsigned i = 0; i < count; i++) {
-		struct vsock_packet *p = packet_new();
-		if (!p)
-			return;
-		uint64_t flags = vsd_lock();
-		p->next = vsd.free_packets;
-		vsd.free_packets = p;
-		vsd.free_count++;
-		vsd_unlock(flags);
-	}
+	struct vsock_packet *p;
+	for (unsigned i = 0; i < count && (p = packet_new()); i++)
+		vsock_transport_packet_free(p); /* onto the list of packets kept for reuse */
 }
 
 void vsock_poll_wake(void)

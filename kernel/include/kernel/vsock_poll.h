@@ -28,8 +28,8 @@ int vsock_poll_send(const struct virtio_vsock_hdr *hdr, const void *data, unsign
 /* Gives the device back (re-arming its receive interrupt). */
 void vsock_poll_end(uint64_t flags);
 
-/* Adds count receive buffers to the driver's spares, for the packets of other sockets that
- * arrive while the machine is stopped (thread context, at start). */
+/* Adds count packets to those the driver keeps for reuse, which take the place on the ring of
+ * the packets of other sockets that arrive while the machine is stopped (thread context). */
 void vsock_poll_spare(unsigned count);
 /* From an interrupt handler on core 0, after a stop: wakes the driver's thread and senders if
  * the polling left them work (the interrupts that would have woken them came while stopped). */
