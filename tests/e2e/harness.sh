@@ -44,6 +44,13 @@ run_flaky() {
 		"$here/../run.sh" "$BUILD"
 }
 
+# Wants $1 attempts in all ($2 says why) counted in $state.
+want_attempts() {
+	local attempts
+	attempts=$(cat "$state"/* | wc -l)
+	[ "$attempts" = "$1" ] || problem "$attempts attempts in all, want $1 ($2)"
+}
+
 # harness-flaky/flaky.sh as the nested VM runs it: each of the three signatures fails a check once
 # and it passes when run again, saying so; a second failure stands, and so do a hang with a vCPU
 # busy and a failure with no signature, which are not run again.
@@ -57,8 +64,7 @@ if check e2e-flaws-run-again host; then
 	want_line out '^FAIL e2e/flaky/busy-hang: exit status 124, want 0$'
 	want_line out '^FAIL e2e/flaky/plain-failure: exit status 1, want 0$'
 	want_line out '^3 passed, 3 failed$'
-	attempts=$(cat "$state"/* | wc -l)
-	[ "$attempts" = 10 ] || problem "$attempts attempts in all, want 10 (two for each check with a signature)"
+	want_attempts 10 "two for each check with a signature"
 	report
 fi
 
@@ -77,8 +83,7 @@ if check e2e-flaws-only-in-vm host; then
 	want_line out '^FAIL e2e/flaky/triple-once: exit status 3, want 0$'
 	want_line out '^FAIL e2e/flaky/lost-interrupt-once: exit status 124, want 0$'
 	want_line out '^0 passed, 6 failed$'
-	attempts=$(cat "$state"/* | wc -l)
-	[ "$attempts" = 6 ] || problem "$attempts attempts in all, want 6"
+	want_attempts 6 "one for each check"
 	report
 fi
 e2e_exit

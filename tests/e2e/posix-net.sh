@@ -57,114 +57,67 @@ msg_client() {
 	[ "$answer" = "XY" ] || problem "msg: got '$answer'"
 }
 
+# The echo mode's clients: two short connections and one of 1 MiB.
+echo_clients() {
+	echo_client "$1" a
+	echo_client "$1" b
+	bulk_client "$1"
+}
+
+# The sigpipe mode's client: one line, then gone before the answer.
+sigpipe_client() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'bye\n' >&3) || problem "cannot connect"
+}
+
+# Serves mode $3 on the host (`$1` linux: the cc build) or in the built-in monitor through
+# --forward ($1 toro), on free port slot $2; runs client function $4 against it; wants exit status
+# $5 and each following `out:REGEX` or `err:REGEX` line.
+serve() {
+	local where=$1 mode=$3 client=$4 status=$5 port gport extra= want
+	port=$(pick_port "$2")
+	shift 5
+	case $mode in
+	echo) gport=7000 extra=3 ;;
+	events) gport=7001 ;;
+	sigpipe) gport=7002 ;;
+	msg) gport=7003 ;;
+	esac
+	if [ "$where" = linux ]; then
+		bg_start 120 "$E2E_TMP/echo-linux" "$mode" "$port" $extra
+	else
+		bg_start 120 "$TORO" run --vmm toro "$IMG" --forward "$port:$gport" -- "$mode" "$gport" $extra
+	fi && bg_listening && {
+		"$client" "$port"
+		bg_wait
+		want_status "$status"
+		for want; do
+			want_line "${want%%:*}" "${want#*:}"
+		done
+	}
+	report
+}
+
 if check posix-net/linux-build host; then
 	run cc -O2 -Wall -Wextra -Werror -o "$E2E_TMP/echo-linux" "$SRC"
 	want_status 0
 	report
 fi
 
-if check posix-net/linux-echo host && [ -x "$E2E_TMP/echo-linux" ]; then
-	port=$(pick_port 1)
-	if bg_start 120 "$E2E_TMP/echo-linux" echo "$port" 3 && bg_listening; then
-		echo_client "$port" a
-		echo_client "$port" b
-		bulk_client "$port"
-		bg_wait
-		want_status 0
-		want_line out '^served 3 connections, 1048596 bytes$'
-	fi
-	report
-fi
+linux() { check "posix-net/linux-$1" host && [ -x "$E2E_TMP/echo-linux" ]; }
+linux echo && serve linux 1 echo echo_clients 0 'out:^served 3 connections, 1048596 bytes$'
+linux events && serve linux 2 events events_client 0 'out:^accept: EAGAIN, epoll_wait: timed out$' \
+	'out:^read: EAGAIN$' 'out:^events ok$'
+linux msg && serve linux 7 msg msg_client 0 'out:^peeked abc, address length 0$' 'out:^msg ok$'
+linux sigpipe && serve linux 5 sigpipe sigpipe_client 141 'out:^send: EPIPE$'
 
-if check posix-net/linux-events host && [ -x "$E2E_TMP/echo-linux" ]; then
-	port=$(pick_port 2)
-	if bg_start 120 "$E2E_TMP/echo-linux" events "$port" && bg_listening; then
-		events_client "$port"
-		bg_wait
-		want_status 0
-		want_line out '^accept: EAGAIN, epoll_wait: timed out$'
-		want_line out '^read: EAGAIN$'
-		want_line out '^events ok$'
-	fi
-	report
-fi
-
-if check posix-net/linux-msg host && [ -x "$E2E_TMP/echo-linux" ]; then
-	port=$(pick_port 7)
-	if bg_start 120 "$E2E_TMP/echo-linux" msg "$port" && bg_listening; then
-		msg_client "$port"
-		bg_wait
-		want_status 0
-		want_line out '^peeked abc, address length 0$'
-		want_line out '^msg ok$'
-	fi
-	report
-fi
-
-if check posix-net/linux-sigpipe host && [ -x "$E2E_TMP/echo-linux" ]; then
-	port=$(pick_port 5)
-	if bg_start 120 "$E2E_TMP/echo-linux" sigpipe "$port" && bg_listening; then
-		(exec 3<>"/dev/tcp/127.0.0.1/$port" && printf 'bye\n' >&3) || problem "cannot connect"
-		bg_wait
-		want_status 141
-		want_line out '^send: EPIPE$'
-	fi
-	report
-fi
-
-if check posix-net/forward-echo toro; then
-	port=$(pick_port 3)
-	if bg_start 120 "$TORO" run --vmm toro "$IMG" --forward "$port:7000" -- echo 7000 3 &&
-		bg_listening; then
-		echo_client "$port" a
-		echo_client "$port" b
-		bulk_client "$port"
-		bg_wait
-		want_status 0
-		want_line out '^connection 1 from an IPv4 peer done$'
-		want_line out '^served 3 connections, 1048596 bytes$'
-	fi
-	report
-fi
-
-if check posix-net/forward-events toro; then
-	port=$(pick_port 4)
-	if bg_start 120 "$TORO" run --vmm toro "$IMG" --forward "$port:7001" -- events 7001 &&
-		bg_listening; then
-		events_client "$port"
-		bg_wait
-		want_status 0
-		want_line out '^accept: EAGAIN, epoll_wait: timed out$'
-		want_line out '^accepted from ::1$'
-		want_line out '^read: EAGAIN$'
-		want_line out '^events ok$'
-	fi
-	report
-fi
-if check posix-net/forward-msg toro; then
-	port=$(pick_port 8)
-	if bg_start 120 "$TORO" run --vmm toro "$IMG" --forward "$port:7003" -- msg 7003 &&
-		bg_listening; then
-		msg_client "$port"
-		bg_wait
-		want_status 0
-		want_line out '^peeked abc, address length 0$'
-		want_line out '^received 8 bytes in 2 buffers$'
-		want_line out '^msg ok$'
-	fi
-	report
-fi
-
-if check posix-net/forward-sigpipe toro; then
-	port=$(pick_port 6)
-	if bg_start 120 "$TORO" run --vmm toro "$IMG" --forward "$port:7002" -- sigpipe 7002 &&
-		bg_listening; then
-		(exec 3<>"/dev/tcp/127.0.0.1/$port" && printf 'bye\n' >&3) || problem "cannot connect"
-		bg_wait
-		want_status 141
-		want_line out '^send: EPIPE$'
-		want_line err 'terminated by signal 13' # a kernel message
-	fi
-	report
-fi
+check posix-net/forward-echo toro && serve toro 3 echo echo_clients 0 \
+	'out:^connection 1 from an IPv4 peer done$' 'out:^served 3 connections, 1048596 bytes$'
+check posix-net/forward-events toro && serve toro 4 events events_client 0 \
+	'out:^accept: EAGAIN, epoll_wait: timed out$' 'out:^accepted from ::1$' 'out:^read: EAGAIN$' \
+	'out:^events ok$'
+check posix-net/forward-msg toro && serve toro 8 msg msg_client 0 \
+	'out:^peeked abc, address length 0$' 'out:^received 8 bytes in 2 buffers$' 'out:^msg ok$'
+# The signal's report is a kernel message, on stderr.
+check posix-net/forward-sigpipe toro && serve toro 6 sigpipe sigpipe_client 141 \
+	'out:^send: EPIPE$' 'err:terminated by signal 13'
 e2e_exit

@@ -17,6 +17,18 @@ run_in() {
 	RC=$?
 }
 
+# Pipes file $2 into the echo command under monitor $1 and checks that all $3 bytes come back.
+echo_piped() {
+	local vmm=$1 input=$2 bytes=$3
+	timeout -k 5 120 bash -c 'cat "$1" | "$2" run "$3" --vmm "$4" --console virtio --timeout 60 -- echo' \
+		_ "$input" "$TORO" "$IMAGE" "$vmm" >"$OUT" 2>"$ERR"
+	RC=$?
+	want_status 0
+	want_same out "$input"
+	want_line err "^echo: $bytes bytes, then end of input\$"
+	report
+}
+
 head -c 1048576 /dev/urandom >"$tmp/random"
 printf 'first line\nsecond line, no newline at the end' >"$tmp/text"
 
@@ -30,24 +42,8 @@ for vmm in qemu toro; do
 		want_line err 'io_uring_setup'
 		report
 	fi
-	if check "echo-pipe@$vmm" "$vmm"; then
-		timeout -k 5 120 bash -c 'cat "$1" | "$2" run "$3" --vmm "$4" --console virtio --timeout 60 -- echo' \
-			_ "$tmp/text" "$TORO" "$IMAGE" "$vmm" >"$OUT" 2>"$ERR"
-		RC=$?
-		want_status 0
-		want_same out "$tmp/text"
-		want_line err '^echo: 45 bytes, then end of input$'
-		report
-	fi
-	if check "echo-1mib@$vmm" "$vmm"; then
-		timeout -k 5 120 bash -c 'cat "$1" | "$2" run "$3" --vmm "$4" --console virtio --timeout 60 -- echo' \
-			_ "$tmp/random" "$TORO" "$IMAGE" "$vmm" >"$OUT" 2>"$ERR"
-		RC=$?
-		want_status 0
-		want_same out "$tmp/random"
-		want_line err '^echo: 1048576 bytes, then end of input$'
-		report
-	fi
+	check "echo-pipe@$vmm" "$vmm" && echo_piped "$vmm" "$tmp/text" 45
+	check "echo-1mib@$vmm" "$vmm" && echo_piped "$vmm" "$tmp/random" 1048576
 	if check "echo-file@$vmm" "$vmm"; then
 		run_in "$vmm" "$tmp/text" echo
 		want_status 0

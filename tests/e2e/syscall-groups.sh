@@ -63,6 +63,18 @@ handlers() {
 	nm "$1" | sed -n 's/.* [Tt] \(sys_\(epoll\|eventfd\|sendfile\|socket\|bind\|connect\|timer_\|rt_sigtimedwait\)[a-z0-9_]*\)$/\1/p' | sort -u
 }
 
+# Builds $P/$1.c and wants each following handler linked into it; its handlers are left in $h.
+build_wants() {
+	local name=$1 want
+	shift
+	run "$TORO" build "$P/$name.c" -o "$E2E_TMP/$name.elf"
+	want_status 0
+	h=$(handlers "$E2E_TMP/$name.elf" | tr '\n' ' ')
+	for want; do
+		case " $h" in *" $want "*) ;; *) problem "$name.elf lacks $want (has: $h)" ;; esac
+	done
+}
+
 if check syscall-groups/plain-links-none host; then
 	run "$TORO" build "$P/plain.c" -o "$E2E_TMP/plain.elf"
 	want_status 0
@@ -77,41 +89,24 @@ if check syscall-groups/plain-links-none host; then
 fi
 
 if check syscall-groups/net-linked host; then
-	run "$TORO" build "$P/net.c" -o "$E2E_TMP/net.elf"
-	want_status 0
-	h=$(handlers "$E2E_TMP/net.elf" | tr '\n' ' ')
-	for want in sys_socket sys_bind sys_connect; do
-		case " $h" in *" $want "*) ;; *) problem "net.elf lacks $want (has: $h)" ;; esac
-	done
+	build_wants net sys_socket sys_bind sys_connect
 	nm "$E2E_TMP/net.elf" | grep -q ' [Tt] vsock_create$' || problem "net.elf lacks kernel/net"
 	report
 fi
 
 if check syscall-groups/timer-linked host; then
-	run "$TORO" build "$P/timer.c" -o "$E2E_TMP/timer.elf"
-	want_status 0
-	h=$(handlers "$E2E_TMP/timer.elf" | tr '\n' ' ')
-	for want in sys_timer_create sys_timer_settime sys_timer_delete sys_rt_sigtimedwait; do
-		case " $h" in *" $want "*) ;; *) problem "timer.elf lacks $want (has: $h)" ;; esac
-	done
+	build_wants timer sys_timer_create sys_timer_settime sys_timer_delete sys_rt_sigtimedwait
 	report
 fi
 
 if check syscall-groups/event-linked host; then
-	run "$TORO" build "$P/event.c" -o "$E2E_TMP/event.elf"
-	want_status 0
-	h=$(handlers "$E2E_TMP/event.elf" | tr '\n' ' ')
-	for want in sys_epoll_create1 sys_epoll_ctl sys_epoll_wait sys_eventfd2; do
-		case " $h" in *" $want "*) ;; *) problem "event.elf lacks $want (has: $h)" ;; esac
-	done
+	build_wants event sys_epoll_create1 sys_epoll_ctl sys_epoll_wait sys_eventfd2
 	case " $h" in *sys_sendfile* | *sys_socket*) problem "event.elf links other groups: $h" ;; esac
 	report
 fi
 
 if check syscall-groups/sendfile-linked host; then
-	run "$TORO" build "$P/sendfile.c" -o "$E2E_TMP/sendfile.elf"
-	want_status 0
-	h=$(handlers "$E2E_TMP/sendfile.elf" | tr '\n' ' ')
+	build_wants sendfile sys_sendfile
 	[ "$h" = "sys_sendfile " ] || problem "sendfile.elf links '$h', want only sys_sendfile"
 	report
 fi
