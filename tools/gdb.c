@@ -10,8 +10,10 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -112,7 +114,38 @@ static void gdb_print_shell_word(FILE *f, const char *word)
 	fputc('\'', f);
 }
 
-void gdb_print_attach(const struct gdb_listener *g, const char *image)
+/* The vsock line through the device's Unix socket as well (--vsock PATH), which is how it goes
+ * in Firecracker: gdb runs this very tool as its line. */
+static void gdb_print_vsock_connect(const struct gdb_listener *g, const char *image,
+                                    const char *vsock_path)
+{
+	char self[PATH_MAX], *target = NULL;
+	size_t len = 0;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		snprintf(self, sizeof(self), "toro");
+	else
+		self[n] = '\0';
+	/* gdb runs the command after '|' with the shell: its words are quoted too. */
+	FILE *m = open_memstream(&target, &len);
+	if (!m)
+		return;
+	fputs("target remote | ", m);
+	gdb_print_shell_word(m, self);
+	fputs(" vsock-connect ", m);
+	gdb_print_shell_word(m, vsock_path);
+	fprintf(m, " %u", g->vsock);
+	if (fclose(m) == 0) {
+		fprintf(stderr, "toro: or through %s: gdb ", vsock_path);
+		gdb_print_shell_word(stderr, image);
+		fputs(" -ex ", stderr);
+		gdb_print_shell_word(stderr, target);
+		fputc('\n', stderr);
+	}
+	free(target);
+}
+
+void gdb_print_attach(const struct gdb_listener *g, const char *image, const char *vsock_path)
 {
 	char target[sizeof(((struct sockaddr_un *)0)->sun_path) + 32];
 	if (g->path)
@@ -124,6 +157,8 @@ void gdb_print_attach(const struct gdb_listener *g, const char *image)
 	fputs(" -ex ", stderr);
 	gdb_print_shell_word(stderr, target);
 	fputc('\n', stderr);
+	if (g->vsock && vsock_path)
+		gdb_print_vsock_connect(g, image, vsock_path);
 }
 
 void gdb_close(struct gdb_listener *g, int remove)

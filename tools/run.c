@@ -209,7 +209,7 @@ int toro_run(int argc, char **argv)
 			run_options_free(&o);
 			return TORO_EXIT_USAGE;
 		}
-		gdb_print_attach(&o.gdb, o.image);
+		gdb_print_attach(&o.gdb, o.image, o.vsock.uds_path);
 	}
 	int rc = service_run(&o, argc, argv, toro_run_parsed);
 	/* A detached run's socket belongs to the process in the background, unless it never

@@ -103,10 +103,11 @@ char *run_boot_data(const struct run_options *o, const char *extra, char **modul
                     size_t *module_len);
 /* gdb.c: parses --gdb's value into g (0, or -1 with a one-line reason in err); binds it (the
  * same; a port or socket in use is one of those reasons); prints the command that attaches gdb
- * to image, on stderr; closes the socket, removing its file if remove is set. */
+ * to image, on stderr (for vsock:PORT with --vsock's vsock_path, not NULL, also the one through
+ * that socket); closes the socket, removing its file if remove is set. */
 int gdb_parse(const char *value, struct gdb_listener *g, char *err, size_t errlen);
 int gdb_listen(struct gdb_listener *g, char *err, size_t errlen);
-void gdb_print_attach(const struct gdb_listener *g, const char *image);
+void gdb_print_attach(const struct gdb_listener *g, const char *image, const char *vsock_path);
 void gdb_close(struct gdb_listener *g, int remove);
 /* How long the forward of --gdb vsock:PORT holds a gdb that connects before the stub listens. */
 #define GDB_VSOCK_HOLD_MS 60000

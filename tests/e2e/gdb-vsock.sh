@@ -153,13 +153,16 @@ for vmm in qemu toro; do
 	session_reattach "gdb-vsock-reattach@$vmm" "$vmm"
 
 	# Firecracker's way in: its vsock device's Unix socket and the CONNECT handshake, which
-	# --vsock PATH implements the same; gdb's line is `toro vsock-connect`.
+	# --vsock PATH implements the same; gdb's line is `toro vsock-connect`, in the second
+	# command toro prints (a path with a space, so that its quoting is used).
 	if check "gdb-vsock-connect@$vmm" "$vmm"; then
-		rm -f "$SOCK"
-		if guest_start "$vmm" "$GDB_NATIVE" 1 --vsock "$SOCK" -- sum; then
-			TARGET="| $TORO vsock-connect $SOCK $GDB_PORT"
-			gdb_run "$GDB_NATIVE" "break square" "continue" "bt 2" "print gdb_origin.y" \
-				"detach"
+		sock="$E2E_TMP/v $vmm.sock"
+		if guest_start "$vmm" "$GDB_NATIVE" 1 --vsock "$sock" -- sum; then
+			attach=$(sed -n "s|^toro: or through $sock: ||p" "$GUEST_MESSAGES")
+			[[ $attach == "gdb $GDB_NATIVE -ex 'target remote | "*"vsock-connect '\''$sock'\'' $GDB_PORT'" ]] ||
+				problem "the command through $sock is \"$attach\""
+			run bash -c "$attach -nx -batch -ex 'set remotetimeout 30' -ex 'break square' \
+				-ex continue -ex 'bt 2' -ex 'print gdb_origin.y' -ex detach"
 			guest_wait
 			want_line out '^(Thread [0-9]+ hit )?Breakpoint 1, square \(v=(v@entry=)?1\) at .*native_gdb\.c:[0-9]+'
 			want_line out '^#1 +0x[0-9a-f]+ in sum_squares \(n=4\)'
