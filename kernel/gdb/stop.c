@@ -11,6 +11,7 @@
 #include <kernel/string.h>
 
 struct gdb_stub gdb;
+const struct gdb_transport *gdb_transport;
 volatile int gdb_attached;
 volatile int gdb_listening;
 volatile int gdb_interrupt_pending;
@@ -233,6 +234,8 @@ enum gdb_resume gdb_stop(struct trap_frame *f, const struct gdb_event *event)
 	me->fault = e->fault ? e->signal : 0;
 	me->hold = 0;
 	arch_gdb_core_stop();
+	if (gdb_transport->hold)
+		gdb_transport->hold();
 	stop_others(c->id);
 	gdb_interrupt_pending = 0; /* this stop answers a Ctrl-C, whatever brought it */
 	if (new_session)
@@ -266,6 +269,8 @@ enum gdb_resume gdb_stop(struct trap_frame *f, const struct gdb_event *event)
 	}
 	enum gdb_resume r = me->deliver ? GDB_DELIVER : GDB_RESUME;
 	release_others(c->id);
+	if (gdb_transport->release)
+		gdb_transport->release();
 	if (me->hold) {
 		/* gdb resumed only threads of other cores: this one waits like them. */
 		__atomic_store_n(&owner, -1, __ATOMIC_RELEASE);
@@ -291,19 +296,17 @@ void gdb_report_exit(int code)
 	gdb_send(&gdb.conn, msg, strlen(msg));
 }
 
-/* With toro.gdb=com2, from the boot (hooks.c): every core is up and the drivers are started;
- * wait for gdb before the application's first instruction. */
-void gdb_start(void)
+/* With toro.gdb=, from the boot (hooks.c): every core is up, the drivers are started and t's
+ * line is set up; wait for gdb before the application's first instruction. */
+void gdb_start(const struct gdb_transport *t)
 {
-	if (arch_gdb_init() < 0) {
-		printk("gdb: toro.gdb=com2 but there is no COM2; not waiting for gdb\n");
-		return;
-	}
-	gdb.conn.getc = arch_gdb_getc;
-	gdb.conn.write = arch_gdb_write;
+	arch_gdb_traps_init();
+	gdb_transport = t;
+	gdb.conn.getc = t->getc;
+	gdb.conn.write = t->write;
 	gdb_attached = 1;
 	gdb_listening = 1;
 	gdb_poll_start();
-	printk("gdb: waiting for gdb on COM2\n");
+	printk("gdb: waiting for gdb on %s\n", t->name);
 	arch_gdb_breakpoint();
 }

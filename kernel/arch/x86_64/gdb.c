@@ -1,4 +1,4 @@
-/* The x86-64 side of the gdb stub (kernel/gdb/): COM2 as its line, the exception entries it
+/* The x86-64 side of the gdb stub (kernel/gdb/): COM2 as one of its lines, the exception entries it
  * takes over (debug, breakpoint, NMI, faults), guest memory through the page tables, and
  * hardware breakpoints in DR0-DR7 (registers are in gdb_regs.c). Linked only with the stub. */
 #include <kernel/gdb.h>
@@ -100,6 +100,13 @@ void arch_gdb_write(void *ctx, const char *s, size_t len)
  * this core's interrupt stack, no interrupt nests) goes on for one instruction with the trap flag
  * set, and the debug trap that follows stops the machine with every register at hand. Called
  * from COM2's interrupt, and from the timer's where COM2 raises none. */
+void arch_gdb_interrupt_stop(void)
+{
+	struct arch_cpu *a = this_cpu()->arch;
+	uint64_t *top = (uint64_t *)(void *)(a->irq_stack + IRQ_STACK);
+	top[-3] |= RFLAGS_TF; /* ss, rsp, rflags, cs, rip from the top down */
+}
+
 void arch_gdb_poll_interrupt(void)
 {
 	int stop = 0;
@@ -107,11 +114,8 @@ void arch_gdb_poll_interrupt(void)
 		return; /* a stop is on its way: what follows is for the stub */
 	while (!stop && (inb(COM2 + UART_LSR) & LSR_DR))
 		stop = gdb_running_byte(inb(COM2 + UART_DATA));
-	if (!stop)
-		return;
-	struct arch_cpu *a = this_cpu()->arch;
-	uint64_t *top = (uint64_t *)(void *)(a->irq_stack + IRQ_STACK);
-	top[-3] |= RFLAGS_TF; /* ss, rsp, rflags, cs, rip from the top down */
+	if (stop)
+		arch_gdb_interrupt_stop();
 }
 
 static void com2_interrupt(void *ctx)
@@ -137,11 +141,8 @@ static void idt_take(int v)
 	memcpy(e + 8, &high, 4);
 }
 
-int arch_gdb_init(void)
+int arch_gdb_com2_init(void)
 {
-	static const int vectors[] = {VEC_DIVIDE,     VEC_DEBUG,      VEC_NMI,       VEC_BREAKPOINT,
-	                              VEC_INVALID_OP, VEC_SEGMENT_NP, VEC_STACK,     VEC_GP,
-	                              VEC_PAGE_FAULT, VEC_X87,        VEC_ALIGNMENT, VEC_SIMD};
 	uint8_t lsr = inb(COM2 + UART_LSR);
 	if (lsr == 0xff || !(lsr & LSR_THRE))
 		return -1; /* nothing answers at COM2 */
@@ -149,11 +150,18 @@ int arch_gdb_init(void)
 	outb(COM2 + UART_FCR, FCR_ENABLE | FCR_CLEAR);
 	outb(COM2 + UART_LCR, LCR_8N1);
 	outb(COM2 + UART_MCR, MCR_DTR_RTS | MCR_OUT2);
-	for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++)
-		idt_take(vectors[i]);
 	if (irq_register(COM2_IRQ, 0, com2_interrupt, NULL) == 0)
 		outb(COM2 + UART_IER, IER_RX);
 	return 0;
+}
+
+void arch_gdb_traps_init(void)
+{
+	static const int vectors[] = {VEC_DIVIDE,     VEC_DEBUG,      VEC_NMI,       VEC_BREAKPOINT,
+	                              VEC_INVALID_OP, VEC_SEGMENT_NP, VEC_STACK,     VEC_GP,
+	                              VEC_PAGE_FAULT, VEC_X87,        VEC_ALIGNMENT, VEC_SIMD};
+	for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++)
+		idt_take(vectors[i]);
 }
 
 void arch_gdb_nmi(unsigned id)

@@ -1,7 +1,7 @@
 /* The built-in gdb stub (kernel/gdb/) and what it needs from the architecture
  * (kernel/arch/x86_64/gdb.c). Linked only into images built with `toro build -g`
  * (tools/link.c: -u toro_gdb and the --wrap hooks of kernel/gdb/hooks.c); it runs only when
- * the command line says `toro.gdb=com2`. */
+ * the command line says `toro.gdb=com2` or `toro.gdb=vsock:PORT`. */
 #ifndef KERNEL_GDB_H
 #define KERNEL_GDB_H
 
@@ -72,10 +72,11 @@ int gdb_running_byte(uint8_t byte);
 
 /* --- the architecture, called by the stub --- */
 
-/* Sets up the transport (COM2), the exception and NMI entries, and the interrupt that notices
- * Ctrl-C. -1 if there is no COM2. */
-int arch_gdb_init(void);
-/* The transport: the next byte (waiting for it), and writing. */
+/* Points the exception and NMI entries at the stub. */
+void arch_gdb_traps_init(void);
+/* Sets up COM2 as the line, and its interrupt that notices Ctrl-C. -1 if there is no COM2. */
+int arch_gdb_com2_init(void);
+/* COM2: the next byte (waiting for it), and writing. */
 int arch_gdb_getc(void *ctx);
 void arch_gdb_write(void *ctx, const char *s, size_t len);
 
@@ -83,6 +84,9 @@ void arch_gdb_write(void *ctx, const char *s, size_t len);
  * Ctrl-C or a new gdb among it (gdb_running_byte) stop the machine right after the handler
  * returns. */
 void arch_gdb_poll_interrupt(void);
+/* From an interrupt handler on core 0 (a transport saw a stop byte): the machine stops right
+ * after the handler returns. */
+void arch_gdb_interrupt_stop(void);
 
 /* Sends an NMI to core id. */
 void arch_gdb_nmi(unsigned id);
