@@ -134,31 +134,34 @@ static int splice_link(struct walk_state *s, size_t target_len, size_t from)
 	return 0;
 }
 
-/* One walk's state is 16 KiB, whole pages from the heap: the last one freed is kept for the next
- * walk (on any core), so that a stat or an open does not allocate and free pages each time. */
+/* One walk's state is 16 KiB, and its result 4 KiB: whole pages from the heap. The last one of
+ * each freed is kept for the next walk (on any core), so that a stat or an open does not
+ * allocate and free pages each time. */
 static struct walk_state *walk_state_spare;
+static struct walk *walk_spare;
 
-static struct walk_state *walk_state_take(void)
+static void *spare_take(void *slot, size_t size)
 {
-	struct walk_state *s = __atomic_exchange_n(&walk_state_spare, NULL, __ATOMIC_ACQUIRE);
-	return s ? s : toro_malloc(sizeof(*s));
+	void *p = __atomic_exchange_n((void **)slot, NULL, __ATOMIC_ACQUIRE);
+	return p ? p : toro_malloc(size);
 }
 
-static void walk_state_give(struct walk_state *s)
+static void spare_give(void *slot, void *p)
 {
-	toro_free(__atomic_exchange_n(&walk_state_spare, s, __ATOMIC_ACQ_REL));
+	toro_free(__atomic_exchange_n((void **)slot, p, __ATOMIC_ACQ_REL));
 }
 
-static int name_is(const char *c, size_t n, const char *what)
+/* Whether the component c (n bytes) is "." (dots 1) or ".." (dots 2). */
+static int is_dots(const char *c, size_t n, size_t dots)
 {
-	return strlen(what) == n && !memcmp(c, what, n);
+	return n == dots && c[0] == '.' && (dots == 1 || c[1] == '.');
 }
 
 int walk(const char *dir, const char *path, int flags, struct walk **out)
 {
-	struct walk_state *s = walk_state_take();
+	struct walk_state *s = spare_take(&walk_state_spare, sizeof(*s));
 	/* Not cleared: 4 KiB of path, written as it is walked. */
-	struct walk *w = toro_malloc(sizeof(*w));
+	struct walk *w = spare_take(&walk_spare, sizeof(*w));
 	int err = -LINUX_ENOMEM;
 	if (w) {
 		w->node = w->parent = NULL;
@@ -204,12 +207,12 @@ int walk(const char *dir, const char *path, int flags, struct walk **out)
 				err = -LINUX_ENOTDIR;
 				goto fail;
 			}
-			if (name_is(name, n, ".") || name_is(name, n, ".."))
+			if (is_dots(name, n, 1) || is_dots(name, n, 2))
 				break;
-		} else if (name_is(name, n, ".")) {
+		} else if (is_dots(name, n, 1)) {
 			i = next;
 			continue;
-		} else if (name_is(name, n, "..")) {
+		} else if (is_dots(name, n, 2)) {
 			if (depth > 0) {
 				vnode_put(s->stack[depth--]);
 				w->len = s->lens[depth];
@@ -295,14 +298,14 @@ done:
 	w->path[w->len] = 0;
 	while (depth >= 0)
 		vnode_put(s->stack[depth--]);
-	walk_state_give(s);
+	spare_give(&walk_state_spare, s);
 	*out = w;
 	return 0;
 fail:
 	if (s) {
 		while (depth >= 0 && s->stack[0])
 			vnode_put(s->stack[depth--]);
-		walk_state_give(s);
+		spare_give(&walk_state_spare, s);
 	}
 	if (w)
 		walk_done(w);
@@ -315,7 +318,7 @@ void walk_done(struct walk *w)
 		vnode_put(w->node);
 	if (w->parent)
 		vnode_put(w->parent);
-	toro_free(w);
+	spare_give(&walk_spare, w);
 }
 
 long vfs_getcwd(char *buf, size_t size)

@@ -5,28 +5,36 @@
 
 #include <kernel/fd.h>
 #include <kernel/mm.h>
+#include <kernel/string.h>
 #include <kernel/vfs.h>
 #include <toro/memory.h>
 
 /* Copies PATH_CHUNK bytes at a time, never reading past the page holding the NUL: the string may
- * end just before memory that is not there. Most paths fit in the first piece, so a call does
- * not copy a whole page to find a NUL near its start. */
+ * end just before memory that is not there. Most paths end in the first piece, on the caller's
+ * stack; a longer one moves to an allocation of PATH_MAX bytes. */
 #define PATH_CHUNK 256
-long sys_path_from_user(uint64_t p, char **out)
+long sys_path_from_user(uint64_t p, char *small, char **out)
 {
-	char *buf = toro_malloc(LINUX_PATH_MAX);
-	if (!buf)
-		return -LINUX_ENOMEM;
-	size_t got = 0;
-	while (got < LINUX_PATH_MAX) {
+	char *buf = small;
+	size_t cap = SYS_PATH_SMALL, got = 0;
+	for (;;) {
+		if (got == cap) {
+			if (cap == LINUX_PATH_MAX)
+				break;
+			buf = toro_malloc(LINUX_PATH_MAX);
+			if (!buf)
+				return -LINUX_ENOMEM;
+			memcpy(buf, small, got);
+			cap = LINUX_PATH_MAX;
+		}
 		uint64_t at = p + got;
 		size_t n = PAGE_SIZE - (at & (PAGE_SIZE - 1));
 		if (n > PATH_CHUNK)
 			n = PATH_CHUNK;
-		if (n > LINUX_PATH_MAX - got)
-			n = LINUX_PATH_MAX - got;
+		if (n > cap - got)
+			n = cap - got;
 		if (at < p || copy_from_user(buf + got, at, n)) {
-			toro_free(buf);
+			sys_path_free(buf, small);
 			return -LINUX_EFAULT;
 		}
 		for (size_t i = got; i < got + n; i++) {
@@ -37,14 +45,22 @@ long sys_path_from_user(uint64_t p, char **out)
 		}
 		got += n;
 	}
-	toro_free(buf);
+	sys_path_free(buf, small);
 	return -LINUX_ENAMETOOLONG;
+}
+
+void sys_path_free(char *path, const char *small)
+{
+	if (path != small)
+		toro_free(path);
 }
 
 long sys_at_begin(int64_t dirfd, uint64_t upath, int empty_ok, struct sys_at *at)
 {
-	*at = (struct sys_at){0};
-	long len = sys_path_from_user(upath, &at->path);
+	at->path = NULL;
+	at->dir = NULL;
+	at->dir_file = NULL;
+	long len = sys_path_from_user(upath, at->small, &at->path);
 	if (len < 0)
 		return len;
 	if (len == 0 && !empty_ok) {
@@ -68,8 +84,11 @@ long sys_at_begin(int64_t dirfd, uint64_t upath, int empty_ok, struct sys_at *at
 
 void sys_at_end(struct sys_at *at)
 {
-	toro_free(at->path);
+	if (at->path)
+		sys_path_free(at->path, at->small);
 	if (at->dir_file)
 		file_put(at->dir_file);
-	*at = (struct sys_at){0};
+	at->path = NULL;
+	at->dir = NULL;
+	at->dir_file = NULL;
 }
