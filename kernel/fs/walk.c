@@ -97,8 +97,9 @@ static struct vnode *lookup(struct vnode *parent, const char *child, size_t chil
 	return NULL;
 }
 
-/* Puts the text to walk into s->rest: path, after dir (or the current directory) if relative. */
-static int walk_start(struct walk_state *s, const char *dir, const char *path)
+/* Puts the text to walk into s->rest: path, after dir (or the current directory) if relative.
+ * Returns its length, or -errno. */
+static long walk_start(struct walk_state *s, const char *dir, const char *path)
 {
 	size_t len = strlen(path);
 	if (len == 0)
@@ -119,7 +120,7 @@ static int walk_start(struct walk_state *s, const char *dir, const char *path)
 		s->rest[at++] = '/';
 	}
 	memcpy(s->rest + at, path, len + 1);
-	return 0;
+	return (long)(at + len);
 }
 
 /* Replaces the walked part of s->rest (up to from) with the link's target. */
@@ -169,10 +170,14 @@ int walk(const char *dir, const char *path, int flags, struct walk **out)
 		w->names_until = UINT64_MAX;
 	}
 	int depth = 0, links = 0;
+	long rest_len = 0;
 	if (s)
 		s->stack[0] = NULL;
-	if (!s || !w || (err = walk_start(s, dir, path)))
+	if (!s || !w || (rest_len = walk_start(s, dir, path)) < 0) {
+		if (rest_len < 0)
+			err = (int)rest_len;
 		goto fail;
+	}
 	s->stack[0] = vfs_root();
 	if (!s->stack[0]) {
 		err = -LINUX_ENOMEM;
@@ -180,7 +185,7 @@ int walk(const char *dir, const char *path, int flags, struct walk **out)
 	}
 	w->path[0] = '/';
 	w->len = s->lens[0] = 1;
-	int must_be_dir = s->rest[strlen(s->rest) - 1] == '/';
+	int must_be_dir = s->rest[rest_len - 1] == '/';
 	size_t i = 0;
 	for (;;) {
 		while (s->rest[i] == '/')
@@ -288,7 +293,7 @@ int walk(const char *dir, const char *path, int flags, struct walk **out)
 		i = next;
 	}
 	if (!(flags & VFS_WALK_PARENT) || !w->parent) {
-		w->node = vnode_get(s->stack[depth]);
+		w->node = s->stack[depth--]; /* the stack's reference */
 		if (must_be_dir && !is_dir(w->node)) {
 			err = -LINUX_ENOTDIR;
 			goto fail;
