@@ -9,9 +9,26 @@
 #include <kernel/vfs.h>
 #include <toro/memory.h>
 
+/* The index of the first NUL in buf[from .. to), or to: eight bytes a step where it can. */
+static size_t find_nul(const char *buf, size_t from, size_t to)
+{
+	size_t i = from;
+	for (; i + 8 <= to; i += 8) {
+		uint64_t v;
+		__builtin_memcpy(&v, buf + i, 8);
+		if ((v - 0x0101010101010101ull) & ~v & 0x8080808080808080ull)
+			break;
+	}
+	while (i < to && buf[i])
+		i++;
+	return i;
+}
+
 /* Copies PATH_CHUNK bytes at a time, never reading past the page holding the NUL: the string may
- * end just before memory that is not there. Most paths end in the first piece, on the caller's
- * stack; a longer one moves to an allocation of PATH_MAX bytes. */
+ * end just before memory that is not there. Most paths are short and end in the first, smaller
+ * piece, on the caller's stack; a path longer than that stack space moves to an allocation of
+ * PATH_MAX bytes. */
+#define PATH_FIRST 64
 #define PATH_CHUNK 256
 long sys_path_from_user(uint64_t p, char *small, char **out)
 {
@@ -29,19 +46,19 @@ long sys_path_from_user(uint64_t p, char *small, char **out)
 		}
 		uint64_t at = p + got;
 		size_t n = PAGE_SIZE - (at & (PAGE_SIZE - 1));
-		if (n > PATH_CHUNK)
-			n = PATH_CHUNK;
+		size_t chunk = got ? PATH_CHUNK : PATH_FIRST;
+		if (n > chunk)
+			n = chunk;
 		if (n > cap - got)
 			n = cap - got;
 		if (at < p || copy_from_user(buf + got, at, n)) {
 			sys_path_free(buf, small);
 			return -LINUX_EFAULT;
 		}
-		for (size_t i = got; i < got + n; i++) {
-			if (!buf[i]) {
-				*out = buf;
-				return (long)i;
-			}
+		size_t nul = find_nul(buf, got, got + n);
+		if (nul < got + n) {
+			*out = buf;
+			return (long)nul;
 		}
 		got += n;
 	}
