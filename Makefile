@@ -131,9 +131,12 @@ man: $(BUILD)/toro
 	$(BUILD)/toro help --man >docs/toro.1
 
 # Kernel objects and the library. The vsock files at -O2: 6% fewer guest instructions per echoed
-# 4 KiB (bench/RESULTS.md), 6 KB more code in images that use sockets, none in the others.
+# 4 KiB (bench/RESULTS.md), 6 KB more code in images that use sockets, none in the others. The
+# read path of files likewise: 21 fewer per 4 KiB read from the page cache (432 to 411 with the
+# copy's REP counted once), 40 fewer per cold one, 3.4 KB more in images that open files.
 $(BUILD)/kernel/core/heap.c.o $(BUILD)/kernel/api/memory_api.c.o: KERNEL_OPT := -O2
 $(BUILD)/kernel/net/vsock.c.o $(BUILD)/kernel/drivers/virtio/vsock.c.o: KERNEL_OPT := -O2
+$(BUILD)/kernel/fs/file.c.o $(BUILD)/kernel/fs/pagecache.c.o $(BUILD)/kernel/fs/node.c.o: KERNEL_OPT := -O2
 
 $(BUILD)/kernel/%.c.o: kernel/%.c | deps
 	@mkdir -p $(dir $@)

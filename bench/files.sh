@@ -6,9 +6,13 @@
 # timed by the program's own clock; medians of RUNS runs, interleaved. The built-in monitor
 # gets a smaller share (PVM_MIB, PVM_FILES): with this host's software KVM (kvm_pvm) every guest
 # instruction is emulated. Then guest instructions per 4 KiB read and per stat under QEMU TCG
-# (bench/icount/, between the program's marker functions; deterministic).
-# Usage: bench/files.sh BUILD_DIR [MIB] [FILES] [RUNS] [PVM_MIB] [PVM_FILES]
+# (bench/icount/, between the program's marker functions; deterministic), the reads also with each
+# REP string instruction counted once, as hardware counts it (bench/icount/rep.py). --profile
+# adds where a hot and a cold read's instructions go, per function (bench/icount/profile.py).
+# Usage: bench/files.sh [--profile] BUILD_DIR [MIB] [FILES] [RUNS] [PVM_MIB] [PVM_FILES]
 set -u
+PROFILE=0
+[ "${1:-}" = --profile ] && { PROFILE=1; shift; }
 BUILD=$(cd "${1:-build}" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
 MIB=${2:-64}
@@ -107,23 +111,47 @@ for m in cold_begin cold_end hot_begin hot_end stat_new_begin stat_new_end stat_
 	a=$(nm "$TMP/files.elf" | awk -v s="bench_files_$m" '$3 == s { print $1 }')
 	stops+=",stop=0x$a" names+=("$(printf '0x%x' "0x$a")")
 done
-: >"$TMP/counts"
-ICOUNT_ARGS="out=$TMP/counts$stops" TORO_QEMU="$HERE/icount/qemu-icount" \
-	TORO_KERNEL_OPTIONS="toro.pagecache=$((MIB + 16))M" "$TORO" run --vmm qemu --mem "$qemu_mem" \
-	--share "$TMP/share" --timeout 900 "$TMP/files.elf" -- / 4096 "$FILES" >"$TMP/icount.out" 2>&1
-at() { awk -v a="$1" '$2 == "reached" && $3 == a { print $5 }' "$TMP/counts"; }
-per() { # BEGIN END OPS LABEL
-	local b e
-	b=$(at "$1") e=$(at "$2")
-	if [[ "$b" =~ ^[0-9]+$ && "$e" =~ ^[0-9]+$ ]]; then
-		printf '  %-36s %8d instructions\n' "$4" $(((e - b) / $3))
-	else
-		echo "  $4: not counted: $(cat "$TMP/counts" "$TMP/icount.out" | tail -2 | tr '\n' ' ')"
+# counted TAG PLUGIN_OPTIONS: one run under the plugin; its counts in $TMP/counts-TAG.
+counted() {
+	: >"$TMP/counts-$1"
+	ICOUNT_ARGS="out=$TMP/counts-$1$2" TORO_QEMU="$HERE/icount/qemu-icount" \
+		TORO_KERNEL_OPTIONS="toro.pagecache=$((MIB + 16))M" "$TORO" run --vmm qemu \
+		--mem "$qemu_mem" --share "$TMP/share" --timeout 900 "$TMP/files.elf" -- / 4096 "$FILES" \
+		>"$TMP/icount-$1.out" 2>&1
+}
+# Every phase, with the histogram of the hot reads; then the cold reads alone, with theirs
+# (one histogram a run), QEMU stopped at their end.
+counted all "$stops,hist=$TMP/hist-hot,hfrom=${names[2]},hto=${names[3]}"
+counted cold ",hist=$TMP/hist-cold,hfrom=${names[0]},hto=${names[1]},exit=on"
+at() { awk -v a="$2" '$2 == "reached" && $3 == a { print $5 }' "$TMP/counts-$1"; }
+# per TAG BEGIN END OPS LABEL [HIST]: instructions per operation between two markers; with the
+# phase's histogram, also with every REP string instruction counted once (bench/icount/rep.py),
+# as a CPU's instructions-retired counter counts it, where the plugin counts each iteration.
+per() {
+	local b e reps=
+	b=$(at "$1" "$2") e=$(at "$1" "$3")
+	if ! [[ "$b" =~ ^[0-9]+$ && "$e" =~ ^[0-9]+$ ]]; then
+		echo "  $5: not counted: $(cat "$TMP/counts-$1" "$TMP/icount-$1.out" | tail -2 | tr '\n' ' ')"
+		return
 	fi
+	if [ -n "${6:-}" ]; then
+		reps=$(python3 "$HERE/icount/rep.py" "$TMP/files.elf" "$6" | awk '{ print $2 }')
+		[[ "$reps" =~ ^[0-9]+$ ]] || reps=
+	fi
+	printf '  %-36s %8d instructions' "$5" $(((e - b) / $4))
+	[ -n "$reps" ] && printf ' (%d with a REP counted once: %d iterations of REP string instructions)' \
+		$(((e - b - reps) / $4)) $((reps / $4))
+	echo
 }
 pages=$((MIB * 256))
-per "${names[0]}" "${names[1]}" "$pages" "per 4 KiB read, cold"
-per "${names[2]}" "${names[3]}" "$pages" "per 4 KiB read, hot (page cache)"
-per "${names[4]}" "${names[5]}" "$FILES" "per stat, name not seen before"
-per "${names[6]}" "${names[7]}" "$FILES" "per stat, name in the cache"
+per cold "${names[0]}" "${names[1]}" "$pages" "per 4 KiB read, cold" "$TMP/hist-cold"
+per all "${names[2]}" "${names[3]}" "$pages" "per 4 KiB read, hot (page cache)" "$TMP/hist-hot"
+per all "${names[4]}" "${names[5]}" "$FILES" "per stat, name not seen before"
+per all "${names[6]}" "${names[7]}" "$FILES" "per stat, name in the cache"
+if [ "$PROFILE" = 1 ]; then
+	echo "== Where a hot 4 KiB read's instructions go (bench/icount/profile.py, per read)"
+	python3 "$HERE/icount/profile.py" --per "$pages" --top 40 "$TMP/files.elf" "$TMP/hist-hot"
+	echo "== Where a cold 4 KiB read's instructions go (per read)"
+	python3 "$HERE/icount/profile.py" --per "$pages" --top 40 "$TMP/files.elf" "$TMP/hist-cold"
+fi
 exit 0

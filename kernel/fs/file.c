@@ -46,13 +46,15 @@ static int file_handle_ensure(struct vfs_file *vf)
 	return 0;
 }
 
-/* One piece of a read through the page cache: at most what is left of the page at off. */
-static long cached_read(struct vfs_file *vf, uint8_t *dst, size_t len, uint64_t off, uint64_t size)
+/* A page-cache miss at off (below size): one READ of up to max_read bytes from the page's start,
+ * straight into pages that then become the cache's (one page when that many in a row are not
+ * free), and what pagecache_read would have copied to dst copied. Apart from the hits, so that
+ * they stay short. */
+static __attribute__((noinline)) long cached_fill(struct vfs_file *vf, uint8_t *dst, size_t len,
+                                                  uint64_t off, uint64_t size)
 {
 	struct vnode *n = vf->node;
 	struct fuse_conn *c = &n->mnt->conn;
-	if (off >= size)
-		return 0;
 	uint64_t index = off / PAGE_SIZE;
 	size_t at = off % PAGE_SIZE;
 	size_t want = PAGE_SIZE - at;
@@ -60,14 +62,9 @@ static long cached_read(struct vfs_file *vf, uint8_t *dst, size_t len, uint64_t 
 		want = len;
 	if (want > size - off)
 		want = size - off;
-	long got = pagecache_get(n, index, dst, at, want);
-	if (got != PAGECACHE_MISS)
-		return got;
 	int err = file_handle_ensure(vf);
 	if (err)
 		return err;
-	/* A miss: one READ of up to max_read bytes from the page's start, straight into pages
-	 * that then become the cache's (one page when that many in a row are not free). */
 	uint64_t start = index * PAGE_SIZE;
 	uint32_t chunk = c->max_read & ~(uint32_t)(PAGE_SIZE - 1);
 	if (chunk == 0)
@@ -102,11 +99,44 @@ static long cached_read(struct vfs_file *vf, uint8_t *dst, size_t len, uint64_t 
 	return r;
 }
 
+/* A read of a regular file of a read-only share, a page at a time through the page cache, each
+ * piece ending at its page or at the size. The size is the attributes', trusted until their
+ * timeout (vnode_size_fresh): a read from the cache asks the host nothing. */
+static inline __attribute__((always_inline)) long
+cached_pread(struct vfs_file *vf, const struct file_iovec *iov, size_t count, uint64_t offset)
+{
+	uint64_t size;
+	if (!vnode_size_fresh(vf->node, &size)) {
+		int err = vnode_size(vf->node, &size);
+		if (err)
+			return err;
+	}
+	long total = 0;
+	for (size_t i = 0; i < count; i++) {
+		uint8_t *p = iov[i].base;
+		size_t left = iov[i].len;
+		while (left) {
+			uint64_t off = offset + (uint64_t)total;
+			long r = pagecache_read(vf->node, p, left, off, size);
+			if (r == PAGECACHE_MISS)
+				r = cached_fill(vf, p, left, off, size);
+			if (r <= 0)
+				return total ? total : r;
+			p += r;
+			left -= (size_t)r;
+			total += r;
+		}
+	}
+	return total;
+}
+
 long vfs_file_pread(struct file *f, const struct file_iovec *iov, size_t count, int64_t offset)
 {
 	struct vfs_file *vf = vfs_file_of(f);
 	if (!vf)
 		return -LINUX_ESPIPE;
+	if (vf->page_cached)
+		return offset < 0 ? -LINUX_EINVAL : cached_pread(vf, iov, count, (uint64_t)offset);
 	struct vnode *n = vf->node;
 	if (n->kind == VNODE_DEV)
 		return vfs_dev_read(n, iov, count);
@@ -116,33 +146,23 @@ long vfs_file_pread(struct file *f, const struct file_iovec *iov, size_t count, 
 		return -LINUX_EISDIR;
 	if (offset < 0)
 		return -LINUX_EINVAL;
-	struct fuse_attr attr;
-	int cached = n->mnt->readonly && node_type(n) == LINUX_S_IFREG;
-	if (cached) {
-		int err = vnode_getattr(n, &attr);
-		if (err)
-			return err;
-	}
 	long total = 0;
 	for (size_t i = 0; i < count; i++) {
 		uint8_t *p = iov[i].base;
 		size_t left = iov[i].len;
 		while (left) {
-			uint64_t off = (uint64_t)offset + (uint64_t)total;
 			uint32_t want =
 			    left > n->mnt->conn.max_read ? n->mnt->conn.max_read : (uint32_t)left;
-			long r = cached ? cached_read(vf, p, left, off, attr.size)
-			                : fuse_read(&n->mnt->conn, FUSE_READ, n->nodeid, vf->fh,
-			                            off, p, want);
+			long r = fuse_read(&n->mnt->conn, FUSE_READ, n->nodeid, vf->fh,
+			                   (uint64_t)offset + (uint64_t)total, p, want);
 			if (r < 0)
 				return total ? total : r;
 			p += r;
 			left -= (size_t)r;
 			total += r;
 			/* The server gave less than asked: the end of the file (asking again would
-			 * cost a round trip to learn it). A cached piece ends at its page or at the
-			 * size. */
-			if (r == 0 || (!cached && (uint32_t)r < want))
+			 * cost a round trip to learn it). */
+			if ((uint32_t)r < want)
 				return total;
 		}
 	}
@@ -187,7 +207,8 @@ long vfs_file_pwrite(struct file *f, const struct file_iovec *iov, size_t count,
 static long vfs_file_read(struct file *f, const struct file_iovec *iov, size_t count)
 {
 	struct vfs_file *vf = f->private;
-	long r = vfs_file_pread(f, iov, count, vf->pos);
+	long r = vf->page_cached ? cached_pread(vf, iov, count, (uint64_t)vf->pos)
+	                         : vfs_file_pread(f, iov, count, vf->pos);
 	if (r > 0)
 		vf->pos += r;
 	return r;
@@ -309,6 +330,8 @@ int vfs_file_open(struct vnode *n, const char *path, unsigned flags, uint64_t fh
 	vf->fh = fh;
 	vf->has_fh = has_fh;
 	vf->path = copy;
+	vf->page_cached =
+	    n->kind == VNODE_FUSE && n->mnt->readonly && node_type(n) == LINUX_S_IFREG;
 	file_init(&vf->file, &vfs_file_ops,
 	          flags & (LINUX_O_ACCMODE | LINUX_O_APPEND | LINUX_O_NONBLOCK), vf);
 	*out = &vf->file;

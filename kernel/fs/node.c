@@ -112,9 +112,15 @@ void vnode_set_attr(struct vnode *n, const struct fuse_attr *attr, uint64_t vali
                     uint32_t valid_nsec)
 {
 	uint64_t expires = expiry(valid_sec, valid_nsec);
+	/* Past 2^60 ns (36 years) the time stamp could overflow: never. */
+	uint64_t until = expires < (1ull << 60) ? time_ns_to_tsc(expires) : UINT64_MAX;
 	spin_lock(&vfs.lock);
+	__atomic_store_n(&n->attr_seq, n->attr_seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
 	n->attr = *attr;
 	n->attr_expires = expires;
+	n->attr_until_tsc = until;
+	__atomic_store_n(&n->attr_seq, n->attr_seq + 1, __ATOMIC_RELEASE);
 	spin_unlock(&vfs.lock);
 }
 
@@ -183,6 +189,22 @@ int vnode_getattr(struct vnode *n, struct fuse_attr *attr)
 	vnode_set_attr(n, &out.attr, out.attr_valid, out.attr_valid_nsec);
 	*attr = out.attr;
 	return 0;
+}
+
+int vnode_size(struct vnode *n, uint64_t *size)
+{
+	uint64_t now = time_monotonic_ns();
+	spin_lock(&vfs.lock);
+	int fresh = n->kind == VNODE_FUSE && now < n->attr_expires;
+	*size = n->attr.size;
+	spin_unlock(&vfs.lock);
+	if (fresh)
+		return 0;
+	struct fuse_attr a;
+	int err = vnode_getattr(n, &a);
+	if (!err)
+		*size = a.size;
+	return err;
 }
 
 long vnode_readlink(struct vnode *n, char *buf, size_t size)

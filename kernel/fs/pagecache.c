@@ -1,7 +1,11 @@
 /* The page cache of read-only shares: file pages by (node, page index), in one hash table, with
- * the least recently used page evicted once the cache holds toro.pagecache=SIZE bytes (K, M or G
- * suffix; default PAGECACHE_DEFAULT, at most an eighth of RAM). A web server's hot files are then
- * read from memory. Read-write shares bypass it: the host may change their files at any time. */
+ * a page not used lately evicted once the cache holds toro.pagecache=SIZE bytes (K, M or G
+ * suffix; default PAGECACHE_DEFAULT, at most an eighth of RAM). Pages are kept in the order they
+ * came in, marked used then and by every read; the eviction takes the oldest page not used since
+ * it last passed it, giving a used one a second chance (back to the front, mark cleared): the
+ * CLOCK approximation of least recently used, so that a hit costs one store, not a move in the
+ * list. A web server's hot files are then read from memory. Read-write shares bypass it: the
+ * host may change their files at any time. */
 #include "vfs_private.h"
 
 #include <kernel/arch.h>
@@ -18,11 +22,12 @@
 
 struct cached_page {
 	struct cached_page *hash_next;
-	struct cached_page *lru_prev, *lru_next; /* most recently used first */
+	struct cached_page *lru_prev, *lru_next; /* newest first */
 	struct vnode *owner;
 	uint64_t index;
 	size_t len; /* bytes of the file in this page (less than a page at its end) */
 	uint8_t *data;
+	int used; /* came in or was read since its last second chance */
 };
 
 static struct cached_page *first_buckets[PAGECACHE_HASH_FIRST];
@@ -35,7 +40,8 @@ static struct {
 	uint64_t pages, limit_pages; /* limit 0: not read yet */
 } cache = {.hash = first_buckets, .hash_mask = PAGECACHE_HASH_FIRST - 1};
 
-static struct cached_page **bucket(struct vnode *n, uint64_t index)
+static inline __attribute__((always_inline)) struct cached_page **bucket(struct vnode *n,
+                                                                         uint64_t index)
 {
 	uint64_t h = ((uintptr_t)n >> 4) * 0x9e3779b97f4a7c15ull + index * 0xff51afd7ed558ccdull;
 	return &cache.hash[(unsigned)(h >> 32) & cache.hash_mask];
@@ -125,7 +131,8 @@ static void hash_remove(struct cached_page *p)
 		}
 }
 
-static struct cached_page *find(struct vnode *n, uint64_t index)
+static inline __attribute__((always_inline)) struct cached_page *find(struct vnode *n,
+                                                                      uint64_t index)
 {
 	struct cached_page *p = *bucket(n, index);
 	while (p && !(p->owner == n && p->index == index))
@@ -133,17 +140,24 @@ static struct cached_page *find(struct vnode *n, uint64_t index)
 	return p;
 }
 
-long pagecache_get(struct vnode *n, uint64_t index, void *dst, size_t at, size_t len)
+long pagecache_read(struct vnode *n, void *dst, size_t len, uint64_t off, uint64_t size)
 {
+	if (off >= size)
+		return 0;
+	size_t at = off % PAGE_SIZE;
+	size_t want = PAGE_SIZE - at;
+	if (want > len)
+		want = len;
+	if (want > size - off)
+		want = size - off;
 	spin_lock(&cache.lock);
-	struct cached_page *p = find(n, index);
-	long r = -1;
+	struct cached_page *p = find(n, off / PAGE_SIZE);
+	long r = PAGECACHE_MISS;
 	if (p) {
-		r = at >= p->len ? 0 : (long)(p->len - at < len ? p->len - at : len);
+		r = at >= p->len ? 0 : (long)(p->len - at < want ? p->len - at : want);
 		if (arch_user_copy(dst, p->data + at, (size_t)r))
 			r = -LINUX_EFAULT;
-		lru_unlink(p);
-		lru_push_front(p);
+		p->used = 1;
 	}
 	spin_unlock(&cache.lock);
 	return r;
@@ -167,7 +181,7 @@ void pagecache_put(struct vnode *n, uint64_t index, void *page, size_t len)
 		mm_pages_free(page, 1);
 		return; /* no memory: the read works, uncached */
 	}
-	*p = (struct cached_page){.owner = n, .index = index, .len = len, .data = page};
+	*p = (struct cached_page){.owner = n, .index = index, .len = len, .data = page, .used = 1};
 	struct cached_page *evicted = NULL;
 	spin_lock(&cache.lock);
 	limit_read();
@@ -187,6 +201,11 @@ void pagecache_put(struct vnode *n, uint64_t index, void *page, size_t len)
 	while (cache.pages > cache.limit_pages) {
 		struct cached_page *victim = cache.lru_tail;
 		lru_unlink(victim);
+		if (victim->used) { /* a second chance */
+			victim->used = 0;
+			lru_push_front(victim);
+			continue;
+		}
 		hash_remove(victim);
 		cache.pages--;
 		victim->owner->cached_pages--;

@@ -3,6 +3,7 @@
 #ifndef KERNEL_FS_VFS_PRIVATE_H
 #define KERNEL_FS_VFS_PRIVATE_H
 
+#include <kernel/arch.h>
 #include <kernel/file.h>
 #include <kernel/vfs.h>
 
@@ -44,8 +45,12 @@ struct vnode {
 	uint64_t nlookup; /* lookups the server counted: sent back in FORGET */
 	struct fuse_attr attr;
 	uint64_t attr_expires; /* monotonic ns; 0: fetch again */
-	enum vnode_dev dev;    /* VNODE_DEV */
-	enum vnode_proc proc;  /* VNODE_LINK, VNODE_PROC; for PROC_FD the descriptor is nodeid */
+	/* attr_expires as a time stamp (UINT64_MAX: never), and a count that is odd while
+	 * vnode_set_attr changes the attributes: vnode_size_fresh reads them without the lock. */
+	uint64_t attr_until_tsc;
+	unsigned attr_seq;
+	enum vnode_dev dev;   /* VNODE_DEV */
+	enum vnode_proc proc; /* VNODE_LINK, VNODE_PROC; for PROC_FD the descriptor is nodeid */
 	/* What the page cache's pages of this node were read from (read-only shares): a file whose
 	 * size or mtime differs at open has its pages dropped. */
 	uint64_t cached_size, cached_mtime;
@@ -93,6 +98,25 @@ void vfs_name_forget(struct mount *m, uint64_t dir, const char *name);
 void vfs_names_init(void);
 /* Fresh attributes (fetched when the timeout has passed). */
 int vnode_getattr(struct vnode *n, struct fuse_attr *attr);
+/* The size from fresh attributes: vnode_getattr's size without copying the rest. 0 or -errno. */
+int vnode_size(struct vnode *n, uint64_t *size);
+
+/* The size while the attributes are fresh, read without the lock: 1 with *size set, or 0 when
+ * they are not (or were being changed): then ask vnode_size. A time stamp and a few loads, for
+ * every read of the page cache. */
+static inline int vnode_size_fresh(struct vnode *n, uint64_t *size)
+{
+	unsigned seq = __atomic_load_n(&n->attr_seq, __ATOMIC_ACQUIRE);
+	uint64_t s = __atomic_load_n(&n->attr.size, __ATOMIC_RELAXED);
+	uint64_t until = __atomic_load_n(&n->attr_until_tsc, __ATOMIC_RELAXED);
+	uint64_t expires = __atomic_load_n(&n->attr_expires, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if ((seq & 1) || seq != __atomic_load_n(&n->attr_seq, __ATOMIC_RELAXED) || !expires ||
+	    arch_timestamp() >= until)
+		return 0;
+	*size = s;
+	return 1;
+}
 void vnode_set_attr(struct vnode *n, const struct fuse_attr *attr, uint64_t valid_sec,
                     uint32_t valid_nsec);
 void vnode_stat(struct vnode *n, const struct fuse_attr *attr, struct file_stat *st);
@@ -110,6 +134,7 @@ struct vfs_file {
 	struct vnode *node;
 	uint64_t fh;
 	int has_fh;
+	int page_cached; /* a regular file of a read-only share: read through the page cache */
 	int64_t pos; /* the file offset; a directory's: the server's cookie or the kernel index */
 	int dots;    /* kernel directories: "." and ".." given so far */
 	/* A share's directory: once its own entries are all given (share_done), the kernel's
@@ -118,7 +143,7 @@ struct vfs_file {
 	int share_done;
 	size_t kernel_pos;
 	uint64_t kernel_seen;
-	char *path;  /* canonical */
+	char *path; /* canonical */
 };
 
 /* f's vfs_file, or NULL if f is another kind of file. */
@@ -162,11 +187,12 @@ long proc_fd_readdir(size_t *index, vfs_emit_fn emit, void *ctx);
 /* A symbolic link's target, from the share or the kernel (node.c). */
 long vnode_readlink(struct vnode *n, char *buf, size_t size);
 
-/* The page cache for read-only shares (pagecache.c): copies what it holds of node n's page
- * index (from byte at, up to len) into dst and returns the bytes copied, PAGECACHE_MISS when the
- * page is not cached, or -EFAULT when dst is not writable. */
+/* The page cache for read-only shares (pagecache.c): copies what it holds of node n from byte
+ * off into dst, up to len bytes, the end of that page and size (the file's), and returns the
+ * bytes copied (0 when off >= size), PAGECACHE_MISS when the page is not cached, or -EFAULT when
+ * dst is not writable. */
 #define PAGECACHE_MISS (-1)
-long pagecache_get(struct vnode *n, uint64_t index, void *dst, size_t at, size_t len);
+long pagecache_read(struct vnode *n, void *dst, size_t len, uint64_t off, uint64_t size);
 /* Hands page (one page from mm_pages_alloc holding len bytes of node n's page index) to the
  * cache, which keeps it or, when the page is cached already or memory runs out, frees it. */
 void pagecache_put(struct vnode *n, uint64_t index, void *page, size_t len);

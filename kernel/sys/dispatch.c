@@ -127,17 +127,16 @@ static syscall_handler syscall_handler_of(uint64_t nr)
 {
 	if (nr >= LINUX_SYS_COUNT)
 		return NULL;
-	unsigned index = syscall_table[nr];
+	unsigned index = syscall_table[nr], first = 0;
 	const syscall_handler *handlers = syscall_handlers;
-#pragma GCC unroll 1 /* a loop, not a copy per group: every image carries this */
-	for (size_t g = SYSCALL_GROUP_COUNT; g-- > 0;) {
-		if (index > syscall_groups[g].marker) {
-			handlers = syscall_groups[g].handlers;
-			index -= syscall_groups[g].marker + 1u;
-			break;
-		}
+	/* Markers ascend: the call is in the last group whose marker is below its index, or among
+	 * the calls every image has (read, write...), which the first test finds. A loop, not a
+	 * copy per group: every image carries this. */
+	for (size_t g = 0; g < SYSCALL_GROUP_COUNT && index > syscall_groups[g].marker; g++) {
+		handlers = syscall_groups[g].handlers;
+		first = syscall_groups[g].marker + 1u;
 	}
-	return handlers ? handlers[index] : NULL;
+	return handlers ? handlers[index - first] : NULL;
 }
 
 static uint64_t reported[(LINUX_SYS_COUNT + 63) / 64];

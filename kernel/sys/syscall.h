@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <kernel/arch.h>
+
 /* Built by syscall_entry (arch/x86_64/syscall_entry.S) on the caller's stack, below its red
  * zone: the number, the six arguments in the registers the ABI uses (rdi, rsi, rdx, r10, r8,
  * r9), the caller's callee-saved registers, its rflags and return address. The caller's %rsp is
@@ -44,12 +46,13 @@ int sys_range_probe(uint64_t p, uint64_t len);
 /* One atomic load of an aligned 32-bit word (a futex): 0, or -EFAULT. */
 int load_user_u32(uint64_t src, uint32_t *out);
 
-/* A buffer the application passed for a file to fill (writable) or read in place: sys_range_ok
- * or sys_range_writable, and every page there (sys_range_probe). */
-static inline int sys_buffer_ok(uint64_t p, uint64_t len, int writable)
+/* A buffer (len > 0) the application passed for a file to fill (writable) or read in place:
+ * sys_range_ok or sys_range_writable, and every page there (sys_range_probe). */
+static inline __attribute__((always_inline)) int sys_buffer_ok(uint64_t p, uint64_t len,
+                                                             int writable)
 {
 	int ok = writable ? sys_range_writable(p, len) : sys_range_ok(p, len);
-	return ok && sys_range_probe(p, len) == 0;
+	return ok && arch_user_probe((const void *)(uintptr_t)p, len) == 0;
 }
 
 /* Reads the application's iovec array (count entries at uiov) into kernel memory, checking every

@@ -39,13 +39,7 @@ int sys_range_writable(uint64_t p, uint64_t len)
 
 int sys_range_probe(uint64_t p, uint64_t len)
 {
-	uint8_t byte;
-	for (uint64_t page = p & ~(PAGE_SIZE - 1); page < p + len; page += PAGE_SIZE) {
-		uint64_t at = page < p ? p : page;
-		if (arch_user_copy(&byte, (const void *)(uintptr_t)at, 1))
-			return -LINUX_EFAULT;
-	}
-	return 0;
+	return len ? (int)arch_user_probe((const void *)(uintptr_t)p, len) : 0;
 }
 
 int copy_from_user(void *dst, uint64_t src, size_t len)

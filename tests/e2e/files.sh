@@ -1,13 +1,14 @@
 #!/bin/bash
 # Files in shared host directories end to end, in the built-in monitor: the guest tests
-# tests/guest/native_files.c and posix_files.c ("share") on three shares made here (read-write at
-# /, read-only at /ro, read-write at /mnt/data): a 10 MiB file's checksum against the host's
-# cksum, four threads reading at once on two cores, writes seen on the host afterwards, the page
-# cache, and symbolic links planted in a share that must reach nothing outside the shares.
+# tests/guest/native_files.c and posix_files.c ("share", "cache") on three shares made here
+# (read-write at /, read-only at /ro, read-write at /mnt/data): a 10 MiB file's checksum against
+# the host's cksum, four threads reading at once on two cores, writes seen on the host
+# afterwards, the page cache (and, far smaller than the file, evicting), and symbolic links
+# planted in a share that must reach nothing outside the shares.
 # PARTS: toro
 . "$(dirname "$0")/lib.sh"
 tmp=$E2E_TMP
-CHECKS=(native@toro posix@toro host-sees-writes@toro nothing-outside@toro)
+CHECKS=(native@toro posix@toro page-cache-evicts@toro host-sees-writes@toro nothing-outside@toro)
 
 # Shares are served by the monitor's virtio-fs device (vmm/virtio/fs.c); a tool without it
 # cannot run these.
@@ -43,6 +44,19 @@ if check posix@toro toro; then
 	want_line out '^symlink-climbs-in-guest: ok$'
 	want_line out '^chown-other: ok$'
 	want_line out '^setlk-share: ok$'
+	want_line out '^checks: [0-9]+ passed, 0 failed$'
+	report
+fi
+
+# The read-only share's big file through a page cache of 64 pages (the file has 2,560): reads,
+# preads and readv, checked against the read-write share's copy, while pages come and go.
+if check page-cache-evicts@toro toro; then
+	run env TORO_KERNEL_OPTIONS="${TORO_KERNEL_OPTIONS:-} toro.pagecache=256K" "$TORO" run \
+		--vmm toro --timeout 100 "${SHARES[@]}" "$BUILD/tests/guest/posix_files.elf" -- cache \
+		"$big_crc" "$big_size"
+	want_status 0
+	want_line out '^small-cache-third: ok$'
+	want_line out '^cache-readv: ok$'
 	want_line out '^checks: [0-9]+ passed, 0 failed$'
 	report
 fi

@@ -5,7 +5,8 @@
  * against the host's, four threads on two cores reading four files at once, write, read back,
  * append, truncate, chown and record locks, 1,000 directory entries, rename, unlink, rmdir, the
  * errors, symbolic links planted in a share that must not reach the host, and mount points and
- * /dev, /proc listed in the share directories they lie in. Results go to stdout, one line per
+ * /dev, /proc listed in the share directories they lie in. "cache CRC SIZE": the page cache
+ * evicting (test_cache). Results go to stdout, one line per
  * check; the exit status is the number of failed checks. */
 // BUILD:
 // clang-format off
@@ -27,6 +28,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
@@ -220,6 +222,59 @@ static long file_crc(const char *path, size_t chunk, uint32_t *crc, uint64_t *si
 	*crc = crc_finish(c, total);
 	*size = total;
 	return n;
+}
+
+/* Whether the read-only share's big file (through the page cache) gives at offset what the
+ * read-write share's copy (no cache: every byte from the host) gives: pread of len bytes, the
+ * count the same. */
+static int pread_same(int cached, int direct, int64_t offset, size_t len)
+{
+	static unsigned char a[9000], b[9000];
+	long x = pread(cached, a, len, offset), y = pread(direct, b, len, offset);
+	return x == y && x >= 0 && !memcmp(a, b, (size_t)x);
+}
+
+/* "cache CRC SIZE": the read-only share's big file through a page cache much smaller than it
+ * (tests/e2e/files.sh gives toro.pagecache=256K), so that pages are evicted all the time and
+ * those read again get their second chance: three whole reads in pieces that straddle pages,
+ * then pread at offsets across pages and at the end, readv over three buffers, and the file
+ * position after them, each against the read-write share's copy. */
+static void test_cache(char **argv)
+{
+	uint32_t want = (uint32_t)strtoul(argv[2], NULL, 10);
+	uint64_t size = strtoull(argv[3], NULL, 10);
+	static const char *const names[] = {"small-cache-cold", "small-cache-again",
+	                                    "small-cache-third"};
+	for (int pass = 0; pass < 3; pass++) {
+		uint32_t crc = 0;
+		uint64_t got = 0;
+		long rc = file_crc("/ro/big.bin", 3000 + 1096 * (size_t)pass, &crc, &got);
+		check(names[pass], rc == 0 && crc == want && got == size, (long)crc);
+	}
+	int fd = open("/ro/big.bin", O_RDONLY), direct = open("/big.bin", O_RDONLY);
+	int64_t end = (int64_t)size;
+	check("cache-pread-across-pages",
+	      pread_same(fd, direct, 4095, 9000) && pread_same(fd, direct, 8191, 2) &&
+	          pread_same(fd, direct, 123457, 4096),
+	      0);
+	unsigned char tail[64];
+	check("cache-pread-short-at-end",
+	      pread(fd, tail, sizeof(tail), end - 10) == 10 && pread_same(fd, direct, end - 10, 64),
+	      0);
+	check("cache-pread-past-end",
+	      pread(fd, tail, sizeof(tail), end) == 0 && pread(fd, tail, 8, end + 5) == 0, 0);
+	check_err("cache-pread-negative", pread(fd, tail, 8, -1), EINVAL);
+	static unsigned char x[100], y[5000], z[3], all[5103];
+	struct iovec v[3] = {{x, sizeof(x)}, {y, sizeof(y)}, {z, sizeof(z)}};
+	lseek(fd, 4000, SEEK_SET);
+	long n = readv(fd, v, 3);
+	int same = n == 5103 && pread(direct, all, sizeof(all), 4000) == 5103 &&
+	           !memcmp(all, x, sizeof(x)) && !memcmp(all + 100, y, sizeof(y)) &&
+	           !memcmp(all + 5100, z, sizeof(z));
+	check("cache-readv", same, n);
+	check("cache-position", lseek(fd, 0, SEEK_CUR) == 9103, 0);
+	close(fd);
+	close(direct);
 }
 
 struct reader {
@@ -544,7 +599,8 @@ static void test_share_listing(void)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		printf("usage: posix_files noshare | share CRC SIZE CRC0 CRC1 CRC2 CRC3 RO-TEXT\n");
+		printf("usage: posix_files noshare | share CRC SIZE CRC0 CRC1 CRC2 CRC3 RO-TEXT | "
+		       "cache CRC SIZE\n");
 		return 100;
 	}
 	if (!strcmp(argv[1], "noshare")) {
@@ -553,6 +609,8 @@ int main(int argc, char **argv)
 		test_cwd();
 		test_readdir();
 		test_proc(argv[0]);
+	} else if (!strcmp(argv[1], "cache") && argc == 4) {
+		test_cache(argv);
 	} else if (!strcmp(argv[1], "share") && argc == 9) {
 		test_share_read(argv);
 		test_share_write();
@@ -560,7 +618,8 @@ int main(int argc, char **argv)
 		test_share_mounts(argv);
 		test_share_listing();
 	} else {
-		printf("usage: posix_files noshare | share CRC SIZE CRC0 CRC1 CRC2 CRC3 RO-TEXT\n");
+		printf("usage: posix_files noshare | share CRC SIZE CRC0 CRC1 CRC2 CRC3 RO-TEXT | "
+		       "cache CRC SIZE\n");
 		return 100;
 	}
 	printf("checks: %d passed, %d failed\n", passed, failed);

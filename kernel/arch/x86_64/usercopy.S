@@ -36,6 +36,20 @@ arch_user_fill:
 	xor %eax, %eax
 	ret
 
+/* long arch_user_probe(const void *p, size_t len): reads a byte of every page of [p, p + len),
+ * len > 0 and p + len not wrapping: 0, or -EFAULT. Five instructions a page. */
+	.globl arch_user_probe
+	.type arch_user_probe, @function
+arch_user_probe:
+	lea -1(%rdi,%rsi), %rsi
+1:	movb (%rdi), %al
+	or $0xfff, %rdi
+	inc %rdi
+	cmp %rsi, %rdi
+	jbe 1b
+	xor %eax, %eax
+	ret
+
 /* long arch_user_load32(const uint32_t *src, uint32_t *out): one 4-byte load, atomic as the
  * futex word's must be. 0, or -EFAULT. */
 	.globl arch_user_load32

@@ -148,6 +148,8 @@ void arch_random(void *buf, size_t len);
 long arch_user_copy(void *dst, const void *src, size_t len);
 long arch_user_fill(void *dst, int byte, size_t len);
 long arch_user_load32(const uint32_t *src, uint32_t *out);
+/* Reads a byte of every page of [p, p + len), len > 0: 0, or -EFAULT. */
+long arch_user_probe(const void *p, size_t len);
 
 /* The time stamp counter. */
 uint64_t arch_timestamp(void);
