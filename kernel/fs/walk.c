@@ -20,8 +20,9 @@ struct walk_state {
 
 static struct {
 	struct spinlock lock;
+	size_t len;
 	char path[VFS_PATH_MAX];
-} cwd = {.path = "/"};
+} cwd = {.len = 1, .path = "/"};
 
 static int is_dir(struct vnode *n)
 {
@@ -113,7 +114,7 @@ static long walk_start(struct walk_state *s, const char *dir, const char *path)
 			memcpy(s->rest, dir, at);
 		} else {
 			spin_lock(&cwd.lock);
-			at = strlen(cwd.path);
+			at = cwd.len;
 			memcpy(s->rest, cwd.path, at);
 			spin_unlock(&cwd.lock);
 		}
@@ -233,13 +234,10 @@ int walk(const char *dir, const char *path, int flags, struct walk **out)
 		}
 		w->path[plen - 1] = '/';
 		memcpy(w->path + plen, name, n);
-		w->path[plen + n] = 0;
-		char name_z[VFS_NAME_MAX + 1];
-		memcpy(name_z, name, n);
-		name_z[n] = 0;
+		w->path[plen + n] = 0; /* w->path + plen: the name, NUL-terminated */
 		int lerr = 0;
-		struct vnode *child =
-		    lookup(s->stack[depth], w->path, plen + n, name_z, &lerr, &w->names_until);
+		struct vnode *child = lookup(s->stack[depth], w->path, plen + n, w->path + plen, &lerr,
+		                             &w->names_until);
 		if (!child) {
 			if (last && (flags & VFS_WALK_PARENT) && lerr == -LINUX_ENOENT) {
 				w->len = plen + n; /* the name to create, and its path */
@@ -329,7 +327,7 @@ void walk_done(struct walk *w)
 long vfs_getcwd(char *buf, size_t size)
 {
 	spin_lock(&cwd.lock);
-	size_t len = strlen(cwd.path) + 1;
+	size_t len = cwd.len + 1;
 	long r = len > size ? -LINUX_ERANGE : (long)len;
 	if (len <= size)
 		memcpy(buf, cwd.path, len);
@@ -340,7 +338,9 @@ long vfs_getcwd(char *buf, size_t size)
 /* The current directory becomes the canonical path p (a directory's). */
 void vfs_set_cwd(const char *p)
 {
+	size_t len = strlen(p);
 	spin_lock(&cwd.lock);
-	memcpy(cwd.path, p, strlen(p) + 1);
+	memcpy(cwd.path, p, len + 1);
+	cwd.len = len;
 	spin_unlock(&cwd.lock);
 }
