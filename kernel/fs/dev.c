@@ -7,7 +7,8 @@
 #include <kernel/string.h>
 #include <toro/memory.h>
 
-/* Every path walk looks here for each component, so the lengths are known when compiling. */
+/* Every path walk looks here for each component, so the lengths are known when compiling. Each
+ * path is in /dev or /proc (vfs_kernel_node passes over any other without reading the table). */
 #define KERNEL_NODE(path, kind, which)                                                             \
 	{                                                                                          \
 		path, sizeof(path) - 1, kind, which                                                \
@@ -70,6 +71,10 @@ struct vnode *vfs_kernel_node(const char *p, size_t len)
 {
 	if (len == 1 && p[0] == '/')
 		return kernel_node_new(p, len, VNODE_DIR, 0);
+	/* Every kernel node (the table's, /proc/self/fd/N) is in /dev or /proc: any other path,
+	 * most of what is walked, is answered by its second byte. */
+	if (len < 4 || (p[1] != 'd' && p[1] != 'p'))
+		return NULL;
 	for (size_t i = 0; i < KERNEL_NODE_COUNT; i++)
 		if (kernel_nodes[i].len == len && !memcmp(kernel_nodes[i].path, p, len))
 			return kernel_node_new(p, len, kernel_nodes[i].kind, kernel_nodes[i].which);

@@ -13,6 +13,7 @@ static struct {
 	struct mount *mounts[VFS_MAX_MOUNTS];
 	unsigned mount_count;
 	int state; /* 0: not read, 1: being read, 2: ready */
+	struct mount *root; /* the mount at "/", or NULL; set when the table is read */
 } vfs;
 
 /* Copies a mount path, checking it is canonical: absolute, no empty, "." or ".." component, no
@@ -114,6 +115,7 @@ static void vfs_read_mounts(void)
 			v = *comma ? comma + 1 : comma;
 		}
 	}
+	vfs.root = vfs_mount_at("/", 1);
 }
 
 /* The first caller reads the table (and talks to the devices); others wait for it. */
@@ -194,7 +196,7 @@ struct mount *vfs_mount_of(const char *p)
 struct vnode *vfs_root(void)
 {
 	vfs_init();
-	struct mount *m = vfs_mount_at("/", 1);
+	struct mount *m = vfs.root;
 	/* A root share that could not be connected was reported at its mount: the kernel's "/"
 	 * stands in, so /dev and the other mounts still work. */
 	if (m && !m->error)

@@ -20,8 +20,9 @@ struct walk_state {
 
 static struct {
 	struct spinlock lock;
+	size_t len;
 	char path[VFS_PATH_MAX];
-} cwd = {.path = "/"};
+} cwd = {.len = 1, .path = "/"};
 
 static int is_dir(struct vnode *n)
 {
@@ -97,8 +98,9 @@ static struct vnode *lookup(struct vnode *parent, const char *child, size_t chil
 	return NULL;
 }
 
-/* Puts the text to walk into s->rest: path, after dir (or the current directory) if relative. */
-static int walk_start(struct walk_state *s, const char *dir, const char *path)
+/* Puts the text to walk into s->rest: path, after dir (or the current directory) if relative.
+ * Returns its length, or -errno. */
+static long walk_start(struct walk_state *s, const char *dir, const char *path)
 {
 	size_t len = strlen(path);
 	if (len == 0)
@@ -112,14 +114,14 @@ static int walk_start(struct walk_state *s, const char *dir, const char *path)
 			memcpy(s->rest, dir, at);
 		} else {
 			spin_lock(&cwd.lock);
-			at = strlen(cwd.path);
+			at = cwd.len;
 			memcpy(s->rest, cwd.path, at);
 			spin_unlock(&cwd.lock);
 		}
 		s->rest[at++] = '/';
 	}
 	memcpy(s->rest + at, path, len + 1);
-	return 0;
+	return (long)(at + len);
 }
 
 /* Replaces the walked part of s->rest (up to from) with the link's target. */
@@ -134,31 +136,34 @@ static int splice_link(struct walk_state *s, size_t target_len, size_t from)
 	return 0;
 }
 
-/* One walk's state is 16 KiB, whole pages from the heap: the last one freed is kept for the next
- * walk (on any core), so that a stat or an open does not allocate and free pages each time. */
+/* One walk's state is 16 KiB, and its result 4 KiB: whole pages from the heap. The last one of
+ * each freed is kept for the next walk (on any core), so that a stat or an open does not
+ * allocate and free pages each time. */
 static struct walk_state *walk_state_spare;
+static struct walk *walk_spare;
 
-static struct walk_state *walk_state_take(void)
+static void *spare_take(void *slot, size_t size)
 {
-	struct walk_state *s = __atomic_exchange_n(&walk_state_spare, NULL, __ATOMIC_ACQUIRE);
-	return s ? s : toro_malloc(sizeof(*s));
+	void *p = __atomic_exchange_n((void **)slot, NULL, __ATOMIC_ACQUIRE);
+	return p ? p : toro_malloc(size);
 }
 
-static void walk_state_give(struct walk_state *s)
+static void spare_give(void *slot, void *p)
 {
-	toro_free(__atomic_exchange_n(&walk_state_spare, s, __ATOMIC_ACQ_REL));
+	toro_free(__atomic_exchange_n((void **)slot, p, __ATOMIC_ACQ_REL));
 }
 
-static int name_is(const char *c, size_t n, const char *what)
+/* Whether the component c (n bytes) is "." (dots 1) or ".." (dots 2). */
+static int is_dots(const char *c, size_t n, size_t dots)
 {
-	return strlen(what) == n && !memcmp(c, what, n);
+	return n == dots && c[0] == '.' && (dots == 1 || c[1] == '.');
 }
 
 int walk(const char *dir, const char *path, int flags, struct walk **out)
 {
-	struct walk_state *s = walk_state_take();
+	struct walk_state *s = spare_take(&walk_state_spare, sizeof(*s));
 	/* Not cleared: 4 KiB of path, written as it is walked. */
-	struct walk *w = toro_malloc(sizeof(*w));
+	struct walk *w = spare_take(&walk_spare, sizeof(*w));
 	int err = -LINUX_ENOMEM;
 	if (w) {
 		w->node = w->parent = NULL;
@@ -166,10 +171,14 @@ int walk(const char *dir, const char *path, int flags, struct walk **out)
 		w->names_until = UINT64_MAX;
 	}
 	int depth = 0, links = 0;
+	long rest_len = 0;
 	if (s)
 		s->stack[0] = NULL;
-	if (!s || !w || (err = walk_start(s, dir, path)))
+	if (!s || !w || (rest_len = walk_start(s, dir, path)) < 0) {
+		if (rest_len < 0)
+			err = (int)rest_len;
 		goto fail;
+	}
 	s->stack[0] = vfs_root();
 	if (!s->stack[0]) {
 		err = -LINUX_ENOMEM;
@@ -177,7 +186,7 @@ int walk(const char *dir, const char *path, int flags, struct walk **out)
 	}
 	w->path[0] = '/';
 	w->len = s->lens[0] = 1;
-	int must_be_dir = s->rest[strlen(s->rest) - 1] == '/';
+	int must_be_dir = s->rest[rest_len - 1] == '/';
 	size_t i = 0;
 	for (;;) {
 		while (s->rest[i] == '/')
@@ -204,12 +213,12 @@ int walk(const char *dir, const char *path, int flags, struct walk **out)
 				err = -LINUX_ENOTDIR;
 				goto fail;
 			}
-			if (name_is(name, n, ".") || name_is(name, n, ".."))
+			if (is_dots(name, n, 1) || is_dots(name, n, 2))
 				break;
-		} else if (name_is(name, n, ".")) {
+		} else if (is_dots(name, n, 1)) {
 			i = next;
 			continue;
-		} else if (name_is(name, n, "..")) {
+		} else if (is_dots(name, n, 2)) {
 			if (depth > 0) {
 				vnode_put(s->stack[depth--]);
 				w->len = s->lens[depth];
@@ -225,13 +234,10 @@ int walk(const char *dir, const char *path, int flags, struct walk **out)
 		}
 		w->path[plen - 1] = '/';
 		memcpy(w->path + plen, name, n);
-		w->path[plen + n] = 0;
-		char name_z[VFS_NAME_MAX + 1];
-		memcpy(name_z, name, n);
-		name_z[n] = 0;
+		w->path[plen + n] = 0; /* w->path + plen: the name, NUL-terminated */
 		int lerr = 0;
-		struct vnode *child =
-		    lookup(s->stack[depth], w->path, plen + n, name_z, &lerr, &w->names_until);
+		struct vnode *child = lookup(s->stack[depth], w->path, plen + n, w->path + plen, &lerr,
+		                             &w->names_until);
 		if (!child) {
 			if (last && (flags & VFS_WALK_PARENT) && lerr == -LINUX_ENOENT) {
 				w->len = plen + n; /* the name to create, and its path */
@@ -285,7 +291,7 @@ int walk(const char *dir, const char *path, int flags, struct walk **out)
 		i = next;
 	}
 	if (!(flags & VFS_WALK_PARENT) || !w->parent) {
-		w->node = vnode_get(s->stack[depth]);
+		w->node = s->stack[depth--]; /* the stack's reference */
 		if (must_be_dir && !is_dir(w->node)) {
 			err = -LINUX_ENOTDIR;
 			goto fail;
@@ -295,14 +301,14 @@ done:
 	w->path[w->len] = 0;
 	while (depth >= 0)
 		vnode_put(s->stack[depth--]);
-	walk_state_give(s);
+	spare_give(&walk_state_spare, s);
 	*out = w;
 	return 0;
 fail:
 	if (s) {
 		while (depth >= 0 && s->stack[0])
 			vnode_put(s->stack[depth--]);
-		walk_state_give(s);
+		spare_give(&walk_state_spare, s);
 	}
 	if (w)
 		walk_done(w);
@@ -315,13 +321,13 @@ void walk_done(struct walk *w)
 		vnode_put(w->node);
 	if (w->parent)
 		vnode_put(w->parent);
-	toro_free(w);
+	spare_give(&walk_spare, w);
 }
 
 long vfs_getcwd(char *buf, size_t size)
 {
 	spin_lock(&cwd.lock);
-	size_t len = strlen(cwd.path) + 1;
+	size_t len = cwd.len + 1;
 	long r = len > size ? -LINUX_ERANGE : (long)len;
 	if (len <= size)
 		memcpy(buf, cwd.path, len);
@@ -332,7 +338,9 @@ long vfs_getcwd(char *buf, size_t size)
 /* The current directory becomes the canonical path p (a directory's). */
 void vfs_set_cwd(const char *p)
 {
+	size_t len = strlen(p);
 	spin_lock(&cwd.lock);
-	memcpy(cwd.path, p, strlen(p) + 1);
+	memcpy(cwd.path, p, len + 1);
+	cwd.len = len;
 	spin_unlock(&cwd.lock);
 }

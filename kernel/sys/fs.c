@@ -322,8 +322,8 @@ long sys_linkat(const struct syscall_args *a)
 
 static long symlink_at(uint64_t target, int64_t dirfd, uint64_t path)
 {
-	char *t;
-	long r = sys_path_from_user(target, &t);
+	char small[SYS_PATH_SMALL], *t;
+	long r = sys_path_from_user(target, small, &t);
 	if (r < 0)
 		return r;
 	struct sys_at at;
@@ -331,7 +331,7 @@ static long symlink_at(uint64_t target, int64_t dirfd, uint64_t path)
 	if (r >= 0)
 		r = vfs_symlink(t, at.dir, at.path);
 	sys_at_end(&at);
-	toro_free(t);
+	sys_path_free(t, small);
 	return r;
 }
 

@@ -5,46 +5,79 @@
 
 #include <kernel/fd.h>
 #include <kernel/mm.h>
+#include <kernel/string.h>
 #include <kernel/vfs.h>
 #include <toro/memory.h>
 
-/* Copies PATH_CHUNK bytes at a time, never reading past the page holding the NUL: the string may
- * end just before memory that is not there. Most paths fit in the first piece, so a call does
- * not copy a whole page to find a NUL near its start. */
-#define PATH_CHUNK 256
-long sys_path_from_user(uint64_t p, char **out)
+/* The index of the first NUL in buf[from .. to), or to: eight bytes a step where it can. */
+static size_t find_nul(const char *buf, size_t from, size_t to)
 {
-	char *buf = toro_malloc(LINUX_PATH_MAX);
-	if (!buf)
-		return -LINUX_ENOMEM;
-	size_t got = 0;
-	while (got < LINUX_PATH_MAX) {
+	size_t i = from;
+	for (; i + 8 <= to; i += 8) {
+		uint64_t v;
+		__builtin_memcpy(&v, buf + i, 8);
+		if ((v - 0x0101010101010101ull) & ~v & 0x8080808080808080ull)
+			break;
+	}
+	while (i < to && buf[i])
+		i++;
+	return i;
+}
+
+/* Copies PATH_CHUNK bytes at a time, never reading past the page holding the NUL: the string may
+ * end just before memory that is not there. Most paths are short and end in the first, smaller
+ * piece, on the caller's stack; a path longer than that stack space moves to an allocation of
+ * PATH_MAX bytes. */
+#define PATH_FIRST 64
+#define PATH_CHUNK 256
+long sys_path_from_user(uint64_t p, char *small, char **out)
+{
+	char *buf = small;
+	size_t cap = SYS_PATH_SMALL, got = 0;
+	for (;;) {
+		if (got == cap) {
+			if (cap == LINUX_PATH_MAX)
+				break;
+			buf = toro_malloc(LINUX_PATH_MAX);
+			if (!buf)
+				return -LINUX_ENOMEM;
+			memcpy(buf, small, got);
+			cap = LINUX_PATH_MAX;
+		}
 		uint64_t at = p + got;
 		size_t n = PAGE_SIZE - (at & (PAGE_SIZE - 1));
-		if (n > PATH_CHUNK)
-			n = PATH_CHUNK;
-		if (n > LINUX_PATH_MAX - got)
-			n = LINUX_PATH_MAX - got;
+		size_t chunk = got ? PATH_CHUNK : PATH_FIRST;
+		if (n > chunk)
+			n = chunk;
+		if (n > cap - got)
+			n = cap - got;
 		if (at < p || copy_from_user(buf + got, at, n)) {
-			toro_free(buf);
+			sys_path_free(buf, small);
 			return -LINUX_EFAULT;
 		}
-		for (size_t i = got; i < got + n; i++) {
-			if (!buf[i]) {
-				*out = buf;
-				return (long)i;
-			}
+		size_t nul = find_nul(buf, got, got + n);
+		if (nul < got + n) {
+			*out = buf;
+			return (long)nul;
 		}
 		got += n;
 	}
-	toro_free(buf);
+	sys_path_free(buf, small);
 	return -LINUX_ENAMETOOLONG;
+}
+
+void sys_path_free(char *path, const char *small)
+{
+	if (path != small)
+		toro_free(path);
 }
 
 long sys_at_begin(int64_t dirfd, uint64_t upath, int empty_ok, struct sys_at *at)
 {
-	*at = (struct sys_at){0};
-	long len = sys_path_from_user(upath, &at->path);
+	at->path = NULL;
+	at->dir = NULL;
+	at->dir_file = NULL;
+	long len = sys_path_from_user(upath, at->small, &at->path);
 	if (len < 0)
 		return len;
 	if (len == 0 && !empty_ok) {
@@ -68,8 +101,11 @@ long sys_at_begin(int64_t dirfd, uint64_t upath, int empty_ok, struct sys_at *at
 
 void sys_at_end(struct sys_at *at)
 {
-	toro_free(at->path);
+	if (at->path)
+		sys_path_free(at->path, at->small);
 	if (at->dir_file)
 		file_put(at->dir_file);
-	*at = (struct sys_at){0};
+	at->path = NULL;
+	at->dir = NULL;
+	at->dir_file = NULL;
 }

@@ -27,24 +27,25 @@ static long stat_at(int64_t dirfd, uint64_t upath, uint64_t flags, struct file_s
 	return r;
 }
 
-/* The whole conversion, replacing io.c's weak one for every fstat of an image with files. */
+/* The whole conversion, replacing io.c's weak one for every fstat of an image with files. Field
+ * by field into out: a compound literal would be built on the stack and then copied. */
 void file_stat_to_linux(const struct file_stat *st, struct linux_stat *out)
 {
-	*out = (struct linux_stat){
-	    .st_dev = st->dev,
-	    .st_ino = st->ino,
-	    .st_nlink = st->nlink ? st->nlink : 1,
-	    .st_mode = st->mode,
-	    .st_uid = st->uid,
-	    .st_gid = st->gid,
-	    .st_rdev = st->rdev,
-	    .st_size = st->size,
-	    .st_blksize = st->blksize,
-	    .st_blocks = st->blocks,
-	    .st_atim = {st->atime_sec, st->atime_nsec},
-	    .st_mtim = {st->mtime_sec, st->mtime_nsec},
-	    .st_ctim = {st->ctime_sec, st->ctime_nsec},
-	};
+	out->st_dev = st->dev;
+	out->st_ino = st->ino;
+	out->st_nlink = st->nlink ? st->nlink : 1;
+	out->st_mode = st->mode;
+	out->st_uid = st->uid;
+	out->st_gid = st->gid;
+	out->pad0 = 0;
+	out->st_rdev = st->rdev;
+	out->st_size = st->size;
+	out->st_blksize = st->blksize;
+	out->st_blocks = st->blocks;
+	out->st_atim = (struct linux_timespec){st->atime_sec, st->atime_nsec};
+	out->st_mtim = (struct linux_timespec){st->mtime_sec, st->mtime_nsec};
+	out->st_ctim = (struct linux_timespec){st->ctime_sec, st->ctime_nsec};
+	out->unused[0] = out->unused[1] = out->unused[2] = 0;
 }
 
 static long stat_to_user(long r, const struct file_stat *st, uint64_t out)

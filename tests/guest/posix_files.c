@@ -10,7 +10,7 @@
  * check; the exit status is the number of failed checks. */
 // BUILD:
 // clang-format off
-// CASE: noshare | -- noshare | 0 | ^dev-null-read: ok$ && ^enoent-passwd: ok$ && ^getcwd-root: ok$ && ^readdir-dev: ok$ && ^read-into-readonly: ok$ && ^proc-self-exe: ok$ && ^proc-fd-file: ok$ && ^proc-cpuinfo: ok$ && ^checks: [0-9]+ passed, 0 failed$
+// CASE: noshare | -- noshare | 0 | ^dev-null-read: ok$ && ^enoent-passwd: ok$ && ^getcwd-root: ok$ && ^readdir-dev: ok$ && ^read-into-readonly: ok$ && ^proc-self-exe: ok$ && ^proc-fd-file: ok$ && ^proc-cpuinfo: ok$ && ^long-paths: ok$ && ^checks: [0-9]+ passed, 0 failed$
 // CASE: proc-2cpus | --cpus 2 -- noshare | 0 | ^proc-cpuinfo: ok$ && ^proc-meminfo: ok$ && ^checks: [0-9]+ passed, 0 failed$
 // clang-format on
 #define _GNU_SOURCE
@@ -113,6 +113,17 @@ static void test_noshare_errors(void)
 	memset(longname + 1, 'b', 300);
 	longname[301] = 0;
 	check_err("name-too-long", open(longname, O_RDONLY), ENAMETOOLONG);
+	/* The kernel copies a path of up to 255 bytes onto its stack and a longer one elsewhere:
+	 * "/dev" + slashes + "/null", of lengths either side of that and up to PATH_MAX - 1. */
+	static const size_t lens[] = {254, 255, 256, 257, 300, 511, 512, 513, PATH_MAX - 1};
+	int long_ok = 1;
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		memset(longname, '/', lens[i]);
+		memcpy(longname, "/dev", 4);
+		memcpy(longname + lens[i] - 5, "/null", 6);
+		long_ok &= stat(longname, &st) == 0 && S_ISCHR(st.st_mode);
+	}
+	check("long-paths", long_ok, 0);
 	free(longname);
 	check_err("efault-path", syscall(SYS_open, 16, O_RDONLY), EFAULT);
 	check_err("ebadf-dirfd", openat(77, "x", O_RDONLY), EBADF);
