@@ -334,6 +334,8 @@ int vfs_file_open(struct vnode *n, const char *path, unsigned flags, uint64_t fh
 	    n->kind == VNODE_FUSE && n->mnt->readonly && node_type(n) == LINUX_S_IFREG;
 	file_init(&vf->file, &vfs_file_ops,
 	          flags & (LINUX_O_ACCMODE | LINUX_O_APPEND | LINUX_O_NONBLOCK), vf);
+	/* Reads from the page cache copy with arch_user_copy (pagecache_read, cached_fill). */
+	vf->file.copies_checked = vf->page_cached;
 	*out = &vf->file;
 	return 0;
 }

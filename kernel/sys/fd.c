@@ -45,6 +45,15 @@ struct file *fd_get(unsigned fd)
 	return f;
 }
 
+/* Acquire: a thread that closed fd and then exited did so before the count fell to 1. */
+struct file *fd_borrow(unsigned fd, int *counted)
+{
+	*counted = __atomic_load_n(&posix_threads, __ATOMIC_ACQUIRE) > 1;
+	if (*counted)
+		return fd_get(fd);
+	return fd < FD_MAX ? fd_table.files[fd] : NULL;
+}
+
 /* With the lock held: the lowest free descriptor from min, or -EMFILE. */
 static long fd_lowest_free(unsigned min)
 {

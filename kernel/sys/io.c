@@ -15,24 +15,29 @@
 
 typedef long (*file_io)(struct file *f, const struct file_iovec *iov, size_t count);
 
-/* A read fills the buffers: they must be memory the kernel may write. Inline: every read and
+/* A read fills the buffers: they must be memory the kernel may write. A file that fills them
+ * through the fault-safe copies itself (f, when known) needs no probe. Inline: every read and
  * write passes here. */
-static inline __attribute__((always_inline)) int io_range_ok(file_io io, uint64_t p, uint64_t len)
+static inline __attribute__((always_inline)) int io_range_ok(file_io io, const struct file *f,
+                                                           uint64_t p, uint64_t len)
 {
+	if (io == file_read && f && f->copies_checked)
+		return sys_range_writable(p, len);
 	return sys_buffer_ok(p, len, io == file_read);
 }
 
 static long io_buffer(uint64_t fd, uint64_t buf, uint64_t len, file_io io)
 {
-	struct file *f = fd_get((unsigned)fd);
+	int counted;
+	struct file *f = fd_borrow((unsigned)fd, &counted);
 	if (!f)
 		return -LINUX_EBADF;
 	long rc = -LINUX_EFAULT;
-	if (len == 0 || io_range_ok(io, buf, len)) {
+	if (len == 0 || io_range_ok(io, f, buf, len)) {
 		struct file_iovec iov = {(void *)(uintptr_t)buf, len};
 		rc = io(f, &iov, len ? 1 : 0);
 	}
-	file_put(f);
+	fd_drop(f, counted);
 	return rc;
 }
 
@@ -48,7 +53,7 @@ long sys_write(const struct syscall_args *a)
 
 static int iov_entry_ok(const struct linux_iovec *v, file_io io)
 {
-	return v->len == 0 || io_range_ok(io, v->base, v->len);
+	return v->len == 0 || io_range_ok(io, NULL, v->base, v->len);
 }
 
 /* Checks the array and every buffer in it before any I/O, as Linux does: a bad entry anywhere

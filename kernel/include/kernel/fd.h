@@ -16,6 +16,17 @@ void fd_init(void);
  * open. Safe from any core. */
 struct file *fd_get(unsigned fd);
 
+/* fd_get for a call that drops the file before it returns: while the process has one thread
+ * (nothing can close fd during that thread's call), the table's own reference, taken with no
+ * lock, as Linux's fdget does, and *counted 0; else fd_get's, and *counted 1. fd_drop ends it. */
+struct file *fd_borrow(unsigned fd, int *counted);
+
+static inline void fd_drop(struct file *f, int counted)
+{
+	if (counted)
+		file_put(f);
+}
+
 /* Gives f the lowest free descriptor not below min and returns it; the table takes over the
  * caller's reference. -EMFILE when none is free (the reference stays the caller's). */
 long fd_install(struct file *f, unsigned min, int cloexec);
