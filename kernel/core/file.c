@@ -27,7 +27,6 @@ void file_init(struct file *f, const struct file_ops *ops, unsigned flags, void 
 	f->refs = 1;
 	f->flags = flags;
 	f->private = private;
-	f->copies_checked = 0;
 	f->notifications = 0;
 	wait_queue_init(&f->pollers);
 }

@@ -21,7 +21,7 @@ typedef long (*file_io)(struct file *f, const struct file_iovec *iov, size_t cou
 static inline __attribute__((always_inline)) int io_range_ok(file_io io, const struct file *f,
                                                            uint64_t p, uint64_t len)
 {
-	if (io == file_read && f && f->copies_checked)
+	if (io == file_read && f && f->ops->read_copies)
 		return sys_range_writable(p, len);
 	return sys_buffer_ok(p, len, io == file_read);
 }

@@ -50,6 +50,9 @@ struct file_ops {
 	int (*stat)(struct file *f, struct file_stat *st);
 	/* The last reference is gone: free what the file owns. May be NULL (static files). */
 	void (*release)(struct file *f);
+	/* 1: read fills the application's buffers only through the fault-safe copy
+	 * (arch_user_copy), so the read call skips probing them first. */
+	int read_copies;
 };
 
 struct file {
@@ -57,9 +60,6 @@ struct file {
 	int refs;        /* atomic; file_put that takes it to 0 calls release */
 	unsigned flags;  /* LINUX_O_* access mode and status flags (O_NONBLOCK, O_APPEND) */
 	void *private;   /* the file type's own state */
-	/* 1: read fills the application's buffers only through the fault-safe copy
-	 * (arch_user_copy), so read skips probing them first. */
-	int copies_checked;
 	/* Pollers wait here; the file's owner calls file_notify when readiness may have changed.
 	 * A poller checks file_poll with the queue locked, then sleeps (see wait_queue_sleep). */
 	struct wait_queue pollers;
