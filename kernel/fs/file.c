@@ -122,9 +122,9 @@ cached_pread_one(struct vfs_file *vf, uint8_t *p, size_t left, uint64_t offset, 
 
 /* A read through the page cache, stopping at the first short piece. The size is the
  * attributes', trusted until their timeout (vnode_size_fresh): a read from the cache asks the
- * host nothing. One buffer (read, pread) is the way every server reads: its own path. */
-static inline __attribute__((always_inline)) long
-cached_pread(struct vfs_file *vf, const struct file_iovec *iov, size_t count, uint64_t offset)
+ * host nothing. */
+static long cached_pread(struct vfs_file *vf, const struct file_iovec *iov, size_t count,
+                         uint64_t offset)
 {
 	uint64_t size;
 	if (!vnode_size_fresh(vf->node, &size)) {
@@ -132,8 +132,6 @@ cached_pread(struct vfs_file *vf, const struct file_iovec *iov, size_t count, ui
 		if (err)
 			return err;
 	}
-	if (count == 1)
-		return cached_pread_one(vf, iov->base, iov->len, offset, size);
 	long total = 0;
 	for (size_t i = 0; i < count; i++) {
 		long r = cached_pread_one(vf, iov[i].base, iov[i].len, offset + (uint64_t)total, size);
@@ -229,14 +227,44 @@ static long vfs_file_read(struct file *f, const struct file_iovec *iov, size_t c
 	return r;
 }
 
-/* vfs_file_read of a page-cached file, without the tests that find it is one. */
-static long vfs_cached_file_read(struct file *f, const struct file_iovec *iov, size_t count)
+/* What vfs_cached_file_read leaves: the read from done bytes on (done > 0: of one buffer, whose
+ * start one page filled). Out of line, so that the hit stays short. */
+static __attribute__((noinline)) long cached_read_rest(struct vfs_file *vf,
+                                                       const struct file_iovec *iov,
+                                                       size_t count, long done)
 {
-	struct vfs_file *vf = f->private;
-	long r = cached_pread(vf, iov, count, (uint64_t)vf->pos);
+	long r;
+	if (done) {
+		struct file_iovec rest = {(uint8_t *)iov->base + done, iov->len - (size_t)done};
+		r = cached_pread(vf, &rest, 1, (uint64_t)vf->pos + (uint64_t)done);
+		r = r > 0 ? done + r : done;
+	} else {
+		r = cached_pread(vf, iov, count, (uint64_t)vf->pos);
+	}
 	if (r > 0)
 		vf->pos += r;
 	return r;
+}
+
+/* vfs_file_read of a page-cached file. A server reading a hot file asks for one buffer that
+ * one page of the cache fills, with the size fresh: that read is one pagecache_read here, and
+ * everything else (a miss, a second page, the size asked of the host, several buffers)
+ * cached_read_rest's. */
+static long vfs_cached_file_read(struct file *f, const struct file_iovec *iov, size_t count)
+{
+	struct vfs_file *vf = f->private;
+	uint64_t size;
+	if (count == 1 && vnode_size_fresh(vf->node, &size)) {
+		long r = pagecache_read(vf->node, iov->base, iov->len, (uint64_t)vf->pos, size);
+		if (r == (long)iov->len || (r <= 0 && r != PAGECACHE_MISS)) {
+			if (r > 0)
+				vf->pos += r;
+			return r;
+		}
+		if (r > 0)
+			return cached_read_rest(vf, iov, 1, r);
+	}
+	return cached_read_rest(vf, iov, count, 0);
 }
 
 static long vfs_file_write(struct file *f, const struct file_iovec *iov, size_t count)

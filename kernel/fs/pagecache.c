@@ -145,15 +145,11 @@ long pagecache_read(struct vnode *n, void *dst, size_t len, uint64_t off, uint64
 	if (off >= size)
 		return 0;
 	size_t at = off % PAGE_SIZE;
-	size_t want = PAGE_SIZE - at;
-	if (want > len)
-		want = len;
-	if (want > size - off)
-		want = size - off;
+	size_t want = len < size - off ? len : size - off;
 	spin_lock(&cache.lock);
 	struct cached_page *p = find(n, off / PAGE_SIZE);
 	long r = PAGECACHE_MISS;
-	if (p) {
+	if (p) { /* p->len <= PAGE_SIZE: the copy ends at the page's end */
 		r = at >= p->len ? 0 : (long)(p->len - at < want ? p->len - at : want);
 		if (arch_user_copy(dst, p->data + at, (size_t)r))
 			r = -LINUX_EFAULT;
