@@ -106,13 +106,15 @@ int vnode_size(struct vnode *n, uint64_t *size);
  * every read of the page cache. */
 static inline int vnode_size_fresh(struct vnode *n, uint64_t *size)
 {
+	/* The clock first: nothing read below is then live across its call. */
+	uint64_t now = arch_timestamp();
 	unsigned seq = __atomic_load_n(&n->attr_seq, __ATOMIC_ACQUIRE);
 	uint64_t s = __atomic_load_n(&n->attr.size, __ATOMIC_RELAXED);
 	uint64_t until = __atomic_load_n(&n->attr_until_tsc, __ATOMIC_RELAXED);
 	uint64_t expires = __atomic_load_n(&n->attr_expires, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if ((seq & 1) || seq != __atomic_load_n(&n->attr_seq, __ATOMIC_RELAXED) || !expires ||
-	    arch_timestamp() >= until)
+	    now >= until)
 		return 0;
 	*size = s;
 	return 1;

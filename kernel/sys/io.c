@@ -26,10 +26,12 @@ static inline __attribute__((always_inline)) int io_range_ok(file_io io, const s
 	return sys_buffer_ok(p, len, io == file_read);
 }
 
-static long io_buffer(uint64_t fd, uint64_t buf, uint64_t len, file_io io)
+/* read and write: the descriptor, the buffer and its length are the call's arguments. */
+static long io_buffer(const struct syscall_args *a, file_io io)
 {
+	uint64_t buf = a->arg[1], len = a->arg[2];
 	int counted;
-	struct file *f = fd_borrow((unsigned)fd, &counted);
+	struct file *f = fd_borrow((unsigned)a->arg[0], &counted);
 	if (!f)
 		return -LINUX_EBADF;
 	long rc = -LINUX_EFAULT;
@@ -43,12 +45,12 @@ static long io_buffer(uint64_t fd, uint64_t buf, uint64_t len, file_io io)
 
 long sys_read(const struct syscall_args *a)
 {
-	return io_buffer(a->arg[0], a->arg[1], a->arg[2], file_read);
+	return io_buffer(a, file_read);
 }
 
 long sys_write(const struct syscall_args *a)
 {
-	return io_buffer(a->arg[0], a->arg[1], a->arg[2], file_write);
+	return io_buffer(a, file_write);
 }
 
 static int iov_entry_ok(const struct linux_iovec *v, file_io io)

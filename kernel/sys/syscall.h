@@ -137,7 +137,6 @@ long sys_nanosleep(const struct syscall_args *a);
 long sys_clock_nanosleep(const struct syscall_args *a);
 
 long sys_clone(const struct syscall_args *a);
-extern int posix_threads; /* thread.c: the process's running threads, atomic */
 long sys_exit_thread(const struct syscall_args *a);
 long sys_exit_group(const struct syscall_args *a);
 long sys_gettid(const struct syscall_args *a);

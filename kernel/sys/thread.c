@@ -4,6 +4,7 @@
 #include "syscall.h"
 #include "signal.h"
 
+#include <kernel/fd.h>
 #include <kernel/kernel.h>
 #include <kernel/sched.h>
 #include <kernel/string.h>
