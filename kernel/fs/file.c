@@ -253,18 +253,22 @@ static __attribute__((noinline)) long cached_read_rest(struct vfs_file *vf,
 static long vfs_cached_file_read(struct file *f, const struct file_iovec *iov, size_t count)
 {
 	struct vfs_file *vf = f->private;
+	if (count != 1)
+		return cached_read_rest(vf, iov, count, 0);
+	struct vnode *n = vf->node;
 	uint64_t size;
-	if (count == 1 && vnode_size_fresh(vf->node, &size)) {
-		long r = pagecache_read(vf->node, iov->base, iov->len, (uint64_t)vf->pos, size);
+	long r = 0;
+	if (vnode_size_fresh(n, &size)) {
+		r = pagecache_read(n, iov->base, iov->len, (uint64_t)vf->pos, size);
 		if (r == (long)iov->len || (r <= 0 && r != PAGECACHE_MISS)) {
 			if (r > 0)
 				vf->pos += r;
 			return r;
 		}
-		if (r > 0)
-			return cached_read_rest(vf, iov, 1, r);
+		if (r < 0)
+			r = 0;
 	}
-	return cached_read_rest(vf, iov, count, 0);
+	return cached_read_rest(vf, iov, 1, r);
 }
 
 static long vfs_file_write(struct file *f, const struct file_iovec *iov, size_t count)

@@ -34,11 +34,12 @@ static long io_buffer(const struct syscall_args *a, file_io io)
 	struct file *f = fd_borrow((unsigned)a->arg[0], &counted);
 	if (!f)
 		return -LINUX_EBADF;
+	struct file_iovec iov = {(void *)(uintptr_t)buf, len};
 	long rc = -LINUX_EFAULT;
-	if (len == 0 || io_range_ok(io, f, buf, len)) {
-		struct file_iovec iov = {(void *)(uintptr_t)buf, len};
-		rc = io(f, &iov, len ? 1 : 0);
-	}
+	if (len == 0)
+		rc = io(f, &iov, 0);
+	else if (io_range_ok(io, f, buf, len))
+		rc = io(f, &iov, 1);
 	fd_drop(f, counted);
 	return rc;
 }
