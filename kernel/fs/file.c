@@ -205,7 +205,7 @@ long vfs_file_pwrite(struct file *f, const struct file_iovec *iov, size_t count,
 			                    (uint64_t)offset + (uint64_t)total, p,
 			                    left > UINT32_MAX ? UINT32_MAX : (uint32_t)left);
 			if (r <= 0) {
-				n->attr_expires = 0;
+				vnode_attr_stale(n);
 				return total ? total : r ? r : -LINUX_EIO;
 			}
 			p += r;
@@ -214,7 +214,7 @@ long vfs_file_pwrite(struct file *f, const struct file_iovec *iov, size_t count,
 		}
 	}
 	/* The size and times changed: the next stat asks the server. */
-	n->attr_expires = 0;
+	vnode_attr_stale(n);
 	return total;
 }
 
@@ -276,7 +276,7 @@ static long vfs_file_write(struct file *f, const struct file_iovec *iov, size_t 
 	struct vfs_file *vf = f->private;
 	if (vf->node->kind == VNODE_FUSE && (f->flags & LINUX_O_APPEND)) {
 		struct fuse_attr a;
-		vf->node->attr_expires = 0;
+		vnode_attr_stale(vf->node);
 		int err = vnode_getattr(vf->node, &a);
 		if (err)
 			return err;
@@ -463,7 +463,7 @@ int vfs_open_node(struct vnode *n, const char *path, unsigned flags, struct file
 	if (err)
 		return err;
 	if ((flags & LINUX_O_TRUNC) && type == LINUX_S_IFREG) {
-		n->attr_expires = 0;
+		vnode_attr_stale(n);
 		if (!(c->flags & FUSE_ATOMIC_O_TRUNC)) {
 			struct fuse_setattr_in in = {.valid = FATTR_SIZE | FATTR_FH, .fh = o.fh};
 			err = vnode_setattr(n, &in);
