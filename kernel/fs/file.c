@@ -127,7 +127,7 @@ static long cached_pread(struct vfs_file *vf, const struct file_iovec *iov, size
                          uint64_t offset)
 {
 	uint64_t size;
-	if (!vnode_size_fresh(vf->node, &size)) {
+	if (!vnode_size_fresh(vf->node, arch_timestamp(), &size)) {
 		int err = vnode_size(vf->node, &size);
 		if (err)
 			return err;
@@ -252,14 +252,14 @@ static __attribute__((noinline)) long cached_read_rest(struct vfs_file *vf,
  * cached_read_rest's. */
 static long vfs_cached_file_read(struct file *f, const struct file_iovec *iov, size_t count)
 {
-	struct vfs_file *vf = f->private;
 	if (count != 1)
-		return cached_read_rest(vf, iov, count, 0);
-	struct vnode *n = vf->node;
-	uint64_t size;
+		return cached_read_rest(f->private, iov, count, 0);
+	/* The clock first: nothing but f and iov is live across its call. */
+	uint64_t now = arch_timestamp(), size;
+	struct vfs_file *vf = f->private;
 	long r = 0;
-	if (vnode_size_fresh(n, &size)) {
-		r = pagecache_read(n, iov->base, iov->len, (uint64_t)vf->pos, size);
+	if (vnode_size_fresh(vf->node, now, &size)) {
+		r = pagecache_read(vf->node, iov->base, iov->len, (uint64_t)vf->pos, size);
 		if (r == (long)iov->len || (r <= 0 && r != PAGECACHE_MISS)) {
 			if (r > 0)
 				vf->pos += r;

@@ -101,13 +101,11 @@ int vnode_getattr(struct vnode *n, struct fuse_attr *attr);
 /* The size from fresh attributes: vnode_getattr's size without copying the rest. 0 or -errno. */
 int vnode_size(struct vnode *n, uint64_t *size);
 
-/* The size while the attributes are fresh, read without the lock: 1 with *size set, or 0 when
- * they are not (or were being changed): then ask vnode_size. A time stamp and a few loads, for
- * every read of the page cache. */
-static inline int vnode_size_fresh(struct vnode *n, uint64_t *size)
+/* The size while the attributes are fresh at now (arch_timestamp()), read without the lock: 1
+ * with *size set, or 0 when they are not (or were being changed): then ask vnode_size. A few
+ * loads, for every read of the page cache; the caller takes the time stamp when it suits it. */
+static inline int vnode_size_fresh(struct vnode *n, uint64_t now, uint64_t *size)
 {
-	/* The clock first: nothing read below is then live across its call. */
-	uint64_t now = arch_timestamp();
 	unsigned seq = __atomic_load_n(&n->attr_seq, __ATOMIC_ACQUIRE);
 	uint64_t s = __atomic_load_n(&n->attr.size, __ATOMIC_RELAXED);
 	uint64_t until = __atomic_load_n(&n->attr_until_tsc, __ATOMIC_RELAXED);
