@@ -197,6 +197,10 @@ $(BUILD)/tests/guest/%.elf: tests/guest/%.c tests/guest/native_test.h tests/gues
 	@$(if $(Q),echo "  TORO    $@")
 	$(Q)$(BUILD)/toro build -q $$(sed -n 's|^// BUILD: *||p' $<) $< -o $@
 
+# A test image that includes another's source (tests/guest/native_vsock_gdb.c) is built again
+# when that changes.
+$(BUILD)/tests/guest/native_vsock_gdb.elf: tests/guest/native_vsock.c
+
 # Host unit tests, with sanitizers. Each tests/unit/NAME.c lists the sources it needs on a
 # "// SOURCES:" line.
 $(BUILD)/tests/unit/%: tests/unit/%.c $(TEST_SUPPORT) $(HOST_SRCS) $(KERNEL_SRCS) | deps

@@ -119,7 +119,8 @@ list_tests() {
 	[[ $KINDS == *" guest "* ]] && list_guest_tests
 	if [[ $KINDS == *" e2e "* ]]; then
 		for t in "$E2E_DIR"/*.sh; do
-			[ "$(basename "$t")" = lib.sh ] && continue
+			# Files they source (lib.sh, gdb_session.sh) have no PARTS line.
+			grep -q '^# PARTS:' "$t" || continue
 			printf '%s\te2e\te2e\t%s\n' "e2e/$(basename "$t" .sh)" "$t"
 		done
 	fi

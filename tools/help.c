@@ -65,7 +65,7 @@ static const struct help_option run_options[] = {
     {"--vsock PATH", "a virtio-vsock device; host connections through PATH"},
     {"-f, --forward [ADDR:]HOSTPORT:GUESTPORT", "listen on HOSTPORT, connect to GUESTPORT"},
     {"--cid N", "the guest's vsock CID (default 3)"},
-    {"--gdb PORT|unix:PATH", "COM2 for gdb on 127.0.0.1:PORT (0: any) or PATH; a -g image waits"},
+    {"--gdb PORT|unix:PATH|vsock:PORT", "COM2 for gdb on 127.0.0.1:PORT (0: any) or PATH, or vsock:PORT; a -g image waits"},
     {"-d, --share DIR[:rw][:/MOUNT]", "a host directory the guest sees at MOUNT (default /)"},
     {"-e, --env NAME=VALUE", "an environment variable for the program"},
     {"--env-file FILE", "NAME=VALUE lines for the program's environment"},
@@ -95,6 +95,9 @@ static const struct help_command commands[] = {
     {"logs", "NAME", "print a run's log (a detached run's, also after it ended)", no_options},
     {"vhost-user", "vsock|fs --socket PATH [OPTIONS]", "serve a device to QEMU over vhost-user",
      vhost_user_options},
+    {"vsock-connect", "PATH PORT",
+     "stdin and stdout to a guest's vsock PORT through a Firecracker-style socket (for gdb)",
+     no_options},
     {"version", "", "print the version", no_options},
 };
 

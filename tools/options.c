@@ -153,6 +153,17 @@ int gdb_parse(const char *value, struct gdb_listener *g, char *err, size_t errle
 	uint64_t port;
 	g->enabled = 1;
 	g->fd = -1;
+	g->path = NULL;
+	g->vsock = 0;
+	if (strncmp(value, "vsock:", 6) == 0) {
+		if (parse_u64(value + 6, 1, 65535, &port))
+			return error_set(err, errlen,
+			                 "--gdb '%s': vsock:PORT takes a port from 1 to 65535 (the "
+			                 "guest's, and the host's on 127.0.0.1)",
+			                 value);
+		g->port = g->vsock = (unsigned)port;
+		return 0;
+	}
 	if (strncmp(value, "unix:", 5) == 0) {
 		g->path = value + 5;
 		if (!*g->path)
@@ -530,6 +541,20 @@ int parse_run_options(int argc, char **argv, struct run_options *o, char *err, s
 		return error_set(
 		    err, errlen, "--pin: %d host CPU%s for %d vCPU%s (--cpus): give one per vCPU",
 		    o->npin, o->npin == 1 ? "" : "s", o->cpus, o->cpus == 1 ? "" : "s");
+	if (o->gdb.enabled && o->gdb.vsock) {
+		/* gdb reaches the guest's port through a forward of the vsock device. */
+		struct vsock_config *c = &o->vsock;
+		if (c->nforwards == VSOCK_FORWARDS_MAX)
+			return error_set(err, errlen, "--gdb vsock:%u: at most %d forwards with it",
+			                 o->gdb.vsock, VSOCK_FORWARDS_MAX - 1);
+		c->forwards[c->nforwards++] = (struct vsock_forward){
+		    htonl(INADDR_LOOPBACK), (uint16_t)o->gdb.vsock, o->gdb.vsock};
+		c->enabled = 1;
+		/* gdb may connect before the guest's stub listens (its boot is slow under TCG):
+		 * the forward holds the connection that long. */
+		if (!c->hold_ms)
+			c->hold_ms = GDB_VSOCK_HOLD_MS;
+	}
 	return 0;
 }
 

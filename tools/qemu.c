@@ -178,7 +178,7 @@ static int add_console(const char **argv, int n, enum console_choice console, ch
 static int add_gdb(const char **argv, int n, const struct gdb_listener *g, char *dev,
                    size_t dev_len)
 {
-	if (!g->enabled)
+	if (!g->enabled || g->vsock)
 		return n;
 	snprintf(dev, dev_len, "socket,id=torogdb,fd=%d,server=on,wait=off", g->fd);
 	argv[n++] = "-chardev";
@@ -245,13 +245,15 @@ static int stdin_pair(int sv[2])
 static void kernel_words(const struct run_options *o, const struct qemu_vhost *v, char *buf,
                          size_t len)
 {
-	char console[64] = "", tty[64];
+	char console[64] = "", tty[64], gdb[32] = "";
 	if (o->console == CONSOLE_VIRTIO)
 		qemu_slot_word(0, console, sizeof(console));
 	cmdline_tty_word(tty, sizeof(tty), o->console == CONSOLE_VIRTIO);
-	snprintf(buf, len, "toro.debugcon=" QEMU_DEBUGCON_PORT " %s%s%s%s%s%s", tty,
-	         *console ? " " : "", console, *v->words ? " " : "", v->words,
-	         o->gdb.enabled ? " " GDB_KERNEL_WORD : "");
+	if (o->gdb.enabled)
+		gdb_kernel_word(&o->gdb, gdb, sizeof(gdb));
+	snprintf(buf, len, "toro.debugcon=" QEMU_DEBUGCON_PORT " %s%s%s%s%s%s%s", tty,
+	         *console ? " " : "", console, *v->words ? " " : "", v->words, *gdb ? " " : "",
+	         gdb);
 }
 
 static int run_qemu_with(const struct run_options *o, const struct qemu_vhost *v)

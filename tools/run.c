@@ -78,8 +78,10 @@ static int run_in_monitor(const struct run_options *o, const struct image *img)
 	size_t module_len;
 	char words[96];
 	cmdline_tty_word(words, sizeof(words), o->console == CONSOLE_VIRTIO);
-	if (o->gdb.enabled)
-		strcat(words, " " GDB_KERNEL_WORD);
+	if (o->gdb.enabled) {
+		strcat(words, " ");
+		gdb_kernel_word(&o->gdb, words + strlen(words), sizeof(words) - strlen(words));
+	}
 	char *cmdline = run_boot_data(o, words, &module, &module_len);
 	if (!cmdline) {
 		toro_error("%s: out of memory for the kernel command line", o->image);
@@ -95,7 +97,7 @@ static int run_in_monitor(const struct run_options *o, const struct image *img)
 	    .stats = o->stats,
 	    .pin = o->npin ? o->pin : NULL,
 	    .vsock = o->vsock.enabled ? &o->vsock : NULL,
-	    .gdb = o->gdb.enabled,
+	    .gdb = o->gdb.enabled && !o->gdb.vsock, /* COM2 */
 	    .gdb_fd = o->gdb.fd,
 	    .cmdline = cmdline,
 	    .args_module = module,
@@ -207,7 +209,7 @@ int toro_run(int argc, char **argv)
 			run_options_free(&o);
 			return TORO_EXIT_USAGE;
 		}
-		gdb_print_attach(&o.gdb, o.image);
+		gdb_print_attach(&o.gdb, o.image, o.vsock.uds_path);
 	}
 	int rc = service_run(&o, argc, argv, toro_run_parsed);
 	/* A detached run's socket belongs to the process in the background, unless it never

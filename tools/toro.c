@@ -27,6 +27,8 @@ int main(int argc, char **argv)
 		return toro_logs(argc - 2, argv + 2);
 	if (strcmp(argv[1], "vhost-user") == 0)
 		return toro_vhost_user(argc - 2, argv + 2);
+	if (strcmp(argv[1], "vsock-connect") == 0)
+		return toro_vsock_connect(argc - 2, argv + 2);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("toro %s\n", TORO_VERSION);
 		return 0;

@@ -17,12 +17,14 @@
 enum vmm_choice { VMM_AUTO, VMM_TORO, VMM_QEMU };
 
 /* --gdb PORT or --gdb unix:PATH (gdb.c): COM2 on a socket listening on 127.0.0.1:PORT (0: any
- * free port) or at PATH, for one gdb client at a time. */
+ * free port) or at PATH, for one gdb client at a time. --gdb vsock:PORT: the stub on the guest's
+ * vsock port PORT instead, reached from 127.0.0.1:PORT by a --forward the options add. */
 struct gdb_listener {
 	int enabled;
 	unsigned port;    /* TCP: the port asked for, then the one bound */
 	const char *path; /* Unix: the socket's path, or NULL for TCP */
-	int fd;           /* the listening socket once bound, else -1 */
+	unsigned vsock;   /* vsock:PORT: the port (guest and host), else 0 */
+	int fd;           /* the listening socket once bound (never for vsock), else -1 */
 	int path_bound;   /* the socket file is ours to remove */
 };
 enum accel_choice { ACCEL_DEFAULT, ACCEL_TCG, ACCEL_KVM };
@@ -101,18 +103,30 @@ char *run_boot_data(const struct run_options *o, const char *extra, char **modul
                     size_t *module_len);
 /* gdb.c: parses --gdb's value into g (0, or -1 with a one-line reason in err); binds it (the
  * same; a port or socket in use is one of those reasons); prints the command that attaches gdb
- * to image, on stderr; closes the socket, removing its file if remove is set. */
+ * to image, on stderr (for vsock:PORT with --vsock's vsock_path, not NULL, also the one through
+ * that socket); closes the socket, removing its file if remove is set. */
 int gdb_parse(const char *value, struct gdb_listener *g, char *err, size_t errlen);
 int gdb_listen(struct gdb_listener *g, char *err, size_t errlen);
-void gdb_print_attach(const struct gdb_listener *g, const char *image);
+void gdb_print_attach(const struct gdb_listener *g, const char *image, const char *vsock_path);
 void gdb_close(struct gdb_listener *g, int remove);
-/* The kernel option that turns the guest's gdbstub on, on COM2. */
-#define GDB_KERNEL_WORD "toro.gdb=com2"
+/* How long the forward of --gdb vsock:PORT holds a gdb that connects before the stub listens. */
+#define GDB_VSOCK_HOLD_MS 60000
+
+/* The kernel option that turns the guest's gdbstub on (toro.gdb=com2 or toro.gdb=vsock:PORT),
+ * into buf. */
+void gdb_kernel_word(const struct gdb_listener *g, char *buf, size_t len);
+
+/* vsock_connect.c: a hybrid vsock socket's handshake on fd for the guest's port (0, or -1 with
+ * a one-line reason in err), and the copying that follows: in to sock, sock to out, until sock
+ * ends (0) or an error (-1, errno set). */
+int vsock_connect_handshake(int fd, unsigned port, char *err, size_t errlen);
+int vsock_relay(int in, int out, int sock);
 
 int toro_build(int argc, char **argv);
 int toro_cc(int argc, char **argv);
 int toro_run(int argc, char **argv);
 int toro_vhost_user(int argc, char **argv);
+int toro_vsock_connect(int argc, char **argv);
 int toro_new(int argc, char **argv);
 int toro_ps(int argc, char **argv);
 int toro_stop(int argc, char **argv);

@@ -17,6 +17,8 @@ struct gdb_core {
 	volatile int hold;        /* gdb did not resume its thread: it stays stopped */
 	int fault;                /* the stop was its fault (the signal) */
 	int deliver;              /* resumed with the fault's signal: report the fault */
+	struct gdb_event pending; /* its trap while another core stopped (signal 0: none), reported
+	                           * before it runs again */
 };
 
 struct gdb_stub {
@@ -41,10 +43,27 @@ enum gdb_action {
 	GDB_DETACH, /* send the reply, forget breakpoints, resume for good */
 };
 
-/* stop.c: the boot's wait for gdb (toro.gdb=com2), and the exit code gdb is told. */
-void gdb_start(void);
-/* 1 from that boot on (COM2 is there): the line is watched for gdb, attached or not. */
+/* The line to gdb: COM2 (hooks.c over kernel/arch/x86_64/gdb.c) or a vsock port (vsock.c). */
+struct gdb_transport {
+	const char *name; /* in the boot's message: "COM2" */
+	int (*getc)(void *ctx);
+	void (*write)(void *ctx, const char *s, size_t len);
+	/* From core 0's timer interrupt while the program runs: what gdb sent meanwhile. */
+	void (*poll)(void);
+	/* Around a stop, on the core that owns it: before the other cores are stopped, and after
+	 * they go on. NULL if the line needs neither. */
+	void (*hold)(void);
+	void (*release)(void);
+};
+extern const struct gdb_transport *gdb_transport;
+
+/* stop.c: the boot's wait for gdb on t (toro.gdb=), and the exit code gdb is told. */
+void gdb_start(const struct gdb_transport *t);
+/* 1 from that boot on: the line is watched for gdb, attached or not. */
 extern volatile int gdb_listening;
+/* vsock.c: toro.gdb=vsock:PORT (the value after "vsock:"): starts the stub there, or says in
+ * one line why not. */
+void gdb_vsock_start(const char *port);
 /* hooks.c: starts looking for Ctrl-C from core 0's timer (the caller runs on core 0). */
 void gdb_poll_start(void);
 void gdb_report_exit(int code);

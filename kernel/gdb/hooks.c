@@ -20,6 +20,14 @@ _Noreturn void __real_arch_exit(int code, uint16_t debugcon_port);
 void __real_arch_timer_arm(uint64_t tsc_deadline);
 void __real_irq_dispatch(unsigned vector);
 
+/* COM2: read while stopped, and by its interrupt or core 0's timer while the program runs. */
+static const struct gdb_transport com2 = {
+    .name = "COM2",
+    .getc = arch_gdb_getc,
+    .write = arch_gdb_write,
+    .poll = arch_gdb_poll_interrupt,
+};
+
 /* The boot's last step before the application: every core is up and the drivers started. */
 void __wrap_drivers_init(void)
 {
@@ -29,12 +37,19 @@ void __wrap_drivers_init(void)
 		if (!v)
 			continue;
 		gdb_thread_add(thread_current());
-		if (strcmp(v, "com2") == 0)
-			gdb_start();
-		else
+		if (strcmp(v, "com2") == 0) {
+			if (arch_gdb_com2_init() == 0)
+				gdb_start(&com2);
+			else
+				printk("gdb: toro.gdb=com2 but there is no COM2; not waiting for "
+				       "gdb\n");
+		} else if (strncmp(v, "vsock:", 6) == 0) {
+			gdb_vsock_start(v + 6);
+		} else {
 			printk(
-			    "gdb: toro.gdb=%s: the only transport is com2; not waiting for gdb\n",
+			    "gdb: toro.gdb=%s: expected com2 or vsock:PORT; not waiting for gdb\n",
 			    v);
+		}
 	}
 }
 
@@ -59,9 +74,9 @@ _Noreturn void __wrap_arch_exit(int code, uint16_t debugcon_port)
 }
 
 /* Ctrl-C and a new gdb without COM2's interrupt (a monitor whose COM2 raises none): while the
- * stub watches COM2 (attached or not), core 0's one-shot timer also fires every GDB_POLL_NS,
- * and its interrupt looks at COM2. The scheduler's own deadline is kept and armed whenever it
- * comes first. */
+ * stub watches its line (attached or not), core 0's one-shot timer also fires every
+ * GDB_POLL_NS, and its interrupt looks at the line (gdb_transport->poll). The scheduler's own
+ * deadline is kept and armed whenever it comes first. */
 #define GDB_POLL_NS 50000000ull
 
 static uint64_t sched_deadline[CPU_MAX]; /* the scheduler's deadline (TSC), 0 if none */
@@ -95,7 +110,7 @@ void __wrap_irq_dispatch(unsigned vector)
 	struct cpu *c = this_cpu();
 	if (vector != IRQ_VECTOR_TIMER || c->id != 0 || !gdb_listening)
 		return;
-	arch_gdb_poll_interrupt();
+	gdb_transport->poll();
 	if (sched_deadline[0] && arch_timestamp() >= sched_deadline[0])
 		sched_deadline[0] = 0; /* it has fired: the scheduler arms the next one */
 	timer_arm(c);

@@ -2,65 +2,26 @@
 # `toro run --gdb` end to end, under QEMU and the built-in monitor (docs/debugging.md). The
 # transport first, with a guest that uses COM2 itself (tests/guest/native_com2.c, built without
 # -g, so no gdb stub): bytes both ways over TCP, one client at a time and the next after it,
-# a port in use, bad values, --detach. Then stock gdb in batch mode against the kernel's stub
-# (tests/guest/native_gdb.c and examples/threads, both built -g) through the printed attach
-# command: break, bt, registers, print, next/step/finish, a watchpoint, threads, Ctrl-C, a fault,
-# detach, and the same over a Unix socket. (tests/e2e/gdb-stub.sh drives the stub under QEMU
-# directly.)
+# a port in use, bad values, --detach. Then the gdb sessions of tests/e2e/gdb_session.sh through
+# the printed attach command: break, bt, registers, print, next/step/finish, a watchpoint,
+# threads, Ctrl-C, a fault, detach and attach again, one over a Unix socket, x87/SSE registers
+# and two cores hitting their watchpoints together.
+# (tests/e2e/gdb-stub.sh drives the stub under QEMU directly, tests/e2e/gdb-vsock.sh over vsock.)
 # PARTS: host qemu toro
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/gdb_session.sh"
 
 COM2=$BUILD/tests/guest/native_com2.elf
-IMAGE=$BUILD/tests/guest/native_gdb.elf
-THREADS=$BUILD/examples/threads.elf
-GUEST_OUT=$E2E_TMP/guest.out GUEST_ERR=$E2E_TMP/guest.err
-GUEST= GUEST_RC= TARGET=
-ATTACH_LINE="^toro: the guest waits for gdb; attach with: gdb .* -ex 'target remote (.*)'$"
+GUEST_CONSOLE=$TORO_GUEST_OUT GUEST_MESSAGES=$TORO_GUEST_ERR GUEST_RC=
+GDB_PORT=0 # what --gdb takes: 0 or unix:PATH
 
-# guest_start VMM ARGS...: `toro run` in the background with ARGS (which hold --gdb); waits for
-# the line giving the gdb command and sets TARGET to its target ("127.0.0.1:PORT" or a socket
-# path).
+# The sessions' guest_start VMM IMAGE CPUS [-- ARGS...] (tests/e2e/gdb_session.sh), through
+# `toro run --gdb $GDB_PORT`; the transport checks call toro_guest_start with their own options.
 guest_start() {
-	local vmm=$1
-	shift
-	: >"$GUEST_ERR"
-	timeout -k 5 110 "$TORO" run --vmm "$vmm" --timeout 100 "$@" </dev/null >"$GUEST_OUT" \
-		2>"$GUEST_ERR" &
-	GUEST=$! TARGET=
-	for _ in $(seq 400); do
-		TARGET=$(sed -En "s/$ATTACH_LINE/\1/p" "$GUEST_ERR")
-		[ -n "$TARGET" ] && return 0
-		kill -0 "$GUEST" 2>/dev/null || break
-		sleep 0.05
-	done
-	problem "no gdb command on stderr: $(head -2 "$GUEST_ERR")"
-	return 1
+	toro_guest_start "$1" "$2" --cpus "$3" --gdb "$GDB_PORT" "${@:4}"
 }
-
-# The run's exit status into GUEST_RC; its console and messages join $OUT and $ERR for report.
-guest_wait() {
-	wait "$GUEST"
-	GUEST_RC=$?
-	cat "$GUEST_OUT" >>"$OUT"
-	cat "$GUEST_ERR" >>"$ERR"
-}
-
-want_guest() {
-	[ "$GUEST_RC" = "$1" ] || problem "toro run ended with status $GUEST_RC, want $1"
-}
-
-want_guest_line() {
-	grep -Eq -- "$1" "$GUEST_OUT" || problem "no line of the guest's console matches /$1/"
-}
-
-# gdb_run IMAGE COMMAND...: gdb -batch on IMAGE attached to $TARGET, each COMMAND an -ex.
-gdb_run() {
-	local image=$1 args=()
-	shift
-	for c in "$@"; do args+=(-ex "$c"); done
-	run gdb -nx -batch -ex "set pagination off" -ex "set remotetimeout 30" \
-		-ex "target remote $TARGET" "${args[@]}" "$image"
-}
+guest_wait() { toro_guest_wait; }
+guest_running() { toro_guest_running; }
 
 # Opens fd $1 on the TCP port of $TARGET.
 connect_fd() {
@@ -70,7 +31,7 @@ connect_fd() {
 # The echo guest upper-cases what it gets up to '.', answers '.' and exits.
 transport_echo() {
 	local vmm=$1 reply
-	guest_start "$vmm" "$COM2" --gdb 0 -- echo || return
+	toro_guest_start "$vmm" "$COM2" --gdb 0 -- echo || return
 	connect_fd 3 || { problem "cannot connect to $TARGET"; return; }
 	printf 'hello, gdb.' >&3
 	IFS= read -r -d . -t 60 reply <&3
@@ -92,7 +53,7 @@ done
 # first has gone, the next one gets COM2. (QEMU's socket chardev leaves a second client waiting
 # in the listen queue instead: built-in monitor only.)
 if check com2-one-client@toro toro; then
-	if guest_start toro "$COM2" --gdb 0 -- echo; then
+	if toro_guest_start toro "$COM2" --gdb 0 -- echo; then
 		connect_fd 3 && connect_fd 4
 		read -r -t 20 _ <&4
 		[ $? = 1 ] || problem "the second client was not closed"
@@ -122,7 +83,7 @@ fi
 
 # A port in use: one line and exit 2 before anything boots.
 if check gdb-port-in-use qemu; then
-	if guest_start qemu "$COM2" --gdb 0 -- echo; then
+	if toro_guest_start qemu "$COM2" --gdb 0 -- echo; then
 		port=${TARGET##*:}
 		run "$TORO" run "$COM2" --gdb "$port" -- echo
 		want_status 2
@@ -147,7 +108,7 @@ if check gdb-detach qemu; then
 	run env XDG_RUNTIME_DIR="$E2E_TMP" "$TORO" run "$COM2" --vmm qemu --detach --gdb 0 -- echo
 	want_status 0
 	want_line out '^native_com2-[0-9]+ [0-9]+$'
-	TARGET=$(sed -En "s/$ATTACH_LINE/\1/p" "$ERR")
+	TARGET=$(sed -En "s/$TORO_ATTACH_LINE/\1/p" "$ERR")
 	pid=$(awk '{print $2}' "$OUT")
 	if [ -n "$TARGET" ] && [ -n "$pid" ] && connect_fd 3; then
 		printf 'x.' >&3
@@ -162,145 +123,42 @@ if check gdb-detach qemu; then
 	report
 fi
 
-# The gdb sessions, in each monitor. Where gdb is missing (a nested VM prepared without its
+# The gdb sessions (tests/e2e/gdb_session.sh), in each monitor, and one through a Unix socket,
+# which the run removes afterwards. Where gdb is missing (a nested VM prepared without its
 # package) they are reported as skipped, saying so.
 session_checks() {
-	local vmm=$1 gdb_pid
-	if check "gdb-break-step-detach@$vmm" "$vmm"; then
-		if guest_start "$vmm" "$IMAGE" --gdb 0 -- sum; then
-			gdb_run "$IMAGE" "break sum_squares" "continue" "bt" "info registers rip" \
-				"print gdb_origin" "print n" "next" "step" "bt" "finish" "detach"
-			guest_wait
-			want_line out '^Breakpoint 1, sum_squares \(n=4\) at .*native_gdb\.c:[0-9]+'
-			want_line out '^#1 +0x[0-9a-f]+ in main \(.*\) at .*native_gdb\.c:[0-9]+'
-			want_line out '^rip +0x[0-9a-f]+ +0x[0-9a-f]+ <sum_squares'
-			want_line out '^\$1 = \{x = 3, y = 4, name = 0x[0-9a-f]+ "origin"\}'
-			want_line out '^\$2 = 4$'
-			want_line out '^square \(v=(v@entry=)?1\) at .*native_gdb\.c:[0-9]+'
-			want_line out '^#1 +0x[0-9a-f]+ in sum_squares \(n=4\) at .*native_gdb\.c:[0-9]+'
-			want_line out '^Value returned is \$[0-9]+ = 1$'
-			want_line out 'detached'
-			want_guest 7
-			want_guest_line '^sum 30$'
-		fi
-		report
+	local vmm=$1 sock=$E2E_TMP/gdb-$1.sock
+	session_break_step_detach "gdb-break-step-detach@$vmm" "$vmm"
+	session_watchpoint "gdb-watchpoint@$vmm" "$vmm"
+	session_threads "gdb-threads@$vmm" "$vmm"
+	session_ctrl_c "gdb-ctrl-c@$vmm" "$vmm"
+	session_fault "gdb-fault@$vmm" "$vmm"
+	session_reattach "gdb-reattach@$vmm" "$vmm"
+	check "gdb-unix@$vmm" "$vmm" || return 0
+	if GDB_PORT=unix:$sock guest_start "$vmm" "$GDB_NATIVE" 1 -- sum; then
+		[ "$TARGET" = "$sock" ] || problem "target $TARGET, want $sock"
+		gdb_run "$GDB_NATIVE" "break square" "continue" "bt 2" "detach"
+		guest_wait
+		want_line out '^(Thread [0-9]+ hit )?Breakpoint 1, square \(v=(v@entry=)?1\) at .*native_gdb\.c:[0-9]+'
+		want_line out '^#1 +0x[0-9a-f]+ in sum_squares \(n=4\)'
+		want_guest 7
+		[ -e "$sock" ] && problem "$sock is still there after the run"
 	fi
-
-	if check "gdb-watchpoint@$vmm" "$vmm"; then
-		if guest_start "$vmm" "$IMAGE" --gdb 0 -- sum; then
-			gdb_run "$IMAGE" "break main" "continue" "watch gdb_counter" "continue" \
-				"delete" "continue"
-			guest_wait
-			want_line out '^Hardware watchpoint 2: gdb_counter'
-			want_line out '^Old value = 0$'
-			want_line out '^New value = 30$'
-			want_line out 'exited with code 07'
-			want_guest 7
-		fi
-		report
-	fi
-
-	# examples/threads as the user runs it (docs/debugging.md): a thread per core; the main
-	# thread, blocked in toro_thread_join, has a backtrace from its saved context.
-	if check "gdb-threads@$vmm" "$vmm"; then
-		if guest_start "$vmm" "$THREADS" --cpus 2 --gdb 0; then
-			gdb_run "$THREADS" "break take_turns if arg == 0" "continue" "info threads" \
-				"thread 1" "bt" "delete" "continue"
-			guest_wait
-			want_line out 'Thread [0-9]+ hit Breakpoint 1, take_turns \(arg=0x0\) at .*main\.c:[0-9]+'
-			want_line out 'Thread 1 \(core 0, blocked, main\)'
-			want_line out 'Thread [0-9]+ \(core 0, [a-z]+, take_turns\)'
-			want_line out 'Thread [0-9]+ \(core 1, [a-z]+, take_turns\)'
-			want_line out '^#[0-9]+ +0x[0-9a-f]+ in thread_join '
-			want_line out '^#[0-9]+ +0x[0-9a-f]+ in main \(\) at .*examples/threads/main\.c:[0-9]+'
-			want_line out 'exited normally'
-			want_guest 0
-			want_guest_line '^all threads done$'
-		fi
-		report
-	fi
-
-	# Ctrl-C: SIGINT to gdb, which sends 0x03 (COM2's receive interrupt), stops a program
-	# spinning on core 1 while main waits on core 0; kill ends the run.
-	if check "gdb-ctrl-c@$vmm" "$vmm"; then
-		if guest_start "$vmm" "$IMAGE" --cpus 2 --gdb 0 -- spin; then
-			gdb -nx -batch -ex "set pagination off" -ex "set remotetimeout 30" \
-				-ex "target remote $TARGET" -ex continue -ex "info threads" \
-				-ex "print gdb_counter > 0" -ex kill "$IMAGE" </dev/null >"$OUT" 2>"$ERR" &
-			gdb_pid=$!
-			for _ in $(seq 600); do grep -q '^spinning' "$GUEST_OUT" && break; sleep 0.1; done
-			sleep 1
-			kill -INT "$gdb_pid"
-			for _ in $(seq 600); do kill -0 "$gdb_pid" 2>/dev/null || break; sleep 0.1; done
-			kill -KILL "$gdb_pid" 2>/dev/null && problem "gdb did not end after Ctrl-C"
-			wait "$gdb_pid"
-			guest_wait
-			want_line out 'received signal SIGINT'
-			want_line out '(^| in )spin \(arg=.*\) at .*native_gdb\.c:[0-9]+'
-			want_line out '\* [0-9]+ +Thread [0-9]+ \(core 1, running, spin\)'
-			want_line out 'Thread 1 \(core 0, blocked, main\)'
-			want_line out '^\$1 = 1$'
-			want_guest 137
-		fi
-		report
-	fi
-
-	if check "gdb-fault@$vmm" "$vmm"; then
-		if guest_start "$vmm" "$IMAGE" --gdb 0 -- fault; then
-			gdb_run "$IMAGE" "continue" "bt 1" "continue"
-			guest_wait
-			want_line out 'received signal SIGSEGV'
-			want_line out '^#0 +0x[0-9a-f]+ in fault \(\) at .*native_gdb\.c:[0-9]+'
-			want_line out '^[0-9]+.*\*\(volatile int \*\).*= 1;'
-			want_line out 'exited with code 0216'
-			want_guest 142
-			want_line err 'CPU exception: page fault'
-		fi
-		report
-	fi
-
-	# Detach and attach again: a second gdb (once the socket has seen the first go) stops the
-	# running program, breaks, reads and writes a global and detaches; the run's own status.
-	if check "gdb-reattach@$vmm" "$vmm"; then
-		if guest_start "$vmm" "$IMAGE" --gdb 0 -- laps; then
-			gdb_run "$IMAGE" "break lap" "continue" "delete" "detach"
-			want_line out '^Breakpoint 1, lap \(\) at .*native_gdb\.c:[0-9]+'
-			sleep 1
-			kill -0 "$GUEST" 2>/dev/null || problem "the run ended after the first gdb detached"
-			gdb_run "$IMAGE" "info breakpoints" "break lap" "continue" "print gdb_release" \
-				"set var gdb_release = 1" "delete" "detach"
-			guest_wait
-			want_line out '^No breakpoints or watchpoints\.$'
-			want_line out '^Breakpoint 1, lap \(\) at .*native_gdb\.c:[0-9]+'
-			want_line out '^\$1 = 0$'
-			want_guest 5
-			want_guest_line '^released$'
-		fi
-		report
-	fi
-
-	# The same through a Unix socket, which the run removes afterwards.
-	if check "gdb-unix@$vmm" "$vmm"; then
-		sock=$E2E_TMP/gdb-$vmm.sock
-		if guest_start "$vmm" "$IMAGE" --gdb "unix:$sock" -- sum; then
-			[ "$TARGET" = "$sock" ] || problem "target $TARGET, want $sock"
-			gdb_run "$IMAGE" "break square" "continue" "bt 2" "detach"
-			guest_wait
-			want_line out '^Breakpoint 1, square \(v=(v@entry=)?1\) at .*native_gdb\.c:[0-9]+'
-			want_line out '^#1 +0x[0-9a-f]+ in sum_squares \(n=4\)'
-			want_guest 7
-			[ -e "$sock" ] && problem "$sock is still there after the run"
-		fi
-		report
-	fi
+	report
 }
 
 if command -v gdb >/dev/null; then
-	session_checks qemu
-	session_checks toro
+	for vmm in qemu toro; do
+		session_checks "$vmm"
+		session_fp_registers "gdb-fp-registers-1cpu@$vmm" "$vmm" 1
+		session_fp_registers "gdb-fp-registers-2cpu@$vmm" "$vmm" 2
+		session_fp_initial "gdb-fp-initial@$vmm" "$vmm"
+		session_watch_two_cores "gdb-watch-two-cores@$vmm" "$vmm"
+	done
 else
 	for vmm in qemu toro; do
-		for c in break-step-detach watchpoint threads ctrl-c fault reattach unix; do
+		for c in break-step-detach watchpoint threads ctrl-c fault reattach unix \
+			fp-registers-1cpu fp-registers-2cpu fp-initial watch-two-cores; do
 			check "gdb-$c@$vmm" "$vmm" && echo "SKIP gdb-$c@$vmm: gdb is not installed here"
 		done
 	done

@@ -25,7 +25,7 @@ if check help/readme-names-every-option host; then
 fi
 
 if check help/every-command host; then
-	for cmd in new build cc run ps stop logs vhost-user version; do
+	for cmd in new build cc run ps stop logs vhost-user vsock-connect version; do
 		"$TORO" --help | grep -q "^  toro $cmd" || problem "toro --help lacks $cmd"
 		[ "$cmd" = cc ] || [ "$cmd" = version ] && continue
 		out=$("$TORO" "$cmd" --help 2>&1)

@@ -8,15 +8,11 @@
 #include <kernel/cpu.h>
 #include <kernel/sched.h>
 
+#include "fxsave.h"
 #include "x86.h"
 
-#define FXSAVE_FCW_OFFSET   0
-#define FXSAVE_MXCSR_OFFSET 24
-#define FCW_DEFAULT         0x037f /* all x87 exceptions masked, 64-bit precision */
-#define MXCSR_DEFAULT       0x1f80 /* all SSE exceptions masked, round to nearest */
-
 /* The state a thread starts with, loaded by FXRSTOR (never LDMXCSR: docs/design.md §4). */
-static uint8_t fpu_initial[512] __attribute__((aligned(16)));
+static uint8_t fpu_initial[FXSAVE_SIZE] __attribute__((aligned(16)));
 
 static inline void cr0_ts(int set)
 {

@@ -1,4 +1,4 @@
-/* The x86-64 side of the gdb stub (kernel/gdb/): COM2 as its line, the exception entries it
+/* The x86-64 side of the gdb stub (kernel/gdb/): COM2 as one of its lines, the exception entries it
  * takes over (debug, breakpoint, NMI, faults), guest memory through the page tables, and
  * hardware breakpoints in DR0-DR7 (registers are in gdb_regs.c). Linked only with the stub. */
 #include <kernel/gdb.h>
@@ -13,6 +13,7 @@
 
 #include "apic.h"
 #include "arch_cpu.h"
+#include "gdb_fxsave.h"
 #include "io.h"
 #include "trap.h"
 #include "x86.h"
@@ -99,6 +100,13 @@ void arch_gdb_write(void *ctx, const char *s, size_t len)
  * this core's interrupt stack, no interrupt nests) goes on for one instruction with the trap flag
  * set, and the debug trap that follows stops the machine with every register at hand. Called
  * from COM2's interrupt, and from the timer's where COM2 raises none. */
+void arch_gdb_interrupt_stop(void)
+{
+	struct arch_cpu *a = this_cpu()->arch;
+	uint64_t *top = (uint64_t *)(void *)(a->irq_stack + IRQ_STACK);
+	top[-3] |= RFLAGS_TF; /* ss, rsp, rflags, cs, rip from the top down */
+}
+
 void arch_gdb_poll_interrupt(void)
 {
 	int stop = 0;
@@ -106,11 +114,8 @@ void arch_gdb_poll_interrupt(void)
 		return; /* a stop is on its way: what follows is for the stub */
 	while (!stop && (inb(COM2 + UART_LSR) & LSR_DR))
 		stop = gdb_running_byte(inb(COM2 + UART_DATA));
-	if (!stop)
-		return;
-	struct arch_cpu *a = this_cpu()->arch;
-	uint64_t *top = (uint64_t *)(void *)(a->irq_stack + IRQ_STACK);
-	top[-3] |= RFLAGS_TF; /* ss, rsp, rflags, cs, rip from the top down */
+	if (stop)
+		arch_gdb_interrupt_stop();
 }
 
 static void com2_interrupt(void *ctx)
@@ -136,11 +141,8 @@ static void idt_take(int v)
 	memcpy(e + 8, &high, 4);
 }
 
-int arch_gdb_init(void)
+int arch_gdb_com2_init(void)
 {
-	static const int vectors[] = {VEC_DIVIDE,     VEC_DEBUG,      VEC_NMI,       VEC_BREAKPOINT,
-	                              VEC_INVALID_OP, VEC_SEGMENT_NP, VEC_STACK,     VEC_GP,
-	                              VEC_PAGE_FAULT, VEC_X87,        VEC_ALIGNMENT, VEC_SIMD};
 	uint8_t lsr = inb(COM2 + UART_LSR);
 	if (lsr == 0xff || !(lsr & LSR_THRE))
 		return -1; /* nothing answers at COM2 */
@@ -148,11 +150,18 @@ int arch_gdb_init(void)
 	outb(COM2 + UART_FCR, FCR_ENABLE | FCR_CLEAR);
 	outb(COM2 + UART_LCR, LCR_8N1);
 	outb(COM2 + UART_MCR, MCR_DTR_RTS | MCR_OUT2);
-	for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++)
-		idt_take(vectors[i]);
 	if (irq_register(COM2_IRQ, 0, com2_interrupt, NULL) == 0)
 		outb(COM2 + UART_IER, IER_RX);
 	return 0;
+}
+
+void arch_gdb_traps_init(void)
+{
+	static const int vectors[] = {VEC_DIVIDE,     VEC_DEBUG,      VEC_NMI,       VEC_BREAKPOINT,
+	                              VEC_INVALID_OP, VEC_SEGMENT_NP, VEC_STACK,     VEC_GP,
+	                              VEC_PAGE_FAULT, VEC_X87,        VEC_ALIGNMENT, VEC_SIMD};
+	for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++)
+		idt_take(vectors[i]);
 }
 
 void arch_gdb_nmi(unsigned id)
@@ -250,16 +259,30 @@ int arch_gdb_hw_insert(int type, uint64_t addr, uint64_t len)
 	return -1;
 }
 
-int arch_gdb_hw_remove(int type, uint64_t addr, uint64_t len)
+/* The slot of that type at addr, of length len if a watchpoint's length counts; NULL if none. */
+static struct hw_slot *hw_find(int type, uint64_t addr, uint64_t len, int any_len)
 {
 	for (int i = 0; i < HW_SLOTS; i++) {
 		struct hw_slot *s = &hw_slots[i];
-		if (s->type == type && s->addr == addr && (type == HW_EXEC || s->len == len)) {
-			s->type = HW_FREE;
-			return 0;
-		}
+		if (type != HW_FREE && s->type == type && s->addr == addr &&
+		    (type == HW_EXEC || any_len || s->len == len))
+			return s;
 	}
-	return -1;
+	return NULL;
+}
+
+int arch_gdb_hw_remove(int type, uint64_t addr, uint64_t len)
+{
+	struct hw_slot *s = hw_find(type, addr, len, 0);
+	if (!s)
+		return -1;
+	s->type = HW_FREE;
+	return 0;
+}
+
+int arch_gdb_hw_present(int type, uint64_t addr)
+{
+	return hw_find(type, addr, 0, 1) != NULL;
 }
 
 void arch_gdb_hw_clear(void)
@@ -273,9 +296,10 @@ static void dr7_write(uint64_t v)
 	__asm__ volatile("mov %0, %%dr7" : : "r"(v));
 }
 
-void arch_gdb_hw_suspend(void)
+void arch_gdb_core_stop(void)
 {
 	dr7_write(0);
+	gdb_fp_stop();
 }
 
 /* DR7: enable bit L<i>, then R/W<i> and LEN<i> (Intel SDM vol. 3, 18.2.4). */
@@ -308,6 +332,7 @@ void arch_gdb_resume(struct trap_frame *f, int step)
 	if (step)
 		f->rflags |= RFLAGS_TF;
 	stepping[this_cpu()->id] = step;
+	gdb_fp_resume();
 }
 
 /* --- the exception entries --- */
@@ -316,33 +341,31 @@ void arch_gdb_resume(struct trap_frame *f, int step)
  * step after Ctrl-C. Returns 0 if it is none of these (then it is reported as a fault). */
 static int debug_trap(struct trap_frame *f)
 {
-	static const char *const watch_kind[] = {"", "", "watch", "rwatch", "awatch"};
 	uint64_t dr6;
 	__asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
 	__asm__ volatile("mov %0, %%dr6" : : "r"(DR6_RESET));
 	unsigned me = this_cpu()->id;
 	int stepped = (dr6 & DR6_BS) != 0, asked = stepping[me];
-	char extra[48] = "";
-	int signal = 0;
+	struct gdb_event e = {0};
 	f->rflags &= ~(uint64_t)RFLAGS_TF;
 	stepping[me] = 0;
-	for (int i = 0; i < HW_SLOTS && !signal; i++) {
+	for (int i = 0; i < HW_SLOTS && !e.signal; i++) {
 		const struct hw_slot *s = &hw_slots[i];
 		if (!(dr6 & (1u << i)) || s->type == HW_FREE)
 			continue;
-		signal = GDB_SIGTRAP;
-		if (s->type != HW_EXEC)
-			format_snprintf(extra, sizeof(extra), "%s:%lx;", watch_kind[s->type],
-			                (unsigned long)s->addr);
+		e.signal = GDB_SIGTRAP;
+		e.hw_type = s->type;
+		e.hw_addr = s->addr;
 	}
-	if (!signal && stepped && gdb_interrupt_pending)
-		signal = GDB_SIGINT;
-	else if (!signal && stepped && asked)
-		signal = GDB_SIGTRAP;
-	if (!signal)
+	if (!e.signal && stepped && gdb_interrupt_pending)
+		e.signal = GDB_SIGINT; /* whichever stop comes first answers it: not kept */
+	else if (!e.signal && stepped && asked)
+		e.signal = GDB_SIGTRAP;
+	if (!e.signal)
 		return stepped; /* a stray trap flag (a pushf'd copy of it): go on */
+	e.kept = e.signal == GDB_SIGTRAP;
 	if (gdb_attached)
-		gdb_stop(f, signal, extra, 0);
+		gdb_stop(f, &e);
 	return 1;
 }
 
@@ -356,7 +379,7 @@ static enum gdb_resume breakpoint_trap(struct trap_frame *f)
 	if (gdb_sw_break_at(at) ||
 	    (arch_gdb_mem_read(at, &now, 1) == 0 && now != ARCH_GDB_BREAK_INSN))
 		f->rip = at;
-	return gdb_stop(f, GDB_SIGTRAP, NULL, 0);
+	return gdb_stop(f, &(struct gdb_event){.signal = GDB_SIGTRAP});
 }
 
 static int fault_signal(int vector)
@@ -400,7 +423,8 @@ void gdb_arch_trap(struct trap_frame *f)
 		/* A fault in the program: gdb shows it where it happened; a resume with its
 		 * signal reports it as without gdb. Faults the user-copy helpers turn into
 		 * -EFAULT are not the program's. */
-		if (gdb_stop(f, fault_signal(vector), NULL, 1) == GDB_RESUME)
+		struct gdb_event e = {.signal = fault_signal(vector), .fault = 1};
+		if (gdb_stop(f, &e) == GDB_RESUME)
 			return;
 	}
 	trap_handle(f);

@@ -1,12 +1,16 @@
 /* Registers for the gdb stub (kernel/gdb/): gdb's x86-64 register numbering, which the
  * target description below sets, over a stopped core's trap frame or a switched-out thread's
- * saved context. */
+ * saved context; the x87 and SSE ones over the thread's FXSAVE image (gdb_fxsave.c), which is
+ * wherever fpu.c's lazy switch left its state. */
 #include <kernel/gdb.h>
 
 #include <kernel/arch.h>
+#include <kernel/cpu.h>
 #include <kernel/sched.h>
 #include <kernel/string.h>
 
+#include "fxsave.h"
+#include "gdb_fxsave.h"
 #include "x86.h"
 
 enum {
@@ -20,10 +24,8 @@ enum {
 	REG_FS,
 	REG_GS,
 	REG_ST0,
-	REG_FCTRL = REG_ST0 + 8,
-	REG_XMM0 = REG_FCTRL + 8,
-	REG_MXCSR = REG_XMM0 + 16,
-	REG_FS_BASE,
+	REG_FP_END = REG_ST0 + GDB_FX_COUNT, /* st0-st7, fctrl-fop, xmm0-xmm15, mxcsr */
+	REG_FS_BASE = REG_FP_END,
 	REG_GS_BASE,
 	REG_COUNT,
 };
@@ -47,11 +49,83 @@ static int reg_size(unsigned n)
 {
 	if (n <= REG_RIP || n == REG_FS_BASE || n == REG_GS_BASE)
 		return 8;
-	if (n >= REG_ST0 && n < REG_FCTRL)
-		return 10;
-	if (n >= REG_XMM0 && n < REG_MXCSR)
-		return 16;
+	if (n >= REG_ST0 && n < REG_FP_END)
+		return gdb_fx_size(n - REG_ST0);
 	return 4;
+}
+
+/* --- x87 and SSE state --- */
+
+/* A core's FPU registers while it is stopped: the FXSAVE image of its owner's state (fpu.c:
+ * the thread whose state the registers hold, which need not be the one running), taken as it
+ * stopped, and loaded back as it resumes if gdb changed it. owner is NULL while the core runs
+ * and when no thread's state was in its registers. */
+struct fp_stop {
+	struct thread *owner;
+	int changed;
+	uint8_t image[FXSAVE_SIZE] __attribute__((aligned(16)));
+};
+static struct fp_stop fp_stops[CPU_MAX];
+static uint8_t fp_initial[FXSAVE_SIZE];
+
+/* FXSAVE or FXRSTOR with CR0.TS clear, as it was afterwards: fpu.c's lazy switch sets it for a
+ * core whose running thread does not own the registers, and the instruction would raise #NM. */
+static void fp_with_ts_clear(uint8_t *image, int save)
+{
+	uint64_t cr0;
+	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	if (cr0 & CR0_TS)
+		__asm__ volatile("clts" ::: "memory");
+	if (save)
+		__asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t(*)[FXSAVE_SIZE])image));
+	else
+		__asm__ volatile("fxrstor64 %0" : : "m"(*(const uint8_t(*)[FXSAVE_SIZE])image));
+	if (cr0 & CR0_TS)
+		__asm__ volatile("mov %0, %%cr0" : : "r"(cr0) : "memory");
+}
+
+/* A core with no owner has no FP state in its registers: nothing is executed (native images,
+ * built without SSE, never get an owner, and may run where FXSAVE is refused). */
+void gdb_fp_stop(void)
+{
+	struct cpu *c = this_cpu();
+	struct fp_stop *s = &fp_stops[c->id];
+	s->changed = 0;
+	s->owner = c->fpu_owner;
+	if (s->owner)
+		fp_with_ts_clear(s->image, 1);
+}
+
+void gdb_fp_resume(void)
+{
+	struct fp_stop *s = &fp_stops[this_cpu()->id];
+	if (s->owner && s->changed)
+		fp_with_ts_clear(s->image, 0);
+	s->owner = NULL;
+}
+
+/* Thread t's FP state while the machine is stopped: its core's image if the registers held it
+ * there; its own save area if it has one (fpu.c loads it at its next FP instruction); else the
+ * initial state, which it has never left (for a change, its save area starts from it and counts
+ * as saved). NULL if the state is in the registers of a core that did not stop. */
+static uint8_t *fp_state(struct thread *t, int change)
+{
+	struct cpu *c = t->cpu;
+	if (c && fp_stops[c->id].owner == t) {
+		fp_stops[c->id].changed |= change;
+		return fp_stops[c->id].image;
+	}
+	if (c && c->fpu_owner == t)
+		return NULL;
+	if (t->fpu_valid)
+		return t->fpu_area;
+	if (!change) {
+		gdb_fx_initial(fp_initial);
+		return fp_initial;
+	}
+	gdb_fx_initial(t->fpu_area);
+	t->fpu_valid = 1;
+	return t->fpu_area;
 }
 
 static uint16_t data_segment(unsigned n)
@@ -90,8 +164,7 @@ static uint64_t *reg_home(const struct gdb_regs *r, unsigned n)
 	return NULL;
 }
 
-/* The value of a register that has no home; 0 if it is not known (x87 and SSE state: the
- * stub does not save it). */
+/* The value of a register that has no home and fits in 8 bytes; 0 if it is not known. */
 static int reg_value(const struct gdb_regs *r, unsigned n, uint64_t *v)
 {
 	if (n == REG_RSP && !r->frame) {
@@ -127,6 +200,15 @@ int arch_gdb_reg_read(const struct gdb_regs *r, unsigned n, uint8_t *out)
 	if (n >= REG_COUNT)
 		return 0;
 	int size = reg_size(n);
+	if (n >= REG_ST0 && n < REG_FP_END) {
+		const uint8_t *image = fp_state(r->thread, 0);
+		if (!image) {
+			memset(out, 0, (size_t)size);
+			return -size;
+		}
+		gdb_fx_read(image, n - REG_ST0, out);
+		return size;
+	}
 	uint64_t v = 0, *home = reg_home(r, n);
 	int known = home ? (v = *home, 1) : reg_value(r, n, &v);
 	memset(out, 0, (size_t)size);
@@ -142,6 +224,10 @@ int arch_gdb_reg_write(const struct gdb_regs *r, unsigned n, const uint8_t *in)
 		return -1;
 	if (size > 0 && memcmp(now, in, (size_t)size) == 0)
 		return 0; /* unchanged (gdb's G sends every register back) */
+	if (n >= REG_ST0 && n < REG_FP_END) {
+		uint8_t *image = fp_state(r->thread, 1);
+		return image ? gdb_fx_write(image, n - REG_ST0, in) : -1;
+	}
 	uint64_t *home = reg_home(r, n);
 	if (!home)
 		return -1;

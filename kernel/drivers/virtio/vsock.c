@@ -17,6 +17,7 @@
 #include <kernel/spinlock.h>
 #include <kernel/string.h>
 #include <kernel/time.h>
+#include <kernel/vsock_poll.h>
 #include <toro/abi/linux.h>
 #include <toro/memory.h>
 
@@ -57,6 +58,7 @@ static struct {
 	struct vsock_tx_slot *tx_free;
 	struct vsock_waiter *tx_waiters;
 	int reset_pending, timer_kick, broken;
+	int poll_wake; /* the stub's polling collected work for the worker or freed slots */
 	struct thread *worker;
 	struct virtio_vsock_event events[VSOCK_EVENT_QUEUE_MAX];
 } vsd;
@@ -122,6 +124,51 @@ static int tx_reclaim(void)
 	return r < 0 ? r : n;
 }
 
+/* A packet the gdb stub (kernel/gdb/vsock.c) takes, on its port, when an image has the stub:
+ * weak, so that images without it have none (and nothing else of its polled path below, which
+ * --gc-sections drops). Called with vsd.lock held and interrupts off. */
+__attribute__((weak)) int vsock_stub_take(const struct virtio_vsock_hdr *hdr, const uint8_t *data);
+
+/* Posts p as a receive buffer (vsd.lock held). Cannot fail: never more buffers than half the
+ * descriptors. */
+static void rx_post(struct vsock_packet *p)
+{
+	struct virtq_buf bufs[2] = {
+	    {(uint64_t)(uintptr_t)&p->hdr, sizeof(p->hdr)},
+	    {(uint64_t)(uintptr_t)p->data, p->room},
+	};
+	virtq_add(&vsd.rx, bufs, 0, 2, p);
+	vsd.rx_posted++;
+}
+
+/* Whether the device wrote a whole header and hdr.len fits what it wrote and the buffer. */
+static int packet_fits(const struct vsock_packet *p, uint32_t written)
+{
+	return written >= sizeof(p->hdr) && p->hdr.len <= written - sizeof(p->hdr) &&
+	       p->hdr.len <= p->room;
+}
+
+/* Queues a received packet for the worker (vsd.lock held). */
+static void done_add(struct vsock_packet *p, uint32_t written)
+{
+	p->next = NULL;
+	p->off = written; /* the bytes the device wrote, checked by the worker */
+	if (vsd.done_tail)
+		vsd.done_tail->next = p;
+	else
+		vsd.done_head = p;
+	vsd.done_tail = p;
+}
+
+/* A received packet the stub takes goes back onto the ring at once (vsd.lock held). */
+static int stub_took(struct vsock_packet *p, uint32_t written)
+{
+	if (!vsock_stub_take || !packet_fits(p, written) || !vsock_stub_take(&p->hdr, p->data))
+		return 0;
+	rx_post(p);
+	return 1;
+}
+
 /* The IRQ handler: collects, never allocates or sends (see the top of the file). */
 static void vsock_interrupt(struct virtio_device *dev, uint32_t status)
 {
@@ -138,14 +185,12 @@ static void vsock_interrupt(struct virtio_device *dev, uint32_t status)
 		while ((r = virtq_get_used(&vsd.rx, &cookie, &len)) == 1) {
 			got = 1;
 			struct vsock_packet *p = cookie;
-			p->next = NULL;
-			p->off = len; /* the bytes the device wrote, checked by the worker */
-			if (vsd.done_tail)
-				vsd.done_tail->next = p;
-			else
-				vsd.done_head = p;
-			vsd.done_tail = p;
 			vsd.rx_posted--;
+			if (stub_took(p, len)) {
+				vsd_kick(&vsd.rx);
+				continue;
+			}
+			done_add(p, len);
 			wake_worker = 1;
 		}
 		if (r < 0)
@@ -249,13 +294,7 @@ static void rx_refill(void)
 	while (batch) {
 		struct vsock_packet *p = batch;
 		batch = p->next;
-		struct virtq_buf bufs[2] = {
-		    {(uint64_t)(uintptr_t)&p->hdr, sizeof(p->hdr)},
-		    {(uint64_t)(uintptr_t)p->data, p->room},
-		};
-		/* Cannot fail: never more buffers than half the descriptors. */
-		virtq_add(&vsd.rx, bufs, 0, 2, p);
-		vsd.rx_posted++;
+		rx_post(p);
 	}
 	vsd_kick(&vsd.rx);
 	vsd_unlock(flags);
@@ -267,8 +306,7 @@ static int packet_valid(struct vsock_packet *p)
 {
 	uint32_t written = p->off;
 	p->off = 0;
-	return written >= sizeof(p->hdr) && p->hdr.len <= written - sizeof(p->hdr) &&
-	       p->hdr.len <= p->room;
+	return packet_fits(p, written);
 }
 
 static void device_broken(void)
@@ -434,6 +472,116 @@ int vsock_transport_send(const struct virtio_vsock_hdr *hdr, const struct file_i
 	vsd_kick(&vsd.tx);
 	vsd_unlock(flags);
 	return 0;
+}
+
+/* ---- Polling, for the gdb stub (kernel/vsock_poll.h): the device while every core is stopped
+ * with interrupts off. Only images with the stub call these; --gc-sections drops them from the
+ * others. */
+
+int vsock_poll_begin(unsigned long spins, uint64_t *flags)
+{
+	if (!__atomic_load_n(&vsd.live, __ATOMIC_ACQUIRE))
+		return -1;
+	*flags = arch_irq_save();
+	for (unsigned long i = 0; __atomic_exchange_n(&vsd.lock.locked, 1, __ATOMIC_ACQUIRE); i++) {
+		if (i == spins) {
+			arch_irq_restore(*flags);
+			return -1;
+		}
+		__builtin_ia32_pause();
+	}
+	return 0;
+}
+
+/* Collects what the device used meanwhile: packets the stub does not take go onto the worker's
+ * list, each replaced on the ring by a packet kept for reuse while there is one (nothing is
+ * allocated here: the heap's lock may be held by a stopped core). Returns how many, or -1 if the device
+ * is broken. vsd.lock held. */
+int vsock_poll_receive(void)
+{
+	void *cookie;
+	uint32_t len;
+	int r, n = 0;
+	while ((r = virtq_get_used(&vsd.rx, &cookie, &len)) == 1) {
+		struct vsock_packet *p = cookie;
+		n++;
+		vsd.rx_posted--;
+		if (stub_took(p, len))
+			continue;
+		done_add(p, len);
+		vsd.poll_wake = 1;
+		if (vsd.free_packets) {
+			struct vsock_packet *spare = vsd.free_packets;
+			vsd.free_packets = spare->next;
+			vsd.free_count--;
+			rx_post(spare);
+		}
+	}
+	if (n)
+		vsd_kick(&vsd.rx);
+	if (r < 0) {
+		vsd.broken = vsd.poll_wake = 1;
+		return -1;
+	}
+	return n;
+}
+
+void vsock_poll_end(uint64_t flags)
+{
+	/* The IRQ handler arms the receive queue only after collecting: what was collected here
+	 * must leave it armed too, or no interrupt would come again. */
+	while (!vsd.broken && virtq_used_arm(&vsd.rx))
+		vsock_poll_receive();
+	vsd_unlock(flags);
+}
+
+int vsock_poll_send(const struct virtio_vsock_hdr *hdr, const void *data, unsigned long spins)
+{
+	for (unsigned long i = 0; vsd.live && !vsd.tx_free; i++) {
+		int r = tx_reclaim();
+		if (r < 0) {
+			vsd.broken = vsd.poll_wake = 1;
+			return -1;
+		}
+		if (r > 0 && vsd.tx_waiters)
+			vsd.poll_wake = 1; /* they wait for an interrupt this will not raise */
+		if (!vsd.tx_free && i >= spins)
+			return -1;
+		__builtin_ia32_pause();
+	}
+	if (!vsd.live)
+		return -1;
+	struct vsock_tx_slot *slot = vsd.tx_free;
+	vsd.tx_free = slot->next;
+	slot->hdr = *hdr;
+	slot->hdr.src_cid = vsd.cid;
+	if (hdr->len)
+		memcpy(slot->payload, data, hdr->len);
+	struct virtq_buf bufs[2] = {
+	    {(uint64_t)(uintptr_t)&slot->hdr, sizeof(slot->hdr)},
+	    {(uint64_t)(uintptr_t)slot->payload, hdr->len},
+	};
+	virtq_add(&vsd.tx, bufs, hdr->len ? 2 : 1, 0, slot);
+	vsd_kick(&vsd.tx);
+	return 0;
+}
+
+void vsock_poll_spare(unsigned count)
+{
+	struct vsock_packet *p;
+	for (unsigned i = 0; i < count && (p = packet_new()); i++)
+		vsock_transport_packet_free(p); /* onto the list of packets kept for reuse */
+}
+
+void vsock_poll_wake(void)
+{
+	if (!__atomic_load_n(&vsd.poll_wake, __ATOMIC_ACQUIRE))
+		return;
+	spin_lock(&vsd.lock);
+	vsd.poll_wake = 0;
+	vsock_waiters_wake(&vsd.tx_waiters);
+	spin_unlock(&vsd.lock);
+	sched_wake(vsd.worker);
 }
 
 static int vsock_probe(struct virtio_device *dev)

@@ -1,7 +1,7 @@
 /* The built-in gdb stub (kernel/gdb/) and what it needs from the architecture
  * (kernel/arch/x86_64/gdb.c). Linked only into images built with `toro build -g`
  * (tools/link.c: -u toro_gdb and the --wrap hooks of kernel/gdb/hooks.c); it runs only when
- * the command line says `toro.gdb=com2`. */
+ * the command line says `toro.gdb=com2` or `toro.gdb=vsock:PORT`. */
 #ifndef KERNEL_GDB_H
 #define KERNEL_GDB_H
 
@@ -30,12 +30,24 @@ enum gdb_resume {
 	GDB_DELIVER, /* gdb passed the fault on: report it as without gdb */
 };
 
+/* Why a core stops. */
+struct gdb_event {
+	int signal;
+	int fault;   /* a CPU fault: a resume with its signal delivers it */
+	int kept;    /* a trap that does not happen again when the core just resumes (a step's
+	              * end, a watchpoint, a hardware breakpoint, which the resume's RF skips): if
+	              * another core is already stopping, it is kept and reported to gdb before
+	              * anything runs again. An int3 or a fault happens again by itself. */
+	int hw_type; /* the hardware breakpoint or watchpoint that fired (gdb's Z type 1-4), or 0 */
+	uint64_t hw_addr;
+	uint64_t seq; /* set by gdb_stop: the order events happened in */
+};
+
 /* Stops every core and talks to gdb until it resumes them. f is this core's register frame
- * (gdb may change it); signal and the stop reply's extra fields ("watch:ADDR;"), or NULL; fault
- * says the stop is a CPU fault, which a resume with its signal delivers. Called with
- * interrupts off from an exception handler; when another core is already stopping, this core
- * just waits with the others and returns GDB_RESUME (the instruction runs again). */
-enum gdb_resume gdb_stop(struct trap_frame *f, int signal, const char *extra, int fault);
+ * (gdb may change it), e why it stopped. Called with interrupts off from an exception
+ * handler; when another core is already stopping, this core waits with the others (its event
+ * kept if it says so) and returns GDB_RESUME (an int3 or a fault runs again). */
+enum gdb_resume gdb_stop(struct trap_frame *f, const struct gdb_event *e);
 
 /* For the NMI handler: 1 if this core's NMI was sent by a stop (then it calls gdb_park). */
 int gdb_nmi_expected(void);
@@ -60,10 +72,11 @@ int gdb_running_byte(uint8_t byte);
 
 /* --- the architecture, called by the stub --- */
 
-/* Sets up the transport (COM2), the exception and NMI entries, and the interrupt that notices
- * Ctrl-C. -1 if there is no COM2. */
-int arch_gdb_init(void);
-/* The transport: the next byte (waiting for it), and writing. */
+/* Points the exception and NMI entries at the stub. */
+void arch_gdb_traps_init(void);
+/* Sets up COM2 as the line, and its interrupt that notices Ctrl-C. -1 if there is no COM2. */
+int arch_gdb_com2_init(void);
+/* COM2: the next byte (waiting for it), and writing. */
 int arch_gdb_getc(void *ctx);
 void arch_gdb_write(void *ctx, const char *s, size_t len);
 
@@ -71,6 +84,9 @@ void arch_gdb_write(void *ctx, const char *s, size_t len);
  * Ctrl-C or a new gdb among it (gdb_running_byte) stop the machine right after the handler
  * returns. */
 void arch_gdb_poll_interrupt(void);
+/* From an interrupt handler on core 0 (a transport saw a stop byte): the machine stops right
+ * after the handler returns. */
+void arch_gdb_interrupt_stop(void);
 
 /* Sends an NMI to core id. */
 void arch_gdb_nmi(unsigned id);
@@ -101,10 +117,15 @@ int arch_gdb_mem_write(uint64_t addr, const void *buf, size_t len);
  * loads as it resumes (arch_gdb_resume). 0, or -1 (no free slot, bad length or alignment). */
 int arch_gdb_hw_insert(int type, uint64_t addr, uint64_t len);
 int arch_gdb_hw_remove(int type, uint64_t addr, uint64_t len);
+/* 1 if a hardware breakpoint or watchpoint of that type is set at addr. */
+int arch_gdb_hw_present(int type, uint64_t addr);
 void arch_gdb_hw_clear(void);
-/* This core while it is stopped: its watchpoints off, so the stub's own accesses do not trap. */
-void arch_gdb_hw_suspend(void);
-/* This core as it resumes into f: the current breakpoint table, single-step if step. */
+/* This core as it stops: its watchpoints off, so the stub's own accesses do not trap, and its
+ * FPU registers saved for gdb (without changing whose they are: the kernel switches them
+ * lazily). */
+void arch_gdb_core_stop(void);
+/* This core as it resumes into f: the FPU registers gdb changed, the current breakpoint
+ * table, single-step if step. */
 void arch_gdb_resume(struct trap_frame *f, int step);
 
 /* Ends the VM with code (gdb's kill). */
