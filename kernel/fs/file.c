@@ -2,7 +2,8 @@
  * the kernel's /dev nodes. Reads and writes bigger than one FUSE request are split into several;
  * reads of a read-only share go through the page cache (pagecache.c), others straight into the
  * caller's buffer (identity-mapped memory the device writes itself). Buffers are the caller's,
- * already checked (kernel/sys/io.c probes an application's buffers first). */
+ * already checked (kernel/sys/io.c probes an application's buffers first, but for page-cached
+ * files, whose reads copy with arch_user_copy). */
 #include "vfs_private.h"
 
 #include <kernel/arch.h>
@@ -10,11 +11,11 @@
 #include <kernel/string.h>
 #include <toro/memory.h>
 
-static const struct file_ops vfs_file_ops;
+static const struct file_ops vfs_file_ops, vfs_cached_file_ops;
 
 struct vfs_file *vfs_file_of(struct file *f)
 {
-	return f->ops == &vfs_file_ops ? f->private : NULL;
+	return f->ops == &vfs_file_ops || f->ops == &vfs_cached_file_ops ? f->private : NULL;
 }
 
 const char *vfs_file_path(struct file *f)
@@ -99,33 +100,46 @@ static __attribute__((noinline)) long cached_fill(struct vfs_file *vf, uint8_t *
 	return r;
 }
 
-/* A read of a regular file of a read-only share, a page at a time through the page cache, each
- * piece ending at its page or at the size. The size is the attributes', trusted until their
- * timeout (vnode_size_fresh): a read from the cache asks the host nothing. */
+/* One buffer of a read of a regular file of a read-only share, a page at a time through the
+ * page cache, each piece ending at its page or at the size: the bytes read, or -errno if none. */
 static inline __attribute__((always_inline)) long
-cached_pread(struct vfs_file *vf, const struct file_iovec *iov, size_t count, uint64_t offset)
+cached_pread_one(struct vfs_file *vf, uint8_t *p, size_t left, uint64_t offset, uint64_t size)
+{
+	long total = 0;
+	while (left) {
+		uint64_t off = offset + (uint64_t)total;
+		long r = pagecache_read(vf->node, p, left, off, size);
+		if (r == PAGECACHE_MISS)
+			r = cached_fill(vf, p, left, off, size);
+		if (r <= 0)
+			return total ? total : r;
+		p += r;
+		left -= (size_t)r;
+		total += r;
+	}
+	return total;
+}
+
+/* A read through the page cache, stopping at the first short piece. The size is the
+ * attributes', trusted until their timeout (vnode_size_fresh): a read from the cache asks the
+ * host nothing. */
+static long cached_pread(struct vfs_file *vf, const struct file_iovec *iov, size_t count,
+                         uint64_t offset)
 {
 	uint64_t size;
-	if (!vnode_size_fresh(vf->node, &size)) {
+	if (!vnode_size_fresh(vf->node, arch_timestamp(), &size)) {
 		int err = vnode_size(vf->node, &size);
 		if (err)
 			return err;
 	}
 	long total = 0;
 	for (size_t i = 0; i < count; i++) {
-		uint8_t *p = iov[i].base;
-		size_t left = iov[i].len;
-		while (left) {
-			uint64_t off = offset + (uint64_t)total;
-			long r = pagecache_read(vf->node, p, left, off, size);
-			if (r == PAGECACHE_MISS)
-				r = cached_fill(vf, p, left, off, size);
-			if (r <= 0)
-				return total ? total : r;
-			p += r;
-			left -= (size_t)r;
-			total += r;
-		}
+		long r = cached_pread_one(vf, iov[i].base, iov[i].len, offset + (uint64_t)total, size);
+		if (r < 0)
+			return total ? total : r;
+		total += r;
+		if ((size_t)r < iov[i].len)
+			break;
 	}
 	return total;
 }
@@ -191,7 +205,7 @@ long vfs_file_pwrite(struct file *f, const struct file_iovec *iov, size_t count,
 			                    (uint64_t)offset + (uint64_t)total, p,
 			                    left > UINT32_MAX ? UINT32_MAX : (uint32_t)left);
 			if (r <= 0) {
-				n->attr_expires = 0;
+				vnode_attr_stale(n);
 				return total ? total : r ? r : -LINUX_EIO;
 			}
 			p += r;
@@ -200,18 +214,61 @@ long vfs_file_pwrite(struct file *f, const struct file_iovec *iov, size_t count,
 		}
 	}
 	/* The size and times changed: the next stat asks the server. */
-	n->attr_expires = 0;
+	vnode_attr_stale(n);
 	return total;
 }
 
 static long vfs_file_read(struct file *f, const struct file_iovec *iov, size_t count)
 {
 	struct vfs_file *vf = f->private;
-	long r = vf->page_cached ? cached_pread(vf, iov, count, (uint64_t)vf->pos)
-	                         : vfs_file_pread(f, iov, count, vf->pos);
+	long r = vfs_file_pread(f, iov, count, vf->pos);
 	if (r > 0)
 		vf->pos += r;
 	return r;
+}
+
+/* What vfs_cached_file_read leaves: the read from done bytes on (done > 0: of one buffer, whose
+ * start one page filled). Out of line, so that the hit stays short. */
+static __attribute__((noinline)) long cached_read_rest(struct vfs_file *vf,
+                                                       const struct file_iovec *iov,
+                                                       size_t count, long done)
+{
+	long r;
+	if (done) {
+		struct file_iovec rest = {(uint8_t *)iov->base + done, iov->len - (size_t)done};
+		r = cached_pread(vf, &rest, 1, (uint64_t)vf->pos + (uint64_t)done);
+		r = r > 0 ? done + r : done;
+	} else {
+		r = cached_pread(vf, iov, count, (uint64_t)vf->pos);
+	}
+	if (r > 0)
+		vf->pos += r;
+	return r;
+}
+
+/* vfs_file_read of a page-cached file. A server reading a hot file asks for one buffer that
+ * one page of the cache fills, with the size fresh: that read is one pagecache_read here, and
+ * everything else (a miss, a second page, the size asked of the host, several buffers)
+ * cached_read_rest's. */
+static long vfs_cached_file_read(struct file *f, const struct file_iovec *iov, size_t count)
+{
+	if (count != 1)
+		return cached_read_rest(f->private, iov, count, 0);
+	/* The clock first: nothing but f and iov is live across its call. */
+	uint64_t now = arch_timestamp(), size;
+	struct vfs_file *vf = f->private;
+	long r = 0;
+	if (vnode_size_fresh(vf->node, now, &size)) {
+		r = pagecache_read(vf->node, iov->base, iov->len, (uint64_t)vf->pos, size);
+		if (r == (long)iov->len || (r <= 0 && r != PAGECACHE_MISS)) {
+			if (r > 0)
+				vf->pos += r;
+			return r;
+		}
+		if (r < 0)
+			r = 0;
+	}
+	return cached_read_rest(vf, iov, 1, r);
 }
 
 static long vfs_file_write(struct file *f, const struct file_iovec *iov, size_t count)
@@ -219,7 +276,7 @@ static long vfs_file_write(struct file *f, const struct file_iovec *iov, size_t 
 	struct vfs_file *vf = f->private;
 	if (vf->node->kind == VNODE_FUSE && (f->flags & LINUX_O_APPEND)) {
 		struct fuse_attr a;
-		vf->node->attr_expires = 0;
+		vnode_attr_stale(vf->node);
 		int err = vnode_getattr(vf->node, &a);
 		if (err)
 			return err;
@@ -310,6 +367,17 @@ static const struct file_ops vfs_file_ops = {
     .release = vfs_file_release,
 };
 
+/* Regular files of read-only shares (page_cached): their reads copy from the page cache with
+ * arch_user_copy, so the read call need not probe the buffer. */
+static const struct file_ops vfs_cached_file_ops = {
+    .read = vfs_cached_file_read,
+    .write = vfs_file_write,
+    .lseek = vfs_file_lseek,
+    .stat = vfs_file_stat_op,
+    .release = vfs_file_release,
+    .read_copies = 1,
+};
+
 int vfs_file_open(struct vnode *n, const char *path, unsigned flags, uint64_t fh, int has_fh,
                   struct file **out)
 {
@@ -332,7 +400,7 @@ int vfs_file_open(struct vnode *n, const char *path, unsigned flags, uint64_t fh
 	vf->path = copy;
 	vf->page_cached =
 	    n->kind == VNODE_FUSE && n->mnt->readonly && node_type(n) == LINUX_S_IFREG;
-	file_init(&vf->file, &vfs_file_ops,
+	file_init(&vf->file, vf->page_cached ? &vfs_cached_file_ops : &vfs_file_ops,
 	          flags & (LINUX_O_ACCMODE | LINUX_O_APPEND | LINUX_O_NONBLOCK), vf);
 	*out = &vf->file;
 	return 0;
@@ -395,7 +463,7 @@ int vfs_open_node(struct vnode *n, const char *path, unsigned flags, struct file
 	if (err)
 		return err;
 	if ((flags & LINUX_O_TRUNC) && type == LINUX_S_IFREG) {
-		n->attr_expires = 0;
+		vnode_attr_stale(n);
 		if (!(c->flags & FUSE_ATOMIC_O_TRUNC)) {
 			struct fuse_setattr_in in = {.valid = FATTR_SIZE | FATTR_FH, .fh = o.fh};
 			err = vnode_setattr(n, &in);

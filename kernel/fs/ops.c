@@ -175,7 +175,7 @@ static int vfs_remove(const char *dir, const char *path, int rmdir)
 		vfs_name_forget(w->parent->mnt, w->parent->nodeid, w->name);
 	}
 	if (!err)
-		w->node->attr_expires = 0; /* its link count changed */
+		vnode_attr_stale(w->node); /* its link count changed */
 	walk_done(w);
 	return err;
 }
@@ -222,7 +222,7 @@ int vfs_rename(const char *olddir, const char *oldpath, const char *newdir, cons
 		vfs_name_forget(to->parent->mnt, to->parent->nodeid, to->name);
 	}
 	if (!err && to->node)
-		to->node->attr_expires = 0;
+		vnode_attr_stale(to->node);
 	walk_done(from);
 	walk_done(to);
 	return err;
@@ -251,7 +251,7 @@ int vfs_link(const char *olddir, const char *oldpath, const char *newdir, const 
 		if (!err) {
 			/* LINK counts a lookup of the (same) node. */
 			fuse_forget(&to->parent->mnt->conn, e.nodeid, 1);
-			from->node->attr_expires = 0;
+			vnode_attr_stale(from->node);
 		}
 	}
 	walk_done(from);

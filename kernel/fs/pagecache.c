@@ -16,8 +16,9 @@
 #include <toro/memory.h>
 
 #define PAGECACHE_DEFAULT (64ul << 20)
-/* Buckets: a quarter of the pages the cache may hold (a power of two), in pages of their own
- * once the limit is known; until then, and if those pages cannot be had, the first ones. */
+/* Buckets: half as many as the pages the cache may hold (a power of two; 8 bytes for 8 KiB),
+ * in pages of their own once the limit is known; until then, and if those pages cannot be had,
+ * the first ones. */
 #define PAGECACHE_HASH_FIRST 256
 
 struct cached_page {
@@ -40,11 +41,13 @@ static struct {
 	uint64_t pages, limit_pages; /* limit 0: not read yet */
 } cache = {.hash = first_buckets, .hash_mask = PAGECACHE_HASH_FIRST - 1};
 
+/* The node's hash plus the index: a file's pages go to consecutive buckets, so that one file
+ * never collides with itself while the table has room for it. */
 static inline __attribute__((always_inline)) struct cached_page **bucket(struct vnode *n,
                                                                          uint64_t index)
 {
-	uint64_t h = ((uintptr_t)n >> 4) * 0x9e3779b97f4a7c15ull + index * 0xff51afd7ed558ccdull;
-	return &cache.hash[(unsigned)(h >> 32) & cache.hash_mask];
+	uint64_t h = (((uintptr_t)n >> 4) * 0x9e3779b97f4a7c15ull >> 32) + index;
+	return &cache.hash[(unsigned)h & cache.hash_mask];
 }
 
 /* "16M", "65536", "1G": bytes, or 0 if malformed. */
@@ -89,7 +92,7 @@ static void limit_read(void)
 		    1; /* toro.pagecache=0 still keeps one page: a cache, not a leak */
 	/* Nothing is cached yet (this runs before the first page goes in): the table can grow. */
 	uint64_t buckets = PAGECACHE_HASH_FIRST;
-	while (buckets < cache.limit_pages / 4)
+	while (buckets < cache.limit_pages / 2)
 		buckets *= 2;
 	size_t npages = (size_t)(buckets * sizeof(*cache.hash) / PAGE_SIZE);
 	struct cached_page **table = npages > 1 ? mm_pages_zalloc(npages) : NULL;
@@ -145,15 +148,11 @@ long pagecache_read(struct vnode *n, void *dst, size_t len, uint64_t off, uint64
 	if (off >= size)
 		return 0;
 	size_t at = off % PAGE_SIZE;
-	size_t want = PAGE_SIZE - at;
-	if (want > len)
-		want = len;
-	if (want > size - off)
-		want = size - off;
+	size_t want = len < size - off ? len : size - off;
 	spin_lock(&cache.lock);
 	struct cached_page *p = find(n, off / PAGE_SIZE);
 	long r = PAGECACHE_MISS;
-	if (p) {
+	if (p) { /* p->len <= PAGE_SIZE: the copy ends at the page's end */
 		r = at >= p->len ? 0 : (long)(p->len - at < want ? p->len - at : want);
 		if (arch_user_copy(dst, p->data + at, (size_t)r))
 			r = -LINUX_EFAULT;

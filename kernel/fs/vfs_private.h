@@ -101,21 +101,26 @@ int vnode_getattr(struct vnode *n, struct fuse_attr *attr);
 /* The size from fresh attributes: vnode_getattr's size without copying the rest. 0 or -errno. */
 int vnode_size(struct vnode *n, uint64_t *size);
 
-/* The size while the attributes are fresh, read without the lock: 1 with *size set, or 0 when
- * they are not (or were being changed): then ask vnode_size. A time stamp and a few loads, for
- * every read of the page cache. */
-static inline int vnode_size_fresh(struct vnode *n, uint64_t *size)
+/* The size while the attributes are fresh at now (arch_timestamp()), read without the lock: 1
+ * with *size set, or 0 when they are not (or were being changed): then ask vnode_size. A few
+ * loads, for every read of the page cache; the caller takes the time stamp when it suits it. */
+static inline int vnode_size_fresh(struct vnode *n, uint64_t now, uint64_t *size)
 {
 	unsigned seq = __atomic_load_n(&n->attr_seq, __ATOMIC_ACQUIRE);
 	uint64_t s = __atomic_load_n(&n->attr.size, __ATOMIC_RELAXED);
 	uint64_t until = __atomic_load_n(&n->attr_until_tsc, __ATOMIC_RELAXED);
-	uint64_t expires = __atomic_load_n(&n->attr_expires, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if ((seq & 1) || seq != __atomic_load_n(&n->attr_seq, __ATOMIC_RELAXED) || !expires ||
-	    arch_timestamp() >= until)
+	/* until is 0 while the attributes were never fetched or are stale (vnode_attr_stale). */
+	if ((seq & 1) || seq != __atomic_load_n(&n->attr_seq, __ATOMIC_RELAXED) || now >= until)
 		return 0;
 	*size = s;
 	return 1;
+}
+/* Makes n's attributes stale: the next look at them asks the server. */
+static inline void vnode_attr_stale(struct vnode *n)
+{
+	n->attr_expires = 0;
+	__atomic_store_n(&n->attr_until_tsc, 0, __ATOMIC_RELAXED);
 }
 void vnode_set_attr(struct vnode *n, const struct fuse_attr *attr, uint64_t valid_sec,
                     uint32_t valid_nsec);

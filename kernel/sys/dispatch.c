@@ -128,10 +128,12 @@ static syscall_handler syscall_handler_of(uint64_t nr)
 	if (nr >= LINUX_SYS_COUNT)
 		return NULL;
 	unsigned index = syscall_table[nr], first = 0;
+	/* The calls every image has (read, write...) index below every group: one test. */
+	if (index < syscall_groups[0].marker)
+		return syscall_handlers[index];
 	const syscall_handler *handlers = syscall_handlers;
-	/* Markers ascend: the call is in the last group whose marker is below its index, or among
-	 * the calls every image has (read, write...), which the first test finds. A loop, not a
-	 * copy per group: every image carries this. */
+	/* Markers ascend: the call is in the last group whose marker is below its index. A loop,
+	 * not a copy per group: every image carries this. */
 	for (size_t g = 0; g < SYSCALL_GROUP_COUNT && index > syscall_groups[g].marker; g++) {
 		handlers = syscall_groups[g].handlers;
 		first = syscall_groups[g].marker + 1u;

@@ -11,16 +11,16 @@
  * and FD_CLOEXEC (a property of the descriptor, not of the file) as a bitmap keep that to
  * ~1,000 instructions. */
 static struct {
-	struct spinlock lock;
-	struct file *files[FD_MAX]; /* NULL: the descriptor is free */
+	struct spinlock lock; /* guards fd_files too */
 	uint64_t cloexec[FD_MAX / 64];
 } fd_table;
+struct file *fd_files[FD_MAX]; /* NULL: the descriptor is free */
 
 /* With the lock held: fd names f, with FD_CLOEXEC as given. */
 static void fd_set(unsigned fd, struct file *f, int cloexec)
 {
 	uint64_t bit = 1ull << (fd % 64);
-	fd_table.files[fd] = f;
+	fd_files[fd] = f;
 	if (cloexec)
 		fd_table.cloexec[fd / 64] |= bit;
 	else
@@ -30,7 +30,7 @@ static void fd_set(unsigned fd, struct file *f, int cloexec)
 void fd_init(void)
 {
 	for (unsigned fd = 0; fd < 3; fd++)
-		fd_table.files[fd] = console_file_open(fd);
+		fd_files[fd] = console_file_open(fd);
 }
 
 struct file *fd_get(unsigned fd)
@@ -38,7 +38,7 @@ struct file *fd_get(unsigned fd)
 	if (fd >= FD_MAX)
 		return NULL;
 	spin_lock(&fd_table.lock);
-	struct file *f = fd_table.files[fd];
+	struct file *f = fd_files[fd];
 	if (f)
 		file_get(f);
 	spin_unlock(&fd_table.lock);
@@ -49,7 +49,7 @@ struct file *fd_get(unsigned fd)
 static long fd_lowest_free(unsigned min)
 {
 	for (unsigned fd = min; fd < FD_MAX; fd++)
-		if (!fd_table.files[fd])
+		if (!fd_files[fd])
 			return fd;
 	return -LINUX_EMFILE;
 }
@@ -85,7 +85,7 @@ static long fd_dup_to(unsigned old, unsigned new, int cloexec)
 	if (!f)
 		return -LINUX_EBADF;
 	spin_lock(&fd_table.lock);
-	struct file *replaced = fd_table.files[new];
+	struct file *replaced = fd_files[new];
 	fd_set(new, f, cloexec);
 	spin_unlock(&fd_table.lock);
 	if (replaced)
@@ -103,7 +103,7 @@ long fd_close(unsigned fd)
 	if (fd >= FD_MAX)
 		return -LINUX_EBADF;
 	spin_lock(&fd_table.lock);
-	struct file *f = fd_table.files[fd];
+	struct file *f = fd_files[fd];
 	fd_set(fd, NULL, 0);
 	spin_unlock(&fd_table.lock);
 	if (!f)
@@ -143,7 +143,7 @@ static long fd_get_cloexec(unsigned fd)
 {
 	spin_lock(&fd_table.lock);
 	long rc = -LINUX_EBADF;
-	if (fd_table.files[fd])
+	if (fd_files[fd])
 		rc = (fd_table.cloexec[fd / 64] >> (fd % 64)) & 1 ? LINUX_FD_CLOEXEC : 0;
 	spin_unlock(&fd_table.lock);
 	return rc;
@@ -153,8 +153,8 @@ static long fd_set_cloexec(unsigned fd, int cloexec)
 {
 	long rc = 0;
 	spin_lock(&fd_table.lock);
-	if (fd_table.files[fd])
-		fd_set(fd, fd_table.files[fd], cloexec);
+	if (fd_files[fd])
+		fd_set(fd, fd_files[fd], cloexec);
 	else
 		rc = -LINUX_EBADF;
 	spin_unlock(&fd_table.lock);

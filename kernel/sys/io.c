@@ -15,40 +15,48 @@
 
 typedef long (*file_io)(struct file *f, const struct file_iovec *iov, size_t count);
 
-/* A read fills the buffers: they must be memory the kernel may write. Inline: every read and
+/* A read fills the buffers: they must be memory the kernel may write. A file that fills them
+ * through the fault-safe copies itself (f, when known) needs no probe. Inline: every read and
  * write passes here. */
-static inline __attribute__((always_inline)) int io_range_ok(file_io io, uint64_t p, uint64_t len)
+static inline __attribute__((always_inline)) int io_range_ok(file_io io, const struct file *f,
+                                                           uint64_t p, uint64_t len)
 {
+	if (io == file_read && f && f->ops->read_copies)
+		return sys_range_writable(p, len);
 	return sys_buffer_ok(p, len, io == file_read);
 }
 
-static long io_buffer(uint64_t fd, uint64_t buf, uint64_t len, file_io io)
+/* read and write: the descriptor, the buffer and its length are the call's arguments. */
+static long io_buffer(const struct syscall_args *a, file_io io)
 {
-	struct file *f = fd_get((unsigned)fd);
+	uint64_t buf = a->arg[1], len = a->arg[2];
+	int counted;
+	struct file *f = fd_borrow((unsigned)a->arg[0], &counted);
 	if (!f)
 		return -LINUX_EBADF;
+	struct file_iovec iov = {(void *)(uintptr_t)buf, len};
 	long rc = -LINUX_EFAULT;
-	if (len == 0 || io_range_ok(io, buf, len)) {
-		struct file_iovec iov = {(void *)(uintptr_t)buf, len};
-		rc = io(f, &iov, len ? 1 : 0);
-	}
-	file_put(f);
+	if (len == 0)
+		rc = io(f, &iov, 0);
+	else if (io_range_ok(io, f, buf, len))
+		rc = io(f, &iov, 1);
+	fd_drop(f, counted);
 	return rc;
 }
 
 long sys_read(const struct syscall_args *a)
 {
-	return io_buffer(a->arg[0], a->arg[1], a->arg[2], file_read);
+	return io_buffer(a, file_read);
 }
 
 long sys_write(const struct syscall_args *a)
 {
-	return io_buffer(a->arg[0], a->arg[1], a->arg[2], file_write);
+	return io_buffer(a, file_write);
 }
 
 static int iov_entry_ok(const struct linux_iovec *v, file_io io)
 {
-	return v->len == 0 || io_range_ok(io, v->base, v->len);
+	return v->len == 0 || io_range_ok(io, NULL, v->base, v->len);
 }
 
 /* Checks the array and every buffer in it before any I/O, as Linux does: a bad entry anywhere

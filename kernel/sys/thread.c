@@ -4,6 +4,7 @@
 #include "syscall.h"
 #include "signal.h"
 
+#include <kernel/fd.h>
 #include <kernel/kernel.h>
 #include <kernel/sched.h>
 #include <kernel/string.h>
@@ -21,8 +22,9 @@
 #define CLONE_KERNEL_STACK (8ul << 10) /* only until the child is on its own stack */
 #define AFFINITY_BYTES     (CPU_MAX / 8)
 
-/* Threads of the process still running: the last one to exit ends the VM. */
-static int posix_threads = 1;
+/* Threads of the process still running: the last one to exit ends the VM. Only a thread of the
+ * process adds one (clone), so the one thread that reads 1 knows no other runs until it clones. */
+int posix_threads = 1;
 
 /* New threads go to the cores in turn, so that a program's threads run in parallel as it
  * expects on Linux; sched_setaffinity moves one where the program wants it. */

@@ -21,20 +21,28 @@ static int overlaps(uint64_t p, uint64_t len, const char *start, const char *end
  * any other address outside RAM. The boot page tables and the never-cleared kernel data (boot and
  * exception stacks, the IDT, per-core tables) share the image with the application but are never
  * the application's: a pointer into them is a bad pointer, not a request to read the kernel. */
-int sys_range_ok(uint64_t p, uint64_t len)
+/* Inline in both checks: a buffer a read fills passes one function, not two. */
+static inline __attribute__((always_inline)) int range_ok(uint64_t p, uint64_t len, int writable)
 {
 	if (p < PAGE_SIZE || p + len < p || p + len > mm_ram_top)
+		return 0;
+	/* Writes are refused in the image's read-only segment (headers, code, constants), as
+	 * Linux refuses them in a read-only mapping; nothing maps it read-only here, so the check
+	 * is all that keeps a bad pointer from rewriting code. */
+	if (writable && overlaps(p, len, __ehdr_start, __readonly_end))
 		return 0;
 	return !overlaps(p, len, __bss_start, __pagetables_end) &&
 	       !overlaps(p, len, __noinit_start, __noinit_end);
 }
 
-/* Writes are refused in the image's read-only segment (headers, code, constants), as Linux
- * refuses them in a read-only mapping; nothing maps it read-only here, so the check is all
- * that keeps a bad pointer from rewriting code. */
+int sys_range_ok(uint64_t p, uint64_t len)
+{
+	return range_ok(p, len, 0);
+}
+
 int sys_range_writable(uint64_t p, uint64_t len)
 {
-	return sys_range_ok(p, len) && !overlaps(p, len, __ehdr_start, __readonly_end);
+	return range_ok(p, len, 1);
 }
 
 int sys_range_probe(uint64_t p, uint64_t len)

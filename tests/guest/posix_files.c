@@ -458,11 +458,19 @@ static void test_share_mounts(char **argv)
 {
 	char buf[128] = {0};
 	int fd = open("/ro/a.txt", O_RDONLY);
+	/* A page-cached file's read is not probed first (kernel/sys/io.c): its copy faults instead,
+	 * into memory mapped read-only or not at all, and the position stays where it was. */
+	char *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *none = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	check_err("ro-read-into-readonly", read(fd, ro, 16), EFAULT);
+	check_err("ro-read-into-unmapped", read(fd, none, 16), EFAULT);
 	check("ro-read",
 	      fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0 &&
 	          !strncmp(buf, argv[8], strlen(argv[8])),
 	      fd);
 	close(fd);
+	munmap(ro, 4096);
+	munmap(none, 4096);
 	check_err("ro-write", open("/ro/a.txt", O_WRONLY), EROFS);
 	check_err("ro-create", open("/ro/new", O_CREAT | O_WRONLY, 0644), EROFS);
 	check_err("ro-mkdir", mkdir("/ro/d", 0755), EROFS);

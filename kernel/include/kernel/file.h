@@ -50,6 +50,9 @@ struct file_ops {
 	int (*stat)(struct file *f, struct file_stat *st);
 	/* The last reference is gone: free what the file owns. May be NULL (static files). */
 	void (*release)(struct file *f);
+	/* 1: read fills the application's buffers only through the fault-safe copy
+	 * (arch_user_copy), so the read call skips probing them first. */
+	int read_copies;
 };
 
 struct file {
