@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "http.h"
@@ -35,6 +36,10 @@
 #define CACHE_ENTRIES  8           /* small files kept per connection... */
 #define CACHE_FILE_MAX (16 * 1024) /* ...of this size or less */
 #define HEAD_MAX       512         /* a file's response head fits in this */
+/* A cached file is served this long after a stat found it unchanged without another stat, as
+ * nginx's open_file_cache_valid. No longer than Toro's share attribute timeout (1 s,
+ * docs/files.md), so a file changed on the host is seen within about twice that. */
+#define CACHE_VALID_NS 1000000000ull
 
 static const char *root = ".";
 static size_t root_len = 1;
@@ -150,10 +155,11 @@ static int answer_error(struct conn *c, int status)
  * Each connection keeps the last CACHE_ENTRIES small files it served (CACHE_FILE_MAX bytes or
  * less), each in one allocation: the request path, the file's path, the file's stat when it was
  * read, and the 200 answer to a keep-alive request, head and contents in one piece (the head's
- * fields alone serve other answers). A request for a cached path costs one stat and one send
- * from the entry: the entry is used only if device, inode, size and
- * modification time (to the nanosecond) are still those it was read with, so a changed file is
- * served changed as soon as stat shows the change. Only the connection's thread touches it. */
+ * fields alone serve other answers). A request for a cached path costs one send from the entry,
+ * and a stat once CACHE_VALID_NS have passed since the last (the clock is read each request):
+ * the entry is used only if device, inode, size and modification time (to the nanosecond) are
+ * still those it was read with, so a changed file is served changed at most CACHE_VALID_NS after
+ * stat would show the change. Only the connection's thread touches it. */
 struct cached {
 	size_t key_len;  /* mem[0..key_len): the request's path */
 	size_t file_len; /* the file's path (under root) at cached_file(), NUL-terminated */
@@ -162,6 +168,7 @@ struct cached {
 	 * before Connection. */
 	size_t head_len, fields_len;
 	struct stat st;
+	uint64_t checked; /* monotonic_ns() just before the last stat that found the file unchanged */
 	char mem[];
 };
 
@@ -187,17 +194,31 @@ static int same_file(const struct stat *a, const struct stat *b)
 	       a->st_mode == b->st_mode;
 }
 
-/* The entry for req.path whose file is unchanged, or NULL; a changed one is dropped. */
-static struct cached *cache_find(struct conn *c)
+/* CLOCK_MONOTONIC in nanoseconds; 0 if it cannot be read (then every entry is checked). */
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_MONOTONIC, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The entry for req.path whose file is unchanged, or was when checked less than CACHE_VALID_NS
+ * before now, or NULL; a changed one is dropped. */
+static struct cached *cache_find(struct conn *c, uint64_t now)
 {
 	size_t len = strlen(c->req.path);
 	for (unsigned i = 0; i < CACHE_ENTRIES; i++) {
 		struct cached *e = c->cache[i];
 		if (!e || e->key_len != len || memcmp(e->mem, c->req.path, len))
 			continue;
-		struct stat st;
-		if (stat(cached_file(e), &st) == 0 && same_file(&st, &e->st))
+		if (now && e->checked && now - e->checked < CACHE_VALID_NS)
 			return e;
+		struct stat st;
+		if (stat(cached_file(e), &st) == 0 && same_file(&st, &e->st)) {
+			e->checked = now;
+			return e;
+		}
 		free(e);
 		c->cache[i] = NULL;
 		return NULL;
@@ -205,10 +226,11 @@ static struct cached *cache_find(struct conn *c)
 	return NULL;
 }
 
-/* Reads the regular file at c->path (find_file's, with *st) into a new entry for the request
- * path req.path[0..key_len). Returns it, or NULL when the file is too large or did not read
- * whole and unchanged. */
-static struct cached *cache_fill(struct conn *c, size_t key_len, const struct stat *st)
+/* Reads the regular file at c->path (find_file's, with *st, made at `checked`) into a new entry
+ * for the request path req.path[0..key_len). Returns it, or NULL when the file is too large or
+ * did not read whole and unchanged. */
+static struct cached *cache_fill(struct conn *c, size_t key_len, const struct stat *st,
+                                 uint64_t checked)
 {
 	size_t file_len = strlen(c->path), size = (size_t)st->st_size;
 	if (st->st_size > CACHE_FILE_MAX)
@@ -230,6 +252,7 @@ static struct cached *cache_fill(struct conn *c, size_t key_len, const struct st
 		return NULL;
 	}
 	e->st = *st;
+	e->checked = checked;
 	memcpy(e->mem, c->req.path, key_len);
 	memcpy(cached_file(e), c->path, file_len + 1);
 	struct http_answer all = {200, 0, size};
@@ -277,13 +300,14 @@ static int answer(struct conn *c)
 	struct http_request *req = &c->req;
 	if (req->status)
 		return answer_error(c, req->status) && req->keep_alive;
-	struct cached *e = cache_find(c);
+	uint64_t now = monotonic_ns();
+	struct cached *e = cache_find(c, now);
 	if (e)
 		return answer_cached(c, e);
 	size_t key_len = strlen(req->path);
 	struct stat st;
 	int status = find_file(c, &st);
-	if (!status && (e = cache_fill(c, key_len, &st)))
+	if (!status && (e = cache_fill(c, key_len, &st, now)))
 		return answer_cached(c, e);
 	int file = -1;
 	if (!status && (file = open(c->path, O_RDONLY | O_CLOEXEC)) < 0)

@@ -148,9 +148,12 @@ kept_get() {
 }
 
 # A file changed on the host is served changed once the share's attributes time out (1 s of the
-# guest's clock, which a loaded TCG guest may run slow: asked for up to 15 s; both servers keep
-# small files in memory and check them with a stat), at another size or the same: on new
-# connections, and on one kept open (webserver-posix keeps files per connection).
+# guest's clock) and the server checks its copy again: both servers keep small files in memory
+# and check them with a stat, the native one when the kernel's answer has run out,
+# webserver-posix at most once a second (its CACHE_VALID_NS), so within about 2 s of the guest's
+# clock, which a loaded TCG guest may run slow: asked for up to 15 s. At another size or the
+# same: on new connections, and on one kept open (webserver-posix keeps files per connection),
+# so a cache that is never checked again fails here.
 test_changed() {
 	local text
 	exec 4<>"/dev/tcp/127.0.0.1/$port" || { problem "cannot connect to port $port"; return 1; }
