@@ -325,8 +325,12 @@ void gdb_vsock_start(const char *arg)
 		       arg, VSOCK_PORT_ANY);
 		return;
 	}
+	/* The port first: what the device holds for it is the stub's from now on, also a
+	 * REQUEST already on the worker's list (vsock_poll_begin). */
+	gv.port = (uint32_t)port;
 	uint64_t flags;
 	if (vsock_poll_begin(GDB_VSOCK_SPINS, &flags) < 0) {
+		gv.port = 0;
 		printk("gdb: toro.gdb=vsock:%s but there is no vsock device; not waiting for gdb\n",
 		       arg);
 		return;
@@ -334,6 +338,5 @@ void gdb_vsock_start(const char *arg)
 	vsock_poll_end(flags);
 	vsock_poll_spare(GDB_VSOCK_SPARES);
 	format_snprintf(gv.name, sizeof(gv.name), "vsock port %u", (unsigned)port);
-	gv.port = (uint32_t)port;
 	gdb_start(&vsock_line);
 }

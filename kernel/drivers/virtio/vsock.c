@@ -490,6 +490,18 @@ int vsock_poll_begin(unsigned long spins, uint64_t *flags)
 		}
 		__builtin_ia32_pause();
 	}
+	/* Packets for the stub that reached the worker's list before it could take them (they
+	 * came before it started, and a stop keeps the worker from running) are its own. */
+	for (struct vsock_packet **pp = &vsd.done_head, *prev = NULL, *p; (p = *pp);) {
+		if (stub_took(p, (uint32_t)p->off)) {
+			*pp = p->next;
+			if (vsd.done_tail == p)
+				vsd.done_tail = prev;
+		} else {
+			prev = p;
+			pp = &p->next;
+		}
+	}
 	return 0;
 }
 
