@@ -137,7 +137,10 @@ report() {
 	e2e_failed=$((e2e_failed + 1))
 	if [ -n "${TEST_IN_VM:-}" ] && [ -n "${E2E_FLAWS:-}" ]; then
 		cat "$OUT" "$ERR" >"$E2E_TMP/flaw"
-		flaw=$(vm_flake "$E2E_TMP/flaw" "$RC") && printf '%s\t%s\n' "$e2e_name" "$flaw" >>"$E2E_FLAWS"
+		# The run that shows a flaw may be a guest in the background (the gdb scripts' guest
+		# under gdb, GUEST_RC), not the foreground command of RC.
+		flaw=$(vm_flake "$E2E_TMP/flaw" "$RC" || vm_flake "$E2E_TMP/flaw" "${GUEST_RC:-}") &&
+			printf '%s\t%s\n' "$e2e_name" "$flaw" >>"$E2E_FLAWS"
 	fi
 	echo "FAIL $e2e_name: ${e2e_problems%%$'\n'*}${e2e_again:+; run again: $e2e_again}"
 	{
