@@ -40,6 +40,20 @@ want_guest_message() {
 	grep -Eq -- "$1" "$GUEST_MESSAGES" || problem "no message of the guest matches /$1/"
 }
 
+# check_debug_registers CHECK PART: `check`, for a session whose guest arms the debug registers
+# (a watchpoint), which the nested VM cannot run: there the check is skipped, saying why. QEMU
+# 7.2's TCG SVM loads DR7 at VMRUN and #VMEXIT without updating its own breakpoint lists
+# (target/i386/tcg/sysemu/svm_helper.c), so a nested guest's next DR7 write frees list entries
+# that are not there, or are of the other kind: the outer QEMU segfaults in
+# cpu_breakpoint_remove_by_ref, or the L1 kernel's memory is corrupted. The same sessions run
+# under QEMU (gdb-stub.sh, the qemu part) and wherever the host has a KVM.
+check_debug_registers() {
+	check "$1" "$2" || return 1
+	[ -z "${TEST_IN_VM:-}" ] && return 0
+	echo "SKIP $1: the nested VM's QEMU (7.2, TCG SVM) corrupts its memory when a nested guest arms the debug registers"
+	return 1
+}
+
 # Break at a function, continue, bt with source lines, registers, a global struct and a local,
 # next/step/finish, then detach: the program finishes with its own exit code.
 session_break_step_detach() {
@@ -65,7 +79,7 @@ session_break_step_detach() {
 
 # A hardware watchpoint on a global stops at the write with the old and the new value.
 session_watchpoint() {
-	check "$1" "$2" || return 0
+	check_debug_registers "$1" "$2" || return 0
 	if guest_start "$2" "$GDB_NATIVE" 1 -- sum; then
 		gdb_run "$GDB_NATIVE" "break main" "continue" "watch gdb_counter" "continue" \
 			"delete" "continue"
@@ -263,7 +277,7 @@ session_fp_initial() {
 # while the other core stops included (kept, and reported before anything runs again).
 session_watch_two_cores() {
 	local conts=()
-	check "$1" "$2" || return 0
+	check_debug_registers "$1" "$2" || return 0
 	for _ in $(seq 10); do conts+=(continue); done
 	if guest_start "$2" "$GDB_NATIVE" 2 -- race; then
 		gdb_run "$GDB_NATIVE" 'watch gdb_race[0]' 'watch gdb_race[1]' "${conts[@]}" "delete" \
