@@ -230,6 +230,14 @@ enum gdb_resume gdb_stop(struct trap_frame *f, const struct gdb_event *event)
 			return GDB_RESUME;
 		expected = -1;
 	}
+	if (e->sw_break && !gdb_sw_break_at(e->sw_break)) {
+		/* gdb took the breakpoint out while this core came here (another core's stop parked
+		 * it on the way): nothing to report, the instruction runs as if it had never been
+		 * there. Only the owner changes breakpoints, so the answer holds. */
+		me->frame = NULL;
+		__atomic_store_n(&owner, -1, __ATOMIC_RELEASE);
+		return GDB_RESUME;
+	}
 	me->pending.signal = 0; /* reported now, as this stop's own */
 	me->fault = e->fault ? e->signal : 0;
 	me->hold = 0;

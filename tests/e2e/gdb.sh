@@ -5,7 +5,7 @@
 # a port in use, bad values, --detach. Then the gdb sessions of tests/e2e/gdb_session.sh through
 # the printed attach command: break, bt, registers, print, next/step/finish, a watchpoint,
 # threads, Ctrl-C, a fault, detach and attach again, one over a Unix socket, x87/SSE registers
-# and two cores hitting their watchpoints together.
+# and two cores hitting their watchpoints, or one breakpoint, together.
 # (tests/e2e/gdb-stub.sh drives the stub under QEMU directly, tests/e2e/gdb-vsock.sh over vsock.)
 # PARTS: host qemu toro
 . "$(dirname "$0")/lib.sh"
@@ -154,11 +154,12 @@ if command -v gdb >/dev/null; then
 		session_fp_registers "gdb-fp-registers-2cpu@$vmm" "$vmm" 2
 		session_fp_initial "gdb-fp-initial@$vmm" "$vmm"
 		session_watch_two_cores "gdb-watch-two-cores@$vmm" "$vmm"
+		session_break_two_cores "gdb-break-two-cores@$vmm" "$vmm"
 	done
 else
 	for vmm in qemu toro; do
 		for c in break-step-detach watchpoint threads ctrl-c fault reattach unix \
-			fp-registers-1cpu fp-registers-2cpu fp-initial watch-two-cores; do
+			fp-registers-1cpu fp-registers-2cpu fp-initial watch-two-cores break-two-cores; do
 			check "gdb-$c@$vmm" "$vmm" && echo "SKIP gdb-$c@$vmm: gdb is not installed here"
 		done
 	done

@@ -293,6 +293,24 @@ session_watch_two_cores() {
 	report
 }
 
+# One breakpoint that both cores reach at the same moment, five rounds (tests/guest/native_gdb.c
+# "race"): each hit is reported once, and after `delete` none is, not even that of a core which
+# had trapped on it when the other core's stop held it, before gdb took it out.
+session_break_two_cores() {
+	check "$1" "$2" || return 0
+	if guest_start "$2" "$GDB_NATIVE" 2 -- race; then
+		gdb_run "$GDB_NATIVE" 'break gdb_race_write' continue continue continue continue \
+			continue delete continue
+		guest_wait
+		want_count out '^Thread [0-9]+ hit Breakpoint 1, gdb_race_write \(me=[01], round=(round@entry=)?[1-5]\)' 5
+		want_count out 'SIGTRAP' 0
+		want_line out 'exited with code 06'
+		want_guest 6
+		want_guest_line '^raced 5 rounds$'
+	fi
+	report
+}
+
 # toro_guest_start VMM ARGS...: `toro run --vmm VMM ARGS` (which hold --gdb) in the background;
 # waits for the line with the gdb command and sets TARGET to its target.
 toro_guest_start() {

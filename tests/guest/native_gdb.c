@@ -5,7 +5,8 @@
  * spinning thread), "fault" writes through a bad pointer, "laps" calls lap() until gdb sets
  * gdb_release (one gdb detaches, a second attaches to the running program and ends it), "race"
  * has a thread on each of two cores write its own watched global at the same moment, round after
- * round (two watchpoints that trigger together: gdb must see every hit). */
+ * round, through gdb_race_write (two watchpoints that trigger together, or one breakpoint both
+ * cores reach together: gdb must see every hit, and nothing once it has deleted them). */
 // BUILD: --native --no-fpu -g
 // CASE: sum | -- sum | 7 | ^sum 30$
 // CASE: sum-2cpu | --cpus 2 -- sum | 7 | ^sum 30$
@@ -62,6 +63,12 @@ __attribute__((noinline)) static void fault(void)
 volatile unsigned long gdb_race[2];
 static volatile unsigned race_arrived;
 
+/* Not inlined, and not static (so never cloned): gdb breaks here on both cores at once. */
+__attribute__((noinline)) void gdb_race_write(unsigned long me, unsigned long round)
+{
+	gdb_race[me] = round;
+}
+
 /* Core `me` of two: each round, once both have arrived, writes its own global. */
 static void *racer(void *arg)
 {
@@ -70,7 +77,7 @@ static void *racer(void *arg)
 		__atomic_fetch_add(&race_arrived, 1, __ATOMIC_ACQ_REL);
 		while (__atomic_load_n(&race_arrived, __ATOMIC_ACQUIRE) < 2 * round)
 			__builtin_ia32_pause();
-		gdb_race[me] = round;
+		gdb_race_write(me, round);
 	}
 	return 0;
 }

@@ -372,14 +372,23 @@ static int debug_trap(struct trap_frame *f)
 /* int3: one of gdb's breakpoints (the pc goes back to it), or one in the code (the boot's). An
  * int3 that is no longer in memory was a breakpoint gdb took out while this core was on its
  * way here: it goes back too, and runs what is there now. */
+/* An int3: one of gdb's breakpoints (reported, and run again once gdb resumes), one gdb took
+ * out while this core was on its way here (it stopped for another core's stop on the way; the
+ * instruction now runs as if the breakpoint had never been there), or the program's own
+ * (reported where gdb is attached, a fault where not). */
 static enum gdb_resume breakpoint_trap(struct trap_frame *f)
 {
 	uint64_t at = f->rip - 1;
 	uint8_t now;
-	if (gdb_sw_break_at(at) ||
-	    (arch_gdb_mem_read(at, &now, 1) == 0 && now != ARCH_GDB_BREAK_INSN))
+	if (gdb_sw_break_at(at)) {
 		f->rip = at;
-	return gdb_stop(f, &(struct gdb_event){.signal = GDB_SIGTRAP});
+		return gdb_stop(f, &(struct gdb_event){.signal = GDB_SIGTRAP, .sw_break = at});
+	}
+	if (arch_gdb_mem_read(at, &now, 1) == 0 && now != ARCH_GDB_BREAK_INSN) {
+		f->rip = at;
+		return GDB_RESUME;
+	}
+	return gdb_attached ? gdb_stop(f, &(struct gdb_event){.signal = GDB_SIGTRAP}) : GDB_DELIVER;
 }
 
 static int fault_signal(int vector)
@@ -415,7 +424,7 @@ void gdb_arch_trap(struct trap_frame *f)
 		if (debug_trap(f))
 			return;
 	} else if (vector == VEC_BREAKPOINT) {
-		if (gdb_attached && breakpoint_trap(f) == GDB_RESUME)
+		if (breakpoint_trap(f) == GDB_RESUME)
 			return;
 	} else if (gdb_attached && fault_signal(vector) &&
 	           !(f->rip >= (uintptr_t)arch_user_access_start &&

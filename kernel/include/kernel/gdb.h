@@ -39,6 +39,8 @@ struct gdb_event {
 	              * another core is already stopping, it is kept and reported to gdb before
 	              * anything runs again. An int3 or a fault happens again by itself. */
 	int hw_type; /* the hardware breakpoint or watchpoint that fired (gdb's Z type 1-4), or 0 */
+	uint64_t sw_break; /* the software breakpoint that fired (its address), or 0: not reported
+	                    * if gdb has taken it out by the time this core owns the stop */
 	uint64_t hw_addr;
 	uint64_t seq; /* set by gdb_stop: the order events happened in */
 };
