@@ -8,6 +8,7 @@
 # stop (the packets that arrive while stopped are kept for it); a port in use, bad values, and
 # toro.gdb=vsock on a machine without a vsock device.
 # PARTS: host qemu toro
+# ALONE: yes
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gdb_session.sh"
 

@@ -8,6 +8,7 @@
 # and two cores hitting their watchpoints, or one breakpoint, together.
 # (tests/e2e/gdb-stub.sh drives the stub under QEMU directly, tests/e2e/gdb-vsock.sh over vsock.)
 # PARTS: host qemu toro
+# ALONE: yes
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gdb_session.sh"
 
