@@ -283,9 +283,12 @@ export -f result run_guest e2e_script result_name run_e2e run_one
 # console (the kernel's messages) is kept after the run for a look at what went wrong.
 # (A run on test fixtures, tests/e2e/harness.sh's, keeps its own.)
 VM_LOG=$BUILD/kvm-vm/console${TEST_GUEST_DIR:+-fixtures}.log
+# start_vm [DONE]: DONE names the tests an earlier boot reported (guest cases, and e2e scripts
+# as "e2e/NAME"), which this one leaves out (TEST_VM_DONE).
 start_vm() {
 	local args=(env TEST_IN_VM=1 TEST_JOBS=2 TEST_KINDS="${TEST_KINDS:-unit guest e2e}"
 		tests/run.sh build "$FILTER")
+	[ -n "${1:-}" ] && args=(env TEST_VM_DONE="$1" "${args[@]}")
 	[ -n "${TEST_GUEST_DIR:-}" ] && args=(env TEST_GUEST_DIR="/toro/${GUEST_DIR#"$ROOT"/}" "${args[@]}")
 	[ -n "${TEST_E2E_DIR:-}" ] && args=(env TEST_E2E_DIR="/toro/${E2E_DIR#"$ROOT"/}" "${args[@]}")
 	date +%s >"$RESULTS/vm.start"
@@ -298,31 +301,45 @@ vm_finished() {
 	tr -d '\r' <"$RESULTS/vm.out" | grep -qE '^[0-9]+ passed, [0-9]+ failed'
 }
 
+# The names of the tests that VM output file $1 reports: guest cases by their own, e2e checks by
+# their script's ("e2e/NAME"; a script's results come out together, once it has ended).
+vm_reported() {
+	tr -d '\r' <"$1" | sed -n 's/^\(PASS\|FAIL\|SKIP\) \([^ :]*\).*/\2/p' |
+		sed 's|^\(e2e/[^/]*\)/.*|\1|' | sort -u | tr '\n' ' '
+}
+
 # Collects the VM's results; a test sent there that it did not report fails. A VM that died
-# before the end (its kernel crashed, as the emulated SVM has made it do, rarely) is booted once
-# more for all its tests, saying so; a second death fails.
+# before the end (its kernel crashed, as the emulated SVM has made it do now and then) is booted
+# again, saying so, for the tests it had not reported, up to twice; each boot's output is kept
+# (vm.out.1, vm.out.2) and its results count.
 finish_vm() {
-	local rc name found secs
+	local rc name found=0 secs boot=1 done= f
 	wait "$vm_pid"
 	rc=$?
 	vm_pid=
-	if ! vm_finished; then
+	while ! vm_finished && [ $boot -lt 3 ]; do
 		local why
 		why=$(grep -m1 -E 'BUG|Oops|panic|WARNING' "$VM_LOG" | sed 's/^\[[ 0-9.]*\] //')
-		cp "$VM_LOG" "$VM_LOG.1"
-		echo "kvm: the nested VM died (exit status $rc${why:+: $why}); booting it again" \
-			"(its console is in $VM_LOG.1)"
-		start_vm
+		cp "$VM_LOG" "$VM_LOG.$boot"
+		mv "$RESULTS/vm.out" "$RESULTS/vm.out.$boot"
+		done+=$(vm_reported "$RESULTS/vm.out.$boot")
+		echo "kvm: the nested VM died (exit status $rc${why:+: $why}); booting it again for" \
+			"what it had not reported (its console is in $VM_LOG.$boot)"
+		start_vm "$done"
 		wait "$vm_pid"
 		rc=$?
 		vm_pid=
-	fi
+		boot=$((boot + 1))
+	done
 	secs=$(($(date +%s) - $(cat "$RESULTS/vm.start")))
-	found=$(collect vm "$RESULTS/vm.out" "")
-	echo "kvm: the nested VM reported $found results in ${secs}s (exit status $rc)"
-	find "$RESULTS" -name 'vm.*.*' | sort -V | xargs -r cat
+	for f in "$RESULTS"/vm.out.[0-9] "$RESULTS/vm.out"; do
+		[ -e "$f" ] || continue
+		found=$((found + $(collect "vm${f##*vm.out}" "$f" "")))
+	done
+	echo "kvm: the nested VM reported $found results (the last boot in ${secs}s, exit status $rc)"
+	find "$RESULTS" -name 'vm.*.*' ! -name 'vm.out.*' | sort -V | xargs -r cat
 	while IFS= read -r name; do
-		tr -d '\r' <"$RESULTS/vm.out" | grep -qF -e "PASS $name (" -e "FAIL $name: " -e "SKIP $name: " ||
+		cat "$RESULTS"/vm.out* | tr -d '\r' | grep -qF -e "PASS $name (" -e "FAIL $name: " -e "SKIP $name: " ||
 			result vm.missing "$((++found))" fail "FAIL $name: not reported by the nested VM"
 	done <"$RESULTS/vm.list"
 	if ! vm_finished; then
@@ -343,6 +360,8 @@ list_tests | { if [ -n "$FILTER" ]; then grep -F -- "$FILTER"; else cat; fi; } |
 : >"$RESULTS/vm.list"
 to_vm=
 while IFS=$'\t' read -r n name kind part spec; do
+	# Inside a VM booted again after one that died: what that one reported is not run again.
+	case " ${TEST_VM_DONE:-} " in *" $name "*) continue ;; esac
 	if [ "$kind" = e2e ]; then
 		parts=$(script_parts "$spec")
 		[ -n "$(common "$parts" "$LOCAL_PARTS $SKIP_PARTS")" ] &&
