@@ -164,8 +164,8 @@ collect() {
 export -f collect
 
 # Inside the nested VM, a guest case or e2e check that fails with a signature of one of its
-# known flaws (tests/kvm-vm/flakes.sh) failed for the emulator, not for the test: it is run once
-# more, and its result says so. Any other failure, or a second one, stands.
+# known flaws (tests/kvm-vm/flakes.sh) failed for the emulator, not for the test: it is run
+# again, up to twice, and its result says so. Any other failure, or a third one, stands.
 . "$ROOT/tests/kvm-vm/flakes.sh"
 export -f vm_flake
 
@@ -179,11 +179,11 @@ run_guest() { # n name spec; sets ok and why (and note, for a rerun)
 	mapfile -d '' -t args < <(printf '%s' "$opts" | xargs -r printf '%s\0')
 	local attempt rc flaw
 	note=""
-	for attempt in 1 2; do
+	for attempt in 1 2 3; do
 		timeout -k 5 120 "$TORO" run "$image" --vmm "$vmm" --timeout 60 "${args[@]}" \
 			</dev/null >"$out" 2>&1
 		rc=$?
-		[ "$rc" != "$want" ] && [ -n "${TEST_IN_VM:-}" ] && [ $attempt = 1 ] || break
+		[ "$rc" != "$want" ] && [ -n "${TEST_IN_VM:-}" ] && [ $attempt -lt 3 ] || break
 		flaw=$(vm_flake "$out" "$rc") || break
 		note="; run again: $flaw"
 	done
@@ -219,24 +219,29 @@ result_name() {
 }
 
 run_e2e() { # n name script
-	local n=$1 name=$2 script=$3 out=$RESULTS/$1.out rc again f first found
-	e2e_script "$script" "$out" E2E_FLAWS="$RESULTS/$n.flaws"
+	local n=$1 name=$2 script=$3 out=$RESULTS/$1.out rc again f first found attempt=1
+	local flaws=$RESULTS/$1.flaws
+	e2e_script "$script" "$out" E2E_FLAWS="$flaws"
 	rc=$?
 	found=$(collect "$n" "$out" "$name/")
 	# Inside the nested VM, checks that failed with a signature of its flaws (lib.sh lists them
-	# in E2E_FLAWS) are run once more, alone; each result of the second run replaces the first.
-	if [ -n "${TEST_IN_VM:-}" ] && [ -s "$RESULTS/$n.flaws" ]; then
-		e2e_script "$script" "$RESULTS/$n.rerun" E2E_AGAIN="$RESULTS/$n.flaws"
+	# in E2E_FLAWS) are run again, only they, up to twice; each result replaces the one before.
+	while [ -n "${TEST_IN_VM:-}" ] && [ -s "$flaws" ] && [ $attempt -lt 3 ]; do
+		attempt=$((attempt + 1))
+		e2e_script "$script" "$RESULTS/$n.rerun$attempt" E2E_AGAIN="$flaws" \
+			E2E_FLAWS="$RESULTS/$n.flaws$attempt"
 		again=$?
-		collect "$n.again" "$RESULTS/$n.rerun" "$name/" >/dev/null
-		for f in "$RESULTS/$n".again.*.*; do
+		collect "$n.again$attempt" "$RESULTS/$n.rerun$attempt" "$name/" >/dev/null
+		for f in "$RESULTS/$n".again$attempt.*.*; do
 			[ -e "$f" ] || continue
-			for first in "$RESULTS/$n".[0-9]*.fail; do
+			for first in "$RESULTS/$n".[0-9]*.fail "$RESULTS/$n".again[0-9]*.fail; do
+				case $first in "$RESULTS/$n.again$attempt."*) continue ;; esac
 				[ -e "$first" ] && [ "$(result_name "$first")" = "$(result_name "$f")" ] && rm "$first"
 			done
 		done
 		[ "$rc" = 1 ] && rc=$again # 1: a check failed; any other status is the script's own
-	fi
+		flaws=$RESULTS/$n.flaws$attempt
+	done
 	[ "$found" = 0 ] || printf '%s\n' "$RESULTS/$n".*.* | sort -V | xargs cat
 	if [ "$rc" != 0 ] && ! ls "$RESULTS/$n".*.fail >/dev/null 2>&1; then
 		{

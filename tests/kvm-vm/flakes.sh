@@ -1,7 +1,8 @@
 # The nested VM's known flaws (docs/testing.md, "Which KVM runs the built-in monitor"): the
 # signatures they leave in the output of a run of the built-in monitor that they, not the test,
 # made fail. Sourced by tests/run.sh for guest cases and by tests/e2e/lib.sh for e2e checks;
-# inside the nested VM only, a failure that shows one is run once more, and its result says so.
+# inside the nested VM only, a failure that shows one is run again (up to twice), and its result
+# says so.
 
 # vm_flake FILE RC: true if the failed run whose output (stdout and stderr) is FILE and whose
 # exit status is RC shows one of the signatures; prints why it is worth a second run.
