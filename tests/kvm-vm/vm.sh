@@ -16,7 +16,7 @@
 # tests/e2e/gdb.sh. The initramfs also carries the host's bash and the GNU tools the test scripts
 # use, with their shared libraries, so the scripts behave inside as they do outside. Environment:
 # TEST_VM_TIMEOUT (seconds for the whole VM, default 1200), TEST_VM_MEM (default 3G),
-# TEST_VM_SILENCE (seconds without output before the VM counts as stuck, default 300),
+# TEST_VM_SILENCE (seconds without output before the VM counts as stuck, default 150),
 # TEST_VM_MONITOR (a Unix socket path for QEMU's monitor, to look into a VM that hangs).
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -185,8 +185,9 @@ run() {
 	local qemu=$! waited=0 size=0 silent=0 now
 	# The command's status line is the end of the run: a VM that has not powered off 20 s after
 	# it (its kernel stuck on the way down) is stopped. So is one that has printed nothing, not
-	# even the heartbeat its init writes every 30 s, for TEST_VM_SILENCE seconds (default 300):
-	# the emulated SVM has been seen to keep both vCPUs in a nested guest for good.
+	# even the heartbeat its init writes every 30 s, for TEST_VM_SILENCE seconds (default 150,
+	# five heartbeats): the emulated SVM has been seen to keep both vCPUs in a nested guest for
+	# good.
 	while kill -0 "$qemu" 2>/dev/null; do
 		if grep -q '^@@kvm-vm exit' "$out" 2>/dev/null && [ $((waited += 1)) -gt 20 ]; then
 			echo "kvm-vm: the VM did not power off after the command ended; stopped" >>"$log"
@@ -196,8 +197,8 @@ run() {
 		now=$(stat -c %s "$out" 2>/dev/null || echo 0)
 		if [ "$now" != "$size" ]; then
 			size=$now silent=0
-		elif [ $((silent += 1)) -gt "${TEST_VM_SILENCE:-300}" ]; then
-			echo "kvm-vm: the command printed nothing for ${TEST_VM_SILENCE:-300} s: the VM is stuck; stopped" >>"$log"
+		elif [ $((silent += 1)) -gt "${TEST_VM_SILENCE:-150}" ]; then
+			echo "kvm-vm: the command printed nothing for ${TEST_VM_SILENCE:-150} s: the VM is stuck; stopped" >>"$log"
 			kill "$qemu"
 			break
 		fi
