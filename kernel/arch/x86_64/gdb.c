@@ -369,9 +369,6 @@ static int debug_trap(struct trap_frame *f)
 	return 1;
 }
 
-/* int3: one of gdb's breakpoints (the pc goes back to it), or one in the code (the boot's). An
- * int3 that is no longer in memory was a breakpoint gdb took out while this core was on its
- * way here: it goes back too, and runs what is there now. */
 /* An int3: one of gdb's breakpoints (reported, and run again once gdb resumes), one gdb took
  * out while this core was on its way here (it stopped for another core's stop on the way; the
  * instruction now runs as if the breakpoint had never been there), or the program's own
