@@ -184,7 +184,7 @@ run_guest() { # n name spec; sets ok and why (and note, for a rerun)
 			</dev/null >"$out" 2>&1
 		rc=$?
 		[ "$rc" != "$want" ] && [ -n "${TEST_IN_VM:-}" ] && [ $attempt -lt 3 ] || break
-		flaw=$(vm_flake "$out" "$rc") || break
+		flaw=$(vm_flake "$rc" "$out") || break
 		note="; run again: $flaw"
 	done
 	ok=1 why=""

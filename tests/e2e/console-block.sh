@@ -44,7 +44,7 @@ if check stdout-full@toro toro; then
 	timeout -k 5 120 "$TORO" run "$IMAGE" --vmm toro --cpus 2 --console virtio --timeout 100 \
 		-- "$LINES" </dev/null 2>"$ERR" |
 		{ IFS= read -r first; printf '%s\n' "$first"; sleep 3; cat; } >"$OUT"
-	RC=${PIPESTATUS[0]}
+	ran "${PIPESTATUS[0]}"
 	want_status 0
 	want_line out "^done lines=$LINES count=[0-9]+$"
 	verdict=$(judge)

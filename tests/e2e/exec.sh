@@ -17,7 +17,7 @@ run_with_input() {
 	local input=$1
 	shift
 	timeout -k 5 120 "$@" <"$input" >"$OUT" 2>"$ERR"
-	RC=$?
+	ran $?
 }
 
 # No line of stderr says a system call is missing (glibc's rseq and clone3 are declined quietly).

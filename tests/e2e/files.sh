@@ -63,6 +63,7 @@ fi
 
 # What the POSIX run wrote is on the host, where it said.
 if check host-sees-writes@toro toro; then
+	after posix@toro
 	[ "$(cat "$tmp/data/from-guest" 2>/dev/null)" = "written by the guest" ] ||
 		problem "data/from-guest is not what the guest wrote"
 	[ "$(stat -c %s "$tmp/root/work/f.txt" 2>/dev/null)" = 4097 ] ||
@@ -74,6 +75,7 @@ fi
 
 # Nothing was made or changed outside the three directories.
 if check nothing-outside@toro toro; then
+	after posix@toro
 	[ "$(cat "$tmp/outside/secret")" = "secret beside the shares" ] || problem "outside/secret changed"
 	extra=$(ls -A "$tmp" | grep -Ev '^(root|ro|data|outside|out|err)$')
 	[ -z "$extra" ] || problem "made outside the shares: $extra"

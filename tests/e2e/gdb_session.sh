@@ -335,6 +335,7 @@ toro_guest_wait() {
 	GUEST_RC=$?
 	cat "$TORO_GUEST_OUT" >>"$OUT"
 	cat "$TORO_GUEST_ERR" >>"$ERR"
+	e2e_seen_flaw "$GUEST_RC"
 }
 
 toro_guest_running() {

@@ -53,19 +53,23 @@ want_attempts() {
 }
 
 # harness-flaky/flaky.sh as the nested VM runs it: each of the three signatures fails a check once
-# and it passes when run again, saying so; a third failure stands, and so do a hang with a vCPU
-# busy and a failure with no signature, which are not run again.
+# and it passes when run again, saying so, as does a check whose first of two runs a flaw struck,
+# and a check of what a struck check left behind; a third failure stands, and so do a hang with
+# a vCPU busy and a failure with no signature, which are not run again, nor is a check of what
+# that failure left.
 if check e2e-flaws-run-again host; then
 	run_flaky TEST_IN_VM=1
 	want_status 1
-	for name in triple host-registers lost-interrupt; do
-		want_line out "^PASS e2e/flaky/$name-once \(run again: "
+	for name in triple-once host-registers-once lost-interrupt-once first-of-two; do
+		want_line out "^PASS e2e/flaky/$name \(run again: "
 	done
+	want_line out '^PASS e2e/flaky/after-triple \(run again: triple-once failed: .*triple fault'
 	want_line out '^FAIL e2e/flaky/triple-always: exit status 3, want 0; run again: .*triple fault'
 	want_line out '^FAIL e2e/flaky/busy-hang: exit status 124, want 0$'
 	want_line out '^FAIL e2e/flaky/plain-failure: exit status 1, want 0$'
-	want_line out '^3 passed, 3 failed$'
-	want_attempts 11 "two for each check that passes the second time, three for the one that never does"
+	want_line out '^FAIL e2e/flaky/after-plain: plain-failure made nothing$'
+	want_line out '^5 passed, 4 failed$'
+	want_attempts 16 "two for each check that passes the second time, three for the one that never does"
 	report
 fi
 
@@ -83,8 +87,9 @@ if check e2e-flaws-only-in-vm host; then
 	want_status 1
 	want_line out '^FAIL e2e/flaky/triple-once: exit status 3, want 0$'
 	want_line out '^FAIL e2e/flaky/lost-interrupt-once: exit status 124, want 0$'
-	want_line out '^0 passed, 6 failed$'
-	want_attempts 6 "one for each check"
+	want_line out '^FAIL e2e/flaky/first-of-two: exit status 3, want 0$'
+	want_line out '^0 passed, 9 failed$'
+	want_attempts 9 "one for each check"
 	report
 fi
 e2e_exit

@@ -6,6 +6,8 @@
 #                                  tool's own choice), qemu or toro (the built-in monitor, which
 #                                  needs KVM); false when the check does not run in this place
 #   run CMD...                     run it: stdout in $OUT, stderr in $ERR, status in $RC
+#   ran STATUS                     a run made otherwise (its output in $OUT and $ERR) ended with
+#                                  STATUS: into $RC, and seen for the nested VM's flaws (below)
 #   want_status N, want_line out|err REGEX, want_count out|err REGEX N, want_same out|err FILE
 #                                  record a problem unless the last run did that
 #   problem TEXT                   record a problem of the script's own
@@ -14,6 +16,8 @@
 #                                  write one line to stderr, matching PATTERN (with --usage: that
 #                                  line, then the usage)
 #   report                         PASS, or FAIL with the problems and the run's output
+#   after NAME                     this check looks at what check NAME's run left behind (files,
+#                                  a server's state): a flaw that made NAME fail is its flaw too
 #   e2e_exit                       exit status of the script: 1 if a check failed
 #   pick_port N                    a host TCP port for this run's Nth server (nothing answers there)
 #   port_listening PORT            true if something takes TCP connections on 127.0.0.1:PORT
@@ -41,10 +45,13 @@
 #
 # tests/run.sh sets TEST_PARTS (the parts this place runs), TEST_SKIP_PARTS and TEST_SKIP_REASON
 # (parts no place can run this time, so their checks are reported as skipped). Inside the nested
-# VM (TEST_IN_VM) a check that fails with a signature of the VM's known flaws
-# (tests/kvm-vm/flakes.sh) is listed in the file E2E_FLAWS ("NAME<TAB>why" lines); tests/run.sh
-# then runs the script again with E2E_AGAIN naming that file, and only those checks run, each
-# result saying why ("run again: ...").
+# VM (TEST_IN_VM) a check that fails after any of its runs showed a signature of the VM's known
+# flaws (tests/kvm-vm/flakes.sh) is listed in the file E2E_FLAWS ("NAME<TAB>why" lines);
+# tests/run.sh then runs the script again with E2E_AGAIN naming that file, and only those checks
+# run, each result saying why ("run again: ..."). Every run is looked at as it ends, not only a
+# check's last: the flaw may strike the first of two. A run made without run or bg_start (a
+# pipeline, a process of the script's own) says how it ended with ran STATUS, and a guest in the
+# background whose status is not RC with e2e_seen_flaw STATUS.
 set -u
 : "${TORO:?}" "${BUILD:?}"
 . "$(dirname "${BASH_SOURCE[0]}")/../kvm-vm/flakes.sh"
@@ -61,10 +68,10 @@ e2e_cleanup() {
 	rm -rf "$E2E_TMP"
 }
 trap e2e_cleanup EXIT
-e2e_failed=0 e2e_name= e2e_problems= e2e_again=
+e2e_failed=0 e2e_name= e2e_problems= e2e_again= e2e_flaw=
 
 check() {
-	e2e_name=$1 e2e_problems= RC= e2e_again=
+	e2e_name=$1 e2e_problems= RC= e2e_again= e2e_flaw=
 	: >"$OUT"
 	: >"$ERR"
 	if [ -n "${E2E_AGAIN:-}" ]; then
@@ -78,7 +85,25 @@ check() {
 
 run() {
 	timeout -k 5 120 "$@" </dev/null >"$OUT" 2>"$ERR"
-	RC=$?
+	ran $?
+}
+
+ran() {
+	RC=$1
+	e2e_seen_flaw "$RC"
+}
+
+# e2e_seen_flaw STATUS: inside the nested VM, the first signature of its flaws in the output of a
+# run of this check that ended with STATUS (in $OUT and $ERR) is kept in e2e_flaw for report.
+e2e_seen_flaw() {
+	[ -n "${TEST_IN_VM:-}" ] && [ -z "$e2e_flaw" ] || return 0
+	e2e_flaw=$(vm_flake "$1" "$OUT" "$ERR") || e2e_flaw=
+}
+
+after() {
+	[ -z "$e2e_flaw" ] && [ -n "${E2E_FLAWS:-}" ] && [ -s "$E2E_FLAWS" ] || return 0
+	e2e_flaw=$(awk -F'\t' -v name="$1" '$1 == name { print $2; exit }' "$E2E_FLAWS")
+	e2e_flaw=${e2e_flaw:+"$1 failed: $e2e_flaw"}
 }
 
 problem() {
@@ -129,19 +154,12 @@ want_same() {
 }
 
 report() {
-	local flaw
 	if [ -z "$e2e_problems" ]; then
 		echo "PASS $e2e_name${e2e_again:+ (run again: $e2e_again)}"
 		return
 	fi
 	e2e_failed=$((e2e_failed + 1))
-	if [ -n "${TEST_IN_VM:-}" ] && [ -n "${E2E_FLAWS:-}" ]; then
-		cat "$OUT" "$ERR" >"$E2E_TMP/flaw"
-		# The run that shows a flaw may be a guest in the background (the gdb scripts' guest
-		# under gdb, GUEST_RC), not the foreground command of RC.
-		flaw=$(vm_flake "$E2E_TMP/flaw" "$RC" || vm_flake "$E2E_TMP/flaw" "${GUEST_RC:-}") &&
-			printf '%s\t%s\n' "$e2e_name" "$flaw" >>"$E2E_FLAWS"
-	fi
+	[ -n "$e2e_flaw" ] && [ -n "${E2E_FLAWS:-}" ] && printf '%s\t%s\n' "$e2e_name" "$e2e_flaw" >>"$E2E_FLAWS"
 	echo "FAIL $e2e_name: ${e2e_problems%%$'\n'*}${e2e_again:+; run again: $e2e_again}"
 	{
 		printf '%s' "${e2e_problems#*$'\n'}"
@@ -192,7 +210,7 @@ bg_listening() {
 
 bg_wait() {
 	wait "$BG"
-	RC=$?
+	ran $?
 	BG=
 }
 

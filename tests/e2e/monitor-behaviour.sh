@@ -39,7 +39,7 @@ for vmm in toro qemu; do
 		kill -"$sig" "$pid"
 		start=$(date +%s)
 		wait "$pid"
-		RC=$?
+		ran $?
 		took=$(($(date +%s) - start))
 		want_status 130
 		[ "$took" -le 5 ] || problem "took ${took}s to stop"

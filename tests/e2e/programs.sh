@@ -238,7 +238,7 @@ for vmm in qemu toro; do
 		if [ -z "$e2e_problems" ]; then
 			timeout -k 5 120 "$TORO" run --vmm $vmm --timeout 100 "$P/minigzip.elf" \
 				<"$P/zlib.input" >"$s/stdout.gz" 2>"$ERR"
-			RC=$?
+			ran $?
 			want_status 0
 			cmp -s "$s/stdout.gz" "$P/zlib.expected.gz" ||
 				problem "minigzip from stdin to stdout differs from the host's: $(cmp "$s/stdout.gz" "$P/zlib.expected.gz" 2>&1 | head -1)"

@@ -105,7 +105,7 @@ for vmm in toro qemu; do
 	wait_for 30 sh -c "'$TORO' ps | grep -q '^fg  *$pid '" || problem "toro ps never listed fg"
 	"$TORO" stop fg || problem "toro stop fg failed"
 	wait "$pid"
-	RC=$?
+	ran $?
 	want_status 130
 	[ -e "$state/fg.run" ] && problem "record left behind"
 	report

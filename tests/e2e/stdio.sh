@@ -14,7 +14,7 @@ run_in() {
 	shift 2
 	timeout -k 5 120 "$TORO" run "$IMAGE" --vmm "$vmm" --console virtio --timeout 60 -- "$@" \
 		<"$input" >"$OUT" 2>"$ERR"
-	RC=$?
+	ran $?
 }
 
 # Pipes file $2 into the echo command under monitor $1 and checks that all $3 bytes come back.
@@ -22,7 +22,7 @@ echo_piped() {
 	local vmm=$1 input=$2 bytes=$3
 	timeout -k 5 120 bash -c 'cat "$1" | "$2" run "$3" --vmm "$4" --console virtio --timeout 60 -- echo' \
 		_ "$input" "$TORO" "$IMAGE" "$vmm" >"$OUT" 2>"$ERR"
-	RC=$?
+	ran $?
 	want_status 0
 	want_same out "$input"
 	want_line err "^echo: $bytes bytes, then end of input\$"
@@ -62,7 +62,7 @@ for vmm in qemu toro; do
 		# stdin a pipe that stays open, empty, for 3 s: EAGAIN at once, then poll sees its end.
 		timeout -k 5 120 bash -c 'sleep 3 | "$1" run "$2" --vmm "$3" --console virtio --timeout 60 -- nonblock echo' \
 			_ "$TORO" "$IMAGE" "$vmm" >"$OUT" 2>"$ERR"
-		RC=$?
+		ran $?
 		want_status 0
 		want_line err '^nonblock: EAGAIN$'
 		want_line err '^poll: 1 readable$'
@@ -77,7 +77,7 @@ for vmm in qemu toro; do
 		# script gives the command a terminal (stdin, stdout and stderr) of 30 rows, 100 columns.
 		timeout -k 5 120 script -qec "stty rows 30 cols 100; $TORO run $IMAGE --vmm $vmm --console virtio --timeout 60 -- tty" /dev/null \
 			</dev/null >"$OUT" 2>"$ERR"
-		RC=$?
+		ran $?
 		want_status 0
 		want_line out 'tty: 0=1 1=1 2=1'
 		want_line out 'winsize 1: 30x100'

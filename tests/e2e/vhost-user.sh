@@ -188,7 +188,7 @@ for sig in INT TERM; do
 	sleep 2
 	kill -"$sig" "$pid"
 	wait "$pid"
-	RC=$?
+	ran $?
 	want_status 130
 	nothing_left "$port"
 	report

@@ -41,6 +41,18 @@ start_server() {
 	return 1
 }
 
+# True if the server still runs. If it has ended, its output is this check's (for report, and
+# the nested VM's flaws), and the next check starts another.
+server_alive() {
+	kill -0 "$server" 2>/dev/null && return 0
+	wait "$server"
+	local status=$?
+	server=
+	cp "$SERVER_OUT" "$OUT"
+	e2e_seen_flaw "$status"
+	return 1
+}
+
 stop_server() {
 	[ -n "$server" ] || return 0
 	kill "$server" 2>/dev/null
@@ -286,7 +298,7 @@ serve_and_check() {
 		else
 			"test_$t"
 		fi
-		kill -0 "$server" 2>/dev/null || problem "the server ended: $(tail -n 3 "$SERVER_OUT")"
+		server_alive || problem "the server ended: $(tail -n 3 "$SERVER_OUT")"
 		report
 	done
 	stop_server

@@ -1,9 +1,10 @@
 #!/bin/bash
 # A fixture for tests/e2e/harness.sh: checks whose runs fail the way the nested VM's flaws make
 # the built-in monitor's runs fail (tests/kvm-vm/flakes.sh), at the first attempt or at every
-# one, and a check that fails without such a signature. Each counts its attempts in the folder
-# $FLAKY_STATE; FLAKY_CHECKS, when set, names the only checks to run. Nothing here runs a guest:
-# the output is the monitor's, written by hand.
+# one; a check that fails without such a signature; a check of two runs; and checks of what
+# another check's run left behind. Each counts its attempts in the folder $FLAKY_STATE;
+# FLAKY_CHECKS, when set, names the only checks to run. Nothing here runs a guest: the output is
+# the monitor's, written by hand.
 # PARTS: toro
 . "$(dirname "$0")/../lib.sh"
 : "${FLAKY_STATE:?}"
@@ -35,8 +36,41 @@ for c in triple:3:"$TRIPLE" host-registers:124:"$HOST_REGS" lost-interrupt:124:"
 	flaky_check "$name-once" || continue
 	if [ "$(attempt "$name-once")" = 1 ]; then fake_run "${rest%%:*}" "${rest#*:}"; else fake_run 0 ok; fi
 	want_status 0
+	[ "$RC" = 0 ] && touch "$E2E_TMP/$name-once.made"
 	report
 done
+
+flaky_check plain-failure && {
+	attempt plain-failure >/dev/null
+	fake_run 1 "toro: something else went wrong"
+	want_status 0
+	report
+}
+
+# A check of two runs, the first struck by a flaw at its first attempt: the second's clean
+# output does not hide it.
+flaky_check first-of-two && {
+	if [ "$(attempt first-of-two)" = 1 ]; then fake_run 3 "$TRIPLE"; else fake_run 0 ok; fi
+	want_status 0
+	fake_run 0 ok
+	want_status 0
+	report
+}
+
+# Checks of what another check's run left behind: one after a check a flaw struck, run again
+# with it; one after a plain failure, which stands.
+flaky_check after-triple && {
+	attempt after-triple >/dev/null
+	after triple-once
+	[ -e "$E2E_TMP/triple-once.made" ] || problem "triple-once made nothing"
+	report
+}
+flaky_check after-plain && {
+	attempt after-plain >/dev/null
+	after plain-failure
+	[ -e "$E2E_TMP/plain-failure.made" ] || problem "plain-failure made nothing"
+	report
+}
 
 flaky_check triple-always && {
 	attempt triple-always >/dev/null
@@ -52,10 +86,4 @@ flaky_check busy-hang && {
 	report
 }
 
-flaky_check plain-failure && {
-	attempt plain-failure >/dev/null
-	fake_run 1 "toro: something else went wrong"
-	want_status 0
-	report
-}
 e2e_exit
