@@ -65,10 +65,11 @@ static const char *const group_compat[] = {
     "getgroups", "getresuid", "getresgid", "getpgid", "getpgrp", "getsid", "prctl", NULL,
 };
 
-/* sigwaitinfo's call is here too: musl's SIGEV_THREAD timers wait in it. */
+/* sigwaitinfo's call is here too: musl's SIGEV_THREAD timers wait in it. So is ITIMER_REAL's. */
 static const char *const group_timer[] = {
     "timer_create", "timer_settime", "timer_gettime", "timer_getoverrun", "timer_delete",
-    "sigwaitinfo",  "sigtimedwait",  "sigwait",       NULL,
+    "sigwaitinfo",  "sigtimedwait",  "sigwait",       "setitimer",        "getitimer",
+    "alarm",        "ualarm",        NULL,
 };
 
 /* Not a system-call group but linked the same way: the virtio console's input half

@@ -30,9 +30,6 @@
 	X(sigaltstack, sys_sigaltstack) \
 	X(kill, sys_kill) \
 	X(pause, sys_pause) \
-	X(alarm, sys_alarm) \
-	X(getitimer, sys_getitimer) \
-	X(setitimer, sys_setitimer) \
 	X(ioctl, sys_ioctl) \
 	X(readv, sys_readv) \
 	X(writev, sys_writev) \

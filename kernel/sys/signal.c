@@ -1,7 +1,6 @@
 /* Signals for POSIX images: actions, per-thread masks and the alternate stack, sending (kill,
- * tkill, tgkill, the ITIMER_REAL timer, POSIX timers' signals for timer.c), sigwaitinfo, and
- * delivery at the cooperative points: on the way out of a system call, and from a CPU fault in
- * the application. A handler gets Linux's x86-64 rt signal frame (siginfo, ucontext with the
+ * tkill, tgkill, the timers' signals for timer.c), sigwaitinfo, and delivery at the cooperative
+ * points: on the way out of a system call, and from a CPU fault in the application. A handler gets Linux's x86-64 rt signal frame (siginfo, ucontext with the
  * general registers); rt_sigreturn puts them back. */
 #include "signal.h"
 
@@ -44,11 +43,6 @@
 #define FPE_INTDIV  1
 #define ILL_ILLOPN  2
 #define BUS_ADRALN  1
-
-#define ITIMER_REAL   0
-#define USEC_PER_SEC  1000000ull
-#define NSEC_PER_USEC 1000ull
-#define NSEC_PER_SEC  1000000000ull
 
 #define TORO_PID    1
 #define RED_ZONE    128
@@ -108,24 +102,13 @@ struct linux_rt_sigframe {
 _Static_assert(sizeof(struct linux_siginfo) == 128, "Linux's siginfo_t");
 _Static_assert(sizeof(struct linux_ucontext) == 304, "Linux's x86-64 struct ucontext");
 
-struct linux_itimerval {
-	struct linux_timeval it_interval, it_value;
-};
-
 uint64_t signal_process_pending;
 static uint64_t process_from_kernel; /* of signal_process_pending: sent by the kernel (timer) */
 static struct linux_k_sigaction actions[LINUX_NSIG];
 static struct thread *threads; /* the process's threads, through sig.next */
-/* Guards the actions, the pending sets, the thread list and the timer. Only threads take it
+/* Guards the actions, the pending sets and the thread list. Only threads take it
  * (never an interrupt handler), and only with the scheduler not involved. */
 static struct spinlock signal_lock;
-
-static struct {
-	uint64_t deadline_ns; /* 0: disarmed */
-	uint64_t interval_ns;
-	struct thread *thread; /* the kernel thread that raises SIGALRM, made on first use */
-	int starting;
-} itimer;
 
 static int signal_valid(uint64_t sig)
 {
@@ -468,8 +451,8 @@ static void trap_to_context(const struct trap_frame *f, uint64_t *g)
 
 /* trap_signal_hook, called by trap_handle for a CPU exception. 0 when it is not the
  * application's (kernel code runs with interrupts off, the application with them on; the
- * timer's kernel thread is the one other thread with them on): the fault is reported as in a
- * native image. -1 when a handler was installed for its signal: f now runs the handler. Else
+ * timers' kernel thread, timer.c's, is the one other thread with them on): the fault is reported
+ * as in a native image. -1 when a handler was installed for its signal: f now runs the handler. Else
  * the signal, whose default action the report ends with (exit 128 + signal). */
 static int signal_fault(struct trap_frame *f, int vector, uint64_t cr2)
 {
@@ -477,7 +460,7 @@ static int signal_fault(struct trap_frame *f, int vector, uint64_t cr2)
 		return -1; /* a bad pointer handed to a system call: -EFAULT */
 	struct thread *t = thread_current();
 	struct linux_siginfo info;
-	if (!(f->rflags & RFLAGS_IF) || t == itimer.thread)
+	if (!(f->rflags & RFLAGS_IF) || (timer_kernel_thread && timer_kernel_thread(t)))
 		return 0;
 	int sig = fault_signal(vector, f->error, &info, f->rip);
 	if (!sig)
@@ -717,140 +700,6 @@ long sys_rt_sigsuspend(const struct syscall_args *a)
 	t->sig.blocked = mask & ~KILLABLE;
 	wait_for_signal();
 	return syscall_deliver(a, -LINUX_EINTR, saved);
-}
-
-/* --- ITIMER_REAL and alarm: a kernel thread sleeps until the deadline and sends SIGALRM --- */
-
-static void *itimer_main(void *arg)
-{
-	(void)arg;
-	for (;;) {
-		/* Armed before reading the deadline: a change made after the read wakes us. */
-		sched_prepare_block(0);
-		spin_lock(&signal_lock);
-		uint64_t deadline = itimer.deadline_ns;
-		int fire = deadline && time_monotonic_ns() >= deadline;
-		if (fire) {
-			uint64_t next = 0;
-			if (itimer.interval_ns) {
-				uint64_t now = time_monotonic_ns();
-				next = deadline + itimer.interval_ns;
-				if (next <= now)
-					next = now + itimer.interval_ns; /* overruns are not counted */
-			}
-			itimer.deadline_ns = next;
-			send_process(LINUX_SIGALRM, 1);
-			sched_wake(thread_current()); /* no block: look again at once */
-		}
-		spin_unlock(&signal_lock);
-		if (deadline && !fire)
-			sched_block_until(deadline); /* counted as live: pause() waits for it */
-		else
-			sched_block();
-	}
-	return NULL;
-}
-
-static uint64_t timeval_ns(const struct linux_timeval *tv)
-{
-	return (uint64_t)tv->tv_sec * NSEC_PER_SEC + (uint64_t)tv->tv_usec * NSEC_PER_USEC;
-}
-
-static void ns_timeval(uint64_t ns, struct linux_timeval *tv)
-{
-	/* A timer about to fire still reads as running: at least one microsecond. */
-	if (ns && ns < NSEC_PER_USEC)
-		ns = NSEC_PER_USEC;
-	tv->tv_sec = (int64_t)(ns / NSEC_PER_SEC);
-	tv->tv_usec = (int64_t)(ns % NSEC_PER_SEC / NSEC_PER_USEC);
-}
-
-/* The kernel thread runs on the last core, so that it can fire while the first is busy (the
- * signal then waits for that thread's next system call). */
-static int itimer_start(void)
-{
-	if (__atomic_exchange_n(&itimer.starting, 1, __ATOMIC_ACQ_REL))
-		return 0;
-	int err = 0;
-	struct thread *t = thread_create(cpu_count - 1, itimer_main, NULL, 0, &err);
-	if (!t) {
-		__atomic_store_n(&itimer.starting, 0, __ATOMIC_RELEASE);
-		return err;
-	}
-	__atomic_store_n(&itimer.thread, t, __ATOMIC_RELEASE);
-	return 0;
-}
-
-static int itimer_set(const struct linux_itimerval *value, struct linux_itimerval *old)
-{
-	uint64_t value_ns = timeval_ns(&value->it_value);
-	if (value_ns) {
-		int err = itimer_start();
-		if (err)
-			return err;
-	}
-	spin_lock(&signal_lock);
-	uint64_t now = time_monotonic_ns();
-	if (old) {
-		uint64_t d = itimer.deadline_ns;
-		ns_timeval(d > now ? d - now : d ? 1 : 0, &old->it_value);
-		ns_timeval(itimer.interval_ns, &old->it_interval);
-	}
-	itimer.deadline_ns = value_ns ? now + value_ns : 0;
-	itimer.interval_ns = value_ns ? timeval_ns(&value->it_interval) : 0;
-	struct thread *t = itimer.thread;
-	if (t)
-		sched_wake(t);
-	spin_unlock(&signal_lock);
-	return 0;
-}
-
-static int timeval_ok(const struct linux_timeval *tv)
-{
-	return tv->tv_sec >= 0 && tv->tv_usec >= 0 && (uint64_t)tv->tv_usec < USEC_PER_SEC;
-}
-
-/* ITIMER_REAL only: the virtual and profiling timers count CPU time, which nothing here
- * accounts per process. */
-long sys_setitimer(const struct syscall_args *a)
-{
-	struct linux_itimerval value, old;
-	if (a->arg[0] != ITIMER_REAL)
-		return -LINUX_EINVAL;
-	if (copy_from_user(&value, a->arg[1], sizeof(value)))
-		return -LINUX_EFAULT;
-	if (!timeval_ok(&value.it_value) || !timeval_ok(&value.it_interval))
-		return -LINUX_EINVAL;
-	int err = itimer_set(&value, &old);
-	if (err)
-		return err;
-	if (a->arg[2] && copy_to_user(a->arg[2], &old, sizeof(old)))
-		return -LINUX_EFAULT;
-	return 0;
-}
-
-long sys_getitimer(const struct syscall_args *a)
-{
-	struct linux_itimerval cur;
-	if (a->arg[0] != ITIMER_REAL)
-		return -LINUX_EINVAL;
-	spin_lock(&signal_lock);
-	uint64_t d = itimer.deadline_ns, now = time_monotonic_ns();
-	ns_timeval(d > now ? d - now : d ? 1 : 0, &cur.it_value);
-	ns_timeval(itimer.interval_ns, &cur.it_interval);
-	spin_unlock(&signal_lock);
-	return copy_to_user(a->arg[1], &cur, sizeof(cur)) ? -LINUX_EFAULT : 0;
-}
-
-long sys_alarm(const struct syscall_args *a)
-{
-	struct linux_itimerval value = {.it_value = {.tv_sec = (int64_t)(uint32_t)a->arg[0]}}, old;
-	int err = itimer_set(&value, &old);
-	if (err)
-		return err;
-	/* Linux rounds what was left to the nearest second, and never to 0 while armed. */
-	long left = (long)old.it_value.tv_sec + (old.it_value.tv_usec >= 500000);
-	return left || !old.it_value.tv_usec ? left : 1;
 }
 
 /* --- For POSIX timers and sigwaitinfo (the `timer` group: linked only with it) --- */

@@ -95,6 +95,9 @@ int signal_thread_exists(uint64_t tid);
  * timer's signal (SI_TIMER). */
 void signal_timer_info(struct linux_siginfo *info) __attribute__((weak));
 
+/* Weakly too: whether t is timer.c's kernel thread, where a fault is the kernel's. */
+int timer_kernel_thread(const struct thread *t) __attribute__((weak));
+
 /* Loads every general register, rflags, %rsp and %rip from gregs (Linux's sigcontext order,
  * SIGCTX_*) and runs there (syscall_entry.S). */
 _Noreturn void arch_signal_jump(const uint64_t *gregs);

@@ -125,9 +125,6 @@ long sys_kill(const struct syscall_args *a);
 long sys_tkill(const struct syscall_args *a);
 long sys_tgkill(const struct syscall_args *a);
 long sys_pause(const struct syscall_args *a);
-long sys_alarm(const struct syscall_args *a);
-long sys_getitimer(const struct syscall_args *a);
-long sys_setitimer(const struct syscall_args *a);
 
 long sys_clock_gettime(const struct syscall_args *a);
 long sys_clock_getres(const struct syscall_args *a);

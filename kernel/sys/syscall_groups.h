@@ -103,14 +103,18 @@
 	X(gettimeofday, sys_gettimeofday) \
 	X(time, sys_time)
 
-/* POSIX timers and sigwaitinfo, which musl's SIGEV_THREAD timers wait in (timer.c, signal.c). */
+/* POSIX timers and sigwaitinfo, which musl's SIGEV_THREAD timers wait in (timer.c, signal.c), and
+ * the ITIMER_REAL timer (timer.c). */
 #define SYSCALLS_TIMER(X) \
 	X(timer_create, sys_timer_create) \
 	X(timer_settime, sys_timer_settime) \
 	X(timer_gettime, sys_timer_gettime) \
 	X(timer_getoverrun, sys_timer_getoverrun) \
 	X(timer_delete, sys_timer_delete) \
-	X(rt_sigtimedwait, sys_rt_sigtimedwait)
+	X(rt_sigtimedwait, sys_rt_sigtimedwait) \
+	X(setitimer, sys_setitimer) \
+	X(getitimer, sys_getitimer) \
+	X(alarm, sys_alarm)
 
 /* Every group: its name in upper and lower case (SYSCALLS_NAME, toro_sys_name). */
 #define SYSCALL_GROUPS(X) \

@@ -1,9 +1,11 @@
-/* POSIX per-process timers (timer_create and the rest; the `timer` group): a fixed table of
- * TIMER_MAX timers on the realtime, monotonic or boot-time clock, each raising a signal for the
+/* Timers (the `timer` group): POSIX per-process timers (timer_create and the rest), a fixed table
+ * of TIMER_MAX on the realtime, monotonic or boot-time clock, each raising a signal for the
  * process (SIGEV_SIGNAL), for one thread (SIGEV_THREAD_ID, which musl's SIGEV_THREAD uses with a
- * helper thread in sigwaitinfo), or nothing (SIGEV_NONE). A kernel thread on the last core
- * sleeps to the nearest deadline, as ITIMER_REAL's does (signal.c). A timer's signal carries
- * SI_TIMER, its id, value and the expirations missed while it was pending (signal_timer_info). */
+ * helper thread in sigwaitinfo), or nothing (SIGEV_NONE); and ITIMER_REAL (setitimer, getitimer,
+ * alarm), one more entry past them. A kernel thread on the last core sleeps to the nearest
+ * deadline. A POSIX timer's signal carries SI_TIMER, its id, value and the expirations missed
+ * while it was pending (signal_timer_info); ITIMER_REAL's is Linux's: an ordinary SIGALRM from
+ * the kernel at every expiration, which merges with one still pending. */
 #include "signal.h"
 #include "syscall_groups.h"
 
@@ -14,6 +16,7 @@
 #include <toro/abi/linux.h>
 
 #define TIMER_MAX       32
+#define ITIMER_REAL     0
 #define SIGEV_SIGNAL    0
 #define SIGEV_NONE      1
 #define SIGEV_THREAD_ID 4
@@ -34,6 +37,10 @@ struct linux_itimerspec {
 	struct linux_timespec it_interval, it_value;
 };
 
+struct linux_itimerval {
+	struct linux_timeval it_interval, it_value;
+};
+
 static struct posix_timer {
 	int used;
 	int realtime; /* CLOCK_REALTIME: an absolute time is on the realtime clock */
@@ -45,11 +52,14 @@ static struct posix_timer {
 	int pending;          /* its signal is sent and not yet taken */
 	int overrun;          /* expirations since, while pending */
 	int overrun_last;     /* of the last signal taken: timer_getoverrun */
-} timers[TIMER_MAX];
+} timers[TIMER_MAX + 1];
+
+/* ITIMER_REAL's entry, past the ids timer_create gives. */
+#define ITIMER (&timers[TIMER_MAX])
 
 /* Guards timers. Taken inside the signal lock (signal_timer_info), never around it. */
 static struct spinlock timer_lock;
-static struct thread *timer_thread;
+static struct thread *timer_thread; /* runs timer_main, made on first use */
 static int timer_starting;
 
 static int add_overrun(int overrun, uint64_t more)
@@ -63,7 +73,7 @@ static int add_overrun(int overrun, uint64_t more)
 static uint64_t expire(uint64_t now, int *send, int *count)
 {
 	uint64_t nearest = 0;
-	for (int i = 0; i < TIMER_MAX; i++) {
+	for (int i = 0; i <= TIMER_MAX; i++) {
 		struct posix_timer *pt = &timers[i];
 		uint64_t d = pt->deadline_ns;
 		if (!pt->used || !d)
@@ -77,7 +87,9 @@ static uint64_t expire(uint64_t now, int *send, int *count)
 				d = 0;
 			}
 			pt->deadline_ns = d;
-			if (pt->notify != SIGEV_NONE) {
+			if (pt == ITIMER) {
+				send[(*count)++] = i;
+			} else if (pt->notify != SIGEV_NONE) {
 				if (pt->pending) {
 					pt->overrun = add_overrun(pt->overrun, runs);
 				} else {
@@ -96,7 +108,7 @@ static uint64_t expire(uint64_t now, int *send, int *count)
 static void *timer_main(void *arg)
 {
 	(void)arg;
-	int send[TIMER_MAX];
+	int send[TIMER_MAX + 1];
 	for (;;) {
 		/* Armed before reading the deadlines: a change made after the read wakes us. */
 		sched_prepare_block(0);
@@ -106,7 +118,7 @@ static void *timer_main(void *arg)
 		spin_unlock(&timer_lock);
 		for (int k = 0; k < count; k++) {
 			struct posix_timer *pt = &timers[send[k]];
-			if (!signal_send_kernel(pt->tid, pt->signo)) {
+			if (!signal_send_kernel(pt->tid, pt->signo) && pt != ITIMER) {
 				spin_lock(&timer_lock); /* ignored, or its thread is gone */
 				pt->pending = 0;
 				spin_unlock(&timer_lock);
@@ -143,7 +155,13 @@ void signal_timer_info(struct linux_siginfo *info)
 	spin_unlock(&timer_lock);
 }
 
-/* The kernel thread runs on the last core, so that it can fire while the first is busy. */
+int timer_kernel_thread(const struct thread *t)
+{
+	return t == __atomic_load_n(&timer_thread, __ATOMIC_ACQUIRE);
+}
+
+/* The kernel thread runs on the last core, so that it can fire while the first is busy (the
+ * signal then waits for that thread's next system call). */
 static int timer_start(void)
 {
 	if (__atomic_exchange_n(&timer_starting, 1, __ATOMIC_ACQ_REL))
@@ -213,11 +231,16 @@ static void timespec_set(uint64_t ns, struct linux_timespec *ts)
 	ts->tv_nsec = (int64_t)(ns % NSEC_PER_SEC);
 }
 
-/* What is left of pt (timer_lock held); a timer about to fire still reads as running. */
-static void timer_read(const struct posix_timer *pt, struct linux_itimerspec *cur)
+/* What is left of pt in ns (timer_lock held); a timer about to fire still reads as running. */
+static uint64_t timer_left(const struct posix_timer *pt)
 {
 	uint64_t d = pt->deadline_ns, now = time_monotonic_ns();
-	timespec_set(d > now ? d - now : d ? 1 : 0, &cur->it_value);
+	return d > now ? d - now : d ? 1 : 0;
+}
+
+static void timer_read(const struct posix_timer *pt, struct linux_itimerspec *cur)
+{
+	timespec_set(timer_left(pt), &cur->it_value);
 	timespec_set(pt->interval_ns, &cur->it_interval);
 }
 
@@ -295,4 +318,98 @@ long sys_timer_delete(const struct syscall_args *a)
 		pt->used = 0;
 	spin_unlock(&timer_lock);
 	return pt ? 0 : -LINUX_EINVAL;
+}
+
+/* --- ITIMER_REAL and alarm --- */
+
+/* In ns; as Linux does, a time past what the clock can hold (here 2^62 ns, 146 years) is that. */
+static uint64_t timeval_ns(const struct linux_timeval *tv)
+{
+	uint64_t limit = 1ull << 62, sec = (uint64_t)tv->tv_sec;
+	if (sec >= limit / NSEC_PER_SEC)
+		return limit;
+	return sec * NSEC_PER_SEC + (uint64_t)tv->tv_usec * NSEC_PER_USEC;
+}
+
+static int timeval_ok(const struct linux_timeval *tv)
+{
+	return tv->tv_sec >= 0 && tv->tv_usec >= 0 && (uint64_t)tv->tv_usec < USEC_PER_SEC;
+}
+
+static void ns_timeval(uint64_t ns, struct linux_timeval *tv)
+{
+	/* A timer about to fire still reads as running: at least one microsecond. */
+	if (ns && ns < NSEC_PER_USEC)
+		ns = NSEC_PER_USEC;
+	tv->tv_sec = (int64_t)(ns / NSEC_PER_SEC);
+	tv->tv_usec = (int64_t)(ns % NSEC_PER_SEC / NSEC_PER_USEC);
+}
+
+/* What is left of ITIMER_REAL (timer_lock held). */
+static void itimer_read(struct linux_itimerval *cur)
+{
+	ns_timeval(timer_left(ITIMER), &cur->it_value);
+	ns_timeval(ITIMER->interval_ns, &cur->it_interval);
+}
+
+static int itimer_set(const struct linux_itimerval *value, struct linux_itimerval *old)
+{
+	uint64_t value_ns = timeval_ns(&value->it_value);
+	if (value_ns) {
+		int err = timer_start();
+		if (err)
+			return err;
+	}
+	spin_lock(&timer_lock);
+	itimer_read(old);
+	ITIMER->used = 1;
+	ITIMER->signo = LINUX_SIGALRM;
+	ITIMER->deadline_ns = value_ns ? time_monotonic_ns() + value_ns : 0;
+	ITIMER->interval_ns = value_ns ? timeval_ns(&value->it_interval) : 0;
+	struct thread *t = timer_thread;
+	if (t)
+		sched_wake(t);
+	spin_unlock(&timer_lock);
+	return 0;
+}
+
+/* ITIMER_REAL only: the virtual and profiling timers count CPU time, which nothing here
+ * accounts per process. */
+long sys_setitimer(const struct syscall_args *a)
+{
+	struct linux_itimerval value, old;
+	if (a->arg[0] != ITIMER_REAL)
+		return -LINUX_EINVAL;
+	if (copy_from_user(&value, a->arg[1], sizeof(value)))
+		return -LINUX_EFAULT;
+	if (!timeval_ok(&value.it_value) || !timeval_ok(&value.it_interval))
+		return -LINUX_EINVAL;
+	int err = itimer_set(&value, &old);
+	if (err)
+		return err;
+	if (a->arg[2] && copy_to_user(a->arg[2], &old, sizeof(old)))
+		return -LINUX_EFAULT;
+	return 0;
+}
+
+long sys_getitimer(const struct syscall_args *a)
+{
+	struct linux_itimerval cur;
+	if (a->arg[0] != ITIMER_REAL)
+		return -LINUX_EINVAL;
+	spin_lock(&timer_lock);
+	itimer_read(&cur);
+	spin_unlock(&timer_lock);
+	return copy_to_user(a->arg[1], &cur, sizeof(cur)) ? -LINUX_EFAULT : 0;
+}
+
+long sys_alarm(const struct syscall_args *a)
+{
+	struct linux_itimerval value = {.it_value = {.tv_sec = (int64_t)(uint32_t)a->arg[0]}}, old;
+	int err = itimer_set(&value, &old);
+	if (err)
+		return err;
+	/* Linux rounds what was left to the nearest second, and never to 0 while armed. */
+	long left = (long)old.it_value.tv_sec + (old.it_value.tv_usec >= 500000);
+	return left || !old.it_value.tv_usec ? left : 1;
 }

@@ -57,10 +57,17 @@ int main(void)
 	return 0;
 }
 C
+cat >"$P/alarm.c" <<'C'
+#include <unistd.h>
+int main(void)
+{
+	return alarm(0);
+}
+C
 
 # The handlers of each group in an image, by name, one per line.
 handlers() {
-	nm "$1" | sed -n 's/.* [Tt] \(sys_\(epoll\|eventfd\|sendfile\|socket\|bind\|connect\|timer_\|rt_sigtimedwait\)[a-z0-9_]*\)$/\1/p' | sort -u
+	nm "$1" | sed -n 's/.* [Tt] \(sys_\(epoll\|eventfd\|sendfile\|socket\|bind\|connect\|timer_\|rt_sigtimedwait\|[gs]etitimer\|alarm\)[a-z0-9_]*\)$/\1/p' | sort -u
 }
 
 # Builds $P/$1.c and wants each following handler linked into it; its handlers are left in $h.
@@ -96,6 +103,12 @@ fi
 
 if check syscall-groups/timer-linked host; then
 	build_wants timer sys_timer_create sys_timer_settime sys_timer_delete sys_rt_sigtimedwait
+	report
+fi
+
+# ITIMER_REAL is in the timer group too: alarm alone brings it.
+if check syscall-groups/alarm-links-timer host; then
+	build_wants alarm sys_alarm sys_setitimer sys_getitimer sys_timer_create
 	report
 fi
 

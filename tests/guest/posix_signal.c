@@ -1,6 +1,7 @@
 /* Signals in a POSIX image: default actions (exit 128 + signal), handlers run on the way out of
- * a system call, masks, SIG_IGN, the ITIMER_REAL timer waking pause(), a fault caught by a
- * SIGSEGV handler, and a signal sent to one thread. */
+ * a system call, masks, SIG_IGN, the ITIMER_REAL timer waking pause() (and its values, errors,
+ * and its SIGALRM beside a POSIX timer's signal), a fault caught by a SIGSEGV handler, and a
+ * signal sent to one thread. */
 // BUILD:
 // CASE: abort | -- abort | 134 | ^Assertion failed: x == 3 && terminated by signal 6
 // CASE: raise | -- raise | 0 | ^handler ran for 10$
@@ -10,6 +11,7 @@
 // CASE: term | -- term | 143 |
 // CASE: alarm | -- alarm | 0 | ^alarm: handler ran, pause returned EINTR$
 // CASE: itimer | -- itimer | 0 | ^itimer: 3 ticks$
+// CASE: itimer-values | -- itimer-values | 0 | ^itimer-values: ok$
 // CASE: segv | -- segv | 0 | ^segv: caught, addr=0$
 // CASE: segv-default | -- segv-default | 139 | CPU exception: page fault
 // CASE: thread | -- thread | 0 | ^thread: got 10 in the thread$
@@ -22,6 +24,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t hits, last_sig;
@@ -135,6 +138,65 @@ static int test_itimer(void)
 	return it.it_interval.tv_usec == 20000 ? 0 : 2;
 }
 
+static volatile int alrm_code, usr1_code;
+
+static void on_code(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	if (sig == SIGALRM)
+		alrm_code = si->si_code;
+	else
+		usr1_code = si->si_code;
+	hits++;
+}
+
+static long usec_of(const struct timeval *tv)
+{
+	return tv->tv_sec * 1000000L + tv->tv_usec;
+}
+
+/* getitimer reads back what setitimer set, alarm returns what was left (rounded), the errors are
+ * Linux's, and ITIMER_REAL runs beside a POSIX timer: SIGALRM from the kernel (SI_KERNEL), the
+ * POSIX timer's SIGUSR1 with SI_TIMER. Returns which step failed; passes on Linux too. */
+static int test_itimer_values(void)
+{
+	struct itimerval it = {.it_interval = {2, 0}, .it_value = {3, 600000}}, cur;
+	if (setitimer(ITIMER_REAL, &it, NULL) || getitimer(ITIMER_REAL, &cur))
+		return 1;
+	if (usec_of(&cur.it_interval) != 2000000 || usec_of(&cur.it_value) > 3600000 ||
+	    usec_of(&cur.it_value) < 3000000)
+		return 2;
+	if (alarm(7) != 4 || alarm(0) != 7)
+		return 3;
+	if (getitimer(ITIMER_REAL, &cur) || usec_of(&cur.it_value) || usec_of(&cur.it_interval))
+		return 4;
+	struct itimerval bad = {.it_value = {0, 1000000}};
+	if (setitimer(ITIMER_REAL, &bad, NULL) != -1 || errno != EINVAL)
+		return 5;
+	if (getitimer(7, &cur) != -1 || errno != EINVAL)
+		return 7;
+
+	struct sigaction sa = {.sa_sigaction = on_code, .sa_flags = SA_SIGINFO};
+	sigaction(SIGALRM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR1};
+	timer_t id;
+	if (timer_create(CLOCK_MONOTONIC, &ev, &id))
+		return 8;
+	struct itimerspec ts = {.it_value = {0, 30000000}};
+	struct itimerval once = {.it_value = {0, 20000}};
+	if (timer_settime(id, 0, &ts, NULL) || setitimer(ITIMER_REAL, &once, NULL))
+		return 9;
+	hits = 0;
+	for (int i = 0; i < 100 && (!alrm_code || !usr1_code); i++)
+		usleep(10000);
+	timer_delete(id);
+	if (alrm_code != SI_KERNEL || usr1_code != SI_TIMER || hits != 2)
+		return 10;
+	printf("itimer-values: ok\n");
+	return 0;
+}
+
 static int test_segv(void)
 {
 	struct sigaction sa = {.sa_sigaction = on_segv, .sa_flags = SA_SIGINFO};
@@ -194,6 +256,8 @@ int main(int argc, char **argv)
 		return test_alarm();
 	if (!strcmp(what, "itimer"))
 		return test_itimer();
+	if (!strcmp(what, "itimer-values"))
+		return test_itimer_values();
 	if (!strcmp(what, "segv"))
 		return test_segv();
 	if (!strcmp(what, "segv-default"))
