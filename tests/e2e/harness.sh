@@ -8,6 +8,9 @@
 # PARTS: host
 . "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
+# The runs of tests/run.sh below may boot a nested VM of their own: the monitor socket named for
+# the suite's VM (tests/kvm-vm/vm.sh) is not theirs to take.
+unset TEST_VM_MONITOR
 
 if check broken-cases-fail host; then
 	run env TEST_GUEST_DIR="$here/harness" TEST_KINDS=guest "$here/../run.sh" "$BUILD"
