@@ -65,11 +65,13 @@ static const char *const group_compat[] = {
     "getgroups", "getresuid", "getresgid", "getpgid", "getpgrp", "getsid", "prctl", NULL,
 };
 
-/* sigwaitinfo's call is here too: musl's SIGEV_THREAD timers wait in it. So is ITIMER_REAL's. */
+/* sigwaitinfo's call is here too: musl's SIGEV_THREAD timers wait in it. So are ITIMER_REAL's
+ * and timerfd's. */
 static const char *const group_timer[] = {
-    "timer_create", "timer_settime", "timer_gettime", "timer_getoverrun", "timer_delete",
-    "sigwaitinfo",  "sigtimedwait",  "sigwait",       "setitimer",        "getitimer",
-    "alarm",        "ualarm",        NULL,
+    "timer_create",   "timer_settime",   "timer_gettime",   "timer_getoverrun", "timer_delete",
+    "sigwaitinfo",    "sigtimedwait",    "sigwait",         "setitimer",        "getitimer",
+    "alarm",          "ualarm",          "timerfd_create",  "timerfd_settime",  "timerfd_gettime",
+    NULL,
 };
 
 /* Not a system-call group but linked the same way: the virtio console's input half

@@ -103,8 +103,8 @@
 	X(gettimeofday, sys_gettimeofday) \
 	X(time, sys_time)
 
-/* POSIX timers and sigwaitinfo, which musl's SIGEV_THREAD timers wait in (timer.c, signal.c), and
- * the ITIMER_REAL timer (timer.c). */
+/* POSIX timers and sigwaitinfo, which musl's SIGEV_THREAD timers wait in (timer.c, signal.c), the
+ * ITIMER_REAL timer (timer.c) and timerfd (timerfd.c). */
 #define SYSCALLS_TIMER(X) \
 	X(timer_create, sys_timer_create) \
 	X(timer_settime, sys_timer_settime) \
@@ -114,7 +114,10 @@
 	X(rt_sigtimedwait, sys_rt_sigtimedwait) \
 	X(setitimer, sys_setitimer) \
 	X(getitimer, sys_getitimer) \
-	X(alarm, sys_alarm)
+	X(alarm, sys_alarm) \
+	X(timerfd_create, sys_timerfd_create) \
+	X(timerfd_settime, sys_timerfd_settime) \
+	X(timerfd_gettime, sys_timerfd_gettime)
 
 /* Every group: its name in upper and lower case (SYSCALLS_NAME, toro_sys_name). */
 #define SYSCALL_GROUPS(X) \

@@ -5,7 +5,10 @@
  * alarm), one more entry past them. A kernel thread on the last core sleeps to the nearest
  * deadline. A POSIX timer's signal carries SI_TIMER, its id, value and the expirations missed
  * while it was pending (signal_timer_info); ITIMER_REAL's is Linux's: an ordinary SIGALRM from
- * the kernel at every expiration, which merges with one still pending. */
+ * the kernel at every expiration, which merges with one still pending. The same thread serves
+ * the timer entries of timer.h (timerfd). */
+#include "timer.h"
+
 #include "signal.h"
 #include "syscall_groups.h"
 
@@ -57,8 +60,9 @@ static struct posix_timer {
 /* ITIMER_REAL's entry, past the ids timer_create gives. */
 #define ITIMER (&timers[TIMER_MAX])
 
-/* Guards timers. Taken inside the signal lock (signal_timer_info), never around it. */
+/* Guards timers and entries. Taken inside the signal lock (signal_timer_info), never around it. */
 static struct spinlock timer_lock;
+static struct timer_entry *entries;
 static struct thread *timer_thread; /* runs timer_main, made on first use */
 static int timer_starting;
 
@@ -68,8 +72,28 @@ static int add_overrun(int overrun, uint64_t more)
 	return sum > OVERRUN_MAX ? OVERRUN_MAX : (int)sum;
 }
 
-/* Expires the timers due at now (timer_lock held): notes in send those whose signal is to go
- * out, and returns the nearest deadline left (0: none). */
+/* Moves deadline *d, which now has reached, past now by whole intervals (to 0 without one), and
+ * returns how many expirations that is. */
+static uint64_t advance(uint64_t *d, uint64_t interval, uint64_t now)
+{
+	uint64_t runs = 1;
+	if (interval) {
+		runs += (now - *d) / interval;
+		*d += runs * interval;
+	} else {
+		*d = 0;
+	}
+	return runs;
+}
+
+static void nearer(uint64_t d, uint64_t *nearest)
+{
+	if (d && (!*nearest || d < *nearest))
+		*nearest = d;
+}
+
+/* Expires the timers and entries due at now (timer_lock held): notes in send the timers whose
+ * signal is to go out, fires the entries, and returns the nearest deadline left (0: none). */
 static uint64_t expire(uint64_t now, int *send, int *count)
 {
 	uint64_t nearest = 0;
@@ -79,13 +103,7 @@ static uint64_t expire(uint64_t now, int *send, int *count)
 		if (!pt->used || !d)
 			continue;
 		if (now >= d) {
-			uint64_t runs = 1;
-			if (pt->interval_ns) {
-				runs += (now - d) / pt->interval_ns;
-				d += runs * pt->interval_ns;
-			} else {
-				d = 0;
-			}
+			uint64_t runs = advance(&d, pt->interval_ns, now);
 			pt->deadline_ns = d;
 			if (pt == ITIMER) {
 				send[(*count)++] = i;
@@ -99,8 +117,16 @@ static uint64_t expire(uint64_t now, int *send, int *count)
 				}
 			}
 		}
-		if (d && (!nearest || d < nearest))
-			nearest = d;
+		nearer(d, &nearest);
+	}
+	for (struct timer_entry *e = entries; e; e = e->next) {
+		uint64_t d = e->deadline_ns;
+		if (d && now >= d) {
+			uint64_t runs = advance(&d, e->interval_ns, now);
+			e->deadline_ns = d;
+			e->fire(e, runs);
+		}
+		nearer(d, &nearest);
 	}
 	return nearest;
 }
@@ -153,6 +179,14 @@ void signal_timer_info(struct linux_siginfo *info)
 		break;
 	}
 	spin_unlock(&timer_lock);
+}
+
+/* After a deadline changed (timer_lock held): the thread looks again. */
+static void timer_changed(void)
+{
+	struct thread *t = timer_thread;
+	if (t)
+		sched_wake(t);
 }
 
 int timer_kernel_thread(const struct thread *t)
@@ -225,79 +259,80 @@ static struct posix_timer *timer_get(uint64_t id)
 	return id < TIMER_MAX && timers[id].used ? &timers[id] : NULL;
 }
 
-static void timespec_set(uint64_t ns, struct linux_timespec *ts)
+/* As Linux does, a time past what the clock can hold (here 2^62 ns, 146 years) is that. */
+static uint64_t clamped_ns(int64_t sec, uint64_t sub_ns)
 {
-	ts->tv_sec = (int64_t)(ns / NSEC_PER_SEC);
-	ts->tv_nsec = (int64_t)(ns % NSEC_PER_SEC);
+	uint64_t limit = 1ull << 62;
+	return (uint64_t)sec >= limit / NSEC_PER_SEC ? limit : (uint64_t)sec * NSEC_PER_SEC + sub_ns;
 }
 
-/* What is left of pt in ns (timer_lock held); a timer about to fire still reads as running. */
-static uint64_t timer_left(const struct posix_timer *pt)
+int timer_spec_in(uint64_t user, uint64_t *value_ns, uint64_t *interval_ns)
 {
-	uint64_t d = pt->deadline_ns, now = time_monotonic_ns();
-	return d > now ? d - now : d ? 1 : 0;
-}
-
-static void timer_read(const struct posix_timer *pt, struct linux_itimerspec *cur)
-{
-	timespec_set(timer_left(pt), &cur->it_value);
-	timespec_set(pt->interval_ns, &cur->it_interval);
-}
-
-static int timespec_ns(const struct linux_timespec *ts, uint64_t *ns)
-{
-	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= (int64_t)NSEC_PER_SEC ||
-	    (uint64_t)ts->tv_sec > UINT64_MAX / NSEC_PER_SEC / 2)
-		return -LINUX_EINVAL;
-	*ns = (uint64_t)ts->tv_sec * NSEC_PER_SEC + (uint64_t)ts->tv_nsec;
+	struct linux_itimerspec its;
+	if (copy_from_user(&its, user, sizeof(its)))
+		return -LINUX_EFAULT;
+	const struct linux_timespec *ts[2] = {&its.it_value, &its.it_interval};
+	uint64_t *ns[2] = {value_ns, interval_ns};
+	for (int i = 0; i < 2; i++) {
+		if (ts[i]->tv_sec < 0 || ts[i]->tv_nsec < 0 || ts[i]->tv_nsec >= (int64_t)NSEC_PER_SEC)
+			return -LINUX_EINVAL;
+		*ns[i] = clamped_ns(ts[i]->tv_sec, (uint64_t)ts[i]->tv_nsec);
+	}
 	return 0;
+}
+
+int timer_spec_out(uint64_t user, uint64_t left_ns, uint64_t interval_ns)
+{
+	struct linux_itimerspec its = {
+	    {(int64_t)(interval_ns / NSEC_PER_SEC), (int64_t)(interval_ns % NSEC_PER_SEC)},
+	    {(int64_t)(left_ns / NSEC_PER_SEC), (int64_t)(left_ns % NSEC_PER_SEC)}};
+	return copy_to_user(user, &its, sizeof(its)) ? -LINUX_EFAULT : 0;
+}
+
+/* What is left until deadline d in ns; a timer about to fire still reads as running. */
+static uint64_t deadline_left(uint64_t d)
+{
+	uint64_t now = time_monotonic_ns();
+	return d > now ? d - now : d ? 1 : 0;
 }
 
 long sys_timer_settime(const struct syscall_args *a)
 {
-	struct linux_itimerspec value, old;
-	uint64_t value_ns, interval_ns;
+	uint64_t value_ns, interval_ns, old_left, old_interval;
 	if (a->arg[1] & ~(uint64_t)TIMER_ABSTIME)
 		return -LINUX_EINVAL;
-	if (copy_from_user(&value, a->arg[2], sizeof(value)))
-		return -LINUX_EFAULT;
-	if (timespec_ns(&value.it_value, &value_ns) || timespec_ns(&value.it_interval, &interval_ns))
-		return -LINUX_EINVAL;
-	if (value_ns) {
-		int err = timer_start();
-		if (err)
-			return err;
-	}
+	int err = timer_spec_in(a->arg[2], &value_ns, &interval_ns);
+	if (!err && value_ns)
+		err = timer_start();
+	if (err)
+		return err;
 	spin_lock(&timer_lock);
 	struct posix_timer *pt = timer_get(a->arg[0]);
 	if (!pt) {
 		spin_unlock(&timer_lock);
 		return -LINUX_EINVAL;
 	}
-	timer_read(pt, &old);
+	old_left = deadline_left(pt->deadline_ns);
+	old_interval = pt->interval_ns;
 	pt->deadline_ns = value_ns ? sys_deadline(value_ns, a->arg[1] & TIMER_ABSTIME, pt->realtime)
 	                           : 0;
 	pt->interval_ns = value_ns ? interval_ns : 0; /* a pending signal keeps its overruns */
-	struct thread *t = timer_thread;
-	if (t)
-		sched_wake(t);
+	timer_changed();
 	spin_unlock(&timer_lock);
-	if (a->arg[3] && copy_to_user(a->arg[3], &old, sizeof(old)))
-		return -LINUX_EFAULT;
-	return 0;
+	return a->arg[3] ? timer_spec_out(a->arg[3], old_left, old_interval) : 0;
 }
 
 long sys_timer_gettime(const struct syscall_args *a)
 {
-	struct linux_itimerspec cur;
+	uint64_t left = 0, interval = 0;
 	spin_lock(&timer_lock);
 	struct posix_timer *pt = timer_get(a->arg[0]);
-	if (pt)
-		timer_read(pt, &cur);
+	if (pt) {
+		left = deadline_left(pt->deadline_ns);
+		interval = pt->interval_ns;
+	}
 	spin_unlock(&timer_lock);
-	if (!pt)
-		return -LINUX_EINVAL;
-	return copy_to_user(a->arg[1], &cur, sizeof(cur)) ? -LINUX_EFAULT : 0;
+	return pt ? timer_spec_out(a->arg[1], left, interval) : -LINUX_EINVAL;
 }
 
 long sys_timer_getoverrun(const struct syscall_args *a)
@@ -322,13 +357,9 @@ long sys_timer_delete(const struct syscall_args *a)
 
 /* --- ITIMER_REAL and alarm --- */
 
-/* In ns; as Linux does, a time past what the clock can hold (here 2^62 ns, 146 years) is that. */
 static uint64_t timeval_ns(const struct linux_timeval *tv)
 {
-	uint64_t limit = 1ull << 62, sec = (uint64_t)tv->tv_sec;
-	if (sec >= limit / NSEC_PER_SEC)
-		return limit;
-	return sec * NSEC_PER_SEC + (uint64_t)tv->tv_usec * NSEC_PER_USEC;
+	return clamped_ns(tv->tv_sec, (uint64_t)tv->tv_usec * NSEC_PER_USEC);
 }
 
 static int timeval_ok(const struct linux_timeval *tv)
@@ -348,7 +379,7 @@ static void ns_timeval(uint64_t ns, struct linux_timeval *tv)
 /* What is left of ITIMER_REAL (timer_lock held). */
 static void itimer_read(struct linux_itimerval *cur)
 {
-	ns_timeval(timer_left(ITIMER), &cur->it_value);
+	ns_timeval(deadline_left(ITIMER->deadline_ns), &cur->it_value);
 	ns_timeval(ITIMER->interval_ns, &cur->it_interval);
 }
 
@@ -366,9 +397,7 @@ static int itimer_set(const struct linux_itimerval *value, struct linux_itimerva
 	ITIMER->signo = LINUX_SIGALRM;
 	ITIMER->deadline_ns = value_ns ? time_monotonic_ns() + value_ns : 0;
 	ITIMER->interval_ns = value_ns ? timeval_ns(&value->it_interval) : 0;
-	struct thread *t = timer_thread;
-	if (t)
-		sched_wake(t);
+	timer_changed();
 	spin_unlock(&timer_lock);
 	return 0;
 }
@@ -412,4 +441,52 @@ long sys_alarm(const struct syscall_args *a)
 	/* Linux rounds what was left to the nearest second, and never to 0 while armed. */
 	long left = (long)old.it_value.tv_sec + (old.it_value.tv_usec >= 500000);
 	return left || !old.it_value.tv_usec ? left : 1;
+}
+
+/* --- Timer entries (timer.h) --- */
+
+int timer_entry_set(struct timer_entry *e, uint64_t deadline_ns, uint64_t interval_ns,
+                    uint64_t *old_left, uint64_t *old_interval)
+{
+	if (deadline_ns) {
+		int err = timer_start();
+		if (err)
+			return err;
+	}
+	spin_lock(&timer_lock);
+	*old_left = deadline_left(e->deadline_ns);
+	*old_interval = e->interval_ns;
+	e->fire(e, 0);
+	e->deadline_ns = deadline_ns;
+	e->interval_ns = deadline_ns ? interval_ns : 0;
+	if (!e->pprev) {
+		e->next = entries;
+		if (entries)
+			entries->pprev = &e->next;
+		entries = e;
+		e->pprev = &entries;
+	}
+	timer_changed();
+	spin_unlock(&timer_lock);
+	return 0;
+}
+
+void timer_entry_get(const struct timer_entry *e, uint64_t *left, uint64_t *interval)
+{
+	spin_lock(&timer_lock);
+	*left = deadline_left(e->deadline_ns);
+	*interval = e->interval_ns;
+	spin_unlock(&timer_lock);
+}
+
+void timer_entry_remove(struct timer_entry *e)
+{
+	spin_lock(&timer_lock);
+	if (e->pprev) {
+		*e->pprev = e->next;
+		if (e->next)
+			e->next->pprev = e->pprev;
+		e->pprev = NULL;
+	}
+	spin_unlock(&timer_lock);
 }

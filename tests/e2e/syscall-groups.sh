@@ -57,6 +57,13 @@ int main(void)
 	return 0;
 }
 C
+cat >"$P/timerfd.c" <<'C'
+#include <sys/timerfd.h>
+int main(void)
+{
+	return timerfd_create(CLOCK_MONOTONIC, 0) < 0;
+}
+C
 cat >"$P/alarm.c" <<'C'
 #include <unistd.h>
 int main(void)
@@ -67,7 +74,7 @@ C
 
 # The handlers of each group in an image, by name, one per line.
 handlers() {
-	nm "$1" | sed -n 's/.* [Tt] \(sys_\(epoll\|eventfd\|sendfile\|socket\|bind\|connect\|timer_\|rt_sigtimedwait\|[gs]etitimer\|alarm\)[a-z0-9_]*\)$/\1/p' | sort -u
+	nm "$1" | sed -n 's/.* [Tt] \(sys_\(epoll\|eventfd\|sendfile\|socket\|bind\|connect\|timer_\|timerfd_\|rt_sigtimedwait\|[gs]etitimer\|alarm\)[a-z0-9_]*\)$/\1/p' | sort -u
 }
 
 # Builds $P/$1.c and wants each following handler linked into it; its handlers are left in $h.
@@ -106,9 +113,14 @@ if check syscall-groups/timer-linked host; then
 	report
 fi
 
-# ITIMER_REAL is in the timer group too: alarm alone brings it.
+# ITIMER_REAL and timerfd are in the timer group too: alarm, or timerfd_create, alone brings it.
 if check syscall-groups/alarm-links-timer host; then
-	build_wants alarm sys_alarm sys_setitimer sys_getitimer sys_timer_create
+	build_wants alarm sys_alarm sys_setitimer sys_getitimer sys_timer_create sys_timerfd_create
+	report
+fi
+
+if check syscall-groups/timerfd-links-timer host; then
+	build_wants timerfd sys_timerfd_create sys_timerfd_settime sys_timerfd_gettime sys_alarm
 	report
 fi
 

@@ -64,6 +64,9 @@
 #define LINUX_SYS_timer_gettime     224
 #define LINUX_SYS_timer_getoverrun  225
 #define LINUX_SYS_timer_delete      226
+#define LINUX_SYS_timerfd_create    283
+#define LINUX_SYS_timerfd_settime   286
+#define LINUX_SYS_timerfd_gettime   287
 #define LINUX_SYS_clock_gettime     228
 #define LINUX_SYS_clock_getres      229
 #define LINUX_SYS_gettimeofday      96
@@ -546,6 +549,12 @@ struct linux_epoll_event {
 #define LINUX_EFD_SEMAPHORE 1
 #define LINUX_EFD_CLOEXEC   LINUX_O_CLOEXEC
 #define LINUX_EFD_NONBLOCK  LINUX_O_NONBLOCK
+
+/* timerfd */
+#define LINUX_TFD_CLOEXEC             LINUX_O_CLOEXEC
+#define LINUX_TFD_NONBLOCK            LINUX_O_NONBLOCK
+#define LINUX_TFD_TIMER_ABSTIME       1
+#define LINUX_TFD_TIMER_CANCEL_ON_SET 2
 
 /* Sockets (include/linux/socket.h, include/uapi/linux/in.h, in6.h, vm_sockets.h, tcp.h). */
 #define LINUX_AF_UNIX  1
