@@ -62,7 +62,9 @@ static const char *const group_fs[] = {
 /* Calls musl makes only in these wrappers (getpgrp is getpgid(0)); glibc's programs under run
  * --exec make them on their own, and that image links every group. */
 static const char *const group_compat[] = {
-    "getgroups", "getresuid", "getresgid", "getpgid", "getpgrp", "getsid", "prctl", NULL,
+    "getgroups", "getresuid", "getresgid",  "getpgid",    "getpgrp", "getsid",
+    "prctl",     "mlock",     "munlock",    "mlock2",     "mlockall", "munlockall",
+    "mincore",   NULL,
 };
 
 /* sigwaitinfo's call is here too: musl's SIGEV_THREAD timers wait in it. So are ITIMER_REAL's

@@ -92,7 +92,7 @@
 	X(statx, sys_statx) \
 	X(faccessat2, sys_faccessat2)
 
-/* Identity, process name and vDSO-less clock calls (compat.c). */
+/* Identity, process name, vDSO-less clock calls and the memory-locking ones (compat.c). */
 #define SYSCALLS_COMPAT(X) \
 	X(getgroups, sys_getgroups) \
 	X(getresuid, sys_getresuid) \
@@ -101,7 +101,13 @@
 	X(getsid, sys_getpgid) \
 	X(prctl, sys_prctl) \
 	X(gettimeofday, sys_gettimeofday) \
-	X(time, sys_time)
+	X(time, sys_time) \
+	X(mlock, sys_mlock) \
+	X(munlock, sys_mlock) \
+	X(mlock2, sys_mlock2) \
+	X(mlockall, sys_mlockall) \
+	X(munlockall, sys_munlockall) \
+	X(mincore, sys_mincore)
 
 /* POSIX timers and sigwaitinfo, which musl's SIGEV_THREAD timers wait in (timer.c, signal.c), the
  * ITIMER_REAL timer (timer.c) and timerfd (timerfd.c). */

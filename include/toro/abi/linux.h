@@ -53,6 +53,12 @@
 #define LINUX_SYS_sigaltstack       131
 #define LINUX_SYS_arch_prctl        158
 #define LINUX_SYS_prctl             157
+#define LINUX_SYS_mincore           27
+#define LINUX_SYS_mlock             149
+#define LINUX_SYS_munlock           150
+#define LINUX_SYS_mlockall          151
+#define LINUX_SYS_munlockall        152
+#define LINUX_SYS_mlock2            325
 #define LINUX_SYS_gettid            186
 #define LINUX_SYS_tkill             200
 #define LINUX_SYS_futex             202
