@@ -35,7 +35,7 @@ struct syscall_group {
 
 static const char *const group_event[] = {
     "epoll_create", "epoll_create1", "epoll_ctl",     "epoll_wait", "epoll_pwait",
-    "eventfd",      "eventfd_read",  "eventfd_write", NULL,
+    "eventfd",      "eventfd_read",  "eventfd_write", "signalfd",   NULL,
 };
 
 static const char *const group_sendfile[] = {"sendfile", NULL};

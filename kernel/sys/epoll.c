@@ -169,16 +169,9 @@ static void epoll_release(struct file *f)
 	toro_free(ep);
 }
 
-static int epoll_stat(struct file *f, struct file_stat *st)
-{
-	(void)f;
-	st->mode = 0600; /* an anonymous inode: no file type bits, as Linux reports it */
-	return 0;
-}
-
 static const struct file_ops epoll_ops = {
     .poll = epoll_poll,
-    .stat = epoll_stat,
+    .stat = sys_anon_stat,
     .release = epoll_release,
 };
 

@@ -123,13 +123,6 @@ static unsigned eventfd_poll(struct file *f)
 	return (n ? LINUX_POLLIN : 0) | (n < EVENTFD_MAX ? LINUX_POLLOUT : 0);
 }
 
-static int eventfd_stat(struct file *f, struct file_stat *st)
-{
-	(void)f;
-	st->mode = 0600; /* an anonymous inode, as Linux reports it */
-	return 0;
-}
-
 static void eventfd_release(struct file *f)
 {
 	toro_free(f->private);
@@ -139,7 +132,7 @@ static const struct file_ops eventfd_ops = {
     .read = eventfd_read,
     .write = eventfd_write,
     .poll = eventfd_poll,
-    .stat = eventfd_stat,
+    .stat = sys_anon_stat,
     .release = eventfd_release,
 };
 

@@ -226,6 +226,8 @@ static inline __attribute__((always_inline)) void send_thread(struct thread *t, 
 		return;
 	t->sig.pending |= bit;
 	wake_for(t, bit);
+	if (signalfd_notify)
+		signalfd_notify(bit);
 }
 
 static void send_process(int sig, int from_kernel)
@@ -241,6 +243,8 @@ static void send_process(int sig, int from_kernel)
 			break;
 		}
 	}
+	if (signalfd_notify)
+		signalfd_notify(bit);
 }
 
 /* Takes t's lowest pending signal it does not block, its own before the process's, and fills
@@ -702,7 +706,8 @@ long sys_rt_sigsuspend(const struct syscall_args *a)
 	return syscall_deliver(a, -LINUX_EINTR, saved);
 }
 
-/* --- For POSIX timers and sigwaitinfo (the `timer` group: linked only with it) --- */
+/* --- For POSIX timers, sigwaitinfo and signalfd (the `timer` and `event` groups: linked only
+ * with them) --- */
 
 int signal_send_kernel(uint64_t tid, int sig)
 {
@@ -739,34 +744,22 @@ static int dequeue_from(struct thread *t, uint64_t set, struct linux_siginfo *in
 	t->sig.blocked = ~set;
 	int sig = dequeue(t, info);
 	t->sig.blocked = saved;
-	if (sig)
+	if (sig && signal_timer_info)
 		signal_timer_info(info);
 	spin_unlock(&signal_lock);
 	return sig;
 }
 
-/* sigwaitinfo and sigtimedwait: the set's signals are taken without running a handler; another
- * signal the thread does not block ends the wait (-EINTR, its handler run on the way out). */
-long sys_rt_sigtimedwait(const struct syscall_args *a)
+int signal_wait_set(uint64_t set, uint64_t deadline, int zero, struct linux_siginfo *info)
 {
 	struct thread *t = thread_current();
-	uint64_t set, deadline;
-	int zero = 0;
-	if (a->arg[3] != SIGSET_SIZE)
-		return -LINUX_EINVAL;
-	if (copy_from_user(&set, a->arg[0], sizeof(set)))
-		return -LINUX_EFAULT;
-	long err = sys_timeout_deadline(a->arg[2], 0, 0, &deadline, &zero);
-	if (err)
-		return err;
-	set &= ~KILLABLE;
-	struct linux_siginfo info;
 	int sig;
-	while (!(sig = dequeue_from(t, set, &info))) {
-		if (signal_deliverable(t))
-			return -LINUX_EINTR;
+	set &= ~KILLABLE;
+	while (!(sig = dequeue_from(t, set, info))) {
 		if (zero || (deadline && time_monotonic_ns() >= deadline))
 			return -LINUX_EAGAIN;
+		if (signal_deliverable(t))
+			return -LINUX_EINTR;
 		sched_prepare_block(0);
 		spin_lock(&signal_lock);
 		uint64_t saved = t->sig.blocked;
@@ -782,6 +775,26 @@ long sys_rt_sigtimedwait(const struct syscall_args *a)
 		t->sig.blocked = saved;
 		spin_unlock(&signal_lock);
 	}
+	return sig;
+}
+
+/* sigwaitinfo and sigtimedwait: the set's signals are taken without running a handler; another
+ * signal the thread does not block ends the wait (-EINTR, its handler run on the way out). */
+long sys_rt_sigtimedwait(const struct syscall_args *a)
+{
+	uint64_t set, deadline;
+	int zero = 0;
+	if (a->arg[3] != SIGSET_SIZE)
+		return -LINUX_EINVAL;
+	if (copy_from_user(&set, a->arg[0], sizeof(set)))
+		return -LINUX_EFAULT;
+	long err = sys_timeout_deadline(a->arg[2], 0, 0, &deadline, &zero);
+	if (err)
+		return err;
+	struct linux_siginfo info;
+	int sig = signal_wait_set(set, deadline, zero, &info);
+	if (sig < 0)
+		return sig;
 	if (a->arg[1] && copy_to_user(a->arg[1], &info, sizeof(info)))
 		return -LINUX_EFAULT;
 	return sig;

@@ -98,6 +98,14 @@ void signal_timer_info(struct linux_siginfo *info) __attribute__((weak));
 /* Weakly too: whether t is timer.c's kernel thread, where a fault is the kernel's. */
 int timer_kernel_thread(const struct thread *t) __attribute__((weak));
 
+/* Weakly too (signalfd.c), with the signal lock held: the signals of mask bit were just sent. */
+void signalfd_notify(uint64_t bit) __attribute__((weak));
+
+/* For sigtimedwait and signalfd: waits for one of set's signals (SIGKILL and SIGSTOP left out)
+ * and takes it into info. The signal, or -EINTR when another signal the thread does not block
+ * comes first, or -EAGAIN when zero is set (nothing pending) or the deadline (0: none) passes. */
+int signal_wait_set(uint64_t set, uint64_t deadline, int zero, struct linux_siginfo *info);
+
 /* Loads every general register, rflags, %rsp and %rip from gregs (Linux's sigcontext order,
  * SIGCTX_*) and runs there (syscall_entry.S). */
 _Noreturn void arch_signal_jump(const uint64_t *gregs);

@@ -70,6 +70,12 @@ int sys_timespec_ns(uint64_t p, uint64_t *ns);
  * realtime clock. Never 0 (a deadline already passed is 1). */
 uint64_t sys_deadline(uint64_t ns, int absolute, int realtime);
 
+struct file;
+struct file_stat;
+/* The stat of an anonymous inode (epoll, eventfd, signalfd, timerfd): mode 0600 with no file type
+ * bits, as Linux reports it. misc.c. */
+int sys_anon_stat(struct file *f, struct file_stat *st);
+
 /* The deadline of an optional timeout: p is the program's struct timespec, or 0 for none
  * (deadline 0: wait for ever). *zero (if asked) tells a zero timeout, which must not block.
  * Returns 0, -EFAULT or -EINVAL. */

@@ -9,7 +9,7 @@
 
 #include "syscall.h"
 
-/* epoll and eventfd (epoll.c, eventfd.c). */
+/* epoll, eventfd and signalfd (epoll.c, eventfd.c, signalfd.c). */
 #define SYSCALLS_EVENT(X) \
 	X(epoll_create, sys_epoll_create) \
 	X(epoll_create1, sys_epoll_create1) \
@@ -18,7 +18,9 @@
 	X(epoll_pwait, sys_epoll_wait) \
 	X(epoll_pwait2, sys_epoll_pwait2) \
 	X(eventfd, sys_eventfd) \
-	X(eventfd2, sys_eventfd2)
+	X(eventfd2, sys_eventfd2) \
+	X(signalfd, sys_signalfd) \
+	X(signalfd4, sys_signalfd4)
 
 /* sendfile (sendfile.c). */
 #define SYSCALLS_SENDFILE(X) \

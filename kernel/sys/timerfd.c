@@ -71,13 +71,6 @@ static unsigned timerfd_poll(struct file *f)
 	return ticks ? LINUX_POLLIN : 0;
 }
 
-static int timerfd_stat(struct file *f, struct file_stat *st)
-{
-	(void)f;
-	st->mode = 0600; /* an anonymous inode, as Linux reports it */
-	return 0;
-}
-
 static void timerfd_release(struct file *f)
 {
 	struct timerfd *t = f->private;
@@ -88,7 +81,7 @@ static void timerfd_release(struct file *f)
 static const struct file_ops timerfd_ops = {
     .read = timerfd_read,
     .poll = timerfd_poll,
-    .stat = timerfd_stat,
+    .stat = sys_anon_stat,
     .release = timerfd_release,
 };
 

@@ -29,6 +29,16 @@ int main(void)
 	return 0;
 }
 C
+cat >"$P/signalfd.c" <<'C'
+#include <signal.h>
+#include <sys/signalfd.h>
+int main(void)
+{
+	sigset_t s;
+	sigemptyset(&s);
+	return signalfd(-1, &s, 0) < 0;
+}
+C
 cat >"$P/net.c" <<'C'
 #include <stdio.h>
 #include <sys/socket.h>
@@ -74,7 +84,7 @@ C
 
 # The handlers of each group in an image, by name, one per line.
 handlers() {
-	nm "$1" | sed -n 's/.* [Tt] \(sys_\(epoll\|eventfd\|sendfile\|socket\|bind\|connect\|timer_\|timerfd_\|rt_sigtimedwait\|[gs]etitimer\|alarm\)[a-z0-9_]*\)$/\1/p' | sort -u
+	nm "$1" | sed -n 's/.* [Tt] \(sys_\(epoll\|eventfd\|signalfd\|sendfile\|socket\|bind\|connect\|timer_\|timerfd_\|rt_sigtimedwait\|[gs]etitimer\|alarm\)[a-z0-9_]*\)$/\1/p' | sort -u
 }
 
 # Builds $P/$1.c and wants each following handler linked into it; its handlers are left in $h.
@@ -125,8 +135,14 @@ if check syscall-groups/timerfd-links-timer host; then
 fi
 
 if check syscall-groups/event-linked host; then
-	build_wants event sys_epoll_create1 sys_epoll_ctl sys_epoll_wait sys_eventfd2
+	build_wants event sys_epoll_create1 sys_epoll_ctl sys_epoll_wait sys_eventfd2 sys_signalfd4
 	case " $h" in *sys_sendfile* | *sys_socket*) problem "event.elf links other groups: $h" ;; esac
+	report
+fi
+
+# signalfd is in the event group: signalfd alone brings it.
+if check syscall-groups/signalfd-links-event host; then
+	build_wants signalfd sys_signalfd4 sys_signalfd sys_epoll_create1
 	report
 fi
 

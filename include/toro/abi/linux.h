@@ -127,6 +127,8 @@
 #define LINUX_SYS_eventfd           284
 #define LINUX_SYS_accept4           288
 #define LINUX_SYS_eventfd2          290
+#define LINUX_SYS_signalfd          282
+#define LINUX_SYS_signalfd4         289
 #define LINUX_SYS_epoll_create1     291
 #define LINUX_SYS_epoll_pwait2      441
 /* Files (kernel/sys/fs.c, stat.c). */
@@ -555,6 +557,10 @@ struct linux_epoll_event {
 #define LINUX_EFD_SEMAPHORE 1
 #define LINUX_EFD_CLOEXEC   LINUX_O_CLOEXEC
 #define LINUX_EFD_NONBLOCK  LINUX_O_NONBLOCK
+
+/* signalfd */
+#define LINUX_SFD_CLOEXEC  LINUX_O_CLOEXEC
+#define LINUX_SFD_NONBLOCK LINUX_O_NONBLOCK
 
 /* timerfd */
 #define LINUX_TFD_CLOEXEC             LINUX_O_CLOEXEC
