@@ -230,11 +230,18 @@ static inline __attribute__((always_inline)) void send_thread(struct thread *t, 
 		signalfd_notify(bit);
 }
 
+/* A signal the action ignores is dropped unless a thread blocks it (Linux keeps a blocked one:
+ * the action may change before it is unblocked, or a signalfd or sigwaitinfo may take it). */
 static void send_process(int sig, int from_kernel)
 {
 	uint64_t bit = SIGNAL_BIT(sig);
-	if (ignored(sig))
-		return;
+	if (ignored(sig)) {
+		struct thread *t = threads;
+		while (t && !(t->sig.blocked & bit))
+			t = t->sig.next;
+		if (!t)
+			return;
+	}
 	__atomic_or_fetch(&signal_process_pending, bit, __ATOMIC_SEQ_CST);
 	process_from_kernel = from_kernel ? process_from_kernel | bit : process_from_kernel & ~bit;
 	for (struct thread *t = threads; t; t = t->sig.next) {

@@ -1,7 +1,8 @@
 /* signalfd (the `event` group): blocked signals read as records (a thread's own before the
  * process's), the graceful-shutdown pattern of SIGTERM through epoll, a blocking read woken by
  * another thread, the mask changed on the same descriptor, a POSIX timer's signal with its
- * SI_TIMER fields, and bad arguments. Every case passes on Linux too. */
+ * SI_TIMER fields, a signal whose default is to ignore it kept while blocked, and bad arguments.
+ * Every case passes on Linux too. */
 // BUILD:
 // CASE: read | -- read | 0 | ^read: EAGAIN, USR1 from the thread, USR2 from pid [0-9]+, EAGAIN$
 // CASE: epoll | -- epoll | 0 | ^epoll: SIGTERM through epoll$
@@ -9,6 +10,7 @@
 // CASE: update | -- update | 0 | ^update: USR2 only$
 // CASE: timer | -- timer | 0 | ^timer: SI_TIMER, value 42$
 // CASE: bad | -- bad | 0 | ^bad: EINVAL EINVAL EBADF EINVAL EINVAL$
+// CASE: ignored | -- ignored | 0 | ^ignored: SIGWINCH kept while blocked, dropped when not$
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -142,6 +144,24 @@ static int test_timer(void)
 	return 0;
 }
 
+/* SIGWINCH's default action is to ignore it; blocked, it stays pending for the signalfd. */
+static int test_ignored(void)
+{
+	int fd = open_for(SIGWINCH, 0, SFD_NONBLOCK);
+	struct signalfd_siginfo r;
+	kill(getpid(), SIGWINCH);
+	if (fd < 0 || read(fd, &r, sizeof(r)) != sizeof(r) || r.ssi_signo != SIGWINCH)
+		return 1;
+	sigset_t s = set_of(SIGWINCH, 0);
+	sigprocmask(SIG_UNBLOCK, &s, NULL);
+	kill(getpid(), SIGWINCH);
+	sigprocmask(SIG_BLOCK, &s, NULL);
+	if (read(fd, &r, sizeof(r)) != -1 || errno != EAGAIN)
+		return 2;
+	printf("ignored: SIGWINCH kept while blocked, dropped when not\n");
+	return 0;
+}
+
 static const char *err_name(int ok)
 {
 	return ok ? "ok" : errno == EINVAL ? "EINVAL" : errno == EBADF ? "EBADF" : strerror(errno);
@@ -176,5 +196,7 @@ int main(int argc, char **argv)
 		return test_timer();
 	if (!strcmp(what, "bad"))
 		return test_bad();
+	if (!strcmp(what, "ignored"))
+		return test_ignored();
 	return 100;
 }
