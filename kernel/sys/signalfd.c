@@ -141,7 +141,8 @@ static long signalfd_open(int32_t fd, uint64_t umask, uint64_t size, uint64_t fl
 			return -LINUX_EBADF;
 		long r = f->ops == &signalfd_ops ? fd : -LINUX_EINVAL;
 		if (r >= 0)
-			__atomic_store_n(&((struct signalfd *)f->private)->mask, mask, __ATOMIC_RELAXED);
+			__atomic_store_n(&((struct signalfd *)f->private)->mask, mask,
+			                 __ATOMIC_RELAXED);
 		file_put(f);
 		return r;
 	}
@@ -149,7 +150,8 @@ static long signalfd_open(int32_t fd, uint64_t umask, uint64_t size, uint64_t fl
 	if (!s)
 		return -LINUX_ENOMEM;
 	s->mask = mask;
-	file_init(&s->file, &signalfd_ops, LINUX_O_RDWR | (unsigned)(flags & LINUX_SFD_NONBLOCK), s);
+	file_init(&s->file, &signalfd_ops, LINUX_O_RDWR | (unsigned)(flags & LINUX_SFD_NONBLOCK),
+	          s);
 	spin_lock(&signalfds_lock);
 	s->next = signalfds;
 	signalfds = s;

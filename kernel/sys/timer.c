@@ -263,7 +263,8 @@ static struct posix_timer *timer_get(uint64_t id)
 static uint64_t clamped_ns(int64_t sec, uint64_t sub_ns)
 {
 	uint64_t limit = 1ull << 62;
-	return (uint64_t)sec >= limit / NSEC_PER_SEC ? limit : (uint64_t)sec * NSEC_PER_SEC + sub_ns;
+	return (uint64_t)sec >= limit / NSEC_PER_SEC ? limit
+	                                             : (uint64_t)sec * NSEC_PER_SEC + sub_ns;
 }
 
 int timer_spec_in(uint64_t user, uint64_t *value_ns, uint64_t *interval_ns)
@@ -274,7 +275,8 @@ int timer_spec_in(uint64_t user, uint64_t *value_ns, uint64_t *interval_ns)
 	const struct linux_timespec *ts[2] = {&its.it_value, &its.it_interval};
 	uint64_t *ns[2] = {value_ns, interval_ns};
 	for (int i = 0; i < 2; i++) {
-		if (ts[i]->tv_sec < 0 || ts[i]->tv_nsec < 0 || ts[i]->tv_nsec >= (int64_t)NSEC_PER_SEC)
+		if (ts[i]->tv_sec < 0 || ts[i]->tv_nsec < 0 ||
+		    ts[i]->tv_nsec >= (int64_t)NSEC_PER_SEC)
 			return -LINUX_EINVAL;
 		*ns[i] = clamped_ns(ts[i]->tv_sec, (uint64_t)ts[i]->tv_nsec);
 	}

@@ -17,8 +17,8 @@
 /* Three pages, touched. */
 static unsigned char *pages(void)
 {
-	unsigned char *p = mmap(NULL, 3 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-	                        -1, 0);
+	unsigned char *p =
+	    mmap(NULL, 3 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
 	memset(p, 1, 3 * PAGE);
@@ -46,7 +46,8 @@ static int test_lock(void)
 	if (failed(mlock2(p, PAGE, 0x10), EINVAL))
 		return 4;
 	for (int i = 0; i < 2; i++)
-		if (failed(mlock(nowhere[i], 10), ENOMEM) || failed(munlock(nowhere[i], PAGE), ENOMEM))
+		if (failed(mlock(nowhere[i], 10), ENOMEM) ||
+		    failed(munlock(nowhere[i], PAGE), ENOMEM))
 			return 5;
 	if (mlockall(MCL_CURRENT | MCL_FUTURE) || munlockall())
 		return 6;
