@@ -28,7 +28,7 @@ for src in "$ROOT"/tests/fuzz/*.c; do
 	mkdir -p "$E2E_TMP/$name"
 	# The first directory receives new inputs; the seeds are only read.
 	[ -d "$ROOT/tests/fuzz/$name.seeds" ] && extra+=("$ROOT/tests/fuzz/$name.seeds")
-	run "$bin" -runs=$RUNS -seed=1 -max_total_time=100 -artifact_prefix="$E2E_TMP/$name-" \
+	run "$bin" -runs=$RUNS -seed=1 -max_total_time=100 -timeout=10 -artifact_prefix="$E2E_TMP/$name-" \
 		"$E2E_TMP/$name" "${extra[@]}"
 	want_status 0
 	want_line err "^Done $RUNS runs"

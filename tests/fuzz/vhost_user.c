@@ -11,7 +11,9 @@
  *   K & 0xc0 == 0x40: guest memory write: 2-byte offset, 1-byte length, the bytes;
  *   K & 0xc0 == 0x80: a kick (the eventfd the messages send is written).
  * tests/fuzz/vhost_user.seeds/handshake is a seed in this form: QEMU's handshake, a memory
- * table, ring 1 started and enabled, "hello" put on it and kicked, the ring stopped, GET_CONFIG. */
+ * table, ring 1 started and enabled, "hello" put on it and kicked, the ring stopped, GET_CONFIG.
+ * used-over-avail, which this target found, enables a ring whose used ring lies on its available
+ * ring: the server once served it for ever (vq_enable in vmm/virtio/queue.c refuses it now). */
 // clang-format off
 // SOURCES: vmm/vhost-user/server.c vmm/vhost-user/requests.c vmm/vhost-user/rings.c vmm/vhost-user/memory.c vmm/virtio/device.c vmm/virtio/queue.c vmm/virtio/console.c vmm/kvm/guest.c common/error.c tests/support/vhost_front.c
 // clang-format on

@@ -248,6 +248,22 @@ static void test_hostile_driver(void)
 		CHECK(drv_rd(&drv, VIRTIO_MMIO_QUEUE_READY) == 0);
 		expect_broken("ring outside RAM or misaligned");
 	}
+	/* A used ring over the available ring (its index over the available index: the device
+	 * would serve the queue for ever) or over the descriptors: refused as well. */
+	const uint64_t used_over[] = {DRV_AVAIL_OFF(TXQ), DRV_DESC_OFF(TXQ) + 16};
+	for (size_t i = 0; i < 2; i++) {
+		driver_init(1ull << VIRTIO_F_VERSION_1);
+		drv_wr(&drv, VIRTIO_MMIO_STATUS, 0);
+		drv_wr(&drv, VIRTIO_MMIO_QUEUE_SEL, VIRTIO_CONSOLE_TX_QUEUE);
+		drv_wr(&drv, VIRTIO_MMIO_QUEUE_NUM, QNUM);
+		drv_wr(&drv, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)DRV_DESC_OFF(TXQ));
+		drv_wr(&drv, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
+		drv_wr(&drv, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)DRV_AVAIL_OFF(TXQ));
+		drv_wr(&drv, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)used_over[i]);
+		drv_wr(&drv, VIRTIO_MMIO_QUEUE_READY, 1);
+		CHECK(drv_rd(&drv, VIRTIO_MMIO_QUEUE_READY) == 0);
+		expect_broken("rings overlap");
+	}
 	/* Queue sizes must be powers of two up to the maximum. */
 	const uint32_t bad_nums[] = {0, 3, VQ_NUM_MAX * 2, 0x10000};
 	for (size_t i = 0; i < 4; i++) {

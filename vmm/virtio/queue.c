@@ -2,6 +2,7 @@
  * locals, so a guest changing them under us cannot make a checked value unchecked. */
 #include "queue.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* §2.7.10: avail_event follows the used ring's last entry (inside VIRTQ_USED_BYTES). */
@@ -9,6 +10,13 @@ static uint16_t *vq_avail_event(struct vq *q)
 {
 	return (uint16_t *)((uint8_t *)q->used + sizeof(*q->used) +
 	                    sizeof(struct virtq_used_elem) * q->num);
+}
+
+/* Whether [a, a + alen) and [b, b + blen) share a byte. */
+static int overlap(const void *a, size_t alen, const void *b, size_t blen)
+{
+	uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+	return x < y + blen && y < x + alen;
 }
 
 void vq_reset(struct vq *q)
@@ -36,6 +44,18 @@ int vq_enable(struct vq *q, const struct guest_mem *m, uint16_t num_max, const c
 		q->avail = NULL;
 		q->used = NULL;
 		*why = "queue ring outside guest RAM";
+		return -1;
+	}
+	/* The device writes the used ring. Over the descriptors or the available ring, its writes
+	 * would change what the driver gave: a used index written over the available index makes
+	 * a buffer appear with every one returned, and the device would serve that queue for ever.
+	 * No driver lays its rings out so. */
+	if (overlap(q->used, VIRTQ_USED_BYTES(n), q->desc, VIRTQ_DESC_BYTES(n)) ||
+	    overlap(q->used, VIRTQ_USED_BYTES(n), q->avail, VIRTQ_AVAIL_BYTES(n))) {
+		q->desc = NULL;
+		q->avail = NULL;
+		q->used = NULL;
+		*why = "queue rings overlap (the used ring over the descriptors or the available ring)";
 		return -1;
 	}
 	q->last_avail = 0;
