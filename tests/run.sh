@@ -315,14 +315,14 @@ vm_reported() {
 
 # Collects the VM's results; a test sent there that it did not report fails. A VM that died
 # before the end (its kernel crashed, as the emulated SVM has made it do now and then) is booted
-# again, saying so, for the tests it had not reported, up to four times; each boot's output is
+# again, saying so, for the tests it had not reported, up to six times; each boot's output is
 # kept (vm.out.1, vm.out.2...) and its results count.
 finish_vm() {
 	local rc name found=0 secs boot=1 done= f
 	wait "$vm_pid"
 	rc=$?
 	vm_pid=
-	while ! vm_finished && [ $boot -lt 5 ]; do
+	while ! vm_finished && [ $boot -lt 7 ]; do
 		local why
 		why=$(grep -m1 -E 'BUG|Oops|panic|WARNING' "$VM_LOG" | sed 's/^\[[ 0-9.]*\] //')
 		cp "$VM_LOG" "$VM_LOG.$boot"
