@@ -184,10 +184,7 @@ static long epoll_open(uint64_t flags)
 		return -LINUX_ENOMEM;
 	wait_queue_init(&ep->lock.wait);
 	file_init(&ep->file, &epoll_ops, LINUX_O_RDWR, ep);
-	long fd = fd_install(&ep->file, 0, flags != 0);
-	if (fd < 0)
-		file_put(&ep->file);
-	return fd;
+	return fd_install_or_put(&ep->file, 0, flags != 0);
 }
 
 long sys_epoll_create(const struct syscall_args *a)

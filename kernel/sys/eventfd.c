@@ -147,10 +147,7 @@ static long eventfd_open(uint64_t initval, uint64_t flags)
 	e->semaphore = (flags & LINUX_EFD_SEMAPHORE) != 0;
 	wait_queue_init(&e->wait);
 	file_init(&e->file, &eventfd_ops, LINUX_O_RDWR | (unsigned)(flags & LINUX_EFD_NONBLOCK), e);
-	long fd = fd_install(&e->file, 0, (flags & LINUX_EFD_CLOEXEC) != 0);
-	if (fd < 0)
-		file_put(&e->file);
-	return fd;
+	return fd_install_or_put(&e->file, 0, (flags & LINUX_EFD_CLOEXEC) != 0);
 }
 
 long sys_eventfd(const struct syscall_args *a)

@@ -64,16 +64,19 @@ long fd_install(struct file *f, unsigned min, int cloexec)
 	return fd;
 }
 
-/* dup and F_DUPFD: a copy of old at the lowest free descriptor from min. */
-static long fd_dup_from(unsigned old, unsigned min, int cloexec)
+long fd_install_or_put(struct file *f, unsigned min, int cloexec)
 {
-	struct file *f = fd_get(old);
-	if (!f)
-		return -LINUX_EBADF;
 	long fd = fd_install(f, min, cloexec);
 	if (fd < 0)
 		file_put(f);
 	return fd;
+}
+
+/* dup and F_DUPFD: a copy of old at the lowest free descriptor from min. */
+static long fd_dup_from(unsigned old, unsigned min, int cloexec)
+{
+	struct file *f = fd_get(old);
+	return f ? fd_install_or_put(f, min, cloexec) : -LINUX_EBADF;
 }
 
 /* dup2 and dup3: new names what old names, closing what new named, in one step. */

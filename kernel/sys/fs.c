@@ -31,10 +31,7 @@ static long open_at(int64_t dirfd, uint64_t upath, uint64_t flags, uint64_t mode
 	sys_at_end(&at);
 	if (r < 0)
 		return r;
-	r = fd_install(f, 0, (flags & LINUX_O_CLOEXEC) != 0);
-	if (r < 0)
-		file_put(f);
-	return r;
+	return fd_install_or_put(f, 0, (flags & LINUX_O_CLOEXEC) != 0);
 }
 
 long sys_open(const struct syscall_args *a)

@@ -156,10 +156,7 @@ static long signalfd_open(int32_t fd, uint64_t umask, uint64_t size, uint64_t fl
 	s->next = signalfds;
 	signalfds = s;
 	spin_unlock(&signalfds_lock);
-	long r = fd_install(&s->file, 0, (flags & LINUX_SFD_CLOEXEC) != 0);
-	if (r < 0)
-		file_put(&s->file);
-	return r;
+	return fd_install_or_put(&s->file, 0, (flags & LINUX_SFD_CLOEXEC) != 0);
 }
 
 long sys_signalfd(const struct syscall_args *a)

@@ -128,10 +128,7 @@ static struct socket *socket_new(struct vsock *vs, int family, uint64_t type_fla
 /* Installs s as a descriptor (the table takes the caller's reference), or drops it. */
 static long socket_fd(struct socket *s, uint64_t type_flags)
 {
-	long fd = fd_install(&s->file, 0, (type_flags & LINUX_SOCK_CLOEXEC) != 0);
-	if (fd < 0)
-		file_put(&s->file);
-	return fd;
+	return fd_install_or_put(&s->file, 0, (type_flags & LINUX_SOCK_CLOEXEC) != 0);
 }
 
 /* The checks of socket and socketpair, in Linux's order (net/socket.c, __sys_socket and

@@ -100,10 +100,7 @@ long sys_timerfd_create(const struct syscall_args *a)
 	t->realtime = clock == LINUX_CLOCK_REALTIME;
 	wait_queue_init(&t->wait);
 	file_init(&t->file, &timerfd_ops, LINUX_O_RDWR | (unsigned)(flags & LINUX_TFD_NONBLOCK), t);
-	long fd = fd_install(&t->file, 0, (flags & LINUX_TFD_CLOEXEC) != 0);
-	if (fd < 0)
-		file_put(&t->file);
-	return fd;
+	return fd_install_or_put(&t->file, 0, (flags & LINUX_TFD_CLOEXEC) != 0);
 }
 
 /* The timerfd fd names, with a reference; NULL with *err -EBADF or -EINVAL (another file). */

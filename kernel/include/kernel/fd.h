@@ -44,6 +44,10 @@ static inline void fd_drop(struct file *f, int counted)
  * caller's reference. -EMFILE when none is free (the reference stays the caller's). */
 long fd_install(struct file *f, unsigned min, int cloexec);
 
+/* fd_install for a file the caller keeps nothing of (a new one, or another reference it took):
+ * when no descriptor is free, that reference is dropped too. */
+long fd_install_or_put(struct file *f, unsigned min, int cloexec);
+
 /* Frees descriptor fd and drops its reference: 0, or -EBADF if it was not open. */
 long fd_close(unsigned fd);
 
