@@ -1,7 +1,8 @@
 /* Signals for POSIX images: actions, per-thread masks and the alternate stack, sending (kill,
  * tkill, tgkill, the timers' signals for timer.c), sigwaitinfo, and delivery at the cooperative
- * points: on the way out of a system call, and from a CPU fault in the application. A handler gets Linux's x86-64 rt signal frame (siginfo, ucontext with the
- * general registers); rt_sigreturn puts them back. */
+ * points: on the way out of a system call, and from a CPU fault in the application. A handler
+ * gets Linux's x86-64 rt signal frame (siginfo, ucontext with the general registers);
+ * rt_sigreturn puts them back. */
 #include "signal.h"
 
 #include <kernel/arch.h>
@@ -16,7 +17,6 @@
 /* The CPU's frame of a fault, which a handler's frame is built from (the Linux signal frame
  * is x86-64's, as all of kernel/sys is). */
 
-#define SIGSET_SIZE 8 /* Linux's kernel sigset_t: rt_* calls refuse any other size */
 #define SIG_DFL     0
 #define SIG_IGN     1
 
@@ -33,10 +33,6 @@
 #define SS_ONSTACK  1
 #define SS_DISABLE  2
 #define MINSIGSTKSZ 2048
-
-#define SI_USER   0
-#define SI_KERNEL 0x80
-#define SI_TKILL  (-6)
 
 #define SEGV_MAPERR 1
 #define SEGV_ACCERR 2
@@ -56,8 +52,6 @@
 /* What rt_sigreturn takes from the saved rflags, as Linux's FIX_EFLAGS does (without TF: a
  * single-step trap is fatal here). IF stays set, as it always is in application code. */
 #define RFLAGS_RESTORED 0x40dd5u
-
-#define KILLABLE (SIGNAL_BIT(LINUX_SIGKILL) | SIGNAL_BIT(LINUX_SIGSTOP))
 
 /* uc_mcontext.gregs indices (Linux's struct sigcontext, musl's REG_*). */
 enum {
@@ -463,8 +457,8 @@ static void trap_to_context(const struct trap_frame *f, uint64_t *g)
 /* trap_signal_hook, called by trap_handle for a CPU exception. 0 when it is not the
  * application's (kernel code runs with interrupts off, the application with them on; the
  * timers' kernel thread, timer.c's, is the one other thread with them on): the fault is reported
- * as in a native image. -1 when a handler was installed for its signal: f now runs the handler. Else
- * the signal, whose default action the report ends with (exit 128 + signal). */
+ * as in a native image. -1 when a handler was installed for its signal: f now runs the handler.
+ * Else the signal, whose default action the report ends with (exit 128 + signal). */
 static int signal_fault(struct trap_frame *f, int vector, uint64_t cr2)
 {
 	if (trap_fixup_user_access(f, vector))

@@ -33,6 +33,15 @@
 #define LINUX_SIGWINCH 28
 
 #define SIGNAL_BIT(sig) (1ull << ((sig) - 1))
+/* The signals no mask holds and no signalfd takes. */
+#define KILLABLE (SIGNAL_BIT(LINUX_SIGKILL) | SIGNAL_BIT(LINUX_SIGSTOP))
+#define SIGSET_SIZE 8 /* Linux's kernel sigset_t: rt_* calls and signalfd refuse any other size */
+
+/* si_code values. */
+#define SI_USER   0
+#define SI_KERNEL 0x80
+#define SI_TIMER  (-2)
+#define SI_TKILL  (-6)
 
 /* Linux's siginfo_t: a handler's second argument, what sigwaitinfo fills. */
 struct linux_siginfo {

@@ -15,10 +15,7 @@
 #include <toro/abi/linux.h>
 #include <toro/memory.h>
 
-#define SFD_FLAGS   (LINUX_SFD_CLOEXEC | LINUX_SFD_NONBLOCK)
-#define SIGSET_SIZE 8
-#define SI_TIMER    (-2)
-#define UNBLOCKABLE (SIGNAL_BIT(LINUX_SIGKILL) | SIGNAL_BIT(LINUX_SIGSTOP))
+#define SFD_FLAGS (LINUX_SFD_CLOEXEC | LINUX_SFD_NONBLOCK)
 
 /* Linux's struct signalfd_siginfo. */
 struct linux_signalfd_siginfo {
@@ -134,7 +131,7 @@ static long signalfd_open(int32_t fd, uint64_t umask, uint64_t size, uint64_t fl
 		return -LINUX_EINVAL;
 	if (copy_from_user(&mask, umask, sizeof(mask)))
 		return -LINUX_EFAULT;
-	mask &= ~UNBLOCKABLE;
+	mask &= ~KILLABLE;
 	if (fd != -1) {
 		struct file *f = fd >= 0 ? fd_get((unsigned)fd) : NULL;
 		if (!f)

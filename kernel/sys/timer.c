@@ -24,8 +24,6 @@
 #define SIGEV_NONE      1
 #define SIGEV_THREAD_ID 4
 #define TIMER_ABSTIME   1
-#define SI_TIMER        (-2)
-#define SI_TKILL        (-6)
 #define OVERRUN_MAX     0x7fffffff /* Linux's DELAYTIMER_MAX */
 
 /* Linux's struct sigevent (64 bytes). */
