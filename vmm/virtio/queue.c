@@ -39,23 +39,21 @@ int vq_enable(struct vq *q, const struct guest_mem *m, uint16_t num_max, const c
 	q->desc = guest_ptr(m, q->desc_gpa, VIRTQ_DESC_BYTES(n));
 	q->avail = guest_ptr(m, q->avail_gpa, VIRTQ_AVAIL_BYTES(n));
 	q->used = guest_ptr(m, q->used_gpa, VIRTQ_USED_BYTES(n));
-	if (!q->desc || !q->avail || !q->used) {
-		q->desc = NULL;
-		q->avail = NULL;
-		q->used = NULL;
-		*why = "queue ring outside guest RAM";
-		return -1;
-	}
+	const char *bad = NULL;
+	if (!q->desc || !q->avail || !q->used)
+		bad = "queue ring outside guest RAM";
 	/* The device writes the used ring. Over the descriptors or the available ring, its writes
 	 * would change what the driver gave: a used index written over the available index makes
 	 * a buffer appear with every one returned, and the device would serve that queue for ever.
 	 * No driver lays its rings out so. */
-	if (overlap(q->used, VIRTQ_USED_BYTES(n), q->desc, VIRTQ_DESC_BYTES(n)) ||
-	    overlap(q->used, VIRTQ_USED_BYTES(n), q->avail, VIRTQ_AVAIL_BYTES(n))) {
+	else if (overlap(q->used, VIRTQ_USED_BYTES(n), q->desc, VIRTQ_DESC_BYTES(n)) ||
+	         overlap(q->used, VIRTQ_USED_BYTES(n), q->avail, VIRTQ_AVAIL_BYTES(n)))
+		bad = "queue rings overlap (the used ring over the descriptors or the available ring)";
+	if (bad) {
 		q->desc = NULL;
 		q->avail = NULL;
 		q->used = NULL;
-		*why = "queue rings overlap (the used ring over the descriptors or the available ring)";
+		*why = bad;
 		return -1;
 	}
 	q->last_avail = 0;
