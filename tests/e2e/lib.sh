@@ -159,7 +159,8 @@ report() {
 		return
 	fi
 	e2e_failed=$((e2e_failed + 1))
-	[ -n "$e2e_flaw" ] && [ -n "${E2E_FLAWS:-}" ] && printf '%s\t%s\n' "$e2e_name" "$e2e_flaw" >>"$E2E_FLAWS"
+	[ -n "$e2e_flaw" ] && [ -n "${E2E_FLAWS:-}" ] &&
+		printf '%s\t%s\n' "$e2e_name" "$e2e_flaw" >>"$E2E_FLAWS"
 	echo "FAIL $e2e_name: ${e2e_problems%%$'\n'*}${e2e_again:+; run again: $e2e_again}"
 	{
 		printf '%s' "${e2e_problems#*$'\n'}"
